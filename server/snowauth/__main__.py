@@ -1,0 +1,3 @@
+from snowauth.cli import main
+
+raise SystemExit(main())
