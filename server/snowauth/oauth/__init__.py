@@ -1,0 +1,1 @@
+"""The token exchange against a ServiceNow instance (protocol-free, httpx-based)."""

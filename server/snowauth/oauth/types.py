@@ -1,0 +1,57 @@
+"""Values that cross the boundary between the core and the token exchange.
+
+Secrets are held in fields excluded from ``repr`` so that a stray ``print`` or log
+line of one of these objects never shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+GRANT_PASSWORD = "password"
+GRANT_REFRESH = "refresh_token"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+@dataclass(frozen=True)
+class ResolvedConnection:
+    """A connection whose secret references have been resolved, ready to send.
+
+    ``base_url`` is the normalised instance URL without a trailing slash, e.g.
+    ``https://dev12345.service-now.com`` or ``http://127.0.0.1:8080/base``.
+    ``grant_type`` is canonical (the ``jwt_bearer`` alias already expanded).
+    """
+
+    name: str
+    base_url: str
+    grant_type: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    redirect_uri: str | None = None
+    pkce: bool = True
+    jwt_key_pem: bytes | None = field(default=None, repr=False)
+    jwt_subject: str | None = None
+    jwt_key_id: str | None = None
+    jwt_algorithm: str = "RS256"
+    scope: str | None = None
+    client_auth: str = "body"  # "body" | "basic"
+    timeout: float = 30.0
+    ca_bundle: str | None = None  # absolute path of a PEM file of extra CAs
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """What a successful exchange returns. Datetimes are timezone-aware UTC."""
+
+    access_token: str = field(repr=False)
+    token_type: str = "Bearer"
+    refresh_token: str | None = field(default=None, repr=False)
+    scope: str | None = None
+    expires_at: datetime | None = None
+    refresh_expires_at: datetime | None = None
