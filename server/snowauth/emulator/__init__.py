@@ -1,0 +1,91 @@
+"""A local ServiceNow instance emulator: OAuth token, authorize, revoke and REST endpoints.
+
+It follows ``servicenow-oauth.md`` (the project's notes on how ServiceNow's inbound
+OAuth behaves), failures included: nearly every token failure is the single answer
+401 ``{"error_description":"access_denied","error":"server_error"}``. Standard library
+HTTP server in a daemon thread, so any test (sync or async) or a CLI can use it::
+
+    with Emulator() as emu:                      # built-in demo config
+        httpx.post(emu.url + "/oauth_token.do", data={...})
+
+Endpoints: ``POST /oauth_token.do`` (password, refresh_token, client_credentials,
+authorization_code with PKCE S256, urn:ietf:params:oauth:grant-type:jwt-bearer; form
+bodies only, query parameters ignored, client authentication by form fields or HTTP
+Basic), ``GET /oauth_auth.do`` (login-and-consent form, or immediate approval as
+``auto_approve_user``), ``GET|POST /oauth_revoke_token.do``,
+``GET /api/now/table/sys_user`` and ``GET /api/now/ui/user/current_user`` (Bearer).
+
+Emulated, not observed: a REST call with a token whose scope lacks ``useraccount``
+answers 403 "Missing required api access scope"; the reasons for refusals are kept in
+``Emulator.system_log`` (the instance's system log), never logged.
+
+Modes (``Emulator.set_mode`` or ``--mode``): *hibernating* (every path answers 200 HTML
+titled "Instance Hibernating page"), *rate_limited* (token requests answer 429 with
+``Retry-After``), *flaky* (token requests answer 503, all of them or the next
+``flaky_failures``), *slow* (every answer waits ``slow`` seconds).
+
+Emulator-only control endpoints, for tests that run the emulator as another process
+(a real instance has nothing like them): ``POST /__emulator/mode`` with a JSON object
+such as ``{"hibernating": true}`` or ``{"flaky_failures": 2}`` (the keys of
+``set_mode``), ``GET /__emulator/mode``, and ``GET /__emulator/stats`` →
+``{"token_requests": n, "requests": [[method, path], ...], "modes": {...}}``. They
+ignore the modes and are not counted in ``requests``.
+
+Configuration TOML (``load_config``; the built-in one is ``default.toml`` here)::
+
+    [properties]
+    client_credentials_enabled = false   # glide.oauth.inbound.client.credential...
+    lockout_threshold = 5                # failed logins before lockout; 0: never
+    auto_approve_user = "integration.user"   # optional
+    code_lifespan = 60                   # authorization code lifetime, seconds
+
+    [clients.<name>]                     # an Application Registry record
+    client_id = "<32 hex>"
+    client_secret = "..."                # required unless public = true
+    public = false                       # PKCE, no secret
+    redirect_uris = ["http://127.0.0.1:53682/callback"]   # compared literally
+    application_user = "<user_name>"     # OAuth Application User (client credentials)
+    access_token_lifespan = 1800
+    refresh_token_lifespan = 8640000
+    scopes = ["useraccount"]             # allowed scopes; absent: any
+    jwt_public_key_file = "jwt.pem"      # PEM key or certificate, relative to the file
+    jwt_user_field = "user_name"         # user_name | email | sys_id
+    jwt_key_id = "..."                   # optional required `kid`
+
+    [users."<user_name>"]
+    password = "..."                     # absent: no password login
+    active = true
+    locked_out = false
+    web_service_only = false             # no interactive session, no password grant
+    sys_id = "<32 hex>"                  # absent: derived from the name
+    first_name = "..."
+    last_name = "..."
+    email = "..."
+
+Unknown keys and wrong types raise :class:`ConfigError` naming the file and the key.
+Logging (logger ``snowauth.emulator``) carries only method, path and status.
+"""
+
+from __future__ import annotations
+
+from snowauth.emulator.cli import main
+from snowauth.emulator.config import (
+    ClientRecord,
+    ConfigError,
+    EmulatorConfig,
+    UserRecord,
+    default_config,
+    load_config,
+)
+from snowauth.emulator.server import Emulator
+
+__all__ = [
+    "ClientRecord",
+    "ConfigError",
+    "Emulator",
+    "EmulatorConfig",
+    "UserRecord",
+    "default_config",
+    "load_config",
+    "main",
+]

@@ -1,0 +1,110 @@
+"""``snowauth emulator`` / ``python -m snowauth.emulator``: serve until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from snowauth.emulator.config import ConfigError, EmulatorConfig, default_config, load_config
+from snowauth.emulator.server import Emulator
+
+MODES = ("hibernating", "rate-limited", "flaky", "slow")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snowauth emulator",
+        description="A local ServiceNow instance emulator (OAuth token, authorize, revoke "
+        "and REST endpoints) for demos and tests.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind; 0 (the default) picks a free one"
+    )
+    parser.add_argument("--config", metavar="FILE", help="emulator config TOML")
+    parser.add_argument("--cert", metavar="FILE", help="TLS certificate chain (PEM): HTTPS")
+    parser.add_argument("--key", metavar="FILE", help="TLS private key (PEM)")
+    parser.add_argument(
+        "--mode", action="append", choices=MODES, default=[], help="start in a mode (repeatable)"
+    )
+    parser.add_argument(
+        "--retry-after", type=int, default=1, metavar="SECONDS", help="for rate-limited (1)"
+    )
+    parser.add_argument(
+        "--flaky-failures",
+        type=int,
+        default=None,
+        metavar="N",
+        help="for flaky: fail only the next N token requests (default: all)",
+    )
+    parser.add_argument(
+        "--slow", type=float, default=2.0, metavar="SECONDS", help="delay for slow mode (2)"
+    )
+    parser.add_argument(
+        "--auto-approve",
+        metavar="USER",
+        help="approve /oauth_auth.do at once as USER instead of showing the login form",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if (args.cert is None) != (args.key is None):
+        print("snowauth emulator: --cert and --key go together", file=sys.stderr)
+        return 2
+    try:
+        config: EmulatorConfig = load_config(args.config) if args.config else default_config()
+    except ConfigError as exc:
+        print(f"snowauth emulator: {exc}", file=sys.stderr)
+        return 2
+    approver = args.auto_approve if args.auto_approve is not None else config.auto_approve_user
+    if args.verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        emulator = Emulator(
+            config,
+            host=args.host,
+            port=args.port,
+            certfile=args.cert,
+            keyfile=args.key,
+            auto_approve_user=approver,
+        )
+        emulator.set_mode(
+            hibernating="hibernating" in args.mode or None,
+            rate_limited="rate-limited" in args.mode or None,
+            retry_after=args.retry_after,
+            slow=args.slow if "slow" in args.mode else None,
+        )
+        if "flaky" in args.mode:
+            if args.flaky_failures is None:
+                emulator.set_mode(flaky=True)
+            else:
+                emulator.set_mode(flaky_failures=args.flaky_failures)
+        emulator.start()
+    except (ValueError, OSError) as exc:
+        print(f"snowauth emulator: {exc}", file=sys.stderr)
+        return 1
+
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+    print(f"snowauth emulator listening on {emulator.url}", flush=True)
+    try:
+        while not done.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0

@@ -1,0 +1,326 @@
+"""The emulated instance's configuration: OAuth clients, users and system properties.
+
+See the package docstring for the TOML format. Records are immutable; the emulator
+keeps what changes at run time (failed logins, lockouts, tokens) in its state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+DEFAULT_ACCESS_TOKEN_LIFESPAN = 1800
+DEFAULT_REFRESH_TOKEN_LIFESPAN = 8_640_000
+DEFAULT_CODE_LIFESPAN = 60
+DEFAULT_LOCKOUT_THRESHOLD = 5
+DEFAULT_SCOPE = "useraccount"
+JWT_USER_FIELDS = ("user_name", "email", "sys_id")
+
+_SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+class ConfigError(ValueError):
+    """A configuration file (or value) the emulator cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    """A ``sys_user`` row. ``password = None`` means the user cannot log in with one."""
+
+    user_name: str
+    password: str | None = field(default=None, repr=False)
+    active: bool = True
+    locked_out: bool = False
+    web_service_only: bool = False
+    sys_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sys_id:
+            derived = hashlib.sha256(self.user_name.encode("utf-8")).hexdigest()[:32]
+            object.__setattr__(self, "sys_id", derived)
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """An Application Registry record ("OAuth API endpoint for external clients").
+
+    ``scopes`` lists the scopes the client may request; empty means any.
+    ``jwt_public_key_pem`` (a PEM public key or X.509 certificate) enables the JWT
+    bearer grant; the TOML key ``jwt_public_key_file`` fills it from a file.
+    """
+
+    name: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    redirect_uris: tuple[str, ...] = ()
+    public: bool = False
+    application_user: str | None = None
+    access_token_lifespan: int = DEFAULT_ACCESS_TOKEN_LIFESPAN
+    refresh_token_lifespan: int = DEFAULT_REFRESH_TOKEN_LIFESPAN
+    jwt_public_key_file: str | None = None
+    jwt_public_key_pem: bytes | None = None
+    jwt_user_field: str = "user_name"
+    jwt_key_id: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything the emulated instance knows. ``clients`` is keyed by record name,
+    ``users`` by user name."""
+
+    clients: Mapping[str, ClientRecord] = field(default_factory=dict)
+    users: Mapping[str, UserRecord] = field(default_factory=dict)
+    client_credentials_enabled: bool = False
+    lockout_threshold: int = DEFAULT_LOCKOUT_THRESHOLD
+    auto_approve_user: str | None = None
+    code_lifespan: int = DEFAULT_CODE_LIFESPAN
+    source: str = "<config>"
+
+    def client_by_id(self, client_id: str) -> ClientRecord | None:
+        for client in self.clients.values():
+            if client.client_id == client_id:
+                return client
+        return None
+
+
+# --- loading -------------------------------------------------------------------------
+
+_PROPERTY_KEYS = {
+    "client_credentials_enabled",
+    "lockout_threshold",
+    "auto_approve_user",
+    "code_lifespan",
+}
+_CLIENT_KEYS = {
+    "client_id",
+    "client_secret",
+    "redirect_uris",
+    "public",
+    "application_user",
+    "access_token_lifespan",
+    "refresh_token_lifespan",
+    "jwt_public_key_file",
+    "jwt_user_field",
+    "jwt_key_id",
+    "scopes",
+}
+_USER_KEYS = {
+    "password",
+    "active",
+    "locked_out",
+    "web_service_only",
+    "sys_id",
+    "first_name",
+    "last_name",
+    "email",
+}
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors naming the file and the key path."""
+
+    def __init__(self, source: str, path: str, table: Any, allowed: set[str]) -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(table, dict):
+            raise self.error(path, "must be a table")
+        self.table: dict[str, Any] = table
+        for key in table:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.error(f"{path}.{key}", f"unknown key (known keys: {known})")
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.source}: {key}: {message}")
+
+    def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str) -> Any:
+        value = self.table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) and kind is not bool:
+            raise self.error(f"{self.path}.{key}", f"must be {kind_name}")
+        if not isinstance(value, kind):
+            raise self.error(f"{self.path}.{key}", f"must be {kind_name}")
+        return value
+
+    def string(self, key: str) -> str | None:
+        value: str | None = self._get(key, str, "a string")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value: bool | None = self._get(key, bool, "true or false")
+        return default if value is None else value
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        value: int | None = self._get(key, int, "an integer")
+        if value is None:
+            return default
+        if value < minimum:
+            raise self.error(f"{self.path}.{key}", f"must be at least {minimum}")
+        return value
+
+    def strings(self, key: str) -> tuple[str, ...]:
+        value: list[Any] | None = self._get(key, list, "an array of strings")
+        if value is None:
+            return ()
+        if not all(isinstance(item, str) for item in value):
+            raise self.error(f"{self.path}.{key}", "must be an array of strings")
+        return tuple(value)
+
+
+def _read_public_key(reader: _Reader, key: str, base_dir: Path | None) -> tuple[str, bytes]:
+    name = reader.string(key)
+    assert name is not None
+    path = Path(name)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise reader.error(
+            f"{reader.path}.{key}", f"cannot read {path}: {exc.strerror or exc}"
+        ) from None
+    try:
+        if b"BEGIN CERTIFICATE" in pem:
+            x509.load_pem_x509_certificate(pem)
+        else:
+            load_pem_public_key(pem)
+    except ValueError:
+        raise reader.error(
+            f"{reader.path}.{key}", f"{path} is not a PEM public key or certificate"
+        ) from None
+    return str(path), pem
+
+
+def _parse_user(source: str, user_name: str, table: Any) -> UserRecord:
+    reader = _Reader(source, f"users.{user_name}", table, _USER_KEYS)
+    sys_id = reader.string("sys_id") or ""
+    if sys_id and not _SYS_ID.match(sys_id):
+        raise reader.error(f"users.{user_name}.sys_id", "must be 32 lowercase hex digits")
+    return UserRecord(
+        user_name=user_name,
+        password=reader.string("password"),
+        active=reader.boolean("active", True),
+        locked_out=reader.boolean("locked_out", False),
+        web_service_only=reader.boolean("web_service_only", False),
+        sys_id=sys_id,
+        first_name=reader.string("first_name") or "",
+        last_name=reader.string("last_name") or "",
+        email=reader.string("email") or "",
+    )
+
+
+def _parse_client(source: str, name: str, table: Any, base_dir: Path | None) -> ClientRecord:
+    path = f"clients.{name}"
+    reader = _Reader(source, path, table, _CLIENT_KEYS)
+    client_id = reader.string("client_id")
+    if not client_id:
+        raise reader.error(f"{path}.client_id", "is required")
+    public = reader.boolean("public", False)
+    secret = reader.string("client_secret")
+    if public and secret is not None:
+        raise reader.error(f"{path}.client_secret", "a public client has no secret")
+    if not public and not secret:
+        raise reader.error(f"{path}.client_secret", "is required (or set public = true)")
+    key_file: str | None = None
+    key_pem: bytes | None = None
+    if reader.string("jwt_public_key_file") is not None:
+        key_file, key_pem = _read_public_key(reader, "jwt_public_key_file", base_dir)
+    user_field = reader.string("jwt_user_field") or "user_name"
+    if user_field not in JWT_USER_FIELDS:
+        raise reader.error(f"{path}.jwt_user_field", f"must be one of {', '.join(JWT_USER_FIELDS)}")
+    return ClientRecord(
+        name=name,
+        client_id=client_id,
+        client_secret=secret,
+        redirect_uris=reader.strings("redirect_uris"),
+        public=public,
+        application_user=reader.string("application_user"),
+        access_token_lifespan=reader.integer(
+            "access_token_lifespan", DEFAULT_ACCESS_TOKEN_LIFESPAN, 1
+        ),
+        refresh_token_lifespan=reader.integer(
+            "refresh_token_lifespan", DEFAULT_REFRESH_TOKEN_LIFESPAN, 1
+        ),
+        jwt_public_key_file=key_file,
+        jwt_public_key_pem=key_pem,
+        jwt_user_field=user_field,
+        jwt_key_id=reader.string("jwt_key_id"),
+        scopes=reader.strings("scopes"),
+    )
+
+
+def _named_tables(top: _Reader, key: str) -> dict[str, Any]:
+    value = top.table.get(key, {})
+    if not isinstance(value, dict):
+        raise top.error(key, "must be a table of tables")
+    return value
+
+
+def parse_config(
+    data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None
+) -> EmulatorConfig:
+    """Build a config from parsed TOML. ``base_dir`` resolves relative key files."""
+    top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users"})
+    props = _Reader(source, "properties", top.table.get("properties", {}), _PROPERTY_KEYS)
+    users_table = _named_tables(top, "users")
+    clients_table = _named_tables(top, "clients")
+    users = {name: _parse_user(source, name, t) for name, t in users_table.items()}
+    clients = {name: _parse_client(source, name, t, base_dir) for name, t in clients_table.items()}
+    seen: dict[str, str] = {}
+    for name, client in clients.items():
+        if client.client_id in seen:
+            raise top.error(
+                f"clients.{name}.client_id", f"same client_id as clients.{seen[client.client_id]}"
+            )
+        seen[client.client_id] = name
+        if client.application_user is not None and client.application_user not in users:
+            raise top.error(
+                f"clients.{name}.application_user",
+                f"no user {client.application_user!r} in [users]",
+            )
+    auto_user = props.string("auto_approve_user")
+    if auto_user is not None and auto_user not in users:
+        raise top.error("properties.auto_approve_user", f"no user {auto_user!r} in [users]")
+    return EmulatorConfig(
+        clients=clients,
+        users=users,
+        client_credentials_enabled=props.boolean("client_credentials_enabled", False),
+        lockout_threshold=props.integer("lockout_threshold", DEFAULT_LOCKOUT_THRESHOLD, 0),
+        auto_approve_user=auto_user,
+        code_lifespan=props.integer("code_lifespan", DEFAULT_CODE_LIFESPAN, 1),
+        source=source,
+    )
+
+
+def load_config(path: str | Path) -> EmulatorConfig:
+    """Read an emulator config file; :class:`ConfigError` names the file and key."""
+    file = Path(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    return parse_config(data, source=str(file), base_dir=file.resolve().parent)
+
+
+def default_config() -> EmulatorConfig:
+    """The built-in demo instance (``default.toml`` in this package)."""
+    text = resources.files("snowauth.emulator").joinpath("default.toml").read_text("utf-8")
+    return parse_config(tomllib.loads(text), source="<built-in default.toml>")

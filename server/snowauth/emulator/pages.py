@@ -1,0 +1,86 @@
+"""The HTML the emulated instance serves. Every interpolated value is escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:36em;margin:3em auto;}"
+        "label{display:block;margin:.6em 0}</style>"
+        f"</head><body>\n{body}\n</body></html>\n"
+    )
+
+
+def hibernating_page() -> str:
+    """What a sleeping developer instance answers on every path, with status 200."""
+    return _page(
+        "ServiceNow Developers | Instance Hibernating page",
+        "<h1>Your instance is hibernating</h1>\n"
+        "<p>This developer instance is hibernating due to inactivity. Sign in to the "
+        "developer portal to wake it up.</p>",
+    )
+
+
+def unavailable_page() -> str:
+    return _page(
+        "Service Unavailable",
+        "<h1>Service Unavailable</h1>\n<p>The instance is temporarily unavailable.</p>",
+    )
+
+
+def not_found_page(path: str) -> str:
+    return _page("Not Found", f"<h1>Not Found</h1>\n<p>No page at {escape(path)}.</p>")
+
+
+def error_page(message: str) -> str:
+    """An authorize error that cannot be sent back to the client (no redirect)."""
+    return _page(
+        "OAuth error",
+        f'<h1>OAuth error</h1>\n<p id="error">{escape(message)}</p>',
+    )
+
+
+def login_page(params: Mapping[str, str], client_name: str, error: str | None = None) -> str:
+    """The login-and-consent form of ``/oauth_auth.do``; it posts back to itself."""
+    hidden = "\n".join(
+        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in params.items()
+    )
+    notice = f'<p id="error" role="alert">{escape(error)}</p>\n' if error else ""
+    return _page(
+        "Log in | ServiceNow",
+        f"<h1>Log in</h1>\n<p>{escape(client_name)} would like to connect to your "
+        f"ServiceNow account.</p>\n{notice}"
+        '<form method="post" action="/oauth_auth.do">\n'
+        f"{hidden}\n"
+        '<label>User name <input name="user_name" autocomplete="username"></label>\n'
+        '<label>Password <input name="user_password" type="password" '
+        'autocomplete="current-password"></label>\n'
+        '<button type="submit" name="action" value="allow">Allow</button>\n'
+        '<button type="submit" name="action" value="deny">Deny</button>\n'
+        "</form>",
+    )
+
+
+def index_page() -> str:
+    rows = "".join(
+        f"<li><code>{escape(method)} {escape(path)}</code>: {escape(what)}</li>"
+        for method, path, what in (
+            ("POST", "/oauth_token.do", "token endpoint (every grant)"),
+            ("GET", "/oauth_auth.do", "authorize (login and consent)"),
+            ("GET/POST", "/oauth_revoke_token.do", "revoke a token"),
+            ("GET", "/api/now/table/sys_user", "REST table API (Bearer token)"),
+            ("GET", "/api/now/ui/user/current_user", "who am I (Bearer token)"),
+        )
+    )
+    return _page(
+        "snowauth emulator",
+        "<h1>snowauth ServiceNow emulator</h1>\n"
+        "<p>A local stand-in for a ServiceNow instance's OAuth endpoints.</p>\n"
+        f"<ul>{rows}</ul>",
+    )

@@ -1,0 +1,307 @@
+"""What the emulated instance remembers at run time, behind one lock.
+
+Tokens, authorization codes, failed logins and lockouts, seen JWT ids, the modes
+(hibernating, rate limited, flaky, slow) and request counters. Callers take
+``state.lock`` around every read-modify-write; the helper methods here assume it is
+held unless their name says otherwise.
+"""
+
+from __future__ import annotations
+
+import hmac
+import random
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from snowauth.emulator.config import ClientRecord, EmulatorConfig, UserRecord
+
+
+@dataclass
+class AccessToken:
+    value: str = field(repr=False)
+    client_id: str
+    user_name: str
+    scope: str
+    expires_at: float
+    refresh_token: str | None = field(default=None, repr=False)
+    revoked: bool = False
+
+
+@dataclass
+class RefreshToken:
+    value: str = field(repr=False)
+    client_id: str
+    user_name: str
+    scope: str
+    expires_at: float
+    revoked: bool = False
+
+
+@dataclass
+class AuthorizationCode:
+    value: str = field(repr=False)
+    client_id: str
+    redirect_uri: str
+    user_name: str
+    scope: str
+    code_challenge: str | None
+    created_at: float
+    used: bool = False
+
+
+@dataclass
+class Modes:
+    hibernating: bool = False
+    rate_limited: bool = False
+    retry_after: int = 1
+    flaky: bool = False
+    flaky_remaining: int | None = None  # None: every token request fails while flaky
+    slow: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hibernating": self.hibernating,
+            "rate_limited": self.rate_limited,
+            "retry_after": self.retry_after,
+            "flaky": self.flaky,
+            "flaky_failures": self.flaky_remaining,
+            "slow": self.slow,
+        }
+
+
+def new_token() -> str:
+    """An opaque token like ServiceNow's: 86 base64url characters."""
+    return secrets.token_urlsafe(64)
+
+
+def same_secret(given: str | None, expected: str | None) -> bool:
+    if given is None or expected is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+class EmulatorState:
+    def __init__(self, config: EmulatorConfig, clock: Callable[[], float]) -> None:
+        self.lock = threading.RLock()
+        self.config = config
+        self.clock = clock
+        self.modes = Modes()
+        self.access_tokens: dict[str, AccessToken] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.codes: dict[str, AuthorizationCode] = {}
+        self.failed_logins: dict[str, int] = {}
+        self.locked_users: set[str] = set()
+        self.seen_jtis: set[tuple[str, str]] = set()
+        self.token_requests = 0
+        self.requests: list[tuple[str, str]] = []
+        self.system_log: list[str] = []
+        self.auto_approve_user: str | None = config.auto_approve_user
+        self.approve_next: str | None = None
+        self.rng = random.Random()
+
+    # --- bookkeeping ------------------------------------------------------------------
+
+    def deny(self, reason: str) -> None:
+        """Record why a request was refused: the emulated instance's system log.
+
+        Reasons never contain secrets; they are kept in memory, never logged."""
+        self.system_log.append(reason)
+
+    # --- users ------------------------------------------------------------------------
+
+    def user(self, user_name: str) -> UserRecord | None:
+        return self.config.users.get(user_name)
+
+    def is_locked(self, user: UserRecord) -> bool:
+        return user.locked_out or user.user_name in self.locked_users
+
+    def usable_user(self, user_name: str) -> UserRecord | None:
+        """The user if it exists, is active and is not locked out."""
+        user = self.user(user_name)
+        if user is None or not user.active or self.is_locked(user):
+            return None
+        return user
+
+    def check_login(self, user_name: str, password: str, what: str) -> UserRecord | None:
+        """A password login (password grant or the login form), counting failures."""
+        user = self.user(user_name)
+        if user is None:
+            self.deny(f"{what}: no such user")
+            return None
+        if self.is_locked(user):
+            self.deny(f"{what}: user {user_name} is locked out")
+            return None
+        if not user.active:
+            self.deny(f"{what}: user {user_name} is inactive")
+            return None
+        if user.password is None:
+            self.deny(f"{what}: user {user_name} has no password")
+            return None
+        if not same_secret(password, user.password):
+            count = self.failed_logins.get(user_name, 0) + 1
+            self.failed_logins[user_name] = count
+            threshold = self.config.lockout_threshold
+            if threshold and count >= threshold:
+                self.locked_users.add(user_name)
+                self.deny(f"{what}: wrong password for {user_name}; now locked out")
+            else:
+                self.deny(f"{what}: wrong password for {user_name} ({count} failed)")
+            return None
+        if user.web_service_only:
+            self.deny(f"{what}: user {user_name} is web service access only")
+            return None
+        self.failed_logins.pop(user_name, None)
+        return user
+
+    # --- tokens -----------------------------------------------------------------------
+
+    def _valid_refresh(self, value: str | None, now: float) -> RefreshToken | None:
+        if value is None:
+            return None
+        token = self.refresh_tokens.get(value)
+        if token is None or token.revoked or token.expires_at <= now:
+            return None
+        return token
+
+    def valid_refresh_token(self, value: str) -> RefreshToken | None:
+        return self._valid_refresh(value, self.clock())
+
+    def issue(
+        self,
+        client: ClientRecord,
+        user_name: str,
+        scope: str,
+        *,
+        with_refresh: bool,
+        refresh: RefreshToken | None = None,
+    ) -> dict[str, Any]:
+        """Issue (or reuse) tokens and build the success body, keys in random order.
+
+        Within an access token's lifetime the same client, user and scope get the same
+        access token back, its expiry reset (ServiceNow's behaviour)."""
+        now = self.clock()
+        found: AccessToken | None = None
+        for token in self.access_tokens.values():
+            if (
+                token.revoked
+                or token.expires_at <= now
+                or token.client_id != client.client_id
+                or token.user_name != user_name
+                or token.scope != scope
+            ):
+                continue
+            if refresh is not None:
+                if token.refresh_token == refresh.value:
+                    found = token
+            elif with_refresh:
+                if self._valid_refresh(token.refresh_token, now) is not None:
+                    found = token
+            elif token.refresh_token is None:
+                found = token
+            if found is not None:
+                break
+
+        refresh_value: str | None = refresh.value if refresh is not None else None
+        if found is not None:
+            found.expires_at = now + client.access_token_lifespan
+            refresh_value = found.refresh_token
+        else:
+            if with_refresh and refresh is None:
+                refresh_value = new_token()
+                self.refresh_tokens[refresh_value] = RefreshToken(
+                    value=refresh_value,
+                    client_id=client.client_id,
+                    user_name=user_name,
+                    scope=scope,
+                    expires_at=now + client.refresh_token_lifespan,
+                )
+            found = AccessToken(
+                value=new_token(),
+                client_id=client.client_id,
+                user_name=user_name,
+                scope=scope,
+                expires_at=now + client.access_token_lifespan,
+                refresh_token=refresh_value,
+            )
+            self.access_tokens[found.value] = found
+
+        items: list[tuple[str, Any]] = [
+            ("access_token", found.value),
+            ("scope", scope),
+            ("token_type", "Bearer"),
+            ("expires_in", max(client.access_token_lifespan - 1, 0)),
+        ]
+        if with_refresh and refresh_value is not None:
+            items.append(("refresh_token", refresh_value))
+        self.rng.shuffle(items)
+        return dict(items)
+
+    def revoke(self, value: str) -> None:
+        """Revoke an access or refresh token; a refresh token takes its access tokens."""
+        access = self.access_tokens.get(value)
+        if access is not None:
+            access.revoked = True
+        refresh = self.refresh_tokens.get(value)
+        if refresh is not None:
+            refresh.revoked = True
+            for token in self.access_tokens.values():
+                if token.refresh_token == value:
+                    token.revoked = True
+
+    def bearer(self, value: str) -> AccessToken | None:
+        """The access token if it is known, unrevoked, unexpired and its user usable."""
+        token = self.access_tokens.get(value)
+        if token is None or token.revoked or token.expires_at <= self.clock():
+            return None
+        if self.usable_user(token.user_name) is None:
+            return None
+        return token
+
+    # --- modes ------------------------------------------------------------------------
+
+    def set_mode(
+        self,
+        *,
+        hibernating: bool | None = None,
+        rate_limited: bool | None = None,
+        retry_after: int | None = None,
+        flaky: bool | None = None,
+        flaky_failures: int | None = None,
+        slow: float | None = None,
+    ) -> None:
+        modes = self.modes
+        if hibernating is not None:
+            modes.hibernating = hibernating
+        if rate_limited is not None:
+            modes.rate_limited = rate_limited
+        if retry_after is not None:
+            if retry_after < 0:
+                raise ValueError("retry_after must be >= 0")
+            modes.retry_after = retry_after
+        if flaky_failures is not None:
+            if flaky_failures < 0:
+                raise ValueError("flaky_failures must be >= 0")
+            modes.flaky = flaky is not False and flaky_failures > 0
+            modes.flaky_remaining = flaky_failures if modes.flaky else None
+        elif flaky is not None:
+            modes.flaky = flaky
+            modes.flaky_remaining = None
+        if slow is not None:
+            if slow < 0:
+                raise ValueError("slow must be >= 0")
+            modes.slow = slow
+
+    def take_flaky_failure(self) -> bool:
+        """Whether this token request should fail with 503 (consumes one failure)."""
+        modes = self.modes
+        if not modes.flaky:
+            return False
+        if modes.flaky_remaining is not None:
+            modes.flaky_remaining -= 1
+            if modes.flaky_remaining <= 0:
+                modes.flaky = False
+                modes.flaky_remaining = None
+        return True
