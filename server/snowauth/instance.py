@@ -1,0 +1,119 @@
+"""Instance addresses and loopback URLs: validation and normalisation (pure)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?")
+_SERVICE_NOW = re.compile(r"([A-Za-z0-9-]+)\.service-now\.com/?", re.IGNORECASE)
+
+
+class InstanceError(ValueError):
+    """An invalid address. ``code`` is the diagnostic code, ``suggestion`` a fix."""
+
+    def __init__(self, message: str, code: str = "invalid-instance", suggestion: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.suggestion = suggestion
+
+
+def is_loopback_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def instance_url(value: str) -> str:
+    """The base URL (no trailing slash) of an ``instance`` value, or InstanceError."""
+    value = value.strip()
+    if not value:
+        raise InstanceError("`instance` is empty: write the instance name (e.g. `dev12345`) or its https:// URL")
+    if "://" not in value:
+        if _LABEL.fullmatch(value):
+            return f"https://{value.lower()}.service-now.com"
+        m = _SERVICE_NOW.fullmatch(value)
+        if m:
+            raise InstanceError(
+                f"`{value}` is a host name without a scheme: write the bare instance name "
+                f"`{m.group(1)}` or `https://{value.rstrip('/')}`",
+                suggestion=m.group(1),
+            )
+        if _HOST.fullmatch(value.split("/", 1)[0].split(":", 1)[0]):
+            fixed = "https://" + value.rstrip("/")
+            raise InstanceError(
+                f"`{value}` has no scheme: write `{fixed}` (or a bare instance name such as `dev12345`)",
+                suggestion=fixed,
+            )
+        raise InstanceError(
+            f"`{value}` is not an instance name (letters, digits and hyphens, like `dev12345`) "
+            "or an https:// URL"
+        )
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise InstanceError(f"`{value}` is not a valid URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise InstanceError(f"`instance` must use https:// (found `{parts.scheme}://`)")
+    host = parts.hostname or ""
+    if not host:
+        raise InstanceError(f"`{value}` has no host name")
+    if parts.username is not None or parts.password is not None:
+        raise InstanceError("`instance` must not contain a user name or password: use the connection's keys")
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise InstanceError(
+            "`instance` must not have a query (`?…`) or fragment (`#…`): give the instance's base URL",
+            suggestion=f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}",
+        )
+    bare = host.strip("[]")
+    if not (_HOST.fullmatch(bare) or _is_ip(bare)):
+        raise InstanceError(f"`{host}` is not a valid host name")
+    if scheme == "http" and not is_loopback_host(host):
+        raise InstanceError(
+            f"`http://` sends credentials in clear text: use `https://{parts.netloc}{parts.path}` "
+            "(plain http is allowed only for loopback hosts such as 127.0.0.1)",
+            code="insecure-instance",
+            suggestion=f"https://{parts.netloc}{parts.path.rstrip('/')}",
+        )
+    netloc = parts.netloc.lower() if port is None else f"{parts.netloc.rsplit(':', 1)[0].lower()}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def check_redirect_uri(value: str) -> str | None:
+    """None when ``value`` is a usable loopback redirect URI, else the problem."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        return f"`{value}` is not a valid URL: {exc}"
+    if parts.scheme != "http":
+        return "`redirect_uri` must be an `http://` loopback URL such as `http://127.0.0.1:53682/callback`"
+    host = parts.hostname or ""
+    if parts.netloc.split("@")[-1].split(":")[0].strip("[]").lower() not in ("127.0.0.1", "::1", "localhost") and not (
+        host == "::1"
+    ):
+        return (
+            f"`redirect_uri` must point at this machine (127.0.0.1, [::1] or localhost), not `{host}`: "
+            "snowauth listens there for the authorization code"
+        )
+    if port is None:
+        return "`redirect_uri` needs an explicit port, e.g. `http://127.0.0.1:53682/callback`, as registered on the instance"
+    if parts.fragment:
+        return "`redirect_uri` must not have a fragment (`#…`)"
+    return None

@@ -1,0 +1,346 @@
+"""The connection-file format: every key, its type, docs and per-grant rules.
+
+This module is the single source of truth. Validation (``analysis``), hover and
+completion (``editing``), the JSON Schema (``schema``) and ``docs/reference.md`` all
+read it. It is plain data (no pydantic) so that ``snowauth check`` starts fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+GRANT_PASSWORD = "password"
+GRANT_REFRESH = "refresh_token"
+GRANT_CLIENT_CREDENTIALS = "client_credentials"
+GRANT_AUTHORIZATION_CODE = "authorization_code"
+GRANT_JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_BEARER_ALIAS = "jwt_bearer"
+
+GRANTS: tuple[str, ...] = (
+    GRANT_PASSWORD,
+    GRANT_CLIENT_CREDENTIALS,
+    GRANT_AUTHORIZATION_CODE,
+    GRANT_REFRESH,
+    GRANT_JWT_BEARER,
+)
+
+GRANT_DOCS: Mapping[str, str] = {
+    GRANT_PASSWORD: (
+        "Resource owner password grant: the connection logs in as a ServiceNow user "
+        "(`username`, `password`). Needs `client_id` and `client_secret`."
+    ),
+    GRANT_CLIENT_CREDENTIALS: (
+        "Client credentials grant: the application authenticates as itself and acts as "
+        "the registry record's *OAuth Application User*. Off by default on instances: "
+        "needs the system property `glide.oauth.inbound.client.credential.grant_type."
+        "enabled = true` (Washington DC and later)."
+    ),
+    GRANT_AUTHORIZATION_CODE: (
+        "Authorization code grant: the browser opens the instance's login page, the user "
+        "clicks *Allow*, and the code comes back to `redirect_uri` on this machine. "
+        "PKCE (S256) is on by default; a public client needs no `client_secret`."
+    ),
+    GRANT_REFRESH: (
+        "Refresh token grant: exchanges a `refresh_token` obtained elsewhere for a new "
+        "access token."
+    ),
+    GRANT_JWT_BEARER: (
+        "JWT bearer grant: a JWT signed with `jwt_key_file` is exchanged for a token. "
+        "Needs a registry record made with *Create an OAuth JWT API endpoint for external "
+        "clients* and a JWT verifier map. `jwt_bearer` is accepted as a short alias."
+    ),
+}
+
+CLIENT_AUTH_VALUES: Mapping[str, str] = {
+    "body": "Send `client_id` and `client_secret` as form fields (ServiceNow's documented way).",
+    "basic": "Send `client_id` and `client_secret` in an HTTP Basic `Authorization` header.",
+}
+TOKEN_STORE_VALUES: Mapping[str, str] = {
+    "file": "Write fetched tokens into `[connections.<name>.token]` of this file.",
+    "cache": "Keep fetched tokens in your user cache folder only; this file is never written.",
+}
+JWT_ALGORITHMS: Mapping[str, str] = {
+    alg: f"{'RSA PKCS#1 v1.5' if alg[0] == 'R' else 'ECDSA'} with SHA-{alg[2:]}."
+    for alg in ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+}
+
+REGISTRY = "System OAuth > Application Registry"
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One key of a table of the file format."""
+
+    name: str
+    type: str  # "string" | "boolean" | "number" | "datetime"
+    summary: str
+    where: str = ""
+    default: str | bool | int | None = None
+    values: Mapping[str, str] | None = None  # allowed values -> their docs
+    grants: frozenset[str] | None = None  # None: every grant; else ignored by the others
+    secret: bool = False  # a literal value deserves a warning
+    placeholder: str = '""'  # what a quick fix or completion inserts as the value
+
+    def doc_markdown(self) -> str:
+        parts = [f"**{self.name}** ({self.type})", "", self.summary]
+        if self.where:
+            parts += ["", f"*In ServiceNow:* {self.where}"]
+        if self.default is not None:
+            shown = str(self.default).lower() if isinstance(self.default, bool) else self.default
+            parts += ["", f"Default: `{shown}`"]
+        if self.grants is not None:
+            names = ", ".join(f"`{g}`" for g in sorted(self.grants))
+            parts += ["", f"Used by the grant {names}; ignored by the others."]
+        return "\n".join(parts)
+
+
+def _k(*specs: KeySpec) -> dict[str, KeySpec]:
+    return {s.name: s for s in specs}
+
+
+CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
+    KeySpec(
+        "instance",
+        "string",
+        "The ServiceNow instance: a bare instance name (`dev12345` means "
+        "`https://dev12345.service-now.com`) or an `https://` URL (custom domains, "
+        "`*.servicenowservices.com`, on-premise hosts with a port and base path). `http://` "
+        "is accepted only for loopback hosts.",
+        where="the address bar of your instance; developer instances are listed at "
+        "developer.servicenow.com.",
+        placeholder='"dev12345"',
+    ),
+    KeySpec(
+        "grant_type",
+        "string",
+        "The OAuth grant this connection runs at `/oauth_token.do`.",
+        where=f"{REGISTRY}: the grant must be allowed for the registry record.",
+        values={**GRANT_DOCS, JWT_BEARER_ALIAS: "Short alias of the JWT bearer grant."},
+        placeholder='"password"',
+    ),
+    KeySpec(
+        "client_id",
+        "string",
+        "The OAuth client ID (32 hexadecimal characters on real instances).",
+        where=f"{REGISTRY} > your record > *Client ID*.",
+        placeholder='""',
+    ),
+    KeySpec(
+        "client_secret",
+        "string",
+        "The OAuth client secret. Prefer a reference such as `${env:SNOW_CLIENT_SECRET}` "
+        "or `${prompt}` to a literal. Optional only for `authorization_code` with "
+        "`pkce = true` (a public client).",
+        where=f"{REGISTRY} > your record > *Client Secret* (the padlock field).",
+        secret=True,
+        placeholder='"${env:SNOW_CLIENT_SECRET}"',
+    ),
+    KeySpec(
+        "username",
+        "string",
+        "The ServiceNow user the password grant logs in as. The user must be active, not "
+        "locked out, and allowed an interactive session (not *Web service access only*).",
+        where="User Administration > Users > *User ID*.",
+        grants=frozenset({GRANT_PASSWORD}),
+        placeholder='""',
+    ),
+    KeySpec(
+        "password",
+        "string",
+        "The password of `username`. Prefer `${env:…}` or `${prompt}` to a literal.",
+        where="User Administration > Users > *Set Password*.",
+        grants=frozenset({GRANT_PASSWORD}),
+        secret=True,
+        placeholder='"${prompt}"',
+    ),
+    KeySpec(
+        "refresh_token",
+        "string",
+        "A refresh token obtained elsewhere, exchanged by the `refresh_token` grant.",
+        where="the answer of an earlier token request; System OAuth > Manage Tokens lists them.",
+        grants=frozenset({GRANT_REFRESH}),
+        secret=True,
+        placeholder='"${env:SNOW_REFRESH_TOKEN}"',
+    ),
+    KeySpec(
+        "redirect_uri",
+        "string",
+        "Where the browser brings the authorization code back: an `http://` loopback URL "
+        "with an explicit port (`127.0.0.1`, `[::1]` or `localhost`), exactly as registered "
+        "(ServiceNow compares it literally: `localhost` and `127.0.0.1` differ).",
+        where=f"{REGISTRY} > your record > *Redirect URL*.",
+        grants=frozenset({GRANT_AUTHORIZATION_CODE}),
+        placeholder='"http://127.0.0.1:53682/callback"',
+    ),
+    KeySpec(
+        "pkce",
+        "boolean",
+        "Use PKCE (S256) in the authorization code flow. With `pkce = true` the "
+        "`client_secret` is optional (a public client).",
+        where=f"{REGISTRY} > your record > *Public Client* (PKCE instead of a secret).",
+        default=True,
+        grants=frozenset({GRANT_AUTHORIZATION_CODE}),
+        values={"true": "Use PKCE S256.", "false": "Do not use PKCE."},
+        placeholder="true",
+    ),
+    KeySpec(
+        "jwt_key_file",
+        "string",
+        "Path of the PEM private key that signs the JWT assertion, relative to this "
+        "file's folder.",
+        where="System OAuth > JWT Keys holds the matching certificate; the JWT verifier map "
+        "links it to the registry record.",
+        grants=frozenset({GRANT_JWT_BEARER}),
+        placeholder='"jwt-private-key.pem"',
+    ),
+    KeySpec(
+        "jwt_subject",
+        "string",
+        "The JWT `sub` claim: the ServiceNow user, as the registry record's *User Field* "
+        "expects (user name, email or sys_id).",
+        where=f"{REGISTRY} > your JWT record > *User Field*.",
+        grants=frozenset({GRANT_JWT_BEARER}),
+        placeholder='""',
+    ),
+    KeySpec(
+        "jwt_key_id",
+        "string",
+        "The JWT `kid` header, when the verifier map needs it.",
+        where="System OAuth > JWT Verifier Maps > *Kid*.",
+        grants=frozenset({GRANT_JWT_BEARER}),
+        placeholder='""',
+    ),
+    KeySpec(
+        "jwt_algorithm",
+        "string",
+        "The JWT signing algorithm.",
+        where="System OAuth > JWT Keys > *Signing Algorithm*.",
+        default="RS256",
+        grants=frozenset({GRANT_JWT_BEARER}),
+        values=JWT_ALGORITHMS,
+        placeholder='"RS256"',
+    ),
+    KeySpec(
+        "scope",
+        "string",
+        "Space-separated OAuth scopes to request (e.g. `useraccount`).",
+        where=f"{REGISTRY} > your record > *Auth Scopes*.",
+        placeholder='"useraccount"',
+    ),
+    KeySpec(
+        "client_auth",
+        "string",
+        "How the client authenticates at the token endpoint.",
+        default="body",
+        values=CLIENT_AUTH_VALUES,
+        placeholder='"body"',
+    ),
+    KeySpec(
+        "timeout",
+        "number",
+        "Seconds to wait for each HTTP request to the instance.",
+        default=30,
+        placeholder="30",
+    ),
+    KeySpec(
+        "ca_bundle",
+        "string",
+        "A PEM file of extra certificate authorities to trust (corporate proxies), relative "
+        "to this file's folder. TLS verification is never switched off.",
+        placeholder='"corporate-ca.pem"',
+    ),
+    KeySpec(
+        "token_store",
+        "string",
+        "Where fetched tokens are kept.",
+        default="file",
+        values=TOKEN_STORE_VALUES,
+        placeholder='"file"',
+    ),
+)
+
+TOKEN_TABLE = "token"
+
+TOKEN_KEYS: Mapping[str, KeySpec] = _k(
+    KeySpec(
+        "access_token",
+        "string",
+        "The access token, written by *Fetch token*. Sent as `Authorization: Bearer …`.",
+        where="System OAuth > Manage Tokens.",
+        secret=True,
+    ),
+    KeySpec(
+        "refresh_token",
+        "string",
+        "The refresh token, written by *Fetch token*; *Refresh* exchanges it.",
+        where="System OAuth > Manage Tokens.",
+        secret=True,
+    ),
+    KeySpec("token_type", "string", "The token type the instance answered (`Bearer`)."),
+    KeySpec("scope", "string", "The scopes the instance granted."),
+    KeySpec(
+        "expires_at",
+        "datetime",
+        "When the access token expires (UTC). Access tokens live 1,800 s by default.",
+        where=f"{REGISTRY} > your record > *Access Token Lifespan*.",
+    ),
+    KeySpec(
+        "refresh_expires_at",
+        "datetime",
+        "When the refresh token expires (UTC), when known. Refresh tokens live "
+        "8,640,000 s (100 days) by default.",
+        where=f"{REGISTRY} > your record > *Refresh Token Lifespan*.",
+    ),
+)
+
+TOP_KEYS: Mapping[str, KeySpec] = _k(
+    KeySpec(
+        "default",
+        "string",
+        "The connection the CLI (and editor commands without a connection) use when none "
+        "is named.",
+        placeholder='""',
+    ),
+)
+
+CONNECTIONS_TABLE = "connections"
+CONNECTIONS_DOC = (
+    "**connections**: one table per named connection, e.g. `[connections.dev]`. "
+    "Each holds an instance, a grant and its credentials."
+)
+TOKEN_TABLE_DOC = (
+    "**token**: the tokens written by *Fetch token*. Users rarely type it; *Revoke* removes it."
+)
+
+SECRET_KEYS = frozenset(k for k, s in CONNECTION_KEYS.items() if s.secret)
+
+
+def canonical_grant(value: str) -> str | None:
+    """The canonical grant name for a ``grant_type`` value, or None when unknown."""
+    if value == JWT_BEARER_ALIAS:
+        return GRANT_JWT_BEARER
+    return value if value in GRANTS else None
+
+
+def required_keys(grant: str | None, *, pkce: bool = True) -> tuple[str, ...]:
+    """The keys a connection with this (canonical) grant must have, in display order."""
+    keys = ["instance", "grant_type", "client_id"]
+    if grant is None:
+        return tuple(keys)
+    if not (grant == GRANT_AUTHORIZATION_CODE and pkce):
+        keys.append("client_secret")
+    keys += {
+        GRANT_PASSWORD: ["username", "password"],
+        GRANT_REFRESH: ["refresh_token"],
+        GRANT_CLIENT_CREDENTIALS: [],
+        GRANT_AUTHORIZATION_CODE: ["redirect_uri"],
+        GRANT_JWT_BEARER: ["jwt_key_file", "jwt_subject"],
+    }[grant]
+    return tuple(keys)
+
+
+def is_ignored(key: str, grant: str | None) -> bool:
+    """True when a known connection key is ignored by this (canonical) grant."""
+    spec = CONNECTION_KEYS.get(key)
+    return bool(spec and grant and spec.grants is not None and grant not in spec.grants)

@@ -1,0 +1,415 @@
+"""A lossless, error-tolerant TOML 1.0 scanner that keeps the exact span of everything.
+
+One pass over the text, statement by statement (a statement is a header or a
+``key = value`` line, which may span lines for arrays and multi-line strings). A
+syntax error is recorded and the scanner resumes at the next line, so one typo never
+hides the rest of the file. Offsets are indices into the Python string (code points);
+``positions`` turns them into lines and columns.
+
+Why not tree-sitter: see ``docs/decisions.md`` (recovery and speed, both measured).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+_WS = re.compile(r"[ \t]*")
+_EOL = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)")
+_TO_EOL = re.compile(r"[^\r\n]*")
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BASIC = re.compile(r'"((?:[^"\\\r\n]|\\[^\r\n])*)"')
+_BASIC_UNTERMINATED = re.compile(r'"(?:[^"\\\r\n]|\\[^\r\n])*\\?')
+_LITERAL = re.compile(r"'([^'\r\n]*)'")
+_ML_BASIC = re.compile(r'"""((?:[^"\\]|\\[\s\S]|""?(?!"))*)"""("{0,2})')
+_ML_LITERAL = re.compile(r"'''((?:[^']|''?(?!'))*)'''('{0,2})")
+_ESCAPE = re.compile(r"\\(?:([btnfr\"\\])|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|[ \t]*(\r\n|\n|\r)\s*|(.?))")
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+_DATETIME = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?)?(?![0-9A-Za-z:.+-])"
+)
+_TIME = re.compile(r"(\d{2}):(\d{2}):(\d{2})(\.\d+)?(?![0-9A-Za-z:.+-])")
+_TOKEN = re.compile(r"[0-9A-Za-z_+.\-:]+")
+_INT = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
+_HEX = re.compile(r"0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*")
+_OCT = re.compile(r"0o[0-7](?:_?[0-7])*")
+_BIN = re.compile(r"0b[01](?:_?[01])*")
+_FLOAT = re.compile(
+    r"[+-]?(?:0|[1-9](?:_?[0-9])*)(?:\.[0-9](?:_?[0-9])*(?:[eE][+-]?[0-9](?:_?[0-9])*)?"
+    r"|[eE][+-]?[0-9](?:_?[0-9])*)"
+)
+_SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|nan)")
+
+
+@dataclass(slots=True)
+class KeyPart:
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Value:
+    """A value. ``kind`` is string, integer, float, boolean, datetime, date, time,
+    array, table (an inline table) or invalid. ``data`` is the Python value of a
+    scalar, a list of Value for an array, a list of Entry for an inline table."""
+
+    kind: str
+    start: int
+    end: int
+    data: object = None
+
+
+@dataclass(slots=True)
+class Entry:
+    """``key = value``; ``value`` is None when the line stops before a value."""
+
+    key: list[KeyPart]
+    value: Value | None
+    start: int
+    end: int
+
+    @property
+    def key_start(self) -> int:
+        return self.key[0].start
+
+    @property
+    def key_end(self) -> int:
+        return self.key[-1].end
+
+
+@dataclass(slots=True)
+class Header:
+    key: list[KeyPart]
+    is_array: bool
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class Problem:
+    start: int
+    end: int
+    message: str
+
+
+@dataclass(slots=True)
+class Parsed:
+    text: str
+    items: list[Header | Entry] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+
+
+class _Fail(Exception):
+    def __init__(self, start: int, end: int, message: str) -> None:
+        self.start, self.end, self.message = start, end, message
+
+
+def parse(text: str) -> Parsed:
+    """Scan ``text``; never raises."""
+    return _Scanner(text).run()
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.n = len(text)
+        self.out = Parsed(text)
+
+    def run(self) -> Parsed:
+        text, n = self.text, self.n
+        i = 1 if text.startswith("\ufeff") else 0
+        ws_match, eol_match = _WS.match, _EOL.match
+        while i < n:
+            i = ws_match(text, i).end()
+            if i >= n:
+                break
+            c = text[i]
+            if c in "\r\n":
+                i += 2 if text.startswith("\r\n", i) else 1
+                continue
+            if c == "#":
+                i = eol_match(text, i).end()
+                continue
+            try:
+                i = self._header(i) if c == "[" else self._entry(i)
+            except _Fail as fail:
+                self._error(fail.start, max(fail.end, fail.start), fail.message)
+                i = self._skip_line(fail.start)
+        return self.out
+
+    # -- statements -----------------------------------------------------------------
+
+    def _error(self, start: int, end: int, message: str) -> None:
+        errors = self.out.errors
+        if errors and errors[-1].start == start and errors[-1].message == message:
+            return
+        errors.append(Problem(start, end, message))
+
+    def _skip_line(self, i: int) -> int:
+        i = _TO_EOL.match(self.text, i).end()
+        m = _NEWLINE.match(self.text, i)
+        return m.end() if m else i
+
+    def _end_of_statement(self, i: int, what: str) -> int:
+        m = _EOL.match(self.text, i)
+        if m is None:
+            j = _TO_EOL.match(self.text, i).end()
+            raise _Fail(i, j, f"Unexpected text after {what}: put each key or header on its own line")
+        return m.end()
+
+    def _header(self, start: int) -> int:
+        text = self.text
+        is_array = text.startswith("[[", start)
+        i = _WS.match(text, start + (2 if is_array else 1)).end()
+        key, i = self._key(i, "a table name after `[`")
+        closing = "]]" if is_array else "]"
+        if not text.startswith(closing, i):
+            j = _TO_EOL.match(text, i).end()
+            self.out.items.append(Header(key, is_array, start, j))
+            raise _Fail(start if i >= j else i, j, f"Expected `{closing}` to close the table header")
+        i += len(closing)
+        self.out.items.append(Header(key, is_array, start, i))
+        return self._end_of_statement(i, "the table header")
+
+    def _entry(self, start: int) -> int:
+        text = self.text
+        key, i = self._key(start, "a key (`name = value`), a `[table]` header or a comment")
+        i = _WS.match(text, i).end()
+        if not text.startswith("=", i):
+            entry = Entry(key, None, start, key[-1].end)
+            self.out.items.append(entry)
+            j = _TO_EOL.match(text, i).end()
+            name = text[start : key[-1].end]
+            if i >= j:
+                raise _Fail(key[0].start, key[-1].end, f"Expected `=` and a value after `{name}`")
+            raise _Fail(i, j, f"Expected `=` after the key `{name}`")
+        i = _WS.match(text, i + 1).end()
+        entry = Entry(key, None, start, i)
+        self.out.items.append(entry)
+        if i >= self.n or text[i] in "\r\n#":
+            raise _Fail(start, i, "Missing value after `=`")
+        value = self._value(i, entry)
+        entry.value = value
+        entry.end = value.end
+        return self._end_of_statement(value.end, "the value")
+
+    # -- keys -----------------------------------------------------------------------
+
+    def _key(self, i: int, expected: str) -> tuple[list[KeyPart], int]:
+        text = self.text
+        parts: list[KeyPart] = []
+        while True:
+            part, i = self._key_part(i, expected if not parts else "a key after `.`")
+            parts.append(part)
+            j = _WS.match(text, i).end()
+            if not text.startswith(".", j):
+                return parts, i
+            i = _WS.match(text, j + 1).end()
+
+    def _key_part(self, i: int, expected: str) -> tuple[KeyPart, int]:
+        text = self.text
+        m = _BARE_KEY.match(text, i)
+        if m:
+            return KeyPart(m.group(), i, m.end()), m.end()
+        if text.startswith('"', i):
+            if text.startswith('"""', i):
+                raise _Fail(i, i + 3, "A key cannot be a multi-line string")
+            m = _BASIC.match(text, i)
+            if m is None:
+                j = _TO_EOL.match(text, i).end()
+                raise _Fail(i, j, "Unterminated quoted key: add the closing `\"`")
+            return KeyPart(self._unescape(m.group(1), i + 1), i, m.end()), m.end()
+        if text.startswith("'", i):
+            m = _LITERAL.match(text, i)
+            if m is None:
+                j = _TO_EOL.match(text, i).end()
+                raise _Fail(i, j, "Unterminated quoted key: add the closing `'`")
+            return KeyPart(m.group(1), i, m.end()), m.end()
+        j = _TO_EOL.match(text, i).end()
+        found = text[i:j].strip()
+        end = i + max(1, len(found.split()[0]) if found else 0) if i < j else i
+        raise _Fail(i, min(end, j) if j > i else i, f"Expected {expected}")
+
+    # -- values ---------------------------------------------------------------------
+
+    def _value(self, i: int, entry: Entry | None = None) -> Value:
+        text = self.text
+        c = text[i] if i < self.n else ""
+        if c == '"':
+            if text.startswith('"""', i):
+                m = _ML_BASIC.match(text, i)
+                if m is None:
+                    raise _Fail(i, i + 3, 'Unterminated multi-line string: add the closing `"""`')
+                body = m.group(1)
+                if body.startswith("\r\n"):
+                    body, off = body[2:], 5
+                elif body[:1] in ("\n", "\r"):
+                    body, off = body[1:], 4
+                else:
+                    off = 3
+                return Value("string", i, m.end(), self._unescape(body, i + off) + m.group(2))
+            m = _BASIC.match(text, i)
+            if m is None:
+                j = _BASIC_UNTERMINATED.match(text, i)
+                end = j.end() if j else i + 1
+                raise _Fail(i, end, 'Unterminated string: add the closing `"`')
+            return Value("string", i, m.end(), self._unescape(m.group(1), i + 1))
+        if c == "'":
+            if text.startswith("'''", i):
+                m = _ML_LITERAL.match(text, i)
+                if m is None:
+                    raise _Fail(i, i + 3, "Unterminated multi-line string: add the closing `'''`")
+                body = m.group(1)
+                if body.startswith("\r\n"):
+                    body = body[2:]
+                elif body[:1] in ("\n", "\r"):
+                    body = body[1:]
+                return Value("string", i, m.end(), body + m.group(2))
+            m = _LITERAL.match(text, i)
+            if m is None:
+                raise _Fail(i, _TO_EOL.match(text, i).end(), "Unterminated string: add the closing `'`")
+            return Value("string", i, m.end(), m.group(1))
+        if c == "[":
+            return self._array(i)
+        if c == "{":
+            return self._inline_table(i)
+        m = _DATETIME.match(text, i)
+        if m:
+            return self._datetime(m, i)
+        m = _TIME.match(text, i)
+        if m:
+            return self._time(m, i)
+        m = _TOKEN.match(text, i)
+        if m is None:
+            j = _TO_EOL.match(text, i).end()
+            raise _Fail(i, max(j, i + 1), "Expected a value (a \"string\", number, true/false, date, [array] or {table})")
+        tok, end = m.group(), m.end()
+        if tok in ("true", "false"):
+            return Value("boolean", i, end, tok == "true")
+        if _INT.fullmatch(tok):
+            return Value("integer", i, end, int(tok.replace("_", "")))
+        for pattern, base in ((_HEX, 16), (_OCT, 8), (_BIN, 2)):
+            if pattern.fullmatch(tok):
+                return Value("integer", i, end, int(tok[2:].replace("_", ""), base))
+        if _FLOAT.fullmatch(tok) or _SPECIAL_FLOAT.fullmatch(tok):
+            return Value("float", i, end, float(tok.replace("_", "")))
+        if _BARE_KEY.fullmatch(tok):
+            hint = f'write "{tok}" with quotes' if tok.isidentifier() or "-" in tok else "check it"
+            raise _Fail(i, end, f"`{tok}` is not a valid value: strings need quotes ({hint})")
+        raise _Fail(i, end, f"`{tok}` is not a valid number, date or boolean")
+
+    def _datetime(self, m: re.Match[str], i: int) -> Value:
+        y, mo, d, hh, mi, ss, frac, tz = m.groups()
+        try:
+            day = date(int(y), int(mo), int(d))
+            if hh is None:
+                return Value("date", i, m.end(), day)
+            micro = int((frac[1:] + "000000")[:6]) if frac else 0
+            tzinfo: timezone | None = None
+            if tz:
+                if tz in "Zz":
+                    tzinfo = timezone.utc
+                else:
+                    sign = -1 if tz[0] == "-" else 1
+                    tzinfo = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
+            dt = datetime(day.year, day.month, day.day, int(hh), int(mi), int(ss), micro, tzinfo)
+        except ValueError as exc:
+            raise _Fail(i, m.end(), f"Invalid date or time: {exc}") from None
+        return Value("datetime", i, m.end(), dt)
+
+    def _time(self, m: re.Match[str], i: int) -> Value:
+        hh, mi, ss, frac = m.groups()
+        try:
+            micro = int((frac[1:] + "000000")[:6]) if frac else 0
+            value = time(int(hh), int(mi), int(ss), micro)
+        except ValueError as exc:
+            raise _Fail(i, m.end(), f"Invalid time: {exc}") from None
+        return Value("time", i, m.end(), value)
+
+    def _skip_ws_comments_newlines(self, i: int) -> int:
+        text, n = self.text, self.n
+        while i < n:
+            c = text[i]
+            if c in " \t\r\n":
+                i += 1
+            elif c == "#":
+                i = _TO_EOL.match(text, i).end()
+            else:
+                break
+        return i
+
+    def _array(self, start: int) -> Value:
+        text = self.text
+        items: list[Value] = []
+        i = self._skip_ws_comments_newlines(start + 1)
+        while True:
+            if i >= self.n:
+                raise _Fail(start, start + 1, "Unterminated array: add the closing `]`")
+            if text[i] == "]":
+                return Value("array", start, i + 1, items)
+            items.append(self._value(i))
+            i = self._skip_ws_comments_newlines(items[-1].end)
+            if i < self.n and text[i] == ",":
+                i = self._skip_ws_comments_newlines(i + 1)
+            elif i >= self.n or text[i] != "]":
+                j = _TO_EOL.match(text, i).end()
+                raise _Fail(i, max(j, i + 1), "Expected `,` or `]` in the array")
+
+    def _inline_table(self, start: int) -> Value:
+        text = self.text
+        entries: list[Entry] = []
+        i = _WS.match(text, start + 1).end()
+        if text.startswith("}", i):
+            return Value("table", start, i + 1, entries)
+        while True:
+            key, i = self._key(i, "a key in the inline table")
+            i = _WS.match(text, i).end()
+            if not text.startswith("=", i):
+                j = _TO_EOL.match(text, i).end()
+                name = text[key[0].start : key[-1].end]
+                raise _Fail(i, max(j, i + 1), f"Expected `=` after the key `{name}`")
+            i = _WS.match(text, i + 1).end()
+            if i >= self.n or text[i] in "\r\n,}":
+                raise _Fail(key[0].start, i, "Missing value after `=`")
+            value = self._value(i)
+            entries.append(Entry(key, value, key[0].start, value.end))
+            i = _WS.match(text, value.end).end()
+            if text.startswith(",", i):
+                i = _WS.match(text, i + 1).end()
+                if text.startswith("}", i):
+                    raise _Fail(i - 1, i, "TOML does not allow a trailing comma in an inline table")
+                continue
+            if text.startswith("}", i):
+                return Value("table", start, i + 1, entries)
+            j = _TO_EOL.match(text, i).end()
+            what = "a line break" if j == i else "text"
+            raise _Fail(i, max(j, i + 1), f"Expected `,` or `}}` in the inline table, found {what}")
+
+    def _unescape(self, body: str, offset: int) -> str:
+        if "\\" not in body:
+            return body
+
+        def repl(m: re.Match[str]) -> str:
+            simple, u4, u8, newline, bad = m.groups()
+            if simple is not None:
+                return _ESCAPES[simple]
+            if u4 or u8:
+                code = int(u4 or u8, 16)
+                if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+                    self._error(offset + m.start(), offset + m.end(), "Invalid Unicode escape")
+                    return "\ufffd"
+                return chr(code)
+            if newline is not None:
+                return ""
+            self._error(
+                offset + m.start(),
+                offset + m.end(),
+                f"Invalid escape `\\{bad}`: use `\\\\` for a backslash",
+            )
+            return bad or ""
+
+        return _ESCAPE.sub(repl, body)
