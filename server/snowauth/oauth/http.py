@@ -1,0 +1,375 @@
+"""The HTTP layer of the token exchange: one reused client per CA bundle, strict limits.
+
+- TLS is always verified: the system's CAs, certifi's, and a connection's ``ca_bundle``.
+- Redirects are never followed (credentials would go along): a 3xx is an error.
+- Each request has the connection's timeout, for each phase and in total.
+- Answers are read streaming and cut off above ``max_response_bytes``.
+- Retries are bounded (3 attempts): 429 honours ``Retry-After`` up to 30 s, 5xx backs
+  off (0.5 s, 1 s); nothing else is retried, in particular never a 401.
+
+Transport failures become :class:`OAuthError` (unreachable, timeout, tls, …). Log lines
+name the method, the URL without its query, the status, the attempt and the duration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Final
+
+import certifi
+import httpx
+
+from snowauth import __version__
+from snowauth.oauth import errors
+from snowauth.oauth.errors import OAuthError
+from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.urls import origin, redact
+
+log = logging.getLogger("snowauth.oauth.http")
+
+SleepFn = Callable[[float], Awaitable[None]]
+NowFn = Callable[[], datetime]
+ProgressFn = Callable[[str], None]
+
+MAX_ATTEMPTS: Final = 3
+MAX_RETRY_AFTER: Final = 30.0
+BACKOFF: Final = (0.5, 1.0)
+DEFAULT_RETRY_AFTER: Final = 1.0
+MAX_RESPONSE_BYTES: Final = 1 << 20
+USER_AGENT: Final = f"snowauth/{__version__}"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A complete, size-checked answer."""
+
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    url: str  # scheme, host, port and path only
+    origin: str
+    attempts: int
+
+    @property
+    def content_type(self) -> str | None:
+        value = self.headers.get("content-type")
+        if not value:
+            return None
+        return value.split(";")[0].strip().lower() or None
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+class _RedactUrlFilter(logging.Filter):
+    """Strips query strings from the URLs httpx puts into its own log records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and any(isinstance(a, httpx.URL) for a in args):
+            record.args = tuple(redact(a) if isinstance(a, httpx.URL) else a for a in args)
+        return True
+
+
+_REDACT_FILTER: Final = _RedactUrlFilter()
+
+
+def _install_log_redaction() -> None:
+    logger = logging.getLogger("httpx")
+    if _REDACT_FILTER not in logger.filters:
+        logger.addFilter(_REDACT_FILTER)
+
+
+def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """A verifying context: system CAs, certifi's CAs, and the extra ``ca_bundle``."""
+    context = ssl.create_default_context()
+    with contextlib.suppress(OSError, ssl.SSLError):  # certifi comes with httpx
+        context.load_verify_locations(cafile=certifi.where())
+    if ca_bundle:
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError, ValueError):
+            raise errors.ca_bundle_unreadable(ca_bundle) from None
+    return context
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes and contexts, and members of exception groups."""
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            stack.extend(current.exceptions)
+        if current.__cause__ is not None:
+            stack.append(current.__cause__)
+        if current.__context__ is not None:
+            stack.append(current.__context__)
+
+
+def _connect_error(exc: BaseException, url: httpx.URL) -> OAuthError:
+    where = origin(url)
+    for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return errors.tls_untrusted(url.host, cause.verify_message or "verification failed")
+        if isinstance(cause, ssl.SSLError):
+            return errors.tls_failed(url.host, cause.reason or type(cause).__name__)
+        if isinstance(cause, socket.gaierror):
+            return errors.unreachable(where, f"the host name {url.host} could not be resolved")
+        if isinstance(cause, ConnectionRefusedError):
+            return errors.unreachable(where, "the connection was refused")
+    text = " ".join(str(c) for c in _causes(exc))
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return errors.tls_untrusted(url.host, "certificate verify failed")
+    if any(s in text for s in ("Name or service not known", "nodename nor servname", "getaddr")):
+        return errors.unreachable(where, f"the host name {url.host} could not be resolved")
+    if "refused" in text.lower():
+        return errors.unreachable(where, "the connection was refused")
+    return errors.unreachable(where, "the connection failed")
+
+
+class HttpTransport:
+    """Sends requests with the project's retry, size, redirect and TLS rules."""
+
+    def __init__(
+        self,
+        *,
+        sleep: SleepFn = asyncio.sleep,
+        now: NowFn = utcnow,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
+        max_attempts: int = MAX_ATTEMPTS,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        backoff: Sequence[float] = BACKOFF,
+    ) -> None:
+        self._sleep = sleep
+        self._now = now
+        self.max_response_bytes = max_response_bytes
+        self.max_attempts = max_attempts
+        self.max_retry_after = max_retry_after
+        self._backoff = tuple(backoff) or (0.0,)
+        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        _install_log_redaction()
+
+    def client_for(self, ca_bundle: str | None) -> httpx.AsyncClient:
+        """The shared client for this CA bundle (created on first use)."""
+        client = self._clients.get(ca_bundle)
+        if client is None:
+            client = httpx.AsyncClient(
+                verify=ssl_context(ca_bundle),
+                follow_redirects=False,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            )
+            self._clients[ca_bundle] = client
+        return client
+
+    async def aclose(self) -> None:
+        clients = list(self._clients.values())
+        self._clients.clear()
+        for client in clients:
+            await client.aclose()
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        ca_bundle: str | None = None,
+        data: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_rate_limited: bool = True,
+        on_progress: ProgressFn | None = None,
+    ) -> HttpResponse:
+        """Send with bounded retries; return the last answer (3xx raises ``redirect``).
+
+        ``retry_rate_limited=False`` turns off retrying a 429 (the password grant: a
+        rejected login is never repeated).
+        """
+        attempt = 1
+        while True:
+            response = await self._send(
+                method,
+                url,
+                timeout=timeout,
+                ca_bundle=ca_bundle,
+                data=data,
+                params=params,
+                headers=headers,
+                attempt=attempt,
+            )
+            if 300 <= response.status < 400:
+                location = response.headers.get("location")
+                target = redact(httpx.URL(url).join(location)) if location else "another address"
+                raise errors.redirected(response.origin, target, status=response.status)
+            delay = self._retry_delay(response, attempt, retry_rate_limited)
+            if delay is None:
+                return response
+            log.info(
+                "%s %s -> %d; retrying in %.2g s (attempt %d of %d)",
+                method,
+                response.url,
+                response.status,
+                delay,
+                attempt + 1,
+                self.max_attempts,
+            )
+            if on_progress is not None:
+                why = "rate limited" if response.status == 429 else f"HTTP {response.status}"
+                on_progress(
+                    f"{response.origin} answered {why}; retrying in {delay:g} s "
+                    f"(attempt {attempt + 1} of {self.max_attempts})…"
+                )
+            await self._sleep(delay)
+            attempt += 1
+
+    def _retry_delay(
+        self, response: HttpResponse, attempt: int, retry_rate_limited: bool
+    ) -> float | None:
+        if attempt >= self.max_attempts:
+            return None
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._now())
+        if response.status == 429:
+            if not retry_rate_limited:
+                return None
+            wait = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
+            return None if wait > self.max_retry_after else wait
+        if 500 <= response.status <= 599:
+            if is_hibernation_page(response.body):
+                return None
+            wait = self._backoff[min(attempt - 1, len(self._backoff) - 1)]
+            if retry_after is not None and retry_after <= self.max_retry_after:
+                wait = max(wait, retry_after)
+            return wait
+        return None
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        timeout: float,
+        ca_bundle: str | None,
+        data: Mapping[str, str] | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        attempt: int,
+    ) -> HttpResponse:
+        target = httpx.URL(url)
+        where = origin(target)
+        shown = redact(target)
+        client = self.client_for(ca_bundle)
+        started = time.monotonic()
+        status: int | None = None
+        limit = self.max_response_bytes
+        try:
+            async with (
+                asyncio.timeout(timeout),
+                client.stream(
+                    method,
+                    target,
+                    data=dict(data) if data is not None else None,
+                    params=dict(params) if params is not None else None,
+                    headers=dict(headers) if headers is not None else None,
+                    timeout=httpx.Timeout(timeout),
+                ) as response,
+            ):
+                status = response.status_code
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise errors.too_large(shown, limit, status=status)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        raise errors.too_large(shown, limit, status=status)
+                result = HttpResponse(
+                    status=status,
+                    headers=response.headers,
+                    body=bytes(body),
+                    url=shown,
+                    origin=where,
+                    attempts=attempt,
+                )
+        except OAuthError as exc:
+            self._log_failure(method, shown, attempt, started, exc.code)
+            raise
+        except (TimeoutError, httpx.TimeoutException):
+            self._log_failure(method, shown, attempt, started, "timeout")
+            raise errors.timed_out(where, timeout) from None
+        except httpx.ConnectError as exc:
+            failure = _connect_error(exc, target)
+            self._log_failure(method, shown, attempt, started, failure.code)
+            raise failure from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            self._log_failure(method, shown, attempt, started, type(exc).__name__)
+            if status is None:
+                raise errors.unreachable(
+                    where, "the connection was closed before an answer arrived"
+                ) from None
+            raise errors.malformed_response(
+                shown, "the connection closed before the whole answer arrived", status=status
+            ) from None
+        except httpx.DecodingError:
+            self._log_failure(method, shown, attempt, started, "decoding")
+            raise errors.malformed_response(
+                shown, "the answer's content encoding is broken", status=status
+            ) from None
+        except httpx.HTTPError as exc:
+            self._log_failure(method, shown, attempt, started, type(exc).__name__)
+            raise errors.unreachable(where, f"the request failed ({type(exc).__name__})") from None
+        log.debug(
+            "%s %s -> %d (attempt %d, %.0f ms)",
+            method,
+            shown,
+            result.status,
+            attempt,
+            (time.monotonic() - started) * 1000,
+        )
+        return result
+
+    @staticmethod
+    def _log_failure(method: str, shown: str, attempt: int, started: float, what: str) -> None:
+        log.info(
+            "%s %s failed: %s (attempt %d, %.0f ms)",
+            method,
+            shown,
+            what,
+            attempt,
+            (time.monotonic() - started) * 1000,
+        )

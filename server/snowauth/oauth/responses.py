@@ -1,0 +1,144 @@
+"""Reading what ``/oauth_token.do`` (and the REST API) answered.
+
+Success is 200 JSON with an ``access_token``. ServiceNow folds nearly every failure
+into ``401 {"error":"server_error","error_description":"access_denied"}``, so the
+message is built from the grant; see ``servicenow-oauth.md`` §4 for the whole table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from snowauth.oauth import errors
+from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
+from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.types import ResolvedConnection, TokenSet
+
+_REJECTIONS = frozenset({"access_denied", "invalid_grant", "invalid_client"})
+
+
+def json_object(body: bytes) -> dict[str, Any] | None:
+    """The body as a JSON object, or None when it is not one."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def raise_for_common(
+    response: HttpResponse, *, now: datetime, max_wait: float = MAX_RETRY_AFTER
+) -> None:
+    """Raise for what every endpoint may answer: hibernation, 429, 5xx."""
+    if is_hibernation_page(response.body):
+        raise errors.hibernating(response.origin, status=response.status)
+    if response.status == 429:
+        raise errors.rate_limited(
+            response.origin,
+            retry_after=parse_retry_after(response.headers.get("retry-after"), now),
+            attempts=response.attempts,
+            max_wait=max_wait,
+        )
+    if 500 <= response.status <= 599:
+        raise errors.server_error(
+            response.origin, status=response.status, attempts=response.attempts
+        )
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        try:
+            seconds = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def token_set(data: dict[str, Any], now: datetime) -> TokenSet | None:
+    """A TokenSet from a success answer's JSON, or None without an access token."""
+    access_token = _text(data.get("access_token"))
+    if access_token is None:
+        return None
+    expires_in = _seconds(data.get("expires_in"))
+    return TokenSet(
+        access_token=access_token,
+        token_type=_text(data.get("token_type")) or "Bearer",
+        refresh_token=_text(data.get("refresh_token")),
+        scope=_text(data.get("scope")),
+        expires_at=now + timedelta(seconds=expires_in) if expires_in is not None else None,
+        refresh_expires_at=None,
+    )
+
+
+def parse_token_response(
+    response: HttpResponse,
+    *,
+    conn: ResolvedConnection,
+    grant_type: str,
+    now: datetime,
+    secrets: Iterable[str | None] = (),
+) -> TokenSet:
+    """The TokenSet of a token endpoint answer, or the OAuthError it means."""
+    raise_for_common(response, now=now)
+    status = response.status
+    data = json_object(response.body)
+    if data is None:
+        first = response.body.lstrip()[:1]
+        json_like = response.content_type == "application/json" or first in (b"{", b"[")
+        if 200 <= status <= 299 and json_like:
+            raise errors.malformed_response(
+                response.url, "the JSON is incomplete or invalid", status=status
+            )
+        raise errors.not_servicenow(response.url, status=status, content_type=response.content_type)
+    if 200 <= status <= 299:
+        tokens = token_set(data, now)
+        if tokens is None:
+            raise errors.malformed_response(
+                response.url, f"HTTP {status} without an access_token", status=status
+            )
+        return tokens
+    hidden = [*secrets, conn.client_secret, conn.password, conn.refresh_token]
+    error = data.get("error")
+    raw_description = data.get("error_description")
+    description = errors.scrub(raw_description, hidden) if isinstance(raw_description, str) else ""
+    if error == "unauthorized_client":
+        raise errors.unauthorized_client(response.origin, description, status=status)
+    if isinstance(error, str) and (
+        status == 401 or error in _REJECTIONS or raw_description == "access_denied"
+    ):
+        generic = error == "server_error" and raw_description == "access_denied"
+        detail = None
+        if not generic:
+            detail = errors.scrub(f"{error}: {description}" if description else error, hidden)
+        raise errors.access_denied(
+            grant_type,
+            response.origin,
+            status=status,
+            username=conn.username,
+            redirect_uri=conn.redirect_uri,
+            jwt_subject=conn.jwt_subject,
+            jwt_algorithm=conn.jwt_algorithm,
+            jwt_key_id=conn.jwt_key_id,
+            detail=detail,
+        )
+    if isinstance(error, str):
+        raise errors.invalid_request(
+            response.origin, grant_type, errors.scrub(error, hidden), description, status=status
+        )
+    raise errors.not_servicenow(response.url, status=status, content_type=response.content_type)
