@@ -37,7 +37,8 @@ class Outcome:
 
 
 class Denied(Exception):
-    """Raised inside a grant to answer the folded 401; the message is the log reason."""
+    """Raised inside a grant to answer the folded 401; the message is the log reason
+    (empty when the reason is already in the system log)."""
 
 
 def _denied() -> Outcome:
@@ -114,7 +115,7 @@ def _password(state: EmulatorState, client: ClientRecord, form: Mapping[str, str
     scope = resolve_scope(client, form.get("scope"))
     user = state.check_login(username, password, "password grant")
     if user is None:
-        raise Denied("password grant: login refused")
+        raise Denied("")  # check_login logged why
     return Outcome(200, state.issue(client, user.user_name, scope, with_refresh=True))
 
 
@@ -241,5 +242,6 @@ def token_request(
                 raise Denied(f"public client {client.name} cannot use {grant_type}")
             return grant(state, client, form)
         except Denied as exc:
-            state.deny(str(exc))
+            if str(exc):
+                state.deny(str(exc))
             return _denied()

@@ -73,6 +73,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     sys_version = ""
     protocol_version = "HTTP/1.1"
     timeout = 30
+    disable_nagle_algorithm = True
 
     @property
     def emulator(self) -> EmulatorHTTPServer:

@@ -1,0 +1,143 @@
+"""Shared helpers for the emulator tests (plain functions; fixtures are in conftest)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from snowauth.emulator import Emulator
+
+DEMO_ID = "0123456789abcdef0123456789abcdef"
+DEMO_SECRET = "demo-client-secret"
+PUBLIC_ID = "fedcba9876543210fedcba9876543210"
+NOAPP_ID = "11111111111111111111111111111111"
+NOAPP_SECRET = "noappuser-secret"
+REDIRECT = "http://127.0.0.1:53682/callback"
+REDIRECT_LOCALHOST = "http://localhost:53682/callback"
+USER = "integration.user"
+USER_PASSWORD = "demo-password"
+DENIED = {"error_description": "access_denied", "error": "server_error"}
+NOT_AUTHENTICATED = {
+    "error": {
+        "message": "User Not Authenticated",
+        "detail": "Required to provide Auth information",
+    },
+    "status": "failure",
+}
+TIMEOUT = 10.0
+# One client for the helpers: building a client (and its TLS context) per call is slow.
+HTTP = httpx.Client(timeout=TIMEOUT)
+
+
+class FakeClock:
+    """A settable clock for Emulator(clock=...)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def token(emu: Emulator, **form: str) -> httpx.Response:
+    return HTTP.post(f"{emu.url}/oauth_token.do", data=form)
+
+
+def password_grant(
+    emu: Emulator,
+    username: str = USER,
+    password: str = USER_PASSWORD,
+    client_id: str = DEMO_ID,
+    client_secret: str = DEMO_SECRET,
+    **extra: str,
+) -> httpx.Response:
+    return token(
+        emu,
+        grant_type="password",
+        client_id=client_id,
+        client_secret=client_secret,
+        username=username,
+        password=password,
+        **extra,
+    )
+
+
+def refresh_grant(
+    emu: Emulator, refresh_token: str, client_id: str = DEMO_ID, client_secret: str = DEMO_SECRET
+) -> httpx.Response:
+    form = {"grant_type": "refresh_token", "client_id": client_id, "refresh_token": refresh_token}
+    if client_secret:
+        form["client_secret"] = client_secret
+    return token(emu, **form)
+
+
+def assert_denied(response: httpx.Response) -> None:
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == DENIED
+
+
+def assert_token_body(body: dict[str, Any], *, refresh: bool, scope: str = "useraccount") -> None:
+    expected = {"access_token", "scope", "token_type", "expires_in"}
+    if refresh:
+        expected.add("refresh_token")
+    assert set(body) == expected
+    assert body["token_type"] == "Bearer"
+    assert body["scope"] == scope
+    assert type(body["expires_in"]) is int
+    assert 80 <= len(body["access_token"]) <= 90
+    base64.urlsafe_b64decode(body["access_token"] + "==")  # base64url alphabet
+
+
+def current_user(emu: Emulator, access_token: str) -> httpx.Response:
+    return HTTP.get(
+        f"{emu.url}/api/now/ui/user/current_user",
+        headers={"Authorization": f"Bearer {access_token}"},
+    )
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode("ascii")).digest()
+    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def authorize(emu: Emulator, **params: str) -> httpx.Response:
+    query = {"response_type": "code", "client_id": DEMO_ID, "redirect_uri": REDIRECT}
+    query.update(params)
+    query = {k: v for k, v in query.items() if v != ""}
+    return HTTP.get(f"{emu.url}/oauth_auth.do", params=query)
+
+
+def redirect_params(response: httpx.Response, redirect_uri: str = REDIRECT) -> dict[str, str]:
+    assert response.status_code == 302
+    location = response.headers["location"]
+    assert location.startswith(redirect_uri + "?")
+    query = parse_qs(urlsplit(location).query)
+    return {k: v[0] for k, v in query.items()}
+
+
+def code_exchange(
+    emu: Emulator,
+    code: str,
+    redirect_uri: str = REDIRECT,
+    client_id: str = DEMO_ID,
+    client_secret: str | None = DEMO_SECRET,
+    verifier: str | None = None,
+) -> httpx.Response:
+    form = {"grant_type": "authorization_code", "code": code, "client_id": client_id}
+    if redirect_uri:
+        form["redirect_uri"] = redirect_uri
+    if client_secret is not None:
+        form["client_secret"] = client_secret
+    if verifier is not None:
+        form["code_verifier"] = verifier
+    return token(emu, **form)
