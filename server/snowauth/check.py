@@ -1,0 +1,64 @@
+"""`snowauth check`: the editor's diagnostics, printed for people or machines."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from snowauth.analysis import ERROR, SEVERITY_NAMES, analyze
+from snowauth.files import find_files, read_text
+from snowauth.secrets import Environment
+
+
+def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The findings of one file as rows (1-based lines, columns in characters)."""
+    try:
+        text, problem = read_text(path)
+    except OSError as exc:
+        return [_row(path, 1, 1, 1, 1, ERROR, "unreadable", f"Cannot read the file: {exc.strerror or exc}")]
+    a = analyze(text, Environment.of_process(path.parent.resolve()), now or datetime.now(UTC))
+    rows = []
+    if problem:
+        rows.append(_row(path, 1, 1, 1, 1, ERROR, "encoding", problem))
+    idx = a.index
+    for f in a.findings:
+        (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
+        rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
+    return rows
+
+
+def _row(path: Path, line: int, col: int, eline: int, ecol: int, severity: int, code: str, message: str) -> dict[str, Any]:
+    return {
+        "path": str(path),
+        "line": line,
+        "column": col,
+        "end_line": eline,
+        "end_column": ecol,
+        "severity": SEVERITY_NAMES[severity],
+        "code": code,
+        "message": message,
+    }
+
+
+def run_check(paths: list[str], fmt: str, out: IO[str]) -> int:
+    rows: list[dict[str, Any]] = []
+    seen = 0
+    missing = []
+    for path in find_files(paths):
+        if not path.exists():
+            missing.append(str(path))
+            continue
+        seen += 1
+        rows.extend(check_file(path))
+    for name in missing:
+        rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))
+    if fmt == "json":
+        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    else:
+        for r in rows:
+            out.write(f"{r['path']}:{r['line']}:{r['column']}: {r['severity']}: {r['message']} [{r['code']}]\n")
+        if seen == 0 and not missing:
+            out.write("no *.snowauth.toml files found\n")
+    return 1 if any(r["severity"] == "error" for r in rows) else 0

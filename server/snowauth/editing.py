@@ -1,0 +1,518 @@
+"""Completion, hover, symbols and lenses: pure functions of an Analysis and an offset."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from snowauth import model
+from snowauth.analysis import Analysis, humanize
+from snowauth.document import Connection
+from snowauth.secrets import Environment
+from snowauth.syntax import Entry, Header, KeyPart
+
+
+@dataclass(slots=True)
+class Completion:
+    label: str
+    kind: str  # "key" | "value" | "table" | "variable" | "reference"
+    insert_text: str
+    start: int  # the span the insertion replaces
+    end: int
+    detail: str = ""
+    documentation: str = ""
+    sort_text: str = ""
+    snippet: bool = False
+    filter_text: str | None = None
+
+
+@dataclass(slots=True)
+class Hover:
+    start: int
+    end: int
+    markdown: str
+
+
+@dataclass(slots=True)
+class Symbol:
+    name: str
+    kind: str  # "connection" | "key" | "table"
+    detail: str
+    start: int
+    end: int
+    selection_start: int
+    selection_end: int
+    children: list[Symbol] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LensInfo:
+    connection: str
+    start: int
+    end: int
+    expires_at: datetime | None
+    has_token: bool
+    has_refresh_token: bool
+
+
+# -- where is the cursor ---------------------------------------------------------------
+
+_KEY_CHARS = r"[A-Za-z0-9_\-]"
+_DOTTED = r"(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')"
+_HEADER_PREFIX = re.compile(r"^\s*\[\[?\s*([^\]]*)$")
+_KEY_PREFIX = re.compile(rf"^\s*((?:{_DOTTED}\s*\.\s*)*)({_KEY_CHARS}*)$")
+_VALUE_PREFIX = re.compile(rf"^\s*((?:{_DOTTED}\s*\.\s*)*{_DOTTED})\s*=\s*(.*)$")
+_INLINE_KEY = re.compile(rf"[{{,]\s*((?:{_DOTTED}\s*\.\s*)*)({_KEY_CHARS}*)$")
+_INLINE_VALUE = re.compile(rf"[{{,]\s*((?:{_DOTTED}\s*\.\s*)*{_DOTTED})\s*=\s*([^,{{}}]*)$")
+
+
+def _names(dotted: str) -> list[str]:
+    out = []
+    for m in re.finditer(_DOTTED, dotted):
+        s = m.group()
+        out.append(s[1:-1] if s[:1] in "\"'" else s)
+    return out
+
+
+def _headers(a: Analysis) -> list[Header]:
+    return [it for it in a.parsed.items if isinstance(it, Header)]
+
+
+def table_at(a: Analysis, offset: int) -> tuple[str, ...] | None:
+    """The table path of the section holding ``offset`` (None inside [[arrays]])."""
+    headers = _headers(a)
+    i = bisect_right([h.start for h in headers], offset) - 1
+    # a header on the cursor's own line does not open the section before its end
+    while i >= 0 and headers[i].end > offset:
+        i -= 1
+    if i < 0:
+        return ()
+    h = headers[i]
+    return None if h.is_array else tuple(p.name for p in h.key)
+
+
+def _line_prefix(a: Analysis, offset: int) -> tuple[int, str]:
+    line, col = a.index.position(offset)
+    start = a.index.starts[line]
+    return start, a.text[start:offset]
+
+
+# -- completion --------------------------------------------------------------------------
+
+
+def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> list[Completion]:
+    line_start, prefix = _line_prefix(a, offset)
+    if "#" in prefix and not _in_string(prefix):
+        return []
+    m = _HEADER_PREFIX.match(prefix)
+    if m and "=" not in prefix:
+        return _complete_header(a, offset, m.group(1), snippets)
+    inline_open = _open_brace(prefix)
+    if inline_open >= 0:
+        mv = _INLINE_VALUE.search(prefix)
+        mk = _INLINE_KEY.search(prefix)
+        owner = _VALUE_PREFIX.match(prefix[:inline_open] + "{}")
+        base = table_at(a, offset)
+        if base is not None and owner:
+            path = base + tuple(_names(owner.group(1)))
+            if mv and (not mk or mv.end() >= mk.end()) and "=" in prefix[inline_open:]:
+                return _complete_value(a, offset, path + tuple(_names(mv.group(1))), mv.group(2), env, snippets)
+            if mk:
+                typed_pairs = dict(re.findall(r'([A-Za-z0-9_-]+)\s*=\s*"([^"]*)"', prefix[inline_open:]))
+                typed_pairs.update((k, "") for k in re.findall(r"([A-Za-z0-9_-]+)\s*=", prefix[inline_open:]) if k not in typed_pairs)
+                return _complete_keys(a, offset, path + tuple(_names(mk.group(1))), mk.group(2), snippets, inline=True, typed=typed_pairs)
+        return []
+    m = _VALUE_PREFIX.match(prefix)
+    if m:
+        base = table_at(a, offset)
+        if base is None:
+            return []
+        return _complete_value(a, offset, base + tuple(_names(m.group(1))), m.group(2), env, snippets)
+    m = _KEY_PREFIX.match(prefix)
+    if m:
+        base = table_at(a, offset)
+        if base is None:
+            return []
+        return _complete_keys(a, offset, base + tuple(_names(m.group(1))), m.group(2), snippets, inline=False)
+    return []
+
+
+def _open_brace(prefix: str) -> int:
+    """The offset of an inline table's `{` still open at the end of ``prefix``, or -1."""
+    quote = ""
+    stack: list[int] = []
+    for i, ch in enumerate(prefix):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+    return stack[-1] if stack else -1
+
+
+def _in_string(prefix: str) -> bool:
+    return prefix.count('"') % 2 == 1 or prefix.count("'") % 2 == 1
+
+
+def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> list[Completion]:
+    start = offset - len(typed)
+    rest = a.text[offset : a.index.offset(a.index.position(offset)[0], 10**9)]
+    close = "" if rest.lstrip().startswith("]") else ("]]" if a.text[start - 2 : start] == "[[" else "]")
+    items: list[Completion] = []
+    items.append(
+        Completion(
+            "connections.<name>",
+            "table",
+            "connections.${1:name}" + close if snippets else "connections.",
+            start,
+            offset,
+            detail="a new connection",
+            documentation=model.CONNECTIONS_DOC,
+            sort_text="0",
+            snippet=snippets,
+            filter_text="connections.",
+        )
+    )
+    for name, c in a.connections.items():
+        if c.token_header is None and not c.token_defined:
+            items.append(
+                Completion(
+                    f"connections.{name}.token",
+                    "table",
+                    f"connections.{_quote_key(name)}.token{close}",
+                    start,
+                    offset,
+                    detail=f"the token table of `{name}`",
+                    documentation=model.TOKEN_TABLE_DOC,
+                    sort_text="1" + name,
+                )
+            )
+    return items
+
+
+def _quote_key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def _connection_grant(c: Connection | None) -> tuple[str | None, bool]:
+    if c is None:
+        return None, True
+    g = c.keys.get("grant_type")
+    grant = model.canonical_grant(str(g.value.data)) if g and g.value.kind == "string" else None
+    p = c.keys.get("pkce")
+    pkce = bool(p.value.data) if p and p.value.kind == "boolean" else True
+    return grant, pkce
+
+
+def _snippet_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")
+
+
+def _key_item(spec: model.KeySpec, start: int, offset: int, sort: str, snippets: bool, detail: str) -> Completion:
+    if snippets:
+        if spec.values and spec.type == "string":
+            choices = ",".join(v.replace(",", "\\,").replace("|", "\\|") for v in spec.values)
+            insert = f'{spec.name} = "${{1|{choices}|}}"'
+        elif spec.type == "boolean":
+            insert = f"{spec.name} = ${{1|true,false|}}"
+        else:
+            insert = f"{spec.name} = ${{1:{_snippet_escape(spec.placeholder)}}}"
+    else:
+        insert = f"{spec.name} = "
+    return Completion(spec.name, "key", insert, start, offset, detail=detail, documentation=spec.doc_markdown(), sort_text=sort, snippet=snippets)
+
+
+def _complete_keys(
+    a: Analysis,
+    offset: int,
+    path: tuple[str, ...],
+    word: str,
+    snippets: bool,
+    *,
+    inline: bool,
+    typed: dict[str, str] | None = None,
+) -> list[Completion]:
+    """Keys for the table at ``path``; ``typed`` holds pairs already on an unparsed line."""
+    start = offset - len(word)
+    typed = typed or {}
+    items: list[Completion] = []
+    if path == ():
+        if a.layout.default is None:
+            items.append(_key_item(model.TOP_KEYS["default"], start, offset, "1", snippets, "the CLI's connection"))
+        items.append(Completion("connections", "table", "connections.", start, offset, detail="connections.<name>.<key> = …", documentation=model.CONNECTIONS_DOC, sort_text="2"))
+        return items
+    if path[0] != "connections" or len(path) < 2:
+        if path == ("connections",):
+            return [Completion(name, "table", _quote_key(name) + ".", start, offset, detail="an existing connection", sort_text="1" + name) for name in a.connections]
+        return []
+    c = a.connections.get(path[1])
+    rel = path[2:]
+    if rel == ():
+        grant, pkce = _connection_grant(c)
+        if "grant_type" in typed:
+            grant = model.canonical_grant(typed["grant_type"]) or grant
+        present = (set(c.keys) if c else set()) | set(typed)
+        required = model.required_keys(grant, pkce=pkce)
+        for name, spec in model.CONNECTION_KEYS.items():
+            if name in present or model.is_ignored(name, grant):
+                continue
+            if name in required:
+                sort, detail = f"0{required.index(name):02d}", "required" + (f" for `{grant}`" if grant and name not in ("instance", "grant_type", "client_id") else "")
+            else:
+                sort, detail = f"1{name}", "optional"
+            items.append(_key_item(spec, start, offset, sort, snippets, detail))
+        if c is None or (not c.token_defined and not inline):
+            items.append(Completion("token", "table", "token.", start, offset, detail="the stored token", documentation=model.TOKEN_TABLE_DOC, sort_text="9"))
+        return items
+    if rel == ("token",):
+        present = set(c.token) if c else set()
+        return [
+            _key_item(spec, start, offset, f"0{i}", False, "token") for i, (name, spec) in enumerate(model.TOKEN_KEYS.items()) if name not in present
+        ]
+    return []
+
+
+_ENV_PARTIAL = re.compile(r"\$\{env:([A-Za-z0-9_]*)$")
+
+
+def _complete_value(a: Analysis, offset: int, path: tuple[str, ...], typed: str, env: Environment, snippets: bool) -> list[Completion]:
+    if len(path) < 3 or path[0] != "connections":
+        if path == ("default",):
+            start = offset - len(typed)
+            return [Completion(f'"{n}"', "value", f'"{n}"', start, offset, detail="connection", sort_text=n) for n in a.connections]
+        return []
+    key = path[-1]
+    spec = model.CONNECTION_KEYS.get(key) if len(path) == 3 else None
+    if spec is None:
+        return []
+    if typed.startswith('"') and typed.count('"') == 1:
+        inner = typed[1:]
+        m = _ENV_PARTIAL.search(inner)
+        if m:
+            start = offset - len(m.group(1))
+            names = sorted(set(env.env) | set(env.dotenv))
+            close = "" if a.text.startswith("}", offset) else "}"
+            prefer = f"SNOW_{path[1].upper()}_"
+            return [
+                Completion(n, "variable", n + close, start, offset, detail="from .env" if n in env.dotenv and n not in env.env else "environment variable", sort_text=("0" if n.startswith(("SNOW", prefer)) else "1") + n)
+                for n in names
+            ]
+        if inner.startswith("$") or (inner == "" and spec.type == "string" and spec.values is None):
+            start = offset - len(inner)
+            out = [
+                Completion("${env:…}", "reference", "${env:", start, offset, detail="an environment variable (or .env)", sort_text="0", filter_text="${env:"),
+                Completion("${file:…}", "reference", "${file:", start, offset, detail="the contents of a file", sort_text="1", filter_text="${file:"),
+                Completion("${prompt}", "reference", "${prompt}", start, offset, detail="ask at fetch time", sort_text="2", filter_text="${prompt}"),
+            ]
+            return out if spec.secret or inner.startswith("$") else []
+        if spec.values:
+            start = offset - len(typed)
+            end = offset + 1 if a.text.startswith('"', offset) else offset
+            return [
+                Completion(v, "value", f'"{v}"', start, end, detail=key, documentation=doc, sort_text=f"{i:02d}", filter_text=f'"{v}')
+                for i, (v, doc) in enumerate(spec.values.items())
+            ]
+        return []
+    if typed.strip() and not re.fullmatch(r"[A-Za-z\"]*", typed.strip()):
+        return []
+    start = offset - len(typed)
+    if spec.type == "boolean":
+        return [Completion(v, "value", v, start, offset, detail=key, sort_text=v) for v in ("true", "false")]
+    if spec.values:
+        return [
+            Completion(v, "value", f'"{v}"', start, offset, detail=key, documentation=doc, sort_text=f"{i:02d}", filter_text=v)
+            for i, (v, doc) in enumerate(spec.values.items())
+        ]
+    if spec.secret and not typed:
+        return [
+            Completion('"${env:…}"', "reference", '"${env:', start, offset, detail="an environment variable", sort_text="0", filter_text='"${env:'),
+            Completion('"${prompt}"', "reference", '"${prompt}"', start, offset, detail="ask at fetch time", sort_text="1"),
+        ]
+    return []
+
+
+# -- hover ---------------------------------------------------------------------------------
+
+
+def _item_at(a: Analysis, offset: int) -> Header | Entry | None:
+    items = a.parsed.items
+    i = bisect_right([it.start for it in items], offset) - 1
+    if i >= 0 and items[i].start <= offset <= items[i].end:
+        return items[i]
+    return None
+
+
+def _walk_entry(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str, ...], KeyPart | None, Entry] | None:
+    for k, part in enumerate(e.key):
+        if part.start <= offset <= part.end:
+            return base + tuple(p.name for p in e.key[: k + 1]), part, e
+    v = e.value
+    if v is not None and v.start <= offset <= v.end:
+        path = base + tuple(p.name for p in e.key)
+        if v.kind == "table":
+            for member in v.data:  # type: ignore[attr-defined]
+                found = _walk_entry(member, offset, path)
+                if found:
+                    return found
+        return path, None, e
+    return None
+
+
+def hover(a: Analysis, offset: int, now: datetime) -> Hover | None:
+    item = _item_at(a, offset)
+    if item is None:
+        return None
+    if isinstance(item, Header):
+        for k, part in enumerate(item.key):
+            if part.start <= offset <= part.end:
+                path = tuple(p.name for p in item.key[: k + 1])
+                doc = _path_doc(a, path, now)
+                return Hover(part.start, part.end, doc) if doc else None
+        return None
+    base = table_at(a, item.start)
+    if base is None:
+        return None
+    found = _walk_entry(item, offset, base)
+    if found is None:
+        return None
+    path, part, entry = found
+    if part is not None:
+        doc = _path_doc(a, path, now)
+        return Hover(part.start, part.end, doc) if doc else None
+    v = entry.value
+    assert v is not None
+    key = path[-1]
+    spec = model.CONNECTION_KEYS.get(key) if len(path) == 3 and path[0] == "connections" else None
+    if spec and spec.values and v.kind == "string" and str(v.data) in spec.values:
+        return Hover(v.start, v.end, f"**{v.data}** — {spec.values[str(v.data)]}")
+    if len(path) == 4 and path[2] == "token" and key in ("expires_at", "refresh_expires_at") and isinstance(v.data, datetime):
+        return Hover(v.start, v.end, _expiry_text(v.data, now))
+    return None
+
+
+def _expiry_text(dt: datetime, now: datetime) -> str:
+    if dt.tzinfo is None:
+        return "A local date-time: write it in UTC with `Z`."
+    delta = dt - now
+    when = dt.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"Expires in {humanize(delta)} ({when})" if delta.total_seconds() > 0 else f"Expired {humanize(delta)} ago ({when})"
+
+
+def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
+    if path == ("default",):
+        return model.TOP_KEYS["default"].doc_markdown()
+    if not path or path[0] != "connections":
+        return None
+    if len(path) == 1:
+        return model.CONNECTIONS_DOC
+    c = a.connections.get(path[1])
+    if len(path) == 2:
+        if c is None:
+            return None
+        return connection_summary(c, now)
+    rel = path[2:]
+    if rel[0] == "token":
+        if len(rel) == 1:
+            doc = model.TOKEN_TABLE_DOC
+            if c is not None:
+                doc += "\n\n" + token_state_text(c, now)
+            return doc
+        spec = model.TOKEN_KEYS.get(rel[1])
+        if spec is None:
+            return None
+        doc = spec.doc_markdown()
+        if rel[1] in ("expires_at", "refresh_expires_at") and c is not None:
+            a_ = c.token.get(rel[1])
+            if a_ is not None and isinstance(a_.value.data, datetime):
+                doc += "\n\n" + _expiry_text(a_.value.data, now)
+        return doc
+    spec = model.CONNECTION_KEYS.get(rel[0])
+    if spec is None:
+        return None
+    doc = spec.doc_markdown()
+    grant, pkce = _connection_grant(c)
+    if grant is not None and rel[0] in model.required_keys(grant, pkce=pkce):
+        doc += f"\n\nRequired for this connection's grant (`{grant}`)."
+    return doc
+
+
+def token_expiry(c: Connection) -> datetime | None:
+    a = c.token.get("expires_at")
+    if a is not None and isinstance(a.value.data, datetime) and a.value.data.tzinfo is not None:
+        return a.value.data
+    return None
+
+
+def token_state_text(c: Connection, now: datetime) -> str:
+    if "access_token" not in c.token:
+        return "No token stored."
+    exp = token_expiry(c)
+    if exp is None:
+        return "Token stored; its expiry is unknown."
+    return _expiry_text(exp, now)
+
+
+def connection_summary(c: Connection, now: datetime) -> str:
+    grant, _ = _connection_grant(c)
+    inst = c.keys.get("instance")
+    lines = [f"**Connection `{c.name}`**", ""]
+    if inst is not None and inst.value.kind == "string":
+        lines.append(f"Instance: `{inst.value.data}`")
+    if grant:
+        lines.append(f"Grant: `{grant}` — {model.GRANT_DOCS[grant]}")
+    lines.append(token_state_text(c, now))
+    return "\n\n".join(lines)
+
+
+# -- symbols and lenses ------------------------------------------------------------------
+
+
+def symbols(a: Analysis) -> list[Symbol]:
+    out: list[Symbol] = []
+    for c in a.connections.values():
+        if not c.segments:
+            continue
+        start, end = c.extent
+        grant, _ = _connection_grant(c)
+        inst = c.keys.get("instance")
+        detail = " · ".join(str(x) for x in (grant, inst.value.data if inst and inst.value.kind == "string" else None) if x)
+        sym = Symbol(c.name, "connection", detail, start, end, c.header[0], c.header[1])
+        for key, assign in c.keys.items():
+            sym.children.append(Symbol(key, "key", "", assign.entry.start, assign.entry.end, assign.key.start, assign.key.end))
+        if c.token:
+            ts = [Symbol(k, "key", "", t.entry.start, t.entry.end, t.key.start, t.key.end) for k, t in c.token.items()]
+            tstart, tend = min(s.start for s in ts), max(s.end for s in ts)
+            if c.token_header is not None:
+                tstart, sel = c.token_header.start, (c.token_header.start, c.token_header.end)
+            else:
+                sel = (ts[0].selection_start, ts[0].selection_end)
+            tstart = min(tstart, tend)
+            sym.children.append(Symbol("token", "table", "", tstart, max(tend, sel[1]), sel[0], sel[1], ts))
+        for child in sym.children:
+            sym.start, sym.end = min(sym.start, child.start), max(sym.end, child.end)
+        out.append(sym)
+    return out
+
+
+def lenses(a: Analysis) -> list[LensInfo]:
+    return [
+        LensInfo(c.name, c.header[0], c.header[1], token_expiry(c), "access_token" in c.token, "refresh_token" in c.token)
+        for c in a.connections.values()
+    ]
+
+
+def lens_state_title(info: LensInfo, now: datetime) -> str:
+    if not info.has_token:
+        return "no token"
+    if info.expires_at is None:
+        return "token stored"
+    delta = info.expires_at - now
+    if delta.total_seconds() > 0:
+        return f"expires in {humanize(delta)}"
+    return f"expired {humanize(delta)} ago"

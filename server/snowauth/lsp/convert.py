@@ -1,0 +1,183 @@
+"""The one place where core offsets become LSP positions and core results LSP types.
+
+The core counts code points; the client counts UTF-16 code units (VS Code), UTF-8
+bytes (Neovim, when it offers them first) or code points, as negotiated at
+``initialize``. Lines break only at CR, LF and CRLF (positions.LineIndex).
+"""
+
+from __future__ import annotations
+
+from lsprotocol import types as t
+
+from snowauth.analysis import Analysis, Finding, Fix
+from snowauth.editing import Completion, Symbol
+from snowauth.positions import LineIndex
+
+
+def _units(s: str, encoding: str) -> int:
+    if s.isascii():
+        return len(s)
+    if encoding == "utf-16":
+        return len(s) + sum(1 for ch in s if ord(ch) > 0xFFFF)
+    if encoding == "utf-8":
+        return len(s.encode("utf-8", "surrogatepass"))
+    return len(s)
+
+
+class Converter:
+    """Positions of one text in one encoding."""
+
+    __slots__ = ("encoding", "index")
+
+    def __init__(self, index: LineIndex, encoding: str) -> None:
+        self.index = index
+        self.encoding = encoding
+
+    def position(self, offset: int) -> t.Position:
+        line, col = self.index.position(offset)
+        if col == 0 or self.encoding == "utf-32":
+            return t.Position(line, col)
+        start = self.index.starts[line]
+        return t.Position(line, _units(self.index.text[start : start + col], self.encoding))
+
+    def range(self, start: int, end: int) -> t.Range:
+        return t.Range(self.position(start), self.position(end))
+
+    def offset(self, pos: t.Position) -> int:
+        """The offset of a client position; past the end of a line means its end, and a
+        position inside a character (between UTF-16 surrogates, inside a UTF-8 sequence)
+        means the start of that character."""
+        index = self.index
+        if pos.line >= index.line_count():
+            return len(index.text)
+        if pos.line < 0:
+            return 0
+        text = index.line_text(pos.line)
+        start = index.starts[pos.line]
+        if text.isascii() or self.encoding == "utf-32":
+            return start + max(0, min(pos.character, len(text)))
+        units = 0
+        utf16 = self.encoding == "utf-16"
+        for i, ch in enumerate(text):
+            o = ord(ch)
+            width = (2 if o > 0xFFFF else 1) if utf16 else 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
+            if units + width > pos.character:
+                return start + i
+            units += width
+        return start + len(text)
+
+
+def encoding_name(kind: object) -> str:
+    value = str(getattr(kind, "value", kind) or "utf-16")
+    return value if value in ("utf-8", "utf-16", "utf-32") else "utf-16"
+
+
+# -- results ----------------------------------------------------------------------------
+
+_SEVERITY = {
+    1: t.DiagnosticSeverity.Error,
+    2: t.DiagnosticSeverity.Warning,
+    3: t.DiagnosticSeverity.Information,
+    4: t.DiagnosticSeverity.Hint,
+}
+
+
+def diagnostic(f: Finding, conv: Converter, uri: str, *, related: bool, tags: bool) -> t.Diagnostic:
+    return t.Diagnostic(
+        range=conv.range(f.start, f.end),
+        message=f.message,
+        severity=_SEVERITY[f.severity],
+        code=f.code,
+        source="snowauth",
+        related_information=[
+            t.DiagnosticRelatedInformation(t.Location(uri, conv.range(s, e)), msg) for s, e, msg in f.related
+        ]
+        if related and f.related
+        else None,
+        tags=[t.DiagnosticTag.Unnecessary] if tags and 1 in f.tags else None,
+    )
+
+
+def diagnostics(a: Analysis, conv: Converter, uri: str, *, related: bool, tags: bool) -> list[t.Diagnostic]:
+    return [diagnostic(f, conv, uri, related=related, tags=tags) for f in a.findings]
+
+
+def text_edit(conv: Converter, start: int, end: int, new_text: str) -> t.TextEdit:
+    return t.TextEdit(conv.range(start, end), new_text)
+
+
+def markup(text: str, markdown: bool) -> t.MarkupContent:
+    return t.MarkupContent(t.MarkupKind.Markdown if markdown else t.MarkupKind.PlainText, text)
+
+
+_COMPLETION_KIND = {
+    "key": t.CompletionItemKind.Property,
+    "value": t.CompletionItemKind.EnumMember,
+    "table": t.CompletionItemKind.Module,
+    "variable": t.CompletionItemKind.Variable,
+    "reference": t.CompletionItemKind.Reference,
+}
+
+
+def completion_item(c: Completion, conv: Converter, *, markdown: bool) -> t.CompletionItem:
+    return t.CompletionItem(
+        label=c.label,
+        kind=_COMPLETION_KIND[c.kind],
+        detail=c.detail or None,
+        documentation=markup(c.documentation, markdown) if c.documentation else None,
+        sort_text=c.sort_text or None,
+        filter_text=c.filter_text,
+        text_edit=text_edit(conv, c.start, c.end, c.insert_text),
+        insert_text_format=t.InsertTextFormat.Snippet if c.snippet else t.InsertTextFormat.PlainText,
+    )
+
+
+_SYMBOL_KIND = {"connection": t.SymbolKind.Object, "key": t.SymbolKind.Property, "table": t.SymbolKind.Struct}
+
+
+def document_symbol(s: Symbol, conv: Converter) -> t.DocumentSymbol:
+    return t.DocumentSymbol(
+        name=s.name,
+        kind=_SYMBOL_KIND[s.kind],
+        detail=s.detail or None,
+        range=conv.range(s.start, s.end),
+        selection_range=conv.range(s.selection_start, s.selection_end),
+        children=[document_symbol(c, conv) for c in s.children] or None,
+    )
+
+
+def symbol_information(symbols: list[Symbol], conv: Converter, uri: str, container: str | None = None) -> list[t.SymbolInformation]:
+    out: list[t.SymbolInformation] = []
+    for s in symbols:
+        out.append(t.SymbolInformation(s.name, _SYMBOL_KIND[s.kind], t.Location(uri, conv.range(s.start, s.end)), container_name=container))
+        out.extend(symbol_information(s.children, conv, uri, s.name))
+    return out
+
+
+def workspace_edit(
+    uri: str,
+    version: int | None,
+    conv: Converter,
+    fix: Fix,
+    *,
+    document_changes: bool,
+    appends: list[tuple[str, bool, t.Position, str]] | None = None,
+) -> t.WorkspaceEdit:
+    """The edit of a fix. ``appends`` gives, per file to extend, its URI, whether it
+    exists, the position of its end and the text to add there."""
+    edits = [text_edit(conv, e.start, e.end, e.text) for e in fix.edits]
+    if not document_changes:
+        changes: dict[str, list[t.TextEdit]] = {uri: edits}
+        for other, _exists, end, added in appends or []:
+            changes.setdefault(other, []).append(t.TextEdit(t.Range(end, end), added))
+        return t.WorkspaceEdit(changes=changes)
+    ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
+        t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(uri, version), list(edits))
+    ]
+    for other, exists, end, added in appends or []:
+        if not exists:
+            ops.append(t.CreateFile(other, options=t.CreateFileOptions(ignore_if_exists=True)))
+        ops.append(
+            t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(other, None), [t.TextEdit(t.Range(end, end), added)])
+        )
+    return t.WorkspaceEdit(document_changes=ops)

@@ -1,0 +1,226 @@
+"""LSP handlers: each a few lines over the core (editing, analysis) and ``convert``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from lsprotocol import types as t
+
+from snowauth import editing
+from snowauth.analysis import Fix
+from snowauth.lsp import convert
+from snowauth.lsp.documents import Document, uri_path
+from snowauth.lsp.server import SnowauthServer, guarded
+from snowauth.secrets import Environment
+
+COMMANDS = {
+    "fetch": "snowauth.fetchToken",
+    "refresh": "snowauth.refreshToken",
+    "test": "snowauth.testConnection",
+}
+
+
+def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handlers
+    @ls.feature(t.INITIALIZE)
+    def initialize(params: t.InitializeParams) -> None:
+        options = params.initialization_options
+        if isinstance(options, dict) and options.get("trusted") is False:
+            ls.trusted = False
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(params: t.DidOpenTextDocumentParams) -> None:
+        doc = params.text_document
+        ls.docs[doc.uri] = Document(doc.uri, doc.text, doc.version)
+        ls.diagnostics_changed(doc.uri)
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(params: t.DidChangeTextDocumentParams) -> None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return  # an edit to a document that was never opened: nothing to apply it to
+        doc.apply(list(params.content_changes), params.text_document.version, ls.encoding)
+        ls.diagnostics_changed(doc.uri)
+
+    @ls.feature(t.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(params: t.DidCloseTextDocumentParams) -> None:
+        if ls.docs.pop(params.text_document.uri, None) is not None:
+            ls.clear_diagnostics(params.text_document.uri)
+
+    @ls.feature(
+        t.TEXT_DOCUMENT_DIAGNOSTIC,
+        t.DiagnosticOptions(identifier="snowauth", inter_file_dependencies=False, workspace_diagnostics=False),
+    )
+    @guarded(None)
+    def diagnostic(params: t.DocumentDiagnosticParams) -> t.DocumentDiagnosticReport:
+        doc = ls.docs.get(params.text_document.uri)
+        items = ls.lsp_diagnostics(doc) if doc else []
+        return t.RelatedFullDocumentDiagnosticReport(items=items)
+
+    @ls.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[".", '"', "[", "=", ":", "{", ","]))
+    @guarded(None)
+    def completion(params: t.CompletionParams) -> t.CompletionList | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        a = doc.analysis(ls.env)
+        conv = doc.converter(ls.encoding)
+        env = Environment(ls.env, doc.folder)
+        items = editing.complete(a, conv.offset(params.position), env, snippets=ls.snippets)
+        return t.CompletionList(
+            is_incomplete=False,
+            items=[convert.completion_item(c, conv, markdown=ls.completion_markdown) for c in items],
+        )
+
+    @ls.feature(t.TEXT_DOCUMENT_HOVER)
+    @guarded(None)
+    def hover(params: t.HoverParams) -> t.Hover | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        conv = ls.converter(doc)
+        h = editing.hover(doc.analysis(ls.env), conv.offset(params.position), datetime.now(UTC))
+        if h is None:
+            return None
+        return t.Hover(convert.markup(h.markdown, ls.markdown), conv.range(h.start, h.end))
+
+    @ls.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    @guarded(None)
+    def symbols(params: t.DocumentSymbolParams) -> list[t.DocumentSymbol] | list[t.SymbolInformation] | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        conv = ls.converter(doc)
+        found = editing.symbols(doc.analysis(ls.env))
+        if ls.cap("text_document.document_symbol.hierarchical_document_symbol_support"):
+            return [convert.document_symbol(s, conv) for s in found]
+        return convert.symbol_information(found, conv, doc.uri)
+
+    @ls.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
+    @guarded(None)
+    def code_action(params: t.CodeActionParams) -> list[t.CodeAction] | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        a = doc.analysis(ls.env)
+        conv = doc.converter(ls.encoding)
+        start, end = conv.offset(params.range.start), conv.offset(params.range.end)
+        actions: list[t.CodeAction] = []
+        for f in a.findings:
+            if f.end < start or f.start > end or not f.fixes:
+                continue
+            diag = convert.diagnostic(f, conv, doc.uri, related=False, tags=False)
+            for fix in f.fixes:
+                action = _action(ls, doc, conv, fix, diag)
+                if action is not None:
+                    actions.append(action)
+        return actions
+
+    @ls.feature(t.TEXT_DOCUMENT_CODE_LENS)
+    @guarded(None)
+    def code_lens(params: t.CodeLensParams) -> list[t.CodeLens] | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        conv = ls.converter(doc)
+        now = datetime.now(UTC)
+        out: list[t.CodeLens] = []
+        for info in editing.lenses(doc.analysis(ls.env)):
+            rng = conv.range(info.start, info.end)
+            arg = [{"uri": doc.uri, "connection": info.connection}]
+            out.append(t.CodeLens(rng, t.Command("Fetch token", COMMANDS["fetch"], arg)))
+            if info.has_token:
+                out.append(t.CodeLens(rng, t.Command("Refresh", COMMANDS["refresh"], arg)))
+                out.append(t.CodeLens(rng, t.Command("Test connection", COMMANDS["test"], arg)))
+            state = editing.lens_state_title(info, now)
+            click = COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"]
+            out.append(t.CodeLens(rng, t.Command(state, click, arg)))
+        return out
+
+    @ls.feature("snowauth/listConnections")
+    @guarded({"connections": []})
+    def list_connections(params: Any) -> dict[str, Any]:
+        uri = _get(params, "uri")
+        doc = ls.docs.get(uri) if isinstance(uri, str) else None
+        if doc is None and isinstance(uri, str):
+            path = uri_path(uri)
+            if path is None or not path.is_file():
+                return {"connections": []}
+            from snowauth.files import read_text
+
+            doc = Document(uri, read_text(path)[0], None)
+        if doc is None:
+            return {"connections": []}
+        a = doc.analysis(ls.env)
+        conv = doc.converter(ls.encoding)
+        default = a.layout.default
+        default_name = default[1].data if default and default[1].kind == "string" else None
+        if default_name is None and len(a.connections) == 1:
+            default_name = next(iter(a.connections))
+        result = []
+        for c in a.connections.values():
+            start, end = c.extent if c.segments else c.header
+            exp = editing.token_expiry(c)
+            token = None
+            if "access_token" in c.token:
+                token = {"expiresAt": exp.isoformat().replace("+00:00", "Z") if exp else None, "hasRefreshToken": "refresh_token" in c.token}
+            result.append(
+                {
+                    "name": c.name,
+                    "range": _range_json(conv.range(start, end)),
+                    "selectionRange": _range_json(conv.range(*c.header)),
+                    "isDefault": c.name == default_name,
+                    "token": token,
+                }
+            )
+        return {"connections": result}
+
+
+def _get(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def _range_json(r: t.Range) -> dict[str, Any]:
+    return {
+        "start": {"line": r.start.line, "character": r.start.character},
+        "end": {"line": r.end.line, "character": r.end.character},
+    }
+
+
+def _action(ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix, diag: t.Diagnostic) -> t.CodeAction | None:
+    command = None
+    if fix.command:
+        command = t.Command(fix.title, fix.command, [{"uri": doc.uri, "connection": fix.connection}])
+    edit = None
+    if fix.edits:
+        appends = []
+        for app in fix.appends:
+            if doc.folder is None or not ls.document_changes or not ls.resource_create:
+                return None  # the fix needs to create or extend a file the client cannot
+            target = doc.folder / app.name
+            other_uri = target.as_uri()
+            other = ls.docs.get(other_uri)
+            if other is not None:
+                text = other.text
+            else:
+                try:
+                    text = target.read_text(encoding="utf-8")
+                except OSError:
+                    text = ""
+            from snowauth.positions import LineIndex
+
+            idx = LineIndex(text)
+            end = convert.Converter(idx, ls.encoding).position(len(text))
+            lead = "\n" if text and not text.endswith(("\n", "\r")) else ""
+            appends.append((other_uri, target.exists(), end, lead + app.text))
+        edit = convert.workspace_edit(doc.uri, doc.version, conv, fix, document_changes=ls.document_changes, appends=appends)
+    return t.CodeAction(
+        title=fix.title,
+        kind=t.CodeActionKind.QuickFix,
+        diagnostics=[diag],
+        edit=edit,
+        command=command,
+        is_preferred=fix.preferred or None,
+    )

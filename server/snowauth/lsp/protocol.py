@@ -1,0 +1,37 @@
+"""pygls' protocol with two changes: we own document text, and errors carry no data.
+
+pygls keeps its own copy of each document and splits lines on characters LSP does not
+treat as line breaks (U+2028, form feed…); ``lsp.documents`` keeps ours instead. pygls
+puts a traceback into an error reply's ``data``, which could carry secrets: we drop it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+
+class SnowauthProtocol(LanguageServerProtocol):
+    def _user(self, method: str, params: Any) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: t.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._user(t.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: t.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._user(t.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(t.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: t.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
+        yield from self._user(t.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _send_response(self, msg_id: Any, result: Any | None = None, error: Any | None = None) -> None:
+        if error is not None and getattr(error, "data", None) is not None:
+            error.data = None
+        super()._send_response(msg_id, result=result, error=error)

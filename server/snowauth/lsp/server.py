@@ -1,0 +1,166 @@
+"""The language server object: state, capabilities, and the diagnostics scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import traceback
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from lsprotocol import types as t
+from pygls.lsp.server import LanguageServer
+
+from snowauth import __version__
+from snowauth.lsp import convert
+from snowauth.lsp.documents import Document
+from snowauth.lsp.protocol import SnowauthProtocol
+
+logger = logging.getLogger("snowauth.lsp")
+
+
+class SnowauthServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "snowauth",
+            __version__,
+            protocol_cls=SnowauthProtocol,
+            text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+        )
+        self.docs: dict[str, Document] = {}
+        self.env: dict[str, str] = dict(os.environ)
+        self.trusted = True
+        self._publishing: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- client capabilities ------------------------------------------------------------
+
+    def cap(self, path: str) -> Any:
+        node: Any = self.client_capabilities
+        for name in path.split("."):
+            node = getattr(node, name, None)
+            if node is None:
+                return None
+        return node
+
+    @property
+    def encoding(self) -> str:
+        return convert.encoding_name(self.workspace.position_encoding)
+
+    @property
+    def pull_diagnostics(self) -> bool:
+        return self.cap("text_document.diagnostic") is not None
+
+    @property
+    def markdown(self) -> bool:
+        formats = self.cap("text_document.hover.content_format") or []
+        return t.MarkupKind.Markdown in formats
+
+    @property
+    def completion_markdown(self) -> bool:
+        formats = self.cap("text_document.completion.completion_item.documentation_format") or []
+        return t.MarkupKind.Markdown in formats
+
+    @property
+    def snippets(self) -> bool:
+        return bool(self.cap("text_document.completion.completion_item.snippet_support"))
+
+    @property
+    def document_changes(self) -> bool:
+        return bool(self.cap("workspace.workspace_edit.document_changes"))
+
+    @property
+    def resource_create(self) -> bool:
+        ops = self.cap("workspace.workspace_edit.resource_operations") or []
+        return t.ResourceOperationKind.Create in ops
+
+    # -- documents and diagnostics ------------------------------------------------------
+
+    def document(self, uri: str) -> Document | None:
+        return self.docs.get(uri)
+
+    def converter(self, doc: Document) -> convert.Converter:
+        doc.analysis(self.env)
+        return doc.converter(self.encoding)
+
+    def lsp_diagnostics(self, doc: Document) -> list[t.Diagnostic]:
+        a = doc.analysis(self.env)
+        conv = doc.converter(self.encoding)
+        related = bool(self.cap("text_document.publish_diagnostics.related_information")) or self.pull_diagnostics
+        tags = self.cap("text_document.publish_diagnostics.tag_support") is not None or self.pull_diagnostics
+        return [
+            convert.diagnostic(f, conv, doc.uri, related=related, tags=tags)
+            for f in sorted([*a.findings, *doc.extra], key=lambda f: (f.start, f.end))
+        ]
+
+    def diagnostics_changed(self, uri: str) -> None:
+        """Diagnostics of ``uri`` may have changed: push them, or ask a pull client to pull."""
+        if self.pull_diagnostics:
+            if self.cap("workspace.diagnostics.refresh_support"):
+                self.workspace_diagnostic_refresh(None)
+            return
+        if uri in self._publishing:
+            return  # the running loop publishes the latest version when it wakes
+        self._publishing[uri] = self.spawn(self._publish_loop(uri))
+
+    async def _publish_loop(self, uri: str) -> None:
+        try:
+            while True:
+                await asyncio.sleep(0)  # let a burst of queued edits land first
+                doc = self.docs.get(uri)
+                if doc is None:
+                    return
+                version = doc.version
+                items = self.lsp_diagnostics(doc)
+                self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, items, version))
+                if doc.version == version and self.docs.get(uri) is doc:
+                    return
+        finally:
+            self._publishing.pop(uri, None)
+
+    def clear_diagnostics(self, uri: str) -> None:
+        if not self.pull_diagnostics:
+            self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+
+    # -- background work ----------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log_exception("background task", exc)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls would show "Error in server: {error}" to the user: the message may hold
+        # document text. Log the type and frames only.
+        log_exception("server", error)
+
+
+def log_exception(where: str, exc: BaseException) -> None:
+    """Log an unexpected exception without its message (which may quote user text)."""
+    frames = "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""
+    logger.error("%s failed: %s\n%s", where, type(exc).__name__, frames)
+
+
+def guarded(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """One broken feature must not take a request (or the server) down."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:
+                log_exception(fn.__name__, exc)
+                return default
+
+        inner.__name__ = fn.__name__
+        inner.__doc__ = fn.__doc__
+        return inner
+
+    return wrap

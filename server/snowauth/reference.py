@@ -1,0 +1,41 @@
+"""docs/reference.md, generated from the model (a test fails when the file is stale)."""
+
+from __future__ import annotations
+
+from snowauth import model
+
+
+def _row(spec: model.KeySpec) -> str:
+    grants = ", ".join(f"`{g}`" for g in sorted(spec.grants)) if spec.grants else "all"
+    default = "" if spec.default is None else f"`{str(spec.default).lower() if isinstance(spec.default, bool) else spec.default}`"
+    values = ", ".join(f"`{v}`" for v in spec.values) if spec.values else ""
+    text = spec.summary + (f" *In ServiceNow:* {spec.where}" if spec.where else "")
+    return f"| `{spec.name}` | {spec.type} | {grants} | {default} | {values} | {text} |"
+
+
+def reference_markdown() -> str:
+    lines = [
+        "# Connection file reference",
+        "",
+        "<!-- Generated from server/snowauth/model.py by `snowauth reference`; do not edit. -->",
+        "",
+        "A `*.snowauth.toml` file holds `default` (optional, the connection the CLI uses) and one",
+        "`[connections.<name>]` table per connection. Any string value may be a secret reference:",
+        "`${env:NAME}`, `${file:path}` or `${prompt}`.",
+        "",
+        "## Required keys per grant",
+        "",
+        "| grant_type | required keys |",
+        "|---|---|",
+    ]
+    for grant in model.GRANTS:
+        keys = ", ".join(f"`{k}`" for k in model.required_keys(grant, pkce=True))
+        note = " (`client_secret` too when `pkce = false`)" if grant == model.GRANT_AUTHORIZATION_CODE else ""
+        lines.append(f"| `{grant}` | {keys}{note} |")
+    lines += ["", "## Keys of `[connections.<name>]`", "", "| key | type | grants | default | values | meaning |", "|---|---|---|---|---|---|"]
+    lines += [_row(s) for s in model.CONNECTION_KEYS.values()]
+    lines += ["", "## Keys of `[connections.<name>.token]`", "", "| key | type | grants | default | values | meaning |", "|---|---|---|---|---|---|"]
+    lines += [_row(s) for s in model.TOKEN_KEYS.values()]
+    lines += ["", "## Grants", ""]
+    lines += [f"- `{g}`: {doc}" for g, doc in model.GRANT_DOCS.items()]
+    return "\n".join(lines) + "\n"
