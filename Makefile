@@ -1,0 +1,44 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   - the emulator, a check of examples/, a real token exchange
+#   make test   - every test (lint, types, unit, LSP sessions, Neovim, VS Code end to end)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck unit e2e-vscode vsix reference fuzz clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check server tests examples benchmarks
+	$(VENV)/bin/ruff format --check server tests examples benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+reference: $(STAMP)
+	$(PY) -m snowauth reference > docs/reference.md
+
+e2e-vscode: $(STAMP)
+	bash tests/e2e/vscode/run.sh
+
+vsix: $(STAMP)
+	$(MAKE) -C client-vscode vsix
+
+test: lint typecheck unit e2e-vscode
+
+clean:
+	rm -rf $(VENV) client-vscode/node_modules client-vscode/dist artifacts
