@@ -1,0 +1,169 @@
+/** The extension's own palette / menu commands (`snowauth.ui.*`), and the middleware for the server's own command ids. */
+import * as vscode from 'vscode';
+import { ExecuteCommandRequest, type Middleware } from 'vscode-languageclient/node';
+import { type ConnectionService, LANGUAGE_ID } from './connections';
+import {
+  type CommandTarget,
+  type InsertTokenArgs,
+  NETWORK_COMMANDS,
+  type ServerCommand,
+  ServerCommands,
+} from './protocol';
+import type { SecretPrompter } from './secrets';
+import type { ServerManager } from './server';
+import { UNTRUSTED_MESSAGE, isRecord, successMessage } from './messages';
+import type { StatusBar } from './statusBar';
+
+
+export interface Services {
+  log: vscode.LogOutputChannel;
+  server: ServerManager;
+  connections: ConnectionService;
+  secrets: SecretPrompter;
+  status: () => StatusBar | undefined;
+}
+
+function untrusted(): boolean {
+  if (vscode.workspace.isTrusted) return false;
+  void vscode.window.showWarningMessage(UNTRUSTED_MESSAGE, 'Manage Workspace Trust').then((choice) => {
+    if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+  });
+  return true;
+}
+
+export function announce(command: string, result: unknown): void {
+  const message = successMessage(command, result);
+  if (message) void vscode.window.showInformationMessage(message);
+  else if (command === ServerCommands.insertToken && result) vscode.window.setStatusBarMessage('$(key) SnowAuth: token inserted', 4000);
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Middleware for the server's command ids (code lenses, and `snowauth.*` run by other extensions). */
+export function commandMiddleware(services: Services): Middleware {
+  return {
+    executeCommand: async (command, args, next) => {
+      if (!NETWORK_COMMANDS.has(command)) return (await next(command, args)) as unknown;
+      if (untrusted()) return undefined;
+      const first: unknown = args[0];
+      const uri = isRecord(first) && typeof first.uri === 'string' ? first.uri : '';
+      try {
+        const result: unknown = await services.secrets.withFile(uri, () => Promise.resolve(next(command, args)));
+        announce(command, result);
+        return result;
+      } catch (e) {
+        // The server has shown the error (window/showMessage); keep VS Code from showing a second one.
+        services.log.warn(`${command} failed: ${describe(e)}`);
+        return undefined;
+      } finally {
+        services.status()?.schedule(200);
+      }
+    },
+  };
+}
+
+async function send(services: Services, command: ServerCommand, arg: CommandTarget | InsertTokenArgs): Promise<unknown> {
+  const client = services.server.running;
+  if (!client) {
+    const why = services.server.lastError ? ` ${services.server.lastError}` : '';
+    void vscode.window.showErrorMessage(`SnowAuth: the language server is not running.${why}`, 'Show Output').then((c) => {
+      if (c) services.log.show();
+    });
+    return undefined;
+  }
+  try {
+    const result: unknown = await services.secrets.withFile(arg.uri, () =>
+      client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] }),
+    );
+    announce(command, result);
+    return result;
+  } catch (e) {
+    services.log.warn(`${command} failed: ${describe(e)}`);
+    return undefined;
+  } finally {
+    services.status()?.schedule(200);
+  }
+}
+
+/** The connection a command acts on: given, under the cursor, or picked. */
+async function target(services: Services, title: string, given: unknown): Promise<CommandTarget | undefined> {
+  if (isRecord(given) && typeof given.uri === 'string' && typeof given.connection === 'string') {
+    return { uri: given.uri, connection: given.connection };
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (editor && editor.document.languageId === LANGUAGE_ID) {
+    const outcome = await services.connections.list(editor.document.uri);
+    const pos = editor.selection.active;
+    if (outcome.kind === 'unsupported') {
+      // An older server: it picks the connection from the position (SPEC §4).
+      return { uri: editor.document.uri.toString(), position: { line: pos.line, character: pos.character } };
+    }
+    const here = await services.connections.atCursor(editor);
+    if (here) return { uri: editor.document.uri.toString(), connection: here.name };
+  }
+  const picked = await services.connections.pick(title);
+  return picked ? { uri: picked.uri.toString(), connection: picked.connection.name } : undefined;
+}
+
+async function insertToken(services: Services): Promise<void> {
+  if (untrusted()) return;
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    void vscode.window.showInformationMessage('SnowAuth: open the document to insert the token into, and put the cursor there.');
+    return;
+  }
+  const position = editor.selection.active;
+  const targetUri = editor.document.uri.toString();
+  const picked = await services.connections.pick('SnowAuth: Insert Token — connection', { alwaysAsk: true });
+  if (!picked) return;
+  const format = await vscode.window.showQuickPick(
+    [
+      { label: 'Raw token', description: 'the access token alone', format: 'raw' as const },
+      { label: 'Authorization header', description: 'Authorization: Bearer <token>', format: 'header' as const },
+    ],
+    { title: `SnowAuth: Insert Token — ${picked.connection.name}`, placeHolder: 'What to insert' },
+  );
+  if (!format) return;
+  const args: InsertTokenArgs = {
+    uri: picked.uri.toString(),
+    connection: picked.connection.name,
+    target: { uri: targetUri, position: { line: position.line, character: position.character } },
+    format: format.format,
+  };
+  await send(services, ServerCommands.insertToken, args);
+}
+
+export function registerCommands(context: vscode.ExtensionContext, services: Services): void {
+  const network: Array<[string, ServerCommand, string]> = [
+    ['snowauth.ui.fetchToken', ServerCommands.fetchToken, 'SnowAuth: Fetch Token'],
+    ['snowauth.ui.refreshToken', ServerCommands.refreshToken, 'SnowAuth: Refresh Token'],
+    ['snowauth.ui.revokeToken', ServerCommands.revokeToken, 'SnowAuth: Revoke Token'],
+    ['snowauth.ui.testConnection', ServerCommands.testConnection, 'SnowAuth: Test Connection'],
+  ];
+  for (const [id, serverCommand, title] of network) {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        if (untrusted()) return undefined;
+        const t = await target(services, title, arg);
+        return t ? send(services, serverCommand, t) : undefined;
+      }),
+    );
+  }
+  context.subscriptions.push(
+    vscode.commands.registerCommand('snowauth.ui.insertToken', () => insertToken(services)),
+    vscode.commands.registerCommand('snowauth.showOutput', () => services.log.show()),
+    vscode.commands.registerCommand('snowauth.restartServer', async () => {
+      services.connections.resetSupport();
+      await services.server.restart();
+      services.status()?.schedule(0);
+    }),
+    vscode.commands.registerCommand('snowauth.forgetSecrets', async () => {
+      const n = await services.secrets.forgetAll();
+      void vscode.window.showInformationMessage(
+        n ? `SnowAuth forgot ${n} remembered secret${n === 1 ? '' : 's'}.` : 'SnowAuth had no remembered secrets.',
+      );
+    }),
+  );
+}

@@ -1,0 +1,150 @@
+/** Starts, stops and restarts the language client. */
+import * as vscode from 'vscode';
+import {
+  type ClientCapabilities,
+  type FeatureState,
+  LanguageClient,
+  type LanguageClientOptions,
+  type Middleware,
+  RevealOutputChannelOn,
+  type ServerOptions,
+  type StaticFeature,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { LANGUAGE_ID } from './connections';
+import { bootstrap, resolve } from './launcher';
+import { PROMPT_SECRET, type PromptSecretParams } from './protocol';
+import type { SecretPrompter } from './secrets';
+import type { ServerLaunch } from './serverCommand';
+import { createTraceChannel } from './traceChannel';
+
+/** Declares `capabilities.experimental.snowauth.promptSecret = true`. */
+export class PromptSecretFeature implements StaticFeature {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+    const own = (experimental.snowauth ?? {}) as Record<string, unknown>;
+    experimental.snowauth = { ...own, promptSecret: true };
+    capabilities.experimental = experimental;
+  }
+  initialize(): void {}
+  getState(): FeatureState {
+    return { kind: 'static' };
+  }
+  clear(): void {}
+}
+
+export class ServerManager implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<void> | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when a client started or stopped. */
+  readonly onDidChange = this.changed.event;
+  lastError: string | undefined;
+  private readonly traceChannel: vscode.LogOutputChannel;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: SecretPrompter,
+    private readonly middleware: Middleware,
+  ) {
+    this.traceChannel = createTraceChannel(log);
+  }
+
+  get running(): LanguageClient | undefined {
+    return this.client?.isRunning() ? this.client : undefined;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.client) return;
+    this.lastError = undefined;
+    let launch: ServerLaunch;
+    try {
+      const resolution = await resolve(this.context, this.log);
+      if (resolution.kind === 'error') throw new Error(resolution.message);
+      launch = resolution.kind === 'launch' ? resolution.launch : await bootstrap(resolution.plan, this.log);
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    this.log.info(`Starting the language server (${launch.source}): ${[launch.command, ...launch.args].join(' ')}`);
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const serverOptions: ServerOptions = {
+      command: launch.command,
+      args: launch.args,
+      transport: TransportKind.stdio,
+      options: folder ? { cwd: folder } : {},
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [
+        { scheme: 'file', language: LANGUAGE_ID },
+        { scheme: 'untitled', language: LANGUAGE_ID },
+      ],
+      outputChannel: this.log,
+      traceOutputChannel: this.traceChannel,
+      // The server reports its own failures with window/showMessage: no second notification from the client.
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: { trusted: vscode.workspace.isTrusted },
+      synchronize: {
+        fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.snowauth.toml,.env}'),
+      },
+      middleware: this.middleware,
+    };
+    const client = new LanguageClient('snowauth', 'SnowAuth', serverOptions, clientOptions);
+    client.registerFeature(new PromptSecretFeature());
+    client.onRequest(PROMPT_SECRET, (params: PromptSecretParams) => this.secrets.handle(params));
+    this.client = client;
+    try {
+      await client.start();
+      this.log.info('The language server is running.');
+    } catch (e) {
+      this.client = undefined;
+      await client.dispose().catch(() => undefined);
+      this.fail(e);
+    }
+    this.changed.fire();
+  }
+
+  private fail(e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.lastError = message;
+    this.log.error(message);
+    void vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output').then((choice) => {
+      if (choice === 'Open Settings') void vscode.commands.executeCommand('workbench.action.openSettings', 'snowauth.server');
+      if (choice === 'Show Output') this.log.show();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.starting?.catch(() => undefined);
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.dispose(3000);
+      } catch (e) {
+        this.log.warn(`Stopping the language server: ${String(e)}`);
+      }
+      this.changed.fire();
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.log.info('Restarting the language server.');
+    await this.stop();
+    await this.start();
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.changed.dispose();
+    this.traceChannel.dispose();
+  }
+}

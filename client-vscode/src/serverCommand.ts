@@ -1,0 +1,243 @@
+/**
+ * How the language server is started: pure resolution logic (no `vscode` import), unit-tested.
+ *
+ * Order:
+ *  1. `snowauth.server.command`: a full command line (array of strings), used as is.
+ *  2. `snowauth.server.interpreter`: a Python that has snowauth installed: `<python> -m snowauth lsp`.
+ *  3. The Python extension's active interpreter, when `<python> -c "import snowauth"` succeeds.
+ *  4. A private virtual environment in the extension's global storage, created on first use with a
+ *     Python 3.11+ found on PATH, into which the wheel shipped in the .vsix (`bundled/`) is installed.
+ */
+import * as path from 'node:path';
+
+export const MIN_PYTHON: readonly [number, number] = [3, 11];
+export const SERVER_ARGS: readonly string[] = ['-m', 'snowauth', 'lsp'];
+
+/** A command line: the executable and its leading arguments (`['py', '-3.12']` on Windows). */
+export type CommandLine = readonly string[];
+
+export type LaunchSource = 'setting:command' | 'setting:interpreter' | 'python-extension' | 'private-venv';
+
+export interface ServerLaunch {
+  command: string;
+  args: string[];
+  source: LaunchSource;
+}
+
+export interface BootstrapPlan {
+  /** The Python 3.11+ that creates the venv. */
+  basePython: CommandLine;
+  basePythonVersion: PythonVersion;
+  venvDir: string;
+  venvPython: string;
+  wheel: string;
+  /** The commands to run, in order. */
+  steps: CommandLine[];
+  /** What the server is started with once the steps succeeded. */
+  launch: ServerLaunch;
+}
+
+export type Resolution =
+  | { kind: 'launch'; launch: ServerLaunch }
+  | { kind: 'bootstrap'; plan: BootstrapPlan }
+  | { kind: 'error'; message: string };
+
+export interface PythonVersion {
+  major: number;
+  minor: number;
+  micro: number;
+}
+
+/** Everything resolution needs from the outside world; the extension implements it with child processes. */
+export interface Probes {
+  /** Output (stdout + stderr) of `<python> --version`, or undefined when it could not be run. */
+  pythonVersionOutput(python: CommandLine): Promise<string | undefined>;
+  /** Does `<python> -c "import snowauth"` exit 0? */
+  canImportSnowauth(python: CommandLine): Promise<boolean>;
+  /** The Python extension's active interpreter for the workspace, if that extension is installed. */
+  pythonExtensionInterpreter(): Promise<string | undefined>;
+  /** Absolute path of the `snowauth-*.whl` shipped with the extension, if any. */
+  bundledWheel(): Promise<string | undefined>;
+  /** Does this file exist? */
+  exists(file: string): Promise<boolean>;
+  /** Contents of a small text file, or undefined. */
+  readText(file: string): Promise<string | undefined>;
+}
+
+export interface ResolveInput {
+  /** Raw value of `snowauth.server.command`. */
+  command: unknown;
+  /** Raw value of `snowauth.server.interpreter`. */
+  interpreter: unknown;
+  /** The extension's global storage folder (the private venv lives in `<it>/venv`). */
+  globalStorage: string;
+  platform: NodeJS.Platform;
+  /** Workspace trust: an untrusted workspace's own interpreters are never run. */
+  trusted: boolean;
+  workspaceFolders: readonly string[];
+}
+
+/** `Python 3.11.7`, `Python 3.13.0rc1`, `3.12.1`, `Python 3.12.0+` → the version; anything else → undefined. */
+export function parsePythonVersion(output: string | undefined): PythonVersion | undefined {
+  if (!output) return undefined;
+  const m = /(?:^|\s|Python\s+)(\d+)\.(\d+)(?:\.(\d+))?/i.exec(output.trim());
+  if (!m) return undefined;
+  return { major: Number(m[1]), minor: Number(m[2]), micro: m[3] === undefined ? 0 : Number(m[3]) };
+}
+
+export function isSupportedPython(v: PythonVersion | undefined): v is PythonVersion {
+  if (!v) return false;
+  return v.major > MIN_PYTHON[0] || (v.major === MIN_PYTHON[0] && v.minor >= MIN_PYTHON[1]);
+}
+
+export function formatVersion(v: PythonVersion): string {
+  return `${v.major}.${v.minor}.${v.micro}`;
+}
+
+/** The Pythons looked for on PATH, newest first. */
+export function pythonCandidates(platform: NodeJS.Platform): CommandLine[] {
+  if (platform === 'win32') {
+    return [['py', '-3.13'], ['py', '-3.12'], ['py', '-3.11'], ['python3'], ['python']];
+  }
+  return [['python3.13'], ['python3.12'], ['python3.11'], ['python3'], ['python']];
+}
+
+export function venvPythonPath(venvDir: string, platform: NodeJS.Platform): string {
+  return platform === 'win32'
+    ? path.win32.join(venvDir, 'Scripts', 'python.exe')
+    : path.posix.join(venvDir, 'bin', 'python');
+}
+
+/** Normalises `snowauth.server.command`: a non-empty array of non-empty strings (a lone string is one word). */
+export function commandSetting(value: unknown): string[] | undefined {
+  if (typeof value === 'string') return value.trim() ? [value.trim()] : undefined;
+  if (!Array.isArray(value)) return undefined;
+  const words = value.filter((w): w is string => typeof w === 'string');
+  if (words.length === 0 || words.length !== value.length || !words[0]?.trim()) return undefined;
+  return words;
+}
+
+export function interpreterSetting(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() ? value.trim() : undefined;
+}
+
+function isInside(file: string, folders: readonly string[], platform: NodeJS.Platform): boolean {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  const norm = (s: string): string => (platform === 'win32' ? p.resolve(s).toLowerCase() : p.resolve(s));
+  const f = norm(file);
+  return folders.some((folder) => {
+    const rel = p.relative(norm(folder), f);
+    return rel === '' || (!rel.startsWith('..') && !p.isAbsolute(rel));
+  });
+}
+
+export function noPythonMessage(tried: readonly CommandLine[], found: ReadonlyArray<[CommandLine, PythonVersion]>): string {
+  const names = tried.map((c) => c.join(' ')).join(', ');
+  const tooOld = found.length
+    ? ` Found only ${found.map(([c, v]) => `${c.join(' ')} ${formatVersion(v)}`).join(', ')}.`
+    : '';
+  return (
+    `SnowAuth needs Python ${MIN_PYTHON.join('.')} or newer to run its language server, and none was found on PATH ` +
+    `(looked for ${names}).${tooOld} Install Python ${MIN_PYTHON.join('.')}+ or set "snowauth.server.interpreter" ` +
+    'to a Python that has snowauth installed.'
+  );
+}
+
+export const WHEEL_MARKER = 'snowauth-wheel.txt';
+
+/** Resolves the server's command line, or what must be set up first, or the one error to show. */
+export async function resolveServer(input: ResolveInput, probes: Probes): Promise<Resolution> {
+  // 1. A full command.
+  const cmd = commandSetting(input.command);
+  if (cmd) {
+    const [command, ...args] = cmd as [string, ...string[]];
+    return { kind: 'launch', launch: { command, args, source: 'setting:command' } };
+  }
+
+  // 2. An interpreter the user chose: checked, so a wrong one gives one clear message instead of crash loops.
+  const interp = interpreterSetting(input.interpreter);
+  if (interp) {
+    const version = parsePythonVersion(await probes.pythonVersionOutput([interp]));
+    if (!version) {
+      return { kind: 'error', message: `"snowauth.server.interpreter" is set to ${interp}, which could not be run as Python.` };
+    }
+    if (!isSupportedPython(version)) {
+      return {
+        kind: 'error',
+        message:
+          `"snowauth.server.interpreter" is set to ${interp}, which is Python ${formatVersion(version)}; ` +
+          `SnowAuth needs Python ${MIN_PYTHON.join('.')} or newer.`,
+      };
+    }
+    if (!(await probes.canImportSnowauth([interp]))) {
+      return {
+        kind: 'error',
+        message:
+          `"snowauth.server.interpreter" is set to ${interp}, which cannot import snowauth. Install the snowauth ` +
+          'package into it (pip install snowauth), or clear the setting to let SnowAuth manage its own environment.',
+      };
+    }
+    return { kind: 'launch', launch: { command: interp, args: [...SERVER_ARGS], source: 'setting:interpreter' } };
+  }
+
+  // 3. The Python extension's interpreter, if snowauth is importable there. In an untrusted workspace an
+  //    interpreter inside the workspace (a checked-in venv) is not run.
+  const extPython = await probes.pythonExtensionInterpreter();
+  if (extPython && (input.trusted || !isInside(extPython, input.workspaceFolders, input.platform))) {
+    if (await probes.canImportSnowauth([extPython])) {
+      return { kind: 'launch', launch: { command: extPython, args: [...SERVER_ARGS], source: 'python-extension' } };
+    }
+  }
+
+  // 4. The private venv.
+  const venvDir = path.join(input.globalStorage, 'venv');
+  const venvPython = venvPythonPath(venvDir, input.platform);
+  const launch: ServerLaunch = { command: venvPython, args: [...SERVER_ARGS], source: 'private-venv' };
+  const wheel = await probes.bundledWheel();
+  if (await probes.exists(venvPython)) {
+    const marker = (await probes.readText(path.join(venvDir, WHEEL_MARKER)))?.trim();
+    const upToDate = !wheel || marker === path.basename(wheel);
+    if (upToDate && (await probes.canImportSnowauth([venvPython]))) {
+      return { kind: 'launch', launch };
+    }
+  }
+  if (!wheel) {
+    return {
+      kind: 'error',
+      message:
+        'This build of SnowAuth has no bundled language server. Set "snowauth.server.interpreter" to a Python 3.11+ ' +
+        'that has snowauth installed, or "snowauth.server.command" to the full command.',
+    };
+  }
+  const tried = pythonCandidates(input.platform);
+  const found: Array<[CommandLine, PythonVersion]> = [];
+  for (const candidate of tried) {
+    const version = parsePythonVersion(await probes.pythonVersionOutput(candidate));
+    if (!version) continue;
+    if (!isSupportedPython(version)) {
+      found.push([candidate, version]);
+      continue;
+    }
+    return {
+      kind: 'bootstrap',
+      plan: {
+        basePython: candidate,
+        basePythonVersion: version,
+        venvDir,
+        venvPython,
+        wheel,
+        steps: bootstrapSteps(candidate, venvDir, venvPython, wheel),
+        launch,
+      },
+    };
+  }
+  return { kind: 'error', message: noPythonMessage(tried, found) };
+}
+
+/** Creates (or re-creates) the venv and installs the bundled wheel and its dependencies into it. */
+export function bootstrapSteps(basePython: CommandLine, venvDir: string, venvPython: string, wheel: string): CommandLine[] {
+  return [
+    [...basePython, '-m', 'venv', '--clear', venvDir],
+    [venvPython, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', wheel],
+  ];
+}

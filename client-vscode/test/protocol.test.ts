@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { type ConnectionInfo, connectionAt, connectionForStatus } from '../src/protocol';
+
+function conn(name: string, start: number, end: number, isDefault = false): ConnectionInfo {
+  return {
+    name,
+    range: { start: { line: start, character: 0 }, end: { line: end, character: 10 } },
+    selectionRange: { start: { line: start, character: 0 }, end: { line: start, character: 10 } },
+    isDefault,
+    token: null,
+  };
+}
+
+describe('connectionAt', () => {
+  const list = [conn('dev', 2, 8), conn('prod', 10, 14, true)];
+  it('finds the connection whose range holds the cursor', () => {
+    expect(connectionAt(list, { line: 2, character: 0 })?.name).toBe('dev');
+    expect(connectionAt(list, { line: 8, character: 10 })?.name).toBe('dev');
+    expect(connectionAt(list, { line: 12, character: 3 })?.name).toBe('prod');
+    expect(connectionAt(list, { line: 9, character: 0 })).toBeUndefined();
+    expect(connectionAt(list, { line: 8, character: 11 })).toBeUndefined();
+  });
+  it('prefers the innermost range', () => {
+    expect(connectionAt([conn('outer', 0, 20), conn('inner', 5, 6)], { line: 5, character: 1 })?.name).toBe('inner');
+  });
+  it('the status bar falls back to the default, then to the only connection', () => {
+    expect(connectionForStatus(list, { line: 0, character: 0 })?.name).toBe('prod');
+    expect(connectionForStatus([conn('solo', 3, 4)], { line: 0, character: 0 })?.name).toBe('solo');
+    expect(connectionForStatus([conn('a', 3, 4), conn('b', 5, 6)], { line: 0, character: 0 })).toBeUndefined();
+  });
+});

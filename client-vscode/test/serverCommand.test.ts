@@ -1,0 +1,212 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  type CommandLine,
+  type Probes,
+  type ResolveInput,
+  WHEEL_MARKER,
+  commandSetting,
+  isSupportedPython,
+  noPythonMessage,
+  parsePythonVersion,
+  pythonCandidates,
+  resolveServer,
+  venvPythonPath,
+} from '../src/serverCommand';
+
+interface World {
+  /** `--version` output per command line (joined with a space); absent = cannot run. */
+  versions?: Record<string, string>;
+  /** command lines (joined) that can import snowauth */
+  importable?: string[];
+  pythonExt?: string;
+  wheel?: string;
+  files?: Record<string, string>;
+}
+
+function probes(w: World): Probes & { calls: string[] } {
+  const calls: string[] = [];
+  const key = (c: CommandLine): string => c.join(' ');
+  return {
+    calls,
+    pythonVersionOutput: (c) => {
+      calls.push(`version ${key(c)}`);
+      return Promise.resolve(w.versions?.[key(c)]);
+    },
+    canImportSnowauth: (c) => {
+      calls.push(`import ${key(c)}`);
+      return Promise.resolve(w.importable?.includes(key(c)) ?? false);
+    },
+    pythonExtensionInterpreter: () => Promise.resolve(w.pythonExt),
+    bundledWheel: () => Promise.resolve(w.wheel),
+    exists: (f) => Promise.resolve(w.files?.[f] !== undefined),
+    readText: (f) => Promise.resolve(w.files?.[f]),
+  };
+}
+
+const STORAGE = '/home/u/.vscode/globalStorage/snowauth.snowauth';
+const VENV = path.join(STORAGE, 'venv');
+const VENV_PY = path.join(VENV, 'bin', 'python');
+const WHEEL = '/ext/bundled/snowauth-0.1.0-py3-none-any.whl';
+
+function input(over: Partial<ResolveInput> = {}): ResolveInput {
+  return {
+    command: [],
+    interpreter: '',
+    globalStorage: STORAGE,
+    platform: 'linux',
+    trusted: true,
+    workspaceFolders: ['/ws'],
+    ...over,
+  };
+}
+
+describe('parsePythonVersion', () => {
+  it.each([
+    ['Python 3.11.7', [3, 11, 7]],
+    ['Python 3.13.0rc1\n', [3, 13, 0]],
+    ['Python 3.12.0+', [3, 12, 0]],
+    ['3.12.1', [3, 12, 1]],
+    ['Python 3.9', [3, 9, 0]],
+    ['Python 2.7.18', [2, 7, 18]],
+  ])('%j', (out, [major, minor, micro]) => {
+    expect(parsePythonVersion(out)).toEqual({ major, minor, micro });
+  });
+
+  it.each([undefined, '', 'command not found', 'pyenv: python3.13: command not found'])('%j -> undefined', (out) => {
+    expect(parsePythonVersion(out)).toBeUndefined();
+  });
+
+  it('checks the minimum version', () => {
+    expect(isSupportedPython(parsePythonVersion('Python 3.11.0'))).toBe(true);
+    expect(isSupportedPython(parsePythonVersion('Python 3.14.1'))).toBe(true);
+    expect(isSupportedPython(parsePythonVersion('Python 4.0.0'))).toBe(true);
+    expect(isSupportedPython(parsePythonVersion('Python 3.10.14'))).toBe(false);
+    expect(isSupportedPython(parsePythonVersion('Python 2.7.18'))).toBe(false);
+    expect(isSupportedPython(undefined)).toBe(false);
+  });
+});
+
+describe('settings', () => {
+  it('normalises snowauth.server.command', () => {
+    expect(commandSetting(['/py', '-m', 'snowauth', 'lsp'])).toEqual(['/py', '-m', 'snowauth', 'lsp']);
+    expect(commandSetting([])).toBeUndefined();
+    expect(commandSetting(undefined)).toBeUndefined();
+    expect(commandSetting(['', 'x'])).toBeUndefined();
+    expect(commandSetting([1, 2])).toBeUndefined();
+    expect(commandSetting(' snowauth-lsp ')).toEqual(['snowauth-lsp']);
+  });
+
+  it('a command setting wins over everything, without probing', async () => {
+    const p = probes({ pythonExt: '/env/bin/python', importable: ['/env/bin/python'] });
+    const r = await resolveServer(input({ command: ['/x/python', '-m', 'snowauth', 'lsp', '--verbose'], interpreter: '/y/python' }), p);
+    expect(r).toEqual({
+      kind: 'launch',
+      launch: { command: '/x/python', args: ['-m', 'snowauth', 'lsp', '--verbose'], source: 'setting:command' },
+    });
+    expect(p.calls).toEqual([]);
+  });
+
+  it('an interpreter setting comes next and runs -m snowauth lsp', async () => {
+    const p = probes({ versions: { '/y/python': 'Python 3.12.3' }, importable: ['/y/python', '/env/bin/python'], pythonExt: '/env/bin/python' });
+    const r = await resolveServer(input({ interpreter: '/y/python' }), p);
+    expect(r).toEqual({ kind: 'launch', launch: { command: '/y/python', args: ['-m', 'snowauth', 'lsp'], source: 'setting:interpreter' } });
+  });
+
+  it('an interpreter setting that is too old, missing or lacks snowauth is an error, not a fallback', async () => {
+    const old = await resolveServer(input({ interpreter: '/old' }), probes({ versions: { '/old': 'Python 3.10.2' }, importable: ['/old'] }));
+    expect(old).toMatchObject({ kind: 'error' });
+    expect(old.kind === 'error' && old.message).toContain('3.10.2');
+    const missing = await resolveServer(input({ interpreter: '/nope' }), probes({}));
+    expect(missing.kind === 'error' && missing.message).toContain('could not be run');
+    const noPkg = await resolveServer(input({ interpreter: '/y' }), probes({ versions: { '/y': 'Python 3.12.0' } }));
+    expect(noPkg.kind === 'error' && noPkg.message).toContain('cannot import snowauth');
+  });
+});
+
+describe('the Python extension interpreter', () => {
+  it('is used when it can import snowauth', async () => {
+    const r = await resolveServer(input(), probes({ pythonExt: '/env/bin/python', importable: ['/env/bin/python'], wheel: WHEEL }));
+    expect(r).toEqual({ kind: 'launch', launch: { command: '/env/bin/python', args: ['-m', 'snowauth', 'lsp'], source: 'python-extension' } });
+  });
+
+  it('is skipped when it cannot', async () => {
+    const r = await resolveServer(
+      input(),
+      probes({ pythonExt: '/env/bin/python', wheel: WHEEL, versions: { 'python3.12': 'Python 3.12.1' } }),
+    );
+    expect(r.kind).toBe('bootstrap');
+  });
+
+  it('is not run from inside an untrusted workspace', async () => {
+    const p = probes({ pythonExt: '/ws/.venv/bin/python', importable: ['/ws/.venv/bin/python'], wheel: WHEEL, versions: { python3: 'Python 3.11.2' } });
+    const r = await resolveServer(input({ trusted: false }), p);
+    expect(r.kind).toBe('bootstrap');
+    expect(p.calls).not.toContain('import /ws/.venv/bin/python');
+    // ...but one outside the workspace is fine
+    const r2 = await resolveServer(input({ trusted: false }), probes({ pythonExt: '/usr/bin/python3', importable: ['/usr/bin/python3'] }));
+    expect(r2).toMatchObject({ kind: 'launch', launch: { source: 'python-extension' } });
+  });
+});
+
+describe('the private venv', () => {
+  it('is created with the newest Python 3.11+ on PATH, skipping old and missing ones', async () => {
+    const r = await resolveServer(
+      input(),
+      probes({ wheel: WHEEL, versions: { 'python3.11': 'Python 3.11.9', python3: 'Python 3.9.2' } }),
+    );
+    expect(r.kind).toBe('bootstrap');
+    if (r.kind !== 'bootstrap') return;
+    expect(r.plan.basePython).toEqual(['python3.11']);
+    expect(r.plan.steps).toEqual([
+      ['python3.11', '-m', 'venv', '--clear', VENV],
+      [VENV_PY, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', WHEEL],
+    ]);
+    expect(r.plan.launch).toEqual({ command: VENV_PY, args: ['-m', 'snowauth', 'lsp'], source: 'private-venv' });
+  });
+
+  it('is reused when it holds the bundled wheel', async () => {
+    const files = { [VENV_PY]: '', [path.join(VENV, WHEEL_MARKER)]: 'snowauth-0.1.0-py3-none-any.whl\n' };
+    const p = probes({ wheel: WHEEL, files, importable: [VENV_PY], versions: { python3: 'Python 3.12.0' } });
+    const r = await resolveServer(input(), p);
+    expect(r).toEqual({ kind: 'launch', launch: { command: VENV_PY, args: ['-m', 'snowauth', 'lsp'], source: 'private-venv' } });
+    expect(p.calls.some((c) => c.startsWith('version'))).toBe(false);
+  });
+
+  it('is rebuilt when the extension ships a newer wheel', async () => {
+    const files = { [VENV_PY]: '', [path.join(VENV, WHEEL_MARKER)]: 'snowauth-0.0.9-py3-none-any.whl\n' };
+    const r = await resolveServer(input(), probes({ wheel: WHEEL, files, importable: [VENV_PY], versions: { python3: 'Python 3.12.0' } }));
+    expect(r.kind).toBe('bootstrap');
+  });
+
+  it('uses Scripts\\python.exe and the py launcher on Windows', () => {
+    expect(venvPythonPath('C:\\s\\venv', 'win32')).toBe('C:\\s\\venv\\Scripts\\python.exe');
+    expect(pythonCandidates('win32')[0]).toEqual(['py', '-3.13']);
+    expect(pythonCandidates('linux').map((c) => c.join(' '))).toEqual(['python3.13', 'python3.12', 'python3.11', 'python3', 'python']);
+  });
+});
+
+describe('no usable Python', () => {
+  it('gives one clear message naming Python 3.11+ and the interpreter setting', async () => {
+    const r = await resolveServer(input(), probes({ wheel: WHEEL, versions: { python3: 'Python 3.9.2' } }));
+    expect(r.kind).toBe('error');
+    if (r.kind !== 'error') return;
+    expect(r.message).toContain('Install Python 3.11+');
+    expect(r.message).toContain('"snowauth.server.interpreter"');
+    expect(r.message).toContain('python3.13, python3.12, python3.11, python3, python');
+    expect(r.message).toContain('Found only python3 3.9.2');
+  });
+
+  it('without any Python at all', () => {
+    expect(noPythonMessage(pythonCandidates('linux'), [])).toBe(
+      'SnowAuth needs Python 3.11 or newer to run its language server, and none was found on PATH ' +
+        '(looked for python3.13, python3.12, python3.11, python3, python). Install Python 3.11+ or set ' +
+        '"snowauth.server.interpreter" to a Python that has snowauth installed.',
+    );
+  });
+
+  it('a build without a bundled wheel says how to configure the server', async () => {
+    const r = await resolveServer(input(), probes({ versions: { python3: 'Python 3.12.0' } }));
+    expect(r.kind === 'error' && r.message).toContain('no bundled language server');
+  });
+});
