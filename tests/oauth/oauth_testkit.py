@@ -353,6 +353,11 @@ class RawServer:
                 conn.close()
 
 
+def replying(answer: bytes) -> RawServer:
+    """A raw server that sends ``answer`` to every request."""
+    return RawServer(lambda sock, request: sock.sendall(answer))
+
+
 def reset(conn: socket.socket) -> None:
     """Close with a TCP reset (SO_LINGER 0)."""
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
