@@ -121,7 +121,13 @@ class _Checker:
         for issue in layout.issues:
             self.add(issue.start, issue.end, ERROR, issue.code, issue.message, related=issue.related)
         for part in layout.unknown_top:
-            self._unknown(part.start, part.end, part.name, [*model.TOP_KEYS, model.CONNECTIONS_TABLE], "at the top level")
+            self._unknown(
+                part.start,
+                part.end,
+                part.name,
+                [*model.TOP_KEYS, model.CONNECTIONS_TABLE],
+                "at the top level",
+            )
         self._default(layout)
         for c in layout.connections.values():
             self._connection(c)
@@ -130,7 +136,15 @@ class _Checker:
 
     # -- helpers --------------------------------------------------------------------
 
-    def _unknown(self, start: int, end: int, name: str, known: Sequence[str], where: str, connection: str | None = None) -> None:
+    def _unknown(
+        self,
+        start: int,
+        end: int,
+        name: str,
+        known: Sequence[str],
+        where: str,
+        connection: str | None = None,
+    ) -> None:
         guess = suggest(name, known)
         message = f"Unknown key `{name}` {where}"
         fixes = []
@@ -147,9 +161,15 @@ class _Checker:
     def _default(self, layout: Layout) -> None:
         if layout.default is None:
             return
-        part, value = layout.default
+        _, value = layout.default
         if value.kind != "string":
-            self.add(value.start, value.end, ERROR, "wrong-type", f"`default` must be a string naming a connection, not a {_kind(value)}")
+            self.add(
+                value.start,
+                value.end,
+                ERROR,
+                "wrong-type",
+                f"`default` must be a string naming a connection, not a {_kind(value)}",
+            )
             return
         name = value.data
         assert isinstance(name, str)
@@ -157,8 +177,25 @@ class _Checker:
             names = list(layout.connections)
             guess = suggest(name, names)
             hint = f": did you mean `{guess}`?" if guess else f" (connections here: {', '.join(names) or 'none'})"
-            fixes = [Fix(f"Use `{guess}`", [Edit(value.start, value.end, f'"{guess}"')], preferred=True)] if guess else []
-            self.add(value.start, value.end, ERROR, "unknown-connection", f"`default` names the connection `{name}`, which is not defined{hint}", fixes=fixes)
+            fixes = (
+                [
+                    Fix(
+                        f"Use `{guess}`",
+                        [Edit(value.start, value.end, f'"{guess}"')],
+                        preferred=True,
+                    )
+                ]
+                if guess
+                else []
+            )
+            self.add(
+                value.start,
+                value.end,
+                ERROR,
+                "unknown-connection",
+                f"`default` names the connection `{name}`, which is not defined{hint}",
+                fixes=fixes,
+            )
 
     # -- one connection -------------------------------------------------------------
 
@@ -171,7 +208,14 @@ class _Checker:
         for part, where in c.wrong_tables:
             specs = model.TOKEN_KEYS if where == "token" else model.CONNECTION_KEYS
             spec = specs[part.name]
-            self.add(part.start, part.end, ERROR, "wrong-type", f"`{part.name}` must be a {_type_name(spec)}, not a table", connection=name)
+            self.add(
+                part.start,
+                part.end,
+                ERROR,
+                "wrong-type",
+                f"`{part.name}` must be a {_type_name(spec)}, not a table",
+                connection=name,
+            )
         if c.token_value_problem is not None:
             p = c.token_value_problem
             self.add(p.start, p.end, ERROR, p.code, p.message, connection=name)
@@ -196,7 +240,11 @@ class _Checker:
         grant_label = {model.GRANT_JWT_BEARER: "JWT bearer"}.get(grant or "", grant or "")
         for key in model.required_keys(grant, pkce=bool(pkce)):
             if key not in c.keys:
-                why = f"required for the `{grant_label}` grant" if grant and key not in ("instance", "grant_type", "client_id") else "required"
+                why = (
+                    f"required for the `{grant_label}` grant"
+                    if grant and key not in ("instance", "grant_type", "client_id")
+                    else "required"
+                )
                 fix = self._insert_key_fix(c, key)
                 self.add(
                     c.header[0],
@@ -258,7 +306,14 @@ class _Checker:
             if ref is not None:
                 problem = self.env.problem(ref)
                 if problem:
-                    self.add(v.start, v.end, WARNING, "unresolved-reference", f"{problem}: set it before fetching a token", connection=name)
+                    self.add(
+                        v.start,
+                        v.end,
+                        WARNING,
+                        "unresolved-reference",
+                        f"{problem}: set it before fetching a token",
+                        connection=name,
+                    )
                 continue
             spec = model.CONNECTION_KEYS[key]
             if spec.secret and value and not model.is_ignored(key, grant):
@@ -288,7 +343,17 @@ class _Checker:
                 try:
                     instance_url(value)
                 except InstanceError as exc:
-                    fixes = [Fix(f'Use "{exc.suggestion}"', [Edit(v.start, v.end, f'"{exc.suggestion}"')], preferred=True)] if exc.suggestion else []
+                    fixes = (
+                        [
+                            Fix(
+                                f'Use "{exc.suggestion}"',
+                                [Edit(v.start, v.end, f'"{exc.suggestion}"')],
+                                preferred=True,
+                            )
+                        ]
+                        if exc.suggestion
+                        else []
+                    )
                     self.add(v.start, v.end, ERROR, exc.code, str(exc), fixes=fixes, connection=name)
             elif key == "redirect_uri":
                 problem = check_redirect_uri(value)
@@ -308,12 +373,26 @@ class _Checker:
                 from snowauth.secrets import file_reference_path
 
                 if not file_reference_path(value, self.env.folder).is_file():
-                    self.add(v.start, v.end, WARNING, "missing-file", f"`{key}`: no such file `{value}` (paths are relative to this file's folder)", connection=name)
+                    self.add(
+                        v.start,
+                        v.end,
+                        WARNING,
+                        "missing-file",
+                        f"`{key}`: no such file `{value}` (paths are relative to this file's folder)",
+                        connection=name,
+                    )
         timeout = c.keys.get("timeout")
         if timeout is not None and timeout.value.kind in ("integer", "float"):
             t = float(timeout.value.data)  # type: ignore[arg-type]
             if not 0 < t <= 600:
-                self.add(timeout.value.start, timeout.value.end, ERROR, "invalid-value", "`timeout` must be a number of seconds between 0 and 600", connection=name)
+                self.add(
+                    timeout.value.start,
+                    timeout.value.end,
+                    ERROR,
+                    "invalid-value",
+                    "`timeout` must be a number of seconds between 0 and 600",
+                    connection=name,
+                )
 
     def _token(self, c: Connection) -> None:
         for key, a in c.token.items():
@@ -324,7 +403,14 @@ class _Checker:
                 dt = a.value.data
                 assert isinstance(dt, datetime)
                 if dt.tzinfo is None:
-                    self.add(a.value.start, a.value.end, ERROR, "wrong-type", f"`{key}` must be an offset date-time in UTC, e.g. `2026-11-28T10:29:59Z`", connection=c.name)
+                    self.add(
+                        a.value.start,
+                        a.value.end,
+                        ERROR,
+                        "wrong-type",
+                        f"`{key}` must be an offset date-time in UTC, e.g. `2026-11-28T10:29:59Z`",
+                        connection=c.name,
+                    )
         expires = c.token.get("expires_at")
         if expires is None or expires.value.kind != "datetime":
             return
@@ -347,7 +433,15 @@ class _Checker:
         else:
             msg = f"The access token of `{c.name}` expired {ago} ago and cannot be refreshed: fetch a new one"
             fix = Fix("Fetch token", command="snowauth.fetchToken", connection=c.name, preferred=True)
-        self.add(expires.value.start, expires.value.end, INFORMATION, "token-expired", msg, fixes=[fix], connection=c.name)
+        self.add(
+            expires.value.start,
+            expires.value.end,
+            INFORMATION,
+            "token-expired",
+            msg,
+            fixes=[fix],
+            connection=c.name,
+        )
 
     # -- fixes ----------------------------------------------------------------------
 
@@ -404,7 +498,13 @@ def newline_of(text: str) -> str:
 
 
 def _kind(v: Value) -> str:
-    return {"table": "table", "array": "array", "integer": "number", "float": "number", "datetime": "date-time"}.get(v.kind, v.kind)
+    return {
+        "table": "table",
+        "array": "array",
+        "integer": "number",
+        "float": "number",
+        "datetime": "date-time",
+    }.get(v.kind, v.kind)
 
 
 def _type_name(spec: model.KeySpec) -> str:

@@ -17,7 +17,18 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     try:
         text, problem = read_text(path)
     except OSError as exc:
-        return [_row(path, 1, 1, 1, 1, ERROR, "unreadable", f"Cannot read the file: {exc.strerror or exc}")]
+        return [
+            _row(
+                path,
+                1,
+                1,
+                1,
+                1,
+                ERROR,
+                "unreadable",
+                f"Cannot read the file: {exc.strerror or exc}",
+            )
+        ]
     a = analyze(text, Environment.of_process(path.parent.resolve()), now or datetime.now(UTC))
     rows = []
     if problem:
@@ -29,7 +40,9 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def _row(path: Path, line: int, col: int, eline: int, ecol: int, severity: int, code: str, message: str) -> dict[str, Any]:
+def _row(
+    path: Path, line: int, col: int, eline: int, ecol: int, severity: int, code: str, message: str
+) -> dict[str, Any]:
     return {
         "path": str(path),
         "line": line,

@@ -311,7 +311,13 @@ class _Builder:
         c.keys.setdefault(rel[0], Assign(rel, e.key[-1], span, value, e, line))
 
     def _place_token(
-        self, c: Connection, rel: tuple[str, ...], e: Entry, line: Entry, value: Value, named: KeyPart | None
+        self,
+        c: Connection,
+        rel: tuple[str, ...],
+        e: Entry,
+        line: Entry,
+        value: Value,
+        named: KeyPart | None,
     ) -> None:
         from snowauth.model import TOKEN_KEYS
 

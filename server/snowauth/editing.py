@@ -94,7 +94,7 @@ def table_at(a: Analysis, offset: int) -> tuple[str, ...] | None:
 
 
 def _line_prefix(a: Analysis, offset: int) -> tuple[int, str]:
-    line, col = a.index.position(offset)
+    line, _ = a.index.position(offset)
     start = a.index.starts[line]
     return start, a.text[start:offset]
 
@@ -103,7 +103,7 @@ def _line_prefix(a: Analysis, offset: int) -> tuple[int, str]:
 
 
 def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> list[Completion]:
-    line_start, prefix = _line_prefix(a, offset)
+    _, prefix = _line_prefix(a, offset)
     if "#" in prefix and not _in_string(prefix):
         return []
     m = _HEADER_PREFIX.match(prefix)
@@ -121,8 +121,18 @@ def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> l
                 return _complete_value(a, offset, path + tuple(_names(mv.group(1))), mv.group(2), env, snippets)
             if mk:
                 typed_pairs = dict(re.findall(r'([A-Za-z0-9_-]+)\s*=\s*"([^"]*)"', prefix[inline_open:]))
-                typed_pairs.update((k, "") for k in re.findall(r"([A-Za-z0-9_-]+)\s*=", prefix[inline_open:]) if k not in typed_pairs)
-                return _complete_keys(a, offset, path + tuple(_names(mk.group(1))), mk.group(2), snippets, inline=True, typed=typed_pairs)
+                typed_pairs.update(
+                    (k, "") for k in re.findall(r"([A-Za-z0-9_-]+)\s*=", prefix[inline_open:]) if k not in typed_pairs
+                )
+                return _complete_keys(
+                    a,
+                    offset,
+                    path + tuple(_names(mk.group(1))),
+                    mk.group(2),
+                    snippets,
+                    inline=True,
+                    typed=typed_pairs,
+                )
         return []
     m = _VALUE_PREFIX.match(prefix)
     if m:
@@ -225,7 +235,17 @@ def _key_item(spec: model.KeySpec, start: int, offset: int, sort: str, snippets:
             insert = f"{spec.name} = ${{1:{_snippet_escape(spec.placeholder)}}}"
     else:
         insert = f"{spec.name} = "
-    return Completion(spec.name, "key", insert, start, offset, detail=detail, documentation=spec.doc_markdown(), sort_text=sort, snippet=snippets)
+    return Completion(
+        spec.name,
+        "key",
+        insert,
+        start,
+        offset,
+        detail=detail,
+        documentation=spec.doc_markdown(),
+        sort_text=sort,
+        snippet=snippets,
+    )
 
 
 def _complete_keys(
@@ -245,11 +265,33 @@ def _complete_keys(
     if path == ():
         if a.layout.default is None:
             items.append(_key_item(model.TOP_KEYS["default"], start, offset, "1", snippets, "the CLI's connection"))
-        items.append(Completion("connections", "table", "connections.", start, offset, detail="connections.<name>.<key> = …", documentation=model.CONNECTIONS_DOC, sort_text="2"))
+        items.append(
+            Completion(
+                "connections",
+                "table",
+                "connections.",
+                start,
+                offset,
+                detail="connections.<name>.<key> = …",
+                documentation=model.CONNECTIONS_DOC,
+                sort_text="2",
+            )
+        )
         return items
     if path[0] != "connections" or len(path) < 2:
         if path == ("connections",):
-            return [Completion(name, "table", _quote_key(name) + ".", start, offset, detail="an existing connection", sort_text="1" + name) for name in a.connections]
+            return [
+                Completion(
+                    name,
+                    "table",
+                    _quote_key(name) + ".",
+                    start,
+                    offset,
+                    detail="an existing connection",
+                    sort_text="1" + name,
+                )
+                for name in a.connections
+            ]
         return []
     c = a.connections.get(path[1])
     rel = path[2:]
@@ -263,17 +305,34 @@ def _complete_keys(
             if name in present or model.is_ignored(name, grant):
                 continue
             if name in required:
-                sort, detail = f"0{required.index(name):02d}", "required" + (f" for `{grant}`" if grant and name not in ("instance", "grant_type", "client_id") else "")
+                sort, detail = (
+                    f"0{required.index(name):02d}",
+                    "required"
+                    + (f" for `{grant}`" if grant and name not in ("instance", "grant_type", "client_id") else ""),
+                )
             else:
                 sort, detail = f"1{name}", "optional"
             items.append(_key_item(spec, start, offset, sort, snippets, detail))
         if c is None or (not c.token_defined and not inline):
-            items.append(Completion("token", "table", "token.", start, offset, detail="the stored token", documentation=model.TOKEN_TABLE_DOC, sort_text="9"))
+            items.append(
+                Completion(
+                    "token",
+                    "table",
+                    "token.",
+                    start,
+                    offset,
+                    detail="the stored token",
+                    documentation=model.TOKEN_TABLE_DOC,
+                    sort_text="9",
+                )
+            )
         return items
     if rel == ("token",):
         present = set(c.token) if c else set()
         return [
-            _key_item(spec, start, offset, f"0{i}", False, "token") for i, (name, spec) in enumerate(model.TOKEN_KEYS.items()) if name not in present
+            _key_item(spec, start, offset, f"0{i}", False, "token")
+            for i, (name, spec) in enumerate(model.TOKEN_KEYS.items())
+            if name not in present
         ]
     return []
 
@@ -281,11 +340,16 @@ def _complete_keys(
 _ENV_PARTIAL = re.compile(r"\$\{env:([A-Za-z0-9_]*)$")
 
 
-def _complete_value(a: Analysis, offset: int, path: tuple[str, ...], typed: str, env: Environment, snippets: bool) -> list[Completion]:
+def _complete_value(
+    a: Analysis, offset: int, path: tuple[str, ...], typed: str, env: Environment, snippets: bool
+) -> list[Completion]:
     if len(path) < 3 or path[0] != "connections":
         if path == ("default",):
             start = offset - len(typed)
-            return [Completion(f'"{n}"', "value", f'"{n}"', start, offset, detail="connection", sort_text=n) for n in a.connections]
+            return [
+                Completion(f'"{n}"', "value", f'"{n}"', start, offset, detail="connection", sort_text=n)
+                for n in a.connections
+            ]
         return []
     key = path[-1]
     spec = model.CONNECTION_KEYS.get(key) if len(path) == 3 else None
@@ -300,22 +364,67 @@ def _complete_value(a: Analysis, offset: int, path: tuple[str, ...], typed: str,
             close = "" if a.text.startswith("}", offset) else "}"
             prefer = f"SNOW_{path[1].upper()}_"
             return [
-                Completion(n, "variable", n + close, start, offset, detail="from .env" if n in env.dotenv and n not in env.env else "environment variable", sort_text=("0" if n.startswith(("SNOW", prefer)) else "1") + n)
+                Completion(
+                    n,
+                    "variable",
+                    n + close,
+                    start,
+                    offset,
+                    detail="from .env" if n in env.dotenv and n not in env.env else "environment variable",
+                    sort_text=("0" if n.startswith(("SNOW", prefer)) else "1") + n,
+                )
                 for n in names
             ]
         if inner.startswith("$") or (inner == "" and spec.type == "string" and spec.values is None):
             start = offset - len(inner)
             out = [
-                Completion("${env:…}", "reference", "${env:", start, offset, detail="an environment variable (or .env)", sort_text="0", filter_text="${env:"),
-                Completion("${file:…}", "reference", "${file:", start, offset, detail="the contents of a file", sort_text="1", filter_text="${file:"),
-                Completion("${prompt}", "reference", "${prompt}", start, offset, detail="ask at fetch time", sort_text="2", filter_text="${prompt}"),
+                Completion(
+                    "${env:…}",
+                    "reference",
+                    "${env:",
+                    start,
+                    offset,
+                    detail="an environment variable (or .env)",
+                    sort_text="0",
+                    filter_text="${env:",
+                ),
+                Completion(
+                    "${file:…}",
+                    "reference",
+                    "${file:",
+                    start,
+                    offset,
+                    detail="the contents of a file",
+                    sort_text="1",
+                    filter_text="${file:",
+                ),
+                Completion(
+                    "${prompt}",
+                    "reference",
+                    "${prompt}",
+                    start,
+                    offset,
+                    detail="ask at fetch time",
+                    sort_text="2",
+                    filter_text="${prompt}",
+                ),
             ]
             return out if spec.secret or inner.startswith("$") else []
         if spec.values:
             start = offset - len(typed)
             end = offset + 1 if a.text.startswith('"', offset) else offset
             return [
-                Completion(v, "value", f'"{v}"', start, end, detail=key, documentation=doc, sort_text=f"{i:02d}", filter_text=f'"{v}')
+                Completion(
+                    v,
+                    "value",
+                    f'"{v}"',
+                    start,
+                    end,
+                    detail=key,
+                    documentation=doc,
+                    sort_text=f"{i:02d}",
+                    filter_text=f'"{v}',
+                )
                 for i, (v, doc) in enumerate(spec.values.items())
             ]
         return []
@@ -326,13 +435,40 @@ def _complete_value(a: Analysis, offset: int, path: tuple[str, ...], typed: str,
         return [Completion(v, "value", v, start, offset, detail=key, sort_text=v) for v in ("true", "false")]
     if spec.values:
         return [
-            Completion(v, "value", f'"{v}"', start, offset, detail=key, documentation=doc, sort_text=f"{i:02d}", filter_text=v)
+            Completion(
+                v,
+                "value",
+                f'"{v}"',
+                start,
+                offset,
+                detail=key,
+                documentation=doc,
+                sort_text=f"{i:02d}",
+                filter_text=v,
+            )
             for i, (v, doc) in enumerate(spec.values.items())
         ]
     if spec.secret and not typed:
         return [
-            Completion('"${env:…}"', "reference", '"${env:', start, offset, detail="an environment variable", sort_text="0", filter_text='"${env:'),
-            Completion('"${prompt}"', "reference", '"${prompt}"', start, offset, detail="ask at fetch time", sort_text="1"),
+            Completion(
+                '"${env:…}"',
+                "reference",
+                '"${env:',
+                start,
+                offset,
+                detail="an environment variable",
+                sort_text="0",
+                filter_text='"${env:',
+            ),
+            Completion(
+                '"${prompt}"',
+                "reference",
+                '"${prompt}"',
+                start,
+                offset,
+                detail="ask at fetch time",
+                sort_text="1",
+            ),
         ]
     return []
 
@@ -381,17 +517,22 @@ def hover(a: Analysis, offset: int, now: datetime) -> Hover | None:
     found = _walk_entry(item, offset, base)
     if found is None:
         return None
-    path, part, entry = found
-    if part is not None:
+    path, hovered, entry = found
+    if hovered is not None:
         doc = _path_doc(a, path, now)
-        return Hover(part.start, part.end, doc) if doc else None
+        return Hover(hovered.start, hovered.end, doc) if doc else None
     v = entry.value
     assert v is not None
     key = path[-1]
     spec = model.CONNECTION_KEYS.get(key) if len(path) == 3 and path[0] == "connections" else None
     if spec and spec.values and v.kind == "string" and str(v.data) in spec.values:
         return Hover(v.start, v.end, f"**{v.data}** — {spec.values[str(v.data)]}")
-    if len(path) == 4 and path[2] == "token" and key in ("expires_at", "refresh_expires_at") and isinstance(v.data, datetime):
+    if (
+        len(path) == 4
+        and path[2] == "token"
+        and key in ("expires_at", "refresh_expires_at")
+        and isinstance(v.data, datetime)
+    ):
         return Hover(v.start, v.end, _expiry_text(v.data, now))
     return None
 
@@ -401,7 +542,11 @@ def _expiry_text(dt: datetime, now: datetime) -> str:
         return "A local date-time: write it in UTC with `Z`."
     delta = dt - now
     when = dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"Expires in {humanize(delta)} ({when})" if delta.total_seconds() > 0 else f"Expired {humanize(delta)} ago ({when})"
+    return (
+        f"Expires in {humanize(delta)} ({when})"
+        if delta.total_seconds() > 0
+        else f"Expired {humanize(delta)} ago ({when})"
+    )
 
 
 def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
@@ -481,10 +626,22 @@ def symbols(a: Analysis) -> list[Symbol]:
         start, end = c.extent
         grant, _ = _connection_grant(c)
         inst = c.keys.get("instance")
-        detail = " · ".join(str(x) for x in (grant, inst.value.data if inst and inst.value.kind == "string" else None) if x)
+        detail = " · ".join(
+            str(x) for x in (grant, inst.value.data if inst and inst.value.kind == "string" else None) if x
+        )
         sym = Symbol(c.name, "connection", detail, start, end, c.header[0], c.header[1])
         for key, assign in c.keys.items():
-            sym.children.append(Symbol(key, "key", "", assign.entry.start, assign.entry.end, assign.key.start, assign.key.end))
+            sym.children.append(
+                Symbol(
+                    key,
+                    "key",
+                    "",
+                    assign.entry.start,
+                    assign.entry.end,
+                    assign.key.start,
+                    assign.key.end,
+                )
+            )
         if c.token:
             ts = [Symbol(k, "key", "", t.entry.start, t.entry.end, t.key.start, t.key.end) for k, t in c.token.items()]
             tstart, tend = min(s.start for s in ts), max(s.end for s in ts)
@@ -502,7 +659,14 @@ def symbols(a: Analysis) -> list[Symbol]:
 
 def lenses(a: Analysis) -> list[LensInfo]:
     return [
-        LensInfo(c.name, c.header[0], c.header[1], token_expiry(c), "access_token" in c.token, "refresh_token" in c.token)
+        LensInfo(
+            c.name,
+            c.header[0],
+            c.header[1],
+            token_expiry(c),
+            "access_token" in c.token,
+            "refresh_token" in c.token,
+        )
         for c in a.connections.values()
     ]
 

@@ -7,7 +7,9 @@ import re
 from urllib.parse import urlsplit
 
 _LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_HOST = re.compile(r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?")
+_HOST = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
+)
 _SERVICE_NOW = re.compile(r"([A-Za-z0-9-]+)\.service-now\.com/?", re.IGNORECASE)
 
 
@@ -52,8 +54,7 @@ def instance_url(value: str) -> str:
                 suggestion=fixed,
             )
         raise InstanceError(
-            f"`{value}` is not an instance name (letters, digits and hyphens, like `dev12345`) "
-            "or an https:// URL"
+            f"`{value}` is not an instance name (letters, digits and hyphens, like `dev12345`) or an https:// URL"
         )
     try:
         parts = urlsplit(value)
@@ -104,16 +105,17 @@ def check_redirect_uri(value: str) -> str | None:
         return f"`{value}` is not a valid URL: {exc}"
     if parts.scheme != "http":
         return "`redirect_uri` must be an `http://` loopback URL such as `http://127.0.0.1:53682/callback`"
-    host = parts.hostname or ""
-    if parts.netloc.split("@")[-1].split(":")[0].strip("[]").lower() not in ("127.0.0.1", "::1", "localhost") and not (
-        host == "::1"
-    ):
+    host = (parts.hostname or "").lower()
+    if host not in ("127.0.0.1", "::1", "localhost"):
         return (
             f"`redirect_uri` must point at this machine (127.0.0.1, [::1] or localhost), not `{host}`: "
             "snowauth listens there for the authorization code"
         )
     if port is None:
-        return "`redirect_uri` needs an explicit port, e.g. `http://127.0.0.1:53682/callback`, as registered on the instance"
+        return (
+            "`redirect_uri` needs an explicit port, e.g. `http://127.0.0.1:53682/callback`, "
+            "as registered on the instance"
+        )
     if parts.fragment:
         return "`redirect_uri` must not have a fragment (`#…`)"
     return None

@@ -41,10 +41,7 @@ GRANT_DOCS: Mapping[str, str] = {
         "clicks *Allow*, and the code comes back to `redirect_uri` on this machine. "
         "PKCE (S256) is on by default; a public client needs no `client_secret`."
     ),
-    GRANT_REFRESH: (
-        "Refresh token grant: exchanges a `refresh_token` obtained elsewhere for a new "
-        "access token."
-    ),
+    GRANT_REFRESH: ("Refresh token grant: exchanges a `refresh_token` obtained elsewhere for a new access token."),
     GRANT_JWT_BEARER: (
         "JWT bearer grant: a JWT signed with `jwt_key_file` is exchanged for a token. "
         "Needs a registry record made with *Create an OAuth JWT API endpoint for external "
@@ -107,8 +104,7 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "`https://dev12345.service-now.com`) or an `https://` URL (custom domains, "
         "`*.servicenowservices.com`, on-premise hosts with a port and base path). `http://` "
         "is accepted only for loopback hosts.",
-        where="the address bar of your instance; developer instances are listed at "
-        "developer.servicenow.com.",
+        where="the address bar of your instance; developer instances are listed at developer.servicenow.com.",
         placeholder='"dev12345"',
     ),
     KeySpec(
@@ -187,8 +183,7 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "jwt_key_file",
         "string",
-        "Path of the PEM private key that signs the JWT assertion, relative to this "
-        "file's folder.",
+        "Path of the PEM private key that signs the JWT assertion, relative to this file's folder.",
         where="System OAuth > JWT Keys holds the matching certificate; the JWT verifier map "
         "links it to the registry record.",
         grants=frozenset({GRANT_JWT_BEARER}),
@@ -288,8 +283,7 @@ TOKEN_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "refresh_expires_at",
         "datetime",
-        "When the refresh token expires (UTC), when known. Refresh tokens live "
-        "8,640,000 s (100 days) by default.",
+        "When the refresh token expires (UTC), when known. Refresh tokens live 8,640,000 s (100 days) by default.",
         where=f"{REGISTRY} > your record > *Refresh Token Lifespan*.",
     ),
 )
@@ -298,8 +292,7 @@ TOP_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "default",
         "string",
-        "The connection the CLI (and editor commands without a connection) use when none "
-        "is named.",
+        "The connection the CLI (and editor commands without a connection) use when none is named.",
         placeholder='""',
     ),
 )
@@ -309,9 +302,7 @@ CONNECTIONS_DOC = (
     "**connections**: one table per named connection, e.g. `[connections.dev]`. "
     "Each holds an instance, a grant and its credentials."
 )
-TOKEN_TABLE_DOC = (
-    "**token**: the tokens written by *Fetch token*. Users rarely type it; *Revoke* removes it."
-)
+TOKEN_TABLE_DOC = "**token**: the tokens written by *Fetch token*. Users rarely type it; *Revoke* removes it."
 
 SECRET_KEYS = frozenset(k for k, s in CONNECTION_KEYS.items() if s.secret)
 

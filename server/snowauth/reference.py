@@ -7,7 +7,11 @@ from snowauth import model
 
 def _row(spec: model.KeySpec) -> str:
     grants = ", ".join(f"`{g}`" for g in sorted(spec.grants)) if spec.grants else "all"
-    default = "" if spec.default is None else f"`{str(spec.default).lower() if isinstance(spec.default, bool) else spec.default}`"
+    default = (
+        ""
+        if spec.default is None
+        else f"`{str(spec.default).lower() if isinstance(spec.default, bool) else spec.default}`"
+    )
     values = ", ".join(f"`{v}`" for v in spec.values) if spec.values else ""
     text = spec.summary + (f" *In ServiceNow:* {spec.where}" if spec.where else "")
     return f"| `{spec.name}` | {spec.type} | {grants} | {default} | {values} | {text} |"
@@ -32,9 +36,21 @@ def reference_markdown() -> str:
         keys = ", ".join(f"`{k}`" for k in model.required_keys(grant, pkce=True))
         note = " (`client_secret` too when `pkce = false`)" if grant == model.GRANT_AUTHORIZATION_CODE else ""
         lines.append(f"| `{grant}` | {keys}{note} |")
-    lines += ["", "## Keys of `[connections.<name>]`", "", "| key | type | grants | default | values | meaning |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Keys of `[connections.<name>]`",
+        "",
+        "| key | type | grants | default | values | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [_row(s) for s in model.CONNECTION_KEYS.values()]
-    lines += ["", "## Keys of `[connections.<name>.token]`", "", "| key | type | grants | default | values | meaning |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Keys of `[connections.<name>.token]`",
+        "",
+        "| key | type | grants | default | values | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += [_row(s) for s in model.TOKEN_KEYS.values()]
     lines += ["", "## Grants", ""]
     lines += [f"- `{g}`: {doc}" for g, doc in model.GRANT_DOCS.items()]

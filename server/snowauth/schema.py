@@ -10,7 +10,10 @@ _TYPES = {"string": "string", "boolean": "boolean", "number": "number", "datetim
 
 
 def _key_schema(spec: model.KeySpec) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": _TYPES[spec.type], "description": spec.doc_markdown().replace("**", "")}
+    out: dict[str, Any] = {
+        "type": _TYPES[spec.type],
+        "description": spec.doc_markdown().replace("**", ""),
+    }
     out["markdownDescription"] = spec.doc_markdown()
     if spec.type == "datetime":
         out["format"] = "date-time"
@@ -53,7 +56,10 @@ def json_schema() -> dict[str, Any]:
     connection = {
         "type": "object",
         "description": "One ServiceNow OAuth connection.",
-        "properties": {**{k: _key_schema(s) for k, s in model.CONNECTION_KEYS.items()}, "token": token},
+        "properties": {
+            **{k: _key_schema(s) for k, s in model.CONNECTION_KEYS.items()},
+            "token": token,
+        },
         "required": ["instance", "grant_type", "client_id"],
         "additionalProperties": False,
         "allOf": _required_rules(),

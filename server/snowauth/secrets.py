@@ -60,7 +60,7 @@ def parse_reference(value: str) -> Reference | None:
             f"Unknown reference `{value}`: use `${{env:NAME}}`, `${{file:path}}` or `${{prompt}}`"
         )
     raise ReferenceSyntaxError(
-        "A reference must be the whole value, e.g. `\"${env:SNOW_PASSWORD}\"`; "
+        'A reference must be the whole value, e.g. `"${env:SNOW_PASSWORD}"`; '
         "to write a literal `${`, this value cannot be used as a reference"
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 _WS = re.compile(r"[ \t]*")
 _EOL = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)")
@@ -103,6 +103,17 @@ class Parsed:
     errors: list[Problem] = field(default_factory=list)
 
 
+def _line_end(text: str, i: int) -> int:
+    """The offset of the line break (or end of text) at or after ``i``."""
+    m = _TO_EOL.match(text, i)
+    return m.end() if m else i
+
+
+def _skip_ws(text: str, i: int) -> int:
+    m = _WS.match(text, i)
+    return m.end() if m else i
+
+
 class _Fail(Exception):
     def __init__(self, start: int, end: int, message: str) -> None:
         self.start, self.end, self.message = start, end, message
@@ -122,9 +133,8 @@ class _Scanner:
     def run(self) -> Parsed:
         text, n = self.text, self.n
         i = 1 if text.startswith("\ufeff") else 0
-        ws_match, eol_match = _WS.match, _EOL.match
         while i < n:
-            i = ws_match(text, i).end()
+            i = _skip_ws(text, i)
             if i >= n:
                 break
             c = text[i]
@@ -132,7 +142,7 @@ class _Scanner:
                 i += 2 if text.startswith("\r\n", i) else 1
                 continue
             if c == "#":
-                i = eol_match(text, i).end()
+                i = _line_end(text, i)
                 continue
             try:
                 i = self._header(i) if c == "[" else self._entry(i)
@@ -150,25 +160,25 @@ class _Scanner:
         errors.append(Problem(start, end, message))
 
     def _skip_line(self, i: int) -> int:
-        i = _TO_EOL.match(self.text, i).end()
+        i = _line_end(self.text, i)
         m = _NEWLINE.match(self.text, i)
         return m.end() if m else i
 
     def _end_of_statement(self, i: int, what: str) -> int:
         m = _EOL.match(self.text, i)
         if m is None:
-            j = _TO_EOL.match(self.text, i).end()
+            j = _line_end(self.text, i)
             raise _Fail(i, j, f"Unexpected text after {what}: put each key or header on its own line")
         return m.end()
 
     def _header(self, start: int) -> int:
         text = self.text
         is_array = text.startswith("[[", start)
-        i = _WS.match(text, start + (2 if is_array else 1)).end()
+        i = _skip_ws(text, start + (2 if is_array else 1))
         key, i = self._key(i, "a table name after `[`")
         closing = "]]" if is_array else "]"
         if not text.startswith(closing, i):
-            j = _TO_EOL.match(text, i).end()
+            j = _line_end(text, i)
             self.out.items.append(Header(key, is_array, start, j))
             raise _Fail(start if i >= j else i, j, f"Expected `{closing}` to close the table header")
         i += len(closing)
@@ -178,16 +188,16 @@ class _Scanner:
     def _entry(self, start: int) -> int:
         text = self.text
         key, i = self._key(start, "a key (`name = value`), a `[table]` header or a comment")
-        i = _WS.match(text, i).end()
+        i = _skip_ws(text, i)
         if not text.startswith("=", i):
             entry = Entry(key, None, start, key[-1].end)
             self.out.items.append(entry)
-            j = _TO_EOL.match(text, i).end()
+            j = _line_end(text, i)
             name = text[start : key[-1].end]
             if i >= j:
                 raise _Fail(key[0].start, key[-1].end, f"Expected `=` and a value after `{name}`")
             raise _Fail(i, j, f"Expected `=` after the key `{name}`")
-        i = _WS.match(text, i + 1).end()
+        i = _skip_ws(text, i + 1)
         entry = Entry(key, None, start, i)
         self.out.items.append(entry)
         if i >= self.n or text[i] in "\r\n#":
@@ -205,10 +215,10 @@ class _Scanner:
         while True:
             part, i = self._key_part(i, expected if not parts else "a key after `.`")
             parts.append(part)
-            j = _WS.match(text, i).end()
+            j = _skip_ws(text, i)
             if not text.startswith(".", j):
                 return parts, i
-            i = _WS.match(text, j + 1).end()
+            i = _skip_ws(text, j + 1)
 
     def _key_part(self, i: int, expected: str) -> tuple[KeyPart, int]:
         text = self.text
@@ -220,16 +230,16 @@ class _Scanner:
                 raise _Fail(i, i + 3, "A key cannot be a multi-line string")
             m = _BASIC.match(text, i)
             if m is None:
-                j = _TO_EOL.match(text, i).end()
-                raise _Fail(i, j, "Unterminated quoted key: add the closing `\"`")
+                j = _line_end(text, i)
+                raise _Fail(i, j, 'Unterminated quoted key: add the closing `"`')
             return KeyPart(self._unescape(m.group(1), i + 1), i, m.end()), m.end()
         if text.startswith("'", i):
             m = _LITERAL.match(text, i)
             if m is None:
-                j = _TO_EOL.match(text, i).end()
+                j = _line_end(text, i)
                 raise _Fail(i, j, "Unterminated quoted key: add the closing `'`")
             return KeyPart(m.group(1), i, m.end()), m.end()
-        j = _TO_EOL.match(text, i).end()
+        j = _line_end(text, i)
         found = text[i:j].strip()
         end = i + max(1, len(found.split()[0]) if found else 0) if i < j else i
         raise _Fail(i, min(end, j) if j > i else i, f"Expected {expected}")
@@ -254,8 +264,8 @@ class _Scanner:
                 return Value("string", i, m.end(), self._unescape(body, i + off) + m.group(2))
             m = _BASIC.match(text, i)
             if m is None:
-                j = _BASIC_UNTERMINATED.match(text, i)
-                end = j.end() if j else i + 1
+                um = _BASIC_UNTERMINATED.match(text, i)
+                end = um.end() if um else i + 1
                 raise _Fail(i, end, 'Unterminated string: add the closing `"`')
             return Value("string", i, m.end(), self._unescape(m.group(1), i + 1))
         if c == "'":
@@ -271,7 +281,7 @@ class _Scanner:
                 return Value("string", i, m.end(), body + m.group(2))
             m = _LITERAL.match(text, i)
             if m is None:
-                raise _Fail(i, _TO_EOL.match(text, i).end(), "Unterminated string: add the closing `'`")
+                raise _Fail(i, _line_end(text, i), "Unterminated string: add the closing `'`")
             return Value("string", i, m.end(), m.group(1))
         if c == "[":
             return self._array(i)
@@ -285,8 +295,12 @@ class _Scanner:
             return self._time(m, i)
         m = _TOKEN.match(text, i)
         if m is None:
-            j = _TO_EOL.match(text, i).end()
-            raise _Fail(i, max(j, i + 1), "Expected a value (a \"string\", number, true/false, date, [array] or {table})")
+            j = _line_end(text, i)
+            raise _Fail(
+                i,
+                max(j, i + 1),
+                'Expected a value (a "string", number, true/false, date, [array] or {table})',
+            )
         tok, end = m.group(), m.end()
         if tok in ("true", "false"):
             return Value("boolean", i, end, tok == "true")
@@ -312,7 +326,7 @@ class _Scanner:
             tzinfo: timezone | None = None
             if tz:
                 if tz in "Zz":
-                    tzinfo = timezone.utc
+                    tzinfo = UTC
                 else:
                     sign = -1 if tz[0] == "-" else 1
                     tzinfo = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
@@ -337,7 +351,7 @@ class _Scanner:
             if c in " \t\r\n":
                 i += 1
             elif c == "#":
-                i = _TO_EOL.match(text, i).end()
+                i = _line_end(text, i)
             else:
                 break
         return i
@@ -356,36 +370,36 @@ class _Scanner:
             if i < self.n and text[i] == ",":
                 i = self._skip_ws_comments_newlines(i + 1)
             elif i >= self.n or text[i] != "]":
-                j = _TO_EOL.match(text, i).end()
+                j = _line_end(text, i)
                 raise _Fail(i, max(j, i + 1), "Expected `,` or `]` in the array")
 
     def _inline_table(self, start: int) -> Value:
         text = self.text
         entries: list[Entry] = []
-        i = _WS.match(text, start + 1).end()
+        i = _skip_ws(text, start + 1)
         if text.startswith("}", i):
             return Value("table", start, i + 1, entries)
         while True:
             key, i = self._key(i, "a key in the inline table")
-            i = _WS.match(text, i).end()
+            i = _skip_ws(text, i)
             if not text.startswith("=", i):
-                j = _TO_EOL.match(text, i).end()
+                j = _line_end(text, i)
                 name = text[key[0].start : key[-1].end]
                 raise _Fail(i, max(j, i + 1), f"Expected `=` after the key `{name}`")
-            i = _WS.match(text, i + 1).end()
+            i = _skip_ws(text, i + 1)
             if i >= self.n or text[i] in "\r\n,}":
                 raise _Fail(key[0].start, i, "Missing value after `=`")
             value = self._value(i)
             entries.append(Entry(key, value, key[0].start, value.end))
-            i = _WS.match(text, value.end).end()
+            i = _skip_ws(text, value.end)
             if text.startswith(",", i):
-                i = _WS.match(text, i + 1).end()
+                i = _skip_ws(text, i + 1)
                 if text.startswith("}", i):
                     raise _Fail(i - 1, i, "TOML does not allow a trailing comma in an inline table")
                 continue
             if text.startswith("}", i):
                 return Value("table", start, i + 1, entries)
-            j = _TO_EOL.match(text, i).end()
+            j = _line_end(text, i)
             what = "a line break" if j == i else "text"
             raise _Fail(i, max(j, i + 1), f"Expected `,` or `}}` in the inline table, found {what}")
 

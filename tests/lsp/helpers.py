@@ -10,14 +10,20 @@ from pytest_lsp import LanguageClient
 
 def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
     client.text_document_did_open(
-        t.DidOpenTextDocumentParams(t.TextDocumentItem(uri=uri, language_id="snowauth-toml", version=version, text=text))
+        t.DidOpenTextDocumentParams(
+            t.TextDocumentItem(uri=uri, language_id="snowauth-toml", version=version, text=text)
+        )
     )
 
 
 async def diagnostics(client: LanguageClient, uri: str, version: int | None = None) -> list[t.Diagnostic]:
     """The document's diagnostics, pulled when the client pulls, else the pushed ones
     for ``version`` (waiting for them)."""
-    pull = client.capabilities is not None and client.capabilities.text_document is not None and client.capabilities.text_document.diagnostic is not None  # type: ignore[union-attr]
+    pull = (
+        client.capabilities is not None
+        and client.capabilities.text_document is not None
+        and client.capabilities.text_document.diagnostic is not None
+    )  # type: ignore[union-attr]
     if pull:
         report = await client.text_document_diagnostic_async(
             t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(uri))
@@ -36,10 +42,23 @@ async def diagnostics(client: LanguageClient, uri: str, version: int | None = No
     return await asyncio.wait_for(wait(), 10)
 
 
-def change(client: LanguageClient, uri: str, version: int, line: int, col: int, end_line: int, end_col: int, text: str) -> None:
+def change(
+    client: LanguageClient,
+    uri: str,
+    version: int,
+    line: int,
+    col: int,
+    end_line: int,
+    end_col: int,
+    text: str,
+) -> None:
     client.text_document_did_change(
         t.DidChangeTextDocumentParams(
             t.VersionedTextDocumentIdentifier(uri=uri, version=version),
-            [t.TextDocumentContentChangePartial(range=t.Range(t.Position(line, col), t.Position(end_line, end_col)), text=text)],
+            [
+                t.TextDocumentContentChangePartial(
+                    range=t.Range(t.Position(line, col), t.Position(end_line, end_col)), text=text
+                )
+            ],
         )
     )

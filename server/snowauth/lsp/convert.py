@@ -60,7 +60,9 @@ class Converter:
         utf16 = self.encoding == "utf-16"
         for i, ch in enumerate(text):
             o = ord(ch)
-            width = (2 if o > 0xFFFF else 1) if utf16 else 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
+            width = (
+                (2 if o > 0xFFFF else 1) if utf16 else 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
+            )
             if units + width > pos.character:
                 return start + i
             units += width
@@ -132,7 +134,11 @@ def completion_item(c: Completion, conv: Converter, *, markdown: bool) -> t.Comp
     )
 
 
-_SYMBOL_KIND = {"connection": t.SymbolKind.Object, "key": t.SymbolKind.Property, "table": t.SymbolKind.Struct}
+_SYMBOL_KIND = {
+    "connection": t.SymbolKind.Object,
+    "key": t.SymbolKind.Property,
+    "table": t.SymbolKind.Struct,
+}
 
 
 def document_symbol(s: Symbol, conv: Converter) -> t.DocumentSymbol:
@@ -146,10 +152,19 @@ def document_symbol(s: Symbol, conv: Converter) -> t.DocumentSymbol:
     )
 
 
-def symbol_information(symbols: list[Symbol], conv: Converter, uri: str, container: str | None = None) -> list[t.SymbolInformation]:
+def symbol_information(
+    symbols: list[Symbol], conv: Converter, uri: str, container: str | None = None
+) -> list[t.SymbolInformation]:
     out: list[t.SymbolInformation] = []
     for s in symbols:
-        out.append(t.SymbolInformation(s.name, _SYMBOL_KIND[s.kind], t.Location(uri, conv.range(s.start, s.end)), container_name=container))
+        out.append(
+            t.SymbolInformation(
+                location=t.Location(uri, conv.range(s.start, s.end)),
+                name=s.name,
+                kind=_SYMBOL_KIND[s.kind],
+                container_name=container,
+            )
+        )
         out.extend(symbol_information(s.children, conv, uri, s.name))
     return out
 
@@ -178,6 +193,9 @@ def workspace_edit(
         if not exists:
             ops.append(t.CreateFile(other, options=t.CreateFileOptions(ignore_if_exists=True)))
         ops.append(
-            t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(other, None), [t.TextEdit(t.Range(end, end), added)])
+            t.TextDocumentEdit(
+                t.OptionalVersionedTextDocumentIdentifier(other, None),
+                [t.TextEdit(t.Range(end, end), added)],
+            )
         )
     return t.WorkspaceEdit(document_changes=ops)

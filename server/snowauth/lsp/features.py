@@ -21,7 +21,7 @@ COMMANDS = {
 }
 
 
-def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handlers
+def register(ls: SnowauthServer) -> None:
     @ls.feature(t.INITIALIZE)
     def initialize(params: t.InitializeParams) -> None:
         options = params.initialization_options
@@ -57,7 +57,10 @@ def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handle
         items = ls.lsp_diagnostics(doc) if doc else []
         return t.RelatedFullDocumentDiagnosticReport(items=items)
 
-    @ls.feature(t.TEXT_DOCUMENT_COMPLETION, t.CompletionOptions(trigger_characters=[".", '"', "[", "=", ":", "{", ","]))
+    @ls.feature(
+        t.TEXT_DOCUMENT_COMPLETION,
+        t.CompletionOptions(trigger_characters=[".", '"', "[", "=", ":", "{", ","]),
+    )
     @guarded(None)
     def completion(params: t.CompletionParams) -> t.CompletionList | None:
         doc = ls.docs.get(params.text_document.uri)
@@ -86,7 +89,9 @@ def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handle
 
     @ls.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     @guarded(None)
-    def symbols(params: t.DocumentSymbolParams) -> list[t.DocumentSymbol] | list[t.SymbolInformation] | None:
+    def symbols(
+        params: t.DocumentSymbolParams,
+    ) -> list[t.DocumentSymbol] | list[t.SymbolInformation] | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
@@ -96,7 +101,10 @@ def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handle
             return [convert.document_symbol(s, conv) for s in found]
         return convert.symbol_information(found, conv, doc.uri)
 
-    @ls.feature(t.TEXT_DOCUMENT_CODE_ACTION, t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]))
+    @ls.feature(
+        t.TEXT_DOCUMENT_CODE_ACTION,
+        t.CodeActionOptions(code_action_kinds=[t.CodeActionKind.QuickFix]),
+    )
     @guarded(None)
     def code_action(params: t.CodeActionParams) -> list[t.CodeAction] | None:
         doc = ls.docs.get(params.text_document.uri)
@@ -128,13 +136,13 @@ def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handle
         for info in editing.lenses(doc.analysis(ls.env)):
             rng = conv.range(info.start, info.end)
             arg = [{"uri": doc.uri, "connection": info.connection}]
-            out.append(t.CodeLens(rng, t.Command("Fetch token", COMMANDS["fetch"], arg)))
+            out.append(t.CodeLens(rng, t.Command("Fetch token", COMMANDS["fetch"], arguments=arg)))
             if info.has_token:
-                out.append(t.CodeLens(rng, t.Command("Refresh", COMMANDS["refresh"], arg)))
-                out.append(t.CodeLens(rng, t.Command("Test connection", COMMANDS["test"], arg)))
+                out.append(t.CodeLens(rng, t.Command("Refresh", COMMANDS["refresh"], arguments=arg)))
+                out.append(t.CodeLens(rng, t.Command("Test connection", COMMANDS["test"], arguments=arg)))
             state = editing.lens_state_title(info, now)
             click = COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"]
-            out.append(t.CodeLens(rng, t.Command(state, click, arg)))
+            out.append(t.CodeLens(rng, t.Command(state, click, arguments=arg)))
         return out
 
     @ls.feature("snowauth/listConnections")
@@ -163,7 +171,10 @@ def register(ls: SnowauthServer) -> None:  # noqa: C901 - a list of small handle
             exp = editing.token_expiry(c)
             token = None
             if "access_token" in c.token:
-                token = {"expiresAt": exp.isoformat().replace("+00:00", "Z") if exp else None, "hasRefreshToken": "refresh_token" in c.token}
+                token = {
+                    "expiresAt": exp.isoformat().replace("+00:00", "Z") if exp else None,
+                    "hasRefreshToken": "refresh_token" in c.token,
+                }
             result.append(
                 {
                     "name": c.name,
@@ -189,10 +200,12 @@ def _range_json(r: t.Range) -> dict[str, Any]:
     }
 
 
-def _action(ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix, diag: t.Diagnostic) -> t.CodeAction | None:
+def _action(
+    ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix, diag: t.Diagnostic
+) -> t.CodeAction | None:
     command = None
     if fix.command:
-        command = t.Command(fix.title, fix.command, [{"uri": doc.uri, "connection": fix.connection}])
+        command = t.Command(fix.title, fix.command, arguments=[{"uri": doc.uri, "connection": fix.connection}])
     edit = None
     if fix.edits:
         appends = []
@@ -215,7 +228,9 @@ def _action(ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix
             end = convert.Converter(idx, ls.encoding).position(len(text))
             lead = "\n" if text and not text.endswith(("\n", "\r")) else ""
             appends.append((other_uri, target.exists(), end, lead + app.text))
-        edit = convert.workspace_edit(doc.uri, doc.version, conv, fix, document_changes=ls.document_changes, appends=appends)
+        edit = convert.workspace_edit(
+            doc.uri, doc.version, conv, fix, document_changes=ls.document_changes, appends=appends
+        )
     return t.CodeAction(
         title=fix.title,
         kind=t.CodeActionKind.QuickFix,

@@ -9,7 +9,11 @@ import sys
 
 def configure_logging(level: str | None) -> None:
     name = (level or os.environ.get("SNOWAUTH_LOG_LEVEL") or "WARNING").upper()
-    logging.basicConfig(stream=sys.stderr, level=getattr(logging, name, logging.WARNING), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=getattr(logging, name, logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     # pygls logs every message (with its content) at INFO/DEBUG: keep it quiet
     logging.getLogger("pygls").setLevel(logging.WARNING)
 
