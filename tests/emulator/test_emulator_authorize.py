@@ -170,9 +170,7 @@ def test_public_client_rules(emu: Emulator) -> None:
     assert query["error"] == "invalid_request"  # a public client must use PKCE
     verifier, challenge = pkce_pair()
     code = _code(emu, client_id=PUBLIC_ID, code_challenge=challenge, code_challenge_method="S256")
-    assert_denied(
-        code_exchange(emu, code, client_id=PUBLIC_ID, client_secret="guess", verifier=verifier)
-    )
+    assert_denied(code_exchange(emu, code, client_id=PUBLIC_ID, client_secret="guess", verifier=verifier))
     assert_denied(password_grant(emu, client_id=PUBLIC_ID, client_secret=""))
     assert_denied(token(emu, grant_type="client_credentials", client_id=PUBLIC_ID))
 
@@ -216,9 +214,7 @@ def test_login_form_allow(form_emu: Emulator) -> None:
     assert wrong.status_code == 200
     assert "User name or password invalid" in wrong.text
     assert "location" not in wrong.headers
-    right = _post_form(
-        form_emu, hidden, user_name="admin", user_password="admin-password", action="allow"
-    )
+    right = _post_form(form_emu, hidden, user_name="admin", user_password="admin-password", action="allow")
     query = redirect_params(right)
     assert query["state"] == "f1"
     body = code_exchange(form_emu, query["code"]).json()
@@ -227,9 +223,7 @@ def test_login_form_allow(form_emu: Emulator) -> None:
 
 def test_login_form_deny(form_emu: Emulator) -> None:
     hidden = _hidden_fields(authorize(form_emu, state="f2").text)
-    response = _post_form(
-        form_emu, hidden, user_name=USER, user_password=USER_PASSWORD, action="deny"
-    )
+    response = _post_form(form_emu, hidden, user_name=USER, user_password=USER_PASSWORD, action="deny")
     query = redirect_params(response)
     assert query["error"] == "access_denied"
     assert query["state"] == "f2"
@@ -243,9 +237,7 @@ def test_login_form_refuses_unusable_users(form_emu: Emulator) -> None:
         ("inactive.user", "inactive-password"),
         ("web.only", "webonly-password"),
     ]:
-        response = _post_form(
-            form_emu, hidden, user_name=user, user_password=password, action="allow"
-        )
+        response = _post_form(form_emu, hidden, user_name=user, user_password=password, action="allow")
         assert response.status_code == 200
         assert "User name or password invalid" in response.text
 
@@ -260,9 +252,7 @@ def test_login_form_failures_count_toward_lockout(form_emu: Emulator) -> None:
 def test_login_form_post_is_validated_again(form_emu: Emulator) -> None:
     hidden = _hidden_fields(authorize(form_emu, state="f5").text)
     hidden["redirect_uri"] = "http://evil.example/callback"
-    response = _post_form(
-        form_emu, hidden, user_name=USER, user_password=USER_PASSWORD, action="allow"
-    )
+    response = _post_form(form_emu, hidden, user_name=USER, user_password=USER_PASSWORD, action="allow")
     assert response.status_code == 400
     assert "location" not in response.headers
 

@@ -94,9 +94,7 @@ def test_user_sys_id_is_derived_when_absent() -> None:
 
 def _public_key_pem() -> bytes:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def test_load_config_resolves_key_file_relative_to_the_config(tmp_path: Path) -> None:
@@ -174,8 +172,7 @@ email = "bob@example.com"
             "clients.a.jwt_public_key_file",
         ),
         (
-            "[clients.a]\nclient_id = 'x'\nclient_secret = 'y'\n"
-            "[clients.b]\nclient_id = 'x'\nclient_secret = 'z'\n",
+            "[clients.a]\nclient_id = 'x'\nclient_secret = 'y'\n[clients.b]\nclient_id = 'x'\nclient_secret = 'z'\n",
             "clients.b.client_id",
         ),
         ("[users.u]\nactive = 1\n", "users.u.active"),

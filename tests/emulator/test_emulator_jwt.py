@@ -56,9 +56,7 @@ def sign(claims: dict[str, Any], key: Any, alg: str, kid: str | None = None) -> 
     header: dict[str, Any] = {"alg": alg, "typ": "JWT"}
     if kid is not None:
         header["kid"] = kid
-    signing_input = (
-        _b64(json.dumps(header).encode()) + "." + _b64(json.dumps(claims).encode())
-    ).encode("ascii")
+    signing_input = (_b64(json.dumps(header).encode()) + "." + _b64(json.dumps(claims).encode())).encode("ascii")
     digest = HASHES[alg[2:]]
     if alg.startswith("RS"):
         signature = key.sign(signing_input, padding.PKCS1v15(), digest)
@@ -104,9 +102,7 @@ def _self_signed(key: rsa.RSAPrivateKey) -> bytes:
 
 
 @pytest.fixture
-def jwt_emu(
-    tmp_path: Path, keys: Keys, make_emu: Callable[..., Emulator], clock: FakeClock
-) -> Emulator:
+def jwt_emu(tmp_path: Path, keys: Keys, make_emu: Callable[..., Emulator], clock: FakeClock) -> Emulator:
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "rsa.pem").write_bytes(_pem(keys.rsa))
     (tmp_path / "keys" / "cert.pem").write_bytes(_self_signed(keys.rsa))

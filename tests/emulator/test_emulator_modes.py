@@ -137,9 +137,7 @@ def test_control_endpoint(emu: Emulator) -> None:
     [b"not json", b"[1]", b'{"hibernating": "yes"}', b'{"sleepy": true}', b'{"slow": -1}'],
 )
 def test_control_endpoint_rejects_bad_bodies(emu: Emulator, body: bytes) -> None:
-    response = HTTP.post(
-        f"{emu.url}/__emulator/mode", content=body, headers={"Content-Type": "application/json"}
-    )
+    response = HTTP.post(f"{emu.url}/__emulator/mode", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert "error" in response.json()
     assert emu.modes["hibernating"] is False

@@ -114,9 +114,7 @@ def test_lockout_disabled_with_zero(make_emu: Callable[..., Emulator]) -> None:
     assert password_grant(emu).status_code == 200
 
 
-def test_same_access_token_within_lifetime_and_expiry_reset(
-    emu: Emulator, clock: FakeClock
-) -> None:
+def test_same_access_token_within_lifetime_and_expiry_reset(emu: Emulator, clock: FakeClock) -> None:
     first = password_grant(emu).json()
     clock.advance(1000)
     second = password_grant(emu).json()
@@ -260,9 +258,7 @@ def test_basic_auth_and_body_must_agree(emu: Emulator) -> None:
         timeout=TIMEOUT,
     )
     assert_denied(differs)
-    wrong = httpx.post(
-        url, data=form, headers={"Authorization": _basic(DEMO_ID, "nope")}, timeout=TIMEOUT
-    )
+    wrong = httpx.post(url, data=form, headers={"Authorization": _basic(DEMO_ID, "nope")}, timeout=TIMEOUT)
     assert_denied(wrong)
     garbage = httpx.post(url, data=form, headers={"Authorization": "Basic %%%"}, timeout=TIMEOUT)
     assert_denied(garbage)

@@ -39,9 +39,7 @@ def test_refresh_returns_the_same_refresh_token(emu: Emulator, clock: FakeClock)
     assert_token_body(body, refresh=True)
     assert body["refresh_token"] == first["refresh_token"]
     assert body["access_token"] != first["access_token"]
-    assert current_user(emu, body["access_token"]).json()["result"]["user_name"] == (
-        "integration.user"
-    )
+    assert current_user(emu, body["access_token"]).json()["result"]["user_name"] == ("integration.user")
     again = refresh_grant(emu, first["refresh_token"]).json()
     assert again["refresh_token"] == first["refresh_token"]
     assert again["access_token"] == body["access_token"]  # still within its lifetime
@@ -77,9 +75,7 @@ def test_revoked_refresh_token(emu: Emulator) -> None:
         (None, NOAPP_ID, NOAPP_SECRET),  # another client's refresh token
     ],
 )
-def test_refresh_failures(
-    emu: Emulator, refresh_token: str | None, client_id: str, client_secret: str
-) -> None:
+def test_refresh_failures(emu: Emulator, refresh_token: str | None, client_id: str, client_secret: str) -> None:
     real = password_grant(emu).json()["refresh_token"]
     value = real if refresh_token is None else refresh_token
     assert_denied(refresh_grant(emu, value, client_id=client_id, client_secret=client_secret))
@@ -93,12 +89,8 @@ def test_refresh_refused_once_the_user_is_locked(emu: Emulator) -> None:
     assert current_user(emu, first["access_token"]).status_code == 401
 
 
-def _cc(
-    emu: Emulator, client_id: str = DEMO_ID, secret: str = DEMO_SECRET, **extra: str
-) -> httpx.Response:
-    return token(
-        emu, grant_type="client_credentials", client_id=client_id, client_secret=secret, **extra
-    )
+def _cc(emu: Emulator, client_id: str = DEMO_ID, secret: str = DEMO_SECRET, **extra: str) -> httpx.Response:
+    return token(emu, grant_type="client_credentials", client_id=client_id, client_secret=secret, **extra)
 
 
 @pytest.fixture

@@ -73,9 +73,7 @@ def test_rest_401(emu: Emulator, authorization: str | None) -> None:
 
 def test_bearer_scheme_is_case_insensitive(emu: Emulator) -> None:
     access = password_grant(emu).json()["access_token"]
-    response = HTTP.get(
-        f"{emu.url}/api/now/ui/user/current_user", headers={"Authorization": f"bearer {access}"}
-    )
+    response = HTTP.get(f"{emu.url}/api/now/ui/user/current_user", headers={"Authorization": f"bearer {access}"})
     assert response.status_code == 200
 
 

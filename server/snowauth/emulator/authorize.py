@@ -74,9 +74,7 @@ def authorize(
         redirect_uri = params.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris:
             state.deny(f"authorize: redirect_uri not registered for client {client.name}")
-            return html_reply(
-                400, error_page("Invalid redirect_uri: it is not registered for this client.")
-            )
+            return html_reply(400, error_page("Invalid redirect_uri: it is not registered for this client."))
         oauth_state = params.get("state", "")
         if not oauth_state:
             state.deny("authorize: no state")
@@ -84,9 +82,7 @@ def authorize(
 
         def fail(error: str, description: str) -> Reply:
             state.deny(f"authorize: {description}")
-            return _redirect(
-                redirect_uri, error=error, error_description=description, state=oauth_state
-            )
+            return _redirect(redirect_uri, error=error, error_description=description, state=oauth_state)
 
         if params.get("response_type") != "code":
             return fail("unsupported_response_type", "response_type must be code")
@@ -116,9 +112,7 @@ def authorize(
 
         if login.get("action") != "allow":
             return fail("access_denied", "the user denied access")
-        user = state.check_login(
-            login.get("user_name", ""), login.get("user_password", ""), "login form"
-        )
+        user = state.check_login(login.get("user_name", ""), login.get("user_password", ""), "login form")
         if user is None:
             form = {k: params[k] for k in AUTHORIZE_PARAMS if params.get(k)}
             return html_reply(200, login_page(form, client.name, error=_BAD_LOGIN))

@@ -22,18 +22,12 @@ def _parser() -> argparse.ArgumentParser:
         "and REST endpoints) for demos and tests.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=0, help="port to bind; 0 (the default) picks a free one"
-    )
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (the default) picks a free one")
     parser.add_argument("--config", metavar="FILE", help="emulator config TOML")
     parser.add_argument("--cert", metavar="FILE", help="TLS certificate chain (PEM): HTTPS")
     parser.add_argument("--key", metavar="FILE", help="TLS private key (PEM)")
-    parser.add_argument(
-        "--mode", action="append", choices=MODES, default=[], help="start in a mode (repeatable)"
-    )
-    parser.add_argument(
-        "--retry-after", type=int, default=1, metavar="SECONDS", help="for rate-limited (1)"
-    )
+    parser.add_argument("--mode", action="append", choices=MODES, default=[], help="start in a mode (repeatable)")
+    parser.add_argument("--retry-after", type=int, default=1, metavar="SECONDS", help="for rate-limited (1)")
     parser.add_argument(
         "--flaky-failures",
         type=int,
@@ -41,9 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="for flaky: fail only the next N token requests (default: all)",
     )
-    parser.add_argument(
-        "--slow", type=float, default=2.0, metavar="SECONDS", help="delay for slow mode (2)"
-    )
+    parser.add_argument("--slow", type=float, default=2.0, metavar="SECONDS", help="delay for slow mode (2)")
     parser.add_argument(
         "--auto-approve",
         metavar="USER",

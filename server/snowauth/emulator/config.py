@@ -190,18 +190,14 @@ def _read_public_key(reader: _Reader, key: str, base_dir: Path | None) -> tuple[
     try:
         pem = path.read_bytes()
     except OSError as exc:
-        raise reader.error(
-            f"{reader.path}.{key}", f"cannot read {path}: {exc.strerror or exc}"
-        ) from None
+        raise reader.error(f"{reader.path}.{key}", f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         if b"BEGIN CERTIFICATE" in pem:
             x509.load_pem_x509_certificate(pem)
         else:
             load_pem_public_key(pem)
     except ValueError:
-        raise reader.error(
-            f"{reader.path}.{key}", f"{path} is not a PEM public key or certificate"
-        ) from None
+        raise reader.error(f"{reader.path}.{key}", f"{path} is not a PEM public key or certificate") from None
     return str(path), pem
 
 
@@ -249,12 +245,8 @@ def _parse_client(source: str, name: str, table: Any, base_dir: Path | None) -> 
         redirect_uris=reader.strings("redirect_uris"),
         public=public,
         application_user=reader.string("application_user"),
-        access_token_lifespan=reader.integer(
-            "access_token_lifespan", DEFAULT_ACCESS_TOKEN_LIFESPAN, 1
-        ),
-        refresh_token_lifespan=reader.integer(
-            "refresh_token_lifespan", DEFAULT_REFRESH_TOKEN_LIFESPAN, 1
-        ),
+        access_token_lifespan=reader.integer("access_token_lifespan", DEFAULT_ACCESS_TOKEN_LIFESPAN, 1),
+        refresh_token_lifespan=reader.integer("refresh_token_lifespan", DEFAULT_REFRESH_TOKEN_LIFESPAN, 1),
         jwt_public_key_file=key_file,
         jwt_public_key_pem=key_pem,
         jwt_user_field=user_field,
@@ -270,9 +262,7 @@ def _named_tables(top: _Reader, key: str) -> dict[str, Any]:
     return value
 
 
-def parse_config(
-    data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None
-) -> EmulatorConfig:
+def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> EmulatorConfig:
     """Build a config from parsed TOML. ``base_dir`` resolves relative key files."""
     top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users"})
     props = _Reader(source, "properties", top.table.get("properties", {}), _PROPERTY_KEYS)
@@ -283,9 +273,7 @@ def parse_config(
     seen: dict[str, str] = {}
     for name, client in clients.items():
         if client.client_id in seen:
-            raise top.error(
-                f"clients.{name}.client_id", f"same client_id as clients.{seen[client.client_id]}"
-            )
+            raise top.error(f"clients.{name}.client_id", f"same client_id as clients.{seen[client.client_id]}")
         seen[client.client_id] = name
         if client.application_user is not None and client.application_user not in users:
             raise top.error(

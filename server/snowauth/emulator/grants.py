@@ -134,13 +134,9 @@ def _refresh(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]
     return Outcome(200, body)
 
 
-def _client_credentials(
-    state: EmulatorState, client: ClientRecord, form: Mapping[str, str]
-) -> Outcome:
+def _client_credentials(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
     if not state.config.client_credentials_enabled:
-        raise Denied(
-            "client credentials: glide.oauth.inbound.client.credential.grant_type.enabled is false"
-        )
+        raise Denied("client credentials: glide.oauth.inbound.client.credential.grant_type.enabled is false")
     if client.application_user is None:
         state.deny(f"client credentials: client {client.name} has no OAuth Application User")
         return Outcome(401, dict(UNAUTHORIZED_CLIENT))
@@ -156,9 +152,7 @@ def _pkce_s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def _authorization_code(
-    state: EmulatorState, client: ClientRecord, form: Mapping[str, str]
-) -> Outcome:
+def _authorization_code(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
     value = form.get("code")
     if not value:
         raise Denied("authorization code: no code")
@@ -227,9 +221,7 @@ _GRANTS = {
 _PUBLIC_GRANTS = {"authorization_code", "refresh_token"}
 
 
-def token_request(
-    state: EmulatorState, form: Mapping[str, str], authorization: str | None
-) -> Outcome:
+def token_request(state: EmulatorState, form: Mapping[str, str], authorization: str | None) -> Outcome:
     """Answer one (already rate-limit and mode checked) token request."""
     with state.lock:
         try:

@@ -151,9 +151,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             reply = html_reply(exc.status, unavailable_page() if exc.status >= 500 else "")
         except Exception as exc:  # never let a bug take the server down or leak a body
-            logger.error(
-                "%s %s failed: %s", self._log_method(), self._log_path(), type(exc).__name__
-            )
+            logger.error("%s %s failed: %s", self._log_method(), self._log_path(), type(exc).__name__)
             self.close_connection = True
             reply = html_reply(500, unavailable_page())
         self._send(reply)

@@ -48,9 +48,7 @@ def error_page(message: str) -> str:
 
 def login_page(params: Mapping[str, str], client_name: str, error: str | None = None) -> str:
     """The login-and-consent form of ``/oauth_auth.do``; it posts back to itself."""
-    hidden = "\n".join(
-        f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in params.items()
-    )
+    hidden = "\n".join(f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in params.items())
     notice = f'<p id="error" role="alert">{escape(error)}</p>\n' if error else ""
     return _page(
         "Log in | ServiceNow",

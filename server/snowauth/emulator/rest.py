@@ -35,9 +35,7 @@ _MISSING_SCOPE = {
 
 
 def _failure(status: int, message: str, detail: str | None = None) -> Reply:
-    return json_reply(
-        status, {"error": {"message": message, "detail": detail}, "status": "failure"}
-    )
+    return json_reply(status, {"error": {"message": message, "detail": detail}, "status": "failure"})
 
 
 def _user_row(user: UserRecord) -> dict[str, str]:
@@ -104,9 +102,7 @@ def rest_request(
         token = state.bearer(value.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             state.deny(f"REST {path}: no valid bearer token")
-            return json_reply(
-                401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'BASIC realm="Service-now"')
-            )
+            return json_reply(401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'BASIC realm="Service-now"'))
         if DEFAULT_SCOPE not in token.scope.split():
             state.deny(f"REST {path}: token scope lacks {DEFAULT_SCOPE}")
             return json_reply(403, _MISSING_SCOPE)
