@@ -9,6 +9,7 @@ CS="$WORK/cs/node_modules/.bin/code-server"
 if [ -x "$CS" ] && [ "$("$CS" --version 2>/dev/null | head -1 | cut -d' ' -f1)" = "$CS_VERSION" ]; then
   exit 0
 fi
+export XDG_CONFIG_HOME="${XDG_CONFIG_HOME:-$WORK/cs-run/xdg-config}" XDG_DATA_HOME="${XDG_DATA_HOME:-$WORK/cs-run/xdg-data}"
 mkdir -p "$WORK/tmp/vscode-ripgrep-cache-1.15.11" "$WORK/rgstage" "$WORK/cs"
 # @vscode/ripgrep (a dependency of code-server 4.100.3) downloads rg from GitHub in its postinstall;
 # pre-seed its cache (os.tmpdir()/vscode-ripgrep-cache-<pkgver>/) with Debian's rg.

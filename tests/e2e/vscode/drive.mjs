@@ -1,0 +1,294 @@
+// Drives code-server (with the SnowAuth .vsix installed) in Debian's headless Chromium via playwright-core,
+// step by step, saving a screenshot after each step into E2E_OUT. Exits 1 if any selected step failed.
+//
+//   E2E_BASE=http://127.0.0.1:18093 E2E_FOLDER=/abs/ws E2E_OUT=artifacts/e2e-vscode node drive.mjs
+//   E2E_STEPS=all | diagnostics,completion,fetch,prompt,wrong-password   (default: the steps marked ready)
+import { readFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const base = process.env.E2E_BASE ?? 'http://127.0.0.1:18093';
+const folder = process.env.E2E_FOLDER ?? '';
+const out = process.env.E2E_OUT ?? 'artifacts/e2e-vscode';
+const t0 = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+mkdirSync(out, { recursive: true });
+
+// ---------------------------------------------------------------- helpers
+
+/** @param {import('playwright-core').Page} page */
+async function openFile(page, name) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 15000 });
+  await page.keyboard.type(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+  await page.waitForSelector('.editor-group-container.active .monaco-editor .view-lines', { timeout: 20000 });
+  await page.waitForTimeout(300);
+}
+
+/** Runs a command from the Command Palette by its title. */
+async function runCommand(page, title) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('F1');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 15000 });
+  await page.keyboard.type(title);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
+
+async function gotoLine(page, line) {
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+G');
+  await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 10000 });
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(300);
+}
+
+/** The active editor's text, from its rendered lines (fine for files that fit the viewport). */
+async function editorText(page) {
+  return page.evaluate(() => {
+    const lines = [...document.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines .view-line')];
+    return lines
+      .map((el) => [parseFloat(/** @type {HTMLElement} */ (el).style.top) || 0, el.textContent ?? ''])
+      .sort((a, b) => a[0] - b[0])
+      .map(([, s]) => s.replace(/\u00a0/g, ' '))
+      .join('\n');
+  });
+}
+
+async function waitForEditorText(page, predicate, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < end) {
+    text = await editorText(page);
+    if (predicate(text)) return text;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`timed out waiting for ${what}; editor shows:\n${text}`);
+}
+
+async function notifications(page) {
+  return page.locator('.notifications-toasts .notification-toast').allInnerTexts();
+}
+
+async function waitForNotification(page, re, timeout = 30000) {
+  const end = Date.now() + timeout;
+  let seen = [];
+  while (Date.now() < end) {
+    seen = await notifications(page);
+    const hit = seen.find((s) => re.test(s));
+    if (hit) return hit;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`no notification matching ${re}; shown: ${JSON.stringify(seen)}`);
+}
+
+async function clearNotifications(page) {
+  await runCommand(page, 'Notifications: Clear All Notifications').catch(() => {});
+  await page.waitForTimeout(300);
+}
+
+async function statusText(page) {
+  const item = page.locator('.statusbar-item', { hasText: /SnowAuth/ });
+  return (await item.count()) ? (await item.first().innerText()).trim() : '';
+}
+
+async function waitForStatus(page, re, timeout = 20000) {
+  const end = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < end) {
+    text = await statusText(page);
+    if (re.test(text)) return text;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`status bar never matched ${re}; it shows ${JSON.stringify(text)}`);
+}
+
+const ws = (name) => join(folder, name);
+
+// ---------------------------------------------------------------- steps
+
+const STEPS = [
+  {
+    id: 'diagnostics',
+    ready: true,
+    what: 'broken.snowauth.toml: squiggles, and the Problems panel lists the unknown key and the missing client_id',
+    async run(page) {
+      await openFile(page, 'broken.snowauth.toml');
+      await page.waitForSelector('.editor-group-container.active .monaco-editor .squiggly-error', { timeout: 60000 });
+      log('squiggle visible');
+      await page.keyboard.press('Control+Shift+M');
+      await page.waitForSelector('.markers-panel .monaco-tl-contents', { timeout: 15000 });
+      const want = [/Unknown key `pasword`.*did you mean `password`\?/, /missing `client_id`/, /missing `password`/];
+      const end = Date.now() + 20000;
+      let problems = '';
+      while (Date.now() < end) {
+        problems = await page.locator('.markers-panel').innerText();
+        if (want.every((re) => re.test(problems))) break;
+        await page.waitForTimeout(250);
+      }
+      log('problems panel:', JSON.stringify(problems.slice(0, 600)));
+      for (const re of want) if (!re.test(problems)) throw new Error(`Problems panel lacks ${re}`);
+      // hover the misspelt key: the squiggle's message and the quick-fix are there too
+    },
+  },
+  {
+    id: 'completion',
+    ready: true,
+    what: 'completion inside the connection offers the missing keys',
+    async run(page) {
+      await openFile(page, 'broken.snowauth.toml');
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Control+Space');
+      await page.waitForSelector('.suggest-widget .monaco-list-row', { timeout: 15000 });
+      await page.waitForTimeout(500);
+      const rows = await page.locator('.suggest-widget .monaco-list-row').allInnerTexts();
+      log('completion:', JSON.stringify(rows.slice(0, 12)));
+      const labels = rows.map((r) => r.split('\n')[0].trim());
+      for (const key of ['client_id', 'password']) {
+        if (!labels.some((l) => l.startsWith(key))) throw new Error(`completion does not offer ${key}: ${JSON.stringify(labels)}`);
+      }
+      if (labels.some((l) => /^username\b/.test(l))) throw new Error('completion offers username, which is already there');
+    },
+    async after(page) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Control+Z');
+    },
+  },
+  {
+    id: 'fetch',
+    ready: false,
+    what: 'SnowAuth: Fetch Token against the emulator writes [connections.emu.token]; the status bar shows its expiry',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      const before = readFileSync(ws('emulator.snowauth.toml'), 'utf8');
+      await waitForStatus(page, /SnowAuth emu: no token/);
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      await waitForEditorText(page, (t) => t.includes('[connections.emu.token]'), 'the token table');
+      const note = await waitForNotification(page, /Token for emu expires at/);
+      log('notification:', note);
+      const status = await waitForStatus(page, /SnowAuth emu: (\d+ min|< 1 min)/);
+      log('status bar:', status);
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const after = readFileSync(ws('emulator.snowauth.toml'), 'utf8');
+      if (!after.startsWith(before.trimEnd())) throw new Error('the lines before the token table changed');
+      if (!/\[connections\.emu\.token\][\s\S]*access_token = "[^"]+"[\s\S]*expires_at = \d{4}-\d\d-\d\dT/.test(after)) {
+        throw new Error(`the saved file has no complete token table:\n${after}`);
+      }
+    },
+    screenshotAs: 'screenshot',
+  },
+  {
+    id: 'prompt',
+    ready: false,
+    what: 'password = "${prompt}": the password box asks, the typed answer fetches the token',
+    async run(page) {
+      await openFile(page, 'prompt.snowauth.toml');
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      const box = page.locator('.quick-input-widget input[type="password"]');
+      await box.waitFor({ state: 'visible', timeout: 30000 });
+      const title = await page.locator('.quick-input-widget').innerText();
+      log('prompt:', JSON.stringify(title.slice(0, 200)));
+      await page.screenshot({ path: join(out, 'prompt_box.png') });
+      await page.keyboard.type('demo-password');
+      await page.keyboard.press('Enter');
+      await waitForEditorText(page, (t) => t.includes('[connections.asked.token]'), 'the token table');
+      await waitForStatus(page, /SnowAuth asked: (\d+ min|< 1 min)/);
+    },
+  },
+  {
+    id: 'wrong-password',
+    ready: false,
+    what: 'a rejected password: the mapped error notification, and the file unchanged',
+    async run(page) {
+      await openFile(page, 'wrong.snowauth.toml');
+      const before = await editorText(page);
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      const note = await waitForNotification(page, /rejected/i);
+      log('notification:', note);
+      await page.waitForTimeout(1500);
+      const after = await editorText(page);
+      if (after !== before) throw new Error(`the document changed:\n${after}`);
+      if (await page.locator('.tab.active.dirty').count()) throw new Error('the document is dirty');
+      const all = await notifications(page);
+      const doubled = all.filter((s) => /contributed command|Request workspace\/executeCommand failed/.test(s));
+      if (doubled.length) throw new Error(`a second error notification was shown: ${JSON.stringify(doubled)}`);
+      const disk = readFileSync(ws('wrong.snowauth.toml'), 'utf8');
+      if (disk.includes('.token]')) throw new Error('a token table was written to disk');
+    },
+  },
+];
+
+// ---------------------------------------------------------------- main
+
+const wanted = (process.env.E2E_STEPS ?? '').trim();
+const selected =
+  wanted === 'all'
+    ? STEPS
+    : wanted
+      ? wanted.split(',').map((id) => {
+          const s = STEPS.find((x) => x.id === id.trim());
+          if (!s) throw new Error(`unknown step ${id}; known: ${STEPS.map((x) => x.id).join(', ')}`);
+          return s;
+        })
+      : STEPS.filter((s) => s.ready);
+log(`steps: ${selected.map((s) => s.id).join(', ')} (skipped: ${STEPS.filter((s) => !selected.includes(s)).map((s) => s.id).join(', ') || 'none'})`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+const results = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.on('pageerror', (e) => log('pageerror:', e.message));
+  await page.goto(`${base}/?folder=${encodeURIComponent(folder)}`, { waitUntil: 'domcontentloaded' });
+  await page.waitForSelector('.monaco-workbench', { timeout: 90000 });
+  await page.waitForSelector('.explorer-folders-view, .monaco-list', { timeout: 30000 }).catch(() => {});
+  await page.waitForTimeout(1500);
+  await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+  log('workbench visible');
+  for (const [i, step] of selected.entries()) {
+    const shot = join(out, `${String(i + 1).padStart(2, '0')}_${step.id}.png`);
+    const started = Date.now();
+    try {
+      await step.run(page);
+      await page.screenshot({ path: shot });
+      if (step.screenshotAs) await page.screenshot({ path: join(out, `${step.screenshotAs}.png`) });
+      results.push({ id: step.id, ok: true, shot });
+      log(`PASS ${step.id} (${Date.now() - started} ms): ${step.what}`);
+    } catch (e) {
+      const fail = shot.replace(/\.png$/, '_FAIL.png');
+      await page.screenshot({ path: fail }).catch(() => {});
+      results.push({ id: step.id, ok: false, shot: fail, error: String(e?.message ?? e) });
+      log(`FAIL ${step.id}: ${e?.message ?? e}`);
+    }
+    try {
+      await step.after?.(page);
+      await clearNotifications(page);
+    } catch (e) {
+      log(`cleanup after ${step.id}: ${e?.message ?? e}`);
+    }
+  }
+} finally {
+  await browser.close();
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.id}  ${r.shot}${r.error ? `\n     ${r.error.split('\n').join('\n     ')}` : ''}`);
+console.log(`e2e-vscode: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

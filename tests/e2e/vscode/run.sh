@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# End-to-end test of the VS Code extension in a real VS Code (code-server 4.100.3, Code 1.100.3) driven by
+# Debian's headless Chromium through playwright-core. From a clean clone (as root, with the npm registry,
+# PyPI and Debian's mirror reachable):
+#
+#   make setup                      # the repository's .venv (python -m snowauth ...)
+#   bash tests/e2e/vscode/run.sh    # installs what is missing, builds the .vsix, drives the editor
+#
+# Screenshots: artifacts/e2e-vscode/NN_<step>.png (and client-vscode/images/screenshot.png).
+# Environment:
+#   E2E_STEPS=all | diagnostics,completion,fetch,prompt,wrong-password   (default: the steps marked ready in drive.mjs)
+#   PORT (code-server, default 18093), EMU_PORT (emulator, default 18094), WORK (default tests/e2e/vscode/.work)
+#   SNOWAUTH_VSIX=path to use a prebuilt .vsix instead of building one
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+REPO="$(cd "$HERE/../../.." && pwd)"
+WORK="${WORK:-$HERE/.work}"
+ART="${ARTIFACTS:-$REPO/artifacts/e2e-vscode}"
+PORT="${PORT:-18093}"
+EMU_PORT="${EMU_PORT:-18094}"
+PY="$REPO/.venv/bin/python"
+ts() { date +%H:%M:%S; }
+mkdir -p "$WORK" "$ART"
+rm -f "$ART"/*.png
+
+[ -x "$PY" ] || { echo "no $PY: run 'make setup' first" >&2; exit 2; }
+
+echo "[$(ts)] 1. Debian packages"
+PKGS=(chromium ripgrep build-essential pkg-config libkrb5-dev libxkbfile-dev libsecret-1-dev)
+MISSING=()
+for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || MISSING+=("$p"); done
+if [ "${#MISSING[@]}" -gt 0 ]; then
+  echo "installing: ${MISSING[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null
+fi
+
+echo "[$(ts)] 2. code-server (npm, project-local)"
+export XDG_CONFIG_HOME="$WORK/cs-run/xdg-config" XDG_DATA_HOME="$WORK/cs-run/xdg-data"   # else it writes ~/.config/code-server
+bash "$HERE/install_codeserver.sh" "$WORK"
+CS="$WORK/cs/node_modules/.bin/code-server"
+
+echo "[$(ts)] 3. the .vsix"
+if [ -n "${SNOWAUTH_VSIX:-}" ]; then
+  VSIX="$SNOWAUTH_VSIX"
+else
+  PYTHON="$PY" make -C "$REPO/client-vscode" vsix
+  VSIX="$REPO/client-vscode/snowauth-0.1.0.vsix"
+fi
+
+echo "[$(ts)] 4. playwright-core (uses /usr/bin/chromium; never downloads a browser)"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+(cd "$HERE" && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund >/dev/null; })
+
+echo "[$(ts)] 5. test workspace and code-server profile"
+WS="$WORK/ws"
+rm -rf "$WS" "$WORK/cs-run/user-data" "$WORK/cs-run/extensions"
+mkdir -p "$WS" "$WORK/cs-run/user-data/User" "$WORK/cs-run/extensions"
+for f in "$HERE"/workspace/*.toml; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$WS/$(basename "$f")"; done
+cat > "$WORK/cs-run/user-data/User/settings.json" <<JSON
+{
+  "snowauth.server.command": ["$PY", "-m", "snowauth", "lsp"],
+  "security.workspace.trust.enabled": false,
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "workbench.enableExperiments": false,
+  "telemetry.telemetryLevel": "off",
+  "update.mode": "none",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "extensions.ignoreRecommendations": true,
+  "chat.commandCenter.enabled": false,
+  "editor.quickSuggestions": { "other": false, "comments": false, "strings": false },
+  "files.autoSave": "off"
+}
+JSON
+CSARGS=(--user-data-dir "$WORK/cs-run/user-data" --extensions-dir "$WORK/cs-run/extensions")
+"$CS" "${CSARGS[@]}" --install-extension "$VSIX" --force
+"$CS" "${CSARGS[@]}" --list-extensions --show-versions
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+echo "[$(ts)] 6. the emulator on 127.0.0.1:$EMU_PORT"
+setsid "$PY" -m snowauth emulator --port "$EMU_PORT" > "$ART/emulator.log" 2>&1 &
+PIDS+=($!)
+
+echo "[$(ts)] 7. code-server on 127.0.0.1:$PORT"
+setsid "$CS" --auth none --bind-addr "127.0.0.1:$PORT" "${CSARGS[@]}" --disable-telemetry --disable-update-check \
+  --disable-workspace-trust --disable-getting-started-override "$WS" > "$ART/code-server.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 240); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.25; done
+curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" || { echo "code-server did not start"; tail -20 "$ART/code-server.log"; exit 1; }
+
+echo "[$(ts)] 8. drive it"
+set +e
+E2E_BASE="http://127.0.0.1:$PORT" E2E_FOLDER="$WS" E2E_OUT="$ART" node "$HERE/drive.mjs"
+RC=$?
+set -e
+# the extension host's log (the SnowAuth output channel) is worth keeping
+find "$WORK/cs-run/user-data/logs" -name '*SnowAuth*.log' -exec cp {} "$ART/" \; 2>/dev/null || true
+# The README's screenshot: the token step when it ran, else the Problems panel.
+for shot in "$ART/screenshot.png" "$ART"/*_diagnostics.png; do
+  if [ -f "$shot" ]; then cp "$shot" "$REPO/client-vscode/images/screenshot.png"; break; fi
+done
+echo "[$(ts)] screenshots: $(ls "$ART"/*.png 2>/dev/null | tr '\n' ' ')"
+exit $RC
