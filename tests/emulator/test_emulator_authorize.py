@@ -6,6 +6,7 @@ import html as html_module
 import re
 from collections.abc import Callable
 
+import httpx
 import pytest
 from emulator_testkit import (
     DEMO_ID,
@@ -183,7 +184,7 @@ def form_emu(make_emu: Callable[..., Emulator]) -> Emulator:
     return make_emu(auto_approve_user=None)
 
 
-def _post_form(emu: Emulator, page_params: dict[str, str], **login: str):
+def _post_form(emu: Emulator, page_params: dict[str, str], **login: str) -> httpx.Response:
     return HTTP.post(f"{emu.url}/oauth_auth.do", data={**page_params, **login})
 
 

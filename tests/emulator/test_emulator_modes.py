@@ -96,7 +96,7 @@ def test_slow(emu: Emulator) -> None:
 def test_bad_mode_values(emu: Emulator) -> None:
     for kwargs in ({"retry_after": -1}, {"flaky_failures": -1}, {"slow": -0.5}):
         with pytest.raises(ValueError):
-            emu.set_mode(**kwargs)  # type: ignore[arg-type]
+            emu.set_mode(**kwargs)
 
 
 def test_requests_are_recorded_without_query_or_body(emu: Emulator) -> None:
