@@ -81,9 +81,7 @@ def _pems(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> tuple[bytes, b
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     return private, public
 
 
@@ -112,9 +110,7 @@ def emulator_config(
                 ),
             )
     if jwt_public_pem is not None:
-        clients["demo"] = dataclasses.replace(
-            clients["demo"], jwt_public_key_pem=jwt_public_pem, jwt_key_id=jwt_key_id
-        )
+        clients["demo"] = dataclasses.replace(clients["demo"], jwt_public_key_pem=jwt_public_pem, jwt_key_id=jwt_key_id)
     changes: dict[str, Any] = {
         "clients": clients,
         "client_credentials_enabled": client_credentials,
@@ -250,8 +246,13 @@ def http_response(
     headers: dict[str, str] | None = None,
     reason: str = "X",
     content_length: int | None = None,
+    close: bool = True,
 ) -> bytes:
+    """A raw HTTP/1.1 answer; ``close`` adds ``Connection: close`` (the raw server
+    closes after each answer unless it runs with ``keep_alive``)."""
     lines = [f"HTTP/1.1 {status} {reason}"]
+    if close:
+        lines.append("Connection: close")
     if content_type:
         lines.append(f"Content-Type: {content_type}")
     length = len(body) if content_length is None else content_length

@@ -47,9 +47,7 @@ def _port_is_free(host: str, port: int) -> bool:
 def test_pkce_pair() -> None:
     pair = new_pkce()
     assert 43 <= len(pair.verifier) <= 128
-    assert set(pair.verifier) <= set(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
-    )
+    assert set(pair.verifier) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
     digest = hashlib.sha256(pair.verifier.encode()).digest()
     assert pair.challenge == base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
     assert pair.verifier not in repr(pair)
@@ -61,9 +59,7 @@ def test_authorize_url_has_every_parameter() -> None:
     conn = authcode_conn("https://dev1.service-now.com", "http://127.0.0.1:53682/callback")
     url = authorize_url(conn, state="st", challenge="ch")
     parts = urlsplit(url)
-    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
-        "https://dev1.service-now.com/oauth_auth.do"
-    )
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == ("https://dev1.service-now.com/oauth_auth.do")
     query = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert query == {
         "response_type": "code",
@@ -133,14 +129,10 @@ async def test_confidential_client_with_pkce(
     assert who["user_name"] == "integration.user"
 
 
-async def test_public_client_sends_no_secret(
-    make_emu: Callable[..., Emulator], client: OAuthClient
-) -> None:
+async def test_public_client_sends_no_secret(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
     port = free_port()
     emu = make_emu(emulator_config(redirect_port=port))
-    conn = authcode_conn(
-        emu.url, f"http://127.0.0.1:{port}/callback", client_id=PUBLIC_ID, client_secret=None
-    )
+    conn = authcode_conn(emu.url, f"http://127.0.0.1:{port}/callback", client_id=PUBLIC_ID, client_secret=None)
     tokens = await client.fetch(conn, open_browser=HttpxBrowser())
     assert tokens.access_token and tokens.refresh_token
     # a public client refreshes without a secret too
@@ -148,9 +140,7 @@ async def test_public_client_sends_no_secret(
     assert refreshed.access_token
 
 
-async def test_localhost_redirect_binds_127_0_0_1(
-    make_emu: Callable[..., Emulator], client: OAuthClient
-) -> None:
+async def test_localhost_redirect_binds_127_0_0_1(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
     port = free_port()
     emu = make_emu(emulator_config(redirect_port=port))
     tokens = await client.fetch(
@@ -164,9 +154,7 @@ async def test_ipv6_redirect(make_emu: Callable[..., Emulator], client: OAuthCli
         pytest.skip("no IPv6 loopback here")
     port = free_port("::1")
     emu = make_emu(emulator_config(redirect_port=port))
-    tokens = await client.fetch(
-        authcode_conn(emu.url, f"http://[::1]:{port}/callback"), open_browser=HttpxBrowser()
-    )
+    tokens = await client.fetch(authcode_conn(emu.url, f"http://[::1]:{port}/callback"), open_browser=HttpxBrowser())
     assert tokens.access_token
 
 
@@ -232,9 +220,7 @@ async def test_user_denies(client: OAuthClient) -> None:
     assert _port_is_free("127.0.0.1", port)
 
 
-async def test_deny_through_the_emulator_login_form(
-    make_emu: Callable[..., Emulator], client: OAuthClient
-) -> None:
+async def test_deny_through_the_emulator_login_form(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
     port = free_port()
     emu = make_emu(emulator_config(redirect_port=port), auto_approve_user=None)
 
@@ -248,9 +234,7 @@ async def test_deny_through_the_emulator_login_form(
             await http.post(f"{emu.url}/oauth_auth.do", data=data)
 
     with pytest.raises(OAuthError) as caught:
-        await client.fetch(
-            authcode_conn(emu.url, f"http://127.0.0.1:{port}/callback"), open_browser=deny
-        )
+        await client.fetch(authcode_conn(emu.url, f"http://127.0.0.1:{port}/callback"), open_browser=deny)
     assert caught.value.code == "authorization-denied"
 
 
@@ -326,9 +310,7 @@ async def test_needs_a_browser(client: OAuthClient) -> None:
     assert "browser" in caught.value.message
 
 
-async def test_used_code_is_access_denied(
-    make_emu: Callable[..., Emulator], client: OAuthClient
-) -> None:
+async def test_used_code_is_access_denied(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
     port = free_port()
     emu = make_emu(emulator_config(redirect_port=port))
     conn = authcode_conn(emu.url, f"http://127.0.0.1:{port}/callback")

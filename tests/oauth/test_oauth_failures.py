@@ -106,9 +106,7 @@ async def test_jwt_rejected(make_emu: Callable[..., Emulator], client: OAuthClie
         assert words in err.message
 
 
-async def test_jwt_rejected_with_the_wrong_algorithm(
-    make_emu: Callable[..., Emulator], client: OAuthClient
-) -> None:
+async def test_jwt_rejected_with_the_wrong_algorithm(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
     _, registered = rsa_key()
     ec_private, _ = ec_key(ec.SECP256R1())
     emu = make_emu(emulator_config(jwt_public_pem=registered))
@@ -139,9 +137,7 @@ async def test_hibernating(emu: Emulator, sleep: RecordingSleep, client: OAuthCl
     assert sleep.delays == []
 
 
-async def test_hibernation_page_with_503_is_not_retried(
-    sleep: RecordingSleep, client: OAuthClient
-) -> None:
+async def test_hibernation_page_with_503_is_not_retried(sleep: RecordingSleep, client: OAuthClient) -> None:
     page = b"<html><head><title>Instance Hibernating page</title></head><body>zzz</body></html>"
     answer = http_response(503, page, content_type="text/html")
     with replying(answer) as raw, pytest.raises(OAuthError) as caught:
@@ -204,10 +200,7 @@ async def test_other_oauth_errors_show_the_description(client: OAuthClient) -> N
 
 
 async def test_unauthorized_client_with_400(client: OAuthClient) -> None:
-    body = (
-        b'{"error":"unauthorized_client",'
-        b'"error_description":"The integration user is not configured"}'
-    )
+    body = b'{"error":"unauthorized_client","error_description":"The integration user is not configured"}'
     with replying(http_response(400, body)) as raw, pytest.raises(OAuthError) as caught:
         await client.fetch(client_credentials_conn(raw.url))
     assert caught.value.code == "unauthorized-client"
@@ -319,9 +312,7 @@ async def test_server_error_is_retried_with_backoff_then_given_up(
     assert emu.token_requests == 3
 
 
-async def test_server_error_then_success(
-    emu: Emulator, sleep: RecordingSleep, client: OAuthClient
-) -> None:
+async def test_server_error_then_success(emu: Emulator, sleep: RecordingSleep, client: OAuthClient) -> None:
     emu.set_mode(flaky_failures=2)
     tokens = await client.fetch(password_conn(emu.url))
     assert tokens.access_token
@@ -338,9 +329,7 @@ async def test_500_from_a_raw_server(sleep: RecordingSleep, client: OAuthClient)
     assert sleep.delays == [0.5, 1.0]
 
 
-async def test_whoami_retries_server_errors_but_never_401(
-    sleep: RecordingSleep, client: OAuthClient
-) -> None:
+async def test_whoami_retries_server_errors_but_never_401(sleep: RecordingSleep, client: OAuthClient) -> None:
     unauthenticated = http_response(
         401,
         b'{"error":{"message":"User Not Authenticated","detail":"Required to provide Auth '

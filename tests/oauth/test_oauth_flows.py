@@ -28,9 +28,7 @@ from snowauth.oauth import OAuthClient, OAuthError
 async def test_password_grant(emu: Emulator, client: OAuthClient, client_auth: str) -> None:
     progress: list[str] = []
     before = datetime.now(UTC)
-    tokens = await client.fetch(
-        password_conn(emu.url, client_auth=client_auth), on_progress=progress.append
-    )
+    tokens = await client.fetch(password_conn(emu.url, client_auth=client_auth), on_progress=progress.append)
     assert tokens.access_token and tokens.refresh_token
     assert tokens.token_type == "Bearer"
     assert tokens.scope == "useraccount"
@@ -48,9 +46,7 @@ async def test_expires_at_uses_the_injected_clock(emu: Emulator) -> None:
     assert tokens.expires_at == fixed + timedelta(seconds=1799)
 
 
-async def test_secret_with_punctuation_is_form_encoded(
-    make_emu: Callable[..., Emulator], client: OAuthClient
-) -> None:
+async def test_secret_with_punctuation_is_form_encoded(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
     config = emulator_config()
     odd = "p&a=s s+w%o:r/d?#é"
     clients = dict(config.clients)
@@ -62,9 +58,7 @@ async def test_secret_with_punctuation_is_form_encoded(
 
 
 @pytest.mark.parametrize("client_auth", ["body", "basic"])
-async def test_refresh_grant_keeps_the_refresh_token(
-    emu: Emulator, client: OAuthClient, client_auth: str
-) -> None:
+async def test_refresh_grant_keeps_the_refresh_token(emu: Emulator, client: OAuthClient, client_auth: str) -> None:
     first = await client.fetch(password_conn(emu.url))
     assert first.refresh_token is not None
     conn = refresh_conn(emu.url, first.refresh_token, client_auth=client_auth)
@@ -105,9 +99,7 @@ async def test_whoami(emu: Emulator, client: OAuthClient) -> None:
     }
 
 
-async def test_whoami_without_the_api_scope_is_missing_scope(
-    emu: Emulator, client: OAuthClient
-) -> None:
+async def test_whoami_without_the_api_scope_is_missing_scope(emu: Emulator, client: OAuthClient) -> None:
     conn = password_conn(emu.url, scope="some_other_scope")
     tokens = await client.fetch(conn)
     with pytest.raises(OAuthError) as caught:
@@ -144,9 +136,7 @@ async def test_whoami_with_a_bad_token(emu: Emulator, client: OAuthClient) -> No
 # --- refresh_or_fallback ---------------------------------------------------------------
 
 
-async def test_refresh_or_fallback_refreshes_when_it_can(
-    emu: Emulator, client: OAuthClient
-) -> None:
+async def test_refresh_or_fallback_refreshes_when_it_can(emu: Emulator, client: OAuthClient) -> None:
     conn = password_conn(emu.url)
     first = await client.fetch(conn)
     tokens, fell_back = await client.refresh_or_fallback(conn, first.refresh_token)
@@ -154,14 +144,10 @@ async def test_refresh_or_fallback_refreshes_when_it_can(
     assert tokens.refresh_token == first.refresh_token
 
 
-async def test_refresh_or_fallback_runs_the_password_grant(
-    emu: Emulator, client: OAuthClient
-) -> None:
+async def test_refresh_or_fallback_runs_the_password_grant(emu: Emulator, client: OAuthClient) -> None:
     conn = password_conn(emu.url)
     progress: list[str] = []
-    tokens, fell_back = await client.refresh_or_fallback(
-        conn, "rejected-refresh-token", on_progress=progress.append
-    )
+    tokens, fell_back = await client.refresh_or_fallback(conn, "rejected-refresh-token", on_progress=progress.append)
     assert fell_back
     assert tokens.access_token and tokens.refresh_token
     assert "The refresh token was rejected; requesting a new token…" in progress
@@ -173,15 +159,11 @@ async def test_refresh_or_fallback_runs_client_credentials(
     make_emu: Callable[..., Emulator], client: OAuthClient
 ) -> None:
     emu = make_emu(emulator_config(client_credentials=True))
-    tokens, fell_back = await client.refresh_or_fallback(
-        client_credentials_conn(emu.url), "rejected-refresh-token"
-    )
+    tokens, fell_back = await client.refresh_or_fallback(client_credentials_conn(emu.url), "rejected-refresh-token")
     assert fell_back and tokens.access_token
 
 
-async def test_refresh_or_fallback_never_falls_back_to_the_browser(
-    emu: Emulator, client: OAuthClient
-) -> None:
+async def test_refresh_or_fallback_never_falls_back_to_the_browser(emu: Emulator, client: OAuthClient) -> None:
     conn = authcode_conn(emu.url, f"http://127.0.0.1:{free_port()}/callback")
     with pytest.raises(OAuthError) as caught:
         await client.refresh_or_fallback(conn, "rejected-refresh-token")
@@ -193,9 +175,7 @@ async def test_refresh_or_fallback_never_falls_back_to_the_browser(
     assert emu.requests.count(("GET", "/oauth_auth.do")) == 0
 
 
-async def test_refresh_or_fallback_without_a_password_does_not_fall_back(
-    emu: Emulator, client: OAuthClient
-) -> None:
+async def test_refresh_or_fallback_without_a_password_does_not_fall_back(emu: Emulator, client: OAuthClient) -> None:
     conn = password_conn(emu.url, password=None)
     with pytest.raises(OAuthError) as caught:
         await client.refresh_or_fallback(conn, "rejected-refresh-token")
@@ -213,9 +193,7 @@ async def test_refresh_or_fallback_does_not_fall_back_on_other_failures(
     assert emu.token_requests == 1
 
 
-async def test_refresh_grant_connection_falls_back_to_its_configured_token(
-    emu: Emulator, client: OAuthClient
-) -> None:
+async def test_refresh_grant_connection_falls_back_to_its_configured_token(emu: Emulator, client: OAuthClient) -> None:
     good = await client.fetch(password_conn(emu.url))
     assert good.refresh_token is not None
     conn = refresh_conn(emu.url, good.refresh_token)

@@ -141,9 +141,7 @@ class RedirectListener:
     async def __aenter__(self) -> RedirectListener:
         self._result = asyncio.get_running_loop().create_future()
         try:
-            self._server = await asyncio.start_server(
-                self._handle, host=self.address.host, port=self.address.port
-            )
+            self._server = await asyncio.start_server(self._handle, host=self.address.host, port=self.address.port)
         except OSError as exc:
             raise errors.listener_failed(self.redirect_uri, exc.strerror or "in use") from None
         log.debug("listening for the sign-in redirect on %s", self.redirect_uri)
@@ -210,9 +208,7 @@ class RedirectListener:
     def _accept(self, query: str) -> bytes:
         result = self._result
         if result is None or result.done():
-            return _page(
-                "Sign-in already handled", "You can close this window and return to your editor."
-            )
+            return _page("Sign-in already handled", "You can close this window and return to your editor.")
         params = dict(parse_qsl(query, keep_blank_values=True))
         log.debug("sign-in redirect received on %s", self.redirect_uri)
         result.set_result(params)

@@ -169,9 +169,7 @@ class OAuthClient:
         on_progress: ProgressFn | None = None,
     ) -> TokenSet:
         """Exchange a refresh token; an answer without one keeps the old one."""
-        tokens = await self._token(
-            conn, refresh_form(refresh_token), on_progress, "Refreshing the token at"
-        )
+        tokens = await self._token(conn, refresh_form(refresh_token), on_progress, "Refreshing the token at")
         if tokens.refresh_token is None:
             tokens = dataclasses.replace(tokens, refresh_token=refresh_token)
         return tokens
@@ -228,7 +226,7 @@ class OAuthClient:
             data=request.form,
             headers=request.headers,
             # A refused login is never repeated: attempts count toward lockout.
-            retry_rate_limited=request.grant_type != GRANT_PASSWORD,
+            repeatable=request.grant_type != GRANT_PASSWORD,
             on_progress=on_progress,
         )
         tokens = parse_token_response(
@@ -312,11 +310,7 @@ class OAuthClient:
                 what="the ServiceNow REST API",
             )
         row = rows[0] if rows and isinstance(rows[0], dict) else {}
-        return {
-            name: row[field]
-            for field, name in _SYS_USER_FIELDS.items()
-            if isinstance(row.get(field), str)
-        }
+        return {name: row[field] for field, name in _SYS_USER_FIELDS.items() if isinstance(row.get(field), str)}
 
     async def _rest_get(
         self,

@@ -113,10 +113,7 @@ def access_denied(
         )
         key = "password"
     elif grant_type == GRANT_REFRESH:
-        message = (
-            f"{origin} rejected the refresh token{said}: it expired or was revoked. "
-            "Fetch a new token."
-        )
+        message = f"{origin} rejected the refresh token{said}: it expired or was revoked. Fetch a new token."
         key = "refresh_token"
     elif grant_type == GRANT_CLIENT_CREDENTIALS:
         message = (
@@ -165,9 +162,7 @@ def unauthorized_client(origin: str, description: str, *, status: int | None) ->
     )
 
 
-def invalid_request(
-    origin: str, grant_type: str, error: str, description: str, *, status: int
-) -> OAuthError:
+def invalid_request(origin: str, grant_type: str, error: str, description: str, *, status: int) -> OAuthError:
     said = f"{error}: {description}" if description else error
     return OAuthError(
         "invalid-request",
@@ -254,8 +249,7 @@ def server_error(origin: str, *, status: int, attempts: int) -> OAuthError:
 def unreachable(origin: str, reason: str) -> OAuthError:
     return OAuthError(
         "unreachable",
-        f"No instance answered at {origin}: {reason}. Check the instance name or URL, "
-        "and the network (VPN, proxy).",
+        f"No instance answered at {origin}: {reason}. Check the instance name or URL, and the network (VPN, proxy).",
         key="instance",
         retryable=True,
     )
@@ -402,8 +396,7 @@ def jwt_key(detail: str) -> OAuthError:
 def no_refresh_token(name: str) -> OAuthError:
     return OAuthError(
         "no-refresh-token",
-        f'Connection "{name}" has no refresh token, and its grant needs a person to sign '
-        "in: fetch a new token.",
+        f'Connection "{name}" has no refresh token, and its grant needs a person to sign in: fetch a new token.',
         key="refresh_token",
     )
 

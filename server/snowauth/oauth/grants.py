@@ -70,15 +70,11 @@ def client_credentials_form(conn: ResolvedConnection) -> dict[str, str]:
     return form
 
 
-def authorization_code_form(
-    conn: ResolvedConnection, code: str, code_verifier: str | None
-) -> dict[str, str]:
+def authorization_code_form(conn: ResolvedConnection, code: str, code_verifier: str | None) -> dict[str, str]:
     form = {
         "grant_type": GRANT_AUTHORIZATION_CODE,
         "code": code,
-        "redirect_uri": _require(
-            conn.redirect_uri, "redirect_uri", conn, "for the authorization code grant"
-        ),
+        "redirect_uri": _require(conn.redirect_uri, "redirect_uri", conn, "for the authorization code grant"),
     }
     if code_verifier is not None:
         form["code_verifier"] = code_verifier
@@ -100,8 +96,7 @@ def with_client_auth(conn: ResolvedConnection, form: dict[str, str]) -> TokenReq
     if conn.client_auth not in ("body", "basic"):
         raise errors.invalid_connection(
             "client_auth",
-            f'Connection "{conn.name}" has client_auth = "{conn.client_auth}"; use "body" '
-            'or "basic".',
+            f'Connection "{conn.name}" has client_auth = "{conn.client_auth}"; use "body" or "basic".',
         )
     body = dict(form)
     headers = {"Content-Type": FORM_CONTENT_TYPE}

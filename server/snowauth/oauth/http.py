@@ -163,6 +163,19 @@ def _connect_error(exc: BaseException, url: httpx.URL) -> OAuthError:
     return errors.unreachable(where, "the connection failed")
 
 
+class ConnectionDropped(OAuthError):
+    """The connection closed before any answer: "unreachable", retried once at once."""
+
+    def __init__(self, error: OAuthError) -> None:
+        super().__init__(
+            error.code,
+            error.message,
+            key=error.key,
+            retryable=error.retryable,
+            status=error.status,
+        )
+
+
 class HttpTransport:
     """Sends requests with the project's retry, size, redirect and TLS rules."""
 
@@ -213,31 +226,41 @@ class HttpTransport:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
-        retry_rate_limited: bool = True,
+        repeatable: bool = True,
         on_progress: ProgressFn | None = None,
     ) -> HttpResponse:
         """Send with bounded retries; return the last answer (3xx raises ``redirect``).
 
-        ``retry_rate_limited=False`` turns off retrying a 429 (the password grant: a
-        rejected login is never repeated).
+        Retried: 5xx (backoff), 429 (``Retry-After``), and once at once a connection
+        that closed before any answer (a stale keep-alive connection). With
+        ``repeatable=False`` (the password grant: a login the instance may have counted
+        toward lockout is never repeated) only 5xx is.
         """
         attempt = 1
+        dropped_retried = False
         while True:
-            response = await self._send(
-                method,
-                url,
-                timeout=timeout,
-                ca_bundle=ca_bundle,
-                data=data,
-                params=params,
-                headers=headers,
-                attempt=attempt,
-            )
+            try:
+                response = await self._send(
+                    method,
+                    url,
+                    timeout=timeout,
+                    ca_bundle=ca_bundle,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    attempt=attempt,
+                )
+            except ConnectionDropped:
+                if not repeatable or dropped_retried or attempt >= self.max_attempts:
+                    raise
+                dropped_retried = True
+                attempt += 1
+                continue
             if 300 <= response.status < 400:
                 location = response.headers.get("location")
                 target = redact(httpx.URL(url).join(location)) if location else "another address"
                 raise errors.redirected(response.origin, target, status=response.status)
-            delay = self._retry_delay(response, attempt, retry_rate_limited)
+            delay = self._retry_delay(response, attempt, repeatable)
             if delay is None:
                 return response
             log.info(
@@ -258,14 +281,12 @@ class HttpTransport:
             await self._sleep(delay)
             attempt += 1
 
-    def _retry_delay(
-        self, response: HttpResponse, attempt: int, retry_rate_limited: bool
-    ) -> float | None:
+    def _retry_delay(self, response: HttpResponse, attempt: int, repeatable: bool) -> float | None:
         if attempt >= self.max_attempts:
             return None
         retry_after = parse_retry_after(response.headers.get("retry-after"), self._now())
         if response.status == 429:
-            if not retry_rate_limited:
+            if not repeatable:
                 return None
             wait = DEFAULT_RETRY_AFTER if retry_after is None else retry_after
             return None if wait > self.max_retry_after else wait
@@ -339,17 +360,15 @@ class HttpTransport:
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             self._log_failure(method, shown, attempt, started, type(exc).__name__)
             if status is None:
-                raise errors.unreachable(
-                    where, "the connection was closed before an answer arrived"
+                raise ConnectionDropped(
+                    errors.unreachable(where, "the connection was closed before an answer arrived")
                 ) from None
             raise errors.malformed_response(
                 shown, "the connection closed before the whole answer arrived", status=status
             ) from None
         except httpx.DecodingError:
             self._log_failure(method, shown, attempt, started, "decoding")
-            raise errors.malformed_response(
-                shown, "the answer's content encoding is broken", status=status
-            ) from None
+            raise errors.malformed_response(shown, "the answer's content encoding is broken", status=status) from None
         except httpx.HTTPError as exc:
             self._log_failure(method, shown, attempt, started, type(exc).__name__)
             raise errors.unreachable(where, f"the request failed ({type(exc).__name__})") from None

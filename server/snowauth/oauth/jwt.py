@@ -49,9 +49,7 @@ def _segment(value: dict[str, object]) -> str:
 def load_private_key(pem: bytes, algorithm: str) -> PrivateKey:
     """Load a PEM private key and check it fits ``algorithm``."""
     if algorithm not in ALGORITHMS:
-        raise errors.jwt_key(
-            f"jwt_algorithm {algorithm!r} is not supported (use one of {', '.join(ALGORITHMS)})"
-        )
+        raise errors.jwt_key(f"jwt_algorithm {algorithm!r} is not supported (use one of {', '.join(ALGORITHMS)})")
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except TypeError:
@@ -81,9 +79,7 @@ def sign(signing_input: bytes, key: PrivateKey, algorithm: str) -> bytes:
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
-def build_assertion(
-    conn: ResolvedConnection, *, now: datetime, lifetime: int = ASSERTION_LIFETIME
-) -> str:
+def build_assertion(conn: ResolvedConnection, *, now: datetime, lifetime: int = ASSERTION_LIFETIME) -> str:
     """A signed JWT bearer assertion for ``conn``."""
     if not conn.jwt_key_pem:
         raise errors.invalid_connection(

@@ -30,9 +30,7 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def raise_for_common(
-    response: HttpResponse, *, now: datetime, max_wait: float = MAX_RETRY_AFTER
-) -> None:
+def raise_for_common(response: HttpResponse, *, now: datetime, max_wait: float = MAX_RETRY_AFTER) -> None:
     """Raise for what every endpoint may answer: hibernation, 429, 5xx."""
     if is_hibernation_page(response.body):
         raise errors.hibernating(response.origin, status=response.status)
@@ -44,9 +42,7 @@ def raise_for_common(
             max_wait=max_wait,
         )
     if 500 <= response.status <= 599:
-        raise errors.server_error(
-            response.origin, status=response.status, attempts=response.attempts
-        )
+        raise errors.server_error(response.origin, status=response.status, attempts=response.attempts)
 
 
 def _seconds(value: object) -> float | None:
@@ -102,16 +98,12 @@ def parse_token_response(
         first = response.body.lstrip()[:1]
         json_like = response.content_type == "application/json" or first in (b"{", b"[")
         if 200 <= status <= 299 and json_like:
-            raise errors.malformed_response(
-                response.url, "the JSON is incomplete or invalid", status=status
-            )
+            raise errors.malformed_response(response.url, "the JSON is incomplete or invalid", status=status)
         raise errors.not_servicenow(response.url, status=status, content_type=response.content_type)
     if 200 <= status <= 299:
         tokens = token_set(data, now)
         if tokens is None:
-            raise errors.malformed_response(
-                response.url, f"HTTP {status} without an access_token", status=status
-            )
+            raise errors.malformed_response(response.url, f"HTTP {status} without an access_token", status=status)
         return tokens
     hidden = [*secrets, conn.client_secret, conn.password, conn.refresh_token]
     error = data.get("error")
@@ -119,9 +111,7 @@ def parse_token_response(
     description = errors.scrub(raw_description, hidden) if isinstance(raw_description, str) else ""
     if error == "unauthorized_client":
         raise errors.unauthorized_client(response.origin, description, status=status)
-    if isinstance(error, str) and (
-        status == 401 or error in _REJECTIONS or raw_description == "access_denied"
-    ):
+    if isinstance(error, str) and (status == 401 or error in _REJECTIONS or raw_description == "access_denied"):
         generic = error == "server_error" and raw_description == "access_denied"
         detail = None
         if not generic:
