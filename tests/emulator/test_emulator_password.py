@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import socket
 import threading
 from collections.abc import Callable
 from urllib.parse import quote_plus
@@ -287,3 +288,18 @@ def test_concurrent_grants_share_one_token(emu: Emulator) -> None:
     assert len(results) == 12
     assert len(set(results)) == 1
     assert emu.token_requests == 12
+
+
+def test_chunked_and_oversized_bodies(emu: Emulator) -> None:
+    chunked = httpx.post(
+        f"{emu.url}/oauth_token.do",
+        content=iter([b"grant_type=password"]),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=TIMEOUT,
+    )
+    assert chunked.status_code == 411
+    host, port = emu.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as raw:
+        raw.sendall(b"POST /oauth_token.do HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n")
+        assert raw.recv(4096).startswith(b"HTTP/1.1 413 ")
+    assert password_grant(emu).status_code == 200

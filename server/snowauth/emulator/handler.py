@@ -20,6 +20,7 @@ from snowauth.emulator.pages import (
     hibernating_page,
     index_page,
     not_found_page,
+    status_page,
     unavailable_page,
 )
 from snowauth.emulator.reply import Reply, html_reply, json_reply
@@ -149,7 +150,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             reply = self._route()
         except _BodyError as exc:
             self.close_connection = True
-            reply = html_reply(exc.status, unavailable_page() if exc.status >= 500 else "")
+            reason = {400: "Bad Request", 411: "Length Required", 413: "Content Too Large"}
+            reply = html_reply(exc.status, status_page(exc.status, reason.get(exc.status, "Error")))
         except Exception as exc:  # never let a bug take the server down or leak a body
             logger.error("%s %s failed: %s", self._log_method(), self._log_path(), type(exc).__name__)
             self.close_connection = True
@@ -222,7 +224,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     def _token(self, method: str, body: bytes) -> Reply:
         state = self.emulator.state
         if method != "POST":
-            return html_reply(405, not_found_page(TOKEN_PATH), ("Allow", "POST"))
+            return html_reply(405, status_page(405, "Method Not Allowed"), ("Allow", "POST"))
         with state.lock:
             if state.modes.rate_limited:
                 retry_after = str(state.modes.retry_after)
@@ -245,7 +247,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             form = _form(body) or {}
             params = {k: form[k] for k in AUTHORIZE_PARAMS if k in form}
             return authorize(state, params, login=form)
-        return html_reply(405, not_found_page(AUTHORIZE_PATH), ("Allow", "GET, POST"))
+        return html_reply(405, status_page(405, "Method Not Allowed"), ("Allow", "GET, POST"))
 
     def _revoke(self, method: str, query: dict[str, list[str]], body: bytes) -> Reply:
         state = self.emulator.state
@@ -255,7 +257,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if not token and method in ("GET", "POST"):
             token = _first_values(query).get("token")
         if method not in ("GET", "POST"):
-            return html_reply(405, not_found_page(REVOKE_PATH), ("Allow", "GET, POST"))
+            return html_reply(405, status_page(405, "Method Not Allowed"), ("Allow", "GET, POST"))
         if token:
             with state.lock:
                 state.revoke(token)

@@ -38,6 +38,11 @@ def not_found_page(path: str) -> str:
     return _page("Not Found", f"<h1>Not Found</h1>\n<p>No page at {escape(path)}.</p>")
 
 
+def status_page(status: int, reason: str) -> str:
+    """A bare page for protocol-level answers (405, 411, 413, …)."""
+    return _page(f"{status} {reason}", f"<h1>{status} {escape(reason)}</h1>")
+
+
 def error_page(message: str) -> str:
     """An authorize error that cannot be sent back to the client (no redirect)."""
     return _page(
