@@ -317,6 +317,8 @@ class RawServer:
         self._thread.join(timeout=5)
         for conn in self._open:
             with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
                 conn.close()
         for thread in self._threads:
             thread.join(timeout=5)

@@ -308,7 +308,7 @@ def too_large(url: str, limit: int, *, status: int | None) -> OAuthError:
     return OAuthError(
         "response-too-large",
         f"{url} sent an answer larger than {_size(limit)}, which no ServiceNow endpoint "
-        "sends here: check the instance URL.",
+        "sends here. Check the instance URL.",
         key="instance",
         status=status,
     )
