@@ -219,7 +219,8 @@ class _Builder:
             part = e.key[k - len(base) - 1]
             if d is None:
                 self.defs[path[:k]] = _Def("table", "dotted" if how != "inline" else "inline", part.start, part.end)
-            elif d.kind == "value" or (d.how == "inline" and how != "inline"):
+            elif d.kind == "value" or d.how == "header" or (d.how == "inline" and how != "inline"):
+                # TOML: dotted keys cannot add to a table defined by a [header]
                 self._conflict(part, path[:k], d)
                 return None
         d = self.defs.get(path)

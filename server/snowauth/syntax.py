@@ -176,6 +176,7 @@ class _Scanner:
         is_array = text.startswith("[[", start)
         i = _skip_ws(text, start + (2 if is_array else 1))
         key, i = self._key(i, "a table name after `[`")
+        i = _skip_ws(text, i)  # `[ connections . dev ]` is valid TOML
         closing = "]]" if is_array else "]"
         if not text.startswith(closing, i):
             j = _line_end(text, i)
