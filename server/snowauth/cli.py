@@ -13,6 +13,12 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["emulator"]:
+        # the emulator parses its own options (argparse's REMAINDER drops a leading --flag)
+        from snowauth.emulator import main as emulator_main
+
+        return emulator_main(args_list[1:])
     parser = argparse.ArgumentParser(prog="snowauth", description="ServiceNow OAuth connections: check, serve, fetch.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -36,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--format", choices=("json", "header", "env"), default="json")
     p.add_argument("--write", action="store_true", help="store the token as the editor does")
 
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     if args.command == "check":
         from snowauth.check import run_check
 
@@ -55,10 +61,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         from snowauth.lsp.main import serve
 
         return serve(args.tcp, args.log_level)
-    if args.command == "emulator":
-        from snowauth.emulator import main as emulator_main
-
-        return emulator_main(args.args)
     if args.command == "token":
         from snowauth.token_cli import run_token
 

@@ -16,6 +16,9 @@ def configure_logging(level: str | None) -> None:
     )
     # pygls logs every message (with its content) at INFO/DEBUG: keep it quiet
     logging.getLogger("pygls").setLevel(logging.WARNING)
+    from snowauth.lsp.server import QuietReportedFailures
+
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(QuietReportedFailures())
 
 
 def create_server() -> object:

@@ -138,8 +138,22 @@ class SnowauthServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # pygls would show "Error in server: {error}" to the user: the message may hold
-        # document text. Log the type and frames only.
-        log_exception("server", error)
+        # document text. Log the type and frames only; a command's reported failure
+        # (already shown to the user) is not a server error.
+        if not is_reported_failure(error):
+            log_exception("server", error)
+
+
+def is_reported_failure(exc: BaseException | None) -> bool:
+    return type(exc).__name__ == "CommandFailed"
+
+
+class QuietReportedFailures(logging.Filter):
+    """pygls logs every failed request with its traceback; a command failure that was
+    reported to the user is expected, not an error of the server."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and is_reported_failure(record.exc_info[1]))
 
 
 def log_exception(where: str, exc: BaseException) -> None:

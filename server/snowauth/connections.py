@@ -1,0 +1,212 @@
+"""From a checked connection to one ready to send: pick it, refuse it while it has
+errors, resolve its secret references (at fetch time only)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+
+from snowauth import model
+from snowauth.analysis import ERROR, Analysis
+from snowauth.document import Connection
+from snowauth.instance import InstanceError, instance_url
+from snowauth.oauth.types import ResolvedConnection, TokenSet
+from snowauth.secrets import Environment, SecretUnavailable, file_reference_path, parse_reference
+
+AsyncPrompt = Callable[[str, str], Awaitable[str | None]]  # (connection, key) -> value
+
+
+class ConnectionProblem(Exception):
+    """The connection cannot be used as it is; the message says what to fix.
+
+    ``key`` names the key to fix where one is clear. Never holds a secret."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def select(a: Analysis, name: str | None, offset: int | None) -> Connection:
+    """The connection named, else the one at ``offset``, else the default or the only one."""
+    if name is not None:
+        c = a.connections.get(name)
+        if c is None:
+            known = ", ".join(f"`{n}`" for n in a.connections) or "none"
+            raise ConnectionProblem(f"There is no connection `{name}` in this file (connections here: {known})")
+        return c
+    if offset is not None:
+        c = a.connection_at(offset)
+        if c is not None:
+            return c
+    default = a.layout.default
+    if default is not None and default[1].kind == "string":
+        c = a.connections.get(str(default[1].data))
+        if c is not None:
+            return c
+    if len(a.connections) == 1:
+        return next(iter(a.connections.values()))
+    if not a.connections:
+        raise ConnectionProblem("This file has no connection: add a `[connections.<name>]` table")
+    raise ConnectionProblem(
+        "Name the connection to use (this file has several and no `default`): "
+        + ", ".join(f"`{n}`" for n in a.connections)
+    )
+
+
+def errors_of(a: Analysis, c: Connection) -> list[str]:
+    """Error messages that concern the connection (checked before anything is sent)."""
+    lo, hi = c.extent if c.segments else c.header
+    out = []
+    for f in a.findings:
+        if f.severity != ERROR:
+            continue
+        if f.connection == c.name or (f.connection is None and lo <= f.start <= hi):
+            out.append(f.message)
+    return out
+
+
+def _value(c: Connection, key: str) -> object | None:
+    a = c.keys.get(key)
+    return a.value.data if a is not None else None
+
+
+def stored_tokens(c: Connection) -> TokenSet | None:
+    """The tokens written in the connection's token table, when there is an access token."""
+    t = c.token
+    access = t.get("access_token")
+    if access is None or access.value.kind != "string":
+        return None
+
+    def text(key: str) -> str | None:
+        a = t.get(key)
+        return str(a.value.data) if a is not None and a.value.kind == "string" else None
+
+    def when(key: str) -> datetime | None:
+        a = t.get(key)
+        d = a.value.data if a is not None else None
+        return d if isinstance(d, datetime) and d.tzinfo is not None else None
+
+    return TokenSet(
+        access_token=str(access.value.data),
+        token_type=text("token_type") or "Bearer",
+        refresh_token=text("refresh_token"),
+        scope=text("scope"),
+        expires_at=when("expires_at"),
+        refresh_expires_at=when("refresh_expires_at"),
+    )
+
+
+def token_store(c: Connection) -> str:
+    v = _value(c, "token_store")
+    return v if isinstance(v, str) and v in model.TOKEN_STORE_VALUES else "file"
+
+
+async def resolve(
+    a: Analysis,
+    c: Connection,
+    env: Environment,
+    prompt: AsyncPrompt | None,
+    *,
+    need_secrets: bool = True,
+    no_prompt: frozenset[str] = frozenset(),
+) -> ResolvedConnection:
+    """A ResolvedConnection for ``c``; ConnectionProblem when it has errors or a secret is
+    unavailable. ``need_secrets=False`` resolves only what revoke/test need (no secrets,
+    no prompt); keys in ``no_prompt`` resolve to None instead of asking."""
+    problems = errors_of(a, c)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
+
+    async def get(key: str, *, secret: bool = False) -> str | None:
+        raw = _value(c, key)
+        if raw is None:
+            return None
+        value = str(raw)
+        ref = parse_reference(value)
+        if ref is None:
+            return value
+        if ref.kind == "prompt":
+            if not secret or not need_secrets or key in no_prompt:
+                return None
+            if prompt is None:
+                raise ConnectionProblem(
+                    f"`{key}` is `${{prompt}}`, but this client cannot ask for secrets: use "
+                    f"`${{env:NAME}}` or `${{file:path}}` for `{key}` instead",
+                    key,
+                )
+            answer = await prompt(c.name, key)
+            if answer is None or answer == "":
+                raise ConnectionProblem(f"No value was entered for `{key}`; nothing was sent", key)
+            return answer
+        if secret and not need_secrets:
+            return None
+        from snowauth.secrets import resolve as resolve_value
+
+        try:
+            return resolve_value(value, key, env)
+        except SecretUnavailable as exc:
+            raise ConnectionProblem(str(exc), key) from None
+
+    instance = await get("instance")
+    assert instance is not None  # required: errors_of would have stopped us
+    try:
+        base_url = instance_url(instance)
+    except InstanceError as exc:
+        raise ConnectionProblem(f"`instance` of `{c.name}`: {exc}", "instance") from None
+    grant = model.canonical_grant(str(_value(c, "grant_type")))
+    assert grant is not None
+    pkce = _value(c, "pkce")
+    timeout = _value(c, "timeout")
+    key_pem = None
+    folder = env.folder
+
+    def used(key: str) -> bool:
+        return not model.is_ignored(key, grant)
+
+    if used("jwt_key_file") and need_secrets:
+        key_file = await get("jwt_key_file")
+        if key_file:
+            path = file_reference_path(key_file, folder)
+            try:
+                key_pem = path.read_bytes()
+            except OSError as exc:
+                raise ConnectionProblem(
+                    f"`jwt_key_file`: cannot read `{key_file}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
+                ) from None
+    ca_bundle = await get("ca_bundle")
+    ca_path = str(file_reference_path(ca_bundle, folder)) if ca_bundle else None
+    return ResolvedConnection(
+        name=c.name,
+        base_url=base_url,
+        grant_type=grant,
+        client_id=str(await get("client_id")),
+        client_secret=await get("client_secret", secret=True),
+        username=await get("username") if used("username") else None,
+        password=await get("password", secret=True) if used("password") else None,
+        refresh_token=await get("refresh_token", secret=True) if used("refresh_token") else None,
+        redirect_uri=await get("redirect_uri") if used("redirect_uri") else None,
+        pkce=pkce if isinstance(pkce, bool) else True,
+        jwt_key_pem=key_pem,
+        jwt_subject=await get("jwt_subject") if used("jwt_subject") else None,
+        jwt_key_id=await get("jwt_key_id") if used("jwt_key_id") else None,
+        jwt_algorithm=str(await get("jwt_algorithm") or "RS256"),
+        scope=await get("scope"),
+        client_auth=str(await get("client_auth") or "body"),
+        timeout=float(timeout) if isinstance(timeout, int | float) else 30.0,
+        ca_bundle=ca_path,
+    )
+
+
+def cache_user(c: Connection) -> str | None:
+    """The user part of the token cache key (the password grant's user, the JWT subject)."""
+    for key in ("username", "jwt_subject"):
+        v = _value(c, key)
+        if isinstance(v, str) and parse_reference(v) is None:
+            return v
+    return None
+
+
+def folder_of(path: Path | None) -> Path | None:
+    return path.parent if path is not None else None

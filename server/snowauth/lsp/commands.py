@@ -1,0 +1,415 @@
+"""`workspace/executeCommand`: fetch, refresh, revoke, test, insert.
+
+Each handler picks the connection, resolves it (refusing one with errors), runs the
+exchange with work-done progress, stores or removes the token through a versioned
+`workspace/applyEdit` (or the token cache), and renders failures itself: a JSON-RPC
+error plus `window/showMessage`, never a traceback, never a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+
+from snowauth import connections as conns
+from snowauth.analysis import ERROR, Analysis, Finding
+from snowauth.document import Connection
+from snowauth.lsp.documents import Document, uri_path
+from snowauth.lsp.server import SnowauthServer, log_exception
+from snowauth.secrets import Environment
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from snowauth.oauth.client import OAuthClient
+    from snowauth.oauth.types import ResolvedConnection, TokenSet
+
+logger = logging.getLogger("snowauth.lsp.commands")
+REQUEST_FAILED = -32803
+EDIT_ATTEMPTS = 5
+
+
+class CommandFailed(JsonRpcException):
+    """The JSON-RPC error of a command that failed in a way the user can fix."""
+
+    CODE = REQUEST_FAILED
+
+
+class CommandError(Exception):
+    """A failure to report to the user as it is (no secret inside)."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
+    if len(args) == 1 and isinstance(args[0], dict):
+        return args[0]
+    if not args:
+        return {}
+    raise CommandError('The command takes one argument object: {"uri": …, "connection": …}')
+
+
+class Commands:
+    def __init__(self, ls: SnowauthServer) -> None:
+        self.ls = ls
+        self._client: OAuthClient | None = None
+        self._inflight: dict[tuple[str, str, str], asyncio.Future[dict[str, Any]]] = {}
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @property
+    def client(self) -> OAuthClient:
+        if self._client is None:
+            from snowauth.oauth.client import OAuthClient  # httpx loads on first use only
+
+            self._client = OAuthClient()
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def run(self, op: str, args: tuple[Any, ...]) -> dict[str, Any]:
+        from snowauth.oauth.errors import OAuthError
+
+        try:
+            params = _arg(args)
+            return await getattr(self, op)(params)
+        except (CommandError, conns.ConnectionProblem, OAuthError) as exc:
+            message = str(exc)
+        except Exception as exc:  # a bug: log its type and frames, never its message
+            log_exception(op, exc)
+            message = "An internal error stopped the command; the server log has the details."
+        self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+        raise CommandFailed(message=message)
+
+    def _target(self, p: dict[str, Any]) -> tuple[Document, Analysis, Connection]:
+        uri = p.get("uri")
+        if not isinstance(uri, str):
+            raise CommandError('The command needs the connection file\'s "uri"')
+        doc = self.ls.docs.get(uri) or self._from_disk(uri)
+        a = doc.analysis(self.ls.env)
+        offset = None
+        pos = p.get("position")
+        if p.get("connection") is None and isinstance(pos, dict):
+            conv = doc.converter(self.ls.encoding)
+            offset = conv.offset(t.Position(int(pos.get("line", 0)), int(pos.get("character", 0))))
+        name = p.get("connection")
+        return doc, a, conns.select(a, name if isinstance(name, str) else None, offset)
+
+    @staticmethod
+    def _from_disk(uri: str) -> Document:
+        from snowauth.files import read_text
+
+        path = uri_path(uri)
+        if path is None or not path.is_file():
+            raise CommandError(f"The connection file is neither open nor on disk: {uri}")
+        return Document(uri, read_text(path)[0], None)
+
+    def _require_trust(self) -> None:
+        if not self.ls.trusted:
+            raise CommandError(
+                "This workspace is not trusted: SnowAuth validates it but sends no credentials. "
+                "Trust the workspace to fetch tokens."
+            )
+
+    @property
+    def _can_prompt(self) -> bool:
+        exp = self.ls.cap("experimental")
+        return isinstance(exp, dict) and bool((exp.get("snowauth") or {}).get("promptSecret"))
+
+    async def _prompt(self, connection: str, key: str) -> str | None:
+        title = f"SnowAuth: {key.replace('_', ' ')} for connection “{connection}”"
+        answer = await self.ls.protocol.send_request_async(
+            "snowauth/promptSecret", {"connection": connection, "key": key, "title": title}
+        )
+        value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
+        return value if isinstance(value, str) else None
+
+    async def _resolve(self, doc: Document, a: Analysis, c: Connection, **kw: Any) -> ResolvedConnection:
+        env = Environment(self.ls.env, doc.folder)
+        return await conns.resolve(a, c, env, self._prompt if self._can_prompt else None, **kw)
+
+    @asynccontextmanager
+    async def _progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
+        if not self.ls.cap("window.work_done_progress"):
+            yield lambda _message: None
+            return
+        token = str(uuid4())
+        progress = self.ls.work_done_progress
+        try:
+            await progress.create_async(token)
+        except Exception:
+            yield lambda _message: None
+            return
+        progress.begin(token, t.WorkDoneProgressBegin(title=title, cancellable=False))
+        try:
+            yield lambda message: progress.report(token, t.WorkDoneProgressReport(message=message))
+        finally:
+            progress.end(token, t.WorkDoneProgressEnd())
+
+    async def _open_browser(self, url: str) -> None:
+        if self.ls.cap("window.show_document"):
+            result = await self.ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
+            if result.success:
+                return
+        self.ls.window_show_message(
+            t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: open this address to sign in: {url}")
+        )
+
+    def _cache_key(self, conn: ResolvedConnection, c: Connection) -> str:
+        from snowauth.store import cache_key
+
+        return cache_key(conn.base_url, conn.client_id, conns.cache_user(c))
+
+    async def _stored(self, c: Connection, conn: ResolvedConnection) -> TokenSet | None:
+        if conns.token_store(c) == "file":
+            return conns.stored_tokens(c)
+        from snowauth.store import TokenCache
+
+        return await asyncio.to_thread(TokenCache().load, self._cache_key(conn, c))
+
+    # -- failures shown where the fix is made -----------------------------------------------
+
+    def _record_failure(self, doc: Document, c: Connection, exc: Exception) -> None:
+        live = self.ls.docs.get(doc.uri)
+        if live is None:
+            return
+        message = f"Fetching a token failed: {exc}"
+        extra = [Finding(c.header[0], c.header[1], ERROR, "fetch-failed", message, connection=c.name)]
+        key = getattr(exc, "key", None)
+        assign = c.keys.get(key) if isinstance(key, str) else None
+        if assign is not None:
+            extra.append(Finding(assign.key.start, assign.key.end, ERROR, "fetch-failed", message, connection=c.name))
+        if live.version == doc.version:
+            live.extra = extra
+            self.ls.diagnostics_changed(doc.uri)
+
+    def _clear_failure(self, uri: str) -> None:
+        live = self.ls.docs.get(uri)
+        if live is not None and live.extra:
+            live.extra = []
+            self.ls.diagnostics_changed(uri)
+
+    # -- document edits ---------------------------------------------------------------------
+
+    async def _edit_token(self, uri: str, name: str, make: Callable[[Analysis, Connection], list[Any]]) -> None:
+        """Apply ``make``'s edits to the connection, against the version they were computed
+        for; when the user typed meanwhile, compute them again."""
+        for _ in range(EDIT_ATTEMPTS):
+            doc = self.ls.docs.get(uri) or self._from_disk(uri)
+            a = doc.analysis(self.ls.env)
+            c = a.connections.get(name)
+            if c is None:
+                raise CommandError(f"The connection `{name}` is no longer in the file; nothing was written")
+            edits = make(a, c)
+            if not edits:
+                return
+            conv = doc.converter(self.ls.encoding)
+            text_edits = [t.TextEdit(conv.range(e.start, e.end), e.text) for e in edits]
+            version = doc.version
+            if self.ls.document_changes:
+                ident = t.OptionalVersionedTextDocumentIdentifier(uri, version)
+                edit = t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(ident, list(text_edits))])
+            else:
+                edit = t.WorkspaceEdit(changes={uri: text_edits})
+            result = await self.ls.workspace_apply_edit_async(
+                t.ApplyWorkspaceEditParams(edit=edit, label="SnowAuth: store token")
+            )
+            if result.applied:
+                return
+            await asyncio.sleep(0.05)  # let the user's edit (didChange) arrive, then recompute
+            live = self.ls.docs.get(uri)
+            if live is None or live.version == version:
+                reason = f" ({result.failure_reason})" if result.failure_reason else ""
+                raise CommandError(f"The editor did not apply the token edit{reason}; the file is unchanged")
+        raise CommandError("The file kept changing while the token was being written; fetch again")
+
+    async def _store(self, doc: Document, c: Connection, conn: ResolvedConnection, tokens: TokenSet) -> None:
+        if conns.token_store(c) == "cache":
+            from snowauth.store import TokenCache
+
+            await asyncio.to_thread(TokenCache().save, self._cache_key(conn, c), tokens)
+            return
+        from snowauth.token_edits import write_edits
+
+        await self._edit_token(doc.uri, c.name, lambda a, cc: write_edits(a, cc, tokens))
+
+    def _after_store(self, uri: str) -> None:
+        self._clear_failure(uri)
+        if self.ls.cap("workspace.code_lens.refresh_support"):
+            self.ls.workspace_code_lens_refresh(None)
+
+    @staticmethod
+    def _summary(name: str, tokens: TokenSet) -> dict[str, Any]:
+        exp = tokens.expires_at
+        return {
+            "connection": name,
+            "token_type": tokens.token_type,
+            "scope": tokens.scope,
+            "expires_at": exp.astimezone(UTC).isoformat().replace("+00:00", "Z") if exp else None,
+        }
+
+    async def _once(self, key: tuple[str, str, str], work: Callable[[], Any]) -> dict[str, Any]:
+        """Concurrent runs of one command for one connection share one exchange."""
+        running = self._inflight.get(key)
+        if running is None:
+            running = asyncio.ensure_future(work())
+            self._inflight[key] = running
+            running.add_done_callback(lambda _f: self._inflight.pop(key, None))
+        return await asyncio.shield(running)
+
+    # -- the commands -------------------------------------------------------------------------
+
+    async def fetch(self, p: dict[str, Any]) -> dict[str, Any]:
+        self._require_trust()
+        doc, a, c = self._target(p)
+
+        async def work() -> dict[str, Any]:
+            conn = await self._resolve(doc, a, c)
+            async with self._progress(f"SnowAuth: fetching a token for {c.name}") as report:
+                try:
+                    tokens = await self.client.fetch(conn, open_browser=self._open_browser, on_progress=report)
+                except Exception as exc:
+                    self._record_failure(doc, c, exc)
+                    raise
+                report("Storing the token…")
+                await self._store(doc, c, conn, tokens)
+            self._after_store(doc.uri)
+            return self._summary(c.name, tokens)
+
+        return await self._once((doc.uri, c.name, "fetch"), work)
+
+    async def refreshToken(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - the command's name
+        self._require_trust()
+        doc, a, c = self._target(p)
+
+        async def work() -> dict[str, Any]:
+            # a ${prompt} password is not asked for: refresh falls back only to grants that
+            # need no person
+            conn = await self._resolve(doc, a, c, no_prompt=frozenset({"password"}))
+            stored = await self._stored(c, conn)
+            async with self._progress(f"SnowAuth: refreshing the token of {c.name}") as report:
+                try:
+                    tokens, _fell_back = await self.client.refresh_or_fallback(
+                        conn, stored.refresh_token if stored else None, on_progress=report
+                    )
+                except Exception as exc:
+                    self._record_failure(doc, c, exc)
+                    raise
+                await self._store(doc, c, conn, tokens)
+            self._after_store(doc.uri)
+            return self._summary(c.name, tokens)
+
+        return await self._once((doc.uri, c.name, "refresh"), work)
+
+    async def revokeToken(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._require_trust()
+        doc, a, c = self._target(p)
+        conn = await self._resolve(doc, a, c, need_secrets=False)
+        stored = await self._stored(c, conn)
+        if stored is None:
+            raise CommandError(f"The connection `{c.name}` has no stored token to revoke")
+        async with self._progress(f"SnowAuth: revoking the token of {c.name}"):
+            await self.client.revoke(conn, [x for x in (stored.refresh_token, stored.access_token) if x])
+        if conns.token_store(c) == "cache":
+            from snowauth.store import TokenCache
+
+            await asyncio.to_thread(TokenCache().delete, self._cache_key(conn, c))
+        else:
+            from snowauth.token_edits import remove_edits
+
+            await self._edit_token(doc.uri, c.name, remove_edits)
+        self._after_store(doc.uri)
+        return {"connection": c.name, "revoked": True}
+
+    async def _usable_token(self, doc: Document, a: Analysis, c: Connection) -> tuple[ResolvedConnection, str]:
+        conn = await self._resolve(doc, a, c, need_secrets=False)
+        stored = await self._stored(c, conn)
+        if stored is None:
+            raise CommandError(f"The connection `{c.name}` has no token yet: run Fetch token first")
+        if stored.expires_at is not None and stored.expires_at - datetime.now(UTC) < timedelta(seconds=60):
+            refreshed = await self.refreshToken({"uri": doc.uri, "connection": c.name})
+            del refreshed
+            doc2 = self.ls.docs.get(doc.uri) or self._from_disk(doc.uri)
+            c2 = doc2.analysis(self.ls.env).connections.get(c.name) or c
+            stored = await self._stored(c2, conn)
+            if stored is None:
+                raise CommandError(f"The token of `{c.name}` could not be refreshed")
+        return conn, stored.access_token
+
+    async def testConnection(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._require_trust()
+        doc, a, c = self._target(p)
+        conn, access = await self._usable_token(doc, a, c)
+        async with self._progress(f"SnowAuth: testing {c.name}"):
+            who = await self.client.whoami(conn, access)
+        result: dict[str, Any] = {"connection": c.name, "instance": conn.base_url}
+        result.update(who)
+        name = who.get("user_name", "?")
+        self.ls.window_show_message(
+            t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: `{c.name}` authenticates as {name}")
+        )
+        return result
+
+    async def insertToken(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        self._require_trust()
+        target = p.get("target")
+        if not isinstance(target, dict) or not isinstance(target.get("uri"), str):
+            raise CommandError('insertToken needs a "target": {"uri", "position"}')
+        fmt = p.get("format", "raw")
+        if fmt not in ("raw", "header"):
+            raise CommandError('"format" must be "raw" or "header"')
+        doc, a, c = self._target(p)
+        _conn, access = await self._usable_token(doc, a, c)
+        text = f"Authorization: Bearer {access}" if fmt == "header" else access
+        pos = target.get("position") or {}
+        position = t.Position(int(pos.get("line", 0)), int(pos.get("character", 0)))
+        other = self.ls.docs.get(target["uri"])
+        version = other.version if other is not None else None
+        edit_ = t.TextEdit(t.Range(position, position), text)
+        if self.ls.document_changes:
+            ident = t.OptionalVersionedTextDocumentIdentifier(target["uri"], version)
+            edit = t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(ident, [edit_])])
+        else:
+            edit = t.WorkspaceEdit(changes={target["uri"]: [edit_]})
+        result = await self.ls.workspace_apply_edit_async(
+            t.ApplyWorkspaceEditParams(edit=edit, label="SnowAuth: insert token")
+        )
+        if not result.applied:
+            raise CommandError("The editor did not insert the token (the document changed); try again")
+        return {"connection": c.name, "inserted": True}
+
+
+def register(ls: SnowauthServer) -> None:
+    commands = Commands(ls)
+    ls.snowauth_commands = commands  # type: ignore[attr-defined]
+
+    for name, op in (
+        ("snowauth.fetchToken", "fetch"),
+        ("snowauth.refreshToken", "refreshToken"),
+        ("snowauth.revokeToken", "revokeToken"),
+        ("snowauth.testConnection", "testConnection"),
+        ("snowauth.insertToken", "insertToken"),
+    ):
+
+        def make(op: str) -> Callable[..., Any]:
+            async def handler(*args: Any) -> dict[str, Any]:
+                return await commands.run(op, args)
+
+            return handler
+
+        ls.command(name)(make(op))
+
+    @ls.feature(t.SHUTDOWN)
+    async def shutdown(_params: Any) -> None:
+        await commands.close()

@@ -1,0 +1,225 @@
+"""The editor commands against the emulator, over real loopback HTTP, through a real
+LSP client: fetch, refresh, revoke, test, insert, prompts, failures, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from snowauth.analysis import analyze
+from snowauth.emulator import Emulator
+from tests.lsp.editor import Editor
+
+SECRETS = {"SNOW_T_CLIENT_SECRET": "demo-client-secret", "SNOW_T_PASSWORD": "demo-password"}
+URI = "file:///tmp/snowauth-cmd/cmd.snowauth.toml"
+OTHER = "file:///tmp/snowauth-cmd/request.http"
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "snowauth", "lsp"],
+        server_env={**os.environ, **SECRETS},
+    ),
+    params=["visual-studio-code", "neovim"],
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
+    caps = client_capabilities(request.param)
+    caps.experimental = {"snowauth": {"promptSecret": True}}
+    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def connection_file(url: str, password: str = "${env:SNOW_T_PASSWORD}") -> str:
+    return f"""# my connections — comments stay where they are
+default = "dev"
+
+[connections.dev]   # the developer instance
+instance = "{url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_T_CLIENT_SECRET}}"
+username = "integration.user"
+password = "{password}"
+
+# another connection follows
+[connections.other]
+instance = "dev99999"
+grant_type = "client_credentials"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_T_CLIENT_SECRET}}"
+"""
+
+
+async def command(client: LanguageClient, name: str, **arg: object) -> object:
+    return await client.workspace_execute_command_async(t.ExecuteCommandParams(command=name, arguments=[arg]))
+
+
+def no_secret_in(value: object) -> None:
+    text = repr(value)
+    for secret in SECRETS.values():
+        assert secret not in text
+
+
+async def test_fetch_writes_token_table_and_revoke_restores_bytes(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    original = connection_file(emulator.url)
+    editor.open(URI, original)
+    result = await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    assert isinstance(result, dict)
+    assert result["connection"] == "dev" and result["token_type"] == "Bearer" and result["expires_at"].endswith("Z")
+    assert "access_token" not in result
+    no_secret_in(result)
+    text = editor.texts[URI]
+    assert "[connections.dev.token]" in text
+    # everything else byte-identical: the edit is one insertion after the last key line
+    token_start = text.index("\n[connections.dev.token]")
+    token_end = text.index("# another connection follows")
+    assert text[:token_start] + text[token_end - 1 :] == original
+    a = analyze(text)
+    token = a.connections["dev"].token
+    assert set(token) >= {"access_token", "refresh_token", "token_type", "scope", "expires_at"}
+    assert [f.code for f in a.findings if f.severity == 1] == []
+
+    refreshed = await command(client, "snowauth.refreshToken", uri=URI, connection="dev")
+    assert isinstance(refreshed, dict) and refreshed["connection"] == "dev"
+
+    who = await command(client, "snowauth.testConnection", uri=URI, connection="dev")
+    assert isinstance(who, dict) and who["user_name"] == "integration.user"
+    no_secret_in(who)
+
+    revoked = await command(client, "snowauth.revokeToken", uri=URI, connection="dev")
+    assert revoked == {"connection": "dev", "revoked": True}
+    assert editor.texts[URI] == original
+
+
+async def test_position_selects_the_connection_and_insert_token(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url))
+    editor.open(OTHER, "GET /api/now/table/incident\n\n")
+    line = connection_file(emulator.url).splitlines().index('grant_type = "password"')
+    await command(client, "snowauth.fetchToken", uri=URI, position={"line": line, "character": 3})
+    assert "[connections.dev.token]" in editor.texts[URI]
+    access = analyze(editor.texts[URI]).connections["dev"].token["access_token"].value.data
+    result = await command(
+        client,
+        "snowauth.insertToken",
+        uri=URI,
+        connection="dev",
+        target={"uri": OTHER, "position": {"line": 1, "character": 0}},
+        format="header",
+    )
+    assert result == {"connection": "dev", "inserted": True}
+    assert editor.texts[OTHER] == f"GET /api/now/table/incident\nAuthorization: Bearer {access}\n"
+
+
+async def test_wrong_password_gives_mapped_error_and_leaves_document(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    text = connection_file(emulator.url, password="not-the-password")
+    editor.open(URI, text)
+    with pytest.raises(JsonRpcException) as info:
+        await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    message = str(info.value)
+    assert "rejected" in message and "locked out" in message
+    assert "not-the-password" not in message
+    assert editor.texts[URI] == text and editor.applied == []
+    shown = client.messages[-1]
+    assert shown.type == t.MessageType.Error and "rejected" in shown.message
+    if client.capabilities.text_document.diagnostic is None:  # type: ignore[union-attr]
+        return
+    report = await client.text_document_diagnostic_async(
+        t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
+    )
+    failed = [d for d in report.items if d.code == "fetch-failed"]  # type: ignore[union-attr]
+    lines = sorted(d.range.start.line for d in failed)
+    assert lines == [3, 9]  # the connection's header and the `password` key
+
+
+async def test_prompt_secret_through_the_custom_request(client: LanguageClient, emulator: Emulator) -> None:
+    asked: list[object] = []
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str]:
+        asked.append(args[-1])
+        return {"value": "demo-password"}
+
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url, password="${prompt}"))
+    result = await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    assert isinstance(result, dict) and result["connection"] == "dev"
+    assert len(asked) == 1
+    assert "password" in repr(asked[0]) and "dev" in repr(asked[0])
+
+
+async def test_two_fetches_at_once_cost_one_exchange(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url))
+    emulator.set_mode(slow=0.3)
+    first, second = await asyncio.gather(
+        command(client, "snowauth.fetchToken", uri=URI, connection="dev"),
+        command(client, "snowauth.fetchToken", uri=URI, connection="dev"),
+    )
+    assert first == second
+    assert emulator.token_requests == 1
+    assert editor.texts[URI].count("[connections.dev.token]") == 1
+
+
+async def test_typing_during_fetch_loses_nothing(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url))
+    emulator.set_mode(slow=0.5)
+    fetch = asyncio.ensure_future(command(client, "snowauth.fetchToken", uri=URI, connection="dev"))
+    await asyncio.sleep(0.2)
+    editor.type(URI, 0, "# typed while fetching\n")
+    await asyncio.sleep(0.05)
+    editor.refuse_next = False
+    result = await fetch
+    assert isinstance(result, dict)
+    text = editor.texts[URI]
+    assert text.startswith("# typed while fetching\n# my connections")
+    assert text.count("[connections.dev.token]") == 1
+    assert analyze(text).connections["dev"].token["access_token"].value.kind == "string"
+
+
+async def test_stale_edit_is_recomputed_not_applied_blind(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url))
+    original_apply = editor._apply
+    typed = False
+
+    def apply_after_typing(edit: t.WorkspaceEdit) -> t.ApplyWorkspaceEditResult:
+        nonlocal typed
+        if not typed:  # the user types just before the editor receives the edit
+            typed = True
+            editor.type(URI, len(editor.texts[URI]), "# late keystroke\n")
+        return original_apply(edit)
+
+    editor._apply = apply_after_typing  # type: ignore[method-assign]
+    await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    text = editor.texts[URI]
+    assert text.endswith("# late keystroke\n") and text.count("[connections.dev.token]") == 1
+    assert len(editor.applied) == 1
+
+
+async def test_untrusted_or_broken_connection_sends_nothing(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    broken = connection_file(emulator.url).replace('username = "integration.user"\n', "")
+    editor.open(URI, broken)
+    with pytest.raises(JsonRpcException) as info:
+        await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    assert "missing `username`" in str(info.value)
+    assert emulator.token_requests == 0
