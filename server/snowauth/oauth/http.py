@@ -30,7 +30,7 @@ import certifi
 import httpx
 
 from snowauth import __version__
-from snowauth.oauth import errors
+from snowauth.oauth import errors, redaction
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.pages import is_hibernation_page
 from snowauth.oauth.urls import origin, redact
@@ -90,25 +90,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if math.isnan(seconds) or math.isinf(seconds):
         return None
     return max(0.0, seconds)
-
-
-class _RedactUrlFilter(logging.Filter):
-    """Strips query strings from the URLs httpx puts into its own log records."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if isinstance(args, tuple) and any(isinstance(a, httpx.URL) for a in args):
-            record.args = tuple(redact(a) if isinstance(a, httpx.URL) else a for a in args)
-        return True
-
-
-_REDACT_FILTER: Final = _RedactUrlFilter()
-
-
-def _install_log_redaction() -> None:
-    logger = logging.getLogger("httpx")
-    if _REDACT_FILTER not in logger.filters:
-        logger.addFilter(_REDACT_FILTER)
 
 
 def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
@@ -196,7 +177,7 @@ class HttpTransport:
         self.max_retry_after = max_retry_after
         self._backoff = tuple(backoff) or (0.0,)
         self._clients: dict[str | None, httpx.AsyncClient] = {}
-        _install_log_redaction()
+        redaction.install()
 
     def client_for(self, ca_bundle: str | None) -> httpx.AsyncClient:
         """The shared client for this CA bundle (created on first use)."""
