@@ -51,7 +51,9 @@ class Editor:
         self.texts[uri] = text
         self.versions[uri] += 1
         self.client.text_document_did_change(
-            t.DidChangeTextDocumentParams(t.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), changes)
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]), changes
+            )
         )
 
     def _apply(self, edit: t.WorkspaceEdit) -> t.ApplyWorkspaceEditResult:

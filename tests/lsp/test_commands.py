@@ -127,7 +127,9 @@ async def test_position_selects_the_connection_and_insert_token(client: Language
     assert editor.texts[OTHER] == f"GET /api/now/table/incident\nAuthorization: Bearer {access}\n"
 
 
-async def test_wrong_password_gives_mapped_error_and_leaves_document(client: LanguageClient, emulator: Emulator) -> None:
+async def test_wrong_password_gives_mapped_error_and_leaves_document(
+    client: LanguageClient, emulator: Emulator
+) -> None:
     editor = Editor(client)
     text = connection_file(emulator.url, password="not-the-password")
     editor.open(URI, text)

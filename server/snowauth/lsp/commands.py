@@ -24,6 +24,7 @@ from snowauth.document import Connection
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, log_exception
 from snowauth.secrets import Environment
+from snowauth.token_edits import toml_datetime
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -256,7 +257,7 @@ class Commands:
             "connection": name,
             "token_type": tokens.token_type,
             "scope": tokens.scope,
-            "expires_at": exp.astimezone(UTC).isoformat().replace("+00:00", "Z") if exp else None,
+            "expires_at": toml_datetime(exp) if exp else None,
         }
 
     async def _once(self, key: tuple[str, str, str], work: Callable[[], Any]) -> dict[str, Any]:

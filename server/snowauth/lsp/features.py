@@ -13,6 +13,7 @@ from snowauth.lsp import convert
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
 from snowauth.secrets import Environment
+from snowauth.token_edits import toml_datetime
 
 COMMANDS = {
     "fetch": "snowauth.fetchToken",
@@ -172,7 +173,7 @@ def register(ls: SnowauthServer) -> None:
             token = None
             if "access_token" in c.token:
                 token = {
-                    "expiresAt": exp.isoformat().replace("+00:00", "Z") if exp else None,
+                    "expiresAt": toml_datetime(exp) if exp else None,
                     "hasRefreshToken": "refresh_token" in c.token,
                 }
             result.append(

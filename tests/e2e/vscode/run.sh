@@ -72,7 +72,10 @@ cat > "$WORK/cs-run/user-data/User/settings.json" <<JSON
   "extensions.ignoreRecommendations": true,
   "chat.commandCenter.enabled": false,
   "editor.quickSuggestions": { "other": false, "comments": false, "strings": false },
-  "files.autoSave": "off"
+  "files.autoSave": "off",
+  "git.enabled": false,
+  "git.openRepositoryInParentFolders": "never",
+  "remote.autoForwardPorts": false
 }
 JSON
 CSARGS=(--user-data-dir "$WORK/cs-run/user-data" --extensions-dir "$WORK/cs-run/extensions")

@@ -1,0 +1,63 @@
+"""The demo: a local ServiceNow emulator, `snowauth check` on examples/, a real token
+exchange with `snowauth token`, the token printed masked with its expiry. Run it with
+`make demo`; it needs nothing else running."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from snowauth.emulator import Emulator
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    print(f"$ snowauth {' '.join(args)}", flush=True)
+    return subprocess.run(
+        [sys.executable, "-m", "snowauth", *args], env=env, text=True, capture_output=True, check=False
+    )
+
+
+def mask(token: str) -> str:
+    return f"{token[:4]}…{token[-4:]} ({len(token)} characters)"
+
+
+def main() -> int:
+    with Emulator() as emu, tempfile.TemporaryDirectory(prefix="snowauth-demo-") as cache:
+        print(f"ServiceNow emulator listening on {emu.url}\n")
+        env = {
+            **os.environ,
+            "SNOW_DEMO_INSTANCE": emu.url,
+            "SNOW_DEMO_CLIENT_SECRET": "demo-client-secret",  # the emulator's built-in demo client
+            "SNOW_DEMO_PASSWORD": "demo-password",
+            "SNOWAUTH_CACHE_DIR": cache,
+        }
+        check = run(["check", str(HERE)], env)
+        print(check.stdout or "no problems found", end="" if check.stdout else "\n")
+        if check.returncode != 0:
+            print(check.stderr, file=sys.stderr)
+            return check.returncode
+        print()
+        token = run(["token", str(HERE / "demo.snowauth.toml"), "--format", "json"], env)
+        if token.returncode != 0:
+            print(token.stderr, file=sys.stderr)
+            return token.returncode
+        data = json.loads(token.stdout)
+        print(f"connection   {data['connection']}")
+        print(f"access token {mask(data['access_token'])}")
+        print(f"token type   {data['token_type']}, scope {data['scope']}")
+        print(f"expires at   {data['expires_at']}")
+        again = run(["token", str(HERE / "demo.snowauth.toml"), "--format", "header"], env)
+        reused = again.returncode == 0 and again.stdout.strip().endswith(data["access_token"])
+        print(f"second call reused the cached token: {'yes' if reused else 'no'}")
+        print(f"token requests the emulator received: {emu.token_requests}")
+        return 0 if reused and emu.token_requests == 1 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""`snowauth token FILE`: reuse a stored token with at least 60 s left, refresh an expired
+one, or run the connection's grant; print it as json, a header or an env line."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+import tempfile
+import webbrowser
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from snowauth import connections as conns
+from snowauth.analysis import Analysis, analyze
+from snowauth.document import Connection
+from snowauth.files import read_text
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
+from snowauth.oauth.types import ResolvedConnection, TokenSet
+from snowauth.secrets import Environment
+from snowauth.store import TokenCache, cache_key
+from snowauth.token_edits import apply, toml_datetime, write_edits
+
+MIN_LIFETIME = timedelta(seconds=60)
+
+
+async def _prompt(connection: str, key: str) -> str | None:
+    if not sys.stdin.isatty():
+        return None
+    label = key.replace("_", " ")
+    return await asyncio.to_thread(getpass.getpass, f"{label} for connection {connection}: ")
+
+
+async def _open_browser(url: str) -> None:
+    print(f"Opening the browser to sign in; if it does not open, visit:\n  {url}", file=sys.stderr)
+    await asyncio.to_thread(webbrowser.open, url)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _usable(tokens: TokenSet | None, now: datetime) -> bool:
+    return tokens is not None and (tokens.expires_at is None or tokens.expires_at - now >= MIN_LIFETIME)
+
+
+async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, ResolvedConnection, bool]:
+    """The token to print, the resolved connection, and whether it is new."""
+    env = Environment.of_process(folder)
+    conn = await conns.resolve(a, c, env, _prompt, no_prompt=frozenset({"password"}))
+    cache = TokenCache()
+    key = cache_key(conn.base_url, conn.client_id, conns.cache_user(c))
+    stored = conns.stored_tokens(c) if conns.token_store(c) == "file" else cache.load(key)
+    now = datetime.now(UTC)
+    if stored is not None and _usable(stored, now):
+        return stored, conn, False
+    async with OAuthClient() as client:
+        if stored is not None and stored.refresh_token:
+            tokens, _ = await client.refresh_or_fallback(conn, stored.refresh_token, on_progress=_progress)
+        else:
+            conn = await conns.resolve(a, c, env, _prompt)  # now ask for a ${prompt} password
+            tokens = await client.fetch(conn, open_browser=_open_browser, on_progress=_progress)
+    if conns.token_store(c) == "cache":
+        cache.save(key, tokens)
+    return tokens, conn, True
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Replace the file atomically, keeping its permissions."""
+    mode = path.stat().st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(tokens: TokenSet, name: str, fmt: str) -> str:
+    if fmt == "header":
+        return f"Authorization: Bearer {tokens.access_token}"
+    if fmt == "env":
+        return f"SNOW_ACCESS_TOKEN={tokens.access_token}"
+    exp = tokens.expires_at
+    return json.dumps(
+        {
+            "connection": name,
+            "access_token": tokens.access_token,
+            "token_type": tokens.token_type,
+            "scope": tokens.scope,
+            "expires_at": toml_datetime(exp) if exp else None,
+        },
+        indent=2,
+    )
+
+
+def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
+    path = Path(file)
+    try:
+        text, problem = read_text(path)
+    except OSError as exc:
+        print(f"snowauth: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if problem:
+        print(f"snowauth: {file}: {problem}", file=sys.stderr)
+        return 1
+    folder = path.resolve().parent
+    a = analyze(text, Environment.of_process(folder))
+    try:
+        c = conns.select(a, connection, None)
+        tokens, _conn, new = asyncio.run(obtain(a, c, folder))
+    except (conns.ConnectionProblem, OAuthError) as exc:
+        print(f"snowauth: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    if write and new and conns.token_store(c) == "file":
+        # the file may have changed while we waited for the instance: recompute on it
+        fresh_text, _ = read_text(path)
+        fresh = analyze(fresh_text)
+        target = fresh.connections.get(c.name)
+        if target is None:
+            print(f"snowauth: the connection `{c.name}` left the file meanwhile; not written", file=sys.stderr)
+            return 1
+        _write_file(path, apply(fresh_text, write_edits(fresh, target, tokens)))
+    print(render(tokens, c.name, fmt))
+    return 0
