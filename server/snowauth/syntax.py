@@ -12,6 +12,7 @@ Why not tree-sitter: see ``docs/decisions.md`` (recovery and speed, both measure
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -19,6 +20,7 @@ _WS = re.compile(r"[ \t]*")
 _EOL = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)")
 _TO_EOL = re.compile(r"[^\r\n]*")
 _NEWLINE = re.compile(r"\r\n|\n|\r")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _BASIC = re.compile(r'"((?:[^"\\\r\n]|\\[^\r\n])*)"')
 _BASIC_UNTERMINATED = re.compile(r'"(?:[^"\\\r\n]|\\[^\r\n])*\\?')
@@ -147,9 +149,33 @@ class _Scanner:
             try:
                 i = self._header(i) if c == "[" else self._entry(i)
             except _Fail as fail:
-                self._error(fail.start, max(fail.end, fail.start), fail.message)
+                # a failure at the end of the text may point one past it: clamp
+                self._error(fail.start, min(max(fail.end, fail.start), n), fail.message)
                 i = self._skip_line(fail.start)
+        self._control_characters()
         return self.out
+
+    def _control_characters(self) -> None:
+        """TOML allows no control character but tab and line breaks, even in strings and
+        comments; report those the statements did not already fail on."""
+        errors = self.out.errors
+        spans = sorted((p.start, max(p.end, p.start + 1)) for p in errors)
+        starts = [s for s, _ in spans]
+        reach: list[int] = []  # the furthest end of the errors up to each one
+        furthest = 0
+        for _, e in spans:
+            furthest = max(furthest, e)
+            reach.append(furthest)
+        found = False
+        for m in _CONTROL.finditer(self.text):
+            k = bisect_right(starts, m.start()) - 1
+            if k >= 0 and reach[k] > m.start():
+                continue
+            code = f"U+{ord(m.group()[0]):04X}"
+            errors.append(Problem(m.start(), m.end(), f"Control character {code} is not allowed in TOML: remove it"))
+            found = True
+        if found:
+            errors.sort(key=lambda p: p.start)
 
     # -- statements -----------------------------------------------------------------
 
