@@ -25,6 +25,7 @@ SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", INFORMATION: "information"
 TAG_UNNECESSARY = 1
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
 
 
 @dataclass(slots=True)
@@ -473,7 +474,7 @@ class _Checker:
     def _remove_fix(self, a: Assign, key: str) -> list[Fix]:
         if a.line_entry is not a.entry:
             return []
-        start = self.text.rfind("\n", 0, a.entry.start) + 1
+        start = max(self.text.rfind("\n", 0, a.entry.start), self.text.rfind("\r", 0, a.entry.start)) + 1
         end, _ = _after_line(self.text, a.entry.end)
         return [Fix(f"Remove `{key}`", [Edit(start, end, "")])]
 
@@ -482,19 +483,15 @@ def _after_line(text: str, offset: int) -> tuple[int, int]:
     """The offset just after the line holding ``offset`` (a zero-width insert point).
 
     When the file ends without a line break the insertion starts with one."""
-    i = text.find("\n", offset)
-    if i < 0:
-        r = text.find("\r", offset)
-        if r >= 0:
-            return r + 1, r + 1
-        return len(text), len(text)
-    return i + 1, i + 1
+    m = _LINE_BREAK.search(text, offset)
+    at = m.end() if m else len(text)
+    return at, at
 
 
 def newline_of(text: str) -> str:
-    """The document's line break style (CRLF when its first break is CRLF)."""
-    i = text.find("\n")
-    return "\r\n" if i > 0 and text[i - 1] == "\r" else "\n"
+    """The document's line break style: that of its first line break (\\n in a file without)."""
+    m = _LINE_BREAK.search(text)
+    return m.group() if m else "\n"
 
 
 def _kind(v: Value) -> str:

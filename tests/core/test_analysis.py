@@ -1238,3 +1238,30 @@ def test_index_property_is_a_line_index() -> None:
     assert isinstance(a.index, LineIndex)
     assert a.index.position(2) == (1, 0)
     assert lc("a\nb", 2) == (1, 0)
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n", "\r"])
+def test_remove_fix_removes_exactly_the_line_with_any_line_break(nl: str) -> None:
+    keys = grant_keys("client_credentials", username='"bob"')
+    keys.append(("scope", '"useraccount"'))
+    text = nl.join(["# head", "[connections.dev]", *(f"{k} = {v}" for k, v in keys)]) + nl
+    f = one(run(text), "ignored-key")
+    fixed = apply_edits(text, f.fixes[0].edits)
+    assert fixed == text.replace('username = "bob"' + nl, "")
+
+
+@pytest.mark.parametrize("nl", ["\n", "\r\n", "\r"])
+def test_insert_fix_uses_the_files_line_break(nl: str) -> None:
+    text = nl.join(["[connections.dev]", 'instance = "dev12345"', 'grant_type = "client_credentials"']) + nl
+    f = next(f for f in having(run(text), "missing-key") if "`client_id`" in f.message)
+    fixed = apply_edits(text, f.fixes[0].edits)
+    assert fixed == text + 'client_id = ""' + nl
+
+
+def test_insert_fix_after_a_line_ending_in_lone_cr_in_a_mixed_file() -> None:
+    text = '[connections.dev]\ninstance = "dev12345"\ngrant_type = "client_credentials"\r[other]\n'
+    a = run(text)
+    f = next(f for f in having(a, "missing-key") if "`client_id`" in f.message)
+    fixed = apply_edits(text, f.fixes[0].edits)
+    assert fixed == text.replace('"client_credentials"\r', '"client_credentials"\rclient_id = ""\n')
+    assert "client_id" in run(fixed).connections["dev"].keys
