@@ -235,7 +235,7 @@ class UrllibBrowser:
 
 # --- a raw socket server -------------------------------------------------------------
 
-Responder = Callable[[socket.socket, bytes], None]
+Responder = Callable[[socket.socket, bytes], object]
 
 
 def http_response(

@@ -19,6 +19,7 @@ from snowauth.oauth.types import (
     GRANT_JWT_BEARER,
     GRANT_PASSWORD,
     GRANT_REFRESH,
+    TokenSet,
 )
 from snowauth.oauth.urls import origin, redact
 
@@ -164,7 +165,7 @@ def _response(status: int, body: bytes, content_type: str = "application/json") 
     )
 
 
-def _parse(status: int, body: bytes, content_type: str = "application/json") -> object:
+def _parse(status: int, body: bytes, content_type: str = "application/json") -> TokenSet:
     return parse_token_response(
         _response(status, body, content_type),
         conn=password_conn(BASE),

@@ -21,12 +21,16 @@ from snowauth.oauth.jwt import build_assertion
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 BASE = "https://dev1.service-now.com"
 
-CURVES: dict[str, tuple[ec.EllipticCurve, int, type[hashes.HashAlgorithm]]] = {
-    "ES256": (ec.SECP256R1(), 32, hashes.SHA256),
-    "ES384": (ec.SECP384R1(), 48, hashes.SHA384),
-    "ES512": (ec.SECP521R1(), 66, hashes.SHA512),
+CURVES: dict[str, tuple[ec.EllipticCurve, int, hashes.HashAlgorithm]] = {
+    "ES256": (ec.SECP256R1(), 32, hashes.SHA256()),
+    "ES384": (ec.SECP384R1(), 48, hashes.SHA384()),
+    "ES512": (ec.SECP521R1(), 66, hashes.SHA512()),
 }
-RSA_HASHES = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+RSA_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "RS256": hashes.SHA256(),
+    "RS384": hashes.SHA384(),
+    "RS512": hashes.SHA512(),
+}
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +65,7 @@ def test_rsa_assertion(rsa_pair: tuple[bytes, bytes], alg: str) -> None:
     assert len(claims["jti"]) == 32
     key = serialization.load_pem_public_key(public)
     assert isinstance(key, rsa.RSAPublicKey)
-    key.verify(signature, signed, padding.PKCS1v15(), RSA_HASHES[alg]())
+    key.verify(signature, signed, padding.PKCS1v15(), RSA_HASHES[alg])
 
 
 @pytest.mark.parametrize("alg", ["ES256", "ES384", "ES512"])
@@ -74,7 +78,7 @@ def test_ec_assertion_is_raw_r_s(alg: str) -> None:
     der = encode_dss_signature(int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big"))
     key = serialization.load_pem_public_key(public)
     assert isinstance(key, ec.EllipticCurvePublicKey)
-    key.verify(der, signed, ec.ECDSA(digest()))
+    key.verify(der, signed, ec.ECDSA(digest))
 
 
 def test_jti_is_unique(rsa_pair: tuple[bytes, bytes]) -> None:

@@ -30,10 +30,10 @@ from oauth_testkit import (
 )
 
 import snowauth.oauth.authcode as authcode_module
-import snowauth.oauth.client as client_module
 from snowauth.emulator import Emulator
 from snowauth.oauth import OAuthClient, OAuthError, TokenSet
 from snowauth.oauth.authcode import Pkce
+from snowauth.oauth.jwt import build_assertion as real_build_assertion
 
 WRONG_PASSWORD = "Wr0ng-Passw0rd!"
 
@@ -52,7 +52,6 @@ async def test_no_secret_in_logs_errors_or_progress(
     # record the values only the exchange itself sees
     real_new_pkce = authcode_module.new_pkce
     real_interpret = authcode_module.interpret
-    real_build_assertion = client_module.build_assertion
 
     def new_pkce() -> Pkce:
         pair = real_new_pkce()
@@ -71,7 +70,7 @@ async def test_no_secret_in_logs_errors_or_progress(
 
     monkeypatch.setattr(authcode_module, "new_pkce", new_pkce)
     monkeypatch.setattr(authcode_module, "interpret", interpret)
-    monkeypatch.setattr(client_module, "build_assertion", build_assertion)
+    monkeypatch.setattr("snowauth.oauth.client.build_assertion", build_assertion)
 
     private_pem, public_pem = rsa_key()
     secrets.append(private_pem.decode())
