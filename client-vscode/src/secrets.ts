@@ -83,10 +83,10 @@ function askPassword(params: PromptSecretParams): Promise<Answer | undefined> {
       iconPath: new vscode.ThemeIcon('pass-filled'),
       tooltip: 'Remember in VS Code secret storage (on: click to turn off)',
     };
-    const basePrompt = `${params.key} for connection "${params.connection}" (Enter to send, Escape to cancel)`;
+    const basePrompt = `${params.key} for connection "${params.connection}"`;
     const render = (): void => {
       box.buttons = [remember ? rememberOn : rememberOff];
-      box.prompt = remember ? `${basePrompt}. Will be remembered in VS Code secret storage.` : basePrompt;
+      box.prompt = remember ? `${basePrompt}, remembered in VS Code secret storage` : basePrompt;
     };
     box.title = params.title || `SnowAuth: ${params.key} for ${params.connection}`;
     box.password = true;

@@ -9,7 +9,6 @@ import {
   RevealOutputChannelOn,
   type ServerOptions,
   type StaticFeature,
-  TransportKind,
 } from 'vscode-languageclient/node';
 import { LANGUAGE_ID } from './connections';
 import { bootstrap, resolve } from './launcher';
@@ -79,7 +78,7 @@ export class ServerManager implements vscode.Disposable {
     const serverOptions: ServerOptions = {
       command: launch.command,
       args: launch.args,
-      transport: TransportKind.stdio,
+      // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
       options: folder ? { cwd: folder } : {},
     };
     const clientOptions: LanguageClientOptions = {

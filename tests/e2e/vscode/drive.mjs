@@ -3,7 +3,7 @@
 //
 //   E2E_BASE=http://127.0.0.1:18093 E2E_FOLDER=/abs/ws E2E_OUT=artifacts/e2e-vscode node drive.mjs
 //   E2E_STEPS=all | diagnostics,completion,fetch,prompt,wrong-password   (default: the steps marked ready)
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -111,6 +111,8 @@ async function waitForStatus(page, re, timeout = 20000) {
 }
 
 const ws = (name) => join(folder, name);
+/** The workspace files as they were before any step ran. */
+const originals = Object.fromEntries(readdirSync(folder).map((f) => [f, readFileSync(ws(f), 'utf8')]));
 
 // ---------------------------------------------------------------- steps
 
@@ -165,11 +167,11 @@ const STEPS = [
   },
   {
     id: 'fetch',
-    ready: false,
+    ready: true,
     what: 'SnowAuth: Fetch Token against the emulator writes [connections.emu.token]; the status bar shows its expiry',
     async run(page) {
       await openFile(page, 'emulator.snowauth.toml');
-      const before = readFileSync(ws('emulator.snowauth.toml'), 'utf8');
+      const before = originals['emulator.snowauth.toml'];
       await waitForStatus(page, /SnowAuth emu: no token/);
       await gotoLine(page, 5);
       await runCommand(page, 'SnowAuth: Fetch Token');
@@ -190,7 +192,7 @@ const STEPS = [
   },
   {
     id: 'prompt',
-    ready: false,
+    ready: true,
     what: 'password = "${prompt}": the password box asks, the typed answer fetches the token',
     async run(page) {
       await openFile(page, 'prompt.snowauth.toml');
@@ -209,7 +211,7 @@ const STEPS = [
   },
   {
     id: 'wrong-password',
-    ready: false,
+    ready: true,
     what: 'a rejected password: the mapped error notification, and the file unchanged',
     async run(page) {
       await openFile(page, 'wrong.snowauth.toml');
@@ -227,6 +229,114 @@ const STEPS = [
       if (doubled.length) throw new Error(`a second error notification was shown: ${JSON.stringify(doubled)}`);
       const disk = readFileSync(ws('wrong.snowauth.toml'), 'utf8');
       if (disk.includes('.token]')) throw new Error('a token table was written to disk');
+    },
+  },
+  {
+    id: 'status-refresh',
+    ready: true,
+    what: 'clicking the status bar item of a connection with a token refreshes it',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await waitForStatus(page, /SnowAuth emu: (\d+ min|< 1 min)/);
+      await page.locator('.statusbar-item', { hasText: /SnowAuth emu/ }).first().click();
+      const note = await waitForNotification(page, /Token for emu expires at/);
+      log('notification:', note);
+    },
+  },
+  {
+    id: 'test-connection',
+    ready: true,
+    what: 'SnowAuth: Test Connection says who the token authenticates as',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Test Connection');
+      log('notification:', await waitForNotification(page, /Authenticated as integration\.user/));
+    },
+  },
+  {
+    id: 'insert-token',
+    ready: true,
+    what: 'SnowAuth: Insert Token… puts an Authorization header at the cursor of another file',
+    async run(page) {
+      await openFile(page, 'request.http');
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+End');
+      await runCommand(page, 'SnowAuth: Insert Token…');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'emulator.snowauth.toml' }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.type('emu');
+      await page.waitForTimeout(300);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Authorization header' }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.type('Authorization header');
+      await page.waitForTimeout(300);
+      await page.keyboard.press('Enter');
+      const text = await waitForEditorText(page, (t) => /Authorization: Bearer \S{20,}/.test(t), 'the inserted header');
+      log('request.http:', JSON.stringify(text.replace(/Bearer (\S{6})\S+/, 'Bearer $1…')));
+    },
+  },
+  {
+    id: 'revoke',
+    ready: true,
+    what: 'SnowAuth: Revoke Token removes the token table: the file is byte for byte what it was before the fetch',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Revoke Token');
+      log('notification:', await waitForNotification(page, /Token for emu revoked/));
+      await waitForEditorText(page, (t) => !t.includes('[connections.emu.token]'), 'the token table to go');
+      await waitForStatus(page, /SnowAuth emu: no token/);
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const now = readFileSync(ws('emulator.snowauth.toml'), 'utf8');
+      if (now !== originals['emulator.snowauth.toml']) throw new Error(`the file differs from the original:\n${now}`);
+    },
+  },
+  {
+    id: 'code-lens',
+    ready: true,
+    what: 'the "Fetch token" code lens fetches (through the client middleware) and reports success once',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Fetch token' });
+      await lens.first().waitFor({ timeout: 15000 });
+      await lens.first().click();
+      await waitForEditorText(page, (t) => t.includes('[connections.emu.token]'), 'the token table');
+      log('notification:', await waitForNotification(page, /Token for emu expires at/));
+      await page.waitForTimeout(500);
+      const shown = (await notifications(page)).filter((n) => /Token for emu expires at/.test(n));
+      if (shown.length !== 1) throw new Error(`expected one success notification, got ${JSON.stringify(shown)}`);
+    },
+  },
+  {
+    id: 'remember-secret',
+    ready: true,
+    what: 'a remembered ${prompt} answer is used without asking; Forget Remembered Secrets forgets it',
+    async run(page) {
+      await openFile(page, 'prompt.snowauth.toml');
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Revoke Token');
+      await waitForEditorText(page, (t) => !t.includes('[connections.asked.token]'), 'the token table to go');
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      await page.locator('.quick-input-widget input[type="password"]').waitFor({ state: 'visible', timeout: 30000 });
+      await page.locator('.quick-input-widget [aria-label*="Remember in VS Code secret storage"]').first().click();
+      await page.locator('.quick-input-widget', { hasText: 'remembered in VS Code secret storage' }).waitFor({ timeout: 5000 });
+      await page.screenshot({ path: join(out, 'prompt_remember.png') });
+      await page.locator('.quick-input-widget input[type="password"]').focus();
+      await page.keyboard.type('demo-password');
+      await page.keyboard.press('Enter');
+      await waitForEditorText(page, (t) => t.includes('[connections.asked.token]'), 'the token table');
+      await runCommand(page, 'SnowAuth: Revoke Token');
+      await waitForEditorText(page, (t) => !t.includes('[connections.asked.token]'), 'the token table to go');
+      await clearNotifications(page);
+      // now without a prompt
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      await waitForEditorText(page, (t) => t.includes('[connections.asked.token]'), 'the token table, without a prompt', 20000);
+      if (await page.locator('.quick-input-widget input[type="password"]').isVisible()) throw new Error('the password was asked again');
+      await runCommand(page, 'SnowAuth: Forget Remembered Secrets');
+      log('notification:', await waitForNotification(page, /forgot 1 remembered secret/));
     },
   },
 ];

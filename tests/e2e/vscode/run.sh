@@ -57,7 +57,7 @@ echo "[$(ts)] 5. test workspace and code-server profile"
 WS="$WORK/ws"
 rm -rf "$WS" "$WORK/cs-run/user-data" "$WORK/cs-run/extensions"
 mkdir -p "$WS" "$WORK/cs-run/user-data/User" "$WORK/cs-run/extensions"
-for f in "$HERE"/workspace/*.toml; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$WS/$(basename "$f")"; done
+for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$WS/$(basename "$f")"; done
 cat > "$WORK/cs-run/user-data/User/settings.json" <<JSON
 {
   "snowauth.server.command": ["$PY", "-m", "snowauth", "lsp"],
@@ -108,5 +108,9 @@ find "$WORK/cs-run/user-data/logs" -name '*SnowAuth*.log' -exec cp {} "$ART/" \;
 for shot in "$ART/screenshot.png" "$ART"/*_diagnostics.png; do
   if [ -f "$shot" ]; then cp "$shot" "$REPO/client-vscode/images/screenshot.png"; break; fi
 done
+# No secret of the test may reach a log: the output channel, code-server's log, the emulator's log.
+if grep -l -e 'demo-password' -e 'demo-client-secret' -e 'not-the-password' "$ART"/*.log 2>/dev/null; then
+  echo "FAIL: a secret appears in the logs above"; RC=1
+fi
 echo "[$(ts)] screenshots: $(ls "$ART"/*.png 2>/dev/null | tr '\n' ' ')"
 exit $RC
