@@ -129,12 +129,19 @@ class Commands:
         return isinstance(exp, dict) and bool((exp.get("snowauth") or {}).get("promptSecret"))
 
     async def _prompt(self, connection: str, key: str) -> str | None:
+        from snowauth import redact
+
         title = f"SnowAuth: {key.replace('_', ' ')} for connection “{connection}”"
+        msg_id = f"snowauth-prompt-{uuid4()}"
+        redact.sensitive_message(msg_id)
         answer = await self.ls.protocol.send_request_async(
-            "snowauth/promptSecret", {"connection": connection, "key": key, "title": title}
+            "snowauth/promptSecret", {"connection": connection, "key": key, "title": title}, msg_id=msg_id
         )
         value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
-        return value if isinstance(value, str) else None
+        if isinstance(value, str):
+            redact.register(value)
+            return value
+        return None
 
     async def _resolve(self, doc: Document, a: Analysis, c: Connection, **kw: Any) -> ResolvedConnection:
         env = Environment(self.ls.env, doc.folder)
@@ -290,7 +297,7 @@ class Commands:
 
         return await self._once((doc.uri, c.name, "fetch"), work)
 
-    async def refreshToken(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - the command's name
+    async def refresh(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
         doc, a, c = self._target(p)
 
@@ -313,7 +320,7 @@ class Commands:
 
         return await self._once((doc.uri, c.name, "refresh"), work)
 
-    async def revokeToken(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    async def revoke(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
         doc, a, c = self._target(p)
         conn = await self._resolve(doc, a, c, need_secrets=False)
@@ -339,7 +346,7 @@ class Commands:
         if stored is None:
             raise CommandError(f"The connection `{c.name}` has no token yet: run Fetch token first")
         if stored.expires_at is not None and stored.expires_at - datetime.now(UTC) < timedelta(seconds=60):
-            refreshed = await self.refreshToken({"uri": doc.uri, "connection": c.name})
+            refreshed = await self.refresh({"uri": doc.uri, "connection": c.name})
             del refreshed
             doc2 = self.ls.docs.get(doc.uri) or self._from_disk(doc.uri)
             c2 = doc2.analysis(self.ls.env).connections.get(c.name) or c
@@ -348,7 +355,7 @@ class Commands:
                 raise CommandError(f"The token of `{c.name}` could not be refreshed")
         return conn, stored.access_token
 
-    async def testConnection(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    async def test(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
         doc, a, c = self._target(p)
         conn, access = await self._usable_token(doc, a, c)
@@ -362,7 +369,7 @@ class Commands:
         )
         return result
 
-    async def insertToken(self, p: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    async def insert(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
         target = p.get("target")
         if not isinstance(target, dict) or not isinstance(target.get("uri"), str):
@@ -397,10 +404,10 @@ def register(ls: SnowauthServer) -> None:
 
     for name, op in (
         ("snowauth.fetchToken", "fetch"),
-        ("snowauth.refreshToken", "refreshToken"),
-        ("snowauth.revokeToken", "revokeToken"),
-        ("snowauth.testConnection", "testConnection"),
-        ("snowauth.insertToken", "insertToken"),
+        ("snowauth.refreshToken", "refresh"),
+        ("snowauth.revokeToken", "revoke"),
+        ("snowauth.testConnection", "test"),
+        ("snowauth.insertToken", "insert"),
     ):
 
         def make(op: str) -> Callable[..., Any]:

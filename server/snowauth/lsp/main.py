@@ -8,17 +8,26 @@ import sys
 
 
 def configure_logging(level: str | None) -> None:
-    name = (level or os.environ.get("SNOWAUTH_LOG_LEVEL") or "WARNING").upper()
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, name, logging.WARNING),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # pygls logs every message (with its content) at INFO/DEBUG: keep it quiet
-    logging.getLogger("pygls").setLevel(logging.WARNING)
-    from snowauth.lsp.server import QuietReportedFailures
+    """Log to stderr (or $SNOWAUTH_LOG_FILE) at --log-level / $SNOWAUTH_LOG_LEVEL.
 
-    logging.getLogger("pygls.protocol.json_rpc").addFilter(QuietReportedFailures())
+    pygls logs every JSON-RPC message at DEBUG: that trace is off unless
+    $SNOWAUTH_TRACE=1. Every handler redacts registered secrets (snowauth.redact)."""
+    from snowauth.lsp.server import QuietReportedFailures
+    from snowauth.redact import install
+
+    name = (level or os.environ.get("SNOWAUTH_LOG_LEVEL") or "WARNING").upper()
+    log_file = os.environ.get("SNOWAUTH_LOG_FILE")
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    install(handler)
+    handler.addFilter(QuietReportedFailures())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(getattr(logging, name, logging.WARNING))
+    trace = os.environ.get("SNOWAUTH_TRACE") == "1"
+    logging.getLogger("pygls").setLevel(logging.DEBUG if trace else logging.WARNING)
 
 
 def create_server() -> object:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from snowauth import redact
+
 GRANT_PASSWORD = "password"
 GRANT_REFRESH = "refresh_token"
 GRANT_CLIENT_CREDENTIALS = "client_credentials"
@@ -44,6 +46,10 @@ class ResolvedConnection:
     timeout: float = 30.0
     ca_bundle: str | None = None  # absolute path of a PEM file of extra CAs
 
+    def __post_init__(self) -> None:
+        pem = self.jwt_key_pem.decode("ascii", "ignore").strip() if self.jwt_key_pem else None
+        redact.register(self.client_secret, self.password, self.refresh_token, pem)
+
 
 @dataclass(frozen=True)
 class TokenSet:
@@ -55,3 +61,6 @@ class TokenSet:
     scope: str | None = None
     expires_at: datetime | None = None
     refresh_expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        redact.register(self.access_token, self.refresh_token)
