@@ -29,7 +29,11 @@ MIN_LIFETIME = timedelta(seconds=60)
 
 async def _prompt(connection: str, key: str) -> str | None:
     if not sys.stdin.isatty():
-        return None
+        raise conns.ConnectionProblem(
+            f"`{key}` of `{connection}` is `${{prompt}}`, but there is no terminal to ask on: "
+            f"run snowauth in a terminal, or use `${{env:NAME}}` for `{key}`",
+            key,
+        )
     label = key.replace("_", " ")
     return await asyncio.to_thread(getpass.getpass, f"{label} for connection {connection}: ")
 

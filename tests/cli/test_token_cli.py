@@ -1,0 +1,105 @@
+"""`snowauth token` as a subprocess against the emulator over loopback HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from snowauth.analysis import analyze
+from snowauth.emulator import Emulator
+
+ENV = {"SNOW_C_SECRET": "demo-client-secret", "SNOW_C_PASSWORD": "demo-password"}
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+def conn_file(tmp_path: Path, url: str, *, store: str = "file", password: str = "${env:SNOW_C_PASSWORD}") -> Path:
+    path = tmp_path / "cli.snowauth.toml"
+    path.write_text(
+        f"""# kept as it is
+[connections.dev]
+instance = "{url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_C_SECRET}}"
+username = "integration.user"
+password = "{password}"
+token_store = "{store}"
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def token(path: Path, *args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **ENV, "SNOWAUTH_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "snowauth", "token", str(path), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_formats_and_reuse_from_the_cache(tmp_path: Path, emulator: Emulator) -> None:
+    path = conn_file(tmp_path, emulator.url, store="cache")
+    before = path.read_text(encoding="utf-8")
+    out = token(path, "--format", "json", cache=tmp_path / "cache")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["connection"] == "dev" and data["token_type"] == "Bearer" and data["expires_at"].endswith("Z")
+    access = data["access_token"]
+    header = token(path, "--format", "header", cache=tmp_path / "cache")
+    assert header.stdout.strip() == f"Authorization: Bearer {access}"
+    env_line = token(path, "--format", "env", cache=tmp_path / "cache")
+    assert env_line.stdout.strip() == f"SNOW_ACCESS_TOKEN={access}"
+    assert emulator.token_requests == 1  # a token with more than 60 s left is reused
+    assert path.read_text(encoding="utf-8") == before  # token_store = "cache" never writes the file
+    files = list((tmp_path / "cache").glob("*.json"))
+    assert len(files) == 1 and files[0].stat().st_mode & 0o777 == 0o600
+
+
+def test_write_stores_the_table_and_an_expired_token_is_refreshed(tmp_path: Path, emulator: Emulator) -> None:
+    path = conn_file(tmp_path, emulator.url)
+    first = token(path, "--write", cache=tmp_path / "cache")
+    assert first.returncode == 0, first.stderr
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# kept as it is\n") and "[connections.dev.token]" in text
+    stored = analyze(text).connections["dev"].token
+    assert stored["access_token"].value.data == json.loads(first.stdout)["access_token"]
+    # make the stored token expired: the next call refreshes it (no new password grant)
+    expired = text.replace(
+        text[stored["expires_at"].value.start : stored["expires_at"].value.end], "2020-01-01T00:00:00Z"
+    )
+    path.write_text(expired, encoding="utf-8")
+    requests_before = emulator.token_requests
+    second = token(path, "--write", cache=tmp_path / "cache")
+    assert second.returncode == 0, second.stderr
+    assert emulator.token_requests == requests_before + 1
+    assert "2020-01-01" not in path.read_text(encoding="utf-8")
+
+
+def test_failures_exit_1_with_the_mapped_message(tmp_path: Path, emulator: Emulator) -> None:
+    path = conn_file(tmp_path, emulator.url, password="wrong-password-123")
+    out = token(path, cache=tmp_path / "cache")
+    assert out.returncode == 1 and out.stdout == ""
+    assert "rejected the password grant" in out.stderr
+    assert "wrong-password-123" not in out.stderr and "demo-client-secret" not in out.stderr
+    prompt = conn_file(tmp_path, emulator.url, password="${prompt}")
+    asked = token(prompt, cache=tmp_path / "cache")
+    assert asked.returncode == 1 and "no terminal to ask on" in asked.stderr
+    missing = token(tmp_path / "nope.snowauth.toml", cache=tmp_path / "cache")
+    assert missing.returncode == 1 and "cannot read" in missing.stderr
