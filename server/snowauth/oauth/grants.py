@@ -38,7 +38,8 @@ class TokenRequest:
         """Every value of this request that must never be shown."""
         shown = {"grant_type", "client_id", "username", "scope", "redirect_uri"}
         values = [v for k, v in self.form.items() if k not in shown]
-        values.extend(self.headers.values())
+        if "Authorization" in self.headers:
+            values.append(self.headers["Authorization"])
         return values
 
 
