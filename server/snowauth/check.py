@@ -33,8 +33,13 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     rows = []
     if problem:
         rows.append(_row(path, 1, 1, 1, 1, ERROR, "encoding", problem))
+    from snowauth.gitstate import git_state, token_findings
+
+    findings = a.findings
+    if any("access_token" in c.token for c in a.connections.values()):
+        findings = sorted([*findings, *token_findings(a, git_state(path.resolve()))], key=lambda f: (f.start, f.end))
     idx = a.index
-    for f in a.findings:
+    for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
         rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
     return rows

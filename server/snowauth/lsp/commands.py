@@ -84,7 +84,8 @@ class Commands:
 
         try:
             params = _arg(args)
-            return await getattr(self, op)(params)
+            result: dict[str, Any] = await getattr(self, op)(params)
+            return result
         except (CommandError, conns.ConnectionProblem, OAuthError) as exc:
             message = str(exc)
         except Exception as exc:  # a bug: log its type and frames, never its message
@@ -254,6 +255,7 @@ class Commands:
 
     def _after_store(self, uri: str) -> None:
         self._clear_failure(uri)
+        self.ls.check_git(uri)
         if self.ls.cap("workspace.code_lens.refresh_support"):
             self.ls.workspace_code_lens_refresh(None)
 

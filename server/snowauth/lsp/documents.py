@@ -30,6 +30,8 @@ class Document:
     version: int | None
     path: Path | None = None
     extra: list[Finding] = field(default_factory=list)  # e.g. the last failed fetch
+    git: str = "safe"  # gitstate.git_state of the file, refreshed on open, save and token writes
+    analysed_at: datetime | None = None
     _analysis: Analysis | None = None
     _converter: Converter | None = None
 
@@ -52,6 +54,10 @@ class Document:
             self._converter = Converter(index, encoding)
         return self._converter
 
+    def invalidate(self) -> None:
+        """Analyse again on next use (time passed: a token may have expired)."""
+        self._analysis = None
+
     def apply(self, changes: list[t.TextDocumentContentChangeEvent], version: int, encoding: str) -> None:
         text = self.text
         for change in changes:
@@ -67,7 +73,8 @@ class Document:
 
     def analysis(self, env: dict[str, str], now: datetime | None = None) -> Analysis:
         if self._analysis is None:
-            self._analysis = analyze(self.text, Environment(env, self.folder), now or datetime.now(UTC))
+            self.analysed_at = now or datetime.now(UTC)
+            self._analysis = analyze(self.text, Environment(env, self.folder), self.analysed_at)
             if self._converter is not None:
                 self._converter = Converter(self._analysis.index, self._converter.encoding)
         return self._analysis

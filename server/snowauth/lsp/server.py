@@ -7,6 +7,7 @@ import logging
 import os
 import traceback
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from lsprotocol import types as t
@@ -89,10 +90,51 @@ class SnowauthServer(LanguageServer):
         conv = doc.converter(self.encoding)
         related = bool(self.cap("text_document.publish_diagnostics.related_information")) or self.pull_diagnostics
         tags = self.cap("text_document.publish_diagnostics.tag_support") is not None or self.pull_diagnostics
+        from snowauth.gitstate import token_findings
+
+        found = [*a.findings, *doc.extra, *token_findings(a, doc.git)]
         return [
             convert.diagnostic(f, conv, doc.uri, related=related, tags=tags)
-            for f in sorted([*a.findings, *doc.extra], key=lambda f: (f.start, f.end))
+            for f in sorted(found, key=lambda f: (f.start, f.end))
         ]
+
+    def check_git(self, uri: str) -> None:
+        """Find out (in a thread) whether git would publish the file's tokens."""
+        doc = self.docs.get(uri)
+        if doc is None or doc.path is None:
+            return
+
+        async def run() -> None:
+            from snowauth.gitstate import git_state
+
+            assert doc.path is not None
+            state = await asyncio.to_thread(git_state, doc.path)
+            if self.docs.get(uri) is doc and state != doc.git:
+                doc.git = state
+                self.diagnostics_changed(uri)
+
+        self.spawn(run())
+
+    async def tick(self, period: float = 30.0) -> None:
+        """Keep time-dependent results current: a token that expires turns its diagnostic
+        and lens state over without an edit."""
+        from snowauth.editing import token_expiry
+
+        while True:
+            await asyncio.sleep(period)
+            now = datetime.now(UTC)
+            has_tokens = False
+            for uri, doc in list(self.docs.items()):
+                a, since = doc._analysis, doc.analysed_at
+                if a is None or since is None:
+                    continue
+                expiries = [e for c in a.connections.values() if (e := token_expiry(c)) is not None]
+                has_tokens = has_tokens or bool(expiries)
+                if any(since < e <= now for e in expiries):
+                    doc.invalidate()
+                    self.diagnostics_changed(uri)
+            if has_tokens and self.cap("workspace.code_lens.refresh_support"):
+                self.workspace_code_lens_refresh(None)
 
     def diagnostics_changed(self, uri: str) -> None:
         """Diagnostics of ``uri`` may have changed: push them, or ask a pull client to pull."""

@@ -1,0 +1,51 @@
+"""Is a connection file about to leak its tokens into git? (tracked, or not ignored)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from snowauth.analysis import WARNING, Analysis, Finding
+
+TRACKED, UNIGNORED, SAFE = "tracked", "unignored", "safe"
+
+
+def git_state(path: Path) -> str:
+    """TRACKED, UNIGNORED (in a repository, untracked, not ignored) or SAFE (ignored,
+    outside any repository, or git is not installed)."""
+    folder, name = str(path.parent), path.name
+
+    def git(*args: str) -> int:
+        try:
+            return subprocess.run(["git", "-C", folder, *args], capture_output=True, timeout=5, check=False).returncode
+        except (OSError, subprocess.SubprocessError):
+            return -1
+
+    if git("rev-parse", "--is-inside-work-tree") != 0:
+        return SAFE
+    if git("ls-files", "--error-unmatch", "--", name) == 0:
+        return TRACKED
+    return SAFE if git("check-ignore", "-q", "--", name) == 0 else UNIGNORED
+
+
+def token_findings(a: Analysis, state: str) -> list[Finding]:
+    """A warning on each stored token when the file is (or may be) committed."""
+    if state == SAFE:
+        return []
+    out = []
+    for c in a.connections.values():
+        access = c.token.get("access_token")
+        if access is None:
+            continue
+        if state == TRACKED:
+            message = (
+                f"This file is tracked by git and holds the token of `{c.name}`: a commit would publish it. "
+                'Use `token_store = "cache"`, or stop tracking the file (`git rm --cached`) and ignore it'
+            )
+        else:
+            message = (
+                f"This file holds the token of `{c.name}` and git does not ignore it: add it to .gitignore "
+                'or use `token_store = "cache"`'
+            )
+        out.append(Finding(access.key.start, access.key.end, WARNING, "tokens-in-git", message, connection=c.name))
+    return out
