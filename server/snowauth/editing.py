@@ -65,7 +65,12 @@ _HEADER_PREFIX = re.compile(r"^\s*\[\[?\s*([^\]]*)$")
 _KEY_PREFIX = re.compile(rf"^\s*((?:{_DOTTED}\s*\.\s*)*)({_KEY_CHARS}*)$")
 _VALUE_PREFIX = re.compile(rf"^\s*((?:{_DOTTED}\s*\.\s*)*{_DOTTED})\s*=\s*(.*)$")
 _INLINE_KEY = re.compile(rf"[{{,]\s*((?:{_DOTTED}\s*\.\s*)*)({_KEY_CHARS}*)$")
-_INLINE_VALUE = re.compile(rf"[{{,]\s*((?:{_DOTTED}\s*\.\s*)*{_DOTTED})\s*=\s*([^,{{}}]*)$")
+# the value typed so far may hold strings (closed, or open at the cursor) with `,` or `{`
+_INLINE_VALUE = re.compile(
+    rf"[{{,]\s*((?:{_DOTTED}\s*\.\s*)*{_DOTTED})\s*=\s*"
+    r"((?:[^,{}\"']|\"[^\"]*\"|'[^']*')*(?:\"[^\"]*|'[^']*)?)$"
+)
+_INLINE_OWNER = re.compile(rf"[{{,]\s*((?:{_DOTTED}\s*\.\s*)*{_DOTTED})\s*=\s*$")
 
 
 def _names(dotted: str) -> list[str]:
@@ -113,10 +118,10 @@ def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> l
     if inline_open >= 0:
         mv = _INLINE_VALUE.search(prefix)
         mk = _INLINE_KEY.search(prefix)
-        owner = _VALUE_PREFIX.match(prefix[:inline_open] + "{}")
+        owner = _inline_owner(prefix, inline_open)
         base = table_at(a, offset)
-        if base is not None and owner:
-            path = base + tuple(_names(owner.group(1)))
+        if base is not None and owner is not None:
+            path = base + owner
             if mv and (not mk or mv.end() >= mk.end()) and "=" in prefix[inline_open:]:
                 return _complete_value(a, offset, path + tuple(_names(mv.group(1))), mv.group(2), env, snippets)
             if mk:
@@ -124,6 +129,8 @@ def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> l
                 typed_pairs.update(
                     (k, "") for k in re.findall(r"([A-Za-z0-9_-]+)\s*=", prefix[inline_open:]) if k not in typed_pairs
                 )
+                if _in_string(prefix[inline_open:]):
+                    return []
                 return _complete_keys(
                     a,
                     offset,
@@ -149,6 +156,18 @@ def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> l
     return []
 
 
+def _inline_owner(prefix: str, brace: int) -> tuple[str, ...] | None:
+    """The key path (relative to the line's table) of the inline table opened at ``brace``."""
+    before = prefix[:brace]
+    outer = _open_brace(before)
+    if outer < 0:
+        m = _VALUE_PREFIX.match(before + "{}")
+        return tuple(_names(m.group(1))) if m else None
+    m = _INLINE_OWNER.search(before, outer)
+    parent = _inline_owner(before, outer) if m else None
+    return None if parent is None or m is None else parent + tuple(_names(m.group(1)))
+
+
 def _open_brace(prefix: str) -> int:
     """The offset of an inline table's `{` still open at the end of ``prefix``, or -1."""
     quote = ""
@@ -167,7 +186,21 @@ def _open_brace(prefix: str) -> int:
 
 
 def _in_string(prefix: str) -> bool:
-    return prefix.count('"') % 2 == 1 or prefix.count("'") % 2 == 1
+    """True when ``prefix`` ends inside a quoted string (a `'` in a "…" string is text)."""
+    quote = ""
+    escaped = False
+    for ch in prefix:
+        if escaped:
+            escaped = False
+        elif quote:
+            escaped = ch == "\\" and quote == '"'
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return False
+    return bool(quote)
 
 
 def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> list[Completion]:
@@ -328,7 +361,7 @@ def _complete_keys(
             )
         return items
     if rel == ("token",):
-        present = set(c.token) if c else set()
+        present = (set(c.token) if c else set()) | set(typed)
         return [
             _key_item(spec, start, offset, f"0{i}", False, "token")
             for i, (name, spec) in enumerate(model.TOKEN_KEYS.items())
@@ -346,8 +379,10 @@ def _complete_value(
     if len(path) < 3 or path[0] != "connections":
         if path == ("default",):
             start = offset - len(typed)
+            # an auto-closed quote after the cursor is replaced too
+            end = offset + 1 if typed.startswith('"') and a.text.startswith('"', offset) else offset
             return [
-                Completion(f'"{n}"', "value", f'"{n}"', start, offset, detail="connection", sort_text=n)
+                Completion(f'"{n}"', "value", f'"{n}"', start, end, detail="connection", sort_text=n)
                 for n in a.connections
             ]
         return []
