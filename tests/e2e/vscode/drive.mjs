@@ -2,7 +2,8 @@
 // step by step, saving a screenshot after each step into E2E_OUT. Exits 1 if any selected step failed.
 //
 //   E2E_BASE=http://127.0.0.1:18093 E2E_FOLDER=/abs/ws E2E_OUT=artifacts/e2e-vscode node drive.mjs
-//   E2E_STEPS=all | diagnostics,completion,fetch,prompt,wrong-password   (default: the steps marked ready)
+//   E2E_PHASE=trusted | untrusted          (which session this is: run.sh starts one code-server per phase)
+//   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
 import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -339,22 +340,78 @@ const STEPS = [
       log('notification:', await waitForNotification(page, /forgot 1 remembered secret/));
     },
   },
+  // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
+  {
+    id: 'restricted-mode',
+    phase: 'untrusted',
+    ready: true,
+    what: 'the workspace trust prompt: "No, I don\'t trust the authors" (Restricted Mode)',
+    async run(page) {
+      const no = page.getByRole('button', { name: /No, I don.t trust the authors/ });
+      await no.waitFor({ timeout: 30000 });
+      await page.screenshot({ path: join(out, 'untrusted_prompt.png') });
+      await no.click();
+      await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 15000 });
+    },
+  },
+  {
+    id: 'private-venv-diagnostics',
+    phase: 'untrusted',
+    ready: true,
+    what: 'with no server setting the extension sets up its private venv from the bundled wheel; diagnostics work untrusted',
+    async run(page) {
+      await openFile(page, 'broken.snowauth.toml');
+      // first start: venv + pip install from PyPI, under a progress notification
+      const progress = page.locator('.notifications-toasts .notification-toast', { hasText: /SnowAuth/ });
+      if (await progress.first().waitFor({ timeout: 15000 }).then(() => true, () => false)) {
+        log('progress:', JSON.stringify(await progress.first().innerText()));
+        await page.screenshot({ path: join(out, 'untrusted_setup_progress.png') });
+      }
+      await page.waitForSelector('.editor-group-container.active .monaco-editor .squiggly-error', { timeout: 300000 });
+      await page.keyboard.press('Control+Shift+M');
+      await page.waitForSelector('.markers-panel .monaco-tl-contents', { timeout: 15000 });
+      await page.locator('.markers-panel', { hasText: /did you mean `password`/ }).waitFor({ timeout: 20000 });
+    },
+  },
+  {
+    id: 'untrusted-no-fetch',
+    phase: 'untrusted',
+    ready: true,
+    what: 'Fetch Token (palette and code lens) in an untrusted workspace: the warning, no request, the file unchanged',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      const before = await editorText(page);
+      await gotoLine(page, 5);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      log('notification:', await waitForNotification(page, /does not send credentials from an untrusted workspace/));
+      await clearNotifications(page);
+      const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Fetch token' });
+      await lens.first().waitFor({ timeout: 15000 });
+      await lens.first().click();
+      await waitForNotification(page, /does not send credentials from an untrusted workspace/);
+      await page.waitForTimeout(1500);
+      const after = await editorText(page);
+      if (after !== before) throw new Error(`the document changed:\n${after}`);
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- main
 
+const phase = process.env.E2E_PHASE ?? 'trusted';
+const inPhase = STEPS.filter((s) => (s.phase ?? 'trusted') === phase);
 const wanted = (process.env.E2E_STEPS ?? '').trim();
+const known = new Set(STEPS.map((x) => x.id));
+for (const id of wanted && wanted !== 'all' ? wanted.split(',') : []) {
+  if (!known.has(id.trim())) throw new Error(`unknown step ${id}; known: ${[...known].join(', ')}`);
+}
 const selected =
   wanted === 'all'
-    ? STEPS
+    ? inPhase
     : wanted
-      ? wanted.split(',').map((id) => {
-          const s = STEPS.find((x) => x.id === id.trim());
-          if (!s) throw new Error(`unknown step ${id}; known: ${STEPS.map((x) => x.id).join(', ')}`);
-          return s;
-        })
-      : STEPS.filter((s) => s.ready);
-log(`steps: ${selected.map((s) => s.id).join(', ')} (skipped: ${STEPS.filter((s) => !selected.includes(s)).map((s) => s.id).join(', ') || 'none'})`);
+      ? inPhase.filter((s) => wanted.split(',').map((x) => x.trim()).includes(s.id))
+      : inPhase.filter((s) => s.ready);
+log(`phase ${phase}, steps: ${selected.map((s) => s.id).join(', ') || 'none'} (skipped: ${inPhase.filter((s) => !selected.includes(s)).map((s) => s.id).join(', ') || 'none'})`);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -373,7 +430,7 @@ try {
   await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
   log('workbench visible');
   for (const [i, step] of selected.entries()) {
-    const shot = join(out, `${String(i + 1).padStart(2, '0')}_${step.id}.png`);
+    const shot = join(out, `${phase === 'trusted' ? '' : `${phase}_`}${String(i + 1).padStart(2, '0')}_${step.id}.png`);
     const started = Date.now();
     try {
       await step.run(page);
@@ -400,5 +457,5 @@ try {
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.id}  ${r.shot}${r.error ? `\n     ${r.error.split('\n').join('\n     ')}` : ''}`);
-console.log(`e2e-vscode: ${passed} passed, ${failed} failed`);
+console.log(`e2e-vscode ${phase}: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

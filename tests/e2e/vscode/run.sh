@@ -8,8 +8,10 @@
 #
 # Screenshots: artifacts/e2e-vscode/NN_<step>.png (and client-vscode/images/screenshot.png).
 # Environment:
-#   E2E_STEPS=all | diagnostics,completion,fetch,prompt,wrong-password   (default: the steps marked ready in drive.mjs)
-#   PORT (code-server, default 18093), EMU_PORT (emulator, default 18094), WORK (default tests/e2e/vscode/.work)
+#   E2E_PHASES="trusted untrusted" (default: both; see run_phase below)
+#   E2E_STEPS=all | a comma list of drive.mjs step ids   (default: the steps marked ready in drive.mjs)
+#   PORT (code-server, default 18093; the untrusted phase uses PORT+1), EMU_PORT (emulator, default 18095),
+#   WORK (default tests/e2e/vscode/.work)
 #   SNOWAUTH_VSIX=path to use a prebuilt .vsix instead of building one
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -17,7 +19,7 @@ REPO="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$HERE/.work}"
 ART="${ARTIFACTS:-$REPO/artifacts/e2e-vscode}"
 PORT="${PORT:-18093}"
-EMU_PORT="${EMU_PORT:-18094}"
+EMU_PORT="${EMU_PORT:-18095}"
 PY="$REPO/.venv/bin/python"
 ts() { date +%H:%M:%S; }
 mkdir -p "$WORK" "$ART"
@@ -53,15 +55,35 @@ echo "[$(ts)] 4. playwright-core (uses /usr/bin/chromium; never downloads a brow
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 (cd "$HERE" && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund >/dev/null; })
 
-echo "[$(ts)] 5. test workspace and code-server profile"
-WS="$WORK/ws"
-rm -rf "$WS" "$WORK/cs-run/user-data" "$WORK/cs-run/extensions"
-mkdir -p "$WS" "$WORK/cs-run/user-data/User" "$WORK/cs-run/extensions"
-for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$WS/$(basename "$f")"; done
-cat > "$WORK/cs-run/user-data/User/settings.json" <<JSON
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+echo "[$(ts)] 5. the emulator on 127.0.0.1:$EMU_PORT"
+setsid "$PY" -m snowauth emulator --port "$EMU_PORT" > "$ART/emulator.log" 2>&1 &
+PIDS+=($!)
+
+# One code-server session: a fresh profile and a fresh copy of workspace/, then drive.mjs's steps of that phase.
+#   trusted:   snowauth.server.command = the repository's .venv; workspace trust switched off
+#   untrusted: no server setting (the extension builds its private venv from the bundled wheel with a Python 3.11+
+#              on PATH, installing the wheel's dependencies from PyPI); the workspace is not trusted
+run_phase() {
+  local phase="$1" port="$2"
+  local run="$WORK/cs-$phase" ws="$WORK/ws-$phase"
+  echo "[$(ts)] phase $phase: profile, workspace, code-server on 127.0.0.1:$port"
+  rm -rf "$run" "$ws"
+  mkdir -p "$ws" "$run/user-data/User" "$run/extensions"
+  for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$ws/$(basename "$f")"; done
+  local server_setting='' trust=false trust_flag=(--disable-workspace-trust)
+  if [ "$phase" = trusted ]; then
+    server_setting="\"snowauth.server.command\": [\"$PY\", \"-m\", \"snowauth\", \"lsp\"],"
+  else
+    trust=true trust_flag=()
+  fi
+  cat > "$run/user-data/User/settings.json" <<JSON
 {
-  "snowauth.server.command": ["$PY", "-m", "snowauth", "lsp"],
-  "security.workspace.trust.enabled": false,
+  $server_setting
+  "security.workspace.trust.enabled": $trust,
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.enableExperiments": false,
@@ -78,32 +100,34 @@ cat > "$WORK/cs-run/user-data/User/settings.json" <<JSON
   "remote.autoForwardPorts": false
 }
 JSON
-CSARGS=(--user-data-dir "$WORK/cs-run/user-data" --extensions-dir "$WORK/cs-run/extensions")
-"$CS" "${CSARGS[@]}" --install-extension "$VSIX" --force
-"$CS" "${CSARGS[@]}" --list-extensions --show-versions
+  local args=(--user-data-dir "$run/user-data" --extensions-dir "$run/extensions")
+  "$CS" "${args[@]}" --install-extension "$VSIX" --force >/dev/null
+  "$CS" "${args[@]}" --list-extensions --show-versions
+  setsid "$CS" --auth none --bind-addr "127.0.0.1:$port" "${args[@]}" --disable-telemetry --disable-update-check \
+    "${trust_flag[@]}" --disable-getting-started-override "$ws" > "$ART/code-server-$phase.log" 2>&1 &
+  local cs_pid=$!
+  PIDS+=($cs_pid)
+  for _ in $(seq 1 240); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null && break; sleep 0.25; done
+  local rc=0
+  if ! curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz"; then
+    echo "code-server did not start"; tail -20 "$ART/code-server-$phase.log"; rc=1
+  else
+    E2E_PHASE="$phase" E2E_BASE="http://127.0.0.1:$port" E2E_FOLDER="$ws" E2E_OUT="$ART" node "$HERE/drive.mjs" || rc=$?
+  fi
+  kill -- "-$cs_pid" 2>/dev/null || true
+  # the extension host's log (the SnowAuth output channel) is worth keeping
+  find "$run/user-data/logs" -name 'SnowAuth.log' -exec cp {} "$ART/SnowAuth-$phase.log" \; 2>/dev/null || true
+  return $rc
+}
 
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-echo "[$(ts)] 6. the emulator on 127.0.0.1:$EMU_PORT"
-setsid "$PY" -m snowauth emulator --port "$EMU_PORT" > "$ART/emulator.log" 2>&1 &
-PIDS+=($!)
-
-echo "[$(ts)] 7. code-server on 127.0.0.1:$PORT"
-setsid "$CS" --auth none --bind-addr "127.0.0.1:$PORT" "${CSARGS[@]}" --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override "$WS" > "$ART/code-server.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 240); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" 2>/dev/null && break; sleep 0.25; done
-curl -fsS -o /dev/null "http://127.0.0.1:$PORT/healthz" || { echo "code-server did not start"; tail -20 "$ART/code-server.log"; exit 1; }
-
-echo "[$(ts)] 8. drive it"
-set +e
-E2E_BASE="http://127.0.0.1:$PORT" E2E_FOLDER="$WS" E2E_OUT="$ART" node "$HERE/drive.mjs"
-RC=$?
-set -e
-# the extension host's log (the SnowAuth output channel) is worth keeping
-find "$WORK/cs-run/user-data/logs" -name '*SnowAuth*.log' -exec cp {} "$ART/" \; 2>/dev/null || true
+RC=0
+for phase in ${E2E_PHASES:-trusted untrusted}; do
+  case "$phase" in
+    trusted) run_phase trusted "$PORT" || RC=1 ;;
+    untrusted) run_phase untrusted "$((PORT + 1))" || RC=1 ;;
+    *) echo "unknown phase $phase"; RC=1 ;;
+  esac
+done
 # The README's screenshot: the token step when it ran, else the Problems panel.
 for shot in "$ART/screenshot.png" "$ART"/*_diagnostics.png; do
   if [ -f "$shot" ]; then cp "$shot" "$REPO/client-vscode/images/screenshot.png"; break; fi
