@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _REFERENCE = re.compile(r"\$\{(?:(env):([A-Za-z_][A-Za-z0-9_]*)|(file):([^}]+)|(prompt))\}")
+# a `#` starts a comment only after whitespace: `PASSWORD=pa#ss` is `pa#ss` (as in python-dotenv)
 _DOTENV_LINE = re.compile(
-    r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'([^']*)'|\"((?:[^\"\\]|\\.)*)\"|([^#\r\n]*?))\s*(?:#.*)?$"
+    r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"
+    r"(?:'([^']*)'\s*(?:#.*)?|\"((?:[^\"\\]|\\.)*)\"\s*(?:#.*)?|([^\r\n]*?)\s*(?:(?<=\s)#.*)?)$"
 )
 _DQ_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\", "$": "$"}
 
