@@ -111,7 +111,7 @@ def check_redirect_uri(value: str) -> str | None:
             f"`redirect_uri` must point at this machine (127.0.0.1, [::1] or localhost), not `{host}`: "
             "snowauth listens there for the authorization code"
         )
-    if port is None:
+    if not port:  # none, or 0 (a random port cannot match the registered URL)
         return (
             "`redirect_uri` needs an explicit port, e.g. `http://127.0.0.1:53682/callback`, "
             "as registered on the instance"
