@@ -19,6 +19,7 @@ def _key_schema(spec: model.KeySpec) -> dict[str, Any]:
         out["format"] = "date-time"
     if spec.type == "number":
         out["exclusiveMinimum"] = 0
+        out["maximum"] = 600  # as analysis checks `timeout`
     if spec.values is not None and spec.type == "string":
         out["enum"] = list(spec.values)
     if spec.default is not None:
