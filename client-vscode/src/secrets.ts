@@ -23,6 +23,12 @@ export class SecretPrompter {
    * so the extension remembers the file of the command it is running (see `withFile`).
    */
   private currentFile: string | undefined;
+  /** The answers handed to the server in this session, so the protocol trace can redact them. */
+  private readonly given = new Set<string>();
+
+  answers(): Iterable<string> {
+    return this.given;
+  }
 
   async withFile<T>(fileUri: string, run: () => Thenable<T>): Promise<T> {
     const previous = this.currentFile;
@@ -40,6 +46,7 @@ export class SecretPrompter {
     const stored = await this.context.secrets.get(id);
     if (stored !== undefined) {
       this.log.info(`promptSecret: answered ${params.connection}.${params.key} from secret storage`);
+      this.given.add(stored);
       return { value: stored };
     }
     const answer = await askPassword(params);
@@ -54,6 +61,7 @@ export class SecretPrompter {
       await this.context.globalState.update(INDEX_KEY, [...index]);
       this.log.info(`promptSecret: remembered ${params.connection}.${params.key} in secret storage`);
     }
+    this.given.add(answer.value);
     return { value: answer.value };
   }
 

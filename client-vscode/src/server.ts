@@ -47,7 +47,7 @@ export class ServerManager implements vscode.Disposable {
     private readonly secrets: SecretPrompter,
     private readonly middleware: Middleware,
   ) {
-    this.traceChannel = createTraceChannel(log);
+    this.traceChannel = createTraceChannel(log, () => secrets.answers());
   }
 
   get running(): LanguageClient | undefined {

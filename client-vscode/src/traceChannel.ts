@@ -2,11 +2,15 @@
  * vscode-languageclient 10+ traces only when its trace channel's log level is Trace, and `<id>.trace.server`
  * merely picks messages/verbose. So that the `snowauth.trace.server` setting alone switches tracing on, the
  * client gets this channel: its log level follows the setting (or the real channel's level, when that is
- * Trace), and its trace lines go into the "SnowAuth" output.
+ * Trace), and its trace lines go, with secrets redacted, into the "SnowAuth" output.
  */
 import * as vscode from 'vscode';
+import { redactTrace } from './redact';
 
-export function createTraceChannel(target: vscode.LogOutputChannel): vscode.LogOutputChannel {
+export function createTraceChannel(
+  target: vscode.LogOutputChannel,
+  knownSecrets: () => Iterable<string> = () => [],
+): vscode.LogOutputChannel {
   const emitter = new vscode.EventEmitter<vscode.LogLevel>();
   const level = (): vscode.LogLevel => {
     const setting = vscode.workspace.getConfiguration('snowauth').get<string>('trace.server', 'off');
@@ -27,7 +31,7 @@ export function createTraceChannel(target: vscode.LogOutputChannel): vscode.LogO
     target.onDidChangeLogLevel(update),
   ];
   const write = (message: string): void => {
-    if (current === vscode.LogLevel.Trace) target.info(`[trace] ${message}`);
+    if (current === vscode.LogLevel.Trace) target.info(`[trace] ${redactTrace(message, knownSecrets())}`);
   };
   return {
     name: target.name,

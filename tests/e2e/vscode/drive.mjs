@@ -4,7 +4,7 @@
 //   E2E_BASE=http://127.0.0.1:18093 E2E_FOLDER=/abs/ws E2E_OUT=artifacts/e2e-vscode node drive.mjs
 //   E2E_PHASE=trusted | untrusted          (which session this is: run.sh starts one code-server per phase)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
-import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -112,6 +112,11 @@ async function waitForStatus(page, re, timeout = 20000) {
 }
 
 const ws = (name) => join(folder, name);
+/** Tokens seen in the documents: run.sh checks that none of them reached a log. */
+const tokensSeen = new Set();
+function noteTokens(text) {
+  for (const m of text.matchAll(/(?:access_token|refresh_token) = "([^"]+)"|Bearer (\S{20,})/g)) tokensSeen.add(m[1] ?? m[2]);
+}
 /** The workspace files as they were before any step ran. */
 const originals = Object.fromEntries(readdirSync(folder).map((f) => [f, readFileSync(ws(f), 'utf8')]));
 
@@ -184,6 +189,7 @@ const STEPS = [
       await page.keyboard.press('Control+S');
       await page.waitForTimeout(800);
       const after = readFileSync(ws('emulator.snowauth.toml'), 'utf8');
+      noteTokens(after);
       if (!after.startsWith(before.trimEnd())) throw new Error('the lines before the token table changed');
       if (!/\[connections\.emu\.token\][\s\S]*access_token = "[^"]+"[\s\S]*expires_at = \d{4}-\d\d-\d\dT/.test(after)) {
         throw new Error(`the saved file has no complete token table:\n${after}`);
@@ -274,6 +280,7 @@ const STEPS = [
       await page.waitForTimeout(300);
       await page.keyboard.press('Enter');
       const text = await waitForEditorText(page, (t) => /Authorization: Bearer \S{20,}/.test(t), 'the inserted header');
+      noteTokens(text);
       log('request.http:', JSON.stringify(text.replace(/Bearer (\S{6})\S+/, 'Bearer $1…')));
     },
   },
@@ -454,6 +461,7 @@ try {
 } finally {
   await browser.close();
 }
+if (tokensSeen.size) writeFileSync(join(out, `.tokens-${phase}`), [...tokensSeen].join('\n') + '\n');
 const passed = results.filter((r) => r.ok).length;
 const failed = results.length - passed;
 for (const r of results) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.id}  ${r.shot}${r.error ? `\n     ${r.error.split('\n').join('\n     ')}` : ''}`);

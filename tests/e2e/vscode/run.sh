@@ -76,7 +76,8 @@ run_phase() {
   for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$ws/$(basename "$f")"; done
   local server_setting='' trust=false trust_flag=(--disable-workspace-trust)
   if [ "$phase" = trusted ]; then
-    server_setting="\"snowauth.server.command\": [\"$PY\", \"-m\", \"snowauth\", \"lsp\"],"
+    # verbose protocol tracing too: the log check at the end proves the trace is written and redacted
+    server_setting="\"snowauth.server.command\": [\"$PY\", \"-m\", \"snowauth\", \"lsp\"], \"snowauth.trace.server\": \"verbose\","
   else
     trust=true trust_flag=()
   fi
@@ -128,13 +129,22 @@ for phase in ${E2E_PHASES:-trusted untrusted}; do
     *) echo "unknown phase $phase"; RC=1 ;;
   esac
 done
-# The README's screenshot: the token step when it ran, else the Problems panel.
-for shot in "$ART/screenshot.png" "$ART"/*_diagnostics.png; do
-  if [ -f "$shot" ]; then cp "$shot" "$REPO/client-vscode/images/screenshot.png"; break; fi
-done
+# The extension README's screenshot (client-vscode/images/screenshot.png) comes from the fetch step; it is
+# replaced only when missing or with E2E_UPDATE_SCREENSHOT=1, so that test runs leave the work tree clean.
+if [ -f "$ART/screenshot.png" ] && { [ ! -f "$REPO/client-vscode/images/screenshot.png" ] || [ "${E2E_UPDATE_SCREENSHOT:-}" = 1 ]; }; then
+  cp "$ART/screenshot.png" "$REPO/client-vscode/images/screenshot.png"
+fi
+if [ -f "$ART/SnowAuth-trusted.log" ] && ! grep -q '\[trace\]' "$ART/SnowAuth-trusted.log"; then
+  echo "FAIL: snowauth.trace.server = verbose wrote no trace into the SnowAuth output"; RC=1
+fi
 # No secret of the test may reach a log: the output channel, code-server's log, the emulator's log.
 if grep -l -e 'demo-password' -e 'demo-client-secret' -e 'not-the-password' "$ART"/*.log 2>/dev/null; then
   echo "FAIL: a secret appears in the logs above"; RC=1
 fi
+for f in "$ART"/.tokens-*; do
+  [ -f "$f" ] || continue
+  if grep -l -F -f "$f" "$ART"/*.log 2>/dev/null; then echo "FAIL: a token appears in the logs above"; RC=1; fi
+  [ "${E2E_KEEP_TOKENS:-}" = 1 ] || rm -f "$f"
+done
 echo "[$(ts)] screenshots: $(ls "$ART"/*.png 2>/dev/null | tr '\n' ' ')"
 exit $RC

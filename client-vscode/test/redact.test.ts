@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { redactTrace } from '../src/redact';
+
+describe('redactTrace', () => {
+  it('hides literal secrets in document text, plain and JSON-escaped, but keeps references', () => {
+    const doc = 'client_secret = "s3cr3t"\npassword=\'pw\'\nusername = "integration.user"\nrefresh_token = "${env:RT}"';
+    expect(redactTrace(doc)).toBe(
+      'client_secret = "<redacted>"\npassword=\'<redacted>\'\nusername = "integration.user"\nrefresh_token = "${env:RT}"',
+    );
+    const json = JSON.stringify({ text: 'access_token = "abc.def"\nscope = "useraccount"' });
+    expect(redactTrace(json)).toBe('{"text":"access_token = \\"<redacted>\\"\\nscope = \\"useraccount\\""}');
+    const doc2 = JSON.stringify({ text: 'grant_type = "password"\npassword = "pw"\n\tclient_secret = "cs"\nmy_password = "keep"' });
+    expect(redactTrace(doc2)).toBe(
+      '{"text":"grant_type = \\"password\\"\\npassword = \\"<redacted>\\"\\n\\tclient_secret = \\"<redacted>\\"\\nmy_password = \\"keep\\""}',
+    );
+  });
+
+  it('hides every newText of workspace/applyEdit (tokens, inserted raw)', () => {
+    const msg = "Received request 'workspace/applyEdit - (3)'.\nParams: {\"edit\": {\"changes\": {\"file:///x\": [{\"newText\": \"eyJ0eXAi.raw-token\"}]}}}";
+    expect(redactTrace(msg)).toContain('"newText": "<redacted>"');
+    expect(redactTrace(msg)).not.toContain('raw-token');
+  });
+
+  it('hides bearer tokens and the answers given to prompts', () => {
+    expect(redactTrace('Authorization: Bearer abcdefghijkl_-.')).toBe('Authorization: Bearer <redacted>');
+    expect(redactTrace('Result: {"value": "pa\\"ss"}', ['pa"ss'])).toBe('Result: {"value": "<redacted>"}');
+    expect(redactTrace('nothing secret here', ['', 'x y'])).toBe('nothing secret here');
+  });
+});
