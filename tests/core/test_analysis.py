@@ -286,7 +286,7 @@ def test_missing_key_fix_keeps_lone_cr() -> None:
     assert not having(run(fixed), "toml-syntax")
 
 
-def test_connection_with_spans_over_several_forms_uses_the_table_header() -> None:
+def test_dotted_keys_then_a_header_for_the_same_connection_is_a_toml_error() -> None:
     text = 'connections.dev.instance = "dev12345"\n[connections.dev]\ngrant_type = "client_credentials"\n'
     a = run(text)
     # the dotted key defines connections.dev before the header: a TOML error, reported
@@ -1265,3 +1265,25 @@ def test_insert_fix_after_a_line_ending_in_lone_cr_in_a_mixed_file() -> None:
     fixed = apply_edits(text, f.fixes[0].edits)
     assert fixed == text.replace('"client_credentials"\r', '"client_credentials"\rclient_id = ""\n')
     assert "client_id" in run(fixed).connections["dev"].keys
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        # no [connections.dev]: the first table that introduces the connection
+        ("[connections.dev.token]\naccess_token = 'a'\n[connections]\ndev.scope = 'x'\n", "[connections.dev.token]"),
+        ("[connections]\ndev.scope = 'x'\n[connections.dev.token]\naccess_token = 'a'\n", "dev.scope"),
+        (
+            "connections.dev.token.access_token = 'a'\nconnections.dev.scope = 'x'\n",
+            "connections.dev.token.access_token",
+        ),
+        # a [connections.dev] header wins even when it comes later
+        ("[connections.dev.token]\naccess_token = 'a'\n[connections.dev]\nscope = 'x'\n", "[connections.dev]"),
+    ],
+)
+def test_header_is_the_first_introducer_without_a_connection_header(text: str, header: str) -> None:
+    a = run(text)
+    missing = having(a, "missing-key")
+    assert len(missing) == 3
+    start = text.index(header)
+    assert {(f.start, f.end) for f in missing} == {(start, start + len(header))}

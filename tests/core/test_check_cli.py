@@ -209,3 +209,25 @@ def test_check_does_not_import_the_lsp_or_http_stack(project: Path) -> None:
     assert "snowauth.analysis" in modules  # the parse worked
     for heavy in ("lsprotocol", "pygls", "httpx", "httpcore", "cattrs", "snowauth.lsp", "snowauth.oauth"):
         assert not [m for m in modules if m == heavy or m.startswith(heavy + ".")], heavy
+
+
+def test_read_text_and_find_files(tmp_path: Path) -> None:
+    from snowauth.files import find_files, read_text
+
+    (tmp_path / "bom.snowauth.toml").write_bytes(b"\xef\xbb\xbfa = 1\r\n")
+    assert read_text(tmp_path / "bom.snowauth.toml") == ("a = 1\r\n", None)
+    (tmp_path / "bad.snowauth.toml").write_bytes(b"a = '\xff'\n")
+    text, problem = read_text(tmp_path / "bad.snowauth.toml")
+    assert text == "a = '\ufffd'\n"
+    assert problem is not None and "byte 0xff at offset 5" in problem
+    (tmp_path / "b" / ".git").mkdir(parents=True)
+    (tmp_path / "b" / ".git" / "x.snowauth.toml").write_text("")
+    (tmp_path / "b" / "y.snowauth.toml").write_text("")
+    (tmp_path / "b" / "y.toml").write_text("")
+    found = [str(p) for p in find_files([str(tmp_path), "named-file.toml"])]
+    assert found == [
+        str(tmp_path / "bad.snowauth.toml"),
+        str(tmp_path / "bom.snowauth.toml"),
+        str(tmp_path / "b" / "y.snowauth.toml"),
+        "named-file.toml",  # named files are taken as they are, whatever their name
+    ]
