@@ -14,7 +14,6 @@ import type { ServerManager } from './server';
 import { UNTRUSTED_MESSAGE, isRecord, successMessage } from './messages';
 import type { StatusBar } from './statusBar';
 
-
 export interface Services {
   log: vscode.LogOutputChannel;
   server: ServerManager;
