@@ -10,7 +10,7 @@
 # Environment:
 #   E2E_PHASES="trusted untrusted" (default: both; see run_phase below)
 #   E2E_STEPS=all | a comma list of drive.mjs step ids   (default: the steps marked ready in drive.mjs)
-#   PORT (code-server, default 18093; the untrusted phase uses PORT+1), EMU_PORT (emulator, default 18095),
+#   PORT (code-server; the untrusted phase uses PORT+1), EMU_PORT (emulator): free ports unless given
 #   WORK (default tests/e2e/vscode/.work)
 #   SNOWAUTH_VSIX=path to use a prebuilt .vsix instead of building one
 set -euo pipefail
@@ -18,14 +18,20 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
 WORK="${WORK:-$HERE/.work}"
 ART="${ARTIFACTS:-$REPO/artifacts/e2e-vscode}"
-PORT="${PORT:-18093}"
-EMU_PORT="${EMU_PORT:-18095}"
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PY="$REPO/.venv/bin/python"
 ts() { date +%H:%M:%S; }
 mkdir -p "$WORK" "$ART"
 rm -f "$ART"/*.png
 
 [ -x "$PY" ] || { echo "no $PY: run 'make setup' first" >&2; exit 2; }
+# Free ports unless given. code-server itself reads $PORT (over --bind-addr): keep it out of its environment.
+CS_PORT="${PORT:-$(free_port)}"
+CS_PORT2="$( [ -n "${PORT:-}" ] && echo $((PORT + 1)) || free_port )"
+unset PORT
+EMU_PORT="${EMU_PORT:-$(free_port)}"
+while [ "$CS_PORT2" = "$CS_PORT" ] || [ "$CS_PORT2" = "$EMU_PORT" ]; do CS_PORT2="$(free_port)"; done
+echo "code-server on 127.0.0.1:$CS_PORT (trusted) and :$CS_PORT2 (untrusted), the emulator on :$EMU_PORT"
 
 echo "[$(ts)] 1. Debian packages"
 PKGS=(chromium ripgrep build-essential pkg-config libkrb5-dev libxkbfile-dev libsecret-1-dev)
@@ -62,6 +68,7 @@ trap cleanup EXIT
 echo "[$(ts)] 5. the emulator on 127.0.0.1:$EMU_PORT"
 setsid "$PY" -m snowauth emulator --port "$EMU_PORT" > "$ART/emulator.log" 2>&1 &
 PIDS+=($!)
+for _ in $(seq 1 80); do curl -s -o /dev/null "http://127.0.0.1:$EMU_PORT/" && break; sleep 0.25; done
 
 # One code-server session: a fresh profile and a fresh copy of workspace/, then drive.mjs's steps of that phase.
 #   trusted:   snowauth.server.command = the repository's .venv; workspace trust switched off
@@ -124,8 +131,8 @@ JSON
 RC=0
 for phase in ${E2E_PHASES:-trusted untrusted}; do
   case "$phase" in
-    trusted) run_phase trusted "$PORT" || RC=1 ;;
-    untrusted) run_phase untrusted "$((PORT + 1))" || RC=1 ;;
+    trusted) run_phase trusted "$CS_PORT" || RC=1 ;;
+    untrusted) run_phase untrusted "$CS_PORT2" || RC=1 ;;
     *) echo "unknown phase $phase"; RC=1 ;;
   esac
 done
