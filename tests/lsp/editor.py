@@ -28,7 +28,7 @@ class Editor:
 
         @client.feature(t.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: t.ApplyWorkspaceEditParams) -> t.ApplyWorkspaceEditResult:
-            return self._apply(params.edit)
+            return self.apply(params.edit)
 
     def open(self, uri: str, text: str) -> None:
         self.texts[uri] = text
@@ -56,7 +56,7 @@ class Editor:
             )
         )
 
-    def _apply(self, edit: t.WorkspaceEdit) -> t.ApplyWorkspaceEditResult:
+    def apply(self, edit: t.WorkspaceEdit) -> t.ApplyWorkspaceEditResult:
         if self.refuse_next:
             self.refuse_next = False
             return t.ApplyWorkspaceEditResult(applied=False, failure_reason="refused by the test")

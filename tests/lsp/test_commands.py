@@ -200,7 +200,7 @@ async def test_typing_during_fetch_loses_nothing(client: LanguageClient, emulato
 async def test_stale_edit_is_recomputed_not_applied_blind(client: LanguageClient, emulator: Emulator) -> None:
     editor = Editor(client)
     editor.open(URI, connection_file(emulator.url))
-    original_apply = editor._apply
+    original_apply = editor.apply
     typed = False
 
     def apply_after_typing(edit: t.WorkspaceEdit) -> t.ApplyWorkspaceEditResult:
@@ -210,7 +210,7 @@ async def test_stale_edit_is_recomputed_not_applied_blind(client: LanguageClient
             editor.type(URI, len(editor.texts[URI]), "# late keystroke\n")
         return original_apply(edit)
 
-    editor._apply = apply_after_typing  # type: ignore[method-assign]
+    editor.apply = apply_after_typing  # type: ignore[method-assign]
     await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
     text = editor.texts[URI]
     assert text.endswith("# late keystroke\n") and text.count("[connections.dev.token]") == 1
