@@ -21,7 +21,8 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
     caps = client_capabilities("visual-studio-code")
     assert caps.text_document is not None
     caps.text_document.diagnostic = t.DiagnosticClientCapabilities(related_document_support=False)
-    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
+    result = await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
+    assert result.capabilities.diagnostic_provider is not None
     yield lsp_client
     await lsp_client.shutdown_session()
 
@@ -35,7 +36,6 @@ async def pull(client: LanguageClient) -> list[t.Diagnostic]:
 
 
 async def test_pull_follows_edits_and_nothing_is_pushed(client: LanguageClient) -> None:
-    assert client.server_capabilities is not None and client.server_capabilities.diagnostic_provider is not None
     editor = Editor(client)
     editor.open(URI, '[connections.dev]\ninstance = "dev1"\ngrant_type = "password"\n')
     codes = sorted(str(d.code) for d in await pull(client))
