@@ -359,6 +359,12 @@ const STEPS = [
       await page.screenshot({ path: join(out, 'untrusted_prompt.png') });
       await no.click();
       await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 15000 });
+      // the extension (activated by workspaceContains) is setting up its private venv: its progress notification
+      const progress = page.locator('.notifications-toasts .notification-toast', { hasText: /SnowAuth/ });
+      if (await progress.first().waitFor({ timeout: 5000 }).then(() => true, () => false)) {
+        log('progress:', JSON.stringify(await progress.first().innerText()));
+        await page.screenshot({ path: join(out, 'untrusted_setup_progress.png') });
+      }
     },
   },
   {
@@ -368,12 +374,7 @@ const STEPS = [
     what: 'with no server setting the extension sets up its private venv from the bundled wheel; diagnostics work untrusted',
     async run(page) {
       await openFile(page, 'broken.snowauth.toml');
-      // first start: venv + pip install from PyPI, under a progress notification
-      const progress = page.locator('.notifications-toasts .notification-toast', { hasText: /SnowAuth/ });
-      if (await progress.first().waitFor({ timeout: 15000 }).then(() => true, () => false)) {
-        log('progress:', JSON.stringify(await progress.first().innerText()));
-        await page.screenshot({ path: join(out, 'untrusted_setup_progress.png') });
-      }
+      // the first start (venv + pip install from PyPI) can take a while on a cold pip cache
       await page.waitForSelector('.editor-group-container.active .monaco-editor .squiggly-error', { timeout: 300000 });
       await page.keyboard.press('Control+Shift+M');
       await page.waitForSelector('.markers-panel .monaco-tl-contents', { timeout: 15000 });
