@@ -20,8 +20,8 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check server tests examples benchmarks
-	$(VENV)/bin/ruff format --check server tests examples benchmarks
+	$(VENV)/bin/ruff check server tests examples
+	$(VENV)/bin/ruff format --check server tests examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
