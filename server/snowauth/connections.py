@@ -102,6 +102,28 @@ def token_store(c: Connection) -> str:
     return v if isinstance(v, str) and v in model.TOKEN_STORE_VALUES else "file"
 
 
+def base_url(a: Analysis, c: Connection, env: Environment) -> str:
+    """The instance URL of a connection without resolving any secret (to confirm the host
+    before a prompt or a send). ConnectionProblem when the connection has errors."""
+    problems = errors_of(a, c)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
+    raw = _value(c, "instance")
+    value = str(raw)
+    if parse_reference(value) is not None:
+        from snowauth.secrets import resolve as resolve_value
+
+        try:
+            value = resolve_value(value, "instance", env)
+        except SecretUnavailable as exc:
+            raise ConnectionProblem(str(exc), "instance") from None
+    try:
+        return instance_url(value)
+    except InstanceError as exc:
+        raise ConnectionProblem(f"`instance` of `{c.name}`: {exc}", "instance") from None
+
+
 async def resolve(
     a: Analysis,
     c: Connection,
@@ -168,7 +190,11 @@ async def resolve(
     if used("jwt_key_file") and need_secrets:
         key_file = await get("jwt_key_file")
         if key_file:
+            from snowauth.secrets import outside_message, outside_roots
+
             path = file_reference_path(key_file, folder)
+            if outside_roots(path, env.roots):
+                raise ConnectionProblem(outside_message("jwt_key_file", key_file, env.roots), "jwt_key_file")
             try:
                 key_pem = path.read_bytes()
             except OSError as exc:

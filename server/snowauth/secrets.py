@@ -100,6 +100,44 @@ def file_reference_path(argument: str, folder: Path | None) -> Path:
     return path
 
 
+ROOTS_VARIABLE = "SNOWAUTH_FILE_ROOTS"
+
+
+def allowed_roots(folder: Path | None, env: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """Where `${file:}` and `jwt_key_file` may read: the connection file's folder (and
+    below), and the folders listed in $SNOWAUTH_FILE_ROOTS (os.pathsep-separated).
+
+    A connection file is untrusted input: without this, one could send
+    `${file:~/.ssh/id_rsa}` to any host it names."""
+    roots = [p for p in (folder,) if p is not None]
+    listed = (env if env is not None else os.environ).get(ROOTS_VARIABLE, "")
+    roots += [Path(os.path.expanduser(p)) for p in listed.split(os.pathsep) if p.strip()]
+    return tuple(roots)
+
+
+def outside_roots(path: Path, roots: tuple[Path, ...]) -> bool:
+    """True when ``path`` (symbolic links resolved) lies below none of ``roots``."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):
+        return True
+    for root in roots:
+        try:
+            if real.is_relative_to(root.resolve()):
+                return False
+        except (OSError, RuntimeError):
+            continue
+    return True
+
+
+def outside_message(key: str, argument: str, roots: tuple[Path, ...]) -> str:
+    shown = ", ".join(f"`{r}`" for r in roots) or "none"
+    return (
+        f"`{key}` reads `{argument}`, which is outside the folders snowauth may read ({shown}): "
+        f"move the file there, or add its folder to ${ROOTS_VARIABLE}"
+    )
+
+
 @dataclass
 class Environment:
     """What the checks and the resolver may look at: injected so tests stay pure."""
@@ -111,6 +149,10 @@ class Environment:
     @classmethod
     def of_process(cls, folder: Path | None) -> Environment:
         return cls(dict(os.environ), folder)
+
+    @property
+    def roots(self) -> tuple[Path, ...]:
+        return allowed_roots(self.folder, self.env)
 
     @property
     def dotenv(self) -> dict[str, str]:
@@ -133,6 +175,8 @@ class Environment:
             path = file_reference_path(ref.argument, self.folder)
             if not path.is_file():
                 return f"`${{file:{ref.argument}}}`: no such file `{path}`"
+            if outside_roots(path, self.roots):
+                return outside_message(f"${{file:{ref.argument}}}", ref.argument, self.roots)
         return None
 
 
@@ -158,6 +202,8 @@ def resolve(value: str, key: str, environment: Environment, prompt: Prompt | Non
         return found
     if ref.kind == "file":
         path = file_reference_path(ref.argument, environment.folder)
+        if outside_roots(path, environment.roots):
+            raise SecretUnavailable(outside_message(key, ref.argument, environment.roots), key)
         try:
             content = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

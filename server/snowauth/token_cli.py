@@ -47,6 +47,24 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def confirm_host(name: str, base_url: str) -> None:
+    """Ask before the first send to a host (see snowauth.trust)."""
+    from snowauth.trust import TRUSTED_VARIABLE, KnownHosts, origin, question
+
+    known = KnownHosts()
+    if known.trusted(base_url):
+        return
+    if not sys.stdin.isatty():
+        raise conns.ConnectionProblem(
+            f"snowauth has not sent credentials to {origin(base_url)} before: run this once in a terminal "
+            f"to confirm the host, or list it in ${TRUSTED_VARIABLE}"
+        )
+    answer = input(f"{question(name, base_url)} [y/N] ").strip().lower()
+    if answer not in ("y", "yes"):
+        raise conns.ConnectionProblem(f"Nothing was sent: sending to {origin(base_url)} was not confirmed")
+    known.remember(base_url)
+
+
 def _usable(tokens: TokenSet | None, now: datetime) -> bool:
     return tokens is not None and (tokens.expires_at is None or tokens.expires_at - now >= MIN_LIFETIME)
 
@@ -54,6 +72,7 @@ def _usable(tokens: TokenSet | None, now: datetime) -> bool:
 async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, ResolvedConnection, bool]:
     """The token to print, the resolved connection, and whether it is new."""
     env = Environment.of_process(folder)
+    confirm_host(c.name, conns.base_url(a, c, env))
     conn = await conns.resolve(a, c, env, _prompt, no_prompt=frozenset({"password"}))
     cache = TokenCache()
     key = cache_key(conn.base_url, conn.client_id, conns.cache_user(c))

@@ -145,8 +145,25 @@ class Commands:
         return None
 
     async def _resolve(self, doc: Document, a: Analysis, c: Connection, **kw: Any) -> ResolvedConnection:
+        """Resolve the connection, once the user agreed to send to its host (before any
+        secret is read or asked for)."""
         env = Environment(self.ls.env, doc.folder)
+        await self._confirm_host(c.name, conns.base_url(a, c, env))
         return await conns.resolve(a, c, env, self._prompt if self._can_prompt else None, **kw)
+
+    async def _confirm_host(self, name: str, base_url: str) -> None:
+        from snowauth.trust import KnownHosts, origin, question
+
+        known = KnownHosts()
+        if await asyncio.to_thread(known.trusted, base_url):
+            return
+        send, cancel = t.MessageActionItem("Send"), t.MessageActionItem("Cancel")
+        answer = await self.ls.window_show_message_request_async(
+            t.ShowMessageRequestParams(t.MessageType.Warning, f"SnowAuth: {question(name, base_url)}", [send, cancel])
+        )
+        if answer is None or answer.title != send.title:
+            raise CommandError(f"Nothing was sent: sending to {origin(base_url)} was not confirmed")
+        await asyncio.to_thread(known.remember, base_url)
 
     @asynccontextmanager
     async def _progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:

