@@ -105,7 +105,7 @@ async def test_a_new_host_needs_confirmation_before_any_secret_is_read(client: L
         await fetch(client)
     assert len(asked) == 1 and "https://attacker.invalid:443" in asked[0]
     assert prompts == []  # declined before the password was even asked for
-    with pytest.raises(JsonRpcException, match="attacker.invalid"):  # confirmed: it tries (DNS fails)
+    with pytest.raises(JsonRpcException, match=r"attacker\.invalid"):  # confirmed: it tries (DNS fails)
         await fetch(client)
     assert len(asked) == 2 and len(prompts) == 1
     assert KnownHosts(CONFIG).trusted("https://attacker.invalid")
