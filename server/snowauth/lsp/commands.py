@@ -365,8 +365,7 @@ class Commands:
         if stored is None:
             raise CommandError(f"The connection `{c.name}` has no token yet: run Fetch token first")
         if stored.expires_at is not None and stored.expires_at - datetime.now(UTC) < timedelta(seconds=60):
-            refreshed = await self.refresh({"uri": doc.uri, "connection": c.name})
-            del refreshed
+            await self.refresh({"uri": doc.uri, "connection": c.name})
             doc2 = self.ls.docs.get(doc.uri) or self._from_disk(doc.uri)
             c2 = doc2.analysis(self.ls.env).connections.get(c.name) or c
             stored = await self._stored(c2, conn)
