@@ -6,21 +6,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 
 ENV = {"SNOW_C_SECRET": "demo-client-secret", "SNOW_C_PASSWORD": "demo-password"}
-
-
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
 
 
 def conn_file(tmp_path: Path, url: str, *, store: str = "file", password: str = "${env:SNOW_C_PASSWORD}") -> Path:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
+import pytest
+import pytest_lsp
 from lsprotocol import types as t
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 
 def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
@@ -62,3 +68,35 @@ def change(
             ],
         )
     )
+
+
+def session_fixture(
+    *,
+    presets: tuple[str, ...] = ("visual-studio-code",),
+    env: dict[str, str] | None = None,
+    prompt: bool = True,
+) -> Any:
+    """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment,
+    once per client preset; ``prompt`` declares `experimental.snowauth.promptSecret`.
+    The test can pass `initializationOptions` through ``request.param`` of a preset
+    written as "preset|untrusted"."""
+
+    @pytest_lsp.fixture(
+        config=ClientServerConfig(
+            server_command=[sys.executable, "-m", "snowauth", "lsp"],
+            server_env={**os.environ, **(env or {})},
+        ),
+        params=list(presets),
+    )
+    async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
+        preset, _, mode = str(request.param).partition("|")
+        caps = client_capabilities(preset)
+        if prompt:
+            caps.experimental = {"snowauth": {"promptSecret": True}}
+        options = {"trusted": mode != "untrusted"}
+        await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=options))
+        lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
+        yield lsp_client
+        await lsp_client.shutdown_session()
+
+    return client

@@ -4,44 +4,23 @@ LSP client: fetch, refresh, revoke, test, insert, prompts, failures, concurrency
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from tests.lsp.editor import Editor
+from tests.lsp.helpers import session_fixture
 
 SECRETS = {"SNOW_T_CLIENT_SECRET": "demo-client-secret", "SNOW_T_PASSWORD": "demo-password"}
 URI = "file:///tmp/snowauth-cmd/cmd.snowauth.toml"
 OTHER = "file:///tmp/snowauth-cmd/request.http"
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "snowauth", "lsp"],
-        server_env={**os.environ, **SECRETS},
-    ),
-    params=["visual-studio-code", "neovim"],
-)
-async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
-    caps = client_capabilities(request.param)
-    caps.experimental = {"snowauth": {"promptSecret": True}}
-    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
-    yield lsp_client
-    await lsp_client.shutdown_session()
+client = session_fixture(presets=("visual-studio-code", "neovim"), env=SECRETS)
 
 
 def connection_file(url: str, password: str = "${env:SNOW_T_PASSWORD}") -> str:

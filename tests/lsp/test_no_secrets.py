@@ -5,20 +5,17 @@ error the client receives."""
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pytest
-import pytest_lsp
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from tests.lsp.editor import Editor
+from tests.lsp.helpers import session_fixture
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
 CLIENT_SECRET = "demo-client-secret"
@@ -26,30 +23,14 @@ PASSWORD = "demo-password"
 URI = "file:///tmp/snowauth-secrets/leak.snowauth.toml"
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "snowauth", "lsp"],
-        server_env={
-            **os.environ,
-            "SNOW_L_SECRET": CLIENT_SECRET,
-            "SNOWAUTH_LOG_LEVEL": "DEBUG",
-            "SNOWAUTH_TRACE": "1",
-            "SNOWAUTH_LOG_FILE": str(LOG),
-        },
-    )
+client = session_fixture(
+    env={
+        "SNOW_L_SECRET": CLIENT_SECRET,
+        "SNOWAUTH_LOG_LEVEL": "DEBUG",
+        "SNOWAUTH_TRACE": "1",
+        "SNOWAUTH_LOG_FILE": str(LOG),
+    }
 )
-async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
-    caps = client_capabilities("visual-studio-code")
-    caps.experimental = {"snowauth": {"promptSecret": True}}
-    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
-    yield lsp_client
-    await lsp_client.shutdown_session()
 
 
 async def test_no_secret_anywhere(client: LanguageClient, emulator: Emulator) -> None:

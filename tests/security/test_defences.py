@@ -5,20 +5,19 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment
 from snowauth.trust import KnownHosts
 from tests.lsp.editor import Editor
+from tests.lsp.helpers import session_fixture
 
 CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-config-{os.getpid()}"
 FOLDER = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-{os.getpid()}"
@@ -26,28 +25,11 @@ URI = (FOLDER / "s.snowauth.toml").as_uri()
 SECRET_ENV = {"SNOW_S_SECRET": "demo-client-secret", "SNOW_S_PASSWORD": "demo-password"}
 
 
-@pytest.fixture
-def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
-        yield emu
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "snowauth", "lsp"],
-        server_env={**os.environ, **SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)},
-    ),
-    params=["trusted", "untrusted"],
+client = session_fixture(
+    presets=("visual-studio-code", "visual-studio-code|untrusted"),
+    env={**SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)},
 )
-async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
-    FOLDER.mkdir(exist_ok=True)
-    options = {"trusted": request.param == "trusted"}
-    caps = client_capabilities("visual-studio-code")
-    caps.experimental = {"snowauth": {"promptSecret": True}}
-    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=options))
-    lsp_client.trusted_workspace = request.param == "trusted"  # type: ignore[attr-defined]
-    yield lsp_client
-    await lsp_client.shutdown_session()
+FOLDER.mkdir(exist_ok=True)
 
 
 def conn(instance: str, password: str = "${env:SNOW_S_PASSWORD}") -> str:
