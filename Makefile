@@ -32,6 +32,9 @@ unit: $(STAMP)
 reference: $(STAMP)
 	$(PY) -m snowauth reference > docs/reference.md
 
+fuzz: $(STAMP)
+	SNOWAUTH_FUZZ=long $(VENV)/bin/pytest -q tests/hardening -k fuzz
+
 e2e-vscode: $(STAMP)
 	bash tests/e2e/vscode/run.sh
 
