@@ -1,0 +1,379 @@
+"""snowauth benchmarks: what a user feels, side by side with the floor and the peer tool.
+
+    .venv/bin/python benchmarks/run.py            # or: make bench
+    .venv/bin/python benchmarks/run.py --quick    # fewer repetitions (a smoke test)
+    .venv/bin/python benchmarks/run.py --json out.json
+
+Real processes, a real LSP client over stdio (``lspclient.py``), generated inputs in
+``benchmarks/generated/`` (ignored by git). Prints one Markdown table: medians, p95 and
+ratios (never single runs), then the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from inputs import ENV, SIZES, write_inputs  # noqa: E402
+from lspclient import Client  # noqa: E402
+
+PY = sys.executable
+OURS = [PY, "-m", "snowauth", "lsp"]
+FLOOR = [PY, str(HERE / "floor_server.py")]
+GENERATED = HERE / "generated"
+BIN = Path(PY).parent
+
+EMULATOR_CLIENT_ID = "0123456789abcdef0123456789abcdef"
+EMULATOR_SECRET = "demo-client-secret"
+EMULATOR_USER, EMULATOR_PASSWORD = "integration.user", "demo-password"
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SNOWAUTH_")}
+    env.update(ENV)
+    return env
+
+
+# -- statistics ------------------------------------------------------------------------------
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def p95(xs: list[float]) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, round(0.95 * len(s)) - 1))]
+
+
+def ms(x: float) -> str:
+    return f"{x:.1f} ms" if x < 100 else f"{x:.0f} ms"
+
+
+# -- 1. cold start ------------------------------------------------------------------------------
+
+
+def cold_start(cmd: list[str], path: Path) -> tuple[float, float]:
+    """(spawn -> initialize answered, spawn -> first diagnostics of ``path``) in ms."""
+    text = path.read_text(encoding="utf-8")
+    c = Client(cmd, env=server_env(), cwd=HERE)
+    try:
+        c.initialize(path.parent)
+        t_init = time.perf_counter()
+        c.open(path.as_uri(), text)
+        c.diagnostics(path.as_uri(), 1)
+        t_diag = time.perf_counter()
+        return (t_init - c.started) * 1000, (t_diag - c.started) * 1000
+    finally:
+        c.close()
+
+
+# -- 2-4. typing, completion, hover, memory --------------------------------------------------------
+
+
+def _edit_positions(lines: list[str], n: int, seed: int) -> list[tuple[int, int]]:
+    rng = random.Random(seed)
+    return [(ln, rng.randint(0, len(lines[ln]))) for ln in (rng.randrange(len(lines)) for _ in range(n))]
+
+
+def _request_positions(lines: list[str], n: int, seed: int, kind: str) -> list[tuple[int, int]]:
+    """Completion: keys at the start of a key line, values inside `grant_type = "…"`.
+    Hover: a key name, a connection's name in its header."""
+    rng = random.Random(seed)
+    keys = [i for i, s in enumerate(lines) if s and s[0].isalpha() and " = " in s and not s.startswith("c0")]
+    grants = [i for i in keys if lines[i].startswith("grant_type")]
+    headers = [i for i, s in enumerate(lines) if s.startswith("[connections.")]
+    out = []
+    for k in range(n):
+        if kind == "completion":
+            out.append((rng.choice(keys), 0) if k % 2 == 0 else (rng.choice(grants), len('grant_type = "')))
+        else:
+            out.append((rng.choice(keys), 2) if k % 2 == 0 else (rng.choice(headers), len("[connections.") + 2))
+    return out
+
+
+def session(cmd: list[str], path: Path, edits: int, requests: int) -> dict[str, Any]:
+    """One server, one document: open, type, complete, hover; timings in ms, RSS in MB."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    uri = path.as_uri()
+    c = Client(cmd, env=server_env(), cwd=HERE)
+    out: dict[str, Any] = {}
+    try:
+        c.initialize(path.parent)
+        t0 = time.perf_counter()
+        c.open(uri, text)
+        c.diagnostics(uri, 1)
+        out["open_ms"] = (time.perf_counter() - t0) * 1000
+        time.sleep(0.3)  # let background work after open (git state) finish
+        out["rss_open_mb"] = c.peak_rss_mb()
+
+        version = 1
+        typing: list[float] = []
+        for line, col in _edit_positions(lines, edits // 2, seed=len(lines)):
+            for change in (
+                {"range": _range(line, col, line, col), "text": "x"},
+                {"range": _range(line, col, line, col + 1), "text": ""},
+            ):
+                version += 1
+                t = time.perf_counter()
+                c.change(uri, version, [change])
+                c.diagnostics(uri, version)
+                typing.append((time.perf_counter() - t) * 1000)
+        out["typing"] = typing
+
+        for kind, method in (("completion", "textDocument/completion"), ("hover", "textDocument/hover")):
+            times = []
+            for line, col in _request_positions(lines, requests, seed=len(lines) + 1, kind=kind):
+                t = time.perf_counter()
+                c.request(method, {"textDocument": {"uri": uri}, "position": {"line": line, "character": col}})
+                times.append((time.perf_counter() - t) * 1000)
+            out[kind] = times
+        out["rss_peak_mb"] = c.peak_rss_mb()
+    finally:
+        c.close()
+    return out
+
+
+def _range(l1: int, c1: int, l2: int, c2: int) -> dict[str, Any]:
+    return {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}
+
+
+# -- 5. snowauth check vs taplo ---------------------------------------------------------------------
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
+    """(wall ms, peak RSS MB, exit code) of one process."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = (time.perf_counter() - t) * 1000
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024, proc.returncode
+
+
+def check_vs_taplo(path: Path, runs: int) -> dict[str, Any]:
+    schema = GENERATED / "schema.json"
+    schema.write_text(
+        subprocess.run([PY, "-m", "snowauth", "schema"], capture_output=True, check=True, text=True).stdout
+    )
+    env = server_env()
+    ours_cmd = [str(BIN / "snowauth"), "check", str(path)]
+    taplo_cmd = [str(BIN / "taplo"), "lint", "--no-auto-config", "--schema", schema.as_uri(), str(path)]
+    run_measured(ours_cmd, env), run_measured(taplo_cmd, env)  # warm the caches
+    res: dict[str, list[float]] = {"ours_ms": [], "ours_mb": [], "taplo_ms": [], "taplo_mb": []}
+    codes = set()
+    for _ in range(runs):
+        for name, cmd in (("ours", ours_cmd), ("taplo", taplo_cmd)):
+            wall, rss, code = run_measured(cmd, env)
+            res[f"{name}_ms"].append(wall)
+            res[f"{name}_mb"].append(rss)
+            codes.add((name, code))
+    return {**res, "exit_codes": sorted(codes)}
+
+
+# -- 6. token round trip ----------------------------------------------------------------------------
+
+
+def fetch_overhead(runs: int) -> dict[str, Any]:
+    import httpx
+
+    emu = subprocess.Popen(
+        [PY, "-m", "snowauth", "emulator", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert emu.stdout is not None
+        line = emu.stdout.readline()
+        url = line.strip().rsplit(" ", 1)[-1]
+        folder = Path(tempfile.mkdtemp(prefix="fetch-", dir=GENERATED))
+        path = folder / "fetch.snowauth.toml"
+        text = (
+            "[connections.bench]\n"
+            f'instance = "{url}"\n'
+            'grant_type = "password"\n'
+            f'client_id = "{EMULATOR_CLIENT_ID}"\n'
+            'client_secret = "${env:BENCH_CLIENT_SECRET}"\n'
+            f'username = "{EMULATOR_USER}"\n'
+            'password = "${env:BENCH_PASSWORD}"\n'
+            'scope = "useraccount"\n'
+        )
+        path.write_text(text, encoding="utf-8")
+        env = {**server_env(), "BENCH_CLIENT_SECRET": EMULATOR_SECRET, "BENCH_PASSWORD": EMULATOR_PASSWORD}
+        form = {
+            "grant_type": "password",
+            "client_id": EMULATOR_CLIENT_ID,
+            "client_secret": EMULATOR_SECRET,
+            "username": EMULATOR_USER,
+            "password": EMULATOR_PASSWORD,
+            "scope": "useraccount",
+        }
+        c = Client(OURS, env=env, cwd=HERE)
+        lsp_times: list[float] = []
+        bare_times: list[float] = []
+        with httpx.Client() as http:
+            try:
+                c.initialize(folder)
+                c.open(path.as_uri(), text)
+                c.diagnostics(path.as_uri(), 1)
+                args = [{"uri": path.as_uri(), "connection": "bench"}]
+
+                def lsp() -> None:
+                    c.request("workspace/executeCommand", {"command": "snowauth.fetchToken", "arguments": args})
+
+                def bare() -> None:
+                    r = http.post(url + "/oauth_token.do", data=form)
+                    r.raise_for_status()
+                    r.json()
+
+                lsp(), bare()  # first use: imports, connections
+                for _ in range(runs):
+                    for fn, times in ((lsp, lsp_times), (bare, bare_times)):
+                        time.sleep(0.05)  # let background work (git state after a store) settle
+                        t = time.perf_counter()
+                        fn()
+                        times.append((time.perf_counter() - t) * 1000)
+            finally:
+                c.close()
+        return {"lsp": lsp_times, "bare": bare_times, "server_requests": sorted(set(c.server_requests))}
+    finally:
+        emu.terminate()
+        emu.wait()
+
+
+# -- the table ----------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu}), "
+        f"Python {platform.python_version()}, load average before the run {load}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions (not for reporting)")
+    ap.add_argument("--json", type=Path, help="also write the raw samples here")
+    ap.add_argument("--only", choices=("cold", "sessions", "check", "fetch"), action="append")
+    args = ap.parse_args(argv)
+    only = set(args.only or ("cold", "sessions", "check", "fetch"))
+    quick = args.quick
+    started = time.perf_counter()
+    env_line = machine()
+    paths = write_inputs(GENERATED)
+    raw: dict[str, Any] = {"machine": env_line}
+    rows: list[tuple[str, str, str, str, str]] = []  # metric, ours, floor/peer, ratio, target
+
+    def say(msg: str) -> None:
+        print(f"[{time.perf_counter() - started:5.0f} s] {msg}", file=sys.stderr, flush=True)
+
+    if "cold" in only:
+        say("cold start")
+        cold_start(OURS, paths[50]), cold_start(FLOOR, paths[50])  # warm the caches
+        ours, floor = [], []
+        for _ in range(4 if quick else 12):
+            ours.append(cold_start(OURS, paths[50]))
+            floor.append(cold_start(FLOOR, paths[50]))
+        raw["cold"] = {"ours": ours, "floor": floor}
+        oi, od = median([x[0] for x in ours]), median([x[1] for x in ours])
+        fi, fd = median([x[0] for x in floor]), median([x[1] for x in floor])
+        rows.append(("Cold start: spawn → initialize answered", ms(oi), ms(fi), f"{oi / fi:.2f}×", ""))
+        rows.append(("Cold start: spawn → first diagnostics (50 lines)", ms(od), ms(fd), f"{od / fd:.2f}×", "≤ 1.15×"))
+
+    if "sessions" in only:
+        edits, requests = (60, 30) if quick else (240, 120)
+        for n in SIZES:
+            say(f"session, {n} lines")
+            ours_s = session(OURS, paths[n], edits, requests)
+            floor_s = session(FLOOR, paths[n], edits, requests)
+            raw[f"session_{n}"] = {"ours": ours_s, "floor": floor_s}
+            target = {50: "p50 ≤ 3 ms", 10_000: "p50 ≤ 15 ms"}.get(n, "")
+            for key, label, tgt in (
+                ("typing", "Typing: didChange → diagnostics", target + ("; p95 ≤ 2× p50" if target else "")),
+                ("completion", "Completion", "p50 ≤ 5 ms" if n == 10_000 else ""),
+                ("hover", "Hover", "p50 ≤ 5 ms" if n == 10_000 else ""),
+            ):
+                o, f = ours_s[key], floor_s[key]
+                rows.append(
+                    (
+                        f"{label}, {n:,} lines: p50 / p95",
+                        f"{ms(median(o))} / {ms(p95(o))}",
+                        f"{ms(median(f))} / {ms(p95(f))}",
+                        f"p95/p50 {p95(o) / median(o):.1f}",
+                        tgt,
+                    )
+                )
+            rows.append(
+                (
+                    f"Memory, {n:,} lines: RSS peak after open / after the session",
+                    f"{ours_s['rss_open_mb']:.0f} MB / {ours_s['rss_peak_mb']:.0f} MB",
+                    f"{floor_s['rss_open_mb']:.0f} MB / {floor_s['rss_peak_mb']:.0f} MB",
+                    "",
+                    "≤ 80 MB" if n == 10_000 else "",
+                )
+            )
+
+    if "check" in only:
+        say("snowauth check vs taplo")
+        r = check_vs_taplo(paths[10_000], 3 if quick else 9)
+        raw["check"] = r
+        om, tm = median(r["ours_ms"]), median(r["taplo_ms"])
+        rows.append(
+            (
+                "`snowauth check` vs `taplo lint --schema`, 10,000 lines: wall",
+                ms(om),
+                ms(tm),
+                f"{om / tm:.2f}×",
+                "≤ 1.0×",
+            )
+        )
+        omb, tmb = median(r["ours_mb"]), median(r["taplo_mb"])
+        rows.append(("… peak RSS", f"{omb:.0f} MB", f"{tmb:.0f} MB", f"{omb / tmb:.2f}×", ""))
+
+    if "fetch" in only:
+        say("token round trip")
+        r = fetch_overhead(8 if quick else 30)
+        raw["fetch"] = r
+        lm, bm = median(r["lsp"]), median(r["bare"])
+        rows.append(
+            ("Fetch token via LSP vs a bare httpx POST (emulator)", ms(lm), ms(bm), f"+{lm - bm:.1f} ms", "≤ +5 ms")
+        )
+
+    say("done")
+    print("| Measure | snowauth | floor / peer | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print(f"Machine: {env_line}. Wall time of the run: {time.perf_counter() - started:.0f} s.")
+    if args.json:
+        args.json.write_text(json.dumps(raw, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
