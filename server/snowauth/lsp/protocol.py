@@ -11,7 +11,14 @@ from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types as t
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
+
+
+class _Answered:
+    """A request that could not be read and was answered with an error already."""
+
+    jsonrpc = "answered"
 
 
 class SnowauthProtocol(LanguageServerProtocol):
@@ -30,6 +37,23 @@ class SnowauthProtocol(LanguageServerProtocol):
     @lsp_method(t.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: t.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
         yield from self._user(t.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        """pygls drops a request whose params do not fit its method, and the client waits
+        forever: answer it with Invalid Params instead (without echoing the params)."""
+        try:
+            return super().structure_message(data)
+        except JsonRpcException:
+            if isinstance(data, dict) and "id" in data and "method" in data and "error" not in data:
+                error = JsonRpcInvalidParams(f"Invalid params for {str(data['method'])[:100]}")
+                self._send_response(data["id"], error=error.to_response_error())
+                return _Answered()
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Answered):
+            return
+        super().handle_message(message)
 
     def _send_response(self, msg_id: Any, result: Any | None = None, error: Any | None = None) -> None:
         if error is not None and getattr(error, "data", None) is not None:
