@@ -8,9 +8,11 @@ exact spans the diagnostics, edits and lenses need.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from snowauth.syntax import Entry, Header, KeyPart, Parsed, Value
+from snowauth.model import CONNECTION_KEYS, TOKEN_KEYS
+from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value
 
 Span = tuple[int, int]
 
@@ -76,51 +78,62 @@ class Layout:
     section_starts: list[int] = field(default_factory=list)  # offsets of every header
 
 
-@dataclass(slots=True)
-class _Def:
-    kind: str  # "table" | "value"
-    how: str  # "header" | "implicit" | "dotted" | "inline" | "value"
-    start: int
-    end: int
+# what defined a path: (kind, how, start, end); kind is "table" or "value", how is
+# "header", "implicit", "dotted", "inline" or "value"
+_Def = tuple[str, str, int, int]
 
 
 class _Builder:
-    def __init__(self, parsed: Parsed) -> None:
-        self.parsed = parsed
-        self.text = parsed.text
+    def __init__(self, text_length: int) -> None:
+        self.text_length = text_length
         self.defs: dict[tuple[str, ...], _Def] = {}
         self.out = Layout()
+        self.created: dict[str, int] = {}  # connection -> offset of the item that created it
+        self._at = 0
 
     def issue(self, start: int, end: int, code: str, message: str, **kw: object) -> None:
         self.out.issues.append(Issue(start, end, code, message, **kw))  # type: ignore[arg-type]
 
-    def conn(self, name: str, intro: Span) -> Connection:
+    def conn(self, name: str, start: int, end: int) -> Connection:
         c = self.out.connections.get(name)
         if c is None:
-            c = Connection(name, intro)
+            c = Connection(name, (start, end))
             self.out.connections[name] = c
+            self.created[name] = self._at
         return c
 
-    def run(self) -> Layout:
+    def run(self, items: Iterable[Header | Entry]) -> Layout:
+        """Every statement of a file, in order."""
         table: tuple[str, ...] | None = ()
         section: Header | None = None
-        headers = [it for it in self.parsed.items if isinstance(it, Header)]
-        self.out.section_starts = [h.start for h in headers]
-        next_header = 0
-        for item in self.parsed.items:
-            if isinstance(item, Header):
+        starts = self.out.section_starts
+        for item in items:
+            if type(item) is Header:
                 self._close_section(section, item.start)
-                next_header += 1
+                starts.append(item.start)
                 section = item
-                table = self._header(item)
-                continue
-            if table is None or item.value is None:
-                if table is not None and item.value is None:
-                    self._classify_partial(table, item)
-                continue
-            self._entry(table, item)
-        self._close_section(section, len(self.text))
+                table = self.header(item)
+            else:
+                self.entry(table, item)  # type: ignore[arg-type]
+        self._close_section(section, self.text_length)
         return self.out
+
+    def header(self, h: Header) -> tuple[str, ...] | None:
+        """The table a header opens (None: its entries are not placed)."""
+        self._at = h.start
+        return self._header(h)
+
+    def entry(self, table: tuple[str, ...] | None, e: Entry) -> None:
+        if table is None:
+            return
+        self._at = e.start
+        if e.value is None:
+            self._classify_partial(table, e)
+        else:
+            self._entry(table, e)
+
+    def close(self, h: Header, end: int) -> None:
+        self._close_section(h, end)
 
     # -- headers --------------------------------------------------------------------
 
@@ -135,20 +148,19 @@ class _Builder:
                 f"write `[{'.'.join(path)}]`",
             )
             return None
+        defs = self.defs
         for k in range(1, len(path)):
-            d = self.defs.get(path[:k])
+            d = defs.get(path[:k])
             if d is None:
-                self.defs[path[:k]] = _Def("table", "implicit", h.key[k - 1].start, h.key[k - 1].end)
-            elif d.kind == "value" or d.how == "inline":
+                defs[path[:k]] = ("table", "implicit", h.key[k - 1].start, h.key[k - 1].end)
+            elif d[0] == "value" or d[1] == "inline":
                 self._conflict(h.key[k - 1], path[:k], d)
                 return None
-        d = self.defs.get(path)
+        d = defs.get(path)
         part = h.key[-1]
-        if d is None:
-            self.defs[path] = _Def("table", "header", h.start, h.end)
-        elif d.kind == "table" and d.how == "implicit":
-            d.how, d.start, d.end = "header", h.start, h.end
-        elif d.kind == "table" and d.how == "header":
+        if d is None or (d[0] == "table" and d[1] == "implicit"):
+            defs[path] = ("table", "header", h.start, h.end)
+        elif d[0] == "table" and d[1] == "header":
             code = "duplicate-connection" if len(path) == 2 and path[0] == "connections" else "duplicate-table"
             what = f"connection `{path[1]}`" if code == "duplicate-connection" else f"table `[{'.'.join(path)}]`"
             self.issue(
@@ -156,7 +168,7 @@ class _Builder:
                 h.end,
                 code,
                 f"The {what} is defined twice: merge the two into one table",
-                related=[(d.start, d.end, "first defined here")],
+                related=[(d[2], d[3], "first defined here")],
             )
         else:
             self._conflict(part, path, d)
@@ -171,7 +183,7 @@ class _Builder:
         if len(path) == 1:
             return
         name = path[1]
-        c = self.conn(name, (h.start, h.end))
+        c = self.conn(name, h.start, h.end)
         if len(path) == 2:
             if c.table_header is None:
                 c.table_header = h
@@ -184,7 +196,7 @@ class _Builder:
             else:
                 c.unknown.append((h.key[3], "token"))
             return
-        if path[2] in _connection_keys():
+        if path[2] in CONNECTION_KEYS:
             c.wrong_tables.append((h.key[2], ""))
         else:
             c.unknown.append((h.key[2], ""))
@@ -192,38 +204,42 @@ class _Builder:
     def _close_section(self, section: Header | None, end: int) -> None:
         if section is None or section.is_array:
             return
-        path = tuple(p.name for p in section.key)
-        if len(path) < 2 or path[0] != "connections":
+        key = section.key
+        if len(key) < 2 or key[0].name != "connections":
             return
-        c = self.out.connections.get(path[1])
+        c = self.out.connections.get(key[1].name)
         if c is not None:
             c.segments.append((section.start, end))
 
     # -- entries --------------------------------------------------------------------
 
     def _conflict(self, part: KeyPart, path: tuple[str, ...], d: _Def) -> None:
-        what = "a value" if d.kind == "value" else "an inline table" if d.how == "inline" else "a table"
+        what = "a value" if d[0] == "value" else "an inline table" if d[1] == "inline" else "a table"
         self.issue(
             part.start,
             part.end,
             "duplicate-key",
             f"`{'.'.join(path)}` is already defined as {what}: TOML does not allow defining it again",
-            related=[(d.start, d.end, "first defined here")],
+            related=[(d[2], d[3], "first defined here")],
         )
 
     def _define(self, base: tuple[str, ...], e: Entry, how: str) -> tuple[str, ...] | None:
-        names = tuple(p.name for p in e.key)
-        path = base + names
-        for k in range(len(base) + 1, len(path)):
-            d = self.defs.get(path[:k])
-            part = e.key[k - len(base) - 1]
-            if d is None:
-                self.defs[path[:k]] = _Def("table", "dotted" if how != "inline" else "inline", part.start, part.end)
-            elif d.kind == "value" or d.how == "header" or (d.how == "inline" and how != "inline"):
-                # TOML: dotted keys cannot add to a table defined by a [header]
-                self._conflict(part, path[:k], d)
-                return None
-        d = self.defs.get(path)
+        key = e.key
+        defs = self.defs
+        if len(key) == 1:
+            path = (*base, key[0].name)
+        else:
+            path = base + tuple(p.name for p in key)
+            for k in range(len(base) + 1, len(path)):
+                d = defs.get(path[:k])
+                part = key[k - len(base) - 1]
+                if d is None:
+                    defs[path[:k]] = ("table", "dotted" if how != "inline" else "inline", part.start, part.end)
+                elif d[0] == "value" or d[1] == "header" or (d[1] == "inline" and how != "inline"):
+                    # TOML: dotted keys cannot add to a table defined by a [header]
+                    self._conflict(part, path[:k], d)
+                    return None
+        d = defs.get(path)
         if d is not None:
             code = "duplicate-connection" if len(path) == 2 and path[0] == "connections" else "duplicate-key"
             if code == "duplicate-connection":
@@ -232,14 +248,23 @@ class _Builder:
                     e.key[-1].end,
                     code,
                     f"The connection `{path[1]}` is defined twice: merge the two definitions",
-                    related=[(d.start, d.end, "first defined here")],
+                    related=[(d[2], d[3], "first defined here")],
                 )
             else:
                 self._conflict(e.key[-1], path, d)
             return None
         assert e.value is not None
-        kind_how = ("table", "inline") if e.value.kind == "table" else ("value", "value")
-        self.defs[path] = _Def(kind_how[0], kind_how[1], e.key[-1].start, e.key[-1].end)
+        last = key[-1]
+        defs[path] = (
+            ("table", "inline", last.start, last.end)
+            if e.value.kind == "table"
+            else (
+                "value",
+                "value",
+                last.start,
+                last.end,
+            )
+        )
         return path
 
     def _entry(self, table: tuple[str, ...], e: Entry, line: Entry | None = None) -> None:
@@ -256,10 +281,11 @@ class _Builder:
     def _place_value(self, base: tuple[str, ...], path: tuple[str, ...], e: Entry, line: Entry) -> None:
         value = e.value
         assert value is not None
+        nbase = len(base)
 
         def part(i: int) -> KeyPart | None:
             """The key part of this entry that names path[i], if this entry names it."""
-            return e.key[i - len(base)] if 0 <= i - len(base) < len(e.key) else None
+            return e.key[i - nbase] if 0 <= i - nbase < len(e.key) else None
 
         if path[0] != "connections":
             if path == ("default",):
@@ -277,8 +303,8 @@ class _Builder:
                 )
             return
         name = path[1]
-        c = self.conn(name, (line.key[0].start, line.key[-1].end))
-        if line is e and len(base) < 2:
+        c = self.conn(name, line.key[0].start, line.key[-1].end)
+        if line is e and nbase < 2:
             c.segments.append((e.start, e.end))
             if len(path) > 2:
                 c.dotted_entries.append(e)
@@ -300,7 +326,7 @@ class _Builder:
             self._place_token(c, rel, e, line, value, part(3))
             return
         named = part(2)
-        if rel[0] not in _connection_keys():
+        if rel[0] not in CONNECTION_KEYS:
             if named is not None and all(p is not named for p, _ in c.unknown):
                 c.unknown.append((named, ""))
             return
@@ -320,8 +346,6 @@ class _Builder:
         value: Value,
         named: KeyPart | None,
     ) -> None:
-        from snowauth.model import TOKEN_KEYS
-
         c.token_defined = True
         if len(rel) == 1:
             if value.kind == "table":
@@ -354,11 +378,100 @@ class _Builder:
                 c.table_body_end = max(c.table_body_end or 0, e.end)
 
 
-def _connection_keys() -> frozenset[str]:
-    from snowauth.model import CONNECTION_KEYS
-
-    return frozenset(CONNECTION_KEYS)
-
-
 def build(parsed: Parsed) -> Layout:
-    return _Builder(parsed).run()
+    return _Builder(len(parsed.text)).run(parsed.items)
+
+
+# -- one connection at a time (the incremental analysis) --------------------------------------
+#
+# Every statement belongs to one connection or to the file level (None): its owner. The
+# statements of a connection touch only the definitions under `connections.<name>`, so
+# its layout can be built from them alone (``build_connection``), as long as the file
+# level does not decide how they are read: that is so unless `connections` itself is
+# assigned at the top, or dotted `connections.*` keys at the top meet a
+# `[connections]` header (then ``needs_whole_file``).
+
+
+def header_owner(h: Header) -> str | None:
+    key = h.key
+    if not h.is_array and len(key) >= 2 and key[0].name == "connections":
+        return key[1].name
+    return None
+
+
+def entry_owner(gov: Header | None, e: Entry) -> str | None:
+    """The connection a statement under the header ``gov`` (None: the top) belongs to."""
+    if gov is None:
+        key = e.key
+        return key[1].name if len(key) >= 2 and key[0].name == "connections" else None
+    g = gov.key
+    if gov.is_array or g[0].name != "connections":
+        return None
+    return g[1].name if len(g) >= 2 else e.key[0].name
+
+
+def attribute(chunk: Chunk, gov: Header | None) -> Header | None:
+    """Set the chunk's governing header and owners; the governing header after it."""
+    chunk.gov = gov
+    items = chunk.items
+    owners: set[str | None] = set()
+    continues = not items or type(items[0]) is not Header
+    if continues and gov is not None and (o := header_owner(gov)) is not None:
+        owners.add(o)  # a section that goes on here: its end moves with this chunk
+    for it in items:
+        if type(it) is Header:
+            gov = it
+            owners.add(header_owner(it))
+        else:
+            owners.add(entry_owner(gov, it))  # type: ignore[arg-type]
+    chunk.owners = frozenset(owners)
+    return gov
+
+
+def needs_whole_file(root: Iterable[Header | Entry], has_connections_header: bool) -> bool:
+    """True when the file level decides how connections' statements are read (see above)."""
+    dotted = False
+    for it in root:
+        if type(it) is Entry and it.key[0].name == "connections":
+            if len(it.key) == 1:
+                return True
+            dotted = True
+    return dotted and has_connections_header
+
+
+def build_connection(
+    name: str | None, chunks: Iterable[Chunk], section_end: Callable[[Header], int], text_length: int
+) -> _Builder:
+    """The layout of one connection (or of the file level, ``name`` None) from the chunks
+    that hold its statements, in order. Chunks must be rebased."""
+    b = _Builder(text_length)
+    tables: dict[int, tuple[str, ...] | None] = {}
+    open_section: Header | None = None
+    for ch in chunks:
+        gov = ch.gov
+        if open_section is not None and gov is not open_section:
+            b.close(open_section, section_end(open_section))
+            open_section = None
+        for it in ch.items:
+            if type(it) is Header:
+                if open_section is not None:
+                    b.close(open_section, section_end(open_section))
+                    open_section = None
+                gov = it
+                if header_owner(it) == name:
+                    tables[id(it)] = b.header(it)
+                    if name is not None:
+                        open_section = it
+                continue
+            if entry_owner(gov, it) != name:  # type: ignore[arg-type]
+                continue
+            if gov is None:
+                table: tuple[str, ...] | None = ()
+            elif (found := tables.get(id(gov), False)) is not False:
+                table = found  # type: ignore[assignment]
+            else:  # a `[connections]` section, whose header is the file level's
+                table = ("connections",)
+            b.entry(table, it)  # type: ignore[arg-type]
+    if open_section is not None:
+        b.close(open_section, section_end(open_section))
+    return b

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -81,21 +80,9 @@ def _names(dotted: str) -> list[str]:
     return out
 
 
-def _headers(a: Analysis) -> list[Header]:
-    return [it for it in a.parsed.items if isinstance(it, Header)]
-
-
 def table_at(a: Analysis, offset: int) -> tuple[str, ...] | None:
     """The table path of the section holding ``offset`` (None inside [[arrays]])."""
-    headers = _headers(a)
-    i = bisect_right([h.start for h in headers], offset) - 1
-    # a header on the cursor's own line does not open the section before its end
-    while i >= 0 and headers[i].end > offset:
-        i -= 1
-    if i < 0:
-        return ()
-    h = headers[i]
-    return None if h.is_array else tuple(p.name for p in h.key)
+    return a.table_at(offset)
 
 
 def _line_prefix(a: Analysis, offset: int) -> tuple[int, str]:
@@ -222,8 +209,9 @@ def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> li
             filter_text="connections.",
         )
     )
-    for name, c in a.connections.items():
-        if c.token_header is None and not c.token_defined:
+    for name in a.connection_names():
+        c = a.connection(name)
+        if c is not None and c.token_header is None and not c.token_defined:
             items.append(
                 Completion(
                     f"connections.{name}.token",
@@ -296,7 +284,7 @@ def _complete_keys(
     typed = typed or {}
     items: list[Completion] = []
     if path == ():
-        if a.layout.default is None:
+        if a.default is None:
             items.append(_key_item(model.TOP_KEYS["default"], start, offset, "1", snippets, "the CLI's connection"))
         items.append(
             Completion(
@@ -323,10 +311,10 @@ def _complete_keys(
                     detail="an existing connection",
                     sort_text="1" + name,
                 )
-                for name in a.connections
+                for name in a.connection_names()
             ]
         return []
-    c = a.connections.get(path[1])
+    c = a.connection(path[1])
     rel = path[2:]
     if rel == ():
         grant, pkce = _connection_grant(c)
@@ -383,7 +371,7 @@ def _complete_value(
             end = offset + 1 if typed.startswith('"') and a.text.startswith('"', offset) else offset
             return [
                 Completion(f'"{n}"', "value", f'"{n}"', start, end, detail="connection", sort_text=n)
-                for n in a.connections
+                for n in a.connection_names()
             ]
         return []
     key = path[-1]
@@ -511,14 +499,6 @@ def _complete_value(
 # -- hover ---------------------------------------------------------------------------------
 
 
-def _item_at(a: Analysis, offset: int) -> Header | Entry | None:
-    items = a.parsed.items
-    i = bisect_right([it.start for it in items], offset) - 1
-    if i >= 0 and items[i].start <= offset <= items[i].end:
-        return items[i]
-    return None
-
-
 def _walk_entry(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str, ...], KeyPart | None, Entry] | None:
     for k, part in enumerate(e.key):
         if part.start <= offset <= part.end:
@@ -536,7 +516,7 @@ def _walk_entry(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str
 
 
 def hover(a: Analysis, offset: int, now: datetime) -> Hover | None:
-    item = _item_at(a, offset)
+    item = a.item_at(offset)
     if item is None:
         return None
     if isinstance(item, Header):
@@ -591,7 +571,7 @@ def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
         return None
     if len(path) == 1:
         return model.CONNECTIONS_DOC
-    c = a.connections.get(path[1])
+    c = a.connection(path[1])
     if len(path) == 2:
         if c is None:
             return None

@@ -8,7 +8,7 @@ client negotiated.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 _BREAK = re.compile(r"\r\n|\n|\r")
 
@@ -18,10 +18,30 @@ class LineIndex:
 
     __slots__ = ("starts", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, starts: list[int] | None = None) -> None:
         self.text = text
-        self.starts = [0]
-        self.starts.extend(m.end() for m in _BREAK.finditer(text))
+        if starts is None:
+            starts = [0]
+            starts.extend(m.end() for m in _BREAK.finditer(text))
+        self.starts = starts
+
+    def edited(self, text: str, start: int, end: int, inserted: int) -> LineIndex:
+        """The index of ``text``: this text with [start, end) replaced by ``inserted``
+        characters. Only the line breaks near the edit are looked for again (a CR just
+        before it may pair with an LF it brings)."""
+        starts = self.starts
+        delta = inserted - (end - start)
+        lo = max(1, bisect_left(starts, start))  # line starts before the edit stay (and 0)
+        hi = bisect_left(starts, end + 2)  # and those past the character after it move
+        new = starts[:lo]
+        stop = end + 1 + delta
+        new.extend(
+            p
+            for m in _BREAK.finditer(text, max(0, start - 1), min(len(text), stop + 1))
+            if start <= (p := m.end()) <= stop
+        )
+        new.extend([p + delta for p in starts[hi:]] if delta else starts[hi:])
+        return LineIndex(text, new)
 
     def position(self, offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(self.text)))

@@ -12,7 +12,8 @@ Why not tree-sitter: see ``docs/decisions.md`` (recovery and speed, both measure
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
@@ -98,11 +99,78 @@ class Problem:
     message: str
 
 
+INF = 1 << 62  # the reach of a scan that read to the end of the text
+CHUNK_STATEMENTS = 16  # statements per chunk at most (a header always starts a new chunk)
+
+
+@dataclass(slots=True, eq=False)
+class Chunk:
+    """A run of consecutive statements: the unit the incremental scan reuses.
+
+    A chunk starts at a line start where the scanner is between statements, runs to the
+    next chunk's start and holds at most ``CHUNK_STATEMENTS`` statements; a header is
+    always the first item of its chunk. ``reach`` (relative to ``start``) is how far
+    scanning it looked: an edit before ``start + reach`` may change it.
+
+    ``start`` is kept current as the text is edited; the offsets of its items and errors
+    are right for ``origin`` and move with ``rebase()``. The other fields belong to the
+    layers above (``document``, ``analysis``)."""
+
+    start: int
+    items: list[Header | Entry] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    reach: int = 0
+    origin: int = 0
+    gov: Header | None = None  # the header whose table holds the chunk's entries
+    owners: frozenset[str | None] = frozenset()  # connections (None: the file level) with items here
+    sorted_errors: bool = False  # control characters were found: errors are sorted by start
+
+    def rebase(self) -> None:
+        """Move the items' and errors' offsets to the chunk's current place."""
+        d = self.start - self.origin
+        if d:
+            for it in self.items:
+                if type(it) is Entry:
+                    _shift_entry(it, d)
+                else:
+                    it.start += d
+                    it.end += d
+                    for p in it.key:
+                        p.start += d
+                        p.end += d
+            for e in self.errors:
+                e.start += d
+                e.end += d
+            self.origin = self.start
+
+
+def _shift_entry(e: Entry, d: int) -> None:
+    e.start += d
+    e.end += d
+    for p in e.key:
+        p.start += d
+        p.end += d
+    if e.value is not None:
+        _shift_value(e.value, d)
+
+
+def _shift_value(v: Value, d: int) -> None:
+    v.start += d
+    v.end += d
+    if v.kind == "array":
+        for x in v.data:  # type: ignore[attr-defined]
+            _shift_value(x, d)
+    elif v.kind == "table":
+        for e in v.data:  # type: ignore[attr-defined]
+            _shift_entry(e, d)
+
+
 @dataclass(slots=True)
 class Parsed:
     text: str
     items: list[Header | Entry] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    chunks: list[Chunk] = field(default_factory=list)
 
 
 def _line_end(text: str, i: int) -> int:
@@ -123,18 +191,114 @@ class _Fail(Exception):
 
 def parse(text: str) -> Parsed:
     """Scan ``text``; never raises."""
-    return _Scanner(text).run()
+    chunks, _ = scan(text)
+    return flatten(text, chunks)
+
+
+def flatten(text: str, chunks: list[Chunk]) -> Parsed:
+    """The statements and errors of ``chunks`` (all rebased) as one ``Parsed``."""
+    items: list[Header | Entry] = []
+    errors: list[Problem] = []
+    resort = False
+    for c in chunks:
+        c.rebase()
+        items.extend(c.items)
+        errors.extend(c.errors)
+        resort = resort or c.sorted_errors
+    if resort:
+        errors.sort(key=lambda p: p.start)
+    return Parsed(text, items, errors, chunks)
+
+
+class Chunks:
+    """The chunks of a text, brought up to date edit by edit: only the statements an
+    edit can change are scanned again (up to the next chunk that starts past the edit);
+    the others keep their objects and move (``Chunk.start``; ``rebase`` when read)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.list, _ = scan(text)
+        self.long: set[Chunk] = set()  # chunks whose scan looked past their own end
+        self._mark_long(self.list, len(text))
+
+    def _mark_long(self, new: list[Chunk], end: int) -> None:
+        for k, c in enumerate(new):
+            extent = (new[k + 1].start if k + 1 < len(new) else end) - c.start
+            if c.reach > extent + 1:
+                self.long.add(c)
+
+    def edit(self, text: str, start: int, end: int, inserted: int) -> tuple[int, list[Chunk], list[Chunk]]:
+        """[start, end) of the previous text became ``inserted`` characters, giving
+        ``text``. Returns the index of the first new chunk, the chunks removed and those
+        added in their place (the chunks after them moved by the difference in length)."""
+        chunks = self.list
+        delta = inserted - (end - start)
+        k = bisect_right(chunks, start, key=_chunk_start) - 1
+        if k > 0 and chunks[k - 1].start + chunks[k - 1].reach > start:
+            k -= 1
+        for c in self.long:
+            if c.start < chunks[k].start and c.start + c.reach > start:
+                k = min(k, bisect_right(chunks, c.start, key=_chunk_start) - 1)
+        # the first chunk wholly after the edit: where the new scan may meet the old one
+        j = max(k + 1, bisect_left(chunks, end, key=_chunk_start))
+
+        def resync(at: int) -> bool:
+            nonlocal j
+            while j < len(chunks) and chunks[j].start + delta < at:
+                j += 1
+            return j < len(chunks) and chunks[j].start + delta == at
+
+        new, stop = scan(text, chunks[k].start, resync)
+        if stop >= len(text):  # scanned to the end: nothing old is left
+            j = len(chunks)
+        removed = chunks[k:j]
+        chunks[k:j] = new
+        if delta:
+            for c in chunks[k + len(new) :]:
+                c.start += delta
+        self.long.difference_update(removed)
+        self._mark_long(new, stop)
+        self.text = text
+        return k, removed, new
+
+
+def _chunk_start(c: Chunk) -> int:
+    return c.start
+
+
+def scan(text: str, start: int = 0, resync: Callable[[int], bool] | None = None) -> tuple[list[Chunk], int]:
+    """Scan from ``start`` (a line start between two statements) into chunks.
+
+    Stops at the first statement whose line start ``resync`` accepts (that position is
+    returned; the text from there on is the caller's to reuse), else at the end."""
+    return _Scanner(text).run(start, resync)
+
+
+# a `key = "plain string"` line and a `[plain.header]` line, the bulk of every file
+_FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)')
+_FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\][ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)")
 
 
 class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.n = len(text)
-        self.out = Parsed(text)
+        self.items: list[Header | Entry] = []
+        self.errors: list[Problem] = []
+        self.hi = 0  # the furthest offset a value scan started at (for the reach)
 
-    def run(self) -> Parsed:
+    def run(self, start: int, resync: Callable[[int], bool] | None) -> tuple[list[Chunk], int]:
         text, n = self.text, self.n
-        i = 1 if text.startswith("\ufeff") else 0
+        fast_entry, fast_header = _FAST_ENTRY.match, _FAST_HEADER.match
+        i = 1 if start == 0 and text.startswith("\ufeff") else start
+        chunk = Chunk(start, origin=start)
+        chunks = [chunk]
+        self.items, self.errors = chunk.items, chunk.errors
+        count = 0
+        line_start = start
+        reach = start
+        stop = n
+        stopped = False
         while i < n:
             i = _skip_ws(text, i)
             if i >= n:
@@ -142,32 +306,76 @@ class _Scanner:
             c = text[i]
             if c in "\r\n":
                 i += 2 if text.startswith("\r\n", i) else 1
+                line_start = i
                 continue
             if c == "#":
                 i = _line_end(text, i)
                 continue
+            # a statement at i, on the line that starts at line_start
+            if resync is not None and resync(line_start):
+                stop, stopped = line_start, True
+                break
+            if (c == "[" or count >= CHUNK_STATEMENTS) and (self.items or self.errors):
+                chunk.reach = max(reach, line_start + 1) - chunk.start
+                chunk = Chunk(line_start, origin=line_start)
+                chunks.append(chunk)
+                self.items, self.errors = chunk.items, chunk.errors
+                count = 0
+            count += 1
+            if c == "[":
+                m = fast_header(text, i)
+                if m is not None:
+                    parts = []
+                    at = i + 1
+                    for name in m.group(1).split("."):
+                        parts.append(KeyPart(name, at, at + len(name)))
+                        at += len(name) + 1
+                    self.items.append(Header(parts, False, i, at))
+                    i = line_start = m.end()
+                    reach = max(reach, i + 1)
+                    continue
+            else:
+                m = fast_entry(text, i)
+                if m is not None:
+                    ke, vs, ve = m.end(1), m.start(2) - 1, m.end(2) + 1
+                    self.items.append(Entry([KeyPart(m.group(1), i, ke)], Value("string", vs, ve, m.group(2)), i, ve))
+                    i = line_start = m.end()
+                    reach = max(reach, i + 1)
+                    continue
+            self.hi = i
             try:
                 i = self._header(i) if c == "[" else self._entry(i)
+                reach = max(reach, i + 1)
             except _Fail as fail:
                 # a failure at the end of the text may point one past it: clamp
                 self._error(fail.start, min(max(fail.end, fail.start), n), fail.message)
+                far = max(self.hi, fail.start, fail.end)
+                reach = max(reach, INF if far >= n else _line_end(text, far) + 2)
                 i = self._skip_line(fail.start)
-        self._control_characters()
-        return self.out
+            line_start = i
+        chunk.reach = max(reach, stop + 1) - chunk.start
+        if stopped and len(chunks) == 1 and chunk.start == stop:
+            return [], stop  # stopped at once: nothing changed here
+        for k, ch in enumerate(chunks):
+            self._control_characters(ch, chunks[k + 1].start if k + 1 < len(chunks) else stop)
+        return chunks, stop
 
-    def _control_characters(self) -> None:
+    def _control_characters(self, chunk: Chunk, end: int) -> None:
         """TOML allows no control character but tab and line breaks, even in strings and
         comments; report those the statements did not already fail on."""
-        errors = self.out.errors
-        spans = sorted((p.start, max(p.end, p.start + 1)) for p in errors)
-        starts = [s for s, _ in spans]
-        reach: list[int] = []  # the furthest end of the errors up to each one
-        furthest = 0
-        for _, e in spans:
-            furthest = max(furthest, e)
-            reach.append(furthest)
         found = False
-        for m in _CONTROL.finditer(self.text):
+        spans: list[tuple[int, int]] | None = None
+        starts: list[int] = []
+        reach: list[int] = []  # the furthest end of the errors up to each one
+        errors = chunk.errors
+        for m in _CONTROL.finditer(self.text, chunk.start, end):
+            if spans is None:
+                spans = sorted((p.start, max(p.end, p.start + 1)) for p in errors)
+                starts = [s for s, _ in spans]
+                furthest = 0
+                for _, e in spans:
+                    furthest = max(furthest, e)
+                    reach.append(furthest)
             k = bisect_right(starts, m.start()) - 1
             if k >= 0 and reach[k] > m.start():
                 continue
@@ -176,11 +384,12 @@ class _Scanner:
             found = True
         if found:
             errors.sort(key=lambda p: p.start)
+            chunk.sorted_errors = True
 
     # -- statements -----------------------------------------------------------------
 
     def _error(self, start: int, end: int, message: str) -> None:
-        errors = self.out.errors
+        errors = self.errors
         if errors and errors[-1].start == start and errors[-1].message == message:
             return
         errors.append(Problem(start, end, message))
@@ -206,10 +415,10 @@ class _Scanner:
         closing = "]]" if is_array else "]"
         if not text.startswith(closing, i):
             j = _line_end(text, i)
-            self.out.items.append(Header(key, is_array, start, j))
+            self.items.append(Header(key, is_array, start, j))
             raise _Fail(start if i >= j else i, j, f"Expected `{closing}` to close the table header")
         i += len(closing)
-        self.out.items.append(Header(key, is_array, start, i))
+        self.items.append(Header(key, is_array, start, i))
         return self._end_of_statement(i, "the table header")
 
     def _entry(self, start: int) -> int:
@@ -218,7 +427,7 @@ class _Scanner:
         i = _skip_ws(text, i)
         if not text.startswith("=", i):
             entry = Entry(key, None, start, key[-1].end)
-            self.out.items.append(entry)
+            self.items.append(entry)
             j = _line_end(text, i)
             name = text[start : key[-1].end]
             if i >= j:
@@ -226,7 +435,7 @@ class _Scanner:
             raise _Fail(i, j, f"Expected `=` after the key `{name}`")
         i = _skip_ws(text, i + 1)
         entry = Entry(key, None, start, i)
-        self.out.items.append(entry)
+        self.items.append(entry)
         if i >= self.n or text[i] in "\r\n#":
             raise _Fail(start, i, "Missing value after `=`")
         value = self._value(i, entry)
@@ -275,11 +484,14 @@ class _Scanner:
 
     def _value(self, i: int, entry: Entry | None = None) -> Value:
         text = self.text
+        if i > self.hi:
+            self.hi = i
         c = text[i] if i < self.n else ""
         if c == '"':
             if text.startswith('"""', i):
                 m = _ML_BASIC.match(text, i)
                 if m is None:
+                    self.hi = self.n  # the pattern looked to the end of the text
                     raise _Fail(i, i + 3, 'Unterminated multi-line string: add the closing `"""`')
                 body = m.group(1)
                 if body.startswith("\r\n"):
@@ -299,6 +511,7 @@ class _Scanner:
             if text.startswith("'''", i):
                 m = _ML_LITERAL.match(text, i)
                 if m is None:
+                    self.hi = self.n  # the pattern looked to the end of the text
                     raise _Fail(i, i + 3, "Unterminated multi-line string: add the closing `'''`")
                 body = m.group(1)
                 if body.startswith("\r\n"):
@@ -388,6 +601,8 @@ class _Scanner:
         items: list[Value] = []
         i = self._skip_ws_comments_newlines(start + 1)
         while True:
+            if i > self.hi:
+                self.hi = i
             if i >= self.n:
                 raise _Fail(start, start + 1, "Unterminated array: add the closing `]`")
             if text[i] == "]":

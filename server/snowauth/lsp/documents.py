@@ -9,7 +9,7 @@ from pathlib import Path
 from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
-from snowauth.analysis import Analysis, Finding, analyze
+from snowauth.analysis import Analysis, Finding, Incremental, analyze
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
@@ -25,6 +25,12 @@ def uri_path(uri: str) -> Path | None:
 
 @dataclass
 class Document:
+    """An open document (or, with no version, a file read from disk once).
+
+    Edits are applied to the text and its line index where they happen; an open
+    document's analysis is kept up to date by an ``Incremental`` that is shown each edit
+    (``analysis()`` catches up), so that typing in a long file costs little."""
+
     uri: str
     text: str
     version: int | None
@@ -34,6 +40,9 @@ class Document:
     analysed_at: datetime | None = None
     _analysis: Analysis | None = None
     _converter: Converter | None = None
+    _index: LineIndex | None = None
+    _engine: Incremental | None = None
+    _edits: list[tuple[str, int, int, int]] = field(default_factory=list)  # not yet shown to _engine
 
     def __post_init__(self) -> None:
         self.path = uri_path(self.uri)
@@ -42,16 +51,24 @@ class Document:
     def folder(self) -> Path | None:
         return self.path.parent if self.path else None
 
+    @property
+    def index(self) -> LineIndex:
+        if self._index is None:
+            self._index = LineIndex(self.text)
+        return self._index
+
     def set_text(self, text: str, version: int | None) -> None:
         self.text = text
         self.version = version
         self._analysis = None
         self._converter = None
+        self._index = None
+        self._engine = None
+        self._edits.clear()
 
     def converter(self, encoding: str) -> Converter:
         if self._converter is None or self._converter.encoding != encoding:
-            index = self._analysis.index if self._analysis is not None else LineIndex(self.text)
-            self._converter = Converter(index, encoding)
+            self._converter = Converter(self.index, encoding)
         return self._converter
 
     def invalidate(self) -> None:
@@ -59,22 +76,37 @@ class Document:
         self._analysis = None
 
     def apply(self, changes: list[t.TextDocumentContentChangeEvent], version: int, encoding: str) -> None:
-        text = self.text
+        text, index = self.text, self.index
         for change in changes:
             if isinstance(change, t.TextDocumentContentChangePartial):
-                conv = Converter(LineIndex(text), encoding)
+                conv = Converter(index, encoding)
                 start = conv.offset(change.range.start)
                 end = max(start, conv.offset(change.range.end))
                 text = text[:start] + change.text + text[end:]
+                index = index.edited(text, start, end, len(change.text))
+                if self._engine is not None:
+                    self._edits.append((text, start, end, len(change.text)))
             else:
-                text = change.text
-        self.set_text(text, version)
+                self.set_text(change.text, version)
+                text, index = self.text, self.index
+        self.text, self.version = text, version
+        self._index = index
+        self._analysis = None
+        self._converter = None
         self.extra = []
 
     def analysis(self, env: dict[str, str], now: datetime | None = None) -> Analysis:
         if self._analysis is None:
             self.analysed_at = now or datetime.now(UTC)
-            self._analysis = analyze(self.text, Environment(env, self.folder), self.analysed_at)
-            if self._converter is not None:
-                self._converter = Converter(self._analysis.index, self._converter.encoding)
+            environment = Environment(env, self.folder)
+            if self.version is None:  # read from disk for one command: analyse it once
+                self._analysis = analyze(self.text, environment, self.analysed_at, index=self.index)
+                return self._analysis
+            if self._engine is None:
+                self._engine = Incremental(self.text)
+                self._edits.clear()
+            for edit in self._edits:
+                self._engine.edit(*edit)
+            self._edits.clear()
+            self._analysis = self._engine.analysis(environment, self.analysed_at, self.index)
         return self._analysis
