@@ -13,7 +13,6 @@ from snowauth.lsp import convert
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
 from snowauth.secrets import Environment
-from snowauth.token_edits import toml_datetime
 
 COMMANDS = {
     "fetch": "snowauth.fetchToken",
@@ -169,6 +168,8 @@ def register(ls: SnowauthServer) -> None:
             doc = Document(uri, read_text(path)[0], None)
         if doc is None:
             return {"connections": []}
+        from snowauth.token_edits import toml_datetime  # (it loads the token exchange)
+
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
         default = a.layout.default
