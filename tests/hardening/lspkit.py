@@ -63,8 +63,20 @@ async def wait_published(client: LanguageClient, uri: str, version: int | None, 
         if got is not None and got[0] == version:
             return got[1]
         if time.monotonic() > deadline:
-            raise TimeoutError(f"no diagnostics for {uri} version {version} (last: {got and got[0]})")
+            raise TimeoutError(f"no diagnostics for {uri} version {version} (last: {got and got[0]}); {health(client)}")
         await asyncio.sleep(0.01)
+
+
+def health(client: LanguageClient) -> str:
+    """The state of the client's connection and of the server process, for a failure."""
+    tasks = [
+        f"task {i}: "
+        + ("running" if not task.done() else repr(task.exception() if not task.cancelled() else "cancelled"))
+        for i, task in enumerate(getattr(client, "_async_tasks", []))
+    ]
+    process = getattr(client, "_server", None)
+    code = getattr(process, "returncode", "?")
+    return f"server exit code {code}; client {', '.join(tasks) or 'no tasks'}; published {client.publish_count}"  # type: ignore[attr-defined]
 
 
 def diag_key(d: t.Diagnostic, *, message: bool = False) -> tuple[Any, ...]:
