@@ -358,8 +358,8 @@ class _Checker:
 
         pkce_assign = c.keys.get("pkce")
         pkce = pkce_assign.value.data if pkce_assign and pkce_assign.value.kind == "boolean" else True
-        grant_label = {model.GRANT_JWT_BEARER: "JWT bearer"}.get(grant or "", grant or "")
-        for key in model.required_keys(grant, pkce=bool(pkce)):
+        grant_label = "JWT bearer" if grant == model.GRANT_JWT_BEARER else grant or ""
+        for key in _required_keys(grant, bool(pkce)):
             if key not in c.keys:
                 why = (
                     f"required for the `{grant_label}` grant"
@@ -395,12 +395,7 @@ class _Checker:
 
     def _type(self, a: Assign, spec: model.KeySpec, connection: str) -> bool:
         v = a.value
-        ok = {
-            "string": v.kind == "string",
-            "boolean": v.kind == "boolean",
-            "number": v.kind in ("integer", "float"),
-            "datetime": v.kind == "datetime",
-        }[spec.type]
+        ok = v.kind in _KINDS[spec.type]
         if not ok:
             self.add(
                 v.start,
@@ -597,6 +592,17 @@ class _Checker:
         start = max(self.text.rfind("\n", 0, a.entry.start), self.text.rfind("\r", 0, a.entry.start)) + 1
         end, _ = _after_line(self.text, a.entry.end)
         return [Fix(f"Remove `{key}`", [Edit(start, end, "")])]
+
+
+_KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}
+_REQUIRED: dict[tuple[str | None, bool], tuple[str, ...]] = {}
+
+
+def _required_keys(grant: str | None, pkce: bool) -> tuple[str, ...]:
+    found = _REQUIRED.get((grant, pkce))
+    if found is None:
+        found = _REQUIRED[grant, pkce] = model.required_keys(grant, pkce=pkce)
+    return found
 
 
 def _after_line(text: str, offset: int) -> tuple[int, int]:

@@ -282,18 +282,16 @@ class _Builder:
         value = e.value
         assert value is not None
         nbase = len(base)
-
-        def part(i: int) -> KeyPart | None:
-            """The key part of this entry that names path[i], if this entry names it."""
-            return e.key[i - nbase] if 0 <= i - nbase < len(e.key) else None
-
+        key = e.key
+        # key[i - nbase] names path[i] when 0 <= i - nbase < len(key)
         if path[0] != "connections":
             if path == ("default",):
-                self.out.default = (e.key[-1], value)
-            elif (p := part(0)) is not None and all(u.name != p.name for u in self.out.unknown_top):
-                self.out.unknown_top.append(p)
+                self.out.default = (key[-1], value)
+            elif nbase == 0 and all(u.name != key[0].name for u in self.out.unknown_top):
+                self.out.unknown_top.append(key[0])
             return
-        if len(path) == 1:
+        npath = len(path)
+        if npath == 1:
             if value.kind != "table":
                 self.issue(
                     value.start,
@@ -303,14 +301,17 @@ class _Builder:
                 )
             return
         name = path[1]
-        c = self.conn(name, line.key[0].start, line.key[-1].end)
-        if line is e and nbase < 2:
-            c.segments.append((e.start, e.end))
-            if len(path) > 2:
-                c.dotted_entries.append(e)
-        if line is e and base == ("connections", name):
-            c.table_body_end = max(c.table_body_end or 0, e.end)
-        if len(path) == 2:
+        c = self.out.connections.get(name)
+        if c is None:
+            c = self.conn(name, line.key[0].start, line.key[-1].end)
+        if line is e:
+            if nbase < 2:
+                c.segments.append((e.start, e.end))
+                if npath > 2:
+                    c.dotted_entries.append(e)
+            elif nbase == 2 and base[1] == name and base[0] == "connections":
+                c.table_body_end = max(c.table_body_end or 0, e.end)
+        if npath == 2:
             if value.kind != "table":
                 self.issue(
                     value.start,
@@ -321,21 +322,22 @@ class _Builder:
             else:
                 c.inline, c.inline_entry = value, e
             return
-        rel = path[2:]
-        if rel[0] == "token":
-            self._place_token(c, rel, e, line, value, part(3))
+        first = path[2]
+        if first == "token":
+            self._place_token(c, path[2:], e, line, value, key[3 - nbase] if 0 <= 3 - nbase < len(key) else None)
             return
-        named = part(2)
-        if rel[0] not in CONNECTION_KEYS:
+        if first not in CONNECTION_KEYS:
+            named = key[2 - nbase] if 0 <= 2 - nbase < len(key) else None
             if named is not None and all(p is not named for p, _ in c.unknown):
                 c.unknown.append((named, ""))
             return
-        if len(rel) > 1 or value.kind == "table":
+        if npath > 3 or value.kind == "table":
+            named = key[2 - nbase] if 0 <= 2 - nbase < len(key) else None
             if named is not None and all(p is not named for p, _ in c.wrong_tables):
                 c.wrong_tables.append((named, ""))
             return
-        span = (e.key[0].start, e.key[-1].end)
-        c.keys.setdefault(rel[0], Assign(rel, e.key[-1], span, value, e, line))
+        if first not in c.keys:
+            c.keys[first] = Assign(path[2:], key[-1], (key[0].start, key[-1].end), value, e, line)
 
     def _place_token(
         self,

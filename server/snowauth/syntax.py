@@ -276,6 +276,7 @@ def scan(text: str, start: int = 0, resync: Callable[[int], bool] | None = None)
 
 # a `key = "plain string"` line and a `[plain.header]` line, the bulk of every file
 _FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)')
+_FAST_MEMBER = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*')
 _FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\][ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)")
 
 
@@ -299,13 +300,16 @@ class _Scanner:
         reach = start
         stop = n
         stopped = False
+        items = self.items
         while i < n:
-            i = _skip_ws(text, i)
-            if i >= n:
-                break
             c = text[i]
-            if c in "\r\n":
-                i += 2 if text.startswith("\r\n", i) else 1
+            if c == " " or c == "\t":
+                i = _skip_ws(text, i)
+                if i >= n:
+                    break
+                c = text[i]
+            if c == "\n" or c == "\r":
+                i += 2 if c == "\r" and text.startswith("\n", i + 1) else 1
                 line_start = i
                 continue
             if c == "#":
@@ -315,11 +319,12 @@ class _Scanner:
             if resync is not None and resync(line_start):
                 stop, stopped = line_start, True
                 break
-            if (c == "[" or count >= CHUNK_STATEMENTS) and (self.items or self.errors):
+            if (c == "[" or count >= CHUNK_STATEMENTS) and (items or self.errors):
                 chunk.reach = max(reach, line_start + 1) - chunk.start
                 chunk = Chunk(line_start, origin=line_start)
                 chunks.append(chunk)
-                self.items, self.errors = chunk.items, chunk.errors
+                items = chunk.items
+                self.items, self.errors = items, chunk.errors
                 count = 0
             count += 1
             if c == "[":
@@ -330,17 +335,21 @@ class _Scanner:
                     for name in m.group(1).split("."):
                         parts.append(KeyPart(name, at, at + len(name)))
                         at += len(name) + 1
-                    self.items.append(Header(parts, False, i, at))
+                    items.append(Header(parts, False, i, at))
                     i = line_start = m.end()
-                    reach = max(reach, i + 1)
+                    if i >= reach:
+                        reach = i + 1
                     continue
             else:
                 m = fast_entry(text, i)
                 if m is not None:
-                    ke, vs, ve = m.end(1), m.start(2) - 1, m.end(2) + 1
-                    self.items.append(Entry([KeyPart(m.group(1), i, ke)], Value("string", vs, ve, m.group(2)), i, ve))
+                    name, body = m.groups()
+                    vs = m.start(2) - 1
+                    ve = vs + len(body) + 2
+                    items.append(Entry([KeyPart(name, i, i + len(name))], Value("string", vs, ve, body), i, ve))
                     i = line_start = m.end()
-                    reach = max(reach, i + 1)
+                    if i >= reach:
+                        reach = i + 1
                     continue
             self.hi = i
             try:
@@ -621,19 +630,29 @@ class _Scanner:
         i = _skip_ws(text, start + 1)
         if text.startswith("}", i):
             return Value("table", start, i + 1, entries)
+        fast = _FAST_MEMBER.match
         while True:
-            key, i = self._key(i, "a key in the inline table")
-            i = _skip_ws(text, i)
-            if not text.startswith("=", i):
-                j = _line_end(text, i)
-                name = text[key[0].start : key[-1].end]
-                raise _Fail(i, max(j, i + 1), f"Expected `=` after the key `{name}`")
-            i = _skip_ws(text, i + 1)
-            if i >= self.n or text[i] in "\r\n,}":
-                raise _Fail(key[0].start, i, "Missing value after `=`")
-            value = self._value(i)
-            entries.append(Entry(key, value, key[0].start, value.end))
-            i = _skip_ws(text, value.end)
+            m = fast(text, i)
+            if m is not None and text.startswith((",", "}"), m.end()):
+                # `key = "plain string"` followed by `,` or `}`
+                name, body = m.groups()
+                vs = m.start(2) - 1
+                ve = vs + len(body) + 2
+                entries.append(Entry([KeyPart(name, i, i + len(name))], Value("string", vs, ve, body), i, ve))
+                i = m.end()
+            else:
+                key, i = self._key(i, "a key in the inline table")
+                i = _skip_ws(text, i)
+                if not text.startswith("=", i):
+                    j = _line_end(text, i)
+                    name = text[key[0].start : key[-1].end]
+                    raise _Fail(i, max(j, i + 1), f"Expected `=` after the key `{name}`")
+                i = _skip_ws(text, i + 1)
+                if i >= self.n or text[i] in "\r\n,}":
+                    raise _Fail(key[0].start, i, "Missing value after `=`")
+                value = self._value(i)
+                entries.append(Entry(key, value, key[0].start, value.end))
+                i = _skip_ws(text, value.end)
             if text.startswith(",", i):
                 i = _skip_ws(text, i + 1)
                 if text.startswith("}", i):
