@@ -32,14 +32,26 @@ def _publish(ls: LanguageClient, params: t.PublishDiagnosticsParams) -> None:
     ls.publish_count += 1  # type: ignore[attr-defined]
 
 
+def _confirm(ls: LanguageClient, params: t.ShowMessageRequestParams) -> t.MessageActionItem | None:
+    """The user's answer to "Send the credentials … to <host>?": Cancel, unless the test
+    set ``send_to_new_hosts``."""
+    ls.questions.append(params.message)  # type: ignore[attr-defined]
+    wanted = "Send" if ls.send_to_new_hosts else "Cancel"  # type: ignore[attr-defined]
+    return next((a for a in params.actions or [] if a.title == wanted), None)
+
+
 def make_client() -> LanguageClient:
-    """pytest-lsp's test client, recording ``(version, diagnostics)`` per URI."""
+    """pytest-lsp's test client, recording ``(version, diagnostics)`` per URI, and a user
+    who answers the server's questions (``window/showMessageRequest``)."""
     client = LanguageClient(converter_factory=default_converter)
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish
+    features[t.WINDOW_SHOW_MESSAGE_REQUEST] = _confirm
     register_lsp_features(client, features)
     client.published = {}  # type: ignore[attr-defined]
     client.publish_count = 0  # type: ignore[attr-defined]
+    client.questions = []  # type: ignore[attr-defined]
+    client.send_to_new_hosts = False  # type: ignore[attr-defined]
     return client
 
 

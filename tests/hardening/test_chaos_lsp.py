@@ -315,6 +315,7 @@ async def test_chaos_random_messages_flood_and_memory(client: LanguageClient, tm
     STATS.add("chaos: requests answered with a result", results)
     STATS.add("chaos: requests answered with an error", errors)
     STATS.add("chaos: flood edits", FLOOD)
+    STATS.add("chaos: host confirmations asked (all cancelled: nothing sent)", len(client.questions))  # type: ignore[attr-defined]
     STATS.notes["chaos: message kinds"] = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
     STATS.notes["chaos: flood"] = (
         f"{FLOOD} didChange sent in {sent_in:.2f} s, hover answered {hover_after:.2f} s later, "

@@ -56,16 +56,9 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
 
 @pytest.fixture(scope="module")
 def editor(client: LanguageClient) -> Iterator[Editor]:
-    """The editor; its user confirms sending to a new host (and the question is kept)."""
-    editor = Editor(client)
-    editor.questions = []  # type: ignore[attr-defined]
-
-    @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
-    def confirm(params: t.ShowMessageRequestParams) -> t.MessageActionItem | None:
-        editor.questions.append(params.message)  # type: ignore[attr-defined]
-        return next((a for a in params.actions or [] if a.title == "Send"), None)
-
-    yield editor
+    """The editor; its user confirms sending to a new host."""
+    client.send_to_new_hosts = True  # type: ignore[attr-defined]
+    yield Editor(client)
     shutil.rmtree(CONFIG_DIR, ignore_errors=True)
 
 
@@ -168,7 +161,7 @@ async def test_dns_failure(client: LanguageClient, editor: Editor, tmp_path: Pat
         client, editor, tmp_path / "dns.snowauth.toml", connection("https://snowauth-hardening.invalid")
     )
     failed(outcome, "snowauth-hardening.invalid could not be resolved", "No instance answered", bound=3 * 5 + MARGIN)
-    assert "https://snowauth-hardening.invalid:443" in editor.questions[-1]  # type: ignore[attr-defined]
+    assert "https://snowauth-hardening.invalid:443" in client.questions[-1]  # type: ignore[attr-defined]
 
 
 # -- TLS ---------------------------------------------------------------------------------------
