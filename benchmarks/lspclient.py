@@ -41,7 +41,10 @@ CAPABILITIES: Message = {
 
 
 class Client:
-    def __init__(self, cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(
+        self, cmd: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None, pull: bool = False
+    ) -> None:
+        self.pull = pull
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             list(cmd),
@@ -127,12 +130,15 @@ class Client:
         return self.response(self.request_async(method, params), timeout)
 
     def initialize(self, root: Path, options: Any = None) -> Any:
+        capabilities = json.loads(json.dumps(CAPABILITIES))
+        if self.pull:
+            capabilities["textDocument"]["diagnostic"] = {"dynamicRegistration": False, "relatedDocumentSupport": False}
         result = self.request(
             "initialize",
             {
                 "processId": os.getpid(),
                 "rootUri": root.as_uri(),
-                "capabilities": CAPABILITIES,
+                "capabilities": capabilities,
                 "initializationOptions": options,
                 "clientInfo": {"name": "snowauth-bench"},
             },

@@ -7,7 +7,6 @@ fixes as plain text edits.
 
 from __future__ import annotations
 
-import difflib
 import gc
 import re
 from bisect import bisect_right
@@ -184,6 +183,8 @@ def _item_start(it: Header | Entry) -> int:
 
 
 def suggest(word: str, candidates: Sequence[str]) -> str | None:
+    import difflib  # only a mistake needs it
+
     found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.7)
     return found[0] if found else None
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 _BREAK = re.compile(r"\r\n|\n|\r")
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines' other breaks
 
 
 class LineIndex:
@@ -21,8 +23,14 @@ class LineIndex:
     def __init__(self, text: str, starts: list[int] | None = None) -> None:
         self.text = text
         if starts is None:
-            starts = [0]
-            starts.extend(m.end() for m in _BREAK.finditer(text))
+            if _OTHER_BREAKS.search(text) is None:
+                # str.splitlines breaks at these three and others: fast when there are no others
+                starts = [0, *accumulate(map(len, text.splitlines(keepends=True)))]
+                if text and not text.endswith(("\n", "\r")):
+                    starts.pop()
+            else:
+                starts = [0]
+                starts.extend(m.end() for m in _BREAK.finditer(text))
         self.starts = starts
 
     def edited(self, text: str, start: int, end: int, inserted: int) -> LineIndex:

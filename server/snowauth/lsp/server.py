@@ -110,6 +110,9 @@ class SnowauthServer(LanguageServer):
         async def run() -> None:
             from snowauth.gitstate import git_state
 
+            # git runs three processes: start them once the answer that led here (a fetch,
+            # an open) has gone out, not while it is being sent
+            await asyncio.sleep(0.01)
             assert doc.path is not None
             state = await asyncio.to_thread(git_state, doc.path)
             if self.docs.get(uri) is doc and state != doc.git:
