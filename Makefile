@@ -38,6 +38,9 @@ fuzz: $(STAMP)
 e2e-vscode: $(STAMP)
 	bash tests/e2e/vscode/run.sh
 
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
 vsix: $(STAMP)
 	$(MAKE) -C client-vscode vsix
 

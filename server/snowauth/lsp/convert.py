@@ -7,6 +7,8 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 
 from __future__ import annotations
 
+from typing import Any
+
 from lsprotocol import types as t
 
 from snowauth.analysis import Analysis, Finding, Fix
@@ -43,6 +45,21 @@ class Converter:
     def range(self, start: int, end: int) -> t.Range:
         return t.Range(self.position(start), self.position(end))
 
+    def range_json(self, start: int, end: int) -> dict[str, dict[str, int]]:
+        """``range`` as it goes on the wire (building lsprotocol objects costs more than
+        the rest of a long file's outline)."""
+        return {"start": self._position_json(start), "end": self._position_json(end)}
+
+    def _position_json(self, offset: int) -> dict[str, int]:
+        index = self.index
+        line, col = index.position(offset)
+        if col and self.encoding != "utf-32":
+            start = index.starts[line]
+            head = index.text[start : start + col]
+            if not head.isascii():
+                col = _units(head, self.encoding)
+        return {"line": line, "character": col}
+
     def offset(self, pos: t.Position) -> int:
         """The offset of a client position; past the end of a line means its end, and a
         position inside a character (between UTF-16 surrogates, inside a UTF-8 sequence)
@@ -67,6 +84,20 @@ class Converter:
                 return start + i
             units += width
         return start + len(text)
+
+
+class Wire(list[Any]):
+    """A result already in its JSON form (dicts, lists, numbers, strings): sent as it
+    is, without the converter walking it again (see ``converter``)."""
+
+
+def converter() -> Any:
+    """pygls' converter, which passes a ``Wire`` result through untouched."""
+    from pygls.protocol import default_converter
+
+    c = default_converter()  # type: ignore[no-untyped-call]
+    c.register_unstructure_hook(Wire, lambda w: w)
+    return c
 
 
 def encoding_name(kind: object) -> str:
@@ -150,6 +181,21 @@ def document_symbol(s: Symbol, conv: Converter) -> t.DocumentSymbol:
         selection_range=conv.range(s.selection_start, s.selection_end),
         children=[document_symbol(c, conv) for c in s.children] or None,
     )
+
+
+def document_symbol_json(s: Symbol, conv: Converter) -> dict[str, Any]:
+    """``document_symbol`` as it goes on the wire."""
+    out: dict[str, Any] = {
+        "name": s.name,
+        "kind": int(_SYMBOL_KIND[s.kind]),
+        "range": conv.range_json(s.start, s.end),
+        "selectionRange": conv.range_json(s.selection_start, s.selection_end),
+    }
+    if s.detail:
+        out["detail"] = s.detail
+    if s.children:
+        out["children"] = [document_symbol_json(c, conv) for c in s.children]
+    return out
 
 
 def symbol_information(

@@ -43,6 +43,7 @@ class Document:
     _index: LineIndex | None = None
     _engine: Incremental | None = None
     _edits: list[tuple[str, int, int, int]] = field(default_factory=list)  # not yet shown to _engine
+    cache: dict[object, object] = field(default_factory=dict)  # answers computed for this version
 
     def __post_init__(self) -> None:
         self.path = uri_path(self.uri)
@@ -60,6 +61,7 @@ class Document:
     def set_text(self, text: str, version: int | None) -> None:
         self.text = text
         self.version = version
+        self.cache.clear()
         self._analysis = None
         self._converter = None
         self._index = None
@@ -74,6 +76,7 @@ class Document:
     def invalidate(self) -> None:
         """Analyse again on next use (time passed: a token may have expired)."""
         self._analysis = None
+        self.cache.clear()
 
     def apply(self, changes: list[t.TextDocumentContentChangeEvent], version: int, encoding: str) -> None:
         text, index = self.text, self.index
@@ -93,6 +96,7 @@ class Document:
         self._index = index
         self._analysis = None
         self._converter = None
+        self.cache.clear()
         self.extra = []
 
     def analysis(self, env: dict[str, str], now: datetime | None = None) -> Analysis:

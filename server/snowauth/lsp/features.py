@@ -100,15 +100,22 @@ def register(ls: SnowauthServer) -> None:
     @guarded(None)
     def symbols(
         params: t.DocumentSymbolParams,
-    ) -> list[t.DocumentSymbol] | list[t.SymbolInformation] | None:
+    ) -> list[dict[str, Any]] | list[t.SymbolInformation] | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
         conv = ls.converter(doc)
-        found = editing.symbols(doc.analysis(ls.env))
-        if ls.cap("text_document.document_symbol.hierarchical_document_symbol_support"):
-            return [convert.document_symbol(s, conv) for s in found]
-        return convert.symbol_information(found, conv, doc.uri)
+        hierarchical = bool(ls.cap("text_document.document_symbol.hierarchical_document_symbol_support"))
+        key = ("symbols", hierarchical, conv.encoding)
+        found: Any = doc.cache.get(key)  # editors ask again and again (outline, breadcrumbs…)
+        if found is None:
+            symbols = editing.symbols(doc.analysis(ls.env))
+            if hierarchical:
+                found = convert.Wire(convert.document_symbol_json(s, conv) for s in symbols)
+            else:
+                found = convert.symbol_information(symbols, conv, doc.uri)
+            doc.cache[key] = found
+        return found  # type: ignore[no-any-return]
 
     @ls.feature(
         t.TEXT_DOCUMENT_CODE_ACTION,
@@ -135,23 +142,26 @@ def register(ls: SnowauthServer) -> None:
 
     @ls.feature(t.TEXT_DOCUMENT_CODE_LENS)
     @guarded(None)
-    def code_lens(params: t.CodeLensParams) -> list[t.CodeLens] | None:
+    def code_lens(params: t.CodeLensParams) -> list[dict[str, Any]] | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
         conv = ls.converter(doc)
         now = datetime.now(UTC)
-        out: list[t.CodeLens] = []
+        out = convert.Wire()  # as they go on the wire: many of them in a long file
+
+        def lens(rng: dict[str, Any], title: str, command: str, arg: list[dict[str, str]]) -> None:
+            out.append({"range": rng, "command": {"title": title, "command": command, "arguments": arg}})
+
         for info in editing.lenses(doc.analysis(ls.env)):
-            rng = conv.range(info.start, info.end)
+            rng = conv.range_json(info.start, info.end)
             arg = [{"uri": doc.uri, "connection": info.connection}]
-            out.append(t.CodeLens(rng, t.Command("Fetch token", COMMANDS["fetch"], arguments=arg)))
+            lens(rng, "Fetch token", COMMANDS["fetch"], arg)
             if info.has_token:
-                out.append(t.CodeLens(rng, t.Command("Refresh", COMMANDS["refresh"], arguments=arg)))
-                out.append(t.CodeLens(rng, t.Command("Test connection", COMMANDS["test"], arguments=arg)))
+                lens(rng, "Refresh", COMMANDS["refresh"], arg)
+                lens(rng, "Test connection", COMMANDS["test"], arg)
             state = editing.lens_state_title(info, now)
-            click = COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"]
-            out.append(t.CodeLens(rng, t.Command(state, click, arguments=arg)))
+            lens(rng, state, COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"], arg)
         return out
 
     @ls.feature("snowauth/listConnections")

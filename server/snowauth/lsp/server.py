@@ -31,6 +31,7 @@ class SnowauthServer(LanguageServer):
             __version__,
             protocol_cls=SnowauthProtocol,
             text_document_sync_kind=t.TextDocumentSyncKind.Incremental,
+            converter_factory=convert.converter,
         )
         self.docs: dict[str, Document] = {}
         self.env: dict[str, str] = dict(os.environ)
