@@ -28,6 +28,37 @@ def git_state(path: Path) -> str:
     return SAFE if git("check-ignore", "-q", "--", name) == 0 else UNIGNORED
 
 
+async def git_state_async(path: Path) -> str:
+    """git_state for the language server. The processes start from the event loop's
+    thread, so never while that thread is writing a message to stdout: started from a
+    worker thread (vfork) during a large write, they made the pipe lose bytes (found by
+    tests/hardening/test_chaos_lsp.py)."""
+    import asyncio
+
+    folder, name = str(path.parent), path.name
+
+    async def git(*args: str) -> int:
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                "git",
+                "-C",
+                folder,
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
+            return await asyncio.wait_for(proc.wait(), 5)
+        except (OSError, TimeoutError):
+            return -1
+
+    if await git("rev-parse", "--is-inside-work-tree") != 0:
+        return SAFE
+    if await git("ls-files", "--error-unmatch", "--", name) == 0:
+        return TRACKED
+    return SAFE if await git("check-ignore", "-q", "--", name) == 0 else UNIGNORED
+
+
 def token_findings(a: Analysis, state: str) -> list[Finding]:
     """A warning on each stored token when the file is (or may be) committed."""
     if state == SAFE:

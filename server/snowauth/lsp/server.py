@@ -103,19 +103,19 @@ class SnowauthServer(LanguageServer):
         ]
 
     def check_git(self, uri: str) -> None:
-        """Find out (in a thread) whether git would publish the file's tokens."""
+        """Find out (in the background) whether git would publish the file's tokens."""
         doc = self.docs.get(uri)
         if doc is None or doc.path is None:
             return
 
         async def run() -> None:
-            from snowauth.gitstate import git_state
+            from snowauth.gitstate import git_state_async
 
             # git runs three processes: start them once the answer that led here (a fetch,
             # an open) has gone out, not while it is being sent
             await asyncio.sleep(0.01)
             assert doc.path is not None
-            state = await asyncio.to_thread(git_state, doc.path)
+            state = await git_state_async(doc.path)
             if self.docs.get(uri) is doc and state != doc.git:
                 doc.git = state
                 self.diagnostics_changed(uri)
