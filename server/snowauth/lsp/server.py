@@ -198,7 +198,7 @@ class SnowauthServer(LanguageServer):
             try:
                 await run_async(
                     stop_event=stop,
-                    reader=reader,
+                    reader=_Resynchronising(reader),  # type: ignore[arg-type]
                     protocol=self.protocol,
                     logger=logger,
                     error_handler=self.report_server_error,
@@ -234,6 +234,27 @@ class SnowauthServer(LanguageServer):
         # (already shown to the user) is not a server error.
         if not is_reported_failure(error):
             log_exception("server", error)
+
+
+class _Resynchronising:
+    """A header reader that finds `Content-Length:` anywhere in a line: stray bytes
+    without a line break (a client bug, a broken proxy) are glued by the reader to the
+    next header line, and pygls, which wants the header at the start of the line, would
+    then ignore every message that follows."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    async def readline(self) -> bytes:
+        line = await self._reader.readline()
+        at = line.find(b"Content-Length:")
+        if at > 0:
+            logger.warning("dropped %d stray bytes before a message header", at)
+            return line[at:]
+        return line
+
+    async def readexactly(self, n: int) -> bytes:
+        return await self._reader.readexactly(n)
 
 
 def is_reported_failure(exc: BaseException | None) -> bool:
