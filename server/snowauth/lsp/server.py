@@ -198,7 +198,7 @@ class SnowauthServer(LanguageServer):
             try:
                 await run_async(
                     stop_event=stop,
-                    reader=_Resynchronising(reader),  # type: ignore[arg-type]
+                    reader=_Resynchronising(reader),
                     protocol=self.protocol,
                     logger=logger,
                     error_handler=self.report_server_error,
