@@ -192,7 +192,7 @@ def suggest(word: str, candidates: Sequence[str]) -> str | None:
 def analyze(
     text: str, env: Environment | None = None, now: datetime | None = None, *, index: LineIndex | None = None
 ) -> Analysis:
-    with _gc_paused():
+    with gc_paused():
         parsed = parse(text)
         layout = build(parsed)
         checker = _Checker(text, env or Environment({}, None), now or datetime.now(UTC))
@@ -201,9 +201,10 @@ def analyze(
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The analysis allocates many small objects and frees none: the collector's passes
-    over them (a good part of the time) find nothing to collect."""
+def gc_paused() -> Iterator[None]:
+    """For work that allocates many small objects and frees none (an analysis, a long
+    file's outline): the collector's passes over them (a good part of the time) would
+    find nothing to collect."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -765,7 +766,7 @@ class Incremental:
     # -- analysis ---------------------------------------------------------------------------
 
     def analysis(self, env: Environment, now: datetime, index: LineIndex | None = None) -> Analysis:
-        with _gc_paused():
+        with gc_paused():
             key = _env_key(env)
             recheck_all = key != self.env_key
             self.env_key = key

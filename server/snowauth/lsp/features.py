@@ -8,7 +8,7 @@ from typing import Any
 from lsprotocol import types as t
 
 from snowauth import editing
-from snowauth.analysis import Fix
+from snowauth.analysis import Fix, gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
@@ -109,11 +109,12 @@ def register(ls: SnowauthServer) -> None:
         key = ("symbols", hierarchical, conv.encoding)
         found: Any = doc.cache.get(key)  # editors ask again and again (outline, breadcrumbs…)
         if found is None:
-            symbols = editing.symbols(doc.analysis(ls.env))
-            if hierarchical:
-                found = convert.Wire(convert.document_symbol_json(s, conv) for s in symbols)
-            else:
-                found = convert.symbol_information(symbols, conv, doc.uri)
+            with gc_paused():
+                symbols = editing.symbols(doc.analysis(ls.env))
+                if hierarchical:
+                    found = convert.Wire(convert.document_symbol_json(s, conv) for s in symbols)
+                else:
+                    found = convert.symbol_information(symbols, conv, doc.uri)
             doc.cache[key] = found
         return found  # type: ignore[no-any-return]
 
@@ -153,15 +154,16 @@ def register(ls: SnowauthServer) -> None:
         def lens(rng: dict[str, Any], title: str, command: str, arg: list[dict[str, str]]) -> None:
             out.append({"range": rng, "command": {"title": title, "command": command, "arguments": arg}})
 
-        for info in editing.lenses(doc.analysis(ls.env)):
-            rng = conv.range_json(info.start, info.end)
-            arg = [{"uri": doc.uri, "connection": info.connection}]
-            lens(rng, "Fetch token", COMMANDS["fetch"], arg)
-            if info.has_token:
-                lens(rng, "Refresh", COMMANDS["refresh"], arg)
-                lens(rng, "Test connection", COMMANDS["test"], arg)
-            state = editing.lens_state_title(info, now)
-            lens(rng, state, COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"], arg)
+        with gc_paused():
+            for info in editing.lenses(doc.analysis(ls.env)):
+                rng = conv.range_json(info.start, info.end)
+                arg = [{"uri": doc.uri, "connection": info.connection}]
+                lens(rng, "Fetch token", COMMANDS["fetch"], arg)
+                if info.has_token:
+                    lens(rng, "Refresh", COMMANDS["refresh"], arg)
+                    lens(rng, "Test connection", COMMANDS["test"], arg)
+                state = editing.lens_state_title(info, now)
+                lens(rng, state, COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"], arg)
         return out
 
     @ls.feature("snowauth/listConnections")
