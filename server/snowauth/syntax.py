@@ -184,6 +184,16 @@ def _skip_ws(text: str, i: int) -> int:
     return m.end() if m else i
 
 
+def _error_end(text: str, i: int, j: int) -> int:
+    """The end of an error that starts at ``i`` on a line ending at ``j``: the rest of
+    the line, or when nothing is left the whole line break (never half of a CRLF)."""
+    if j > i:
+        return j
+    if text.startswith("\r\n", i):
+        return i + 2
+    return min(i + 1, len(text))
+
+
 class _Fail(Exception):
     def __init__(self, start: int, end: int, message: str) -> None:
         self.start, self.end, self.message = start, end, message
@@ -547,7 +557,7 @@ class _Scanner:
             j = _line_end(text, i)
             raise _Fail(
                 i,
-                max(j, i + 1),
+                _error_end(text, i, j),
                 'Expected a value (a "string", number, true/false, date, [array] or {table})',
             )
         tok, end = m.group(), m.end()
@@ -622,7 +632,7 @@ class _Scanner:
                 i = self._skip_ws_comments_newlines(i + 1)
             elif i >= self.n or text[i] != "]":
                 j = _line_end(text, i)
-                raise _Fail(i, max(j, i + 1), "Expected `,` or `]` in the array")
+                raise _Fail(i, _error_end(text, i, j), "Expected `,` or `]` in the array")
 
     def _inline_table(self, start: int) -> Value:
         text = self.text
@@ -646,7 +656,7 @@ class _Scanner:
                 if not text.startswith("=", i):
                     j = _line_end(text, i)
                     name = text[key[0].start : key[-1].end]
-                    raise _Fail(i, max(j, i + 1), f"Expected `=` after the key `{name}`")
+                    raise _Fail(i, _error_end(text, i, j), f"Expected `=` after the key `{name}`")
                 i = _skip_ws(text, i + 1)
                 if i >= self.n or text[i] in "\r\n,}":
                     raise _Fail(key[0].start, i, "Missing value after `=`")
@@ -662,7 +672,7 @@ class _Scanner:
                 return Value("table", start, i + 1, entries)
             j = _line_end(text, i)
             what = "a line break" if j == i else "text"
-            raise _Fail(i, max(j, i + 1), f"Expected `,` or `}}` in the inline table, found {what}")
+            raise _Fail(i, _error_end(text, i, j), f"Expected `,` or `}}` in the inline table, found {what}")
 
     def _unescape(self, body: str, offset: int) -> str:
         if "\\" not in body:
