@@ -4,7 +4,6 @@ character boundary in UTF-8, UTF-16 and code points."""
 
 from __future__ import annotations
 
-import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from lsprotocol import types as t
