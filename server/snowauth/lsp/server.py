@@ -177,13 +177,19 @@ class SnowauthServer(LanguageServer):
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """As pygls does, but with stdin read by the event loop: pygls reads each line in a
         worker thread, a hop of ~0.1 ms per line, three lines a message. Falls back to
-        pygls' way when stdin is not a pipe or socket (a file, /dev/null)."""
+        pygls' way when stdin is not a pipe or socket (a file, /dev/null, a terminal) or
+        is the very socket stdout writes to."""
         stdin = stdin or sys.stdin.buffer
         try:
-            mode = os.fstat(stdin.fileno()).st_mode
+            st_in = os.fstat(stdin.fileno())
+            st_out = os.fstat((stdout or sys.stdout.buffer).fileno())
+            # the loop makes stdin non-blocking: not when stdout is the same socket or pipe
+            ok = (stat.S_ISFIFO(st_in.st_mode) or stat.S_ISSOCK(st_in.st_mode)) and (
+                (st_in.st_dev, st_in.st_ino) != (st_out.st_dev, st_out.st_ino)
+            )
         except (OSError, ValueError, AttributeError):
-            mode = 0
-        if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            ok = False
+        if not ok:
             super().start_io(stdin, stdout)
             return
         from pygls.io_ import StdoutWriter, run_async
