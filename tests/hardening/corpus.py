@@ -445,12 +445,6 @@ class Positions:
         self.check(end, what)
 
 
-def known_cr_only_span(text: str, code: str, start: int, end: int) -> bool:
-    """BUG (xfail test_bug_syntax_error_range_ends_inside_crlf): an inline table cut by a
-    CRLF line break gets a `toml-syntax` range over the CR alone, ending inside the CRLF."""
-    return code == "toml-syntax" and text[start:end] == "\r" and text[end : end + 1] == "\n"
-
-
 def cursor(text: str, offset: int) -> int:
     """A place an editor's cursor can be: not between the CR and LF of a line break."""
     offset = max(0, min(offset, len(text)))
@@ -466,11 +460,7 @@ def exercise(text: str, offsets: Sequence[int] | None = None, *, edits: bool = T
     p = Positions(text)
     n = len(text)
     for f in a.findings:
-        if known_cr_only_span(text, f.code, f.start, f.end):
-            STATS.add("known bug seen: toml-syntax range ends between CR and LF")
-            p.check(f.start, (f.code, f.message))
-        else:
-            p.check_span(f.start, f.end, (f.code, f.message))
+        p.check_span(f.start, f.end, (f.code, f.message))
         for s, e, _msg in f.related:
             p.check_span(s, e, (f.code, "related"))
         for fix in f.fixes:

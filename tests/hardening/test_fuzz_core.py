@@ -103,12 +103,11 @@ def test_fuzz_incremental_edits_in_documents(seq: tuple[str, list[tuple[int, int
     STATS.add("core: incremental edits", len(edits))
 
 
-# was xfail: a toml-syntax range covered the CR of a CRLF alone, ending inside it
-def test_bug_syntax_error_range_ends_inside_crlf() -> None:
-    """Found by test_fuzz_mutated_files: an inline table cut by a CRLF line break.
-    `x = { a = 1\\r\\n}` gets `toml-syntax` "Expected `,` or `}` …, found a line break" on
-    [11, 12) = "\\r": its end, (0, 12) in LSP terms, is past the end of line 0 (11
-    characters) and inside the line break; with LF the same range is (0, 11)-(1, 0)."""
+def test_fuzz_found_syntax_ranges_ending_inside_crlf() -> None:
+    """Found by test_fuzz_mutated_files (fixed in 0abca18): an inline table cut by a CRLF
+    line break, `x = { a = 1\\r\\n}`, got its `toml-syntax` "Expected `,` or `}` …,
+    found a line break" on [11, 12) = the CR alone: its end, (0, 12) in LSP terms, was
+    past the end of line 0 and inside the line break. Every such range is whole now."""
     text = "x = { a = 1\r\n}"
     positions = Positions(text)
     for f in analyze(text, ENV, NOW).findings:
