@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             return run_check(args.paths, args.format, sys.stdout)
         except BrokenPipeError:  # `snowauth check … | head`: the reader has seen enough
-            sys.stdout = None  # type: ignore[assignment]  # nothing left to flush at exit
+            sys.stdout = None  # nothing left to flush at exit
             return 1
     if args.command == "schema":
         from snowauth.schema import json_schema
