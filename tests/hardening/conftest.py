@@ -20,7 +20,7 @@ _HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_b
 
 settings.register_profile(
     "snowauth-fuzz-ci",
-    max_examples=150,
+    max_examples=300,
     deadline=None,
     derandomize=True,
     database=None,
