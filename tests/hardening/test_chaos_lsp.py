@@ -398,7 +398,9 @@ password = "${{env:SNOW_T_PASSWORD}}"
     with pytest.raises(JsonRpcException) as cancelled:
         await asyncio.wait_for(asyncio.wrap_future(future), 5)
     assert cancelled.value.code == -32800
-    await asyncio.sleep(2.5)  # the slow instance answers after 1.5 s
+    deadline = time.monotonic() + 6  # the slow instance answers after 1.5 s
+    while not editor.applied and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     assert editor.applied == [] and editor.texts[uri] == text
 
 
