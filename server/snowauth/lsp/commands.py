@@ -51,6 +51,14 @@ class CommandError(Exception):
         self.key = key
 
 
+class _Shared:
+    """One running exchange and how many requests wait for it."""
+
+    def __init__(self, task: asyncio.Future[dict[str, Any]]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
 def _arg(args: tuple[Any, ...]) -> dict[str, Any]:
     if len(args) == 1 and isinstance(args[0], dict):
         return args[0]
@@ -63,7 +71,7 @@ class Commands:
     def __init__(self, ls: SnowauthServer) -> None:
         self.ls = ls
         self._client: OAuthClient | None = None
-        self._inflight: dict[tuple[str, str, str], asyncio.Future[dict[str, Any]]] = {}
+        self._inflight: dict[tuple[str, str, str], _Shared] = {}
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -82,6 +90,11 @@ class Commands:
     async def run(self, op: str, args: tuple[Any, ...]) -> dict[str, Any]:
         from snowauth.oauth.errors import OAuthError
 
+        running = getattr(self.ls.protocol, "running_commands", None)
+        request = self.ls.protocol.msg_id
+        task = asyncio.current_task()
+        if running is not None and request is not None and task is not None:
+            running[request] = task  # so that $/cancelRequest reaches this task
         try:
             params = _arg(args)
             result: dict[str, Any] = await getattr(self, op)(params)
@@ -91,6 +104,9 @@ class Commands:
         except Exception as exc:  # a bug: log its type and frames, never its message
             log_exception(op, exc)
             message = "An internal error stopped the command; the server log has the details."
+        finally:
+            if running is not None and request is not None:
+                running.pop(request, None)
         self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
         raise CommandFailed(message=message)
 
@@ -287,13 +303,26 @@ class Commands:
         }
 
     async def _once(self, key: tuple[str, str, str], work: Callable[[], Any]) -> dict[str, Any]:
-        """Concurrent runs of one command for one connection share one exchange."""
-        running = self._inflight.get(key)
-        if running is None:
-            running = asyncio.ensure_future(work())
-            self._inflight[key] = running
-            running.add_done_callback(lambda _f: self._inflight.pop(key, None))
-        return await asyncio.shield(running)
+        """Concurrent runs of one command for one connection share one exchange; when
+        every request waiting for it is cancelled, the exchange is cancelled too, so a
+        cancelled fetch writes nothing."""
+        entry = self._inflight.get(key)
+        if entry is None:
+            entry = _Shared(asyncio.ensure_future(work()))
+            self._inflight[key] = entry
+            done = entry
+            entry.task.add_done_callback(
+                lambda _f: self._inflight.pop(key, None) if self._inflight.get(key) is done else None
+            )
+        entry.waiters += 1
+        try:
+            return await asyncio.shield(entry.task)
+        except asyncio.CancelledError:
+            if entry.waiters == 1 and not entry.task.done():
+                entry.task.cancel()
+            raise
+        finally:
+            entry.waiters -= 1
 
     # -- the commands -------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ puts a traceback into an error reply's ``data``, which could carry secrets: we d
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator
 from typing import Any
 
@@ -22,6 +23,20 @@ class _Answered:
 
 
 class SnowauthProtocol(LanguageServerProtocol):
+    #: the tasks running `workspace/executeCommand` requests, by request id: pygls runs a
+    #: command as a separate task that `$/cancelRequest` does not reach
+    running_commands: dict[Any, asyncio.Task[Any]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.running_commands = {}
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        task = self.running_commands.pop(msg_id, None)
+        if task is not None and not task.done():
+            task.cancel()
+        super()._handle_cancel_notification(msg_id)
+
     def _user(self, method: str, params: Any) -> Generator[Any, Any, None]:
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
