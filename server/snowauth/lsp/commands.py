@@ -174,9 +174,14 @@ class Commands:
         if await asyncio.to_thread(known.trusted, base_url):
             return
         send, cancel = t.MessageActionItem("Send"), t.MessageActionItem("Cancel")
-        answer = await self.ls.window_show_message_request_async(
-            t.ShowMessageRequestParams(t.MessageType.Warning, f"SnowAuth: {question(name, base_url)}", [send, cancel])
-        )
+        try:
+            answer = await self.ls.window_show_message_request_async(
+                t.ShowMessageRequestParams(
+                    t.MessageType.Warning, f"SnowAuth: {question(name, base_url)}", [send, cancel]
+                )
+            )
+        except Exception:  # the client could not ask: that is no consent
+            answer = None
         if answer is None or answer.title != send.title:
             raise CommandError(f"Nothing was sent: sending to {origin(base_url)} was not confirmed")
         await asyncio.to_thread(known.remember, base_url)

@@ -192,10 +192,10 @@ class SnowauthServer(LanguageServer):
         if not ok:
             super().start_io(stdin, stdout)
             return
-        from pygls.io_ import StdoutWriter, run_async
+        from pygls.io_ import run_async
 
         stop = self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(_WholeWriter(stdout or sys.stdout.buffer))
 
         async def serve() -> None:
             reader = asyncio.StreamReader(limit=1 << 20)
@@ -240,6 +240,32 @@ class SnowauthServer(LanguageServer):
         # (already shown to the user) is not a server error.
         if not is_reported_failure(error):
             log_exception("server", error)
+
+
+class _WholeWriter:
+    """Writes every byte of a message. pygls' writer gives up on the rest of a short
+    write, which a non-blocking pipe (some editors hand one over) or a signal can cause,
+    and a message cut in the middle ends the session."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._fd = stream.fileno()
+
+    def write(self, data: bytes) -> None:
+        import select
+
+        self._stream.flush()
+        view = memoryview(data)
+        while view:
+            try:
+                view = view[os.write(self._fd, view) :]
+            except BlockingIOError:
+                select.select([], [self._fd], [], 5.0)
+            except InterruptedError:
+                continue
+
+    def close(self) -> None:
+        self._stream.close()
 
 
 class _Resynchronising:
