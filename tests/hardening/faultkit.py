@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from tests.oauth.oauth_testkit import read_request  # one HTTP request from a socket
+
 Respond = Callable[["FaultServer", socket.socket, bytes, int], object]
 
 
@@ -30,28 +32,6 @@ def http_response(
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-
-
-def read_request(conn: socket.socket) -> bytes:
-    """One HTTP request (head and Content-Length body); b"" at EOF."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        chunk = conn.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head + b"\r\n\r\n" + body
 
 
 def reset(conn: socket.socket) -> None:
