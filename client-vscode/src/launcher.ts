@@ -1,11 +1,10 @@
-/** The outside-world side of server resolution: child processes, the Python extension, the private venv. */
-import { execFile, spawn } from 'node:child_process';
+/** The outside-world side of server resolution: settings, the Python extension, the set-up's progress. */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { type ProcessPlace, processPlace, processProbes, runStep } from './processes';
 import {
   type BootstrapPlan,
-  type CommandLine,
   type Probes,
   type Resolution,
   type ServerLaunch,
@@ -13,23 +12,6 @@ import {
   formatVersion,
   resolveServer,
 } from './serverCommand';
-
-const PROBE_TIMEOUT_MS = 20_000;
-
-function run(cmd: CommandLine, timeout = PROBE_TIMEOUT_MS): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const [file, ...args] = cmd as [string, ...string[]];
-    execFile(file, args, { timeout, windowsHide: true, encoding: 'utf8' }, (error, stdout, stderr) => {
-      const output = `${stdout ?? ''}${stderr ?? ''}`;
-      if (error) {
-        const code = typeof error.code === 'number' ? error.code : null;
-        resolve({ code: code ?? -1, output });
-      } else {
-        resolve({ code: 0, output });
-      }
-    });
-  });
-}
 
 async function withTimeout<T>(p: Thenable<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
@@ -67,67 +49,30 @@ async function pythonExtensionInterpreter(log: vscode.LogOutputChannel): Promise
   }
 }
 
-export function makeProbes(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Probes {
-  return {
-    async pythonVersionOutput(python) {
-      const r = await run([...python, '--version']);
-      return r.code === 0 ? r.output : undefined;
-    },
-    async canImportSnowauth(python) {
-      const r = await run([...python, '-c', 'import snowauth']);
-      if (r.code !== 0) log.info(`${python.join(' ')} cannot import snowauth`);
-      return r.code === 0;
-    },
+export function makeProbes(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, place: ProcessPlace): Probes {
+  return processProbes(place, {
+    bundledDir: context.asAbsolutePath('bundled'),
     pythonExtensionInterpreter: () => pythonExtensionInterpreter(log),
-    async bundledWheel() {
-      const dir = context.asAbsolutePath('bundled');
-      try {
-        const wheels = (await fs.readdir(dir)).filter((f) => /^snowauth-.*\.whl$/.test(f)).sort();
-        const last = wheels[wheels.length - 1];
-        return last ? path.join(dir, last) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    async exists(file) {
-      try {
-        await fs.access(file);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async readText(file) {
-      try {
-        return await fs.readFile(file, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-  };
+    log: (m) => log.info(m),
+  });
 }
 
-function runLogged(cmd: CommandLine, log: vscode.LogOutputChannel, token: vscode.CancellationToken): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const [file, ...args] = cmd as [string, ...string[]];
-    log.info(`$ ${cmd.join(' ')}`);
-    const child = spawn(file, args, { windowsHide: true, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
-    const cancel = token.onCancellationRequested(() => child.kill());
-    child.stdout.on('data', (d: Buffer) => log.info(d.toString().trimEnd()));
-    child.stderr.on('data', (d: Buffer) => log.info(d.toString().trimEnd()));
-    child.on('error', (e) => {
-      cancel.dispose();
-      reject(e);
-    });
-    child.on('close', (code) => {
-      cancel.dispose();
-      resolve(code ?? -1);
-    });
+function runLogged(
+  cmd: readonly string[],
+  place: ProcessPlace,
+  log: vscode.LogOutputChannel,
+  token: vscode.CancellationToken,
+): Promise<number> {
+  log.info(`$ ${cmd.join(' ')}`);
+  const abort = new AbortController();
+  const cancel = token.onCancellationRequested(() => abort.abort());
+  return runStep(cmd, place, (text) => log.info(text), abort.signal).finally(() => {
+    cancel.dispose();
   });
 }
 
 /** Runs the plan's steps under a progress notification; returns the launch or throws an Error with a user message. */
-export async function bootstrap(plan: BootstrapPlan, log: vscode.LogOutputChannel): Promise<ServerLaunch> {
+export async function bootstrap(plan: BootstrapPlan, log: vscode.LogOutputChannel, place: ProcessPlace): Promise<ServerLaunch> {
   return vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
@@ -145,7 +90,7 @@ export async function bootstrap(plan: BootstrapPlan, log: vscode.LogOutputChanne
       ];
       for (const [i, step] of plan.steps.entries()) {
         progress.report({ message: messages[i] ?? step.join(' ') });
-        const code = await runLogged(step, log, token);
+        const code = await runLogged(step, place, log, token);
         if (token.isCancellationRequested) throw new Error('Setting up the SnowAuth language server was cancelled.');
         if (code !== 0) {
           const hint =
@@ -162,7 +107,20 @@ export async function bootstrap(plan: BootstrapPlan, log: vscode.LogOutputChanne
   );
 }
 
-export async function resolve(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<Resolution> {
+function workspaceFolders(): string[] {
+  return (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+}
+
+/** Where the probes, the set-up steps and the server run. */
+export function launchPlace(): Promise<ProcessPlace> {
+  return Promise.resolve(processPlace(workspaceFolders()));
+}
+
+export async function resolve(
+  context: vscode.ExtensionContext,
+  log: vscode.LogOutputChannel,
+  place: ProcessPlace,
+): Promise<Resolution> {
   const cfg = vscode.workspace.getConfiguration('snowauth');
   return resolveServer(
     {
@@ -171,8 +129,8 @@ export async function resolve(context: vscode.ExtensionContext, log: vscode.LogO
       globalStorage: context.globalStorageUri.fsPath,
       platform: process.platform,
       trusted: vscode.workspace.isTrusted,
-      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      workspaceFolders: workspaceFolders(),
     },
-    makeProbes(context, log),
+    makeProbes(context, log, place),
   );
 }

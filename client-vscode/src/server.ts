@@ -11,7 +11,8 @@ import {
   type StaticFeature,
 } from 'vscode-languageclient/node';
 import { LANGUAGE_ID } from './connections';
-import { bootstrap, resolve } from './launcher';
+import { bootstrap, launchPlace, resolve } from './launcher';
+import { type ProcessPlace, serverProcess } from './processes';
 import { PROMPT_SECRET, type PromptSecretParams } from './protocol';
 import type { SecretPrompter } from './secrets';
 import type { ServerLaunch } from './serverCommand';
@@ -65,22 +66,19 @@ export class ServerManager implements vscode.Disposable {
     if (this.client) return;
     this.lastError = undefined;
     let launch: ServerLaunch;
+    let place: ProcessPlace;
     try {
-      const resolution = await resolve(this.context, this.log);
+      place = await launchPlace();
+      const resolution = await resolve(this.context, this.log, place);
       if (resolution.kind === 'error') throw new Error(resolution.message);
-      launch = resolution.kind === 'launch' ? resolution.launch : await bootstrap(resolution.plan, this.log);
+      launch = resolution.kind === 'launch' ? resolution.launch : await bootstrap(resolution.plan, this.log, place);
     } catch (e) {
       this.fail(e);
       return;
     }
     this.log.info(`Starting the language server (${launch.source}): ${[launch.command, ...launch.args].join(' ')}`);
-    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const serverOptions: ServerOptions = {
-      command: launch.command,
-      args: launch.args,
-      // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
-      options: folder ? { cwd: folder } : {},
-    };
+    // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
+    const serverOptions: ServerOptions = serverProcess(launch, place);
     const clientOptions: LanguageClientOptions = {
       documentSelector: [
         { scheme: 'file', language: LANGUAGE_ID },
