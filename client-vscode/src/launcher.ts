@@ -112,8 +112,12 @@ function workspaceFolders(): string[] {
 }
 
 /** Where the probes, the set-up steps and the server run. */
-export function launchPlace(): Promise<ProcessPlace> {
-  return Promise.resolve(processPlace(workspaceFolders()));
+export function launchPlace(context: vscode.ExtensionContext): Promise<ProcessPlace> {
+  return processPlace({
+    globalStorage: context.globalStorageUri.fsPath,
+    workspaceFolders: workspaceFolders(),
+    platform: process.platform,
+  });
 }
 
 export async function resolve(

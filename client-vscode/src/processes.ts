@@ -16,8 +16,15 @@ export interface ProcessPlace {
   env: NodeJS.ProcessEnv;
 }
 
-export function processPlace(workspaceFolders: readonly string[], baseEnv: NodeJS.ProcessEnv = process.env): ProcessPlace {
-  return { cwd: workspaceFolders[0], env: baseEnv };
+export interface PlaceInput {
+  /** The extension's global storage folder. */
+  globalStorage: string;
+  workspaceFolders: readonly string[];
+  platform: NodeJS.Platform;
+}
+
+export function processPlace(input: PlaceInput, baseEnv: NodeJS.ProcessEnv = process.env): Promise<ProcessPlace> {
+  return Promise.resolve({ cwd: input.workspaceFolders[0], env: baseEnv });
 }
 
 function run(cmd: CommandLine, timeout = PROBE_TIMEOUT_MS): Promise<{ code: number | null; output: string }> {

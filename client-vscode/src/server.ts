@@ -68,7 +68,7 @@ export class ServerManager implements vscode.Disposable {
     let launch: ServerLaunch;
     let place: ProcessPlace;
     try {
-      place = await launchPlace();
+      place = await launchPlace(this.context);
       const resolution = await resolve(this.context, this.log, place);
       if (resolution.kind === 'error') throw new Error(resolution.message);
       launch = resolution.kind === 'launch' ? resolution.launch : await bootstrap(resolution.plan, this.log, place);
