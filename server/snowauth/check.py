@@ -10,6 +10,7 @@ from typing import IO, Any
 from snowauth.analysis import ERROR, SEVERITY_NAMES, analyze
 from snowauth.files import find_files, read_text
 from snowauth.secrets import Environment
+from snowauth.terminal import json_printable, printable
 
 
 def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -72,11 +73,14 @@ def run_check(paths: list[str], fmt: str, out: IO[str]) -> int:
         rows.extend(check_file(path))
     for name in missing:
         rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))
+    # file names, keys, values and names in messages come from untrusted files: nothing
+    # of them may reach the terminal as a control or reordering character
     if fmt == "json":
-        out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        out.write(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
     else:
         for r in rows:
-            out.write(f"{r['path']}:{r['line']}:{r['column']}: {r['severity']}: {r['message']} [{r['code']}]\n")
+            path, message = printable(r["path"]), printable(r["message"])
+            out.write(f"{path}:{r['line']}:{r['column']}: {r['severity']}: {message} [{r['code']}]\n")
         if seen == 0 and not missing:
             out.write("no *.snowauth.toml files found\n")
     return 1 if any(r["severity"] == "error" for r in rows) else 0
