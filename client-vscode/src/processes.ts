@@ -2,17 +2,24 @@
  * The processes the extension starts: the probes (`--version`, `import snowauth`), the private venv's set-up
  * steps and the language server itself. No `vscode` import: unit-tested, and bundled as is by
  * tests/security/test_attack_extension.py.
+ *
+ * None of them runs in the workspace: `python -m`/`-c` put the working directory first on `sys.path`, and a
+ * cloned repository's `snowauth/` (or `venv/`, `pip/`) would run instead of the real module. They run in a
+ * folder of the extension's own (`<global storage>/run`), with `PYTHONSAFEPATH=1` (Python 3.11+: the same as
+ * `-P`, which the Python command lines carry too) in their environment.
  */
 import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CommandLine, Probes, ServerLaunch } from './serverCommand';
+import { type CommandLine, IMPORT_PROBE_ARGS, type Probes, type ServerLaunch, isInside } from './serverCommand';
 
 const PROBE_TIMEOUT_MS = 20_000;
 
 /** Where and with which environment the extension's child processes run. */
 export interface ProcessPlace {
-  cwd: string | undefined;
+  /** Outside every workspace folder. */
+  cwd: string;
   env: NodeJS.ProcessEnv;
 }
 
@@ -23,14 +30,37 @@ export interface PlaceInput {
   platform: NodeJS.Platform;
 }
 
-export function processPlace(input: PlaceInput, baseEnv: NodeJS.ProcessEnv = process.env): Promise<ProcessPlace> {
-  return Promise.resolve({ cwd: input.workspaceFolders[0], env: baseEnv });
+export async function processPlace(input: PlaceInput, baseEnv: NodeJS.ProcessEnv = process.env): Promise<ProcessPlace> {
+  return { cwd: await workingDirectory(input), env: childEnv(baseEnv) };
 }
 
-function run(cmd: CommandLine, timeout = PROBE_TIMEOUT_MS): Promise<{ code: number | null; output: string }> {
+/** The environment of every child: the extension host's, with `PYTHONSAFEPATH=1`. */
+export function childEnv(baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...baseEnv, PYTHONSAFEPATH: '1' };
+}
+
+/**
+ * `<global storage>/run`, an empty folder of the extension's own; when that is inside a workspace folder (the
+ * home folder opened as a workspace) or cannot be made, a fresh empty temporary folder.
+ */
+export async function workingDirectory(input: PlaceInput): Promise<string> {
+  const own = path.join(input.globalStorage, 'run');
+  if (!isInside(own, input.workspaceFolders, input.platform)) {
+    try {
+      await fs.mkdir(own, { recursive: true, mode: 0o700 });
+      return own;
+    } catch {
+      // below
+    }
+  }
+  return fs.mkdtemp(path.join(os.tmpdir(), 'snowauth-'));
+}
+
+function run(cmd: CommandLine, place: ProcessPlace, timeout = PROBE_TIMEOUT_MS): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const [file, ...args] = cmd as [string, ...string[]];
-    execFile(file, args, { timeout, windowsHide: true, encoding: 'utf8' }, (error, stdout, stderr) => {
+    const options = { cwd: place.cwd, env: place.env, timeout, windowsHide: true, encoding: 'utf8' } as const;
+    execFile(file, args, options, (error, stdout, stderr) => {
       const output = `${stdout ?? ''}${stderr ?? ''}`;
       if (error) {
         const code = typeof error.code === 'number' ? error.code : null;
@@ -50,14 +80,15 @@ export interface ProbeOptions {
 }
 
 /** The probes of server resolution, as child processes. */
-export function processProbes(_place: ProcessPlace, options: ProbeOptions): Probes {
+export function processProbes(place: ProcessPlace, options: ProbeOptions): Probes {
   return {
     async pythonVersionOutput(python) {
-      const r = await run([...python, '--version']);
+      // No `-P` here: the version is not known yet, and Python < 3.11 refuses `-P`.
+      const r = await run([...python, '--version'], place);
       return r.code === 0 ? r.output : undefined;
     },
     async canImportSnowauth(python) {
-      const r = await run([...python, '-c', 'import snowauth']);
+      const r = await run([...python, ...IMPORT_PROBE_ARGS], place);
       if (r.code !== 0) options.log(`${python.join(' ')} cannot import snowauth`);
       return r.code === 0;
     },
@@ -92,13 +123,14 @@ export function processProbes(_place: ProcessPlace, options: ProbeOptions): Prob
 /** Runs one set-up step, streaming its output to `onOutput`; resolves with its exit code. */
 export function runStep(
   cmd: CommandLine,
-  _place: ProcessPlace,
+  place: ProcessPlace,
   onOutput: (text: string) => void,
   signal?: AbortSignal,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = cmd as [string, ...string[]];
-    const child = spawn(file, args, { windowsHide: true, env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' } });
+    const env = { ...place.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' };
+    const child = spawn(file, args, { cwd: place.cwd, env, windowsHide: true });
     const abort = (): void => void child.kill();
     signal?.addEventListener('abort', abort);
     child.stdout.on('data', (d: Buffer) => onOutput(d.toString().trimEnd()));
@@ -118,9 +150,13 @@ export function runStep(
 export interface ServerProcess {
   command: string;
   args: string[];
-  options: { cwd?: string; env?: NodeJS.ProcessEnv };
+  options: { cwd: string; env: NodeJS.ProcessEnv };
 }
 
+/**
+ * Always with a `cwd`: without one vscode-languageclient starts the server in the first workspace folder. The
+ * environment is complete (it is handed to `child_process.spawn` as is).
+ */
 export function serverProcess(launch: ServerLaunch, place: ProcessPlace): ServerProcess {
-  return { command: launch.command, args: [...launch.args], options: place.cwd ? { cwd: place.cwd } : {} };
+  return { command: launch.command, args: [...launch.args], options: { cwd: place.cwd, env: place.env } };
 }

@@ -7,11 +7,21 @@
  *  3. The Python extension's active interpreter, when `<python> -c "import snowauth"` succeeds.
  *  4. A private virtual environment in the extension's global storage, created on first use with a
  *     Python 3.11+ found on PATH, into which the wheel shipped in the .vsix (`bundled/`) is installed.
+ *
+ * `python -m …` and `python -c …` put the working directory first on `sys.path`, so a cloned repository
+ * holding `snowauth/__init__.py` (or `venv/`, `pip/`) would be run instead of the real package. Every Python
+ * the extension runs with `-m` or `-c` has been checked to be 3.11+ first and gets `-P` (3.11+: put nothing
+ * of the working directory on `sys.path`); on top of that every process runs in a folder outside the
+ * workspace with `PYTHONSAFEPATH=1` (processes.ts).
  */
 import * as path from 'node:path';
 
 export const MIN_PYTHON: readonly [number, number] = [3, 11];
-export const SERVER_ARGS: readonly string[] = ['-m', 'snowauth', 'lsp'];
+/** Python 3.11+: do not put the working directory (or the script's folder) first on `sys.path`. */
+export const SAFE_PATH = '-P';
+export const SERVER_ARGS: readonly string[] = [SAFE_PATH, '-m', 'snowauth', 'lsp'];
+/** The arguments of the import probe (`<python> -P -c "import snowauth"`). */
+export const IMPORT_PROBE_ARGS: readonly string[] = [SAFE_PATH, '-c', 'import snowauth'];
 
 /** A command line: the executable and its leading arguments (`['py', '-3.12']` on Windows). */
 export type CommandLine = readonly string[];
@@ -52,7 +62,7 @@ export interface PythonVersion {
 export interface Probes {
   /** Output (stdout + stderr) of `<python> --version`, or undefined when it could not be run. */
   pythonVersionOutput(python: CommandLine): Promise<string | undefined>;
-  /** Does `<python> -c "import snowauth"` exit 0? */
+  /** Does `<python> -P -c "import snowauth"` exit 0? Only asked of a Python known to be 3.11+. */
   canImportSnowauth(python: CommandLine): Promise<boolean>;
   /** The Python extension's active interpreter for the workspace, if that extension is installed. */
   pythonExtensionInterpreter(): Promise<string | undefined>;
@@ -121,7 +131,23 @@ export function interpreterSetting(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() ? value.trim() : undefined;
 }
 
-function isInside(file: string, folders: readonly string[], platform: NodeJS.Platform): boolean {
+/**
+ * A relative path in a setting (`.venv/bin/python`) means the first workspace folder's: the processes no
+ * longer run there, so it is made absolute. A bare name (`python3`) is looked up on PATH as before.
+ */
+export function settingPath(file: string, workspaceFolders: readonly string[], platform: NodeJS.Platform): string {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  const folder = workspaceFolders[0];
+  const hasSeparator = platform === 'win32' ? /[\\/]/.test(file) : file.includes('/');
+  return folder && hasSeparator && !p.isAbsolute(file) ? p.resolve(folder, file) : file;
+}
+
+/** The version `<python> --version` reports, or undefined when it could not be run. */
+async function checkedVersion(probes: Probes, python: CommandLine): Promise<PythonVersion | undefined> {
+  return parsePythonVersion(await probes.pythonVersionOutput(python));
+}
+
+export function isInside(file: string, folders: readonly string[], platform: NodeJS.Platform): boolean {
   const p = platform === 'win32' ? path.win32 : path.posix;
   const norm = (s: string): string => (platform === 'win32' ? p.resolve(s).toLowerCase() : p.resolve(s));
   const f = norm(file);
@@ -148,16 +174,22 @@ export const WHEEL_MARKER = 'snowauth-wheel.txt';
 /** Resolves the server's command line, or what must be set up first, or the one error to show. */
 export async function resolveServer(input: ResolveInput, probes: Probes): Promise<Resolution> {
   // 1. A full command.
+  // It is the user's own command line: run as given (not necessarily a Python, so no `-P`), but like every
+  // process of the extension outside the workspace and with PYTHONSAFEPATH=1.
   const cmd = commandSetting(input.command);
   if (cmd) {
     const [command, ...args] = cmd as [string, ...string[]];
-    return { kind: 'launch', launch: { command, args, source: 'setting:command' } };
+    return {
+      kind: 'launch',
+      launch: { command: settingPath(command, input.workspaceFolders, input.platform), args, source: 'setting:command' },
+    };
   }
 
   // 2. An interpreter the user chose: checked, so a wrong one gives one clear message instead of crash loops.
-  const interp = interpreterSetting(input.interpreter);
-  if (interp) {
-    const version = parsePythonVersion(await probes.pythonVersionOutput([interp]));
+  const setting = interpreterSetting(input.interpreter);
+  if (setting) {
+    const interp = settingPath(setting, input.workspaceFolders, input.platform);
+    const version = await checkedVersion(probes, [interp]);
     if (!version) {
       return { kind: 'error', message: `"snowauth.server.interpreter" is set to ${interp}, which could not be run as Python.` };
     }
@@ -181,15 +213,16 @@ export async function resolveServer(input: ResolveInput, probes: Probes): Promis
   }
 
   // 3. The Python extension's interpreter, if snowauth is importable there. In an untrusted workspace an
-  //    interpreter inside the workspace (a checked-in venv) is not run.
+  //    interpreter inside the workspace (a checked-in venv) is not run. Its version is checked before anything
+  //    is imported with it (`-P` needs 3.11+).
   const extPython = await probes.pythonExtensionInterpreter();
   if (extPython && (input.trusted || !isInside(extPython, input.workspaceFolders, input.platform))) {
-    if (await probes.canImportSnowauth([extPython])) {
+    if (isSupportedPython(await checkedVersion(probes, [extPython])) && (await probes.canImportSnowauth([extPython]))) {
       return { kind: 'launch', launch: { command: extPython, args: [...SERVER_ARGS], source: 'python-extension' } };
     }
   }
 
-  // 4. The private venv.
+  // 4. The private venv (made by a Python 3.11+ that was checked; `-P` fails closed on an older one).
   const venvDir = path.join(input.globalStorage, 'venv');
   const venvPython = venvPythonPath(venvDir, input.platform);
   const launch: ServerLaunch = { command: venvPython, args: [...SERVER_ARGS], source: 'private-venv' };
@@ -237,7 +270,7 @@ export async function resolveServer(input: ResolveInput, probes: Probes): Promis
 /** Creates (or re-creates) the venv and installs the bundled wheel and its dependencies into it. */
 export function bootstrapSteps(basePython: CommandLine, venvDir: string, venvPython: string, wheel: string): CommandLine[] {
   return [
-    [...basePython, '-m', 'venv', '--clear', venvDir],
-    [venvPython, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', wheel],
+    [...basePython, SAFE_PATH, '-m', 'venv', '--clear', venvDir],
+    [venvPython, SAFE_PATH, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', wheel],
   ];
 }

@@ -4,13 +4,17 @@ import {
   type CommandLine,
   type Probes,
   type ResolveInput,
+  IMPORT_PROBE_ARGS,
+  SERVER_ARGS,
   WHEEL_MARKER,
+  bootstrapSteps,
   commandSetting,
   isSupportedPython,
   noPythonMessage,
   parsePythonVersion,
   pythonCandidates,
   resolveServer,
+  settingPath,
   venvPythonPath,
 } from '../src/serverCommand';
 
@@ -110,7 +114,16 @@ describe('settings', () => {
   it('an interpreter setting comes next and runs -m snowauth lsp', async () => {
     const p = probes({ versions: { '/y/python': 'Python 3.12.3' }, importable: ['/y/python', '/env/bin/python'], pythonExt: '/env/bin/python' });
     const r = await resolveServer(input({ interpreter: '/y/python' }), p);
-    expect(r).toEqual({ kind: 'launch', launch: { command: '/y/python', args: ['-m', 'snowauth', 'lsp'], source: 'setting:interpreter' } });
+    expect(r).toEqual({ kind: 'launch', launch: { command: '/y/python', args: ['-P', '-m', 'snowauth', 'lsp'], source: 'setting:interpreter' } });
+    expect(p.calls.slice(0, 2)).toEqual(['version /y/python', 'import /y/python']);
+  });
+
+  it('a relative interpreter or command means the first workspace folder\'s (the processes do not run there)', async () => {
+    const p = probes({ versions: { '/ws/.venv/bin/python': 'Python 3.12.3' }, importable: ['/ws/.venv/bin/python'] });
+    const r = await resolveServer(input({ interpreter: '.venv/bin/python' }), p);
+    expect(r).toMatchObject({ kind: 'launch', launch: { command: '/ws/.venv/bin/python' } });
+    const c = await resolveServer(input({ command: ['./tools/lsp', '--stdio'] }), probes({}));
+    expect(c).toMatchObject({ kind: 'launch', launch: { command: '/ws/tools/lsp', args: ['--stdio'] } });
   });
 
   it('an interpreter setting that is too old, missing or lacks snowauth is an error, not a fallback', async () => {
@@ -126,8 +139,17 @@ describe('settings', () => {
 
 describe('the Python extension interpreter', () => {
   it('is used when it can import snowauth', async () => {
-    const r = await resolveServer(input(), probes({ pythonExt: '/env/bin/python', importable: ['/env/bin/python'], wheel: WHEEL }));
-    expect(r).toEqual({ kind: 'launch', launch: { command: '/env/bin/python', args: ['-m', 'snowauth', 'lsp'], source: 'python-extension' } });
+    const p = probes({ pythonExt: '/env/bin/python', importable: ['/env/bin/python'], wheel: WHEEL, versions: { '/env/bin/python': 'Python 3.11.4' } });
+    const r = await resolveServer(input(), p);
+    expect(r).toEqual({ kind: 'launch', launch: { command: '/env/bin/python', args: ['-P', '-m', 'snowauth', 'lsp'], source: 'python-extension' } });
+    expect(p.calls.slice(0, 2)).toEqual(['version /env/bin/python', 'import /env/bin/python']);
+  });
+
+  it('is not asked to import anything when it is older than 3.11 (it would not know -P)', async () => {
+    const p = probes({ pythonExt: '/old/bin/python', importable: ['/old/bin/python'], wheel: WHEEL, versions: { '/old/bin/python': 'Python 3.10.12', python3: 'Python 3.12.0' } });
+    const r = await resolveServer(input(), p);
+    expect(r.kind).toBe('bootstrap');
+    expect(p.calls).not.toContain('import /old/bin/python');
   });
 
   it('is skipped when it cannot', async () => {
@@ -144,7 +166,10 @@ describe('the Python extension interpreter', () => {
     expect(r.kind).toBe('bootstrap');
     expect(p.calls).not.toContain('import /ws/.venv/bin/python');
     // ...but one outside the workspace is fine
-    const r2 = await resolveServer(input({ trusted: false }), probes({ pythonExt: '/usr/bin/python3', importable: ['/usr/bin/python3'] }));
+    const r2 = await resolveServer(
+      input({ trusted: false }),
+      probes({ pythonExt: '/usr/bin/python3', importable: ['/usr/bin/python3'], versions: { '/usr/bin/python3': 'Python 3.11.2' } }),
+    );
     expect(r2).toMatchObject({ kind: 'launch', launch: { source: 'python-extension' } });
   });
 });
@@ -159,17 +184,17 @@ describe('the private venv', () => {
     if (r.kind !== 'bootstrap') return;
     expect(r.plan.basePython).toEqual(['python3.11']);
     expect(r.plan.steps).toEqual([
-      ['python3.11', '-m', 'venv', '--clear', VENV],
-      [VENV_PY, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', WHEEL],
+      ['python3.11', '-P', '-m', 'venv', '--clear', VENV],
+      [VENV_PY, '-P', '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--quiet', WHEEL],
     ]);
-    expect(r.plan.launch).toEqual({ command: VENV_PY, args: ['-m', 'snowauth', 'lsp'], source: 'private-venv' });
+    expect(r.plan.launch).toEqual({ command: VENV_PY, args: ['-P', '-m', 'snowauth', 'lsp'], source: 'private-venv' });
   });
 
   it('is reused when it holds the bundled wheel', async () => {
     const files = { [VENV_PY]: '', [path.join(VENV, WHEEL_MARKER)]: 'snowauth-0.1.0-py3-none-any.whl\n' };
     const p = probes({ wheel: WHEEL, files, importable: [VENV_PY], versions: { python3: 'Python 3.12.0' } });
     const r = await resolveServer(input(), p);
-    expect(r).toEqual({ kind: 'launch', launch: { command: VENV_PY, args: ['-m', 'snowauth', 'lsp'], source: 'private-venv' } });
+    expect(r).toEqual({ kind: 'launch', launch: { command: VENV_PY, args: ['-P', '-m', 'snowauth', 'lsp'], source: 'private-venv' } });
     expect(p.calls.some((c) => c.startsWith('version'))).toBe(false);
   });
 
@@ -208,5 +233,26 @@ describe('no usable Python', () => {
   it('a build without a bundled wheel says how to configure the server', async () => {
     const r = await resolveServer(input(), probes({ versions: { python3: 'Python 3.12.0' } }));
     expect(r.kind === 'error' && r.message).toContain('no bundled language server');
+  });
+});
+
+describe('nothing of the working directory is imported', () => {
+  it('every -m and -c the extension runs comes after -P', () => {
+    const lines = [SERVER_ARGS, IMPORT_PROBE_ARGS, ...bootstrapSteps(['py', '-3.12'], 'C:\\v', 'C:\\v\\Scripts\\python.exe', 'w.whl')];
+    for (const line of lines) {
+      const at = line.findIndex((a) => a === '-m' || a === '-c');
+      expect(at).toBeGreaterThan(0);
+      expect(line.slice(0, at)).toContain('-P');
+    }
+    expect(IMPORT_PROBE_ARGS).toEqual(['-P', '-c', 'import snowauth']);
+  });
+
+  it('settingPath: relative paths with a separator are the workspace folder\'s, bare names are looked up on PATH', () => {
+    expect(settingPath('.venv/bin/python', ['/ws', '/other'], 'linux')).toBe('/ws/.venv/bin/python');
+    expect(settingPath('python3', ['/ws'], 'linux')).toBe('python3');
+    expect(settingPath('/usr/bin/python3', ['/ws'], 'linux')).toBe('/usr/bin/python3');
+    expect(settingPath('.venv/bin/python', [], 'linux')).toBe('.venv/bin/python');
+    expect(settingPath('.venv\\Scripts\\python.exe', ['C:\\ws'], 'win32')).toBe('C:\\ws\\.venv\\Scripts\\python.exe');
+    expect(settingPath('py', ['C:\\ws'], 'win32')).toBe('py');
   });
 });

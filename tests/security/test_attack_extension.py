@@ -1,0 +1,339 @@
+"""A cloned repository must not run code through the way the VS Code extension starts Python.
+
+`python -m snowauth lsp`, `python -c "import snowauth"`, `python -m venv` and `python -m pip` put
+the working directory first on `sys.path`: a repository that ships `snowauth/__init__.py` (or
+`venv/`, `pip/`) would run instead of the installed package as soon as a process starts there.
+These tests bundle the extension's real launch code (client-vscode/src/serverCommand.ts and
+processes.ts, the same modules the extension is built from) with esbuild, run it with node from
+inside a hostile workspace folder (the worst case: the editor itself runs there), let it resolve
+and start the server as the extension does, and check that nothing of the workspace ran and
+that the real server answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CLIENT = REPO / "client-vscode"
+ESBUILD = CLIENT / "node_modules" / ".bin" / "esbuild"
+NODE = shutil.which("node")
+
+pytestmark = pytest.mark.skipif(
+    NODE is None or not ESBUILD.exists(),
+    reason="needs node and client-vscode/node_modules (cd client-vscode && npm ci)",
+)
+
+# The extension's launch sequence (launcher.ts / server.ts without the editor around it):
+# where the processes run, the probes, the resolution, the set-up steps, the server process.
+ENTRY = """
+import { spawn } from 'node:child_process';
+import { processPlace, processProbes, runStep, serverProcess } from '@CLIENT@/src/processes';
+import { resolveServer } from '@CLIENT@/src/serverCommand';
+
+const job = JSON.parse(process.argv[2]);
+const input = {
+  command: job.command ?? [],
+  interpreter: job.interpreter ?? '',
+  globalStorage: job.globalStorage,
+  platform: process.platform,
+  trusted: job.trusted ?? true,
+  workspaceFolders: [job.workspace],
+};
+const place = await processPlace(input);
+const probes = processProbes(place, {
+  bundledDir: job.bundledDir,
+  pythonExtensionInterpreter: () => Promise.resolve(job.pythonExt),
+  log: (m) => console.error(m),
+});
+if (job.mode === 'probe') {
+  const python = [job.python];
+  const version = await probes.pythonVersionOutput(python);
+  const imports = await probes.canImportSnowauth(python);
+  console.log(JSON.stringify({ version, imports }));
+  process.exit(0);
+}
+const resolution = await resolveServer(input, probes);
+if (job.mode === 'bootstrap') {
+  if (resolution.kind !== 'bootstrap') {
+    console.error(JSON.stringify(resolution));
+    process.exit(3);
+  }
+  const codes = [];
+  for (const step of resolution.plan.steps) codes.push(await runStep(step, place, (t) => console.error(t)));
+  console.log(JSON.stringify({ codes, venvPython: resolution.plan.venvPython }));
+  process.exit(0);
+}
+if (resolution.kind !== 'launch') {
+  console.error(JSON.stringify(resolution));
+  process.exit(3);
+}
+const server = serverProcess(resolution.launch, place);
+console.error(`server: ${JSON.stringify([server.command, ...server.args])} in ${server.options.cwd}`);
+const child = spawn(server.command, server.args, { ...server.options, stdio: 'inherit' });
+child.on('exit', (code) => process.exit(code ?? 1));
+"""
+
+HOSTILE_MODULE = """import pathlib
+with pathlib.Path({marker!r}).open("a") as f:
+    f.write("the workspace's {name} ran\\n")
+"""
+
+
+@pytest.fixture(scope="module")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The extension's launch modules bundled into one .mjs, as esbuild bundles the extension."""
+    folder = tmp_path_factory.mktemp("bundle")
+    entry = folder / "entry.ts"
+    entry.write_text(ENTRY.replace("@CLIENT@", CLIENT.as_posix()), encoding="utf-8")
+    out = folder / "launch.mjs"
+    subprocess.run(
+        [
+            str(ESBUILD),
+            str(entry),
+            "--bundle",
+            "--platform=node",
+            "--format=esm",
+            "--target=node18",
+            f"--outfile={out}",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return out
+
+
+class World:
+    def __init__(self, root: Path) -> None:
+        self.marker = root / "marker.txt"  # outside the workspace
+        self.workspace = root / "cloned-repo"
+        self.storage = root / "global-storage"
+        self.bundled = root / "bundled"
+        self.bin = root / "bin"
+        for d in (self.workspace, self.storage, self.bundled, self.bin):
+            d.mkdir()
+        # packages a `python -m ...` / `python -c "import ..."` started in the workspace would run
+        for package in ("snowauth", "venv", "pip", "pygls", "lsprotocol"):
+            for module in ("__init__.py", "__main__.py"):
+                (self.workspace / package).mkdir(exist_ok=True)
+                (self.workspace / package / module).write_text(
+                    HOSTILE_MODULE.format(marker=str(self.marker), name=f"{package}/{module}"), encoding="utf-8"
+                )
+        (self.workspace / "dev.snowauth.toml").write_text(CONNECTION, encoding="utf-8")
+
+    def ran(self) -> str:
+        return self.marker.read_text(encoding="utf-8") if self.marker.exists() else ""
+
+    def node(self, launcher: Path, job: dict[str, Any], **kw: Any) -> subprocess.Popen[bytes]:
+        job = {
+            "globalStorage": str(self.storage),
+            "workspace": str(self.workspace),
+            "bundledDir": str(self.bundled),
+            **job,
+        }
+        env = {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+        env.pop("PYTHONSAFEPATH", None)
+        return subprocess.Popen(
+            [str(NODE), str(launcher), json.dumps(job)],
+            cwd=self.workspace,  # the worst case: the editor runs in the cloned repository
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            **kw,
+        )
+
+
+CONNECTION = """[connections.dev]
+instance = "dev12345"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${env:SNOW_CLIENT_SECRET}"
+username = "integration.user"
+pasword = "${env:SNOW_PASSWORD}"
+"""
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+class Lsp:
+    """Just enough of an LSP client over a process's stdio."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        assert out is not None
+        while True:
+            length = None
+            while True:
+                line = out.readline()
+                if not line:
+                    return
+                if line in (b"\r\n", b"\n"):
+                    break
+                name, _, value = line.decode("ascii").partition(":")
+                if name.strip().lower() == "content-length":
+                    length = int(value)
+            if length is None:
+                return
+            self.messages.put(json.loads(out.read(length)))
+
+    def send(self, message: dict[str, Any]) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def wait(self, test: Any, what: str, timeout: float = 30) -> dict[str, Any]:
+        """The first message that passes ``test``; fails when the process ended or after ``timeout``."""
+        for _ in range(int(timeout / 0.25)):
+            try:
+                message = self.messages.get(timeout=0.25)
+            except queue.Empty:
+                if self.proc.poll() is not None and self.messages.empty():
+                    raise AssertionError(f"no {what}: the process ended") from None
+                continue
+            if test(message):
+                return message
+        raise AssertionError(f"no {what} within {timeout} s")
+
+
+def stderr_of(proc: subprocess.Popen[bytes]) -> str:
+    assert proc.stderr is not None
+    return proc.stderr.read().decode(errors="replace")
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait(10)
+
+
+# how the server is found: each setting, and the Python extension's interpreter
+SOURCES: dict[str, dict[str, Any]] = {
+    "interpreter-setting": {"interpreter": sys.executable},
+    "python-extension": {"pythonExt": sys.executable},
+    "command-setting": {"command": [sys.executable, "-m", "snowauth", "lsp"]},
+}
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_a_cloned_repository_cannot_replace_the_server(
+    source: str, world: World, launcher: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    proc = world.node(launcher, {"mode": "serve", **SOURCES[source]})
+    started.append(proc)
+    lsp = Lsp(proc)
+    lsp.send(
+        {
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "processId": None,
+                "rootUri": world.workspace.as_uri(),
+                "capabilities": {},
+                "initializationOptions": {"trusted": True},
+            },
+        }
+    )
+    try:
+        reply = lsp.wait(lambda m: m.get("id") == 1, "initialize reply")
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(f"{world.ran()}\n{stderr_of(proc)}") from None
+    assert reply.get("result", {}).get("serverInfo", {}).get("name") == "snowauth", reply
+    lsp.send({"method": "initialized", "params": {}})
+    uri = (world.workspace / "dev.snowauth.toml").as_uri()
+    item = {"uri": uri, "languageId": "snowauth-toml", "version": 1, "text": CONNECTION}
+    lsp.send({"method": "textDocument/didOpen", "params": {"textDocument": item}})
+    published = lsp.wait(
+        lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri, "diagnostics"
+    )
+    assert any("pasword" in d["message"] for d in published["params"]["diagnostics"]), published
+    lsp.send({"id": 2, "method": "shutdown"})
+    lsp.wait(lambda m: m.get("id") == 2, "shutdown reply")
+    lsp.send({"method": "exit"})
+    assert proc.wait(20) == 0, stderr_of(proc)
+    assert world.ran() == ""
+
+
+def test_the_import_probe_is_not_answered_by_the_workspace(world: World, launcher: Path, tmp_path: Path) -> None:
+    """A Python without snowauth must be reported as such, whatever the workspace holds."""
+    bare = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True, cwd=tmp_path, timeout=60)
+    python = bare / "bin" / "python"
+    proc = world.node(launcher, {"mode": "probe", "python": str(python)})
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err.decode(errors="replace")
+    answer = json.loads(out)
+    assert answer["version"].startswith("Python 3.")
+    assert answer["imports"] is False, "the workspace's snowauth/ answered the import probe"
+    assert world.ran() == ""
+
+
+def test_setting_up_the_private_venv_runs_nothing_of_the_workspace(world: World, launcher: Path) -> None:
+    """The first start creates a venv (`python -m venv`) and installs the bundled wheel (`python -m
+    pip`). The wheel here is not a real one: the step fails, but the real pip must be the one that
+    says so."""
+    (world.bin / "python3.11").symlink_to(sys.executable)
+    (world.bundled / "snowauth-0.0.0-py3-none-any.whl").write_bytes(b"not a wheel")
+    proc = world.node(launcher, {"mode": "bootstrap"})
+    out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err.decode(errors="replace")
+    result = json.loads(out)
+    assert result["codes"][0] == 0, err.decode(errors="replace")
+    assert Path(result["venvPython"]).exists()
+    assert result["codes"][1] != 0
+    assert world.ran() == ""
+
+
+def test_the_server_itself_ignores_its_working_directory(world: World, started: list[subprocess.Popen[bytes]]) -> None:
+    """Another editor may start `python -m snowauth lsp` in the project folder. The package itself
+    then comes from the workspace if it holds one (nothing the server can do about that), but the
+    server's own later imports (pygls, lsprotocol) must not."""
+    shutil.rmtree(world.workspace / "snowauth")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONSAFEPATH"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "snowauth", "lsp"],
+        cwd=world.workspace,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    started.append(proc)
+    lsp = Lsp(proc)
+    lsp.send({"id": 1, "method": "initialize", "params": {"processId": None, "capabilities": {}}})
+    try:
+        reply = lsp.wait(lambda m: m.get("id") == 1, "initialize reply")
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(f"{world.ran()}\n{stderr_of(proc)}") from None
+    assert reply.get("result", {}).get("serverInfo", {}).get("name") == "snowauth", reply
+    lsp.send({"id": 2, "method": "shutdown"})
+    lsp.wait(lambda m: m.get("id") == 2, "shutdown reply")
+    lsp.send({"method": "exit"})
+    assert proc.wait(20) == 0, stderr_of(proc)
+    assert world.ran() == ""
