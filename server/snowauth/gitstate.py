@@ -1,31 +1,302 @@
-"""Is a connection file about to leak its tokens into git? (tracked, or not ignored)."""
+"""Is a connection file about to leak its tokens into git? (tracked, or not ignored).
+
+A repository is untrusted input too. git obeys the configuration of the repository it
+works in, and that configuration can name commands: `core.fsmonitor` runs one each time
+git reads the index, and an `include.path` can pull such a setting from a file of the
+working tree. A folder holding HEAD, config, objects/ and refs/ (files any repository can
+contain) is taken by git for a repository of its own, with its config. So snowauth:
+
+- finds the repository itself, as git would, but refuses a folder that looks like the
+  inside of a repository, a `.git` that is a symbolic link, and a `.git` file sending git
+  to a folder that is neither inside a `.git` folder nor a linked work tree pointing back;
+- refuses, like git, a repository that belongs to another user unless `safe.directory`
+  in the user's own configuration lists it;
+- names the repository to git (GIT_DIR, GIT_WORK_TREE), so that git looks for no other;
+- runs only `git ls-files --error-unmatch` and `git check-ignore`, which read the index
+  and the ignore rules but never a file's content (so no filter runs), run no hook,
+  never page and never reach a remote;
+- and still overrides on git's command line, which beats the repository's config and
+  everything it includes, each setting that could make them run something.
+
+The user's own global and system configuration stay in force: they are the user's (and
+the administrator's), not the repository's, and `core.excludesFile` there decides what
+is ignored.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
 import subprocess
+import tempfile
+from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 
 from snowauth.analysis import WARNING, Analysis, Finding
 
 TRACKED, UNIGNORED, SAFE = "tracked", "unignored", "safe"
+# A state that starts with UNCHECKED says why git was not asked (the rest is the reason).
+UNCHECKED = "unchecked: "
+
+# On git's command line: these win over the repository's config and its includes.
+OVERRIDES = (
+    "core.fsmonitor=false",  # a command run whenever git reads the index
+    "core.untrackedCache=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "pager.ls-files=false",
+    "pager.check-ignore=false",
+    "core.editor=false",
+    "sequence.editor=false",
+    "core.askPass=",
+    "core.sshCommand=false",
+    "core.alternateRefsCommand=",
+    "credential.helper=",
+    "diff.external=",
+    "gpg.program=false",
+    "protocol.allow=never",  # a lazy fetch of a partial clone would run a transport
+    "submodule.recurse=false",
+    "gc.auto=0",
+    "maintenance.auto=false",
+)
+# The user's own choices of configuration files; every other GIT_* variable is dropped.
+KEPT_VARIABLES = {"GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_NOSYSTEM"}
+TIMEOUT = 5.0
+
+
+def unchecked(reason: str) -> str:
+    return UNCHECKED + reason
+
+
+@dataclass(frozen=True)
+class _Command:
+    argv: list[str]
+    cwd: str
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Repository:
+    top: Path  # the work tree
+    gitfile: Path | None  # `.git` when it is a file
+    git_dir: Path
+
+
+def _git_program() -> str | None:
+    """git, looked up in the absolute PATH entries only: a relative entry (".") would be
+    looked up in the repository, where git runs, and find the repository's own `git`."""
+    entries = [e for e in os.environ.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(e)]
+    return shutil.which("git", path=os.pathsep.join(entries)) if entries else None
+
+
+def _looks_like_git_dir(folder: Path) -> bool:
+    """Wider than git's own test (which also wants a valid HEAD): whatever git could take
+    for a repository's inside, we do too."""
+    return all(os.path.lexists(folder / name) for name in ("HEAD", "objects", "refs"))
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _gitfile_target(gitfile: Path, top: Path) -> Path | str:
+    """The git dir a `.git` file names, when it is one git itself would have written: a
+    submodule's (inside the superproject's `.git`) or a linked work tree's (whose git dir
+    names this `.git` file back, from outside this work tree)."""
+    try:
+        with open(gitfile, "rb") as f:
+            data = f.read(4097)
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return unchecked(f"`{gitfile}` cannot be read as a `.git` file")
+    if len(data) > 4096 or not text.startswith("gitdir: "):
+        return unchecked(f"`{gitfile}` is not a `.git` file git wrote")
+    target = Path(os.path.realpath(top / text[len("gitdir: ") :].rstrip("\r\n")))
+    refusal = unchecked(
+        f"`{gitfile}` sends git to `{target}`, which is neither inside a `.git` folder nor a linked "
+        "work tree of a repository, so its settings may come from the repository's own files"
+    )
+    if not target.is_dir():
+        return refusal
+    if ".git" in target.parts:
+        return target
+    try:
+        back = (target / "gitdir").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return refusal
+    if os.path.realpath(back) == os.path.realpath(gitfile) and not _inside(target, top):
+        return target
+    return refusal
+
+
+def _find_repository(folder: Path) -> _Repository | str:
+    """The repository git would work in from ``folder`` (a real path), SAFE when there is
+    none, or an UNCHECKED reason when git would take a layout that a repository's own
+    files can fake."""
+    ceilings = {os.path.realpath(c) for c in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c}
+    across = os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in {"1", "true", "yes", "on"}
+    try:
+        device = os.stat(folder).st_dev
+    except OSError:
+        return SAFE
+    d = folder
+    while True:
+        dotgit = d / ".git"
+        try:
+            mode = os.lstat(dotgit).st_mode
+        except OSError:
+            mode = None
+        if mode is not None:
+            if stat.S_ISDIR(mode):
+                return _Repository(d, None, dotgit)
+            if stat.S_ISREG(mode):
+                target = _gitfile_target(dotgit, d)
+                return target if isinstance(target, str) else _Repository(d, dotgit, target)
+            return unchecked(
+                f"`{dotgit}` is a symbolic link or a special file, and git would follow it to a "
+                "configuration the repository can choose"
+            )
+        if _looks_like_git_dir(d):
+            return unchecked(
+                f"`{d}` looks like the inside of a git repository (it has HEAD, objects and refs), and git "
+                "would obey the settings stored in it, which can run commands; keep connection files out of "
+                "such folders"
+            )
+        parent = d.parent
+        if parent == d or str(parent) in ceilings:
+            return SAFE
+        try:
+            if not across and os.stat(parent).st_dev != device:
+                return SAFE
+        except OSError:
+            return SAFE
+        d = parent
+
+
+def _owned(path: Path) -> bool:
+    """git's ownership test: the current user's (root acting through sudo: SUDO_UID's)."""
+    if not hasattr(os, "geteuid"):
+        return True
+    try:
+        uid = os.lstat(path).st_uid
+    except OSError:
+        return False
+    euid = os.geteuid()
+    if euid == 0 and uid != 0:
+        sudo = os.environ.get("SUDO_UID", "")
+        return sudo.isdigit() and int(sudo) == uid
+    return uid == euid
+
+
+def _safe_listed(values: list[str], top: Path) -> bool:
+    """`safe.directory` as git reads it: an empty value clears the list, `*` allows all,
+    `path/*` a folder's descendants."""
+    safe = False
+    for value in values:
+        if not value:
+            safe = False
+        elif value == "*":
+            safe = True
+        elif value.endswith("/*"):
+            prefix = os.path.realpath(os.path.expanduser(value[:-2]))
+            safe = safe or str(top).startswith(prefix.rstrip("/") + "/")
+        else:
+            safe = safe or os.path.realpath(os.path.expanduser(value)) == str(top)
+    return safe
+
+
+def _environment(extra: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in KEPT_VARIABLES}
+    env.pop("SSH_ASKPASS", None)
+    env.update(
+        GIT_PAGER="cat",
+        PAGER="cat",
+        GIT_EDITOR="false",
+        GIT_SEQUENCE_EDITOR="false",
+        GIT_ASKPASS="",
+        GIT_TERMINAL_PROMPT="0",
+        GIT_ALLOW_PROTOCOL="none",
+        GIT_NO_LAZY_FETCH="1",
+        GIT_OPTIONAL_LOCKS="0",
+    )
+    env.update(extra)
+    return env
+
+
+def _steps(path: Path) -> Generator[_Command, tuple[int, bytes], str]:
+    """The decision, yielding the git commands it needs and receiving (exit code,
+    output) for each: shared by the blocking and the asyncio drivers."""
+    git = _git_program()
+    if git is None:
+        return SAFE
+    folder = Path(os.path.realpath(path.parent))
+    repo = _find_repository(folder)
+    if isinstance(repo, str):
+        return repo
+    owner_checked = [p for p in (repo.top, repo.gitfile, repo.git_dir) if p is not None]
+    if not all(_owned(p) for p in owner_checked):
+        with tempfile.TemporaryDirectory(prefix="snowauth-git-") as empty:
+            # read the user's and the system's settings from a folder in no repository
+            env = _environment({"GIT_CEILING_DIRECTORIES": str(Path(empty).parent)})
+            code, out = yield _Command([git, "config", "--null", "--get-all", "safe.directory"], empty, env)
+        values = out.decode("utf-8", "replace").split("\0")[:-1] if code == 0 else []
+        if not _safe_listed(values, repo.top):
+            return unchecked(
+                f"the repository `{repo.top}` belongs to another user, and git refuses to work in it; "
+                f"if you trust it, run `git config --global --add safe.directory {repo.top}`"
+            )
+    env = _environment(
+        {
+            "GIT_DIR": str(repo.git_dir),
+            "GIT_WORK_TREE": str(repo.top),
+            "GIT_CEILING_DIRECTORIES": str(repo.top.parent),
+        }
+    )
+    base = [git, "--no-pager", "--no-optional-locks"]
+    for setting in OVERRIDES:
+        base += ["-c", setting]
+    relative = (folder / path.name).relative_to(repo.top).as_posix()
+    # a file named "*.toml" or ":(glob)x" is that file, not a pattern (check-ignore refuses
+    # the literal magic, and takes "./:(glob)x" for a file)
+    literal = {**env, "GIT_LITERAL_PATHSPECS": "1"}
+    code, _ = yield _Command([*base, "ls-files", "--error-unmatch", "--", relative], str(repo.top), literal)
+    if code == 0:
+        return TRACKED
+    if code != 1:  # git failed (a damaged or unsupported repository): say nothing
+        return SAFE
+    code, _ = yield _Command([*base, "check-ignore", "-q", "--", f"./{relative}"], str(repo.top), env)
+    return UNIGNORED if code == 1 else SAFE
+
+
+def _run(command: _Command) -> tuple[int, bytes]:
+    try:
+        done = subprocess.run(
+            command.argv,
+            cwd=command.cwd,
+            env=command.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return -1, b""
+    return done.returncode, done.stdout
 
 
 def git_state(path: Path) -> str:
-    """TRACKED, UNIGNORED (in a repository, untracked, not ignored) or SAFE (ignored,
-    outside any repository, or git is not installed)."""
-    folder, name = str(path.parent), path.name
-
-    def git(*args: str) -> int:
-        try:
-            return subprocess.run(["git", "-C", folder, *args], capture_output=True, timeout=5, check=False).returncode
-        except (OSError, subprocess.SubprocessError):
-            return -1
-
-    if git("rev-parse", "--is-inside-work-tree") != 0:
-        return SAFE
-    if git("ls-files", "--error-unmatch", "--", name) == 0:
-        return TRACKED
-    return SAFE if git("check-ignore", "-q", "--", name) == 0 else UNIGNORED
+    """TRACKED, UNIGNORED (in a repository, untracked, not ignored), SAFE (ignored,
+    outside any repository, or git is not installed or fails), or UNCHECKED + the reason
+    git was not asked."""
+    steps = _steps(path)
+    try:
+        command = next(steps)
+        while True:
+            command = steps.send(_run(command))
+    except StopIteration as stop:
+        return str(stop.value)
 
 
 async def git_state_async(path: Path) -> str:
@@ -35,28 +306,35 @@ async def git_state_async(path: Path) -> str:
     tests/hardening/test_chaos_lsp.py)."""
     import asyncio
 
-    folder, name = str(path.parent), path.name
-
-    async def git(*args: str) -> int:
+    async def run(command: _Command) -> tuple[int, bytes]:
         try:
             proc = await asyncio.create_subprocess_exec(
-                "git",
-                "-C",
-                folder,
-                *args,
+                *command.argv,
+                cwd=command.cwd,
+                env=command.env,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
             )
-            return await asyncio.wait_for(proc.wait(), 5)
-        except (OSError, TimeoutError):
-            return -1
+        except OSError:
+            return -1, b""
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        except TimeoutError:
+            return -1, b""
+        finally:
+            if proc.returncode is None:  # timed out or cancelled: do not leave it running
+                proc.kill()
+                await proc.wait()
+        return (-1 if proc.returncode is None else proc.returncode), out
 
-    if await git("rev-parse", "--is-inside-work-tree") != 0:
-        return SAFE
-    if await git("ls-files", "--error-unmatch", "--", name) == 0:
-        return TRACKED
-    return SAFE if await git("check-ignore", "-q", "--", name) == 0 else UNIGNORED
+    steps = _steps(path)
+    try:
+        command = next(steps)
+        while True:
+            command = steps.send(await run(command))
+    except StopIteration as stop:
+        return str(stop.value)
 
 
 def token_findings(a: Analysis, state: str) -> list[Finding]:
@@ -72,6 +350,12 @@ def token_findings(a: Analysis, state: str) -> list[Finding]:
             message = (
                 f"This file is tracked by git and holds the token of `{c.name}`: a commit would publish it. "
                 'Use `token_store = "cache"`, or stop tracking the file (`git rm --cached`) and ignore it'
+            )
+        elif state.startswith(UNCHECKED):
+            message = (
+                f"This file holds the token of `{c.name}`, and SnowAuth did not ask git whether a commit would "
+                f"publish it: {state[len(UNCHECKED) :]}. Make sure yourself that the file is not committed, "
+                'or use `token_store = "cache"`'
             )
         else:
             message = (

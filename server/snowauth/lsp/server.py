@@ -103,9 +103,11 @@ class SnowauthServer(LanguageServer):
         ]
 
     def check_git(self, uri: str) -> None:
-        """Find out (in the background) whether git would publish the file's tokens."""
+        """Find out (in the background) whether git would publish the file's tokens. Not in
+        an untrusted workspace: git would read that workspace's repository, whose
+        configuration can name commands (see gitstate)."""
         doc = self.docs.get(uri)
-        if doc is None or doc.path is None:
+        if doc is None or doc.path is None or not self.trusted:
             return
 
         async def run() -> None:
