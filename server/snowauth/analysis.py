@@ -21,6 +21,8 @@ from snowauth.instance import InstanceError, check_redirect_uri, instance_url
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment, ReferenceSyntaxError, parse_reference
 from snowauth.syntax import Chunk, Chunks, Entry, Header, KeyPart, Parsed, Value, flatten, parse
+from snowauth.token_text import CHECKED_KEYS as TOKEN_TEXT_KEYS
+from snowauth.token_text import token_problem
 
 ERROR, WARNING, INFORMATION, HINT = 1, 2, 3, 4
 SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", INFORMATION: "information", HINT: "hint"}
@@ -527,6 +529,18 @@ class _Checker:
                         ERROR,
                         "wrong-type",
                         f"`{key}` must be an offset date-time in UTC, e.g. `2026-11-28T10:29:59Z`",
+                        connection=c.name,
+                    )
+            elif key in TOKEN_TEXT_KEYS and isinstance(a.value.data, str):
+                # a "token" with a line break would be pasted into a shell or a header
+                bad = token_problem(key, a.value.data) if a.value.data or key.endswith("_token") else None
+                if bad is not None:
+                    self.add(
+                        a.value.start,
+                        a.value.end,
+                        ERROR,
+                        "invalid-token",
+                        f"The stored {bad}. snowauth does not use it: delete the token and fetch a new one",
                         connection=c.name,
                     )
         expires = c.token.get("expires_at")

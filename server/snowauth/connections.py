@@ -72,15 +72,21 @@ def _value(c: Connection, key: str) -> object | None:
 
 
 def stored_tokens(c: Connection) -> TokenSet | None:
-    """The tokens written in the connection's token table, when there is an access token."""
+    """The tokens written in the connection's token table, when there is an access token.
+
+    A token holding characters no token has (a line break, `$(…)` on a new line) is not
+    used: the file is untrusted, and the token is pasted into shells and headers."""
+    from snowauth.token_text import is_token_text
+
     t = c.token
     access = t.get("access_token")
-    if access is None or access.value.kind != "string":
+    if access is None or access.value.kind != "string" or not is_token_text(str(access.value.data)):
         return None
 
     def text(key: str) -> str | None:
         a = t.get(key)
-        return str(a.value.data) if a is not None and a.value.kind == "string" else None
+        ok = a is not None and a.value.kind == "string" and is_token_text(str(a.value.data))
+        return str(a.value.data) if ok and a is not None else None
 
     def when(key: str) -> datetime | None:
         a = t.get(key)

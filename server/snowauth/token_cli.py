@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import json
 import os
+import shlex
 import sys
 import tempfile
 import webbrowser
@@ -22,7 +23,9 @@ from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.types import ResolvedConnection, TokenSet
 from snowauth.secrets import Environment
 from snowauth.store import TokenCache, cache_key
+from snowauth.terminal import printable
 from snowauth.token_edits import apply, toml_datetime, write_edits
+from snowauth.token_text import is_b64token, token_problem
 
 MIN_LIFETIME = timedelta(seconds=60)
 
@@ -35,16 +38,16 @@ async def _prompt(connection: str, key: str) -> str | None:
             key,
         )
     label = key.replace("_", " ")
-    return await asyncio.to_thread(getpass.getpass, f"{label} for connection {connection}: ")
+    return await asyncio.to_thread(getpass.getpass, f"{label} for connection {printable(connection)}: ")
 
 
 async def _open_browser(url: str) -> None:
-    print(f"Opening the browser to sign in; if it does not open, visit:\n  {url}", file=sys.stderr)
+    print(f"Opening the browser to sign in; if it does not open, visit:\n  {printable(url)}", file=sys.stderr)
     await asyncio.to_thread(webbrowser.open, url)
 
 
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr)
+    print(printable(message), file=sys.stderr)
 
 
 def confirm_host(name: str, base_url: str) -> None:
@@ -105,11 +108,29 @@ def _write_file(path: Path, text: str) -> None:
         raise
 
 
+class CannotPrint(Exception):
+    """The token cannot be printed in the asked format; the message says what to do."""
+
+
 def render(tokens: TokenSet, name: str, fmt: str) -> str:
+    """The token as json, an `Authorization` header line or a shell assignment.
+
+    The token may come from the connection file or the token cache: it is checked again
+    here, because the header and env lines are pasted into HTTP requests and `eval`."""
+    problem = token_problem("access_token", tokens.access_token)
+    if problem is not None and fmt != "json":
+        raise CannotPrint(f"the stored token of `{name}` cannot be printed: {problem}; fetch a new token")
     if fmt == "header":
+        if not is_b64token(tokens.access_token):
+            raise CannotPrint(
+                f"the access token of `{name}` holds characters an `Authorization: Bearer` header cannot "
+                "carry (RFC 6750 allows letters, digits, -._~+/ and trailing =): use --format json"
+            )
         return f"Authorization: Bearer {tokens.access_token}"
     if fmt == "env":
-        return f"SNOW_ACCESS_TOKEN={tokens.access_token}"
+        # single-quoted when it holds anything but [A-Za-z0-9@%+=:,./_-]: `eval` of the
+        # line sets the variable and runs nothing
+        return f"SNOW_ACCESS_TOKEN={shlex.quote(tokens.access_token)}"
     exp = tokens.expires_at
     return json.dumps(
         {
@@ -128,10 +149,10 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
     try:
         text, problem = read_text(path)
     except OSError as exc:
-        print(f"snowauth: cannot read {file}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"snowauth: cannot read {printable(file)}: {printable(str(exc.strerror or exc))}", file=sys.stderr)
         return 1
     if problem:
-        print(f"snowauth: {file}: {problem}", file=sys.stderr)
+        print(f"snowauth: {printable(file)}: {printable(problem)}", file=sys.stderr)
         return 1
     folder = path.resolve().parent
     a = analyze(text, Environment.of_process(folder))
@@ -139,18 +160,26 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
         c = conns.select(a, connection, None)
         tokens, _conn, new = asyncio.run(obtain(a, c, folder))
     except (conns.ConnectionProblem, OAuthError) as exc:
-        print(f"snowauth: {exc}", file=sys.stderr)
+        print(f"snowauth: {printable(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    try:
+        output = render(tokens, c.name, fmt)  # before writing: a token that cannot be printed is not stored
+    except CannotPrint as exc:
+        print(f"snowauth: {printable(str(exc))}", file=sys.stderr)
+        return 1
     if write and new and conns.token_store(c) == "file":
         # the file may have changed while we waited for the instance: recompute on it
         fresh_text, _ = read_text(path)
         fresh = analyze(fresh_text)
         target = fresh.connections.get(c.name)
         if target is None:
-            print(f"snowauth: the connection `{c.name}` left the file meanwhile; not written", file=sys.stderr)
+            print(
+                f"snowauth: the connection `{printable(c.name)}` left the file meanwhile; not written",
+                file=sys.stderr,
+            )
             return 1
         _write_file(path, apply(fresh_text, write_edits(fresh, target, tokens)))
-    print(render(tokens, c.name, fmt))
+    print(output)
     return 0

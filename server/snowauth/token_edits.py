@@ -8,19 +8,41 @@ connection's table. Removing what writing inserted gives back the original bytes
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import UTC, datetime
 
 from snowauth.analysis import Analysis, Edit, newline_of
 from snowauth.document import Assign, Connection
 from snowauth.oauth.types import TokenSet
+from snowauth.terminal import UNSAFE_CHARACTERS
 
 ORDER = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "refresh_expires_at")
 
 
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+# what a TOML basic string may not hold as it is (", \\, the C0 controls, DEL), and what
+# should not sit in the file invisibly either (C1 controls, reordering characters)
+_MUST_ESCAPE = re.compile(f'["\\\\{UNSAFE_CHARACTERS}]')
+
+
+def _toml_escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    short = _SHORT_ESCAPES.get(ch)
+    if short is not None:
+        return short
+    code = ord(ch)
+    if 0xD800 <= code <= 0xDFFF:  # a lone surrogate has no TOML (nor UTF-8) form
+        return "\\uFFFD"
+    return f"\\u{code:04X}"
+
+
 def toml_string(value: str) -> str:
-    # JSON string escapes are valid TOML basic-string escapes (\uXXXX, \", \\, \n…)
-    return json.dumps(value, ensure_ascii=False)
+    """``value`` as a TOML basic string that any TOML parser reads back as ``value`` (but a
+    lone surrogate, which has no form in TOML, becomes U+FFFD).
+
+    Tokens and names come from an instance or a file: a DEL or control character written
+    raw would make the whole file invalid TOML, a line break would add lines to it."""
+    return '"' + _MUST_ESCAPE.sub(_toml_escape, value) + '"'
 
 
 def toml_datetime(value: datetime) -> str:
@@ -47,8 +69,6 @@ def token_values(tokens: TokenSet) -> dict[str, str]:
 
 
 def _quote_key(name: str) -> str:
-    import re
-
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else toml_string(name)
 
 

@@ -112,8 +112,8 @@ def test_spec_example_file_is_clean() -> None:
         'scope = "useraccount"                 # optional\n'
         "\n"
         "[connections.dev.token]               # written by Fetch token\n"
-        'access_token = "…"\n'
-        'refresh_token = "…"\n'
+        'access_token = "eyJ0eXAi..."\n'
+        'refresh_token = "rt-..."\n'
         'token_type = "Bearer"\n'
         'scope = "useraccount"\n'
         "expires_at = 2026-11-28T10:29:59Z     # TOML offset date-time, UTC\n"

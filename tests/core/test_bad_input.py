@@ -41,7 +41,7 @@ scope = "useraccount"
 timeout = 30
 
 [connections.dev.token]
-access_token = "eyJhbGciOi…"
+access_token = "eyJhbGciOi..."
 refresh_token = "rt-123"
 token_type = "Bearer"
 scope = "useraccount"

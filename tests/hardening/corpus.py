@@ -35,7 +35,7 @@ ENV = Environment(ENV_VARS, None)
 LONG = os.environ.get("SNOWAUTH_FUZZ") == "long"
 
 TOKENS = TokenSet(
-    access_token="fuzz-access-токен-😀",
+    access_token="fuzz-access-$(id)~+/=",  # a token is visible ASCII (snowauth.token_text)
     token_type="Bearer",
     refresh_token='fuzz-refresh-"quoted"\\',
     scope="useraccount",
@@ -59,7 +59,7 @@ scope = "useraccount"
 timeout = 30
 
 [connections.dev.token]
-access_token = "eyJhbGciOi…"
+access_token = "eyJhbGciOi..."
 refresh_token = "rt-123"
 token_type = "Bearer"
 scope = "useraccount"

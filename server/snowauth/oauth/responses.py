@@ -17,6 +17,7 @@ from snowauth.oauth import errors
 from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
 from snowauth.oauth.pages import is_hibernation_page
 from snowauth.oauth.types import ResolvedConnection, TokenSet
+from snowauth.token_text import ALLOWED, CHECKED_KEYS, is_token_text
 
 _REJECTIONS = frozenset({"access_denied", "invalid_grant", "invalid_client"})
 
@@ -45,32 +46,52 @@ def raise_for_common(response: HttpResponse, *, now: datetime, max_wait: float =
         raise errors.server_error(response.origin, status=response.status, attempts=response.attempts)
 
 
+# the longest lifetime taken from `expires_in`: an instance that claims more (1e300, a
+# 400-digit integer) would overflow the date arithmetic; ten years is already "no expiry"
+MAX_EXPIRES_IN = 10 * 366 * 24 * 3600
+
+
 def _seconds(value: object) -> float | None:
+    """`expires_in` as seconds: None when absent or meaningless (not a number, negative,
+    NaN, infinite), at most :data:`MAX_EXPIRES_IN`."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str):
             seconds = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):  # OverflowError: an integer too large for a float
+        return None if not isinstance(value, int) or value < 0 else float(MAX_EXPIRES_IN)
+    if math.isnan(seconds) or seconds < 0:
         return None
-    if math.isnan(seconds) or math.isinf(seconds) or seconds < 0:
-        return None
-    return seconds
+    return min(seconds, float(MAX_EXPIRES_IN))  # +inf too: the lifetime is only bounded
 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def token_set(data: dict[str, Any], now: datetime) -> TokenSet | None:
-    """A TokenSet from a success answer's JSON, or None without an access token."""
+def token_set(data: dict[str, Any], now: datetime, *, url: str = "the instance", status: int = 200) -> TokenSet | None:
+    """A TokenSet from a success answer's JSON, or None without an access token.
+
+    A token or token_type/scope holding characters outside visible ASCII is refused
+    (malformed-response): such a value could carry a line break into the connection
+    file, a header or a shell (see snowauth.token_text)."""
     access_token = _text(data.get("access_token"))
     if access_token is None:
         return None
+    for key in CHECKED_KEYS:
+        value = data.get(key)
+        if isinstance(value, str) and value and not is_token_text(value):
+            raise errors.malformed_response(
+                url,
+                f"the {key} it sent holds characters a token cannot have (a token holds {ALLOWED}, "
+                "RFC 6749); it was neither used nor stored",
+                status=status,
+            )
     expires_in = _seconds(data.get("expires_in"))
     return TokenSet(
         access_token=access_token,
@@ -101,7 +122,7 @@ def parse_token_response(
             raise errors.malformed_response(response.url, "the JSON is incomplete or invalid", status=status)
         raise errors.not_servicenow(response.url, status=status, content_type=response.content_type)
     if 200 <= status <= 299:
-        tokens = token_set(data, now)
+        tokens = token_set(data, now, url=response.url, status=status)
         if tokens is None:
             raise errors.malformed_response(response.url, f"HTTP {status} without an access_token", status=status)
         return tokens
