@@ -635,6 +635,8 @@ def test_chaos_large_diagnostics_arrive_whole_while_git_runs(tmp_path: Path) -> 
     program shows the same (a thread running subprocess.run(["git", "rev-parse"]) while
     the main thread writes 140 KB chunks to a pipe); subprocess._USE_VFORK = False, or a
     write loop that finishes short writes, makes it go away."""
+    # in a repository, so that each open does start git (outside one, none starts)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True, capture_output=True)
     server = RawServer(slow_reader=0.01)
     big = "\n".join([TABLES] * 20)
     expected: dict[str, int] = {}
