@@ -421,3 +421,15 @@ def test_a_repository_of_another_user_is_refused_unless_safe_directory(tmp_path:
     out = subprocess.run(run, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert EXPECTED["tracked"] in out.stdout, out.stdout
     assert not marker.exists()
+
+
+def test_file_names_are_not_pathspec_patterns(tmp_path: Path) -> None:
+    """A file named `*.snowauth.toml` or `:(glob)*` is that file for git, not a pattern
+    matching the tracked ones."""
+    top, _ = tracked_repo(tmp_path)
+    for name in ("*.snowauth.toml", ":(glob)*.snowauth.toml", "[c].snowauth.toml"):
+        (top / name).write_text(TEXT, encoding="utf-8")
+        assert git_state(top / name) == UNIGNORED, name
+    (top / ".gitignore").write_text("/:(glob)*.snowauth.toml\n", encoding="utf-8")
+    assert git_state(top / ":(glob)*.snowauth.toml") == SAFE
+    assert git_state(top / NAME) == TRACKED
