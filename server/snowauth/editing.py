@@ -11,6 +11,7 @@ from snowauth.analysis import Analysis, humanize
 from snowauth.document import Connection
 from snowauth.secrets import Environment
 from snowauth.syntax import Entry, Header, KeyPart
+from snowauth.terminal import printable
 
 
 @dataclass(slots=True)
@@ -618,12 +619,28 @@ def token_state_text(c: Connection, now: datetime) -> str:
     return _expiry_text(exp, now)
 
 
+def markdown_code(text: str) -> str:
+    """Untrusted ``text`` as an inline code span, the only markdown that shows any text as
+    it is: inside it no link, image, autolink or HTML is active. The fence is longer than
+    any run of backticks in the text, so the text cannot close it early; control
+    characters (a line break would end the paragraph and the span with it) are shown
+    escaped (snowauth.terminal)."""
+    shown = printable(text)
+    if not shown:
+        return "` `"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
+    pad = " " if shown[0] in "` " or shown[-1] in "` " else ""
+    return f"{fence}{pad}{shown}{pad}{fence}"
+
+
 def connection_summary(c: Connection, now: datetime) -> str:
+    # the name and the instance come from the file: a name such as `x](http://…)![i](…)`
+    # must not become a link or an image in the editor's hover
     grant, _ = _connection_grant(c)
     inst = c.keys.get("instance")
-    lines = [f"**Connection `{c.name}`**", ""]
+    lines = [f"**Connection {markdown_code(c.name)}**", ""]
     if inst is not None and inst.value.kind == "string":
-        lines.append(f"Instance: `{inst.value.data}`")
+        lines.append(f"Instance: {markdown_code(str(inst.value.data))}")
     if grant:
         lines.append(f"Grant: `{grant}` — {model.GRANT_DOCS[grant]}")
     lines.append(token_state_text(c, now))

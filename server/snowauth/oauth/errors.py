@@ -24,6 +24,7 @@ from snowauth.oauth.types import (
     GRANT_PASSWORD,
     GRANT_REFRESH,
 )
+from snowauth.terminal import UNSAFE_CHARACTERS
 
 REGISTRY: Final = "System OAuth > Application Registry"
 CC_PROPERTY: Final = "glide.oauth.inbound.client.credential.grant_type.enabled"
@@ -69,11 +70,15 @@ def grant_name(grant_type: str) -> str:
     return _GRANT_NAMES.get(grant_type, f"{grant_type} grant")
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# C0, DEL, C1 (U+0080-U+009F, read as escape sequences by some terminals), and the
+# characters that reorder or hide text (a bidirectional override can make "exe.gnp" read
+# as "png.exe"): the same set the terminal output escapes (snowauth.terminal)
+_CONTROL = re.compile(f"[{UNSAFE_CHARACTERS}]+")
 
 
 def scrub(text: str, secrets: Iterable[str | None] = (), *, limit: int = 300) -> str:
-    """Server-provided text made safe to show: one line, bounded, known secrets removed."""
+    """Server-provided text made safe to show: one line, bounded, known secrets removed,
+    control and reordering characters replaced by spaces."""
     cleaned = _CONTROL.sub(" ", text)
     for secret in secrets:
         if secret and len(secret) >= 4:
