@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from snowauth.emulator import Emulator
+from snowauth.trust import local_emulator
 
 HERE = Path(__file__).resolve().parent
 
@@ -28,7 +29,9 @@ def mask(token: str) -> str:
 
 
 def main() -> int:
-    with Emulator() as emu, tempfile.TemporaryDirectory(prefix="snowauth-demo-") as cache:
+    # registered as the user's own emulator, like `snowauth emulator`: the only loopback
+    # address snowauth sends credentials to without asking (see snowauth.trust)
+    with Emulator() as emu, local_emulator(emu.url), tempfile.TemporaryDirectory(prefix="snowauth-demo-") as cache:
         print(f"ServiceNow emulator listening on {emu.url}\n")
         env = {
             **os.environ,

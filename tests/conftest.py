@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from snowauth.emulator import Emulator
+from snowauth.trust import CONFIG_VARIABLE, local_emulator
+
+# Every process the tests start keeps its host confirmations and finds the emulators'
+# registrations here, never in the real user config folder.
+_CONFIG = Path(tempfile.mkdtemp(prefix="snowauth-test-config-"))
+os.environ[CONFIG_VARIABLE] = str(_CONFIG)
+atexit.register(shutil.rmtree, _CONFIG, True)
 
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    """The built-in demo instance on a free loopback port (see snowauth.emulator)."""
-    with Emulator() as emu:
+    """The built-in demo instance on a free loopback port, registered as the user's own
+    emulator (as `snowauth emulator` does), so snowauth sends to it without asking."""
+    with Emulator() as emu, local_emulator(emu.url):
         yield emu

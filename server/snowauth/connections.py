@@ -4,6 +4,7 @@ errors, resolve its secret references (at fetch time only)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from snowauth.document import Connection
 from snowauth.instance import InstanceError, instance_url
 from snowauth.oauth.types import ResolvedConnection, TokenSet
 from snowauth.secrets import Environment, SecretUnavailable, file_reference_path, parse_reference
+from snowauth.trust import SYSTEM_TRUST, TrustError, TrustSettings, ca_bundle_settings
 
 AsyncPrompt = Callable[[str, str], Awaitable[str | None]]  # (connection, key) -> value
 
@@ -108,26 +110,58 @@ def token_store(c: Connection) -> str:
     return v if isinstance(v, str) and v in model.TOKEN_STORE_VALUES else "file"
 
 
-def base_url(a: Analysis, c: Connection, env: Environment) -> str:
-    """The instance URL of a connection without resolving any secret (to confirm the host
-    before a prompt or a send). ConnectionProblem when the connection has errors."""
+@dataclass(frozen=True)
+class Destination:
+    """Where a connection's credentials go: the instance URL and the trust settings that
+    decide which server is accepted there (a ``ca_bundle``).
+
+    Read once, before anything is sent: the user confirms these values and the request
+    uses these same values. Reading ``instance = "${file:…}"`` again for the request would
+    let the file name another host after the confirmation."""
+
+    base_url: str
+    trust: TrustSettings = SYSTEM_TRUST
+
+
+def _reference_free(c: Connection, key: str, env: Environment) -> str | None:
+    """A non-secret value, its `${env:}`/`${file:}` reference resolved (`${prompt}`: None)."""
+    raw = _value(c, key)
+    if raw is None:
+        return None
+    value = str(raw)
+    ref = parse_reference(value)
+    if ref is None:
+        return value
+    if ref.kind == "prompt":
+        return None
+    from snowauth.secrets import resolve as resolve_value
+
+    try:
+        return resolve_value(value, key, env)
+    except SecretUnavailable as exc:
+        raise ConnectionProblem(str(exc), key) from None
+
+
+def destination(a: Analysis, c: Connection, env: Environment) -> Destination:
+    """Where the connection would send, without resolving any secret (to confirm it before
+    a prompt or a send). ConnectionProblem when the connection has errors."""
     problems = errors_of(a, c)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
-    raw = _value(c, "instance")
-    value = str(raw)
-    if parse_reference(value) is not None:
-        from snowauth.secrets import resolve as resolve_value
-
-        try:
-            value = resolve_value(value, "instance", env)
-        except SecretUnavailable as exc:
-            raise ConnectionProblem(str(exc), "instance") from None
+    value = _reference_free(c, "instance", env)
     try:
-        return instance_url(value)
+        url = instance_url(value or "")
     except InstanceError as exc:
         raise ConnectionProblem(f"`instance` of `{c.name}`: {exc}", "instance") from None
+    ca_bundle = _reference_free(c, "ca_bundle", env)
+    if not ca_bundle:
+        return Destination(url)
+    try:
+        trust = ca_bundle_settings(file_reference_path(ca_bundle, env.folder))
+    except TrustError as exc:
+        raise ConnectionProblem(f"`ca_bundle`: {exc}", "ca_bundle") from None
+    return Destination(url, trust)
 
 
 async def resolve(
@@ -138,10 +172,13 @@ async def resolve(
     *,
     need_secrets: bool = True,
     no_prompt: frozenset[str] = frozenset(),
+    target: Destination | None = None,
 ) -> ResolvedConnection:
     """A ResolvedConnection for ``c``; ConnectionProblem when it has errors or a secret is
     unavailable. ``need_secrets=False`` resolves only what revoke/test need (no secrets,
-    no prompt); keys in ``no_prompt`` resolve to None instead of asking."""
+    no prompt); keys in ``no_prompt`` resolve to None instead of asking. ``target`` is the
+    :func:`destination` the user confirmed: the instance and ``ca_bundle`` are taken from
+    it, not read again."""
     problems = errors_of(a, c)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -177,12 +214,8 @@ async def resolve(
         except SecretUnavailable as exc:
             raise ConnectionProblem(str(exc), key) from None
 
-    instance = await get("instance")
-    assert instance is not None  # required: errors_of would have stopped us
-    try:
-        base_url = instance_url(instance)
-    except InstanceError as exc:
-        raise ConnectionProblem(f"`instance` of `{c.name}`: {exc}", "instance") from None
+    if target is None:
+        target = destination(a, c, env)
     grant = model.canonical_grant(str(_value(c, "grant_type")))
     assert grant is not None
     pkce = _value(c, "pkce")
@@ -207,11 +240,9 @@ async def resolve(
                 raise ConnectionProblem(
                     f"`jwt_key_file`: cannot read `{key_file}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
                 ) from None
-    ca_bundle = await get("ca_bundle")
-    ca_path = str(file_reference_path(ca_bundle, folder)) if ca_bundle else None
     return ResolvedConnection(
         name=c.name,
-        base_url=base_url,
+        base_url=target.base_url,
         grant_type=grant,
         client_id=str(await get("client_id")),
         client_secret=await get("client_secret", secret=True),
@@ -227,7 +258,7 @@ async def resolve(
         scope=await get("scope"),
         client_auth=str(await get("client_auth") or "body"),
         timeout=float(timeout) if isinstance(timeout, int | float) else 30.0,
-        ca_bundle=ca_path,
+        ca_bundle=target.trust.ca_bundle,
     )
 
 

@@ -1,6 +1,6 @@
 """The token cache: tokens kept in the user's cache folder (``token_store = "cache"``).
 
-One JSON file per instance + client + user, named by a SHA-256 of the three, in
+One JSON file per instance + client + user (+ trust settings), named by a SHA-256 of them, in
 ``platformdirs.user_cache_dir("snowauth")`` (or ``$SNOWAUTH_CACHE_DIR``, or the folder
 given to :class:`TokenCache`). The folder is private (0700), each file too (0600).
 Writes are atomic (a temporary file in the same folder, fsync, ``os.replace``), so a
@@ -42,9 +42,19 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("snowauth", appauthor=False))
 
 
-def cache_key(base_url: str, client_id: str, user: str | None) -> str:
-    """The key (a SHA-256 hex digest) of one instance + client + user."""
-    material = json.dumps([base_url.rstrip("/"), client_id, user or ""], separators=(",", ":"))
+def cache_key(base_url: str, client_id: str, user: str | None, trust: str = "") -> str:
+    """The key (a SHA-256 hex digest) of one instance + client + user, obtained under the
+    trust settings ``trust`` (:attr:`snowauth.trust.TrustSettings.fingerprint`; empty for
+    the system's CAs).
+
+    The trust settings are part of the key because tokens must never be sent under other
+    settings than the ones they were obtained with: a repository's file naming the same
+    instance, client and user plus its own ``ca_bundle`` would otherwise pick up the user's
+    cached refresh token and send it to an interceptor that bundle trusts."""
+    parts = [base_url.rstrip("/"), client_id, user or ""]
+    if trust:
+        parts.append(trust)
+    material = json.dumps(parts, separators=(",", ":"))
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 

@@ -50,22 +50,36 @@ def _progress(message: str) -> None:
     print(printable(message), file=sys.stderr)
 
 
-def confirm_host(name: str, base_url: str) -> None:
-    """Ask before the first send to a host (see snowauth.trust)."""
-    from snowauth.trust import TRUSTED_VARIABLE, KnownHosts, origin, question
+def confirm_host(name: str, target: conns.Destination) -> None:
+    """Ask before the first send to a destination (see snowauth.trust).
+
+    The question goes to the terminal (stderr), never to stdout, where the token goes. It
+    starts with the origin alone on its line; the connection name, text from the file, is
+    shown escaped and cut short after it, so it cannot rewrite the `[y/N]` line."""
+    from snowauth.trust import TRUSTED_VARIABLE, KnownHosts, origin, question, refusal
 
     known = KnownHosts()
-    if known.trusted(base_url):
+    if known.trusted(target.base_url, target.trust):
         return
+    where = origin(target.base_url)
     if not sys.stdin.isatty():
+        if target.trust.ca_bundle is not None:
+            raise conns.ConnectionProblem(
+                f"Nothing was sent: snowauth has not sent credentials to {where} with "
+                f"{target.trust.describe()} before: run this once in a terminal to confirm the bundle "
+                f"(${TRUSTED_VARIABLE} covers the system's certificate authorities only)",
+                "ca_bundle",
+            )
         raise conns.ConnectionProblem(
-            f"snowauth has not sent credentials to {origin(base_url)} before: run this once in a terminal "
-            f"to confirm the host, or list it in ${TRUSTED_VARIABLE}"
+            f"Nothing was sent: snowauth has not sent credentials to {where} before: run this once in a "
+            f"terminal to confirm the host, or list it in ${TRUSTED_VARIABLE}"
         )
-    answer = input(f"{question(name, base_url)} [y/N] ").strip().lower()
+    sys.stderr.write(f"{question(name, target.base_url, target.trust)}\nSend to {where}? [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip().lower()
     if answer not in ("y", "yes"):
-        raise conns.ConnectionProblem(f"Nothing was sent: sending to {origin(base_url)} was not confirmed")
-    known.remember(base_url)
+        raise conns.ConnectionProblem(refusal(target.base_url, target.trust))
+    known.remember(target.base_url, target.trust)
 
 
 def _usable(tokens: TokenSet | None, now: datetime) -> bool:
@@ -75,10 +89,11 @@ def _usable(tokens: TokenSet | None, now: datetime) -> bool:
 async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, ResolvedConnection, bool]:
     """The token to print, the resolved connection, and whether it is new."""
     env = Environment.of_process(folder)
-    confirm_host(c.name, conns.base_url(a, c, env))
-    conn = await conns.resolve(a, c, env, _prompt, no_prompt=frozenset({"password"}))
+    target = conns.destination(a, c, env)  # read once: what is confirmed is what is used
+    confirm_host(c.name, target)
+    conn = await conns.resolve(a, c, env, _prompt, no_prompt=frozenset({"password"}), target=target)
     cache = TokenCache()
-    key = cache_key(conn.base_url, conn.client_id, conns.cache_user(c))
+    key = cache_key(conn.base_url, conn.client_id, conns.cache_user(c), target.trust.fingerprint)
     stored = conns.stored_tokens(c) if conns.token_store(c) == "file" else cache.load(key)
     now = datetime.now(UTC)
     if stored is not None and _usable(stored, now):
@@ -87,7 +102,7 @@ async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, Re
         if stored is not None and stored.refresh_token:
             tokens, _ = await client.refresh_or_fallback(conn, stored.refresh_token, on_progress=_progress)
         else:
-            conn = await conns.resolve(a, c, env, _prompt)  # now ask for a ${prompt} password
+            conn = await conns.resolve(a, c, env, _prompt, target=target)  # now ask for a ${prompt} password
             tokens = await client.fetch(conn, open_browser=_open_browser, on_progress=_progress)
     if conns.token_store(c) == "cache":
         cache.save(key, tokens)

@@ -26,6 +26,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from snowauth.emulator import Emulator
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
+from snowauth.trust import local_emulator
 from tests.hardening.corpus import BASES, ENV_VARS, LONG, STATS, TABLES, cursor, random_edit, random_file, span
 from tests.hardening.lspkit import (
     SERVER,
@@ -64,7 +65,7 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with Emulator() as emu:
+    with Emulator() as emu, local_emulator(emu.url):  # the user's own emulator
         yield emu
 
 

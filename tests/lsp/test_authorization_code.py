@@ -17,6 +17,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
+from snowauth.trust import local_emulator
 from tests.lsp.editor import Editor
 
 URI = "file:///tmp/snowauth-authcode/code.snowauth.toml"
@@ -24,7 +25,7 @@ URI = "file:///tmp/snowauth-authcode/code.snowauth.toml"
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    with Emulator(auto_approve_user="integration.user") as emu:
+    with Emulator(auto_approve_user="integration.user") as emu, local_emulator(emu.url):
         yield emu
 
 

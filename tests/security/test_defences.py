@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from pytest_lsp import LanguageClient
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment
-from snowauth.trust import KnownHosts
+from snowauth.trust import KnownHosts, local_emulator
 from tests.lsp.editor import Editor
 from tests.lsp.helpers import session_fixture
 
@@ -30,6 +31,14 @@ client = session_fixture(
     env={**SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)},
 )
 FOLDER.mkdir(exist_ok=True)
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """The user's own emulator, registered in this module's config folder (as `snowauth
+    emulator` does): snowauth sends to it without asking."""
+    with Emulator() as emu, local_emulator(emu.url, CONFIG):
+        yield emu
 
 
 def conn(instance: str, password: str = "${env:SNOW_S_PASSWORD}") -> str:

@@ -1,4 +1,7 @@
-"""``snowauth emulator`` / ``python -m snowauth.emulator``: serve until SIGINT/SIGTERM."""
+"""``snowauth emulator`` / ``python -m snowauth.emulator``: serve until SIGINT/SIGTERM.
+
+While it runs, the emulator is registered in the user's config folder: the one loopback
+address snowauth sends credentials to without asking (see snowauth.trust)."""
 
 from __future__ import annotations
 
@@ -91,6 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _stop)
         signal.signal(signal.SIGTERM, _stop)
+    # snowauth sends to loopback addresses without asking only while this emulator runs:
+    # register it in the user's config folder (see snowauth.trust), remove it when it stops
+    from snowauth.trust import config_dir, register_emulator, unregister_emulator
+
+    try:
+        register_emulator(emulator.url)
+    except OSError as exc:
+        print(
+            f"snowauth emulator: could not register in {config_dir()} ({exc.strerror or exc}); "
+            "snowauth will ask before sending credentials to it",
+            file=sys.stderr,
+        )
     print(f"snowauth emulator listening on {emulator.url}", flush=True)
     try:
         while not done.wait(0.2):
@@ -98,5 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        unregister_emulator(emulator.url)
         emulator.stop()
     return 0
