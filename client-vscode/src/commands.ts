@@ -46,10 +46,8 @@ export function commandMiddleware(services: Services): Middleware {
     executeCommand: async (command, args, next) => {
       if (!NETWORK_COMMANDS.has(command)) return (await next(command, args)) as unknown;
       if (untrusted()) return undefined;
-      const first: unknown = args[0];
-      const uri = isRecord(first) && typeof first.uri === 'string' ? first.uri : '';
       try {
-        const result: unknown = await services.secrets.withFile(uri, () => Promise.resolve(next(command, args)));
+        const result: unknown = await next(command, args);
         announce(command, result);
         return result;
       } catch (e) {
@@ -73,9 +71,7 @@ async function send(services: Services, command: ServerCommand, arg: CommandTarg
     return undefined;
   }
   try {
-    const result: unknown = await services.secrets.withFile(arg.uri, () =>
-      client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] }),
-    );
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });
     announce(command, result);
     return result;
   } catch (e) {

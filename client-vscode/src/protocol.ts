@@ -47,6 +47,8 @@ export interface PromptSecretParams {
   connection: string;
   key: string;
   title: string;
+  /** The connection file the command runs on (absent from older servers: then nothing is remembered). */
+  uri?: string;
 }
 
 export interface PromptSecretResult {

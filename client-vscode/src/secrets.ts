@@ -2,6 +2,10 @@
  * `snowauth/promptSecret`: the server asks for a `${prompt}` value at fetch time. The user answers in a
  * password box; a toggle button on the box offers to remember the answer in VS Code's SecretStorage
  * (keyed by connection file + connection + key), which then answers next time without asking.
+ *
+ * The file is the one the request names (`uri`): several commands may run at once, so the file of "the
+ * command running now" would let one file's prompt be answered with another file's remembered secret. A
+ * request without a `uri` (an older server) is asked every time and never remembered.
  */
 import * as vscode from 'vscode';
 import type { PromptSecretParams, PromptSecretResult } from './protocol';
@@ -18,11 +22,6 @@ export class SecretPrompter {
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
-  /**
-   * The file the prompt is for is not in the request's params: the server asks while running a command,
-   * so the extension remembers the file of the command it is running (see `withFile`).
-   */
-  private currentFile: string | undefined;
   /** The answers handed to the server in this session, so the protocol trace can redact them. */
   private readonly given = new Set<string>();
 
@@ -30,31 +29,21 @@ export class SecretPrompter {
     return this.given;
   }
 
-  async withFile<T>(fileUri: string, run: () => Thenable<T>): Promise<T> {
-    const previous = this.currentFile;
-    this.currentFile = fileUri;
-    try {
-      return await run();
-    } finally {
-      this.currentFile = previous;
-    }
-  }
-
   async handle(params: PromptSecretParams): Promise<PromptSecretResult> {
-    const file = this.currentFile ?? vscode.window.activeTextEditor?.document.uri.toString() ?? '';
-    const id = secretKey(file, params.connection, params.key);
-    const stored = await this.context.secrets.get(id);
+    const file = typeof params.uri === 'string' && params.uri ? params.uri : undefined;
+    const id = file === undefined ? undefined : secretKey(file, params.connection, params.key);
+    const stored = id === undefined ? undefined : await this.context.secrets.get(id);
     if (stored !== undefined) {
       this.log.info(`promptSecret: answered ${params.connection}.${params.key} from secret storage`);
       this.given.add(stored);
       return { value: stored };
     }
-    const answer = await askPassword(params);
+    const answer = await askPassword(params, id !== undefined);
     if (answer === undefined) {
       this.log.info(`promptSecret: ${params.connection}.${params.key} cancelled`);
       return { value: null };
     }
-    if (answer.remember) {
+    if (answer.remember && id !== undefined) {
       await this.context.secrets.store(id, answer.value);
       const index = new Set(this.context.globalState.get<string[]>(INDEX_KEY, []));
       index.add(id);
@@ -79,7 +68,8 @@ interface Answer {
   remember: boolean;
 }
 
-function askPassword(params: PromptSecretParams): Promise<Answer | undefined> {
+/** The password box; with `canRemember`, its toggle button to remember the answer. */
+function askPassword(params: PromptSecretParams, canRemember: boolean): Promise<Answer | undefined> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
     let remember = false;
@@ -93,7 +83,7 @@ function askPassword(params: PromptSecretParams): Promise<Answer | undefined> {
     };
     const basePrompt = `${params.key} for connection "${params.connection}"`;
     const render = (): void => {
-      box.buttons = [remember ? rememberOn : rememberOff];
+      box.buttons = canRemember ? [remember ? rememberOn : rememberOff] : [];
       box.prompt = remember ? `${basePrompt}, remembered in VS Code secret storage` : basePrompt;
     };
     box.title = params.title || `SnowAuth: ${params.key} for ${params.connection}`;

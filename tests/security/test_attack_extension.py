@@ -11,6 +11,7 @@ that the real server answers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -23,6 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsprotocol import types as t
+from pytest_lsp import LanguageClient
+
+from snowauth.emulator import Emulator
+from tests.lsp.editor import Editor
+from tests.lsp.helpers import session_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = REPO / "client-vscode"
@@ -337,3 +344,59 @@ def test_the_server_itself_ignores_its_working_directory(world: World, started: 
     lsp.send({"method": "exit"})
     assert proc.wait(20) == 0, stderr_of(proc)
     assert world.ran() == ""
+
+
+# -- a ${prompt} is answered for the file it belongs to ---------------------------------------
+
+PROMPT_FOLDER = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-ext-prompt-{os.getpid()}"
+client = session_fixture(
+    env={"SNOW_X_SECRET": "demo-client-secret", "SNOWAUTH_CONFIG_DIR": str(PROMPT_FOLDER / "config")}
+)
+
+
+def prompted(instance: str) -> str:
+    return f"""[connections.dev]
+instance = "{instance}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_X_SECRET}}"
+username = "integration.user"
+password = "${{prompt}}"
+"""
+
+
+def field(params: object, name: str) -> object:
+    return params.get(name) if isinstance(params, dict) else getattr(params, name, None)
+
+
+async def test_each_prompt_names_its_connection_file(client: LanguageClient, emulator: Emulator) -> None:
+    """The extension remembers `${prompt}` answers per file + connection + key. Two fetches of
+    two files' `dev` connections run at once: each question must say which file it is for, or
+    one file's remembered password would be sent for the other's."""
+    editor = Editor(client)
+    a, b = (PROMPT_FOLDER / "a.snowauth.toml").as_uri(), (PROMPT_FOLDER / "b.snowauth.toml").as_uri()
+    editor.open(a, prompted(emulator.url))
+    editor.open(b, prompted(emulator.url))
+    asked: list[object] = []
+
+    @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+    def send_to_the_emulator(*args: object) -> t.MessageActionItem:
+        return t.MessageActionItem("Send")
+
+    @client.feature("snowauth/promptSecret")
+    async def prompt(*args: object) -> dict[str, str]:
+        asked.append(args[-1])
+        await asyncio.sleep(0.2)  # both questions are open at the same time
+        return {"value": "demo-password"}
+
+    results = await asyncio.gather(
+        *(
+            client.workspace_execute_command_async(
+                t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": uri, "connection": "dev"}])
+            )
+            for uri in (a, b)
+        )
+    )
+    assert all(isinstance(r, dict) and r["connection"] == "dev" for r in results)
+    assert sorted(str(field(p, "uri")) for p in asked) == sorted([a, b])
+    assert all(field(p, "connection") == "dev" and field(p, "key") == "password" for p in asked)
