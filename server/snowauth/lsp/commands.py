@@ -163,32 +163,38 @@ class Commands:
             return value
         return None
 
-    async def _resolve(self, doc: Document, a: Analysis, c: Connection, **kw: Any) -> ResolvedConnection:
-        """Resolve the connection, once the user agreed to send to its host (before any
-        secret is read or asked for)."""
+    async def _resolve(
+        self, doc: Document, a: Analysis, c: Connection, **kw: Any
+    ) -> tuple[ResolvedConnection, conns.Destination]:
+        """Resolve the connection, once the user agreed to send to its destination (before
+        any secret is read or asked for). The instance and trust settings are read once:
+        the request goes where the user agreed, and the destination keys the token cache."""
         env = Environment(self.ls.env, doc.folder)
-        await self._confirm_host(c.name, conns.base_url(a, c, env))
+        target = await asyncio.to_thread(conns.destination, a, c, env)
+        await self._confirm_host(c.name, target)
         prompt = (lambda name, key: self._prompt(name, key, doc.uri)) if self._can_prompt else None
-        return await conns.resolve(a, c, env, prompt, **kw)
+        conn = await conns.resolve(a, c, env, prompt, target=target, **kw)
+        return conn, target
 
-    async def _confirm_host(self, name: str, base_url: str) -> None:
-        from snowauth.trust import KnownHosts, origin, question
+    async def _confirm_host(self, name: str, target: conns.Destination) -> None:
+        from snowauth.trust import KnownHosts, question, refusal
 
         known = KnownHosts()
-        if await asyncio.to_thread(known.trusted, base_url):
+        if await asyncio.to_thread(known.trusted, target.base_url, target.trust):
             return
         send, cancel = t.MessageActionItem("Send"), t.MessageActionItem("Cancel")
+        # the origin comes first, alone on its line; the file's text (the connection name)
+        # only after it, escaped and cut short
+        message = question(name, target.base_url, target.trust)
         try:
             answer = await self.ls.window_show_message_request_async(
-                t.ShowMessageRequestParams(
-                    t.MessageType.Warning, f"SnowAuth: {question(name, base_url)}", [send, cancel]
-                )
+                t.ShowMessageRequestParams(t.MessageType.Warning, message, [send, cancel])
             )
         except Exception:  # the client could not ask: that is no consent
             answer = None
         if answer is None or answer.title != send.title:
-            raise CommandError(f"Nothing was sent: sending to {origin(base_url)} was not confirmed")
-        await asyncio.to_thread(known.remember, base_url)
+            raise CommandError(refusal(target.base_url, target.trust))
+        await asyncio.to_thread(known.remember, target.base_url, target.trust)
 
     @asynccontextmanager
     async def _progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
@@ -217,17 +223,20 @@ class Commands:
             t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: open this address to sign in: {url}")
         )
 
-    def _cache_key(self, conn: ResolvedConnection, c: Connection) -> str:
+    @staticmethod
+    def _cache_key(conn: ResolvedConnection, c: Connection, target: conns.Destination) -> str:
+        """The cache entry of instance + client + user *under these trust settings*: tokens
+        obtained with the system's CAs are never sent through another file's ca_bundle."""
         from snowauth.store import cache_key
 
-        return cache_key(conn.base_url, conn.client_id, conns.cache_user(c))
+        return cache_key(conn.base_url, conn.client_id, conns.cache_user(c), target.trust.fingerprint)
 
-    async def _stored(self, c: Connection, conn: ResolvedConnection) -> TokenSet | None:
+    async def _stored(self, c: Connection, conn: ResolvedConnection, target: conns.Destination) -> TokenSet | None:
         if conns.token_store(c) == "file":
             return conns.stored_tokens(c)
         from snowauth.store import TokenCache
 
-        return await asyncio.to_thread(TokenCache().load, self._cache_key(conn, c))
+        return await asyncio.to_thread(TokenCache().load, self._cache_key(conn, c, target))
 
     # -- failures shown where the fix is made -----------------------------------------------
 
@@ -285,11 +294,13 @@ class Commands:
                 raise CommandError(f"The editor did not apply the token edit{reason}; the file is unchanged")
         raise CommandError("The file kept changing while the token was being written; fetch again")
 
-    async def _store(self, doc: Document, c: Connection, conn: ResolvedConnection, tokens: TokenSet) -> None:
+    async def _store(
+        self, doc: Document, c: Connection, conn: ResolvedConnection, target: conns.Destination, tokens: TokenSet
+    ) -> None:
         if conns.token_store(c) == "cache":
             from snowauth.store import TokenCache
 
-            await asyncio.to_thread(TokenCache().save, self._cache_key(conn, c), tokens)
+            await asyncio.to_thread(TokenCache().save, self._cache_key(conn, c, target), tokens)
             return
         from snowauth.token_edits import write_edits
 
@@ -340,7 +351,7 @@ class Commands:
         doc, a, c = self._target(p)
 
         async def work() -> dict[str, Any]:
-            conn = await self._resolve(doc, a, c)
+            conn, target = await self._resolve(doc, a, c)
             async with self._progress(f"SnowAuth: fetching a token for {c.name}") as report:
                 try:
                     tokens = await self.client.fetch(conn, open_browser=self._open_browser, on_progress=report)
@@ -348,7 +359,7 @@ class Commands:
                     self._record_failure(doc, c, exc)
                     raise
                 report("Storing the token…")
-                await self._store(doc, c, conn, tokens)
+                await self._store(doc, c, conn, target, tokens)
             self._after_store(doc.uri)
             return self._summary(c.name, tokens)
 
@@ -361,8 +372,8 @@ class Commands:
         async def work() -> dict[str, Any]:
             # a ${prompt} password is not asked for: refresh falls back only to grants that
             # need no person
-            conn = await self._resolve(doc, a, c, no_prompt=frozenset({"password"}))
-            stored = await self._stored(c, conn)
+            conn, target = await self._resolve(doc, a, c, no_prompt=frozenset({"password"}))
+            stored = await self._stored(c, conn, target)
             async with self._progress(f"SnowAuth: refreshing the token of {c.name}") as report:
                 try:
                     tokens, _fell_back = await self.client.refresh_or_fallback(
@@ -371,7 +382,7 @@ class Commands:
                 except Exception as exc:
                     self._record_failure(doc, c, exc)
                     raise
-                await self._store(doc, c, conn, tokens)
+                await self._store(doc, c, conn, target, tokens)
             self._after_store(doc.uri)
             return self._summary(c.name, tokens)
 
@@ -380,8 +391,8 @@ class Commands:
     async def revoke(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
         doc, a, c = self._target(p)
-        conn = await self._resolve(doc, a, c, need_secrets=False)
-        stored = await self._stored(c, conn)
+        conn, target = await self._resolve(doc, a, c, need_secrets=False)
+        stored = await self._stored(c, conn, target)
         if stored is None:
             raise CommandError(f"The connection `{c.name}` has no stored token to revoke")
         async with self._progress(f"SnowAuth: revoking the token of {c.name}"):
@@ -389,7 +400,7 @@ class Commands:
         if conns.token_store(c) == "cache":
             from snowauth.store import TokenCache
 
-            await asyncio.to_thread(TokenCache().delete, self._cache_key(conn, c))
+            await asyncio.to_thread(TokenCache().delete, self._cache_key(conn, c, target))
         else:
             from snowauth.token_edits import remove_edits
 
@@ -398,15 +409,15 @@ class Commands:
         return {"connection": c.name, "revoked": True}
 
     async def _usable_token(self, doc: Document, a: Analysis, c: Connection) -> tuple[ResolvedConnection, str]:
-        conn = await self._resolve(doc, a, c, need_secrets=False)
-        stored = await self._stored(c, conn)
+        conn, target = await self._resolve(doc, a, c, need_secrets=False)
+        stored = await self._stored(c, conn, target)
         if stored is None:
             raise CommandError(f"The connection `{c.name}` has no token yet: run Fetch token first")
         if stored.expires_at is not None and stored.expires_at - datetime.now(UTC) < timedelta(seconds=60):
             await self.refresh({"uri": doc.uri, "connection": c.name})
             doc2 = self.ls.docs.get(doc.uri) or self._from_disk(doc.uri)
             c2 = doc2.analysis(self.ls.env).connections.get(c.name) or c
-            stored = await self._stored(c2, conn)
+            stored = await self._stored(c2, conn, target)
             if stored is None:
                 raise CommandError(f"The token of `{c.name}` could not be refreshed")
         return conn, stored.access_token
