@@ -425,3 +425,29 @@ def test_cli_another_loopback_listener_gets_nothing_without_consent(tmp_path: Pa
         out = cli(path)
         assert out.code == 1 and origin(listener.url) in out.stderr
         assert listener.requests == []
+
+
+def test_cli_a_registration_covers_only_the_process_listening_on_the_port(tmp_path: Path) -> None:
+    with Emulator() as listener:  # someone else's server holds the port
+        # a live process of the user has the port registered but does not listen on it: what
+        # a killed emulator leaves behind once its process number is reused
+        code = (
+            "import sys, time\n"
+            "from snowauth.trust import register_emulator\n"
+            f"register_emulator({listener.url!r})\n"
+            "print('registered', flush=True)\n"
+            "time.sleep(60)\n"
+        )
+        holder = subprocess.Popen(
+            [sys.executable, "-c", code], env={**os.environ, **USER_ENV}, stdout=subprocess.PIPE, text=True
+        )
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "registered"
+            path = tmp_path / "c.snowauth.toml"
+            path.write_text(conn(listener.url, store="file"), encoding="utf-8")
+            out = cli(path)
+            assert out.code == 1 and origin(listener.url) in out.stderr
+            assert listener.requests == []
+        finally:
+            holder.kill()
+            holder.wait(timeout=10)
