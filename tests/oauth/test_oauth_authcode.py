@@ -185,18 +185,22 @@ async def test_listener_answers_other_paths_with_404_and_keeps_waiting() -> None
         assert "already" in second.text
 
 
-async def test_state_mismatch(client: OAuthClient) -> None:
+async def test_state_mismatch_is_ignored() -> None:
     port = free_port()
     redirect = f"http://127.0.0.1:{port}/callback"
+    answers: list[int] = []
 
     async def forged(url: str) -> None:
         async with httpx.AsyncClient() as http:
-            await http.get(redirect, params={"code": "forged-code", "state": "not-the-state"})
+            page = await http.get(redirect, params={"code": "forged-code", "state": "not-the-state"})
+            answers.append(page.status_code)
 
     conn = authcode_conn("http://127.0.0.1:9", redirect)
-    with pytest.raises(OAuthError) as caught:
-        await client.fetch(conn, open_browser=forged)
-    assert caught.value.code == "state-mismatch"
+    async with OAuthClient(authorization_timeout=1.0) as client:
+        with pytest.raises(OAuthError) as caught:
+            await client.fetch(conn, open_browser=forged)
+    assert answers == [400]  # refused, and the listener kept waiting for the real redirect
+    assert caught.value.code == "authorization-timeout" and "1 request without" in caught.value.message
     assert "forged-code" not in caught.value.message
     assert _port_is_free("127.0.0.1", port)
 

@@ -137,6 +137,7 @@ class RedirectListener:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._result: asyncio.Future[dict[str, str]] | None = None
+        self.ignored = 0  # requests without this sign-in's state, answered 400
 
     async def __aenter__(self) -> RedirectListener:
         self._result = asyncio.get_running_loop().create_future()
@@ -174,7 +175,7 @@ class RedirectListener:
             async with asyncio.timeout(timeout):
                 return await asyncio.shield(self._result)
         except TimeoutError:
-            raise errors.authorization_timeout(self.redirect_uri, timeout) from None
+            raise errors.authorization_timeout(self.redirect_uri, timeout, ignored=self.ignored) from None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
@@ -198,18 +199,28 @@ class RedirectListener:
             if path != self.address.path:
                 await self._respond(writer, 404, "Not Found", _page("Not found", ""))
                 return
-            await self._respond(writer, 200, "OK", self._accept(query))
+            params = dict(parse_qsl(query, keep_blank_values=True))
+            if not secrets.compare_digest(params.get("state", "").encode(), self._expected_state.encode()):
+                # Any page or program on this machine can reach the listener: a request
+                # without this sign-in's state is not the browser coming back from the
+                # instance. Ignore it and keep waiting, or one stray (or forged) request
+                # would end the sign-in.
+                self.ignored += 1
+                log.debug("ignored a request without the sign-in's state on the redirect listener")
+                page = _page("Not this sign-in", "This address is waiting for another sign-in; nothing was done.")
+                await self._respond(writer, 400, "Bad Request", page)
+                return
+            await self._respond(writer, 200, "OK", self._accept(params))
         finally:
             self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    def _accept(self, query: str) -> bytes:
+    def _accept(self, params: dict[str, str]) -> bytes:
         result = self._result
         if result is None or result.done():
             return _page("Sign-in already handled", "You can close this window and return to your editor.")
-        params = dict(parse_qsl(query, keep_blank_values=True))
         log.debug("sign-in redirect received on %s", self.redirect_uri)
         result.set_result(params)
         try:

@@ -339,10 +339,16 @@ def state_mismatch(redirect_uri: str) -> OAuthError:
     )
 
 
-def authorization_timeout(redirect_uri: str, seconds: float) -> OAuthError:
+def authorization_timeout(redirect_uri: str, seconds: float, *, ignored: int = 0) -> OAuthError:
+    stray = (
+        f" ({ignored} request{'s' if ignored != 1 else ''} without this sign-in's state "
+        f"{'were' if ignored != 1 else 'was'} ignored: another program or page may be calling that address)"
+        if ignored
+        else ""
+    )
     return OAuthError(
         "authorization-timeout",
-        f"No sign-in redirect reached {redirect_uri} within {seconds:g} s. Finish signing "
+        f"No sign-in redirect reached {redirect_uri} within {seconds:g} s{stray}. Finish signing "
         "in (click Allow) in the browser, and check that the Redirect URL of the client's "
         f"record in {REGISTRY} is exactly {redirect_uri}.",
         key="redirect_uri",
