@@ -126,7 +126,7 @@ def _gitfile_target(gitfile: Path, top: Path) -> Path | str:
         back = (target / "gitdir").read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return refusal
-    if os.path.realpath(back) == os.path.realpath(gitfile) and not _inside(target, top):
+    if os.path.realpath(target / back) == os.path.realpath(gitfile) and not _inside(target, top):
         return target
     return refusal
 
@@ -135,7 +135,9 @@ def _find_repository(folder: Path) -> _Repository | str:
     """The repository git would work in from ``folder`` (a real path), SAFE when there is
     none, or an UNCHECKED reason when git would take a layout that a repository's own
     files can fake."""
-    ceilings = {os.path.realpath(c) for c in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c}
+    ceilings = {
+        os.path.realpath(c) for c in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if os.path.isabs(c)
+    }
     across = os.environ.get("GIT_DISCOVERY_ACROSS_FILESYSTEM", "").lower() in {"1", "true", "yes", "on"}
     try:
         device = os.stat(folder).st_dev
