@@ -467,3 +467,42 @@ redirect_uri = "{redirect}"
     assert isinstance(result, dict) and result["connection"] == "browser"
     token = analyze(editor.texts[uri]).connections["browser"].token
     assert token["access_token"].value.kind == "string"
+
+
+# --- the emulator's command line ----------------------------------------------------------
+
+
+def test_emulator_config_errors_carry_no_terminal_control(tmp_path: Path) -> None:
+    config = tmp_path / "emu.toml"
+    config.write_text(f'[clients."x{OSC52_TOML}"]\n"bogus{OSC52_TOML}" = 1\n', encoding="utf-8")
+    out = run_cli("emulator", "--config", str(config))
+    assert out.returncode == 2 and b"unknown key" in out.stderr
+    assert unsafe_in(out.stdout + out.stderr) == []
+    assert b"\\x1b]52" in out.stderr
+
+
+def test_emulator_request_log_carries_no_terminal_control(tmp_path: Path) -> None:
+    import socket
+
+    emulator = subprocess.Popen(
+        [sys.executable, "-m", "snowauth", "emulator", "-v"],
+        env={**os.environ, "SNOWAUTH_CONFIG_DIR": str(tmp_path / "config")},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        assert emulator.stdout is not None
+        line = emulator.stdout.readline().decode()
+        url = line.strip().rsplit(" ", 1)[-1]
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            # a request line whose path carries an escape sequence, as any local program can send
+            sock.sendall(f"GET /x{OSC52}\x9b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode("latin-1"))
+            while sock.recv(65536):
+                pass
+    finally:
+        emulator.terminate()
+        _, err = emulator.communicate(timeout=20)
+    assert b"GET /x" in err  # the request was logged
+    assert unsafe_in(err) == [], err

@@ -14,8 +14,17 @@ from types import FrameType
 
 from snowauth.emulator.config import ConfigError, EmulatorConfig, default_config, load_config
 from snowauth.emulator.server import Emulator
+from snowauth.terminal import printable
 
 MODES = ("hibernating", "rate-limited", "flaky", "slow")
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters escaped: a request path is chosen by whoever
+    sends the request, and the log goes to the terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record), keep_lines=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,11 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config: EmulatorConfig = load_config(args.config) if args.config else default_config()
     except ConfigError as exc:
-        print(f"snowauth emulator: {exc}", file=sys.stderr)
+        print(f"snowauth emulator: {printable(str(exc))}", file=sys.stderr)
         return 2
     approver = args.auto_approve if args.auto_approve is not None else config.auto_approve_user
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(_PrintableFormatter("%(asctime)s %(message)s"))
     try:
         emulator = Emulator(
             config,
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 emulator.set_mode(flaky_failures=args.flaky_failures)
         emulator.start()
     except (ValueError, OSError) as exc:
-        print(f"snowauth emulator: {exc}", file=sys.stderr)
+        print(f"snowauth emulator: {printable(str(exc))}", file=sys.stderr)
         return 1
 
     done = threading.Event()
