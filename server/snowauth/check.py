@@ -79,8 +79,8 @@ def run_check(paths: list[str], fmt: str, out: IO[str]) -> int:
         out.write(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
     else:
         for r in rows:
-            path, message = printable(r["path"]), printable(r["message"])
-            out.write(f"{path}:{r['line']}:{r['column']}: {r['severity']}: {message} [{r['code']}]\n")
+            where, message = printable(r["path"]), printable(r["message"])
+            out.write(f"{where}:{r['line']}:{r['column']}: {r['severity']}: {message} [{r['code']}]\n")
         if seen == 0 and not missing:
             out.write("no *.snowauth.toml files found\n")
     return 1 if any(r["severity"] == "error" for r in rows) else 0

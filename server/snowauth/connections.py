@@ -13,7 +13,13 @@ from snowauth.analysis import ERROR, Analysis
 from snowauth.document import Connection
 from snowauth.instance import InstanceError, instance_url
 from snowauth.oauth.types import ResolvedConnection, TokenSet
-from snowauth.secrets import Environment, SecretUnavailable, file_reference_path, parse_reference
+from snowauth.secrets import (
+    Environment,
+    ReferenceSyntaxError,
+    SecretUnavailable,
+    file_reference_path,
+    parse_reference,
+)
 from snowauth.trust import SYSTEM_TRUST, TrustError, TrustSettings, ca_bundle_settings
 
 AsyncPrompt = Callable[[str, str], Awaitable[str | None]]  # (connection, key) -> value
@@ -142,6 +148,17 @@ def _reference_free(c: Connection, key: str, env: Environment) -> str | None:
         raise ConnectionProblem(str(exc), key) from None
 
 
+def _reference_text(c: Connection, key: str) -> str | None:
+    """The `${env:…}`/`${file:…}` reference a key's value is read from, or None: messages
+    name it instead of quoting the value it resolved to."""
+    raw = _value(c, key)
+    try:
+        ref = parse_reference(str(raw)) if isinstance(raw, str) else None
+    except ReferenceSyntaxError:
+        return None
+    return ref.describe() if ref is not None and ref.kind != "prompt" else None
+
+
 def destination(a: Analysis, c: Connection, env: Environment) -> Destination:
     """Where the connection would send, without resolving any secret (to confirm it before
     a prompt or a send). ConnectionProblem when the connection has errors."""
@@ -151,7 +168,7 @@ def destination(a: Analysis, c: Connection, env: Environment) -> Destination:
         raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
     value = _reference_free(c, "instance", env)
     try:
-        url = instance_url(value or "")
+        url = instance_url(value or "", reference=_reference_text(c, "instance"))
     except InstanceError as exc:
         raise ConnectionProblem(f"`instance` of `{c.name}`: {exc}", "instance") from None
     ca_bundle = _reference_free(c, "ca_bundle", env)
@@ -232,13 +249,14 @@ async def resolve(
             from snowauth.secrets import outside_message, outside_roots
 
             path = file_reference_path(key_file, folder)
+            shown = _reference_text(c, "jwt_key_file") or key_file  # a path from a reference is not quoted
             if outside_roots(path, env.roots):
-                raise ConnectionProblem(outside_message("jwt_key_file", key_file, env.roots), "jwt_key_file")
+                raise ConnectionProblem(outside_message("jwt_key_file", shown, env.roots), "jwt_key_file")
             try:
                 key_pem = path.read_bytes()
             except OSError as exc:
                 raise ConnectionProblem(
-                    f"`jwt_key_file`: cannot read `{key_file}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
+                    f"`jwt_key_file`: cannot read `{shown}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
                 ) from None
     return ResolvedConnection(
         name=c.name,
@@ -259,6 +277,11 @@ async def resolve(
         client_auth=str(await get("client_auth") or "body"),
         timeout=float(timeout) if isinstance(timeout, int | float) else 30.0,
         ca_bundle=target.trust.ca_bundle,
+        references=tuple(
+            (key, ref)
+            for key in ("username", "redirect_uri", "jwt_subject", "jwt_key_id")
+            if (ref := _reference_text(c, key))
+        ),
     )
 
 

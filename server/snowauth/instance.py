@@ -14,12 +14,21 @@ _SERVICE_NOW = re.compile(r"([A-Za-z0-9-]+)\.service-now\.com/?", re.IGNORECASE)
 
 
 class InstanceError(ValueError):
-    """An invalid address. ``code`` is the diagnostic code, ``suggestion`` a fix."""
+    """An invalid address. ``code`` is the diagnostic code, ``suggestion`` a fix,
+    ``reason`` what is wrong without quoting any part of the value."""
 
-    def __init__(self, message: str, code: str = "invalid-instance", suggestion: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        code: str = "invalid-instance",
+        suggestion: str | None = None,
+        *,
+        reason: str | None = None,
+    ):
         super().__init__(message)
         self.code = code
         self.suggestion = suggestion
+        self.reason = reason or message
 
 
 def is_loopback_host(host: str) -> bool:
@@ -32,8 +41,24 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def instance_url(value: str) -> str:
-    """The base URL (no trailing slash) of an ``instance`` value, or InstanceError."""
+def instance_url(value: str, *, reference: str | None = None) -> str:
+    """The base URL (no trailing slash) of an ``instance`` value, or InstanceError.
+
+    ``reference`` is the `${env:…}`/`${file:…}` the value was read from: the message then
+    names the reference and quotes no part of the value. A file written by someone else
+    may point `instance` at any variable or file of the user's; what it holds must not
+    be shown to whoever reads the messages or the log."""
+    try:
+        return _instance_url(value)
+    except InstanceError as exc:
+        if reference is None:
+            raise
+        raise InstanceError(
+            f"the value of `{reference}` is not a valid instance: {exc.reason}", code=exc.code, reason=exc.reason
+        ) from None
+
+
+def _instance_url(value: str) -> str:
     value = value.strip()
     if not value:
         raise InstanceError("`instance` is empty: write the instance name (e.g. `dev12345`) or its https:// URL")
@@ -46,27 +71,32 @@ def instance_url(value: str) -> str:
                 f"`{value}` is a host name without a scheme: write the bare instance name "
                 f"`{m.group(1)}` or `https://{value.rstrip('/')}`",
                 suggestion=m.group(1),
+                reason="it is a host name without a scheme: give the bare instance name or an https:// URL",
             )
         if _HOST.fullmatch(value.split("/", 1)[0].split(":", 1)[0]):
             fixed = "https://" + value.rstrip("/")
             raise InstanceError(
                 f"`{value}` has no scheme: write `{fixed}` (or a bare instance name such as `dev12345`)",
                 suggestion=fixed,
+                reason="it has no scheme: give an https:// URL or a bare instance name such as `dev12345`",
             )
         raise InstanceError(
-            f"`{value}` is not an instance name (letters, digits and hyphens, like `dev12345`) or an https:// URL"
+            f"`{value}` is not an instance name (letters, digits and hyphens, like `dev12345`) or an https:// URL",
+            reason="it is neither an instance name (letters, digits and hyphens, like `dev12345`) nor an https:// URL",
         )
     try:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as exc:
-        raise InstanceError(f"`{value}` is not a valid URL: {exc}") from None
+        raise InstanceError(f"`{value}` is not a valid URL: {exc}", reason="it is not a valid URL") from None
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise InstanceError(f"`instance` must use https:// (found `{parts.scheme}://`)")
+        raise InstanceError(
+            f"`instance` must use https:// (found `{parts.scheme}://`)", reason="it does not use https://"
+        )
     host = parts.hostname or ""
     if not host:
-        raise InstanceError(f"`{value}` has no host name")
+        raise InstanceError(f"`{value}` has no host name", reason="it has no host name")
     if parts.username is not None or parts.password is not None:
         raise InstanceError("`instance` must not contain a user name or password: use the connection's keys")
     if parts.query or parts.fragment or value.endswith(("?", "#")):
@@ -76,13 +106,15 @@ def instance_url(value: str) -> str:
         )
     bare = host.strip("[]")
     if not (_HOST.fullmatch(bare) or _is_ip(bare)):
-        raise InstanceError(f"`{host}` is not a valid host name")
+        raise InstanceError(f"`{host}` is not a valid host name", reason="its host name is not valid")
     if scheme == "http" and not is_loopback_host(host):
         raise InstanceError(
             f"`http://` sends credentials in clear text: use `https://{parts.netloc}{parts.path}` "
             "(plain http is allowed only for loopback hosts such as 127.0.0.1)",
             code="insecure-instance",
             suggestion=f"https://{parts.netloc}{parts.path.rstrip('/')}",
+            reason="it uses `http://`, which sends credentials in clear text (plain http is allowed only for "
+            "loopback hosts such as 127.0.0.1): use https://",
         )
     netloc = parts.netloc.lower() if port is None else f"{parts.netloc.rsplit(':', 1)[0].lower()}:{port}"
     return f"{scheme}://{netloc}{parts.path.rstrip('/')}"

@@ -20,9 +20,7 @@ import re
 # text: bidirectional embeddings/overrides/isolates and marks, zero-width characters, the
 # line and paragraph separators, the BOM used as a zero-width no-break space; and lone
 # surrogates (undecodable bytes of a file name, which would be written back raw).
-UNSAFE_CHARACTERS = (
-    "\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff"
-)
+UNSAFE_CHARACTERS = "\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff"
 _UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 _UNSAFE_KEEP_LINES = re.compile(f"(?![\n\t])[{UNSAFE_CHARACTERS}]")
 

@@ -5,6 +5,8 @@ error the client receives."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,14 +25,60 @@ PASSWORD = "demo-password"
 URI = "file:///tmp/snowauth-secrets/leak.snowauth.toml"
 
 
+# values that come from `${env:}` and `${file:}` references: a file someone else wrote may
+# name any variable or file, so no message, diagnostic or log line may quote what they hold
+REFERENCED = {
+    "SNOW_EVIL": "http://evil-marker-value.example",
+    "SNOW_EVIL_USER": "evil-marker-user",
+    "SNOW_EVIL_REDIRECT": "http://evil-redirect-marker.example:5/cb",
+}
+FILE_VALUE = "evil-file-marker.example/x"
+MARKERS = ("evil-marker-value", "evil-marker-user", "evil-redirect-marker", "evil-file-marker")
+FOLDER = Path("/tmp/snowauth-secrets")
+EVIL_URI = (FOLDER / "evil.snowauth.toml").as_uri()
+
+
 client = session_fixture(
     env={
         "SNOW_L_SECRET": CLIENT_SECRET,
         "SNOWAUTH_LOG_LEVEL": "DEBUG",
         "SNOWAUTH_TRACE": "1",
         "SNOWAUTH_LOG_FILE": str(LOG),
+        **REFERENCED,
     }
 )
+
+
+def evil_file(instance: str) -> str:
+    """Connections whose instance, username or redirect_uri come from references."""
+    return f"""[connections.env]
+instance = "${{env:SNOW_EVIL}}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "${{env:SNOW_EVIL_USER}}"
+password = "${{env:SNOW_L_SECRET}}"
+
+[connections.file]
+instance = "${{file:evil-instance.txt}}"
+grant_type = "client_credentials"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+
+[connections.user]
+instance = "{instance}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "${{env:SNOW_EVIL_USER}}"
+password = "${{env:SNOW_L_SECRET}}"
+
+[connections.code]
+instance = "{instance}"
+grant_type = "authorization_code"
+client_id = "fedcba9876543210fedcba9876543210"
+redirect_uri = "${{env:SNOW_EVIL_REDIRECT}}"
+"""
 
 
 async def test_no_secret_anywhere(client: LanguageClient, emulator: Emulator) -> None:
@@ -80,6 +128,26 @@ password = "${{prompt}}"
         t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
     )
     seen.append(repr(report))
+
+    # values from references: every connection fails, and says where the value came from
+    FOLDER.mkdir(exist_ok=True)
+    (FOLDER / "evil-instance.txt").write_text(FILE_VALUE + "\n", encoding="utf-8")
+    editor.open(EVIL_URI, evil_file(emulator.url))
+    failures: list[str] = []
+    for name in ("env", "file", "user", "code"):
+        try:
+            await client.workspace_execute_command_async(
+                t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": EVIL_URI, "connection": name}])
+            )
+        except JsonRpcException as exc:
+            failures.append(repr(exc))
+    evil_report = await client.text_document_diagnostic_async(
+        t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(EVIL_URI))
+    )
+    seen.extend([*failures, repr(evil_report)])
+    assert len(failures) == 4
+    assert "${env:SNOW_EVIL}" in failures[0] and "${file:evil-instance.txt}" in failures[1]
+    assert "${env:SNOW_EVIL_USER}" in failures[2] and "${env:SNOW_EVIL_REDIRECT}" in failures[3]
     progress = [repr(reports) for reports in client.progress_reports.values()]
 
     assert progress and any("Requesting a token" in p for p in progress)
@@ -91,4 +159,41 @@ password = "${{prompt}}"
     )
     for secret in (CLIENT_SECRET, PASSWORD, "wrong-password-xyz", access, refresh):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    for marker in MARKERS:
+        assert marker not in captured, f"a referenced value leaked: {marker}"
     LOG.unlink()
+
+
+def test_the_cli_names_references_not_their_values(tmp_path: Path, emulator: Emulator) -> None:
+    path = tmp_path / "evil.snowauth.toml"
+    path.write_text(evil_file(emulator.url), encoding="utf-8")
+    (tmp_path / "evil-instance.txt").write_text(FILE_VALUE + "\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        **REFERENCED,
+        "SNOW_L_SECRET": CLIENT_SECRET,
+        "SNOWAUTH_LOG_LEVEL": "DEBUG",
+        "SNOWAUTH_TRACE": "1",
+        "SNOWAUTH_TRUSTED_HOSTS": "127.0.0.1",
+    }
+    outputs = []
+    for name in ("env", "file", "user", "code"):
+        out = subprocess.run(
+            [sys.executable, "-m", "snowauth", "token", str(path), "--connection", name],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert out.returncode == 1 and out.stdout == "", out.stderr
+        outputs.append(out.stderr)
+    assert "${env:SNOW_EVIL}" in outputs[0] and "${file:evil-instance.txt}" in outputs[1]
+    assert "${env:SNOW_EVIL_USER}" in outputs[2] and "${env:SNOW_EVIL_REDIRECT}" in outputs[3]
+    checked = subprocess.run(
+        [sys.executable, "-m", "snowauth", "check", str(path)], env=env, capture_output=True, text=True, check=False
+    )
+    for text in [*outputs, checked.stdout, checked.stderr]:
+        for marker in MARKERS:
+            assert marker not in text, f"a referenced value leaked: {marker}"

@@ -65,11 +65,13 @@ class LoopbackAddress:
     path: str
 
 
-def loopback_address(redirect_uri: str) -> LoopbackAddress:
-    """The address a ``redirect_uri`` needs (``http://`` loopback with an explicit port)."""
+def loopback_address(redirect_uri: str, shown: str | None = None) -> LoopbackAddress:
+    """The address a ``redirect_uri`` needs (``http://`` loopback with an explicit port).
+    ``shown`` names it in the message (see :func:`_label`)."""
+    named = f"({shown})" if shown else repr(redirect_uri)
     bad = errors.invalid_connection(
         "redirect_uri",
-        f"redirect_uri {redirect_uri!r} must be an http:// loopback URL with an explicit "
+        f"redirect_uri {named} must be an http:// loopback URL with an explicit "
         "port (127.0.0.1, [::1] or localhost), exactly as registered on the instance.",
     )
     try:
@@ -130,9 +132,10 @@ def _page(title: str, text: str) -> bytes:
 class RedirectListener:
     """A one-shot HTTP listener for the browser's redirect to ``redirect_uri``."""
 
-    def __init__(self, redirect_uri: str, expected_state: str) -> None:
+    def __init__(self, redirect_uri: str, expected_state: str, shown: str | None = None) -> None:
         self.redirect_uri = redirect_uri
-        self.address = loopback_address(redirect_uri)
+        self.shown = shown or redirect_uri  # how messages and the log name it
+        self.address = loopback_address(redirect_uri, shown)
         self._expected_state = expected_state
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -144,8 +147,8 @@ class RedirectListener:
         try:
             self._server = await asyncio.start_server(self._handle, host=self.address.host, port=self.address.port)
         except OSError as exc:
-            raise errors.listener_failed(self.redirect_uri, exc.strerror or "in use") from None
-        log.debug("listening for the sign-in redirect on %s", self.redirect_uri)
+            raise errors.listener_failed(self.shown, exc.strerror or "in use") from None
+        log.debug("listening for the sign-in redirect on %s", self.shown)
         return self
 
     async def __aexit__(
@@ -175,7 +178,7 @@ class RedirectListener:
             async with asyncio.timeout(timeout):
                 return await asyncio.shield(self._result)
         except TimeoutError:
-            raise errors.authorization_timeout(self.redirect_uri, timeout, ignored=self.ignored) from None
+            raise errors.authorization_timeout(self.shown, timeout, ignored=self.ignored) from None
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._writers.add(writer)
@@ -221,10 +224,10 @@ class RedirectListener:
         result = self._result
         if result is None or result.done():
             return _page("Sign-in already handled", "You can close this window and return to your editor.")
-        log.debug("sign-in redirect received on %s", self.redirect_uri)
+        log.debug("sign-in redirect received on %s", self.shown)
         result.set_result(params)
         try:
-            interpret(params, self._expected_state, self.redirect_uri)
+            interpret(params, self._expected_state, self.shown)
         except OAuthError as exc:
             if exc.code == "authorization-denied":
                 return _page("Sign-in denied", "You can close this window.")
@@ -244,6 +247,14 @@ class RedirectListener:
         with contextlib.suppress(ConnectionError, OSError):
             writer.write(head.encode("latin-1") + body)
             await writer.drain()
+
+
+def _label(conn: ResolvedConnection) -> str | None:
+    """How messages and the log name the connection's redirect_uri when it was read from a
+    reference: "the address in `${env:NAME}`" (its value is not shown: the file may point
+    it at any variable of the user's). None for a URL the file wrote: shown as it is."""
+    reference = dict(conn.references).get("redirect_uri")
+    return f"the address in `{reference}`" if reference else None
 
 
 @dataclass(frozen=True)
@@ -270,12 +281,13 @@ async def authorize(
     pkce = new_pkce() if conn.pkce else None
     state = new_state()
     url = authorize_url(conn, state=state, challenge=pkce.challenge if pkce else None)
-    async with RedirectListener(conn.redirect_uri, state) as listener:
+    shown = _label(conn)
+    async with RedirectListener(conn.redirect_uri, state, shown) as listener:
         if on_progress is not None:
             on_progress(f"Opening the browser to sign in at {host_of(conn.base_url)}…")
         await open_browser(url)
         if on_progress is not None:
             on_progress(f"Waiting for the sign-in to finish in the browser (up to {timeout:g} s)…")
         params = await listener.wait(timeout)
-    code = interpret(params, state, conn.redirect_uri)
+    code = interpret(params, state, shown or conn.redirect_uri)
     return AuthorizationResult(code=code, code_verifier=pkce.verifier if pkce else None)

@@ -23,6 +23,7 @@ from snowauth.oauth.types import (
     GRANT_JWT_BEARER,
     GRANT_PASSWORD,
     GRANT_REFRESH,
+    ResolvedConnection,
 )
 from snowauth.terminal import UNSAFE_CHARACTERS
 
@@ -63,6 +64,17 @@ class OAuthError(Exception):
 
     def __repr__(self) -> str:
         return f"OAuthError(code={self.code!r}, key={self.key!r}, status={self.status!r})"
+
+
+def shown(conn: ResolvedConnection, key: str, value: str | None) -> str | None:
+    """How a message names ``value``, the value of ``key``: as it is when the file wrote
+    it, "from `${env:NAME}`" when it was read from a reference (a file someone else wrote
+    may point any key at any variable or file of the user's: what those hold is not
+    shown)."""
+    if value is None:
+        return None
+    reference = dict(conn.references).get(key)
+    return f"from `{reference}`" if reference else value
 
 
 def grant_name(grant_type: str) -> str:
@@ -107,7 +119,12 @@ def access_denied(
     """The instance rejected the grant (401 access_denied, or invalid_grant/invalid_client)."""
     said = f" (the instance said: {detail})" if detail else ""
     if grant_type == GRANT_PASSWORD:
-        who = f'the user "{username}"' if username else "the user"
+        if username is None:
+            who = "the user"
+        elif username.startswith("from `"):  # see shown()
+            who = f"the user {username}"
+        else:
+            who = f'the user "{username}"'
         message = (
             f"{origin} rejected the password grant{said}. Either the username/password or "
             f"the client ID/secret is wrong, or {who} cannot sign in this way: locked out, "

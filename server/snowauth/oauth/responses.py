@@ -141,11 +141,11 @@ def parse_token_response(
             grant_type,
             response.origin,
             status=status,
-            username=conn.username,
-            redirect_uri=conn.redirect_uri,
-            jwt_subject=conn.jwt_subject,
+            username=errors.shown(conn, "username", conn.username),
+            redirect_uri=errors.shown(conn, "redirect_uri", conn.redirect_uri),
+            jwt_subject=errors.shown(conn, "jwt_subject", conn.jwt_subject),
             jwt_algorithm=conn.jwt_algorithm,
-            jwt_key_id=conn.jwt_key_id,
+            jwt_key_id=errors.shown(conn, "jwt_key_id", conn.jwt_key_id),
             detail=detail,
         )
     if isinstance(error, str):

@@ -45,6 +45,9 @@ class ResolvedConnection:
     client_auth: str = "body"  # "body" | "basic"
     timeout: float = 30.0
     ca_bundle: str | None = None  # absolute path of a PEM file of extra CAs
+    # (key, `${env:…}`/`${file:…}`) for values read from a reference: messages name the
+    # reference, never the value it resolved to (see snowauth.oauth.errors.shown)
+    references: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         pem = self.jwt_key_pem.decode("ascii", "ignore").strip() if self.jwt_key_pem else None
