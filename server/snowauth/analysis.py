@@ -230,7 +230,7 @@ class _Checker:
 
     def run(self, parsed: Parsed, layout: Layout) -> list[Finding]:
         for p in parsed.errors:
-            self.add(p.start, p.end, ERROR, "toml-syntax", p.message)
+            self.add(p.start, p.end, ERROR, p.code, p.message)
         self.issues(layout.issues)
         self.unknown_top(layout.unknown_top)
         self.default(layout.default, layout.connections.__contains__, lambda: list(layout.connections))
@@ -901,7 +901,7 @@ class Incremental:
             d = c.start - c.origin
             for p in c.errors:
                 rows.append(
-                    (p.start + d, p.end + d, _PARSE, Finding(p.start + d, p.end + d, ERROR, "toml-syntax", p.message))
+                    (p.start + d, p.end + d, _PARSE, Finding(p.start + d, p.end + d, ERROR, p.code, p.message))
                 )
         for g in self.with_findings:
             d = g.chunks[0].start - g.starts[0]

@@ -90,6 +90,10 @@ class _Builder:
         self.out = Layout()
         self.created: dict[str, int] = {}  # connection -> offset of the item that created it
         self._at = 0
+        # what is already listed, so that listing one more costs the same however many
+        # there are (a file with 200,000 unknown keys must not take quadratic time)
+        self._top_names: set[str] = set()  # names in out.unknown_top
+        self._listed: set[tuple[str, int, str]] = set()  # (list, id of the part, connection)
 
     def issue(self, start: int, end: int, code: str, message: str, **kw: object) -> None:
         self.out.issues.append(Issue(start, end, code, message, **kw))  # type: ignore[arg-type]
@@ -179,6 +183,7 @@ class _Builder:
     def _place_table(self, path: tuple[str, ...], h: Header) -> None:
         if path[0] != "connections":
             self.out.unknown_top.append(h.key[0])
+            self._top_names.add(h.key[0].name)
             return
         if len(path) == 1:
             return
@@ -287,8 +292,9 @@ class _Builder:
         if path[0] != "connections":
             if path == ("default",):
                 self.out.default = (key[-1], value)
-            elif nbase == 0 and all(u.name != key[0].name for u in self.out.unknown_top):
+            elif nbase == 0 and key[0].name not in self._top_names:
                 self.out.unknown_top.append(key[0])
+                self._top_names.add(key[0].name)
             return
         npath = len(path)
         if npath == 1:
@@ -328,12 +334,12 @@ class _Builder:
             return
         if first not in CONNECTION_KEYS:
             named = key[2 - nbase] if 0 <= 2 - nbase < len(key) else None
-            if named is not None and all(p is not named for p, _ in c.unknown):
+            if named is not None and self._first("unknown", named, c):
                 c.unknown.append((named, ""))
             return
         if npath > 3 or value.kind == "table":
             named = key[2 - nbase] if 0 <= 2 - nbase < len(key) else None
-            if named is not None and all(p is not named for p, _ in c.wrong_tables):
+            if named is not None and self._first("wrong", named, c):
                 c.wrong_tables.append((named, ""))
             return
         if first not in c.keys:
@@ -361,15 +367,24 @@ class _Builder:
                 )
             return
         if rel[1] not in TOKEN_KEYS:
-            if named is not None and all(p is not named for p, _ in c.unknown):
+            if named is not None and self._first("unknown", named, c):
                 c.unknown.append((named, "token"))
             return
         if len(rel) > 2 or value.kind == "table":
-            if named is not None and all(p is not named for p, _ in c.wrong_tables):
+            if named is not None and self._first("wrong", named, c):
                 c.wrong_tables.append((named, "token"))
             return
         span = (e.key[0].start, e.key[-1].end)
         c.token.setdefault(rel[1], Assign(rel, e.key[-1], span, value, e, line))
+
+    def _first(self, which: str, part: KeyPart, c: Connection) -> bool:
+        """True the first time ``part`` is listed in ``c``'s ``which`` list (an inline
+        table's members reach the same key part more than once)."""
+        mark = (which, id(part), c.name)
+        if mark in self._listed:
+            return False
+        self._listed.add(mark)
+        return True
 
     def _classify_partial(self, table: tuple[str, ...], e: Entry) -> None:
         """A key without a value (half typed): still attribute it to its connection."""

@@ -16,6 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import NoReturn
 
 _WS = re.compile(r"[ \t]*")
 _EOL = re.compile(r"[ \t]*(?:#[^\r\n]*)?(?:\r\n|\n|\r|$)")
@@ -45,6 +46,14 @@ _FLOAT = re.compile(
     r"|[eE][+-]?[0-9](?:_?[0-9])*)"
 )
 _SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|nan)")
+# inside a value nested too deep: what the skip passes over without a look
+_DEEP_SKIP = re.compile(r"[^\[\]{}\"'#\r\n]+")
+# a line that starts a statement (`key =`, `[table]`), which no array holds
+_STATEMENT_START = re.compile(
+    r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\r\n]|\\[^\r\n])*"|'[^'\r\n]*')"""
+    r"""(?:[ \t]*\.[ \t]*(?:[A-Za-z0-9_-]+|"(?:[^"\\\r\n]|\\[^\r\n])*"|'[^'\r\n]*'))*[ \t]*="""
+    r"|\[\[?[ \t]*(?!(?:true|false|inf|nan)[ \t]*[.\]])[A-Za-z_][A-Za-z0-9_-]*[ \t]*[.\]]"
+)
 
 
 @dataclass(slots=True)
@@ -97,6 +106,20 @@ class Problem:
     start: int
     end: int
     message: str
+    code: str = "toml-syntax"
+
+
+# How deep a statement may nest: each part of a dotted key or header, each array and each
+# inline table is one level. A connection file needs four or five; a hostile one nests
+# thousands deep (`a = [[[[…]]]]`), which would exhaust the recursion of every pass over
+# the values and make path building quadratic. Past the limit the scanner reports
+# NESTING_CODE once, skips the deeper part without looking into it, and carries on.
+MAX_DEPTH = 100
+NESTING_CODE = "nesting-too-deep"
+NESTING_MESSAGE = (
+    f"Nested more than {MAX_DEPTH} levels deep (each dotted key part, array and inline table is a level): "
+    "snowauth does not read deeper. A connection file needs only a few levels: remove the extra nesting"
+)
 
 
 INF = 1 << 62  # the reach of a scan that read to the end of the text
@@ -195,8 +218,13 @@ def _error_end(text: str, i: int, j: int) -> int:
 
 
 class _Fail(Exception):
-    def __init__(self, start: int, end: int, message: str) -> None:
-        self.start, self.end, self.message = start, end, message
+    """A statement cannot be read. Scanning resumes at the line after ``start``, or at
+    ``resume`` (a line start) when given."""
+
+    def __init__(
+        self, start: int, end: int, message: str, code: str = "toml-syntax", resume: int | None = None
+    ) -> None:
+        self.start, self.end, self.message, self.code, self.resume = start, end, message, code, resume
 
 
 def parse(text: str) -> Parsed:
@@ -339,7 +367,7 @@ class _Scanner:
             count += 1
             if c == "[":
                 m = fast_header(text, i)
-                if m is not None:
+                if m is not None and m.group(1).count(".") < MAX_DEPTH:
                     parts = []
                     at = i + 1
                     for name in m.group(1).split("."):
@@ -367,10 +395,10 @@ class _Scanner:
                 reach = max(reach, i + 1)
             except _Fail as fail:
                 # a failure at the end of the text may point one past it: clamp
-                self._error(fail.start, min(max(fail.end, fail.start), n), fail.message)
+                self._error(fail.start, min(max(fail.end, fail.start), n), fail.message, fail.code)
                 far = max(self.hi, fail.start, fail.end)
                 reach = max(reach, INF if far >= n else _line_end(text, far) + 2)
-                i = self._skip_line(fail.start)
+                i = self._skip_line(fail.start) if fail.resume is None else fail.resume
             line_start = i
         chunk.reach = max(reach, stop + 1) - chunk.start
         if stopped and len(chunks) == 1 and chunk.start == stop:
@@ -407,11 +435,11 @@ class _Scanner:
 
     # -- statements -----------------------------------------------------------------
 
-    def _error(self, start: int, end: int, message: str) -> None:
+    def _error(self, start: int, end: int, message: str, code: str = "toml-syntax") -> None:
         errors = self.errors
         if errors and errors[-1].start == start and errors[-1].message == message:
             return
-        errors.append(Problem(start, end, message))
+        errors.append(Problem(start, end, message, code))
 
     def _skip_line(self, i: int) -> int:
         i = _line_end(self.text, i)
@@ -457,18 +485,21 @@ class _Scanner:
         self.items.append(entry)
         if i >= self.n or text[i] in "\r\n#":
             raise _Fail(start, i, "Missing value after `=`")
-        value = self._value(i, entry)
+        value = self._value(i, len(key))
         entry.value = value
         entry.end = value.end
         return self._end_of_statement(value.end, "the value")
 
     # -- keys -----------------------------------------------------------------------
 
-    def _key(self, i: int, expected: str) -> tuple[list[KeyPart], int]:
+    def _key(self, i: int, expected: str, depth: int = 0) -> tuple[list[KeyPart], int]:
+        """A (dotted) key whose first part is at level ``depth + 1``."""
         text = self.text
         parts: list[KeyPart] = []
         while True:
             part, i = self._key_part(i, expected if not parts else "a key after `.`")
+            if depth + len(parts) >= MAX_DEPTH:
+                raise _Fail(part.start, part.end, NESTING_MESSAGE, NESTING_CODE)
             parts.append(part)
             j = _skip_ws(text, i)
             if not text.startswith(".", j):
@@ -501,7 +532,8 @@ class _Scanner:
 
     # -- values ---------------------------------------------------------------------
 
-    def _value(self, i: int, entry: Entry | None = None) -> Value:
+    def _value(self, i: int, depth: int) -> Value:
+        """The value at ``i``, inside ``depth`` levels (key parts, arrays, inline tables)."""
         text = self.text
         if i > self.hi:
             self.hi = i
@@ -542,10 +574,10 @@ class _Scanner:
             if m is None:
                 raise _Fail(i, _line_end(text, i), "Unterminated string: add the closing `'`")
             return Value("string", i, m.end(), m.group(1))
-        if c == "[":
-            return self._array(i)
-        if c == "{":
-            return self._inline_table(i)
+        if c == "[" or c == "{":
+            if depth >= MAX_DEPTH:
+                return self._too_deep(i)
+            return self._array(i, depth + 1) if c == "[" else self._inline_table(i, depth + 1)
         m = _DATETIME.match(text, i)
         if m:
             return self._datetime(m, i)
@@ -615,7 +647,7 @@ class _Scanner:
                 break
         return i
 
-    def _array(self, start: int) -> Value:
+    def _array(self, start: int, depth: int) -> Value:
         text = self.text
         items: list[Value] = []
         i = self._skip_ws_comments_newlines(start + 1)
@@ -626,7 +658,7 @@ class _Scanner:
                 raise _Fail(start, start + 1, "Unterminated array: add the closing `]`")
             if text[i] == "]":
                 return Value("array", start, i + 1, items)
-            items.append(self._value(i))
+            items.append(self._value(i, depth))
             i = self._skip_ws_comments_newlines(items[-1].end)
             if i < self.n and text[i] == ",":
                 i = self._skip_ws_comments_newlines(i + 1)
@@ -634,7 +666,7 @@ class _Scanner:
                 j = _line_end(text, i)
                 raise _Fail(i, _error_end(text, i, j), "Expected `,` or `]` in the array")
 
-    def _inline_table(self, start: int) -> Value:
+    def _inline_table(self, start: int, depth: int) -> Value:
         text = self.text
         entries: list[Entry] = []
         i = _skip_ws(text, start + 1)
@@ -643,7 +675,7 @@ class _Scanner:
         fast = _FAST_MEMBER.match
         while True:
             m = fast(text, i)
-            if m is not None and text.startswith((",", "}"), m.end()):
+            if m is not None and depth < MAX_DEPTH and text.startswith((",", "}"), m.end()):
                 # `key = "plain string"` followed by `,` or `}`
                 name, body = m.groups()
                 vs = m.start(2) - 1
@@ -651,7 +683,13 @@ class _Scanner:
                 entries.append(Entry([KeyPart(name, i, i + len(name))], Value("string", vs, ve, body), i, ve))
                 i = m.end()
             else:
-                key, i = self._key(i, "a key in the inline table")
+                try:
+                    key, i = self._key(i, "a key in the inline table", depth)
+                except _Fail as fail:
+                    if fail.code != NESTING_CODE:
+                        raise
+                    # a member's dotted key passes the limit: skip the whole table
+                    return self._too_deep(start, fail.start, fail.end)
                 i = _skip_ws(text, i)
                 if not text.startswith("=", i):
                     j = _line_end(text, i)
@@ -660,7 +698,7 @@ class _Scanner:
                 i = _skip_ws(text, i + 1)
                 if i >= self.n or text[i] in "\r\n,}":
                     raise _Fail(key[0].start, i, "Missing value after `=`")
-                value = self._value(i)
+                value = self._value(i, depth + len(key))
                 entries.append(Entry(key, value, key[0].start, value.end))
                 i = _skip_ws(text, value.end)
             if text.startswith(",", i):
@@ -673,6 +711,70 @@ class _Scanner:
             j = _line_end(text, i)
             what = "a line break" if j == i else "text"
             raise _Fail(i, _error_end(text, i, j), f"Expected `,` or `}}` in the inline table, found {what}")
+
+    def _too_deep(self, start: int, at: int | None = None, at_end: int | None = None) -> Value:
+        """The array or inline table at ``start``, past ``MAX_DEPTH`` (at the bracket, or
+        at the key part [at, at_end) in it): report it and skip to its closing bracket
+        without looking into it (no recursion, no values).
+
+        When it does not close, scanning resumes where the skip stopped (never at the line
+        after ``start``, which it already read): so no text is skipped twice, and a file of
+        such statements still takes linear time. The skip stops at a line break in an
+        inline table (TOML keeps them on one line) and, in an array, before a line that
+        starts a statement (`key =` or `[table]`), which an array cannot hold."""
+        text, n = self.text, self.n
+        if at is None or at_end is None:
+            at, at_end = start, start + 1
+        self._error(at, at_end, NESTING_MESSAGE, NESTING_CODE)
+        closers: list[str] = []
+        i = start
+        while i < n:
+            m = _DEEP_SKIP.match(text, i)
+            if m is not None:
+                i = m.end()
+                if i >= n:
+                    break
+            c = text[i]
+            if c == "[" or c == "{":
+                closers.append("]" if c == "[" else "}")
+                i += 1
+            elif c == "]" or c == "}":
+                if c != closers[-1]:
+                    self.hi = max(self.hi, i)
+                    what = "array" if closers[-1] == "]" else "inline table"
+                    raise _Fail(i, i + 1, f"Expected `{closers[-1]}` to close the {what}, found `{c}`")
+                closers.pop()
+                i += 1
+                if not closers:
+                    self.hi = max(self.hi, i)
+                    return Value("array" if c == "]" else "table", start, i, [])
+            elif c == "#":
+                i = _line_end(text, i)
+            elif c == "\r" or c == "\n":
+                i += 2 if c == "\r" and text.startswith("\n", i + 1) else 1
+                self.hi = max(self.hi, i)
+                if closers[-1] == "}":
+                    self._unclosed(start, i)
+                j = _skip_ws(text, i)
+                if _STATEMENT_START.match(text, j):
+                    self.hi = max(self.hi, _line_end(text, j))
+                    self._unclosed(start, i)
+            else:  # a quote
+                triple = text.startswith(c * 3, i)
+                pattern = (_ML_BASIC if triple else _BASIC) if c == '"' else (_ML_LITERAL if triple else _LITERAL)
+                m = pattern.match(text, i)
+                if m is None:
+                    self.hi = n if triple else max(self.hi, _line_end(text, i))
+                    quote = c * 3 if triple else c
+                    raise _Fail(i, i + len(quote), f"Unterminated string: add the closing `{quote}`")
+                i = m.end()
+        self.hi = n
+        self._unclosed(start, n)
+
+    def _unclosed(self, start: int, resume: int) -> NoReturn:
+        """The value nested too deep at ``start`` does not close before ``resume``."""
+        what, closer = ("array", "]") if self.text[start] == "[" else ("inline table", "}")
+        raise _Fail(start, start + 1, f"Unterminated {what}: add the closing `{closer}`", resume=resume)
 
     def _unescape(self, body: str, offset: int) -> str:
         if "\\" not in body:
