@@ -2,13 +2,16 @@
 // step by step, saving a screenshot after each step into E2E_OUT. Exits 1 if any selected step failed.
 //
 //   E2E_BASE=http://127.0.0.1:18093 E2E_FOLDER=/abs/ws E2E_OUT=artifacts/e2e-vscode node drive.mjs
-//   E2E_PHASE=trusted | untrusted          (which session this is: run.sh starts one code-server per phase)
+//   E2E_PHASE=trusted | untrusted | hostile   (which session this is: run.sh starts one code-server per phase)
+//   E2E_MARKERS=folder   (hostile: where the workspace's attacks would leave a file; it must stay empty)
+//   E2E_USER_DATA=folder (code-server's --user-data-dir: the SnowAuth output's log file is read from its logs/)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
-import { readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const base = process.env.E2E_BASE ?? 'http://127.0.0.1:18093';
+const phase = process.env.E2E_PHASE ?? 'trusted';
 const folder = process.env.E2E_FOLDER ?? '';
 const out = process.env.E2E_OUT ?? 'artifacts/e2e-vscode';
 const t0 = Date.now();
@@ -111,6 +114,89 @@ async function waitForStatus(page, re, timeout = 20000) {
   throw new Error(`status bar never matched ${re}; it shows ${JSON.stringify(text)}`);
 }
 
+/** The SnowAuth output channel, from its log file (the newest session's). */
+function snowauthLog() {
+  const logs = process.env.E2E_USER_DATA ? join(process.env.E2E_USER_DATA, 'logs') : '';
+  if (!logs || !existsSync(logs)) return '';
+  const found = readdirSync(logs, { recursive: true }).filter((f) => String(f).endsWith('SnowAuth.log')).sort();
+  return found.length ? readFileSync(join(logs, String(found[found.length - 1])), 'utf8') : '';
+}
+
+async function waitForLog(page, predicate, what, timeout = 60000) {
+  const end = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < end) {
+    text = snowauthLog();
+    if (predicate(text)) return text;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the SnowAuth output never showed ${what}; it holds:\n${text.slice(-2000)}`);
+}
+
+/** The files the hostile workspace's attacks left in E2E_MARKERS (none, unless one of them ran). */
+function markers() {
+  const dir = process.env.E2E_MARKERS;
+  if (!dir) throw new Error('E2E_MARKERS is not set');
+  return readdirSync(dir);
+}
+
+function noMarkers(when, quiet = false) {
+  const found = markers();
+  if (found.length) throw new Error(`the hostile workspace ran code ${when}: ${found.join(', ')}`);
+  if (!quiet) log(`no marker ${when}`);
+}
+
+/** The Problems panel's rows under the file `name` (its header row is the file name, then its folder). */
+function problemsSection(problems, name) {
+  const lines = problems.split('\n');
+  const header = (l, i) => /^[^\s`]+\.snowauth\.toml/.test(l) && /^\d+$/.test(lines[i + 1] ?? '');
+  const start = lines.findIndex((l, i) => l.startsWith(name) && header(l, i));
+  if (start < 0) return '';
+  const next = lines.findIndex((l, i) => i > start && header(l, i));
+  return lines.slice(start, next < 0 ? undefined : next).join('\n');
+}
+
+/** Opens the file and waits for its rows in the Problems panel to match every `want`; returns those rows. */
+async function problemsOf(page, name, want, timeout = 60000) {
+  await openFile(page, name);
+  await page.keyboard.press('Control+Shift+M');
+  await page.waitForSelector('.markers-panel', { timeout: 15000 });
+  const end = Date.now() + timeout;
+  let rows = '';
+  while (Date.now() < end) {
+    if (phase === 'hostile') noMarkers(`while waiting for the diagnostics of ${name}`, true);
+    rows = problemsSection(await page.locator('.markers-panel').innerText().catch(() => ''), name);
+    if (want.every((re) => re.test(rows))) return rows;
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`the Problems panel lacks ${want.filter((re) => !re.test(rows)).join(', ')} for ${name}; its rows:\n${rows}`);
+}
+
+/** The two connection files of the hostile workspace (one beside each of its repositories). */
+const HOSTILE_FILES = ['app.snowauth.toml', 'vault.snowauth.toml'];
+/** The real server's diagnostic on `${env:SNOW_HOSTILE_CLIENT_SECRET}`, which no .env defines. */
+const REAL_SERVER = /SNOW_HOSTILE_CLIENT_SECRET/;
+/** The symbolic link `.env` -> a file outside the workspace was refused, not read. */
+const DOTENV_REFUSED = /SNOW_HOSTILE_SECRET\b[^\n]*was not read/;
+
+async function hostileChecks(page, when, want) {
+  for (const name of HOSTILE_FILES) {
+    const problems = await problemsOf(page, name, want);
+    log(`${name} (${when}):`, JSON.stringify(problems.slice(0, 700)));
+  }
+  // git is asked about the files' tokens after the first diagnostics: give it time to have run (or not)
+  await page.waitForTimeout(2000);
+  noMarkers(when);
+}
+
+async function answerNotTrusted(page, shot) {
+  const no = page.getByRole('button', { name: /No, I don.t trust the authors/ });
+  await no.waitFor({ timeout: 30000 });
+  if (shot) await page.screenshot({ path: join(out, shot) });
+  await no.click();
+  await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 15000 });
+}
+
 const ws = (name) => join(folder, name);
 /** Tokens seen in the documents: run.sh checks that none of them reached a log. */
 const tokensSeen = new Set();
@@ -118,7 +204,9 @@ function noteTokens(text) {
   for (const m of text.matchAll(/(?:access_token|refresh_token) = "([^"]+)"|Bearer (\S{20,})/g)) tokensSeen.add(m[1] ?? m[2]);
 }
 /** The workspace files as they were before any step ran. */
-const originals = Object.fromEntries(readdirSync(folder).map((f) => [f, readFileSync(ws(f), 'utf8')]));
+const originals = Object.fromEntries(
+  readdirSync(folder, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => [d.name, readFileSync(ws(d.name), 'utf8')]),
+);
 
 // ---------------------------------------------------------------- steps
 
@@ -354,11 +442,7 @@ const STEPS = [
     ready: true,
     what: 'the workspace trust prompt: "No, I don\'t trust the authors" (Restricted Mode)',
     async run(page) {
-      const no = page.getByRole('button', { name: /No, I don.t trust the authors/ });
-      await no.waitFor({ timeout: 30000 });
-      await page.screenshot({ path: join(out, 'untrusted_prompt.png') });
-      await no.click();
-      await page.locator('.statusbar-item', { hasText: /Restricted Mode/ }).first().waitFor({ timeout: 15000 });
+      await answerNotTrusted(page, 'untrusted_prompt.png');
       // the extension (activated by workspaceContains) is setting up its private venv: its progress notification
       const progress = page.locator('.notifications-toasts .notification-toast', { hasText: /SnowAuth/ });
       if (await progress.first().waitFor({ timeout: 5000 }).then(() => true, () => false)) {
@@ -402,11 +486,74 @@ const STEPS = [
       if (after !== before) throw new Error(`the document changed:\n${after}`);
     },
   },
+  // ------------------------------------------------ phase "hostile": a cloned repository that attacks on open
+  // (hostile_workspace.sh); snowauth.server.interpreter = the repository's .venv python, so the extension resolves
+  // and starts `<python> -P -m snowauth lsp` itself. First in Restricted Mode, then trusted.
+  {
+    id: 'hostile-restricted',
+    phase: 'hostile',
+    ready: true,
+    what: 'the hostile workspace opens in Restricted Mode ("No, I don\'t trust the authors")',
+    async run(page) {
+      await answerNotTrusted(page);
+      noMarkers('on opening the workspace');
+    },
+  },
+  {
+    id: 'hostile-untrusted',
+    phase: 'hostile',
+    ready: true,
+    what: 'Restricted Mode: the real server (started by the extension from outside the workspace) shows diagnostics; nothing of the workspace ran',
+    async run(page) {
+      await hostileChecks(page, 'in Restricted Mode', [REAL_SERVER]);
+      const out = await waitForLog(page, (t) => /Starting the language server \(setting:interpreter\): \S+ -P -m snowauth lsp/.test(t), 'the server started with -P');
+      log('launch:', out.split('\n').find((l) => l.includes('Starting the language server')));
+    },
+  },
+  {
+    id: 'hostile-untrusted-dotenv',
+    phase: 'hostile',
+    ready: true,
+    what: 'Restricted Mode: the .env that is a link to a file outside the workspace is not read (the Problems panel says so)',
+    async run(page) {
+      for (const name of HOSTILE_FILES) await problemsOf(page, name, [DOTENV_REFUSED], 20000);
+    },
+  },
+  {
+    id: 'hostile-trusted',
+    phase: 'hostile',
+    ready: true,
+    what: 'the workspace is trusted: the server restarts, shows diagnostics again; still nothing of the workspace ran',
+    async run(page) {
+      await runCommand(page, 'Workspaces: Manage Workspace Trust');
+      const trust = page.getByRole('button', { name: /^Trust$/ }).first();
+      await trust.waitFor({ timeout: 15000 });
+      await trust.click();
+      await page.waitForFunction(
+        () => ![...document.querySelectorAll('.statusbar-item')].some((e) => /Restricted Mode/.test(e.textContent ?? '')),
+        undefined,
+        { timeout: 15000 },
+      );
+      await waitForLog(page, (t) => /Restarting the language server\.[\s\S]*The language server is running\./.test(t), 'the restart after trust');
+      await page.keyboard.press('Control+W'); // the trust editor
+      // trusted, the server asks git whether the tokens would be committed (tokens-in-git): git did run, or was
+      // refused, in both repositories, and neither ran the command in its config
+      await hostileChecks(page, 'in the trusted workspace', [REAL_SERVER, /tokens-in-git/]);
+    },
+  },
+  {
+    id: 'hostile-trusted-dotenv',
+    phase: 'hostile',
+    ready: true,
+    what: 'trusted: the .env that is a link to a file outside the workspace is still not read',
+    async run(page) {
+      for (const name of HOSTILE_FILES) await problemsOf(page, name, [DOTENV_REFUSED], 20000);
+    },
+  },
 ];
 
 // ---------------------------------------------------------------- main
 
-const phase = process.env.E2E_PHASE ?? 'trusted';
 const inPhase = STEPS.filter((s) => (s.phase ?? 'trusted') === phase);
 const wanted = (process.env.E2E_STEPS ?? '').trim();
 const known = new Set(STEPS.map((x) => x.id));

@@ -8,9 +8,9 @@
 #
 # Screenshots: artifacts/e2e-vscode/NN_<step>.png (and client-vscode/images/screenshot.png).
 # Environment:
-#   E2E_PHASES="trusted untrusted" (default: both; see run_phase below)
+#   E2E_PHASES="trusted untrusted hostile" (default: all three; see run_phase below)
 #   E2E_STEPS=all | a comma list of drive.mjs step ids   (default: the steps marked ready in drive.mjs)
-#   PORT (code-server; the untrusted phase uses PORT+1), EMU_PORT (emulator): free ports unless given
+#   PORT (code-server; the untrusted phase uses PORT+1, hostile PORT+2), EMU_PORT (emulator): free ports unless given
 #   WORK (default tests/e2e/vscode/.work)
 #   SNOWAUTH_VSIX=path to use a prebuilt .vsix instead of building one
 set -euo pipefail
@@ -28,10 +28,12 @@ rm -f "$ART"/*.png
 # Free ports unless given. code-server itself reads $PORT (over --bind-addr): keep it out of its environment.
 CS_PORT="${PORT:-$(free_port)}"
 CS_PORT2="$( [ -n "${PORT:-}" ] && echo $((PORT + 1)) || free_port )"
+CS_PORT3="$( [ -n "${PORT:-}" ] && echo $((PORT + 2)) || free_port )"
 unset PORT
 EMU_PORT="${EMU_PORT:-$(free_port)}"
 while [ "$CS_PORT2" = "$CS_PORT" ] || [ "$CS_PORT2" = "$EMU_PORT" ]; do CS_PORT2="$(free_port)"; done
-echo "code-server on 127.0.0.1:$CS_PORT (trusted) and :$CS_PORT2 (untrusted), the emulator on :$EMU_PORT"
+while [ "$CS_PORT3" = "$CS_PORT" ] || [ "$CS_PORT3" = "$CS_PORT2" ] || [ "$CS_PORT3" = "$EMU_PORT" ]; do CS_PORT3="$(free_port)"; done
+echo "code-server on 127.0.0.1:$CS_PORT (trusted), :$CS_PORT2 (untrusted), :$CS_PORT3 (hostile), the emulator on :$EMU_PORT"
 
 echo "[$(ts)] 1. Debian packages"
 PKGS=(chromium ripgrep build-essential pkg-config libkrb5-dev libxkbfile-dev libsecret-1-dev)
@@ -74,17 +76,29 @@ for _ in $(seq 1 80); do curl -s -o /dev/null "http://127.0.0.1:$EMU_PORT/" && b
 #   trusted:   snowauth.server.command = the repository's .venv; workspace trust switched off
 #   untrusted: no server setting (the extension builds its private venv from the bundled wheel with a Python 3.11+
 #              on PATH, installing the wheel's dependencies from PyPI); the workspace is not trusted
+#   hostile:   hostile_workspace.sh's cloned repository (git configs that run commands, a snowauth/ package, a .env
+#              linked to a file outside); snowauth.server.interpreter = the repository's .venv (user settings, so
+#              it applies in Restricted Mode too); untrusted first, then trusted. No file may appear in $MARKERS.
+MARKERS="$WORK/hostile-outside/markers"
 run_phase() {
   local phase="$1" port="$2"
   local run="$WORK/cs-$phase" ws="$WORK/ws-$phase"
+  local started=$SECONDS
   echo "[$(ts)] phase $phase: profile, workspace, code-server on 127.0.0.1:$port"
   rm -rf "$run" "$ws"
   mkdir -p "$ws" "$run/user-data/User" "$run/extensions"
-  for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$ws/$(basename "$f")"; done
+  if [ "$phase" = hostile ]; then
+    bash "$HERE/hostile_workspace.sh" "$ws" "$WORK/hostile-outside" "$EMU_PORT"
+  else
+    for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$ws/$(basename "$f")"; done
+  fi
   local server_setting='' trust=false trust_flag=(--disable-workspace-trust)
   if [ "$phase" = trusted ]; then
     # verbose protocol tracing too: the log check at the end proves the trace is written and redacted
     server_setting="\"snowauth.server.command\": [\"$PY\", \"-m\", \"snowauth\", \"lsp\"], \"snowauth.trace.server\": \"verbose\","
+  elif [ "$phase" = hostile ]; then
+    server_setting="\"snowauth.server.interpreter\": \"$PY\","
+    trust=true trust_flag=()
   else
     trust=true trust_flag=()
   fi
@@ -120,19 +134,25 @@ JSON
   if ! curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz"; then
     echo "code-server did not start"; tail -20 "$ART/code-server-$phase.log"; rc=1
   else
-    E2E_PHASE="$phase" E2E_BASE="http://127.0.0.1:$port" E2E_FOLDER="$ws" E2E_OUT="$ART" node "$HERE/drive.mjs" || rc=$?
+    E2E_PHASE="$phase" E2E_BASE="http://127.0.0.1:$port" E2E_FOLDER="$ws" E2E_OUT="$ART" \
+      E2E_MARKERS="$MARKERS" E2E_USER_DATA="$run/user-data" node "$HERE/drive.mjs" || rc=$?
   fi
   kill -- "-$cs_pid" 2>/dev/null || true
+  if [ "$phase" = hostile ] && [ -n "$(ls -A "$MARKERS" 2>/dev/null)" ]; then
+    echo "FAIL: the hostile workspace ran code: $(ls "$MARKERS" | tr '\n' ' ')"; rc=1
+  fi
+  echo "[$(ts)] phase $phase took $((SECONDS - started)) s"
   # the extension host's log (the SnowAuth output channel) is worth keeping
   find "$run/user-data/logs" -name 'SnowAuth.log' -exec cp {} "$ART/SnowAuth-$phase.log" \; 2>/dev/null || true
   return $rc
 }
 
 RC=0
-for phase in ${E2E_PHASES:-trusted untrusted}; do
+for phase in ${E2E_PHASES:-trusted untrusted hostile}; do
   case "$phase" in
     trusted) run_phase trusted "$CS_PORT" || RC=1 ;;
     untrusted) run_phase untrusted "$CS_PORT2" || RC=1 ;;
+    hostile) run_phase hostile "$CS_PORT3" || RC=1 ;;
     *) echo "unknown phase $phase"; RC=1 ;;
   esac
 done
@@ -144,8 +164,9 @@ fi
 if [ -f "$ART/SnowAuth-trusted.log" ] && ! grep -q '\[trace\]' "$ART/SnowAuth-trusted.log"; then
   echo "FAIL: snowauth.trace.server = verbose wrote no trace into the SnowAuth output"; RC=1
 fi
-# No secret of the test may reach a log: the output channel, code-server's log, the emulator's log.
-if grep -l -e 'demo-password' -e 'demo-client-secret' -e 'not-the-password' "$ART"/*.log 2>/dev/null; then
+# No secret of the test may reach a log: the output channel, code-server's log, the emulator's log (from-outside:
+# the hostile phase's secret outside the workspace).
+if grep -l -e 'demo-password' -e 'demo-client-secret' -e 'not-the-password' -e 'from-outside' "$ART"/*.log 2>/dev/null; then
   echo "FAIL: a secret appears in the logs above"; RC=1
 fi
 for f in "$ART"/.tokens-*; do
