@@ -19,7 +19,14 @@ from snowauth import model
 from snowauth.document import Assign, Connection, Issue, Layout, attribute, build, build_connection, needs_whole_file
 from snowauth.instance import InstanceError, check_redirect_uri, instance_url
 from snowauth.positions import LineIndex
-from snowauth.secrets import Environment, ReferenceSyntaxError, parse_reference
+from snowauth.secrets import (
+    DOTENV,
+    Environment,
+    ReferenceSyntaxError,
+    dotenv_append_refusal,
+    dotenv_quote,
+    parse_reference,
+)
 from snowauth.syntax import Chunk, Chunks, Entry, Header, KeyPart, Parsed, Value, flatten, parse
 from snowauth.token_text import CHECKED_KEYS as TOKEN_TEXT_KEYS
 from snowauth.token_text import token_problem
@@ -438,22 +445,22 @@ class _Checker:
             spec = model.CONNECTION_KEYS[key]
             if spec.secret and value and not model.is_ignored(key, grant):
                 var = env_name(name, key)
-                self.add(
-                    v.start,
-                    v.end,
-                    WARNING,
-                    "literal-secret",
-                    f"`{key}` is written in plain text: move it to an environment variable, e.g. `${{env:{var}}}`",
-                    fixes=[
-                        Fix(
-                            f"Move `{key}` to ${{env:{var}}} (written to .env beside this file)",
-                            [Edit(v.start, v.end, f'"${{env:{var}}}"')],
-                            appends=[FileAppend(".env", f"{var}={_dotenv_quote(value)}\n")],
-                            preferred=True,
-                        )
-                    ],
-                    connection=name,
-                )
+                message = f"`{key}` is written in plain text: move it to an environment variable, e.g. `${{env:{var}}}`"
+                fixes = [
+                    Fix(
+                        f"Move `{key}` to ${{env:{var}}} (written to .env beside this file)",
+                        [Edit(v.start, v.end, f'"${{env:{var}}}"')],
+                        appends=[FileAppend(DOTENV, f"{var}={_dotenv_quote(value)}\n")],
+                        preferred=True,
+                    )
+                ]
+                # the client writes the append wherever `.env` leads: never through a link
+                # (a `.env` linked to `~/.bashrc` in a cloned repository), nor elsewhere
+                refusal = dotenv_append_refusal(self.env.folder) if self.env.folder is not None else None
+                if refusal is not None:
+                    message += f" (no quick fix: the .env beside this file is not written to, because {refusal})"
+                    fixes = []
+                self.add(v.start, v.end, WARNING, "literal-secret", message, fixes=fixes, connection=name)
             if spec.values is not None and value not in spec.values and key != "grant_type":
                 guess = suggest(value, list(spec.values))
                 msg = f"`{value}` is not a valid `{key}`: use one of {', '.join(f'`{x}`' for x in spec.values)}"
@@ -490,9 +497,22 @@ class _Checker:
                     connection=name,
                 )
             elif key in ("jwt_key_file", "ca_bundle") and self.env.folder is not None:
-                from snowauth.secrets import file_reference_path
+                from snowauth.secrets import file_reference_path, outside_message, outside_roots
 
-                if not file_reference_path(value, self.env.folder).is_file():
+                roots = self.env.roots
+                if key == "jwt_key_file" and outside_roots(file_reference_path(value, self.env.folder), roots):
+                    # a cloned repository signing with the user's own key, say `~/.ssh/id_rsa`:
+                    # the fetch refuses it; say so where the value is written (a `ca_bundle`
+                    # anywhere is shown to the user to confirm before the first send instead)
+                    self.add(
+                        v.start,
+                        v.end,
+                        WARNING,
+                        "file-outside-roots",
+                        outside_message(key, value, roots),
+                        connection=name,
+                    )
+                elif not file_reference_path(value, self.env.folder).is_file():
                     self.add(
                         v.start,
                         v.end,
@@ -656,11 +676,8 @@ def env_name(connection: str, key: str) -> str:
 
 
 def _dotenv_quote(value: str) -> str:
-    if re.fullmatch(r"[A-Za-z0-9_./+:@-]*", value):
-        return value
-    if "'" not in value and "\n" not in value:
-        return f"'{value}'"
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """``value`` as the right-hand side of a .env line that shells run nothing in."""
+    return dotenv_quote(value)
 
 
 def humanize(delta: object) -> str:
@@ -1001,13 +1018,16 @@ def _moved_together(g: _Group) -> bool:
 
 def _env_key(env: Environment) -> object:
     """What the checks read besides the text: the variables, the folder, its .env."""
-    stat: tuple[int, int] | None = None
+    stat: tuple[int, ...] | None = None
     if env.folder is not None:
-        try:
-            st = (env.folder / ".env").stat()
-            stat = (st.st_mtime_ns, st.st_size)
+        path = env.folder / DOTENV
+        try:  # the link itself and what it leads to: either changes what may be read
+            link = path.lstat()
+            stat = (link.st_mode, link.st_ino, link.st_mtime_ns, link.st_nlink)
+            st = path.stat()
+            stat += (st.st_mode, st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
-            stat = None
+            pass
     return frozenset(env.env.items()), env.folder, stat
 
 

@@ -252,9 +252,11 @@ async def resolve(
             shown = _reference_text(c, "jwt_key_file") or key_file  # a path from a reference is not quoted
             if outside_roots(path, env.roots):
                 raise ConnectionProblem(outside_message("jwt_key_file", shown, env.roots), "jwt_key_file")
-            try:
-                key_pem = path.read_bytes()
-            except OSError as exc:
+            from snowauth import files
+
+            try:  # the resolved path, not through a link: what is read is what was checked
+                key_pem = files.read_bytes(path.resolve(), files.SECRET_MAX_BYTES, follow_links=False)
+            except OSError as exc:  # files.RefusedFile too: not a regular file, over 1 MiB
                 raise ConnectionProblem(
                     f"`jwt_key_file`: cannot read `{shown}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
                 ) from None

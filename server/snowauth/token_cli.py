@@ -186,7 +186,11 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
         return 1
     if write and new and conns.token_store(c) == "file":
         # the file may have changed while we waited for the instance: recompute on it
-        fresh_text, _ = read_text(path)
+        try:
+            fresh_text, _ = read_text(path)
+        except OSError as exc:
+            print(f"snowauth: cannot read {file} again to write the token: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         fresh = analyze(fresh_text)
         target = fresh.connections.get(c.name)
         if target is None:

@@ -131,7 +131,10 @@ class Commands:
         path = uri_path(uri)
         if path is None or not path.is_file():
             raise CommandError(f"The connection file is neither open nor on disk: {uri}")
-        return Document(uri, read_text(path)[0], None)
+        try:
+            return Document(uri, read_text(path)[0], None)
+        except OSError as exc:  # too large, swapped for a FIFO meanwhile, unreadable
+            raise CommandError(f"Cannot read the connection file {uri}: {exc.strerror or exc}") from None
 
     def _require_trust(self) -> None:
         if not self.ls.trusted:

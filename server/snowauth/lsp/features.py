@@ -177,7 +177,10 @@ def register(ls: SnowauthServer) -> None:
                 return {"connections": []}
             from snowauth.files import read_text
 
-            doc = Document(uri, read_text(path)[0], None)
+            try:
+                doc = Document(uri, read_text(path)[0], None)
+            except OSError:  # not a regular file, too large, unreadable
+                return {"connections": []}
         if doc is None:
             return {"connections": []}
         from snowauth.token_edits import toml_datetime  # (it loads the token exchange)
@@ -235,16 +238,26 @@ def _action(
         for app in fix.appends:
             if doc.folder is None or not ls.document_changes or not ls.resource_create:
                 return None  # the fix needs to create or extend a file the client cannot
+            from snowauth import files
+
+            if app.name in ("", ".", "..") or "/" in app.name or "\\" in app.name:
+                return None  # only a file directly in the document's folder
             target = doc.folder / app.name
+            # the client writes wherever the path leads: checked again now (the analysis
+            # may be older than the folder), a link (say to ~/.bashrc) is never written through
+            if files.append_refusal(target, files.SECRET_MAX_BYTES) is not None:
+                return None
             other_uri = target.as_uri()
             other = ls.docs.get(other_uri)
             if other is not None:
                 text = other.text
             else:
                 try:
-                    text = target.read_text(encoding="utf-8")
-                except OSError:
+                    text = files.read_bytes(target, files.SECRET_MAX_BYTES, follow_links=False).decode("utf-8")
+                except FileNotFoundError:
                     text = ""
+                except (OSError, UnicodeDecodeError):
+                    return None  # its end is unknown: no edit rather than a wrong one
             from snowauth.positions import LineIndex
 
             idx = LineIndex(text)
