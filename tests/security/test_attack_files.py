@@ -24,7 +24,7 @@ from pytest_lsp import LanguageClient
 from snowauth.emulator import Emulator
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
-from snowauth.secrets import parse_dotenv, read_dotenv
+from snowauth.secrets import Environment, parse_dotenv, read_dotenv
 from tests.lsp.editor import Editor
 from tests.lsp.helpers import diagnostics, session_fixture
 
@@ -355,3 +355,37 @@ async def test_a_key_file_outside_the_folder_is_flagged(client: LanguageClient, 
     rows = [r for r in out.stdout.splitlines() if r.endswith("[file-outside-roots]")]
     assert len(rows) == 1 and "`jwt_key_file` reads `../outside.pem`" in rows[0], out.stdout
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("key", ["jwt_key_file", "client_secret"])
+def test_cli_token_refuses_a_fifo_key_or_secret_file(key: str, emulator: Emulator, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    os.mkfifo(repo / "key.pem")  # opening a FIFO to read waits for a writer: for ever
+    if key == "jwt_key_file":
+        text = jwt_connection("key.pem").replace("https://dev12345.service-now.com", emulator.url)
+    else:
+        text = connection(emulator.url, secret="${file:key.pem}")
+    (repo / "c.snowauth.toml").write_text(text, encoding="utf-8")
+    out = snowauth(tmp_path, "token", str(repo / "c.snowauth.toml"))
+    assert out.returncode == 1 and "FIFO (named pipe), not a regular file" in out.stderr, out.stderr
+    assert emulator.token_requests == 0
+
+
+def test_dotenv_links_inside_the_allowed_folders_are_read_and_size_is_bounded(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "env").mkdir(parents=True)
+    (repo / "env" / "dev.env").write_text("SNOW_A=inside\n", encoding="utf-8")
+    (repo / ".env").symlink_to("env/dev.env")
+    assert read_dotenv(repo) == {"SNOW_A": "inside"}
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "team.env").write_text("SNOW_A=listed\n", encoding="utf-8")
+    (repo / ".env").unlink()
+    (repo / ".env").symlink_to(shared / "team.env")
+    assert read_dotenv(repo) == {}
+    assert read_dotenv(repo, {"SNOWAUTH_FILE_ROOTS": str(shared)}) == {"SNOW_A": "listed"}
+    (repo / ".env").unlink()
+    (repo / ".env").write_text("SNOW_A=big\n" + "#" * (1 << 20), encoding="utf-8")
+    env = Environment({}, repo)
+    assert env.dotenv == {} and env.dotenv_refused is not None and "larger than 1 MiB" in env.dotenv_refused
