@@ -145,19 +145,33 @@ def complete(a: Analysis, offset: int, env: Environment, *, snippets: bool) -> l
 
 
 def _inline_owner(prefix: str, brace: int) -> tuple[str, ...] | None:
-    """The key path (relative to the line's table) of the inline table opened at ``brace``."""
-    before = prefix[:brace]
-    outer = _open_brace(before)
-    if outer < 0:
-        m = _VALUE_PREFIX.match(before + "{}")
-        return tuple(_names(m.group(1))) if m else None
-    m = _INLINE_OWNER.search(before, outer)
-    parent = _inline_owner(before, outer) if m else None
-    return None if parent is None or m is None else parent + tuple(_names(m.group(1)))
+    """The key path (relative to the line's table) of the inline table opened at ``brace``.
+
+    One pass over the line, whatever its depth: a hostile line opens thousands of tables,
+    and a look at the line before each of them (recursively) was quadratic and overflowed
+    the stack."""
+    opened = _open_braces(prefix[:brace])  # the tables around it, outermost first
+    m = _VALUE_PREFIX.match(prefix[: opened[0] if opened else brace] + "{}")
+    if m is None:
+        return None
+    path = _names(m.group(1))
+    for k, outer in enumerate(opened):
+        inner = opened[k + 1] if k + 1 < len(opened) else brace
+        m = _INLINE_OWNER.search(prefix, outer, inner)  # the key just before `inner`
+        if m is None:
+            return None
+        path += _names(m.group(1))
+    return tuple(path)
 
 
 def _open_brace(prefix: str) -> int:
     """The offset of an inline table's `{` still open at the end of ``prefix``, or -1."""
+    stack = _open_braces(prefix)
+    return stack[-1] if stack else -1
+
+
+def _open_braces(prefix: str) -> list[int]:
+    """The offsets of the inline tables' `{` still open at the end of ``prefix``, in order."""
     quote = ""
     stack: list[int] = []
     for i, ch in enumerate(prefix):
@@ -170,7 +184,7 @@ def _open_brace(prefix: str) -> int:
             stack.append(i)
         elif ch == "}" and stack:
             stack.pop()
-    return stack[-1] if stack else -1
+    return stack
 
 
 def _in_string(prefix: str) -> bool:
