@@ -127,7 +127,7 @@ async def test_wrong_password_gives_mapped_error_and_leaves_document(
     )
     failed = [d for d in report.items if d.code == "fetch-failed"]  # type: ignore[union-attr]
     lines = sorted(d.range.start.line for d in failed)
-    assert lines == [3, 9]  # the connection's header and the `password` key
+    assert lines == [3, 9]  # the `password` key (the message) and the header (a pointer to it)
 
 
 async def test_prompt_secret_through_the_custom_request(client: LanguageClient, emulator: Emulator) -> None:
@@ -204,3 +204,63 @@ async def test_untrusted_or_broken_connection_sends_nothing(client: LanguageClie
         await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
     assert "missing `username`" in str(info.value)
     assert emulator.token_requests == 0
+
+
+async def failed_diagnostics(client: LanguageClient) -> list[t.Diagnostic]:
+    """The `fetch-failed` diagnostics of URI: pulled, or waited for until published."""
+    if client.capabilities.text_document.diagnostic is not None:  # type: ignore[union-attr]
+        report = await client.text_document_diagnostic_async(
+            t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
+        )
+        return [d for d in report.items if d.code == "fetch-failed"]  # type: ignore[union-attr]
+
+    async def wait() -> list[t.Diagnostic]:
+        while True:
+            found = [d for d in client.diagnostics.get(URI, []) if d.code == "fetch-failed"]
+            if found:
+                return found
+            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    return await asyncio.wait_for(wait(), 10)
+
+
+async def test_failed_fetch_puts_its_message_once_on_the_key(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url, password="not-the-password"))
+    with pytest.raises(JsonRpcException) as info:
+        await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    full = str(info.value)
+    failed = await failed_diagnostics(client)
+    by_line = {d.range.start.line: d for d in failed}
+    assert sorted(by_line) == [3, 9]
+    on_key, on_header = by_line[9], by_line[3]
+    # the whole explanation once, on `password`, the key to fix
+    assert "rejected" in on_key.message and "locked out" in on_key.message
+    assert on_key.message.split(": ", 1)[-1] in full
+    # the header points at it in a few words, without repeating it
+    assert "locked out" not in on_header.message and "rejected" not in on_header.message
+    assert "`password`" in on_header.message and len(on_header.message.split()) <= 8
+    assert on_header.severity == t.DiagnosticSeverity.Error
+    related = on_header.related_information or []
+    supports_related = client.capabilities.text_document.diagnostic is not None or bool(  # type: ignore[union-attr]
+        client.capabilities.text_document.publish_diagnostics  # type: ignore[union-attr]
+        and client.capabilities.text_document.publish_diagnostics.related_information  # type: ignore[union-attr]
+    )
+    if supports_related:
+        assert [(r.location.uri, r.location.range.start.line) for r in related] == [(URI, 9)]
+    else:
+        assert related == []
+    no_secret_in([d.message for d in failed])
+    assert "not-the-password" not in repr(failed)
+
+
+async def test_failure_with_no_key_stays_whole_on_the_header(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url))
+    emulator.set_mode(rate_limited=True)  # a 429 names no key of the connection
+    with pytest.raises(JsonRpcException) as info:
+        await command(client, "snowauth.fetchToken", uri=URI, connection="dev")
+    full = str(info.value)
+    failed = await failed_diagnostics(client)
+    assert [d.range.start.line for d in failed] == [3]
+    assert failed[0].message.split(": ", 1)[-1] in full and len(full.split()) > 8

@@ -248,11 +248,26 @@ class Commands:
         if live is None:
             return
         message = f"Fetching a token failed: {exc}"
-        extra = [Finding(c.header[0], c.header[1], ERROR, "fetch-failed", message, connection=c.name)]
         key = getattr(exc, "key", None)
-        assign = c.keys.get(key) if isinstance(key, str) else None
-        if assign is not None:
-            extra.append(Finding(assign.key.start, assign.key.end, ERROR, "fetch-failed", message, connection=c.name))
+        assign = (c.keys.get(key) or c.token.get(key)) if isinstance(key, str) else None
+        if assign is None:  # no key to fix: the whole message on the connection
+            extra = [Finding(c.header[0], c.header[1], ERROR, "fetch-failed", message, connection=c.name)]
+        else:
+            # the explanation once, on the key to fix; the header points there in a few
+            # words (Problems lists both: the same paragraph twice read as two failures)
+            at = (assign.key.start, assign.key.end)
+            extra = [
+                Finding(
+                    c.header[0],
+                    c.header[1],
+                    ERROR,
+                    "fetch-failed",
+                    f"Fetch failed: see `{key}`",
+                    related=[(*at, f"`{key}`: the full message is here")],
+                    connection=c.name,
+                ),
+                Finding(*at, ERROR, "fetch-failed", message, connection=c.name),
+            ]
         if live.version == doc.version:
             live.extra = extra
             self.ls.diagnostics_changed(doc.uri)
