@@ -7,7 +7,9 @@
 //   E2E_USER_DATA=folder (code-server's --user-data-dir: the SnowAuth output's log file is read from its logs/)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
 import { existsSync, readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 const base = process.env.E2E_BASE ?? 'http://127.0.0.1:18093';
@@ -207,6 +209,81 @@ function noteTokens(text) {
 const originals = Object.fromEntries(
   readdirSync(folder, { withFileTypes: true }).filter((d) => d.isFile()).map((d) => [d.name, readFileSync(ws(d.name), 'utf8')]),
 );
+
+// ---------------------------------------------------------------- typing a connection (type-connection)
+
+/** The suggest widget's rows, in list order (first line of each: the label). Opens it with Ctrl+Space when
+ * `trigger` (else it should have opened by itself; Ctrl+Space after 5 s). `allowNone`: [] when it shows nothing. */
+async function suggestions(page, { trigger, allowNone = false }) {
+  const rows = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll('.suggest-widget.visible .monaco-list-row')]
+        .map((el) => [Number(el.getAttribute('data-index')), /** @type {HTMLElement} */ (el).innerText.split('\n')[0].trim()])
+        .sort((a, b) => Number(a[0]) - Number(b[0]))
+        .map(([, s]) => String(s)),
+    );
+  if (trigger) await page.keyboard.press('Control+Space');
+  for (const again of trigger ? [false] : [false, true]) {
+    if (again) await page.keyboard.press('Control+Space');
+    const end = Date.now() + (allowNone ? 5000 : 15000);
+    while (Date.now() < end) {
+      const now = await rows();
+      if (now.length) {
+        await page.waitForTimeout(300); // the list settles (late items)
+        return rows();
+      }
+      await page.waitForTimeout(200);
+    }
+  }
+  if (allowNone) return [];
+  throw new Error('no completion list appeared');
+}
+
+/** Waits until the focused completion item is `label`. */
+async function focusedSuggestion(page, label) {
+  const end = Date.now() + 10000;
+  let text = '';
+  while (Date.now() < end) {
+    text = await page.locator('.suggest-widget.visible .monaco-list-row.focused').first().innerText().catch(() => '');
+    if (text.split('\n')[0].trim() === label) return;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`the focused completion item is ${JSON.stringify(text)}, not ${label}`);
+}
+
+/** The editor line that assigns `key`. */
+async function waitForLine(page, key) {
+  const re = new RegExp(`^${key} =`);
+  const text = await waitForEditorText(page, (t) => t.split('\n').some((l) => re.test(l)), `a line for ${key}`, 10000);
+  return text.split('\n').find((l) => re.test(l)) ?? '';
+}
+
+const REPO = fileURLToPath(new URL('../../..', import.meta.url));
+/** The file read by Python's tomllib (the repository's venv), as JSON; a TOML error fails with tomllib's message. */
+function parseToml(path) {
+  const py = process.env.E2E_PYTHON || join(REPO, '.venv', 'bin', 'python');
+  const code = 'import json, sys, tomllib\nwith open(sys.argv[1], "rb") as f: print(json.dumps(tomllib.load(f)))';
+  const r = spawnSync(py, ['-c', code, path], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tomllib cannot read ${path}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The Problems panel has no row for `name` (and still none 2 s later). */
+async function noProblems(page, name) {
+  if (!(await page.locator('.markers-panel').isVisible())) await page.keyboard.press('Control+Shift+M');
+  const rows = async () => problemsSection(await page.locator('.markers-panel').innerText().catch(() => ''), name);
+  const end = Date.now() + 30000;
+  let now = await rows();
+  while (now && Date.now() < end) {
+    await page.waitForTimeout(250);
+    now = await rows();
+  }
+  if (!now) {
+    await page.waitForTimeout(2000);
+    now = await rows();
+  }
+  if (now) throw new Error(`the Problems panel lists for ${name}:\n${now}`);
+}
 
 // ---------------------------------------------------------------- steps
 
@@ -433,6 +510,98 @@ const STEPS = [
       if (await page.locator('.quick-input-widget input[type="password"]').isVisible()) throw new Error('the password was asked again');
       await runCommand(page, 'SnowAuth: Forget Remembered Secrets');
       log('notification:', await waitForNotification(page, /forgot 1 remembered secret/));
+    },
+  },
+  {
+    id: 'type-connection',
+    ready: true,
+    what: 'an empty team.snowauth.toml: a password-grant connection typed with completion only; valid TOML, no problem, then a token',
+    async run(page) {
+      const name = 'team.snowauth.toml';
+      // the team's client secret lives in the .env beside the file (the convention the completion offers)
+      writeFileSync(ws('.env'), 'SNOW_DEV_CLIENT_SECRET=demo-client-secret\n');
+      writeFileSync(ws(name), '');
+      await openFile(page, name);
+      if ((await editorText(page)).trim()) throw new Error('the new file is not empty');
+      await page.keyboard.press('Control+Shift+M'); // the Problems panel stays open below the editor
+      await page.waitForSelector('.markers-panel', { timeout: 15000 });
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.press('Control+Home');
+
+      // `[` opens the header completion (a trigger character); its first item is the new connection
+      await page.keyboard.type('[');
+      let rows = await suggestions(page, { trigger: false });
+      log('after [:', JSON.stringify(rows.slice(0, 6)));
+      if (!/connections\.<name>/.test(rows[0] ?? '')) throw new Error(`the first header item is not connections.<name>: ${JSON.stringify(rows)}`);
+      await page.keyboard.press('Enter');
+      await page.keyboard.type('dev'); // into the name placeholder
+      // while the name is typed, what the user is typing comes first; the token table is never the only item
+      rows = await suggestions(page, { trigger: true, allowNone: true });
+      log('while typing the name:', JSON.stringify(rows.slice(0, 6)));
+      if (rows.length && /\.token\b/.test(rows[0])) throw new Error(`the token table is offered first while the name is typed: ${JSON.stringify(rows)}`);
+      if (rows.length) await page.keyboard.press('Enter'); // what a person does with the first item on screen
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('End');
+      const header = (await editorText(page)).split('\n')[0];
+      if (header !== '[connections.dev]') throw new Error(`the header line is ${JSON.stringify(header)}, not [connections.dev]`);
+      await page.keyboard.press('Enter');
+      // the server sees the connection: it lacks its required keys (so the empty Problems list at the end is real)
+      await page.locator('.markers-panel', { hasText: /missing `instance`/ }).waitFor({ timeout: 30000 });
+
+      const values = {
+        instance: /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator',
+        grant_type: 'password',
+        client_id: '0123456789abcdef0123456789abcdef',
+        client_secret: '${env:SNOW_DEV_CLIENT_SECRET}',
+        username: 'integration.user',
+        password: '${prompt}',
+      };
+      for (const [key, value] of Object.entries(values)) {
+        await page.locator('.editor-group-container.active .monaco-editor textarea').first().focus();
+        rows = await suggestions(page, { trigger: true });
+        if (key === 'password') await page.screenshot({ path: join(out, 'completion.png') });
+        await page.keyboard.type(key); // filters the list down to the key
+        await focusedSuggestion(page, key);
+        await page.keyboard.press('Enter');
+        let line = await waitForLine(page, key);
+        // the snippet puts the value's placeholder inside the quotes
+        if (!/^\S+ = "[^"]*"$/.test(line)) throw new Error(`completing ${key} inserted ${JSON.stringify(line)}: the value is not quoted`);
+        await page.keyboard.type(value); // replaces the selected placeholder
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('End');
+        line = await waitForLine(page, key);
+        const want = `${key} = ${JSON.stringify(value)}`;
+        if (line !== want) throw new Error(`typing ${key} gave ${JSON.stringify(line)}, not ${JSON.stringify(want)}`);
+        await page.keyboard.press('Enter');
+      }
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const typed = readFileSync(ws(name), 'utf8');
+      log(`${name} as typed:\n${typed}`);
+      const parsed = parseToml(ws(name));
+      const expected = { connections: { dev: values } };
+      if (JSON.stringify(parsed) !== JSON.stringify(expected)) {
+        throw new Error(`tomllib reads ${JSON.stringify(parsed)}, not ${JSON.stringify(expected)}`);
+      }
+      // no problem at all: the missing keys are there and the .env defines the client secret
+      await noProblems(page, name);
+
+      await gotoLine(page, 2);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      const box = page.locator('.quick-input-widget input[type="password"]');
+      await box.waitFor({ state: 'visible', timeout: 30000 });
+      await page.keyboard.type('demo-password');
+      await page.keyboard.press('Enter');
+      await waitForEditorText(page, (t) => t.includes('[connections.dev.token]'), 'the token table');
+      log('notification:', await waitForNotification(page, /Token for dev expires at/));
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const after = readFileSync(ws(name), 'utf8');
+      noteTokens(after);
+      if (!after.startsWith(typed)) throw new Error('the typed lines changed when the token was written');
+      const token = parseToml(ws(name)).connections?.dev?.token;
+      if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
+      await noProblems(page, name);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
