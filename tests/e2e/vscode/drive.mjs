@@ -212,13 +212,13 @@ const originals = Object.fromEntries(
 
 // ---------------------------------------------------------------- typing a connection (type-connection)
 
-/** The suggest widget's rows, in list order (first line of each: the label). Opens it with Ctrl+Space when
+/** The suggest widget's rows (their labels), in list order. Opens it with Ctrl+Space when
  * `trigger` (else it should have opened by itself; Ctrl+Space after 5 s). `allowNone`: [] when it shows nothing. */
 async function suggestions(page, { trigger, allowNone = false }) {
   const rows = () =>
     page.evaluate(() =>
       [...document.querySelectorAll('.suggest-widget.visible .monaco-list-row')]
-        .map((el) => [Number(el.getAttribute('data-index')), /** @type {HTMLElement} */ (el).innerText.split('\n')[0].trim()])
+        .map((el) => [Number(el.getAttribute('data-index')), (el.querySelector('.left .label-name')?.textContent ?? '').trim()])
         .sort((a, b) => Number(a[0]) - Number(b[0]))
         .map(([, s]) => String(s)),
     );
@@ -244,8 +244,8 @@ async function focusedSuggestion(page, label) {
   const end = Date.now() + 10000;
   let text = '';
   while (Date.now() < end) {
-    text = await page.locator('.suggest-widget.visible .monaco-list-row.focused').first().innerText().catch(() => '');
-    if (text.split('\n')[0].trim() === label) return;
+    text = await page.locator('.suggest-widget.visible .monaco-list-row.focused .left .label-name').first().textContent({ timeout: 1000 }).catch(() => '');
+    if ((text ?? '').trim() === label) return;
     await page.waitForTimeout(200);
   }
   throw new Error(`the focused completion item is ${JSON.stringify(text)}, not ${label}`);
