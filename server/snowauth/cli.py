@@ -2,59 +2,132 @@
 
 Imports stay inside the subcommands: `snowauth check` must not pay for the LSP stack
 (lsprotocol alone costs ~0.4 s) or for httpx.
+
+Exit statuses: 0 success, 1 problems found or the operation failed, 2 a usage error (or
+nothing to do: no file to check, no value entered at a prompt), 130 interrupted (Ctrl-C),
+141 the reader of stdout went away (`snowauth schema | head -c 300`), as a shell reports
+a command that SIGPIPE ended.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="snowauth", description="ServiceNow OAuth connections: check, serve, fetch.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "check",
+        help="report the problems of *.snowauth.toml files",
+        description="Report the problems of *.snowauth.toml files, as the editor does. Exit status: 0 no "
+        "errors (warnings allowed), 1 errors, 2 no *.snowauth.toml file found. Text output ends with a "
+        "summary line on stdout.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files (checked whatever their name), or folders searched for *.snowauth.toml; required",
+    )
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: one `path:line:col: severity: message [code]` line per problem and a summary; "
+        "json: a list of objects (default: %(default)s)",
+    )
+
+    p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
+    p.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio (default: stdio)")
+    p.add_argument(
+        "--log-level",
+        default=None,
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING or ERROR, to stderr or $SNOWAUTH_LOG_FILE "
+        "(default: $SNOWAUTH_LOG_LEVEL, else WARNING)",
+    )
+
+    sub.add_parser("schema", help="print the JSON Schema of the file format (for taplo / Even Better TOML)")
+    sub.add_parser("reference", help="print docs/reference.md (generated from the model)")
+    sub.add_parser("emulator", help="run a local ServiceNow instance emulator (see `snowauth emulator --help`)")
+
+    p = sub.add_parser(
+        "token",
+        help="fetch (or reuse) a token and print it",
+        description="Reuse a stored token with at least 60 s left, refresh an expired one, or run the "
+        "connection's grant; print the token on stdout. Questions and progress go to stderr.",
+    )
+    p.add_argument("file", metavar="FILE", help="the *.snowauth.toml file that holds the connection")
+    p.add_argument(
+        "--connection",
+        "-c",
+        metavar="NAME",
+        default=None,
+        help="the connection to use (default: the file's `default`, or its only connection)",
+    )
+    p.add_argument(
+        "--format",
+        choices=("json", "header", "env"),
+        default="json",
+        help="json: the token and its expiry; header: an `Authorization: Bearer` line; env: a "
+        "SNOW_ACCESS_TOKEN= shell assignment (default: %(default)s)",
+    )
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help='store a new token in the file as the editor does (token_store = "file"); '
+        "default: the file is not changed",
+    )
+    return parser
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        code = _run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
+        return code
+    except BrokenPipeError:  # `snowauth schema | head -c 300`: the reader has seen enough
+        _drop_stdout()
+        return EXIT_CLOSED_PIPE
+    except KeyboardInterrupt:
+        print("\nsnowauth: cancelled", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered is dropped, nothing fails at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        sys.stdout = None
+
+
+def _run(args_list: list[str]) -> int:
     if args_list[:1] == ["emulator"]:
         # the emulator parses its own options (argparse's REMAINDER drops a leading --flag)
         from snowauth.emulator import main as emulator_main
 
         return emulator_main(args_list[1:])
-    parser = argparse.ArgumentParser(prog="snowauth", description="ServiceNow OAuth connections: check, serve, fetch.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("check", help="report the problems of *.snowauth.toml files")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders searched for *.snowauth.toml")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-
-    p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
-    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
-    p.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING (default) or ERROR, to stderr")
-
-    sub.add_parser("schema", help="print the JSON Schema of the file format")
-    sub.add_parser("reference", help="print docs/reference.md (generated from the model)")
-
-    p = sub.add_parser("emulator", help="run a local ServiceNow instance emulator", add_help=False)
-    p.add_argument("args", nargs=argparse.REMAINDER)
-
-    p = sub.add_parser("token", help="fetch (or reuse) a token and print it")
-    p.add_argument("file")
-    p.add_argument("--connection", "-c")
-    p.add_argument("--format", choices=("json", "header", "env"), default="json")
-    p.add_argument("--write", action="store_true", help="store the token as the editor does")
-
-    args = parser.parse_args(args_list)
+    args = build_parser().parse_args(args_list)
     if args.command == "check":
         from snowauth.check import run_check
 
-        try:
-            return run_check(args.paths, args.format, sys.stdout)
-        except BrokenPipeError:  # `snowauth check … | head`: the reader has seen enough
-            sys.stdout = None  # nothing left to flush at exit
-            return 1
+        return run_check(args.paths, args.format, sys.stdout)
     if args.command == "schema":
         from snowauth.schema import json_schema
 
-        print(json.dumps(json_schema(), indent=2))
+        sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
         return 0
     if args.command == "reference":
         from snowauth.reference import reference_markdown

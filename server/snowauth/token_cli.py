@@ -8,6 +8,7 @@ import getpass
 import json
 import os
 import shlex
+import signal
 import sys
 import tempfile
 import webbrowser
@@ -38,7 +39,24 @@ async def _prompt(connection: str, key: str) -> str | None:
             key,
         )
     label = key.replace("_", " ")
-    return await asyncio.to_thread(getpass.getpass, f"{label} for connection {printable(connection)}: ")
+    # Read on the main thread, the event loop waiting (nothing else runs while a person
+    # types), with Python's own SIGINT handler: Ctrl-C then interrupts the read itself.
+    # asyncio.run's handler only cancels the main task on a first Ctrl-C, and a read in a
+    # worker thread goes on after it: the program waited for another Enter.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return getpass.getpass(f"{label} for connection {printable(connection)}: ")
+    except EOFError:  # Ctrl-D: the terminal was closed for input without a value
+        sys.stderr.write("\n")
+        raise NoValueEntered(
+            f"no {label} was entered for connection {printable(connection)} (end of input); nothing was sent"
+        ) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class NoValueEntered(Exception):
+    """Ctrl-D at a `${prompt}` question: no value, nothing sent (exit status 2)."""
 
 
 async def _open_browser(url: str) -> None:
@@ -177,7 +195,11 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
     except (conns.ConnectionProblem, OAuthError) as exc:
         print(f"snowauth: {printable(str(exc))}", file=sys.stderr)
         return 1
+    except NoValueEntered as exc:
+        print(f"snowauth: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
+        print("\nsnowauth: cancelled", file=sys.stderr)
         return 130
     try:
         output = render(tokens, c.name, fmt)  # before writing: a token that cannot be printed is not stored
