@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -61,7 +63,39 @@ def _row(
     }
 
 
-def run_check(paths: list[str], fmt: str, out: IO[str]) -> int:
+# Messages are written for the editor, in markdown: `code` and *emphasis*. Text output
+# shows them plain. A backtick goes where it opens or closes a span (next to a space, the
+# start or end, or punctuation); one inside a word (a name such as we`ird) stays.
+_CODE_FENCE = re.compile(r"`+(?=[\s.,;:!?)\]}'\"]|$)|(?:(?<=[\s(\[{'\"])|^)`+")
+_EMPHASIS = re.compile(r"(?<![\w*`])(\*{1,2})(?=[^\s*])(.+?)(?<=[^\s*])\1(?![\w*`])")
+
+
+def plain_text(message: str) -> str:
+    """A diagnostic message without its markdown (for the terminal; JSON keeps it)."""
+    return _CODE_FENCE.sub("", _EMPHASIS.sub(r"\2", message))
+
+
+_NOUNS = {"error": "error", "warning": "warning", "information": "note", "hint": "hint"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def summary(rows: list[dict[str, Any]], files: int) -> str:
+    """The last line of text output: "5 errors, 2 warnings in 2 of 3 files", or
+    "3 files checked, no problems". It has no `path:line:col:` prefix, so a reader of
+    the problem lines tells it apart."""
+    if not rows:
+        return f"{_count(files, 'file')} checked, no problems"
+    counts = [_count(n, noun) for name, noun in _NOUNS.items() if (n := sum(r["severity"] == name for r in rows))]
+    with_problems = len({r["path"] for r in rows})
+    where = _count(files, "file") if with_problems == files else f"{with_problems} of {files} files"
+    return f"{', '.join(counts)} in {where}"
+
+
+def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = None) -> int:
+    """Check, print, and return the exit status: 0 no error, 1 errors, 2 no file found."""
     rows: list[dict[str, Any]] = []
     seen = 0
     missing = []
@@ -73,14 +107,23 @@ def run_check(paths: list[str], fmt: str, out: IO[str]) -> int:
         rows.extend(check_file(path))
     for name in missing:
         rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))
+    if seen == 0 and not missing:
+        # a CI job pointed at the wrong folder must not pass
+        if fmt == "json":
+            out.write("[]\n")
+        where = ", ".join(printable(p) for p in paths)
+        print(
+            f"snowauth check: no *.snowauth.toml file in {where}: name the files to check, or a folder that holds them",
+            file=err or sys.stderr,
+        )
+        return 2
     # file names, keys, values and names in messages come from untrusted files: nothing
     # of them may reach the terminal as a control or reordering character
     if fmt == "json":
         out.write(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
     else:
         for r in rows:
-            where, message = printable(r["path"]), printable(r["message"])
+            where, message = printable(r["path"]), printable(plain_text(r["message"]))
             out.write(f"{where}:{r['line']}:{r['column']}: {r['severity']}: {message} [{r['code']}]\n")
-        if seen == 0 and not missing:
-            out.write("no *.snowauth.toml files found\n")
+        out.write(summary(rows, seen + len(missing)) + "\n")
     return 1 if any(r["severity"] == "error" for r in rows) else 0
