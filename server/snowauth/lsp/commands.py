@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -35,6 +37,53 @@ if TYPE_CHECKING:
 logger = logging.getLogger("snowauth.lsp.commands")
 REQUEST_FAILED = -32803
 EDIT_ATTEMPTS = 5
+LEAD_LENGTH = 100  # what a one-line notification shows of a failure, roughly
+SHOW_PROBLEM = "Show Problem"
+DETAILS = "Details"
+
+# the connection a command acts on, once known: where its failure is shown
+_acting_on: ContextVar[tuple[str, Connection] | None] = ContextVar("snowauth_acting_on", default=None)
+
+
+def plain(text: str) -> str:
+    """``text`` for a plain-text channel (window/showMessage, logMessage, an error
+    response): `code` spans become “quoted”, emphasis marks go."""
+    text = re.sub(r"`([^`\n]*)`", r"“\1”", text).replace("`", "")
+    return re.sub(r"(?<![\w*])\*{1,2}([^*\s][^*]*?)\*{1,2}(?![\w*])", r"\1", text)
+
+
+def _first_sentence(text: str) -> str:
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch in ".!?" and depth == 0 and (i + 1 == len(text) or text[i + 1] == " "):
+            return text[: i + 1]
+    return text
+
+
+def lead(exc: BaseException | None, message: str) -> str:
+    """The short first sentence of a failure (what failed), fit for one line; the
+    error's own summary when it has one (the lockout warning of a rejected password)."""
+    summary = getattr(exc, "summary", None)
+    if isinstance(summary, str) and summary:
+        return summary
+    first = _first_sentence(message)
+    if len(first) > LEAD_LENGTH:  # drop the asides in parentheses first
+        first = re.sub(r" \([^()]*\)", "", first)
+    if len(first) > LEAD_LENGTH:
+        cut = first[: LEAD_LENGTH - 1]
+        first = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(",;: ") + "…"
+    return first
+
+
+def local_time(when: datetime, now: datetime | None = None) -> str:
+    """``when`` in the local time of day ("10:42"), with the date when not today."""
+    local = when.astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
 
 
 class CommandFailed(JsonRpcException):
@@ -95,20 +144,94 @@ class Commands:
         task = asyncio.current_task()
         if running is not None and request is not None and task is not None:
             running[request] = task  # so that $/cancelRequest reaches this task
+        _acting_on.set(None)
+        failure: BaseException | None = None
         try:
             params = _arg(args)
             result: dict[str, Any] = await getattr(self, op)(params)
             return result
         except (CommandError, conns.ConnectionProblem, OAuthError) as exc:
-            message = str(exc)
+            failure, message = exc, str(exc)
         except Exception as exc:  # a bug: log its type and frames, never its message
             log_exception(op, exc)
             message = "An internal error stopped the command; the server log has the details."
         finally:
             if running is not None and request is not None:
                 running.pop(request, None)
-        self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+        self._report(op, failure, message, _acting_on.get())
         raise CommandFailed(message=message)
+
+    # -- what the user reads --------------------------------------------------------------
+
+    @property
+    def _client_announces(self) -> bool:
+        """The client shows each command's result itself (the SnowAuth extension does)."""
+        return bool(self._own_capabilities.get("successMessages"))
+
+    @property
+    def _message_actions(self) -> bool:
+        """The client shows a failure with actions (window/showMessageRequest) without
+        getting in the way: the SnowAuth extension does; Neovim would ask modally."""
+        return bool(self._own_capabilities.get("messageActions"))
+
+    @property
+    def _own_capabilities(self) -> dict[str, Any]:
+        exp = self.ls.cap("experimental")
+        own = exp.get("snowauth") if isinstance(exp, dict) else None
+        return own if isinstance(own, dict) else {}
+
+    def _announce(self, text: str) -> None:
+        """One success message per action: from the server, unless the client shows its own."""
+        if not self._client_announces:
+            self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: {plain(text)}"))
+
+    def _problem_range(self, uri: str, c: Connection, exc: BaseException | None) -> t.Range | None:
+        """Where the failure's diagnostic is (the key to fix, else the header), when the
+        open document has one for this connection."""
+        live = self.ls.docs.get(uri)
+        if live is None or not any(getattr(f, "connection", None) == c.name for f in live.extra):
+            return None
+        current = live.analysis(self.ls.env).connections.get(c.name)
+        if current is None:
+            return None
+        key = getattr(exc, "key", None)
+        assign = current.keys.get(key) if isinstance(key, str) else None
+        start, end = (assign.key.start, assign.key.end) if assign is not None else current.header
+        return live.converter(self.ls.encoding).range(start, end)
+
+    def _report(self, op: str, exc: BaseException | None, message: str, where: tuple[str, Connection] | None) -> None:
+        """A failure, said once: a short first sentence (what failed, and the lockout
+        warning when there is one) in the notification, the rest behind "Show Problem"
+        (the diagnostic) or "Details"; the whole text as one line of the log."""
+        name = f" ({where[1].name})" if where else ""
+        self.ls.window_log_message(
+            t.LogMessageParams(t.MessageType.Warning, f"{op}{name} failed: {' '.join(message.split())}")
+        )
+        message = plain(message)  # the error response keeps the text as it is, for the CLI-like clients
+        short = plain(lead(exc, message))
+        problem = self._problem_range(where[0], where[1], exc) if where else None
+        if short == message and problem is None:
+            self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+            return
+        if not self._message_actions:
+            pointer = "see the problem in the file" if problem is not None else "see the language server log"
+            text = f"SnowAuth: {short} Details: {pointer}."
+            self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, text))
+            return
+        action = SHOW_PROBLEM if problem is not None else DETAILS
+
+        async def ask() -> None:
+            answer = await self.ls.window_show_message_request_async(
+                t.ShowMessageRequestParams(t.MessageType.Error, f"SnowAuth: {short}", [t.MessageActionItem(action)])
+            )
+            if answer is None or answer.title != action:
+                return
+            if action == DETAILS or where is None or problem is None:
+                self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+                return
+            await self.ls.window_show_document_async(t.ShowDocumentParams(where[0], take_focus=True, selection=problem))
+
+        self.ls.spawn(ask())
 
     def _target(self, p: dict[str, Any]) -> tuple[Document, Analysis, Connection]:
         uri = p.get("uri")
@@ -122,7 +245,9 @@ class Commands:
             conv = doc.converter(self.ls.encoding)
             offset = conv.offset(t.Position(int(pos.get("line", 0)), int(pos.get("character", 0))))
         name = p.get("connection")
-        return doc, a, conns.select(a, name if isinstance(name, str) else None, offset)
+        c = conns.select(a, name if isinstance(name, str) else None, offset)
+        _acting_on.set((doc.uri, c))
+        return doc, a, c
 
     @staticmethod
     def _from_disk(uri: str) -> Document:
@@ -288,7 +413,7 @@ class Commands:
             a = doc.analysis(self.ls.env)
             c = a.connections.get(name)
             if c is None:
-                raise CommandError(f"The connection `{name}` is no longer in the file; nothing was written")
+                raise CommandError(f"The connection “{name}” is no longer in the file; nothing was written")
             edits = make(a, c)
             if not edits:
                 return
@@ -379,6 +504,9 @@ class Commands:
                 report("Storing the token…")
                 await self._store(doc, c, conn, target, tokens)
             self._after_store(doc.uri)
+            exp = tokens.expires_at
+            until = f", expires at {local_time(exp)}" if exp else " (no expiry given)"
+            self._announce(f"token for {c.name} stored{until}.")
             return self._summary(c.name, tokens)
 
         return await self._once((doc.uri, c.name, "fetch"), work)
@@ -402,7 +530,20 @@ class Commands:
                     raise
                 await self._store(doc, c, conn, target, tokens)
             self._after_store(doc.uri)
-            return self._summary(c.name, tokens)
+            # ServiceNow gives the same access token back within its lifetime, with a
+            # later expiry: a refresh that seems to change nothing did something
+            same = stored is not None and stored.access_token == tokens.access_token
+            exp = tokens.expires_at
+            at = local_time(exp) if exp else None
+            if same:
+                self._announce(
+                    f"same token for {c.name}, expiry extended to {at}." if at else f"same token for {c.name}."
+                )
+            else:
+                self._announce(
+                    f"token for {c.name} refreshed, expires at {at}." if at else f"token for {c.name} refreshed."
+                )
+            return {**self._summary(c.name, tokens), "same_token": same}
 
         return await self._once((doc.uri, c.name, "refresh"), work)
 
@@ -412,7 +553,7 @@ class Commands:
         conn, target = await self._resolve(doc, a, c, need_secrets=False)
         stored = await self._stored(c, conn, target)
         if stored is None:
-            raise CommandError(f"The connection `{c.name}` has no stored token to revoke")
+            raise CommandError(f"The connection “{c.name}” has no stored token to revoke")
         async with self._progress(f"SnowAuth: revoking the token of {c.name}"):
             await self.client.revoke(conn, [x for x in (stored.refresh_token, stored.access_token) if x])
         if conns.token_store(c) == "cache":
@@ -424,20 +565,21 @@ class Commands:
 
             await self._edit_token(doc.uri, c.name, remove_edits)
         self._after_store(doc.uri)
+        self._announce(f"token for {c.name} revoked.")
         return {"connection": c.name, "revoked": True}
 
     async def _usable_token(self, doc: Document, a: Analysis, c: Connection) -> tuple[ResolvedConnection, str]:
         conn, target = await self._resolve(doc, a, c, need_secrets=False)
         stored = await self._stored(c, conn, target)
         if stored is None:
-            raise CommandError(f"The connection `{c.name}` has no token yet: run Fetch token first")
+            raise CommandError(f"The connection “{c.name}” has no token yet: run Fetch token first")
         if stored.expires_at is not None and stored.expires_at - datetime.now(UTC) < timedelta(seconds=60):
             await self.refresh({"uri": doc.uri, "connection": c.name})
             doc2 = self.ls.docs.get(doc.uri) or self._from_disk(doc.uri)
             c2 = doc2.analysis(self.ls.env).connections.get(c.name) or c
             stored = await self._stored(c2, conn, target)
             if stored is None:
-                raise CommandError(f"The token of `{c.name}` could not be refreshed")
+                raise CommandError(f"The token of “{c.name}” could not be refreshed")
         return conn, stored.access_token
 
     async def test(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -449,9 +591,7 @@ class Commands:
         result: dict[str, Any] = {"connection": c.name, "instance": conn.base_url}
         result.update(who)
         name = who.get("user_name", "?")
-        self.ls.window_show_message(
-            t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: `{c.name}` authenticates as {name}")
-        )
+        self._announce(f"{c.name} authenticates as {name}.")
         return result
 
     async def insert(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,28 @@ import os
 import sys
 from typing import Any
 
+# pygls' warnings about what a client may do at any time: cancelling a request that
+# has already been answered, a notification the server does not handle. Not errors.
+_BENIGN = (
+    "Cancel notification for unknown message id",
+    "Ignoring notification for unknown method",
+)
+
+
+class BenignPyglsWarnings(logging.Filter):
+    """Turns pygls' warnings about ordinary client behaviour into DEBUG records, shown
+    only when the log level is DEBUG (editors show each stderr line as an error)."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("pygls") and isinstance(record.msg, str) and record.msg.startswith(_BENIGN):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.threshold <= logging.DEBUG
+        return True
+
 
 def configure_logging(level: str | None) -> None:
     """Log to stderr (or $SNOWAUTH_LOG_FILE) at --log-level / $SNOWAUTH_LOG_LEVEL.
@@ -17,16 +39,21 @@ def configure_logging(level: str | None) -> None:
     from snowauth.redact import install
 
     name = (level or os.environ.get("SNOWAUTH_LOG_LEVEL") or "WARNING").upper()
+    threshold = getattr(logging, name, logging.WARNING)
     log_file = os.environ.get("SNOWAUTH_LOG_FILE")
     handler: logging.Handler = (
         logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    install(handler)
+    # before the redacting filter, which folds a traceback into the message: a command
+    # failure the user was told about (window/showMessage, window/logMessage) is no
+    # error of the server, and pygls' warnings about ordinary client behaviour are none
     handler.addFilter(QuietReportedFailures())
+    handler.addFilter(BenignPyglsWarnings(threshold))
+    install(handler)
     root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(getattr(logging, name, logging.WARNING))
+    root.setLevel(threshold)
     trace = os.environ.get("SNOWAUTH_TRACE") == "1"
     logging.getLogger("pygls").setLevel(logging.DEBUG if trace else logging.WARNING)
 

@@ -51,10 +51,12 @@ class OAuthError(Exception):
         key: str | None = None,
         retryable: bool = False,
         status: int | None = None,
+        summary: str | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.summary = summary
         self.key = key
         self.retryable = retryable
         self.status = status
@@ -118,6 +120,7 @@ def access_denied(
 ) -> OAuthError:
     """The instance rejected the grant (401 access_denied, or invalid_grant/invalid_client)."""
     said = f" (the instance said: {detail})" if detail else ""
+    summary = None
     if grant_type == GRANT_PASSWORD:
         if username is None:
             who = "the user"
@@ -133,6 +136,8 @@ def access_denied(
             f"Administration > Users and the client under {REGISTRY}. Failed attempts count "
             "toward the user's lockout: fix the credentials before trying again."
         )
+        # what a one-line notification shows: the warning must not be cut off
+        summary = f"{origin} rejected the password grant. Retrying can lock the account: fix the credentials first."
         key = "password"
     elif grant_type == GRANT_REFRESH:
         message = f"{origin} rejected the refresh token{said}: it expired or was revoked. Fetch a new token."
@@ -169,7 +174,7 @@ def access_denied(
     else:
         message = f"{origin} rejected the {grant_name(grant_type)}{said}."
         key = None
-    return OAuthError("access-denied", message, key=key, status=status)
+    return OAuthError("access-denied", message, key=key, status=status, summary=summary)
 
 
 def unauthorized_client(origin: str, description: str, *, status: int | None) -> OAuthError:
