@@ -68,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file", metavar="FILE", help="the *.snowauth.toml file that holds the connection")
     p.add_argument(
-        "--connection",
         "-c",
+        "--connection",
         metavar="NAME",
         default=None,
         help="the connection to use (default: the file's `default`, or its only connection)",

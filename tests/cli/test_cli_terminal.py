@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -191,7 +192,7 @@ def help_entries(*args: str) -> dict[str, str]:
     section = None
     for line in out.stdout.splitlines():
         if re.match(r"^\S.*:$", line):
-            section = line
+            section = line if line in ("options:", "positional arguments:") else None
             current = None
             continue
         if section is None or not line.strip():
@@ -222,16 +223,17 @@ def test_every_option_and_argument_has_help_naming_its_default(args: tuple[str, 
 
 
 def test_top_level_help_lists_every_command_with_help() -> None:
-    entries = help_entries()
-    listed = " ".join(entries)
+    out = subprocess.run(
+        [sys.executable, "-m", "snowauth", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
     for command in ("check", "token", "lsp", "schema", "reference", "emulator"):
-        assert command in listed
+        assert re.search(rf"^    {command}\s+\w", out.stdout, re.M), (command, out.stdout)
 
 
 def test_token_and_check_help_show_their_defaults() -> None:
     token = help_entries("token")
     assert "(default: json)" in next(v for k, v in token.items() if k.startswith("--format"))
-    assert "default" in next(v for k, v in token.items() if k.startswith("-c, --connection")).lower()
+    assert "default" in next(v for k, v in token.items() if k.startswith("-c NAME, --connection")).lower()
     check = help_entries("check")
     assert "(default: text)" in next(v for k, v in check.items() if k.startswith("--format"))
 
@@ -247,11 +249,16 @@ def test_emulator_help_names_the_demo_credentials() -> None:
     )
     assert out.returncode == 0
     text = " ".join(out.stdout.split())
+    # the values the built-in instance really has
+    demo = tomllib.loads((ROOT / "server/snowauth/emulator/default.toml").read_text(encoding="utf-8"))
+    client = demo["clients"]["demo"]
     for value in (
-        "0123456789abcdef0123456789abcdef",
-        "demo-client-secret",
+        client["client_id"],
+        client["client_secret"],
+        demo["clients"]["public"]["client_id"],
         "integration.user",
-        "demo-password",
-        "127.0.0.1",
+        demo["users"]["integration.user"]["password"],
+        demo["users"]["admin"]["password"],
+        client["redirect_uris"][0],
     ):
         assert value in text, value

@@ -27,19 +27,65 @@ class _PrintableFormatter(logging.Formatter):
         return printable(super().format(record), keep_lines=True)
 
 
+DEMO_CREDENTIALS = """\
+The built-in demo instance (without --config); well-known demo values, never use them anywhere real:
+  client (password, client credentials, authorization code, refresh token grants):
+    client_id     = "0123456789abcdef0123456789abcdef"
+    client_secret = "demo-client-secret"
+    redirect URI    http://127.0.0.1:53682/callback (or http://localhost:53682/callback)
+  public client (PKCE, no secret):
+    client_id     = "fedcba9876543210fedcba9876543210"
+  users: integration.user / demo-password, admin / admin-password;
+    locked.user and inactive.user fail as ServiceNow does; web.only has no interactive sign-in
+  client credentials run as svc.integration (the grant is off: client_credentials_enabled = false)
+
+A connection for it, with the URL it prints:
+  [connections.demo]
+  instance = "http://127.0.0.1:PORT"
+  grant_type = "password"
+  client_id = "0123456789abcdef0123456789abcdef"
+  client_secret = "${env:SNOW_DEMO_CLIENT_SECRET}"   # demo-client-secret
+  username = "integration.user"
+  password = "${prompt}"                             # demo-password
+"""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snowauth emulator",
         description="A local ServiceNow instance emulator (OAuth token, authorize, revoke "
-        "and REST endpoints) for demos and tests.",
+        "and REST endpoints) for demos and tests. Stop it with Ctrl-C.",
+        epilog=DEMO_CREDENTIALS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 (the default) picks a free one")
-    parser.add_argument("--config", metavar="FILE", help="emulator config TOML")
-    parser.add_argument("--cert", metavar="FILE", help="TLS certificate chain (PEM): HTTPS")
-    parser.add_argument("--key", metavar="FILE", help="TLS private key (PEM)")
-    parser.add_argument("--mode", action="append", choices=MODES, default=[], help="start in a mode (repeatable)")
-    parser.add_argument("--retry-after", type=int, default=1, metavar="SECONDS", help="for rate-limited (1)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to bind; 0 picks a free one, printed at start (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="emulator config TOML: clients, users, properties (default: the built-in demo instance below; "
+        "the format is described at the top of snowauth/emulator/default.toml)",
+    )
+    parser.add_argument(
+        "--cert", metavar="FILE", help="TLS certificate chain (PEM), with --key: serve HTTPS (default: plain HTTP)"
+    )
+    parser.add_argument("--key", metavar="FILE", help="TLS private key (PEM), with --cert (default: none)")
+    parser.add_argument(
+        "--mode",
+        action="append",
+        choices=MODES,
+        default=[],
+        help="start in a failure mode; repeatable (default: none, a healthy instance)",
+    )
+    parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=1,
+        metavar="SECONDS",
+        help="the Retry-After of rate-limited mode (default: %(default)s)",
+    )
     parser.add_argument(
         "--flaky-failures",
         type=int,
@@ -47,13 +93,16 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="for flaky: fail only the next N token requests (default: all)",
     )
-    parser.add_argument("--slow", type=float, default=2.0, metavar="SECONDS", help="delay for slow mode (2)")
+    parser.add_argument(
+        "--slow", type=float, default=2.0, metavar="SECONDS", help="delay of slow mode (default: %(default)s)"
+    )
     parser.add_argument(
         "--auto-approve",
         metavar="USER",
-        help="approve /oauth_auth.do at once as USER instead of showing the login form",
+        help="approve /oauth_auth.do at once as USER instead of showing the login form "
+        "(default: the config's auto_approve_user, else the login form)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr (default: off)")
     return parser
 
 
