@@ -806,6 +806,13 @@ class Incremental:
 
     # -- analysis ---------------------------------------------------------------------------
 
+    def environment_changed(self) -> None:
+        """A file the checks read (the .env, a `${file:}` target, a key file) changed on
+        disk: check every connection again at the next ``analysis()``, even when the
+        .env's stat (``_env_key``) looks the same (a rewrite within the clock's
+        resolution, same size and inode)."""
+        self.env_key = None
+
     def analysis(self, env: Environment, now: datetime, index: LineIndex | None = None) -> Analysis:
         with gc_paused():
             key = _env_key(env)

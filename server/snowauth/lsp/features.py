@@ -34,10 +34,12 @@ def register(ls: SnowauthServer) -> None:
         ls.docs[doc.uri] = Document(doc.uri, doc.text, doc.version)
         ls.diagnostics_changed(doc.uri)
         ls.check_git(doc.uri)
+        ls.watch(doc.uri)
 
     @ls.feature(t.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: t.DidSaveTextDocumentParams) -> None:
         ls.check_git(params.text_document.uri)
+        ls.watch(params.text_document.uri)
 
     @ls.feature(t.INITIALIZED)
     def initialized(_params: t.InitializedParams) -> None:

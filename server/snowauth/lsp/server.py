@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import stat
@@ -11,6 +12,7 @@ import threading
 import traceback
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from lsprotocol import types as t
@@ -22,6 +24,18 @@ from snowauth.lsp.documents import Document
 from snowauth.lsp.protocol import SnowauthProtocol
 
 logger = logging.getLogger("snowauth.lsp")
+
+# Watched for every client that lets a server register watchers; plus, per document, the
+# files its connections read (at most WATCHED_PER_DOCUMENT, WATCHED_MAX patterns in all:
+# a hostile file naming 100,000 `${file:}` targets gets no 100,000 watchers).
+WATCHED_EVERYWHERE = ("**/.env", "**/*.snowauth.toml", "**/.gitignore")
+WATCHED_PER_DOCUMENT = 50
+WATCHED_MAX = 500
+
+
+def _glob_escape(name: str) -> str:
+    """A file name as a glob that matches only it."""
+    return "".join(f"[{ch}]" if ch in "*?[]{}" else ch for ch in name)
 
 
 class SnowauthServer(LanguageServer):
@@ -38,6 +52,11 @@ class SnowauthServer(LanguageServer):
         self.trusted = True
         self._publishing: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._watching: set[str] = set()  # glob patterns registered with the client
+
+        @self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+        def did_change_watched_files(params: t.DidChangeWatchedFilesParams) -> None:
+            self.files_changed(params)
 
     # -- client capabilities ------------------------------------------------------------
 
@@ -173,6 +192,117 @@ class SnowauthServer(LanguageServer):
     def clear_diagnostics(self, uri: str) -> None:
         if not self.pull_diagnostics:
             self.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+
+    # -- files the documents depend on --------------------------------------------------------
+
+    def dependencies(self, doc: Document) -> set[Path]:
+        """The files (absolute, as written and with links resolved) whose content changes
+        the document's findings: its .env, `${file:}` targets, `jwt_key_file`, `ca_bundle`."""
+        from snowauth.secrets import DOTENV, ReferenceSyntaxError, file_reference_path, parse_reference
+
+        folder = doc.folder
+        if folder is None:
+            return set()
+        found = [folder / DOTENV]
+        for c in doc.analysis(self.env).connections.values():
+            for key, a in c.keys.items():
+                if a.value.kind != "string":
+                    continue
+                value = str(a.value.data)
+                if key in ("jwt_key_file", "ca_bundle") and value and "${" not in value:
+                    found.append(file_reference_path(value, folder))
+                    continue
+                try:
+                    ref = parse_reference(value)
+                except ReferenceSyntaxError:
+                    continue
+                if ref is not None and ref.kind == "file":
+                    found.append(file_reference_path(ref.argument, folder))
+                if len(found) > WATCHED_PER_DOCUMENT:
+                    break
+        out: set[Path] = set()
+        for path in found[: WATCHED_PER_DOCUMENT + 1]:
+            out.add(Path(os.path.normpath(path)))
+            with contextlib.suppress(OSError, RuntimeError):
+                out.add(path.resolve())
+        return out
+
+    def watch(self, uri: str) -> None:
+        """Ask the client to tell us when the document's .env, `${file:}` targets or key
+        files change (and any `.env`, `.gitignore` or connection file), when it lets a
+        server register watchers; new patterns only. (The VS Code extension also watches
+        `*.snowauth.toml` and `.env` itself; ``files_changed`` handles a file once per
+        notification, however many watchers reported it.)"""
+        doc = self.docs.get(uri)
+        if doc is None or not self.cap("workspace.did_change_watched_files.dynamic_registration"):
+            return
+        relative = bool(self.cap("workspace.did_change_watched_files.relative_pattern_support"))
+        watchers: list[t.FileSystemWatcher] = []
+        for pattern in WATCHED_EVERYWHERE:
+            if pattern not in self._watching:
+                self._watching.add(pattern)
+                watchers.append(t.FileSystemWatcher(glob_pattern=pattern))
+        for path in sorted(self.dependencies(doc)):
+            if path.name == ".env" or len(self._watching) >= WATCHED_MAX:
+                continue
+            if relative:
+                key = str(path)
+                glob: t.GlobPattern = t.RelativePattern(base_uri=path.parent.as_uri(), pattern=_glob_escape(path.name))
+            else:  # a glob matched against the workspace's files: any file of that name
+                key = glob = "**/" + _glob_escape(path.name)
+            if key not in self._watching:
+                self._watching.add(key)
+                watchers.append(t.FileSystemWatcher(glob_pattern=glob))
+        if not watchers:
+            return
+        registration = t.Registration(
+            id=f"snowauth-watch-{len(self._watching)}",
+            method=t.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=t.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+        )
+
+        async def register() -> None:
+            try:
+                await self.client_register_capability_async(t.RegistrationParams([registration]))
+            except Exception as exc:  # the client refused: documents are re-checked on edits only
+                logger.info("the client did not register file watchers (%s)", type(exc).__name__)
+
+        self.spawn(register())
+
+    def files_changed(self, params: t.DidChangeWatchedFilesParams) -> None:
+        """Files changed on disk: re-check the open documents that read them, and find out
+        again what git thinks when a .env or .gitignore changed."""
+        from snowauth.lsp.documents import uri_path
+
+        changed: set[Path] = set()
+        for event in params.changes:
+            path = uri_path(event.uri)
+            if path is not None:
+                changed.add(Path(os.path.normpath(path)))
+                with contextlib.suppress(OSError, RuntimeError):
+                    changed.add(path.resolve())
+        if not changed:
+            return
+        git_files = any(p.name in (".gitignore", ".env") for p in changed)
+        rechecked = []
+        for uri, doc in list(self.docs.items()):
+            if doc.version is None:
+                continue
+            if not self.dependencies(doc).isdisjoint(changed):
+                doc.invalidate()
+                if doc._engine is not None:
+                    doc._engine.environment_changed()
+                rechecked.append(uri)
+            if git_files:
+                self.check_git(uri)
+        if not rechecked:
+            return
+        if self.pull_diagnostics:
+            if self.cap("workspace.diagnostics.refresh_support"):
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in rechecked:
+            self.diagnostics_changed(uri)
 
     # -- transport ------------------------------------------------------------------------
 
