@@ -717,6 +717,27 @@ def lenses(a: Analysis) -> list[LensInfo]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class LensAction:
+    title: str
+    action: str  # "fetch" | "refresh" | "test"
+
+
+def lens_actions(info: LensInfo, now: datetime) -> list[LensAction]:
+    """The lenses of a connection's header, the token's state in the first one's title.
+
+    Without a token there is one lens, so a client that runs "the lens on this line"
+    (Neovim's `vim.lsp.codelens.run()`) runs it without asking which; every title starts
+    with what it does."""
+    if not info.has_token:
+        return [LensAction("Fetch token (no token yet)", "fetch")]
+    return [
+        LensAction(f"Refresh ({lens_state_title(info, now)})", "refresh"),
+        LensAction("Test connection", "test"),
+        LensAction("Fetch token", "fetch"),
+    ]
+
+
 def lens_state_title(info: LensInfo, now: datetime) -> str:
     if not info.has_token:
         return "no token"

@@ -160,12 +160,8 @@ def register(ls: SnowauthServer) -> None:
             for info in editing.lenses(doc.analysis(ls.env)):
                 rng = conv.range_json(info.start, info.end)
                 arg = [{"uri": doc.uri, "connection": info.connection}]
-                lens(rng, "Fetch token", COMMANDS["fetch"], arg)
-                if info.has_token:
-                    lens(rng, "Refresh", COMMANDS["refresh"], arg)
-                    lens(rng, "Test connection", COMMANDS["test"], arg)
-                state = editing.lens_state_title(info, now)
-                lens(rng, state, COMMANDS["refresh"] if info.has_token else COMMANDS["fetch"], arg)
+                for action in editing.lens_actions(info, now):
+                    lens(rng, action.title, COMMANDS[action.action], arg)
         return out
 
     @ls.feature("snowauth/listConnections")
