@@ -53,6 +53,10 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
         wanted = lsp_client.answer  # type: ignore[attr-defined]
         return next((a for a in params.actions or [] if a.title == wanted), None)
 
+    @lsp_client.feature(t.CLIENT_REGISTER_CAPABILITY)
+    def register(_params: t.RegistrationParams) -> None:
+        """As editors do: accept the server's registrations (watched files)."""
+
     await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options={"trusted": True}))
     yield lsp_client
     await lsp_client.shutdown_session()
@@ -239,3 +243,18 @@ async def test_the_server_log_stays_calm(
     assert len(logged) == 2, [m.message for m in client.log_messages[before:]]
     assert all(m.type == t.MessageType.Warning and "\n" not in m.message for m in logged)
     assert all("not-the-password" not in m.message for m in logged)
+
+
+async def test_list_connections_marks_a_default_only_when_the_file_names_one(client: LanguageClient) -> None:
+    """Insert Token labels the default connection "(default)": only when `default` says so."""
+
+    editor = Editor(client)
+
+    async def listed(uri: str, text: str) -> list[tuple[str, bool]]:
+        editor.open(uri, text)
+        result = await client.protocol.send_request_async("snowauth/listConnections", {"uri": uri})
+        return [(c.name, c.isDefault) for c in result.connections]
+
+    assert await listed(URI.replace("msg.", "one."), connection_file("dev12345")) == [("dev", False)]
+    named = 'default = "dev"\n' + connection_file("dev12345")
+    assert await listed(URI.replace("msg.", "named."), named) == [("dev", True)]

@@ -186,9 +186,9 @@ def register(ls: SnowauthServer) -> None:
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
         default = a.layout.default
+        # only the connection `default` names: a lone connection is used without asking,
+        # but labelling it "(default)" would say the file has a `default` it does not have
         default_name = default[1].data if default and default[1].kind == "string" else None
-        if default_name is None and len(a.connections) == 1:
-            default_name = next(iter(a.connections))
         result = []
         for c in a.connections.values():
             start, end = c.extent if c.segments else c.header
