@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from snowauth import model
-from snowauth.analysis import Analysis, humanize
+from snowauth.analysis import Analysis, env_name, humanize
 from snowauth.document import Connection
 from snowauth.secrets import Environment
 from snowauth.syntax import Entry, Header, KeyPart
@@ -26,6 +26,8 @@ class Completion:
     sort_text: str = ""
     snippet: bool = False
     filter_text: str | None = None
+    preselect: bool = False  # the item Enter takes
+    incomplete: bool = False  # the list changes with each letter typed: ask again
 
 
 @dataclass(slots=True)
@@ -205,25 +207,70 @@ def _in_string(prefix: str) -> bool:
     return bool(quote)
 
 
+_NAME_TYPED = re.compile(r"""connections\s*\.\s*([A-Za-z0-9_-]+|"[^"]*"?|'[^']*'?)""")
+_SUBTABLE_TYPED = re.compile(r"""connections\s*\.\s*([A-Za-z0-9_-]+|"[^"]*"|'[^']*')\s*\.\s*[A-Za-z0-9_-]*""")
+
+
+def _free_name(a: Analysis) -> str:
+    """The name a new connection's placeholder suggests: one the file does not use yet."""
+    taken = set(a.connection_names())
+    return next((n for n in ("dev", "prod", "test") if n not in taken), "new")
+
+
 def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> list[Completion]:
+    """Table headers. The list is marked incomplete: the items depend on every letter of
+    the name typed, so editors ask again at each keystroke instead of filtering a list
+    whose texts hold the first letters only."""
     start = offset - len(typed)
-    rest = a.text[offset : a.index.offset(a.index.position(offset)[0], 10**9)]
-    close = "" if rest.lstrip().startswith("]") else ("]]" if a.text[start - 2 : start] == "[[" else "]")
+    line_end = a.index.offset(a.index.position(offset)[0], 10**9)
+    rest = a.text[offset:line_end]
+    closed = rest.lstrip().startswith("]")
+    double = a.text[:start].rstrip().endswith("[[")
+    close = "" if closed else ("]]" if double else "]")
+    # the span an item closing the header replaces: through a `]` already after the cursor,
+    # so that the cursor lands after the header
+    end_closed = offset + rest.index("]") + (2 if rest.lstrip().startswith("]]") else 1) if closed else offset
     items: list[Completion] = []
-    items.append(
-        Completion(
-            "connections.<name>",
-            "table",
-            "connections.${1:name}" + close if snippets else "connections.",
-            start,
-            offset,
-            detail="a new connection",
-            documentation=model.CONNECTIONS_DOC,
-            sort_text="0",
-            snippet=snippets,
-            filter_text="connections.",
+    m = _NAME_TYPED.fullmatch(typed.strip())
+    if m and not double:
+        # a name is being typed: first the item that closes the header with it
+        name_text = m.group(1)
+        if name_text[0] in "\"'" and (len(name_text) == 1 or name_text[-1] != name_text[0]):
+            name_text += name_text[0]
+        name = name_text[1:-1] if name_text[0] in "\"'" else name_text
+        header = f"connections.{name_text}"
+        items.append(
+            Completion(
+                f"[{header}]",
+                "table",
+                f"{header}]",
+                start,
+                end_closed,
+                detail=f"a new connection {name!r}",
+                documentation=model.CONNECTIONS_DOC,
+                sort_text="0",
+                filter_text=typed,
+                preselect=True,
+                incomplete=True,
+            )
         )
-    )
+    elif not _SUBTABLE_TYPED.fullmatch(typed.strip()):
+        free = _free_name(a)
+        items.append(
+            Completion(
+                "connections.<name>",
+                "table",
+                f"connections.${{1:{free}}}{close}" if snippets else "connections.",
+                start,
+                offset,
+                detail="a new connection",
+                documentation=model.CONNECTIONS_DOC,
+                sort_text="0",
+                snippet=snippets,
+                filter_text="connections.",
+                incomplete=True,
+            )
+        )
     for name in a.connection_names():
         c = a.connection(name)
         if c is not None and c.token_header is None and not c.token_defined:
@@ -231,12 +278,13 @@ def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> li
                 Completion(
                     f"connections.{name}.token",
                     "table",
-                    f"connections.{_quote_key(name)}.token{close}",
+                    f"connections.{_quote_key(name)}.token" + ("]]" if double else "]"),
                     start,
-                    offset,
-                    detail=f"the token table of `{name}`",
+                    end_closed,
+                    detail=f"token table of {name!r} — written by Fetch token",
                     documentation=model.TOKEN_TABLE_DOC,
                     sort_text="1" + name,
+                    incomplete=True,
                 )
             )
     return items
@@ -260,21 +308,54 @@ def _snippet_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")
 
 
-def _key_item(spec: model.KeySpec, start: int, offset: int, sort: str, snippets: bool, detail: str) -> Completion:
-    if snippets:
-        if spec.values and spec.type == "string":
-            choices = ",".join(v.replace(",", "\\,").replace("|", "\\|") for v in spec.values)
-            insert = f'{spec.name} = "${{1|{choices}|}}"'
-        elif spec.type == "boolean":
-            insert = f"{spec.name} = ${{1|true,false|}}"
-        else:
-            insert = f"{spec.name} = ${{1:{_snippet_escape(spec.placeholder)}}}"
-    else:
-        insert = f"{spec.name} = "
+_ENV_PLACEHOLDER = re.compile(r"\$\{env:[A-Za-z0-9_]*\}")
+_EXAMPLE_DATETIME = "2030-01-01T00:00:00Z"
+
+
+def _example(spec: model.KeySpec, connection: str | None) -> str:
+    """The example value of a key, as TOML. An `${env:…}` reference names the variable
+    the way the move-to-.env quick fix does (`SNOW_<CONNECTION>_<KEY>`)."""
+    if spec.type == "datetime":
+        return _EXAMPLE_DATETIME
+    if connection is not None:
+        return _ENV_PLACEHOLDER.sub(lambda _m: "${env:" + env_name(connection, spec.name) + "}", spec.placeholder)
+    return spec.placeholder
+
+
+def value_snippet(spec: model.KeySpec, connection: str | None, snippets: bool, example: str | None = None) -> str:
+    """The value part of a `key = value` completion: valid TOML as it is inserted. As a
+    snippet, the placeholder holds the value only (inside the quotes of a string, which
+    stay), so what the user types there is the string's text."""
+    value = example if example is not None else _example(spec, connection)
+    if not snippets:
+        return value
+    if spec.values and spec.type == "string":
+        choices = ",".join(_snippet_escape(v).replace(",", "\\,").replace("|", "\\|") for v in spec.values)
+        return f'"${{1|{choices}|}}"'
+    if spec.type == "boolean":
+        return "${1|true,false|}"
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        inner = value[1:-1]
+        return f'"${{1:{_snippet_escape(inner)}}}"' if inner else '"$1"'
+    return f"${{1:{_snippet_escape(value)}}}"
+
+
+def _key_item(
+    spec: model.KeySpec,
+    start: int,
+    offset: int,
+    sort: str,
+    snippets: bool,
+    detail: str,
+    connection: str | None = None,
+    example: str | None = None,
+) -> Completion:
+    """`key = value` with an example value: a snippet whose placeholder is the value, or
+    (for a client without snippets) the whole pair, valid TOML to edit."""
     return Completion(
         spec.name,
         "key",
-        insert,
+        f"{spec.name} = {value_snippet(spec, connection, snippets, example)}",
         start,
         offset,
         detail=detail,
@@ -282,6 +363,17 @@ def _key_item(spec: model.KeySpec, start: int, offset: int, sort: str, snippets:
         sort_text=sort,
         snippet=snippets,
     )
+
+
+def _root_entries_after(a: Analysis, offset: int) -> bool:
+    """Whether a `key = value` of the file level follows ``offset`` (a table header
+    inserted there would take it into the new table)."""
+    for it in a.parsed.items:
+        if isinstance(it, Header):
+            return False
+        if it.start >= offset:
+            return True
+    return False
 
 
 def _complete_keys(
@@ -299,18 +391,34 @@ def _complete_keys(
     typed = typed or {}
     items: list[Completion] = []
     if path == ():
+        names = a.connection_names()
         if a.default is None:
-            items.append(_key_item(model.TOP_KEYS["default"], start, offset, "1", snippets, "the CLI's connection"))
+            example = f'"{names[0]}"' if names and '"' not in names[0] and "\\" not in names[0] else '"dev"'
+            spec = model.TOP_KEYS["default"]
+            items.append(_key_item(spec, start, offset, "1", snippets, "the CLI's connection", example=example))
+        free = _free_name(a)
+        if _root_entries_after(a, offset) or inline:
+            # a header here would take the keys below into the new table: a dotted key
+            spec = model.CONNECTION_KEYS["instance"]
+            insert = f"connections.{free}.instance = {spec.placeholder}"
+            if snippets:
+                value = value_snippet(spec, None, True).replace("${1:", "${2:")
+                insert = f"connections.${{1:{free}}}.instance = {value}"
+            detail = "connections.<name>.instance = …"
+        else:
+            insert = f"[connections.${{1:{free}}}]\n$0" if snippets else f"[connections.{free}]\n"
+            detail = "[connections.<name>]: a new connection"
         items.append(
             Completion(
                 "connections",
                 "table",
-                "connections.",
+                insert,
                 start,
                 offset,
-                detail="connections.<name>.<key> = …",
+                detail=detail,
                 documentation=model.CONNECTIONS_DOC,
                 sort_text="2",
+                snippet=snippets,
             )
         )
         return items
@@ -348,25 +456,26 @@ def _complete_keys(
                 )
             else:
                 sort, detail = f"1{name}", "optional"
-            items.append(_key_item(spec, start, offset, sort, snippets, detail))
+            items.append(_key_item(spec, start, offset, sort, snippets, detail, path[1]))
         if c is None or (not c.token_defined and not inline):
             items.append(
                 Completion(
                     "token",
                     "table",
-                    "token.",
+                    'token.${1:access_token} = "$2"' if snippets else 'token.access_token = ""',
                     start,
                     offset,
-                    detail="the stored token",
+                    detail="the stored token (written by Fetch token)",
                     documentation=model.TOKEN_TABLE_DOC,
                     sort_text="9",
+                    snippet=snippets,
                 )
             )
         return items
     if rel == ("token",):
         present = (set(c.token) if c else set()) | set(typed)
         return [
-            _key_item(spec, start, offset, f"0{i}", False, "token")
+            _key_item(spec, start, offset, f"0{i}", snippets, "token", path[1])
             for i, (name, spec) in enumerate(model.TOKEN_KEYS.items())
             if name not in present
         ]
@@ -374,6 +483,39 @@ def _complete_keys(
 
 
 _ENV_PARTIAL = re.compile(r"\$\{env:([A-Za-z0-9_]*)$")
+
+
+def _closing_quote(a: Analysis, offset: int) -> str:
+    """`"` when the string open at ``offset`` is not closed later on its line."""
+    line_end = a.index.offset(a.index.position(offset)[0], 10**9)
+    return "" if '"' in a.text[offset:line_end] else '"'
+
+
+def _references(
+    connection: str, key: str, start: int, end: int, snippets: bool, quote: str, close: str, sort: str = ""
+) -> list[Completion]:
+    """`${env:…}`, `${file:…}` and `${prompt}` as whole references, ``quote`` before and
+    ``close`` after each (the string's quotes the text lacks)."""
+    var, path = env_name(connection, key), f"{key}.txt"
+    refs = [
+        ("${env:…}", f"${{env:{var}}}", f"\\${{env:${{1:{var}}}\\}}", "an environment variable (or .env)"),
+        ("${file:…}", f"${{file:{path}}}", f"\\${{file:${{1:{path}}}\\}}", "the contents of a file"),
+        ("${prompt}", "${prompt}", "\\${prompt\\}", "ask at fetch time"),
+    ]
+    return [
+        Completion(
+            f"{quote}{label}{close}",
+            "reference",
+            f"{quote}{snippet if snippets else plain}{close}",
+            start,
+            end,
+            detail=detail,
+            sort_text=f"{sort}{i}",
+            snippet=snippets,
+            filter_text=quote + label.split("…")[0].rstrip("}"),
+        )
+        for i, (label, plain, snippet, detail) in enumerate(refs)
+    ]
 
 
 def _complete_value(
@@ -387,6 +529,7 @@ def _complete_value(
             return [
                 Completion(f'"{n}"', "value", f'"{n}"', start, end, detail="connection", sort_text=n)
                 for n in a.connection_names()
+                if '"' not in n and "\\" not in n
             ]
         return []
     key = path[-1]
@@ -399,7 +542,7 @@ def _complete_value(
         if m:
             start = offset - len(m.group(1))
             names = sorted(set(env.env) | set(env.dotenv))
-            close = "" if a.text.startswith("}", offset) else "}"
+            close = "" if a.text.startswith("}", offset) else "}" + _closing_quote(a, offset)
             prefer = f"SNOW_{path[1].upper()}_"
             return [
                 Completion(
@@ -414,40 +557,9 @@ def _complete_value(
                 for n in names
             ]
         if inner.startswith("$") or (inner == "" and spec.type == "string" and spec.values is None):
-            start = offset - len(inner)
-            out = [
-                Completion(
-                    "${env:…}",
-                    "reference",
-                    "${env:",
-                    start,
-                    offset,
-                    detail="an environment variable (or .env)",
-                    sort_text="0",
-                    filter_text="${env:",
-                ),
-                Completion(
-                    "${file:…}",
-                    "reference",
-                    "${file:",
-                    start,
-                    offset,
-                    detail="the contents of a file",
-                    sort_text="1",
-                    filter_text="${file:",
-                ),
-                Completion(
-                    "${prompt}",
-                    "reference",
-                    "${prompt}",
-                    start,
-                    offset,
-                    detail="ask at fetch time",
-                    sort_text="2",
-                    filter_text="${prompt}",
-                ),
-            ]
-            return out if spec.secret or inner.startswith("$") else []
+            if not (spec.secret or inner.startswith("$")):
+                return []
+            return _references(path[1], key, offset - len(inner), offset, snippets, "", _closing_quote(a, offset))
         if spec.values:
             start = offset - len(typed)
             end = offset + 1 if a.text.startswith('"', offset) else offset
@@ -487,27 +599,7 @@ def _complete_value(
             for i, (v, doc) in enumerate(spec.values.items())
         ]
     if spec.secret and not typed:
-        return [
-            Completion(
-                '"${env:…}"',
-                "reference",
-                '"${env:',
-                start,
-                offset,
-                detail="an environment variable",
-                sort_text="0",
-                filter_text='"${env:',
-            ),
-            Completion(
-                '"${prompt}"',
-                "reference",
-                '"${prompt}"',
-                start,
-                offset,
-                detail="ask at fetch time",
-                sort_text="1",
-            ),
-        ]
+        return _references(path[1], key, start, offset, snippets, '"', '"')
     return []
 
 

@@ -129,7 +129,7 @@ def test_present_keys_are_not_offered_and_token_table_is() -> None:
         "token",
     ]
     token = got[-1]
-    assert (token.kind, token.insert_text, token.sort_text) == ("table", "token.", "9")
+    assert (token.kind, token.insert_text, token.sort_text) == ("table", 'token.${1:access_token} = "$2"', "9")
 
 
 def test_no_token_item_once_the_token_exists() -> None:
@@ -165,21 +165,28 @@ def test_key_replace_span_is_the_typed_word(text: str, start: int, end: int, wor
 def test_key_snippets_and_plain_inserts() -> None:
     snip = {c.label: c for c in items("[connections.dev]\n|")}
     plain = {c.label: c for c in items("[connections.dev]\n|", snippets=False)}
-    assert snip["instance"].insert_text == 'instance = ${1:"dev12345"}'
+    # the placeholder is the value inside the quotes: what the user types stays a string
+    assert snip["instance"].insert_text == 'instance = "${1:dev12345}"'
+    assert snip["client_id"].insert_text == 'client_id = "$1"'
     assert snip["client_auth"].insert_text == 'client_auth = "${1|body,basic|}"'
     assert snip["pkce"].insert_text == "pkce = ${1|true,false|}"
     assert snip["timeout"].insert_text == "timeout = ${1:30}"
-    # `$` and `}` in a placeholder are escaped for the snippet syntax
-    assert snip["client_secret"].insert_text == 'client_secret = ${1:"\\${env:SNOW_CLIENT_SECRET\\}"}'
+    # `$` and `}` in a placeholder are escaped for the snippet syntax; the variable is
+    # named as the move-to-.env quick fix names it
+    assert snip["client_secret"].insert_text == 'client_secret = "${1:\\${env:SNOW_DEV_CLIENT_SECRET\\}}"'
+    assert snip["password"].insert_text == 'password = "${1:\\${prompt\\}}"'
     assert snip["grant_type"].insert_text == (
         'grant_type = "${1|password,client_credentials,authorization_code,refresh_token,'
         'urn:ietf:params:oauth:grant-type:jwt-bearer,jwt_bearer|}"'
     )
     assert all(c.snippet for c in snip.values() if c.kind == "key")
+    # without snippets: the pair with its example value, valid TOML to edit
     for label, c in plain.items():
         if c.kind == "key":
-            assert c.insert_text == f"{label} = " and not c.snippet
-    assert plain["token"].insert_text == "token."
+            example = model.CONNECTION_KEYS[label].placeholder.replace("SNOW_", "SNOW_DEV_")
+            assert c.insert_text == f"{label} = {example}" and not c.snippet
+    assert plain["client_secret"].insert_text == 'client_secret = "${env:SNOW_DEV_CLIENT_SECRET}"'
+    assert plain["token"].insert_text == 'token.access_token = ""'
 
 
 def test_inline_table_excludes_typed_keys_and_follows_typed_grant() -> None:
@@ -210,7 +217,8 @@ def test_inline_table_in_a_string_offers_no_keys() -> None:
 def test_token_keys(text: str) -> None:
     got = items(text)
     assert [c.label for c in got] == list(model.TOKEN_KEYS)
-    assert all(c.insert_text == f"{c.label} = " for c in got)
+    assert [c.insert_text.split(" = ")[1] for c in got] == ['"$1"'] * 4 + ["${1:2030-01-01T00:00:00Z}"] * 2
+    assert all(c.insert_text.startswith(f"{c.label} = ") for c in got)
 
 
 def test_token_keys_present_are_not_offered() -> None:
@@ -225,9 +233,10 @@ def test_token_keys_present_are_not_offered() -> None:
 
 def test_top_level() -> None:
     got = items("|")
+    # a table header with a name placeholder, and the cursor on the line below it
     assert [(c.label, c.kind, c.insert_text) for c in got] == [
-        ("default", "key", 'default = ${1:""}'),
-        ("connections", "table", "connections."),
+        ("default", "key", 'default = "${1:dev}"'),
+        ("connections", "table", "[connections.${1:dev}]\n$0"),
     ]
     assert labels('default = "x"\n|') == ["connections"]
     assert labels("# c\nde|") == ["default", "connections"]
@@ -236,11 +245,11 @@ def test_top_level() -> None:
 @pytest.mark.parametrize(
     ("text", "start", "insert_snippet", "insert_plain"),
     [
-        ("[|", 1, "connections.${1:name}]", "connections."),
-        ("[conn|", 1, "connections.${1:name}]", "connections."),
-        ("[conn|]", 1, "connections.${1:name}", "connections."),
-        ("[[conn|", 2, "connections.${1:name}]]", "connections."),
-        ("  [ conn|", 4, "connections.${1:name}]", "connections."),
+        ("[|", 1, "connections.${1:dev}]", "connections."),
+        ("[conn|", 1, "connections.${1:dev}]", "connections."),
+        ("[conn|]", 1, "connections.${1:dev}", "connections."),
+        ("[[conn|", 2, "connections.${1:dev}]]", "connections."),
+        ("  [ conn|", 4, "connections.${1:dev}]", "connections."),
     ],
 )
 def test_header_completion(text: str, start: int, insert_snippet: str, insert_plain: str) -> None:
@@ -257,7 +266,7 @@ def test_header_offers_token_tables_of_connections_without_one() -> None:
     text = '[connections.dev]\ninstance = "x"\n[connections."my prod"]\n[connections.done.token]\n[connections.|'
     got = items(text)
     assert [(c.label, c.insert_text) for c in got] == [
-        ("connections.<name>", "connections.${1:name}]"),
+        ("connections.<name>", "connections.${1:prod}]"),
         ("connections.dev.token", "connections.dev.token]"),
         ("connections.my prod.token", 'connections."my prod".token]'),
     ]
@@ -338,13 +347,18 @@ def test_no_value_completion_after_a_finished_value() -> None:
 
 
 def test_secret_values_offer_references() -> None:
-    got = items("[connections.dev]\npassword = |")
-    assert [(c.label, c.insert_text) for c in got] == [('"${env:…}"', '"${env:'), ('"${prompt}"', '"${prompt}"')]
+    # whole references, quoted, the variable named as the move-to-.env quick fix names it
+    got = items("[connections.dev]\npassword = |", snippets=False)
+    assert [(c.label, c.insert_text) for c in got] == [
+        ('"${env:…}"', '"${env:SNOW_DEV_PASSWORD}"'),
+        ('"${file:…}"', '"${file:password.txt}"'),
+        ('"${prompt}"', '"${prompt}"'),
+    ]
     got = items('[connections.dev]\nclient_secret = "|"')
     assert [(c.label, c.insert_text, c.kind) for c in got] == [
-        ("${env:…}", "${env:", "reference"),
-        ("${file:…}", "${file:", "reference"),
-        ("${prompt}", "${prompt}", "reference"),
+        ("${env:…}", "\\${env:${1:SNOW_DEV_CLIENT_SECRET}\\}", "reference"),
+        ("${file:…}", "\\${file:${1:client_secret.txt}\\}", "reference"),
+        ("${prompt}", "\\${prompt\\}", "reference"),
     ]
     # a non-secret string offers references only once `$` is typed
     assert items('[connections.dev]\nscope = "|"') == []
@@ -355,10 +369,11 @@ def test_env_names_from_environment_and_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("FROM_DOTENV=1\nSNOW_A=shadowed\n")
     env = Environment({"SNOW_A": "1", "HOME": "/root"}, tmp_path)
     got = items('[connections.dev]\npassword = "${env:|', env=env)
+    # the string was not closed: the name closes the reference and the string
     assert [(c.label, c.detail, c.insert_text) for c in got] == [
-        ("SNOW_A", "environment variable", "SNOW_A}"),
-        ("FROM_DOTENV", "from .env", "FROM_DOTENV}"),
-        ("HOME", "environment variable", "HOME}"),
+        ("SNOW_A", "environment variable", 'SNOW_A}"'),
+        ("FROM_DOTENV", "from .env", 'FROM_DOTENV}"'),
+        ("HOME", "environment variable", 'HOME}"'),
     ]
     assert all(c.kind == "variable" for c in got)
 
@@ -366,7 +381,7 @@ def test_env_names_from_environment_and_dotenv(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "typed", "close"),
     [
-        ('[connections.dev]\npassword = "${env:SN|', "SN", "}"),
+        ('[connections.dev]\npassword = "${env:SN|', "SN", '}"'),
         ('[connections.dev]\npassword = "${env:SN|}"', "SN", ""),
         ('[connections]\ndev.password = "${env:|"', "", "}"),
         ('connections.dev.password = "${env:|"', "", "}"),
@@ -671,7 +686,6 @@ def test_lens_without_token_and_with_local_time() -> None:
 def test_completion_edits_keep_the_file_parseable() -> None:
     text = '[connections.dev]\ngrant_type = "client_credentials"\n|'
     for c in items(text, snippets=False):
-        if c.kind == "key":
-            fixed = accept(text, c.label) + '"x"\n'
-            assert not [f for f in run(fixed).findings if f.code == "toml-syntax"], fixed
+        fixed = accept(text, c.label)
+        assert not [f for f in run(fixed).findings if f.code == "toml-syntax"], fixed
     assert apply_edits("ab", []) == "ab"

@@ -177,6 +177,7 @@ def completion_item(c: Completion, conv: Converter, *, markdown: bool) -> t.Comp
         documentation=markup(c.documentation, markdown) if c.documentation else None,
         sort_text=c.sort_text or None,
         filter_text=c.filter_text,
+        preselect=c.preselect or None,
         text_edit=text_edit(conv, c.start, c.end, c.insert_text),
         insert_text_format=t.InsertTextFormat.Snippet if c.snippet else t.InsertTextFormat.PlainText,
     )

@@ -82,7 +82,7 @@ def register(ls: SnowauthServer) -> None:
         env = Environment(ls.env, doc.folder)
         items = editing.complete(a, conv.offset(params.position), env, snippets=ls.snippets)
         return t.CompletionList(
-            is_incomplete=False,
+            is_incomplete=any(c.incomplete for c in items),
             items=[convert.completion_item(c, conv, markdown=ls.completion_markdown) for c in items],
         )
 
