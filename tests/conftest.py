@@ -8,11 +8,22 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from lsprotocol import types as t
+from pytest_lsp.client import default_feature
 
 from snowauth.emulator import Emulator
 from snowauth.trust import CONFIG_VARIABLE, local_emulator
+
+
+@default_feature(t.CLIENT_REGISTER_CAPABILITY)
+def _register_capability(ls: Any, params: t.RegistrationParams) -> None:
+    """Test clients accept a server's dynamic registrations (file watchers), as VS Code
+    and Neovim do, and keep them (``client.registrations``) for the tests to look at."""
+    ls.registrations = [*getattr(ls, "registrations", []), *params.registrations]
+
 
 # Every process the tests start keeps its host confirmations and finds the emulators'
 # registrations here, never in the real user config folder.

@@ -42,13 +42,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
         assert caps.text_document is not None and caps.workspace is not None
         caps.text_document.diagnostic = t.DiagnosticClientCapabilities(related_document_support=False)
         caps.workspace.diagnostics = t.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
-    registrations: list[t.Registration] = []
-
-    @lsp_client.feature(t.CLIENT_REGISTER_CAPABILITY)
-    def register(params: t.RegistrationParams) -> None:
-        registrations.extend(params.registrations)
-
-    lsp_client.registrations = registrations  # type: ignore[attr-defined]
     await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
     yield lsp_client
     await lsp_client.shutdown_session()
@@ -135,12 +128,11 @@ async def test_watchers_are_registered_when_the_client_allows_it(client: Languag
     text = TEXT.replace('grant_type = "client_credentials"', 'grant_type = "jwt_bearer"\njwt_key_file = "keys/k.pem"')
     doc.write_text(text, encoding="utf-8")
     editor.open(doc.as_uri(), text)
-    registrations: list[t.Registration] = client.registrations  # type: ignore[attr-defined]
     dynamic = client.capabilities.workspace.did_change_watched_files.dynamic_registration  # type: ignore[union-attr]
     if dynamic:
-        await asyncio.wait_for(_until_registered(registrations), 10)
+        await asyncio.wait_for(_until_registered(client), 10)
         patterns: list[Any] = []
-        for r in registrations:
+        for r in client.registrations:  # type: ignore[attr-defined]
             assert r.method == t.WORKSPACE_DID_CHANGE_WATCHED_FILES
             patterns += [w["globPattern"] for w in r.register_options["watchers"]]  # type: ignore[index]
         flat = [p if isinstance(p, str) else p["pattern"] for p in patterns]
@@ -148,13 +140,13 @@ async def test_watchers_are_registered_when_the_client_allows_it(client: Languag
         assert any(p.endswith("k.pem") for p in flat)
     else:
         await asyncio.sleep(0.3)
-        assert registrations == []  # the client did not offer it: it is not asked
+        assert getattr(client, "registrations", []) == []  # the client did not offer it: it is not asked
 
 
-async def _until_registered(registrations: list[t.Registration]) -> None:
+async def _until_registered(client: LanguageClient) -> None:
     while not any(
         p.endswith("k.pem") if isinstance(p, str) else str(p.get("pattern", "")).endswith("k.pem")
-        for r in registrations
+        for r in getattr(client, "registrations", [])
         for p in [w["globPattern"] for w in r.register_options["watchers"]]  # type: ignore[index]
     ):
         await asyncio.sleep(0.02)
