@@ -262,7 +262,7 @@ const REPO = fileURLToPath(new URL('../../..', import.meta.url));
 /** The file read by Python's tomllib (the repository's venv), as JSON; a TOML error fails with tomllib's message. */
 function parseToml(path) {
   const py = process.env.E2E_PYTHON || join(REPO, '.venv', 'bin', 'python');
-  const code = 'import json, sys, tomllib\nwith open(sys.argv[1], "rb") as f: print(json.dumps(tomllib.load(f)))';
+  const code = 'import json, sys, tomllib\nwith open(sys.argv[1], "rb") as f: print(json.dumps(tomllib.load(f), default=str))';
   const r = spawnSync(py, ['-c', code, path], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tomllib cannot read ${path}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`);
   return JSON.parse(r.stdout);
@@ -593,7 +593,11 @@ const STEPS = [
       await page.keyboard.type('demo-password');
       await page.keyboard.press('Enter');
       await waitForEditorText(page, (t) => t.includes('[connections.dev.token]'), 'the token table');
-      log('notification:', await waitForNotification(page, /Token for dev expires at/));
+      log('notification:', await waitForNotification(page, /Token for dev/i));
+      await page.waitForTimeout(1500);
+      // one message for one fetch (the server leaves the success message to the extension)
+      const shown = (await notifications(page)).filter((n) => /token for dev/i.test(n));
+      if (shown.length !== 1) throw new Error(`one fetch, ${shown.length} success notifications: ${JSON.stringify(shown)}`);
       await page.keyboard.press('Control+S');
       await page.waitForTimeout(800);
       const after = readFileSync(ws(name), 'utf8');
