@@ -111,7 +111,8 @@ async function insertToken(services: Services): Promise<void> {
   }
   const position = editor.selection.active;
   const targetUri = editor.document.uri.toString();
-  const picked = await services.connections.pick('SnowAuth: Insert Token — connection', { alwaysAsk: true });
+  // one connection in the workspace: it is the one (the only question left is what to insert)
+  const picked = await services.connections.pick('SnowAuth: Insert Token — connection');
   if (!picked) return;
   const format = await vscode.window.showQuickPick(
     [

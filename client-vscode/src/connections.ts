@@ -85,7 +85,7 @@ export class ConnectionService {
   }
 
   /** A quick pick over every connection (none: a message; exactly one: that one, without asking). */
-  async pick(title: string, options: { alwaysAsk?: boolean } = {}): Promise<FileConnection | undefined> {
+  async pick(title: string): Promise<FileConnection | undefined> {
     const all = await this.all();
     if (all.length === 0) {
       const client = this.getClient();
@@ -96,10 +96,11 @@ export class ConnectionService {
       );
       return undefined;
     }
-    if (all.length === 1 && !options.alwaysAsk) return all[0];
+    if (all.length === 1) return all[0];
     const now = new Date();
     const items = all.map((fc) => ({
       label: fc.connection.name,
+      // isDefault: the connection the file's `default` names (a lone connection is not labelled)
       description: vscode.workspace.asRelativePath(fc.uri) + (fc.connection.isDefault ? ' (default)' : ''),
       detail: statusView(fc.connection, now).text.replace(/^\$\(key\) SnowAuth [^:]*: /, 'Token: '),
       fc,

@@ -40,6 +40,22 @@ export interface ListConnectionsResult {
   connections: ConnectionInfo[];
 }
 
+/**
+ * What the extension declares under `capabilities.experimental.snowauth`:
+ * - `promptSecret`: it answers `snowauth/promptSecret`;
+ * - `successMessages`: it shows each command's success itself, so the server sends none (one message per action);
+ * - `messageActions`: a failure may come as window/showMessageRequest with a "Show Problem"/"Details" action
+ *   (a notification with a button here; a client that would ask modally does not declare it).
+ */
+export const CLIENT_CAPABILITIES = { promptSecret: true, successMessages: true, messageActions: true } as const;
+
+export function declareCapabilities(capabilities: { experimental?: unknown }): void {
+  const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+  const own = (experimental.snowauth ?? {}) as Record<string, unknown>;
+  experimental.snowauth = { ...own, ...CLIENT_CAPABILITIES };
+  capabilities.experimental = experimental;
+}
+
 /** `snowauth/promptSecret` (server -> client): asked for `${prompt}` values at fetch time. */
 export const PROMPT_SECRET = 'snowauth/promptSecret';
 
@@ -88,6 +104,8 @@ export interface TokenResult {
   token_type?: string;
   scope?: string;
   expires_at?: string | null;
+  /** Refresh only: the instance gave the same access token back, with a later expiry. */
+  same_token?: boolean;
 }
 
 export interface RevokeResult {

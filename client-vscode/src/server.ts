@@ -13,18 +13,15 @@ import {
 import { LANGUAGE_ID } from './connections';
 import { bootstrap, launchPlace, resolve } from './launcher';
 import { type ProcessPlace, serverProcess } from './processes';
-import { PROMPT_SECRET, type PromptSecretParams } from './protocol';
+import { PROMPT_SECRET, type PromptSecretParams, declareCapabilities } from './protocol';
 import type { SecretPrompter } from './secrets';
 import type { ServerLaunch } from './serverCommand';
 import { createTraceChannel } from './traceChannel';
 
-/** Declares `capabilities.experimental.snowauth.promptSecret = true`. */
+/** Declares `capabilities.experimental.snowauth` (see CLIENT_CAPABILITIES). */
 export class PromptSecretFeature implements StaticFeature {
   fillClientCapabilities(capabilities: ClientCapabilities): void {
-    const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
-    const own = (experimental.snowauth ?? {}) as Record<string, unknown>;
-    experimental.snowauth = { ...own, promptSecret: true };
-    capabilities.experimental = experimental;
+    declareCapabilities(capabilities);
   }
   initialize(): void {}
   getState(): FeatureState {
@@ -86,7 +83,7 @@ export class ServerManager implements vscode.Disposable {
       ],
       outputChannel: this.log,
       traceOutputChannel: this.traceChannel,
-      // The server reports its own failures with window/showMessage: no second notification from the client.
+      // The server reports its own failures (window/showMessage or showMessageRequest): no second notification from the client.
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: { trusted: vscode.workspace.isTrusted },
       synchronize: {

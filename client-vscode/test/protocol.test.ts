@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ConnectionInfo, connectionAt, connectionForStatus } from '../src/protocol';
+import { type ConnectionInfo, connectionAt, connectionForStatus, declareCapabilities } from '../src/protocol';
 
 function conn(name: string, start: number, end: number, isDefault = false): ConnectionInfo {
   return {
@@ -27,5 +27,16 @@ describe('connectionAt', () => {
     expect(connectionForStatus(list, { line: 0, character: 0 })?.name).toBe('prod');
     expect(connectionForStatus([conn('solo', 3, 4)], { line: 0, character: 0 })?.name).toBe('solo');
     expect(connectionForStatus([conn('a', 3, 4), conn('b', 5, 6)], { line: 0, character: 0 })).toBeUndefined();
+  });
+});
+
+describe('declareCapabilities', () => {
+  it('tells the server that the extension shows results itself and takes failure actions', () => {
+    const caps: { experimental?: unknown } = { experimental: { other: 1, snowauth: { mine: true } } };
+    declareCapabilities(caps);
+    expect(caps.experimental).toEqual({
+      other: 1,
+      snowauth: { mine: true, promptSecret: true, successMessages: true, messageActions: true },
+    });
   });
 });
