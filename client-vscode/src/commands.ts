@@ -1,6 +1,6 @@
 /** The extension's own palette / menu commands (`snowauth.ui.*`), and the middleware for the server's own command ids. */
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, type Middleware } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, type Middleware, ResponseError } from 'vscode-languageclient/node';
 import { type ConnectionService, LANGUAGE_ID } from './connections';
 import {
   type CommandTarget,
@@ -40,6 +40,15 @@ function describe(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** RequestFailed: a failure the server showed the user and logged (window/logMessage) itself. */
+const REPORTED_FAILURE = -32803;
+
+function logFailure(services: Services, command: string, e: unknown): void {
+  // once in the Output channel: the server's line, at warning level; anything else is ours to log
+  if (e instanceof ResponseError && e.code === REPORTED_FAILURE) services.log.debug(`${command} failed (reported by the server)`);
+  else services.log.warn(`${command} failed: ${describe(e)}`);
+}
+
 /** Middleware for the server's command ids (code lenses, and `snowauth.*` run by other extensions). */
 export function commandMiddleware(services: Services): Middleware {
   return {
@@ -52,7 +61,7 @@ export function commandMiddleware(services: Services): Middleware {
         return result;
       } catch (e) {
         // The server has shown the error (window/showMessage); keep VS Code from showing a second one.
-        services.log.warn(`${command} failed: ${describe(e)}`);
+        logFailure(services, command, e);
         return undefined;
       } finally {
         services.status()?.schedule(200);
@@ -75,7 +84,7 @@ async function send(services: Services, command: ServerCommand, arg: CommandTarg
     announce(command, result);
     return result;
   } catch (e) {
-    services.log.warn(`${command} failed: ${describe(e)}`);
+    logFailure(services, command, e);
     return undefined;
   } finally {
     services.status()?.schedule(200);

@@ -8,6 +8,8 @@ const fake = vi.hoisted(() => {
     commands: new Map<string, (...args: unknown[]) => unknown>(),
     sent: [] as Array<{ method: string; params: unknown }>,
     connections: [] as unknown[],
+    fail: undefined as Error | undefined,
+    logged: [] as string[],
   };
   const uri = (s: string) => ({ toString: () => s, fsPath: s.replace('file://', '') });
   return { state, uri };
@@ -45,9 +47,17 @@ vi.mock('vscode', () => ({
 
 vi.mock('vscode-languageclient/node', () => ({
   ExecuteCommandRequest: { type: 'workspace/executeCommand' },
-  ResponseError: class ResponseError extends Error {},
+  ResponseError: class ResponseError extends Error {
+    constructor(
+      readonly code: number,
+      message: string,
+    ) {
+      super(message);
+    }
+  },
 }));
 
+import { ResponseError } from 'vscode-languageclient/node';
 import { ConnectionService } from '../src/connections';
 import { registerCommands, type Services } from '../src/commands';
 
@@ -63,10 +73,12 @@ function setUp(): void {
       const name = typeof method === 'string' ? method : 'workspace/executeCommand';
       fake.state.sent.push({ method: name, params });
       if (name === 'snowauth/listConnections') return Promise.resolve({ connections: fake.state.connections });
+      if (fake.state.fail) return Promise.reject(fake.state.fail);
       return Promise.resolve({ connection: 'dev', inserted: true });
     },
   };
-  const log = { warn: () => undefined, info: () => undefined, show: () => undefined };
+  const note = (level: string) => (text: string) => void fake.state.logged.push(`${level} ${text}`);
+  const log = { warn: note('warn'), info: note('info'), debug: note('debug'), show: () => undefined };
   const services = {
     log,
     server: { running: client },
@@ -90,6 +102,8 @@ describe('Insert Token', () => {
     fake.state.picks = [];
     fake.state.answers = [];
     fake.state.sent = [];
+    fake.state.fail = undefined;
+    fake.state.logged = [];
     fake.state.commands.clear();
     setUp();
   });
@@ -125,5 +139,18 @@ describe('Insert Token', () => {
       ['prod', 'team.snowauth.toml (default)'],
     ]);
     expect(executed()).toHaveLength(1);
+  });
+
+  it('logs a failure the server reported once (the server logged it), and any other failure as a warning', async () => {
+    fake.state.connections = [connection('dev', false, 0)];
+    fake.state.fail = new ResponseError(-32803, 'http://127.0.0.1 rejected the password grant. Either …');
+    fake.state.answers = [(items) => items[0]];
+    await insert();
+    expect(fake.state.logged).toEqual(['debug snowauth.insertToken failed (reported by the server)']);
+    fake.state.logged = [];
+    fake.state.fail = new Error('Connection got disposed.');
+    fake.state.answers = [(items) => items[0]];
+    await insert();
+    expect(fake.state.logged).toEqual(['warn snowauth.insertToken failed: Connection got disposed.']);
   });
 });
