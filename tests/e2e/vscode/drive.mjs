@@ -423,8 +423,14 @@ const STEPS = [
     async run(page) {
       await openFile(page, 'emulator.snowauth.toml');
       await gotoLine(page, 5);
+      await clearNotifications(page);
       await runCommand(page, 'SnowAuth: Test Connection');
       log('notification:', await waitForNotification(page, /Authenticated as integration\.user/));
+      // one message per action: the extension's; the server, told so, adds none of its own
+      await page.waitForTimeout(1500);
+      const about = (await notifications(page)).filter((n) => /integration\.user|authenticates as/i.test(n));
+      if (about.length !== 1) throw new Error(`expected one notification for Test Connection, got ${JSON.stringify(about)}`);
+      if (about.some((n) => n.includes('`'))) throw new Error(`markdown in a notification: ${JSON.stringify(about)}`);
     },
   },
   {
