@@ -46,8 +46,10 @@ _FLOAT = re.compile(
     r"|[eE][+-]?[0-9](?:_?[0-9])*)"
 )
 _SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|nan)")
-# inside a value nested too deep: what the skip passes over without a look
-_DEEP_SKIP = re.compile(r"[^\[\]{}\"'#\r\n]+")
+# inside a value nested too deep: what the skip passes over without a look (a backslash
+# stops it: `\"""` would open a string there that no earlier string sees as its end, and
+# every such line would then read to the end of the text again)
+_DEEP_SKIP = re.compile(r"[^\[\]{}\"'#\r\n\\]+")
 # a line that starts a statement (`key =`, `[table]`), which no array holds
 _STATEMENT_START = re.compile(
     r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\r\n]|\\[^\r\n])*"|'[^'\r\n]*')"""
@@ -750,6 +752,9 @@ class _Scanner:
                     return Value("array" if c == "]" else "table", start, i, [])
             elif c == "#":
                 i = _line_end(text, i)
+            elif c == "\\":
+                self.hi = max(self.hi, i)
+                raise _Fail(i, i + 1, 'A backslash belongs inside a "string": remove it or quote the value')
             elif c == "\r" or c == "\n":
                 i += 2 if c == "\r" and text.startswith("\n", i + 1) else 1
                 self.hi = max(self.hi, i)

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from snowauth.analysis import SUGGEST_LIMIT, analyze
+from snowauth.analysis import SUGGEST_LIMIT, Incremental, analyze
 from snowauth.editing import complete
 from snowauth.secrets import Environment
 from snowauth.syntax import MAX_DEPTH, parse
@@ -64,6 +66,13 @@ def deep_unclosed_arrays() -> str:
     return "".join(f"k{i} = " + "[" * DEEP + "\n" for i in range(200))
 
 
+def deep_values_with_escaped_quotes() -> str:
+    # past the limit, values are skipped: a string that never closes must not be read to
+    # the end of the text again from every line (`\"""` does not close the first one)
+    lines = "".join(f"k{i} = " + "[" * (MAX_DEPTH + 1) + ' \\"""\n' for i in range(10_000))
+    return "a = " + "[" * (MAX_DEPTH + 1) + ' """x\n' + lines
+
+
 def deep_dotted_key() -> str:
     return ".".join(["a"] * PARTS) + " = 1\n"
 
@@ -97,6 +106,7 @@ ATTACKS: dict[str, tuple[Callable[[], str], str]] = {
     "deep-inline-table": (deep_inline_table, "nesting-too-deep"),
     "deep-array-in-a-connection": (deep_array_in_a_connection, "nesting-too-deep"),
     "deep-unclosed-arrays": (deep_unclosed_arrays, "nesting-too-deep"),
+    "deep-values-with-escaped-quotes": (deep_values_with_escaped_quotes, "nesting-too-deep"),
     "deep-dotted-key": (deep_dotted_key, "nesting-too-deep"),
     "deep-header": (deep_header, "nesting-too-deep"),
     "unknown-keys": (unknown_keys, "unknown-key"),
@@ -231,6 +241,46 @@ def test_completion_inside_thousands_of_open_tables() -> None:
     text = "[connections]\ndev = {x = 1, token = {"
     labels = [c.label for c in complete(analyze(text), len(text), Environment({}, None), snippets=True)]
     assert "access_token" in labels
+
+
+DEEP_PIECES: list[Callable[[random.Random], str]] = [
+    lambda r: "a = " + "[" * r.randint(95, 110) + "1" + "]" * r.randint(95, 110) + "\n",
+    lambda r: "b = " + "[" * r.randint(99, 105) + "\n" + "1,\n" * r.randint(0, 3) + "]" * r.randint(0, 106) + "\n",
+    lambda r: "c = " + "{a=" * r.randint(48, 53) + "1" + "}" * r.randint(48, 53) + "\n",
+    lambda r: "d = " + "[" * 101 + ' """x\n' + r.choice(["", "y\n", '"""]]\n']) + "]" * r.randint(0, 101) + "\n",
+    lambda r: "e = " + "[" * 101 + " '''\nz\n'''" + "]" * 101 + "\n",
+    lambda r: "f = " + "[" * 101 + ' \\"""\n',
+    lambda r: CONNECTION + "scope = " + "[" * 101 + "]" * 101 + "\n",
+    lambda r: ".".join(["k"] * r.randint(95, 105)) + " = 1\n",
+    lambda r: "[" + ".".join(["h"] * r.randint(95, 105)) + "]\n",
+    lambda r: "g = " + "[" * 101 + "{x=1,\n y=2}" + "]" * 101 + "\n",
+    lambda r: "h = [\n" + "[" * 101 + "\n" + "]" * 101 + ",\n]\n",
+]
+TYPED = ["[", "]", "{", "}", '"', "'", "\n", "\\", "#", "=", "x", ",", '"""', "k = "]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_edits_around_values_nested_too_deep_analyse_as_a_fresh_open(seed: int) -> None:
+    # past the limit, the skip decides where scanning resumes: the editor's incremental
+    # analysis must find what a fresh analysis of the same text finds
+    r = random.Random(seed)
+    text = "".join(r.choice(DEEP_PIECES)(r) for _ in range(r.randint(3, 10)))
+    env, now = Environment({}, None), datetime(2026, 1, 1, tzinfo=UTC)
+    engine = Incremental(text)
+    engine.analysis(env, now)
+    for _ in range(30):
+        if r.random() < 0.6:
+            at, typed = r.randint(0, len(text)), r.choice(TYPED)
+            new = text[:at] + typed + text[at:]
+            engine.edit(new, at, at, len(typed))
+        else:
+            at = r.randrange(len(text))
+            end = min(len(text), at + r.randint(1, 4))
+            new = text[:at] + text[end:]
+            engine.edit(new, at, end, 0)
+        text = new
+        found = [(f.start, f.end, f.code, f.message) for f in engine.analysis(env, now).findings]
+        assert found == [(f.start, f.end, f.code, f.message) for f in analyze(text, env, now).findings]
 
 
 def test_did_you_mean_is_looked_for_a_bounded_number_of_times() -> None:
