@@ -234,14 +234,14 @@ def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> li
     m = _NAME_TYPED.fullmatch(typed.strip())
     if m and not double:
         # a name is being typed: first the item that closes the header with it
-        name_text = m.group(1)
+        name_text, header = m.group(1), typed.strip()  # as the user spells it
         if name_text[0] in "\"'" and (len(name_text) == 1 or name_text[-1] != name_text[0]):
             name_text += name_text[0]
+            header += name_text[0]
         name = name_text[1:-1] if name_text[0] in "\"'" else name_text
-        header = f"connections.{name_text}"
         items.append(
             Completion(
-                f"[{header}]",
+                f"[connections.{name_text}]",
                 "table",
                 f"{header}]",
                 start,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -689,3 +691,169 @@ def test_completion_edits_keep_the_file_parseable() -> None:
         fixed = accept(text, c.label)
         assert not [f for f in run(fixed).findings if f.code == "toml-syntax"], fixed
     assert apply_edits("ab", []) == "ab"
+
+
+# -- completion writes what the user means -----------------------------------------------------
+
+
+def expand_typing(snippet: str, typed: str) -> str:
+    """``snippet`` as an editor expands it with ``typed`` in place of tab stop 1 (its
+    default or its choice), the other stops at their defaults and `$0` empty."""
+    first = re.search(r"\$\{1(?::((?:[^}\\]|\\.)*)|\|[^}]*\|)\}|\$1(?!\d)", snippet)
+    rest = snippet if first is None else snippet[: first.start()] + "\0" + snippet[first.end() :]
+    rest = re.sub(r"\$\{\d+:((?:[^}\\]|\\.)*)\}", r"\1", rest)
+    rest = re.sub(r"\$\{?\d+\}?", "", rest)
+    assert not re.search(r"(?<!\\)\$", rest), f"a `$` not escaped in {snippet!r}"
+    return re.sub(r"\\([\\$}])", r"\1", rest).replace("\0", typed)
+
+
+VALUE_KEYS = [k for k, s in model.CONNECTION_KEYS.items() if s.type == "string" and not s.values]
+
+
+@pytest.mark.parametrize("key", VALUE_KEYS)
+@pytest.mark.parametrize("typed", ["https://dev1.service-now.com", "my value", "it's"])
+def test_value_placeholder_is_inside_the_quotes(key: str, typed: str) -> None:
+    (c,) = [c for c in items("[connections.dev]\n|") if c.label == key]
+    snippet = c.insert_text.removeprefix(f"{key} = ")
+    assert snippet.startswith('"$') and snippet.endswith('"'), snippet  # the quotes stay outside
+    text = "[connections.dev]\n" + expand_typing(c.insert_text, typed) + "\n"
+    assert tomllib.loads(text)["connections"]["dev"][key] == typed
+
+
+def test_default_placeholder_is_inside_the_quotes_and_names_a_connection() -> None:
+    assert items("|")[0].insert_text == 'default = "${1:dev}"'
+    (c,) = [c for c in items('|\n[connections."prod eu"]\n') if c.label == "default"]
+    assert c.insert_text == 'default = "${1:prod eu}"'
+    assert tomllib.loads(expand_typing(c.insert_text, "my-app"))["default"] == "my-app"
+
+
+@pytest.mark.parametrize(("key", "typed", "value"), [("pkce", "false", False), ("timeout", "45", 45)])
+def test_boolean_and_number_snippets_have_no_quotes(key: str, typed: str, value: object) -> None:
+    (c,) = [c for c in items('[connections.dev]\ngrant_type = "authorization_code"\n|') if c.label == key]
+    assert '"' not in c.insert_text
+    assert (
+        tomllib.loads("[connections.dev]\n" + expand_typing(c.insert_text, typed))["connections"]["dev"][key] == value
+    )
+
+
+@pytest.mark.parametrize(("key", "grant"), [("client_secret", "password"), ("refresh_token", "refresh_token")])
+def test_secret_defaults_name_variables_as_the_quick_fix(key: str, grant: str) -> None:
+    head = f'[connections."my-app eu"]\ngrant_type = "{grant}"\n'
+    (c,) = [c for c in items(head + "|") if c.label == key]
+    var = "SNOW_MY_APP_EU_" + key.upper()
+    # `$` and `}` of the default are escaped: the editor shows them, it does not expand them
+    assert c.insert_text == f'{key} = "${{1:\\${{env:{var}\\}}}}"'
+    assert tomllib.loads(head + expand_typing(c.insert_text, "${env:" + var + "}"))
+    # the quick fix that moves a literal secret to .env names the same variable
+    literal = run(head + f'{key} = "s3cret"\n')
+    (fix,) = [fx for f in literal.findings for fx in f.fixes if fx.title.startswith(f"Move `{key}`")]
+    assert fix.edits[0].text == f'"${{env:{var}}}"'
+    (plain,) = [c for c in items(head + "|", snippets=False) if c.label == key]
+    assert plain.insert_text == f"{key} = {fix.edits[0].text}"
+    # and so do the references offered as a value
+    refs = {r.label: r.insert_text for r in items(head + f"{key} = |", snippets=False)}
+    assert refs['"${env:…}"'] == fix.edits[0].text
+    refs = {r.label: r.insert_text for r in items(head + f'{key} = "|"')}
+    assert refs["${env:…}"] == f"\\${{env:${{1:{var}}}\\}}"
+
+
+def test_password_default_is_an_escaped_prompt() -> None:
+    (c,) = [c for c in items('[connections.dev]\ngrant_type = "password"\n|') if c.label == "password"]
+    assert c.insert_text == 'password = "${1:\\${prompt\\}}"'
+    assert tomllib.loads(expand_typing(c.insert_text, "${prompt}")) == {"password": "${prompt}"}
+
+
+def test_plain_text_clients_get_whole_valid_pairs() -> None:
+    for text in ("|", "[connections.dev]\n|", '[connections.dev]\ngrant_type = "password"\n|'):
+        for c in items(text, snippets=False):
+            assert not c.snippet
+            done = accept(text, c.label)
+            tomllib.loads(done)  # valid as inserted: the user edits the example value
+
+
+def test_connections_on_an_empty_file_is_a_table_header_with_a_name() -> None:
+    (c,) = [c for c in items("conn|") if c.label == "connections"]
+    assert (c.insert_text, c.snippet, c.start, c.end) == ("[connections.${1:dev}]\n$0", True, 0, 4)
+    assert tomllib.loads(expand_typing(c.insert_text, "my-dev")) == {"connections": {"my-dev": {}}}
+    assert accept("conn|", "connections") == "[connections.dev]\n"
+    # with a connection `dev` the name suggested is another one
+    (c,) = [c for c in items("|\n[connections.dev]\n") if c.label == "connections"]
+    assert c.insert_text.startswith("[connections.${1:prod}]")
+    # file-level keys below the cursor would fall into a new table: a dotted key then
+    (c,) = [c for c in items('|\ndefault = "dev"\n') if c.label == "connections"]
+    assert c.insert_text == 'connections.${1:dev}.instance = "${2:dev12345}"'
+    done = expand_typing(c.insert_text, "qa") + '\ndefault = "dev"\n'
+    assert tomllib.loads(done) == {"connections": {"qa": {"instance": "dev12345"}}, "default": "dev"}
+
+
+@pytest.mark.parametrize(
+    ("text", "replaced"),
+    [
+        ("[connections.d|", "connections.d"),
+        ("[connections.dev|", "connections.dev"),
+        ("[connections.dev|]", "connections.dev]"),
+        ("[connections.dev|]\n[connections.prod]\n", "connections.dev]"),
+        ("[ connections . dev|  ]  # c", "connections . dev  ]"),
+        ('[connections."my d|', 'connections."my d'),
+    ],
+)
+def test_typing_a_header_name_offers_closing_it_first(text: str, replaced: str) -> None:
+    got = items(text)
+    a, offset = at(text)
+    first = got[0]
+    assert first.preselect and first.incomplete and first.kind == "table"
+    assert re.fullmatch(r'\[connections\.(dev|d|"my d")\]', first.label), first.label
+    assert a.text[first.start : first.end] == replaced
+    assert a.text[first.start : offset] == first.filter_text  # stays on screen as typed
+    done = a.text[: first.start] + first.insert_text + a.text[first.end :]
+    (name,) = tomllib.loads(done)["connections"].keys() - {"prod"}
+    assert done.startswith(a.text[:offset]) and name in first.label
+    # `.token` comes later, labelled, and never alone
+    tokens = [c for c in got if c.label.endswith(".token")]
+    assert all(c.sort_text > first.sort_text and "written by Fetch token" in c.detail for c in tokens)
+    assert all(c.incomplete for c in got)
+
+
+def test_header_name_typed_keeps_the_token_table_of_that_name_as_a_later_choice() -> None:
+    got = items("[connections.dev|]")
+    assert [c.label for c in got] == ["[connections.dev]", "connections.dev.token"]
+    assert got[1].detail == "token table of 'dev' — written by Fetch token"
+    a, _ = at("[connections.dev|]")
+    assert a.text[: got[1].start] + got[1].insert_text + a.text[got[1].end :] == "[connections.dev.token]"
+    # after `[connections.dev.` the token table comes first
+    got = items("[connections.dev]\n[connections.dev.|")
+    assert got[0].label == "connections.dev.token" and got[0].insert_text == "connections.dev.token]"
+
+
+def test_every_completion_typed_into_parses() -> None:
+    contexts = [
+        "|",
+        "[connections.dev]\n|",
+        *(f'[connections.dev]\ngrant_type = "{g}"\n|' for g in model.GRANTS),
+        "[connections.dev.token]\n|",
+        *(f"[connections.dev]\n{k} = |" for k in model.CONNECTION_KEYS),
+        *(f'[connections.dev]\n{k} = "|"' for k in model.CONNECTION_KEYS),
+        *(f'[connections.dev]\n{k} = "|' for k in model.CONNECTION_KEYS),
+        '[connections.dev]\npassword = "${env:SN|',
+        "[|]",
+        "[connections.de|",
+    ]
+    checked = 0
+    for text in contexts:
+        a, _ = at(text)
+        for c in items(text):
+            inserted = c.insert_text
+            if c.snippet:
+                stop = re.search(r"\$\{1(:[^}]*)?\}", inserted)
+                in_string = stop is not None and (a.text[: c.start] + inserted[: stop.start()]).count('"') % 2 == 1
+                typed = "https://dev1.service-now.com" if in_string else "my-value"
+                if "${1|" in inserted:
+                    typed = re.search(r"\$\{1\|([^,|]*)", inserted).group(1)  # type: ignore[union-attr]
+                elif re.search(r"\$\{1:\d", inserted):
+                    typed = "2031-01-01T00:00:00Z" if re.search(r"\$\{1:\d{4}-", inserted) else "45"
+                inserted = expand_typing(inserted, typed)
+            done = a.text[: c.start] + inserted + a.text[c.end :]
+            assert not [f for f in run(done).findings if f.code == "toml-syntax"], (text, c.label, done)
+            tomllib.loads(done)
+            checked += 1
+    assert checked > 150

@@ -43,10 +43,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
         item = caps.text_document.completion.completion_item  # type: ignore[union-attr]
         item.snippet_support = False  # type: ignore[union-attr]
 
-    @lsp_client.feature(t.CLIENT_REGISTER_CAPABILITY)
-    def register(_params: t.RegistrationParams) -> None:  # as editors do: accept
-        return None
-
     await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
     yield lsp_client
     await lsp_client.shutdown_session()
