@@ -275,7 +275,8 @@ function scenarios.typing()
   end
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
   vim.cmd("SnowAuth fetchToken")
-  wait_for("the token in the buffer", function()
+  -- not fatal here: the test reads the typed text first, then whether the fetch wrote
+  poll(function()
     return buffer_text(bufnr):find(".token]", 1, true)
   end, 30000)
   result.text = buffer_text(bufnr)

@@ -179,12 +179,18 @@ def test_typing_a_connection_from_scratch_with_completion(tmp_path: Path, emulat
     }
     result = run_nvim(tmp_path, doc, "typing", **env)
     typed = result["typed_text"]
-    parsed = tomllib.loads(typed)  # valid TOML, as typed
+    try:
+        parsed = tomllib.loads(typed)  # valid TOML, as typed
+    except tomllib.TOMLDecodeError as exc:
+        raise AssertionError(f"the typed file is not valid TOML ({exc}):\n{typed}\nmenus: {result['menus']}") from exc
     dev = parsed["connections"]["dev"]
     assert "token" not in dev, typed  # a connection, not a token table
     assert dev["instance"] == emulator.url and dev["grant_type"] == "password"
     assert dev["username"] == "integration.user" and dev["password"] == "${env:SNOW_NV_PASSWORD}"
     assert dev["client_secret"] == "${env:SNOW_DEV_CLIENT_SECRET}"
-    assert [d for d in result["diagnostics"] if d["severity"] == 1] == [], result["diagnostics"]
-    assert tomllib.loads(result["text"])["connections"]["dev"]["token"]["access_token"]
+    assert result["diagnostics"] == []  # complete, and every ${env:} is set
+    assert tomllib.loads(result["text"])["connections"]["dev"]["token"]["access_token"], (
+        result["text"],
+        result["notes"],
+    )
     assert emulator.token_requests == 1
