@@ -607,10 +607,12 @@ class _Checker:
 
     # -- fixes ----------------------------------------------------------------------
 
-    def _insert_key_fix(self, c: Connection, key: str) -> Fix | None:
+    def _insert_key_fix(
+        self, c: Connection, key: str, value: str | None = None, title: str | None = None
+    ) -> Fix | None:
         spec = model.CONNECTION_KEYS[key]
-        line = f"{key} = {spec.placeholder}"
-        title = f"Add `{key}`"
+        line = f"{key} = {spec.placeholder if value is None else value}"
+        title = title or f"Add `{key}`"
         if c.inline is not None:
             close = c.inline.end - 1
             before = self.text[c.inline.start + 1 : close].strip()
@@ -638,6 +640,18 @@ class _Checker:
         start = max(self.text.rfind("\n", 0, a.entry.start), self.text.rfind("\r", 0, a.entry.start)) + 1
         end, _ = _after_line(self.text, a.entry.end)
         return [Fix(f"Remove `{key}`", [Edit(start, end, "")])]
+
+
+def set_key_fix(text: str, c: Connection, key: str, value: str, title: str) -> Fix | None:
+    """A fix that gives the connection's ``key`` the TOML ``value``: the value replaced
+    when the key is there, else a line (or inline member) added."""
+    a = c.keys.get(key)
+    if a is not None:
+        return Fix(title, [Edit(a.value.start, a.value.end, value)])
+    fix = _Checker(text, Environment({}, None), datetime.now(UTC))._insert_key_fix(c, key, value, title)
+    if fix is not None:
+        fix.preferred = False
+    return fix
 
 
 _KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}

@@ -34,7 +34,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
-from snowauth.analysis import WARNING, Analysis, Finding
+from snowauth.analysis import WARNING, Analysis, FileAppend, Finding, Fix, set_key_fix
+from snowauth.document import Connection
 
 TRACKED, UNIGNORED, SAFE = "tracked", "unignored", "safe"
 # A state that starts with UNCHECKED says why git was not asked (the rest is the reason).
@@ -339,8 +340,72 @@ async def git_state_async(path: Path) -> str:
         return str(stop.value)
 
 
-def token_findings(a: Analysis, state: str) -> list[Finding]:
-    """A warning on each stored token when the file is (or may be) committed."""
+def in_repository(folder: Path) -> bool:
+    """Whether git would take ``folder`` for part of a repository (or something that may
+    be one): looked up in the file system like git does, without running git."""
+    try:
+        real = Path(os.path.realpath(folder))
+    except (OSError, ValueError):
+        return True
+    return _find_repository(real) != SAFE
+
+
+def gitignore_entry(name: str) -> str | None:
+    """The `.gitignore` line (beside the file) that ignores the file ``name`` and no
+    other: anchored, with git's pattern characters escaped; None when no line can."""
+    if not name or any(ch in name for ch in "\n\r/\0"):
+        return None
+    escaped = "".join("\\" + ch if ch in "\\*?[" else ch for ch in name)
+    trailing = len(escaped) - len(escaped.rstrip(" "))
+    if trailing:  # git drops trailing spaces unless escaped
+        escaped = escaped.rstrip(" ") + "\\ " * trailing
+    return "/" + escaped
+
+
+def gitignore_lists(folder: Path, line: str) -> bool:
+    """Whether the `.gitignore` in ``folder`` has ``line`` (or it anchored) as a line of
+    its own (a plain text look, no git): False when it cannot be read."""
+    from snowauth import files
+
+    try:
+        data = files.read_bytes(folder / GITIGNORE, files.SECRET_MAX_BYTES, follow_links=False)
+    except OSError:
+        return False
+    wanted = {line, "/" + line.lstrip("/")}
+    return any(row.strip() in wanted for row in data.decode("utf-8", "replace").splitlines())
+
+
+GITIGNORE = ".gitignore"
+CACHE_FIX_TITLE = 'Store tokens in the cache instead (token_store = "cache"; the next fetch writes there)'
+
+
+def _uses_cache(c: Connection) -> bool:
+    a = c.keys.get("token_store")
+    return a is not None and a.value.data == "cache"
+
+
+def _token_fixes(a: Analysis, c: Connection, state: str, name: str | None) -> list[Fix]:
+    out: list[Fix] = []
+    entry = gitignore_entry(name) if name is not None and state != TRACKED else None
+    if entry is not None:  # (a tracked file stays tracked when ignored: no help there)
+        out.append(Fix(f"Add {name} to .gitignore", appends=[FileAppend(GITIGNORE, entry + "\n")]))
+    if _uses_cache(c):
+        from snowauth.token_edits import remove_edits  # (it loads the token exchange)
+
+        edits = remove_edits(a, c)
+        if edits:
+            out.append(Fix(f"Remove the token table of `{c.name}` (tokens now go to the cache)", edits))
+    else:
+        fix = set_key_fix(a.text, c, "token_store", '"cache"', CACHE_FIX_TITLE)
+        if fix is not None:
+            out.append(fix)
+    return out
+
+
+def token_findings(a: Analysis, state: str, name: str | None = None, *, fixes: bool = False) -> list[Finding]:
+    """A warning on each stored token when the file is (or may be) committed; with
+    ``fixes``, its quick fixes: add the file (``name``, beside the `.gitignore`) to
+    `.gitignore`, and keep tokens in the cache (then remove the table left in the file)."""
     if state == SAFE:
         return []
     out = []
@@ -348,7 +413,12 @@ def token_findings(a: Analysis, state: str) -> list[Finding]:
         access = c.token.get("access_token")
         if access is None:
             continue
-        if state == TRACKED:
+        if _uses_cache(c):
+            message = (
+                f'`{c.name}` keeps its tokens in the cache (`token_store = "cache"`), but this file still '
+                "holds a token table that a commit would publish: remove it (the next fetch writes to the cache)"
+            )
+        elif state == TRACKED:
             message = (
                 f"This file is tracked by git and holds the token of `{c.name}`: a commit would publish it. "
                 'Use `token_store = "cache"`, or stop tracking the file (`git rm --cached`) and ignore it'
@@ -364,5 +434,8 @@ def token_findings(a: Analysis, state: str) -> list[Finding]:
                 f"This file holds the token of `{c.name}` and git does not ignore it: add it to .gitignore "
                 'or use `token_store = "cache"`'
             )
-        out.append(Finding(access.key.start, access.key.end, WARNING, "tokens-in-git", message, connection=c.name))
+        found = Finding(access.key.start, access.key.end, WARNING, "tokens-in-git", message, connection=c.name)
+        if fixes:
+            found.fixes = _token_fixes(a, c, state, name)
+        out.append(found)
     return out

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
 
 from snowauth import editing
-from snowauth.analysis import Fix, gc_paused
+from snowauth.analysis import FileAppend, Fix, gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
-from snowauth.secrets import Environment
+from snowauth.secrets import DOTENV, Environment
+
+GITIGNORE = ".gitignore"
 
 COMMANDS = {
     "fetch": "snowauth.fetchToken",
@@ -133,7 +136,10 @@ def register(ls: SnowauthServer) -> None:
         conv = doc.converter(ls.encoding)
         start, end = conv.offset(params.range.start), conv.offset(params.range.end)
         actions: list[t.CodeAction] = []
-        for f in a.findings:
+        from snowauth.gitstate import token_findings
+
+        name = doc.path.name if doc.path is not None else None
+        for f in [*a.findings, *token_findings(a, doc.git, name, fixes=True)]:
             if f.end < start or f.start > end or not f.fixes:
                 continue
             diag = convert.diagnostic(f, conv, doc.uri, related=False, tags=False)
@@ -224,6 +230,22 @@ def _range_json(r: t.Range) -> dict[str, Any]:
     }
 
 
+def _dotenv_unignored(ls: SnowauthServer, folder: Path) -> bool:
+    """Whether a `.env` written in ``folder`` might be published by git. git's own answer
+    (found in the background on open and save, trusted workspaces only) when there is
+    one; else (not known yet, an untrusted workspace where git never runs, a repository
+    git was not asked about) yes inside anything git takes for a repository, unless the
+    `.gitignore` beside it already has a `.env` line."""
+    from snowauth import gitstate
+
+    state = ls.dotenv_git.get(folder) if ls.trusted else None
+    if state == gitstate.SAFE:
+        return False
+    if state in (gitstate.UNIGNORED, gitstate.TRACKED):
+        return True
+    return gitstate.in_repository(folder) and not gitstate.gitignore_lists(folder, DOTENV)
+
+
 def _action(
     ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix, diag: t.Diagnostic
 ) -> t.CodeAction | None:
@@ -231,9 +253,15 @@ def _action(
     if fix.command:
         command = t.Command(fix.title, fix.command, arguments=[{"uri": doc.uri, "connection": fix.connection}])
     edit = None
-    if fix.edits:
+    title = fix.title
+    if fix.edits or fix.appends:
         appends = []
-        for app in fix.appends:
+        wanted = list(fix.appends)
+        if doc.folder is not None and any(app.name == DOTENV for app in wanted) and _dotenv_unignored(ls, doc.folder):
+            # the secret goes to a .env that git would publish: ignore it first
+            wanted.insert(0, FileAppend(GITIGNORE, DOTENV + "\n"))
+            title = title[:-1] + ", which is added to .gitignore)" if title.endswith(")") else title
+        for app in wanted:
             if doc.folder is None or not ls.document_changes or not ls.resource_create:
                 return None  # the fix needs to create or extend a file the client cannot
             from snowauth import files
@@ -266,7 +294,7 @@ def _action(
             doc.uri, doc.version, conv, fix, document_changes=ls.document_changes, appends=appends
         )
     return t.CodeAction(
-        title=fix.title,
+        title=title,
         kind=t.CodeActionKind.QuickFix,
         diagnostics=[diag],
         edit=edit,

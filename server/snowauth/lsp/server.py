@@ -53,6 +53,7 @@ class SnowauthServer(LanguageServer):
         self._publishing: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watching: set[str] = set()  # glob patterns registered with the client
+        self.dotenv_git: dict[Path, str] = {}  # folder -> gitstate of its .env (trusted only)
 
         @self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
         def did_change_watched_files(params: t.DidChangeWatchedFilesParams) -> None:
@@ -140,6 +141,10 @@ class SnowauthServer(LanguageServer):
             if self.docs.get(uri) is doc and state != doc.git:
                 doc.git = state
                 self.diagnostics_changed(uri)
+            if doc.folder is not None:  # would the move-to-.env fix write a file git publishes?
+                from snowauth.secrets import DOTENV
+
+                self.dotenv_git[doc.folder] = await git_state_async(doc.folder / DOTENV)
 
         self.spawn(run())
 
