@@ -86,6 +86,7 @@ run_phase() {
   local started=$SECONDS
   echo "[$(ts)] phase $phase: profile, workspace, code-server on 127.0.0.1:$port"
   rm -rf "$run" "$ws"
+  rm -f "$ART/SnowAuth-$phase.log"   # the log checks below must never read an earlier run's
   mkdir -p "$ws" "$run/user-data/User" "$run/extensions"
   if [ "$phase" = hostile ]; then
     bash "$HERE/hostile_workspace.sh" "$ws" "$WORK/hostile-outside" "$EMU_PORT"
@@ -171,6 +172,9 @@ done
 # real error today, so the list is empty.
 ERRORS_ALLOWED=(
 )
+if [[ " ${E2E_PHASES:-trusted} " == *" trusted "* ]] && [ ! -f "$ART/SnowAuth-trusted.log" ]; then
+  echo "FAIL: no SnowAuth output log of the trusted phase to check (another run using the same WORK removed it?)"; RC=1
+fi
 if [ -f "$ART/SnowAuth-trusted.log" ]; then
   errors="$(grep -E '^[0-9-]+ [0-9:.]+ \[error\]' "$ART/SnowAuth-trusted.log" || true)"
   for allowed in "${ERRORS_ALLOWED[@]}"; do
