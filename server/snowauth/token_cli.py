@@ -17,6 +17,7 @@ from pathlib import Path
 
 from snowauth import connections as conns
 from snowauth.analysis import Analysis, analyze
+from snowauth.check import plain_text
 from snowauth.document import Connection
 from snowauth.files import read_text
 from snowauth.oauth.client import OAuthClient
@@ -193,7 +194,7 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
         c = conns.select(a, connection, None)
         tokens, _conn, new = asyncio.run(obtain(a, c, folder))
     except (conns.ConnectionProblem, OAuthError) as exc:
-        print(f"snowauth: {printable(str(exc))}", file=sys.stderr)
+        print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
         return 1
     except NoValueEntered as exc:
         print(f"snowauth: {exc}", file=sys.stderr)
@@ -204,7 +205,7 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
     try:
         output = render(tokens, c.name, fmt)  # before writing: a token that cannot be printed is not stored
     except CannotPrint as exc:
-        print(f"snowauth: {printable(str(exc))}", file=sys.stderr)
+        print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
         return 1
     if write and new and conns.token_store(c) == "file":
         # the file may have changed while we waited for the instance: recompute on it

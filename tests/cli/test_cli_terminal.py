@@ -262,3 +262,21 @@ def test_emulator_help_names_the_demo_credentials() -> None:
         client["redirect_uris"][0],
     ):
         assert value in text, value
+
+
+def test_token_errors_on_stderr_are_plain_text(tmp_path: Path, emulator: Emulator) -> None:
+    """The messages are shared with the editor, which renders their markdown; a terminal
+    shows them plain."""
+    path = prompt_file(tmp_path, emulator.url)
+    out = subprocess.run(
+        [sys.executable, "-m", "snowauth", "token", str(path)],
+        env={**os.environ, **ENV, "SNOWAUTH_CACHE_DIR": str(tmp_path / "cache")},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "password of dev is ${prompt}, but there is no terminal to ask on" in out.stderr
+    assert "`" not in out.stderr
