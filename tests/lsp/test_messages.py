@@ -53,10 +53,6 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
         wanted = lsp_client.answer  # type: ignore[attr-defined]
         return next((a for a in params.actions or [] if a.title == wanted), None)
 
-    @lsp_client.feature(t.CLIENT_REGISTER_CAPABILITY)
-    def register(_params: t.RegistrationParams) -> None:
-        """As editors do: accept the server's registrations (watched files)."""
-
     await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options={"trusted": True}))
     yield lsp_client
     await lsp_client.shutdown_session()
