@@ -256,3 +256,12 @@ def test_connection_names_appear_in_messages() -> None:
             now=NOW,
         )
     assert "sub (svc.bot)" in jwt.value.message
+
+
+def test_a_rejected_password_has_a_short_summary_that_keeps_the_lockout_warning() -> None:
+    err = errors.access_denied(GRANT_PASSWORD, BASE, status=401, username="integration.user")
+    assert err.summary is not None and err.summary.startswith(f"{BASE} rejected the password grant.")
+    assert "lock the account" in err.summary and len(err.summary) < len(err.message)
+    assert "integration.user" not in err.summary
+    other = errors.access_denied(GRANT_CLIENT_CREDENTIALS, BASE, status=401)
+    assert other.summary is None  # the first sentence of the message serves
