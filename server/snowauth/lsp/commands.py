@@ -221,15 +221,20 @@ class Commands:
         action = SHOW_PROBLEM if problem is not None else DETAILS
 
         async def ask() -> None:
-            answer = await self.ls.window_show_message_request_async(
-                t.ShowMessageRequestParams(t.MessageType.Error, f"SnowAuth: {short}", [t.MessageActionItem(action)])
-            )
-            if answer is None or answer.title != action:
-                return
-            if action == DETAILS or where is None or problem is None:
-                self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
-                return
-            await self.ls.window_show_document_async(t.ShowDocumentParams(where[0], take_focus=True, selection=problem))
+            try:
+                answer = await self.ls.window_show_message_request_async(
+                    t.ShowMessageRequestParams(t.MessageType.Error, f"SnowAuth: {short}", [t.MessageActionItem(action)])
+                )
+                if answer is None or answer.title != action:
+                    return
+                if action == DETAILS or where is None or problem is None:
+                    self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+                    return
+                await self.ls.window_show_document_async(
+                    t.ShowDocumentParams(where[0], take_focus=True, selection=problem)
+                )
+            except Exception as exc:  # the client went away, or could not show it: nothing to add
+                logger.info("the failure's action could not be shown: %s", type(exc).__name__)
 
         self.ls.spawn(ask())
 
