@@ -93,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = _run(list(sys.argv[1:] if argv is None else argv))
-        sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
+        if sys.stdout is not None and not sys.stdout.closed:  # the language server closes it at exit
+            sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
         return code
     except BrokenPipeError:  # `snowauth schema | head -c 300`: the reader has seen enough
         _drop_stdout()
