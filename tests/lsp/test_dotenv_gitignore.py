@@ -210,3 +210,21 @@ async def test_gitignore_entry_matches_only_a_file_with_pattern_characters(
     apply_like_a_client(add.edit, editor)
     assert ignored(repo, name)
     assert not ignored(repo, "#a bb.snowauth.toml")
+
+
+def test_with_the_cache_chosen_the_warning_asks_to_remove_the_table_left_in_the_file() -> None:
+    from snowauth.gitstate import UNIGNORED, token_findings
+    from snowauth.token_edits import apply
+
+    text = WITH_TOKEN.replace('client_secret = "${env', 'token_store = "cache"\nclient_secret = "${env')
+    a = analyze(text)
+    [found] = token_findings(a, UNIGNORED, "team.snowauth.toml", fixes=True)
+    assert "cache" in found.message and "remove it" in found.message
+    titles = [f.title for f in found.fixes]
+    assert titles == [
+        "Add team.snowauth.toml to .gitignore",
+        "Remove the token table of `dev` (tokens now go to the cache)",
+    ]
+    after = analyze(apply(text, found.fixes[1].edits))
+    assert after.connections["dev"].token == {} and token_findings(after, UNIGNORED) == []
+    assert after.connections["dev"].keys["token_store"].value.data == "cache"

@@ -59,7 +59,10 @@ async def until(client: LanguageClient, uri: str, ok: Callable[[list[t.Diagnosti
         seen = -1
         while True:
             if pulls(client):
-                if client.diagnostic_refresh_count != seen:  # pulled once, then after each refresh
+                # pulled once, then after each refresh; a client that takes no refresh
+                # (Neovim) pulls on its own: every 0.1 s here
+                refresh = client.capabilities.workspace.diagnostics  # type: ignore[union-attr]
+                if client.diagnostic_refresh_count != seen or refresh is None:
                     seen = client.diagnostic_refresh_count
                     report = await client.text_document_diagnostic_async(
                         t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(uri))
@@ -67,7 +70,7 @@ async def until(client: LanguageClient, uri: str, ok: Callable[[list[t.Diagnosti
                     items = list(report.items)  # type: ignore[union-attr]
                     if ok(items):
                         return items
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.1)
             else:
                 items = list(client.diagnostics.get(uri, []))
                 if uri in client.diagnostics and ok(items):

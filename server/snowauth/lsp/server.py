@@ -31,6 +31,7 @@ logger = logging.getLogger("snowauth.lsp")
 WATCHED_EVERYWHERE = ("**/.env", "**/*.snowauth.toml", "**/.gitignore")
 WATCHED_PER_DOCUMENT = 50
 WATCHED_MAX = 500
+WATCH_SETTLE = 0.05  # seconds: file events that come together are handled together
 
 
 def _glob_escape(name: str) -> str:
@@ -54,6 +55,7 @@ class SnowauthServer(LanguageServer):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watching: set[str] = set()  # glob patterns registered with the client
         self.dotenv_git: dict[Path, str] = {}  # folder -> gitstate of its .env (trusted only)
+        self._changed_files: set[Path] = set()  # reported by the client, not yet handled
 
         @self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
         def did_change_watched_files(params: t.DidChangeWatchedFilesParams) -> None:
@@ -223,8 +225,8 @@ class SnowauthServer(LanguageServer):
                     continue
                 if ref is not None and ref.kind == "file":
                     found.append(file_reference_path(ref.argument, folder))
-                if len(found) > WATCHED_PER_DOCUMENT:
-                    break
+            if len(found) > WATCHED_PER_DOCUMENT:
+                break
         out: set[Path] = set()
         for path in found[: WATCHED_PER_DOCUMENT + 1]:
             out.add(Path(os.path.normpath(path)))
@@ -276,18 +278,28 @@ class SnowauthServer(LanguageServer):
 
     def files_changed(self, params: t.DidChangeWatchedFilesParams) -> None:
         """Files changed on disk: re-check the open documents that read them, and find out
-        again what git thinks when a .env or .gitignore changed."""
+        again what git thinks when a .env or .gitignore changed. Events that come within
+        WATCH_SETTLE seconds are handled together, once per file (VS Code reports a file
+        once per watcher that matches it: the extension's and ours)."""
         from snowauth.lsp.documents import uri_path
 
-        changed: set[Path] = set()
+        first = not self._changed_files
         for event in params.changes:
             path = uri_path(event.uri)
             if path is not None:
-                changed.add(Path(os.path.normpath(path)))
+                self._changed_files.add(Path(os.path.normpath(path)))
                 with contextlib.suppress(OSError, RuntimeError):
-                    changed.add(path.resolve())
-        if not changed:
-            return
+                    self._changed_files.add(path.resolve())
+        if first and self._changed_files:
+
+            async def settle() -> None:
+                await asyncio.sleep(WATCH_SETTLE)
+                changed, self._changed_files = self._changed_files, set()
+                self._recheck(changed)
+
+            self.spawn(settle())
+
+    def _recheck(self, changed: set[Path]) -> None:
         git_files = any(p.name in (".gitignore", ".env") for p in changed)
         rechecked = []
         for uri, doc in list(self.docs.items()):
