@@ -228,3 +228,22 @@ def test_with_the_cache_chosen_the_warning_asks_to_remove_the_table_left_in_the_
     after = analyze(apply(text, found.fixes[1].edits))
     assert after.connections["dev"].token == {} and token_findings(after, UNIGNORED) == []
     assert after.connections["dev"].keys["token_store"].value.data == "cache"
+
+
+async def test_the_warning_goes_when_gitignore_changes_on_disk(client: LanguageClient, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    doc = repo / "team.snowauth.toml"
+    doc.write_text(WITH_TOKEN, encoding="utf-8")
+    uri = doc.as_uri()
+    Editor(client).open(uri, WITH_TOKEN)
+
+    async def until(present: bool) -> None:
+        while any(d.code == "tokens-in-git" for d in client.diagnostics.get(uri, [])) != present:
+            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    await asyncio.wait_for(until(True), 20)
+    (repo / ".gitignore").write_text("/team.snowauth.toml\n", encoding="utf-8")
+    client.workspace_did_change_watched_files(
+        t.DidChangeWatchedFilesParams([t.FileEvent((repo / ".gitignore").as_uri(), t.FileChangeType.Created)])
+    )
+    await asyncio.wait_for(until(False), 20)
