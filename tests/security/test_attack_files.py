@@ -184,7 +184,7 @@ def test_check_finishes_despite_a_hostile_dotenv(kind: str, tmp_path: Path) -> N
     assert out.returncode == 0, out.stderr
     assert "SNOW_Y" in out.stdout and "[unresolved-reference]" in out.stdout
     assert ("was not read" in out.stdout) == (kind != "backtracking-line")
-    assert REASONS[kind] in out.stdout
+    assert REASONS[kind].replace("`", "") in out.stdout  # text output drops markdown backticks
 
 
 def test_check_refuses_connection_files_that_are_not_regular_files(tmp_path: Path) -> None:
@@ -353,7 +353,7 @@ async def test_a_key_file_outside_the_folder_is_flagged(client: LanguageClient, 
     assert "outside the folders snowauth may read" in flagged[0].message
     out = snowauth(tmp_path, "check", str(path))
     rows = [r for r in out.stdout.splitlines() if r.endswith("[file-outside-roots]")]
-    assert len(rows) == 1 and "`jwt_key_file` reads `../outside.pem`" in rows[0], out.stdout
+    assert len(rows) == 1 and "jwt_key_file reads ../outside.pem" in rows[0], out.stdout
     assert "Traceback" not in out.stderr
 
 
