@@ -611,7 +611,10 @@ class _Checker:
         self, c: Connection, key: str, value: str | None = None, title: str | None = None
     ) -> Fix | None:
         spec = model.CONNECTION_KEYS[key]
-        line = f"{key} = {spec.placeholder if value is None else value}"
+        if value is None:
+            # a secret reference is named as completion and the move-to-.env fix name it
+            value = f'"${{env:{env_name(c.name, key)}}}"' if "${env:" in spec.placeholder else spec.placeholder
+        line = f"{key} = {value}"
         title = title or f"Add `{key}`"
         if c.inline is not None:
             close = c.inline.end - 1

@@ -255,7 +255,7 @@ def test_missing_key_fix_after_the_last_key_line_keeps_the_token_table() -> None
     fixed = apply_edits(text, f.fixes[0].edits)
     assert fixed == text.replace(
         f'client_id = "{HEX32}"\n',
-        f'client_id = "{HEX32}"\nclient_secret = "${{env:SNOW_CLIENT_SECRET}}"\n',
+        f'client_id = "{HEX32}"\nclient_secret = "${{env:SNOW_DEV_CLIENT_SECRET}}"\n',
     )
 
 
