@@ -93,9 +93,15 @@ def confirm_host(name: str, target: conns.Destination) -> None:
             f"Nothing was sent: snowauth has not sent credentials to {where} before: run this once in a "
             f"terminal to confirm the host, or list it in ${TRUSTED_VARIABLE}"
         )
-    sys.stderr.write(f"{question(name, target.base_url, target.trust)}\nSend to {where}? [y/N] ")
-    sys.stderr.flush()
-    answer = sys.stdin.readline().strip().lower()
+    # Ctrl-C interrupts the read itself (see _prompt: asyncio.run's handler would only
+    # cancel the task and leave the read waiting for Enter); set before the question shows
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        sys.stderr.write(f"{question(name, target.base_url, target.trust)}\nSend to {where}? [y/N] ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip().lower()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if answer not in ("y", "yes"):
         raise conns.ConnectionProblem(refusal(target.base_url, target.trust))
     known.remember(target.base_url, target.trust)

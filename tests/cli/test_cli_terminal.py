@@ -127,6 +127,28 @@ def test_ctrl_d_at_the_password_prompt_is_no_value_exit_2(tmp_path: Path, emulat
     assert emulator.token_requests == 0
 
 
+def test_ctrl_c_at_the_host_question_stops_at_once_with_130(tmp_path: Path) -> None:
+    """A loopback port that is not the user's running emulator is asked about: Ctrl-C at
+    that question ends the program at once (no second Enter), and nothing is sent."""
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        term = Pty(["token", str(prompt_file(tmp_path, url))], tmp_path / "cache")
+        term.wait_for(b"[y/N] ")
+        term.type(b"\x03")
+        code = term.exit_code()
+        shown = term.text()
+        assert code == 130, shown
+        assert "Traceback" not in shown and "KeyboardInterrupt" not in shown
+        assert "cancelled" in shown
+        with pytest.raises(BlockingIOError):  # nobody connected: nothing was sent
+            listener.accept()
+
+
 def test_the_prompt_still_works_when_answered(tmp_path: Path, emulator: Emulator) -> None:
     term = Pty(["token", str(prompt_file(tmp_path, emulator.url)), "--format", "header"], tmp_path / "cache")
     term.wait_for(b"password for connection dev: ")
