@@ -159,13 +159,18 @@ def _reference_text(c: Connection, key: str) -> str | None:
     return ref.describe() if ref is not None and ref.kind != "prompt" else None
 
 
-def destination(a: Analysis, c: Connection, env: Environment) -> Destination:
-    """Where the connection would send, without resolving any secret (to confirm it before
-    a prompt or a send). ConnectionProblem when the connection has errors."""
+def _refuse_errors(a: Analysis, c: Connection) -> None:
+    """ConnectionProblem when the connection has any Error: nothing half right is sent."""
     problems = errors_of(a, c)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
+
+
+def destination(a: Analysis, c: Connection, env: Environment) -> Destination:
+    """Where the connection would send, without resolving any secret (to confirm it before
+    a prompt or a send). ConnectionProblem when the connection has errors."""
+    _refuse_errors(a, c)
     value = _reference_free(c, "instance", env)
     try:
         url = instance_url(value or "", reference=_reference_text(c, "instance"))
@@ -196,10 +201,7 @@ async def resolve(
     no prompt); keys in ``no_prompt`` resolve to None instead of asking. ``target`` is the
     :func:`destination` the user confirmed: the instance and ``ca_bundle`` are taken from
     it, not read again."""
-    problems = errors_of(a, c)
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
+    _refuse_errors(a, c)
 
     async def get(key: str, *, secret: bool = False) -> str | None:
         raw = _value(c, key)
