@@ -136,7 +136,12 @@ def failed(outcome: Outcome, *phrases: str, bound: float) -> str:
         assert secret not in message
     assert outcome.elapsed < bound, (outcome.elapsed, bound, message)
     assert outcome.applied == 0 and outcome.text_kept
-    assert any(message in shown for shown in outcome.shown), outcome.shown
+    # the notification leads with the error's first sentence and points at the details
+    lead = message[:24]
+    assert any(shown.startswith(f"SnowAuth: {lead}") and "Details" in shown for shown in outcome.shown), (
+        message,
+        outcome.shown,
+    )
     return message
 
 
