@@ -19,6 +19,7 @@ from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 
 from snowauth import __version__
+from snowauth.analysis import INFORMATION, Finding
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.lsp.protocol import SnowauthProtocol
@@ -28,6 +29,7 @@ logger = logging.getLogger("snowauth.lsp")
 # Watched for every client that lets a server register watchers; plus, per document, the
 # files its connections read (at most WATCHED_PER_DOCUMENT, WATCHED_MAX patterns in all:
 # a hostile file naming 100,000 `${file:}` targets gets no 100,000 watchers).
+MAX_DIAGNOSTICS = 1000  # per document; the rest are counted in one diagnostic
 WATCHED_EVERYWHERE = ("**/.env", "**/*.snowauth.toml", "**/.gitignore")
 WATCHED_PER_DOCUMENT = 50
 WATCHED_MAX = 500
@@ -119,10 +121,27 @@ class SnowauthServer(LanguageServer):
         from snowauth.gitstate import token_findings
 
         found = [*a.findings, *doc.extra, *token_findings(a, doc.git)]
-        return [
+        hidden = 0
+        if len(found) > MAX_DIAGNOSTICS:
+            # a hostile (or generated) file with 200,000 problems would make every edit send
+            # tens of megabytes: the most severe first, the rest counted in one line
+            hidden = len(found) - MAX_DIAGNOSTICS
+            found = sorted(found, key=lambda f: (f.severity, f.start))[:MAX_DIAGNOSTICS]
+        items = [
             convert.diagnostic(f, conv, doc.uri, related=related, tags=tags)
             for f in sorted(found, key=lambda f: (f.start, f.end))
         ]
+        if hidden:
+            more = Finding(
+                0,
+                0,
+                INFORMATION,
+                "too-many-problems",
+                f"{hidden} more problems are not shown (the editor shows the first {MAX_DIAGNOSTICS}): "
+                "run `snowauth check` on this file to list them all",
+            )
+            items.insert(0, convert.diagnostic(more, conv, doc.uri, related=related, tags=tags))
+        return items
 
     def check_git(self, uri: str) -> None:
         """Find out (in the background) whether git would publish the file's tokens. Not in
