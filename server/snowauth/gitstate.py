@@ -25,6 +25,7 @@ is ignored.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -328,7 +329,9 @@ async def git_state_async(path: Path) -> str:
         finally:
             if proc.returncode is None:  # timed out or cancelled: do not leave it running
                 proc.kill()
-                await proc.wait()
+                # bounded: at the server's exit the wait for the killed child could hang
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 1)
         return (-1 if proc.returncode is None else proc.returncode), out
 
     steps = _steps(path)

@@ -29,6 +29,7 @@ logger = logging.getLogger("snowauth.lsp")
 # Watched for every client that lets a server register watchers; plus, per document, the
 # files its connections read (at most WATCHED_PER_DOCUMENT, WATCHED_MAX patterns in all:
 # a hostile file naming 100,000 `${file:}` targets gets no 100,000 watchers).
+EXIT_GRACE = 2.0  # seconds the background work has to end once the client said exit
 MAX_DIAGNOSTICS = 1000  # per document; the rest are counted in one diagnostic
 WATCHED_EVERYWHERE = ("**/.env", "**/*.snowauth.toml", "**/.gitignore")
 WATCHED_PER_DOCUMENT = 50
@@ -380,14 +381,21 @@ class SnowauthServer(LanguageServer):
             except asyncio.IncompleteReadError:
                 logger.info("The client closed the connection in the middle of a message")
 
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # as asyncio.run does (subprocesses, get_event_loop)
         try:
-            asyncio.run(serve())
+            loop.run_until_complete(serve())
         except BrokenPipeError:
             logger.error("Connection to the client is lost! Shutting down the server.")
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
-            self.shutdown()  # type: ignore[no-untyped-call]
+            try:
+                _cancel_within(loop, EXIT_GRACE)
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+                self.shutdown()  # type: ignore[no-untyped-call]
 
     # -- background work ----------------------------------------------------------------
 
@@ -491,3 +499,20 @@ def guarded(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return inner
 
     return wrap
+
+
+def _cancel_within(loop: asyncio.AbstractEventLoop, grace: float) -> None:
+    """Cancel what still runs on ``loop`` and give it ``grace`` seconds to end. asyncio.run
+    waits for every cancelled task without bound, and one that did not end (seen once in
+    a hundred exits under load, with git checks in flight) kept the process alive after
+    the client's `exit`: the editor then waits for a server that never goes."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if not pending:
+        return
+    _done, stuck = loop.run_until_complete(asyncio.wait(pending, timeout=grace))
+    for task in stuck:
+        logger.warning("Exiting without waiting for %r", task.get_coro())
+    with contextlib.suppress(Exception):
+        loop.run_until_complete(loop.shutdown_asyncgens())
