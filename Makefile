@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit e2e-vscode vsix reference fuzz clean
+.PHONY: setup demo test lint typecheck unit client-deps e2e-vscode vsix reference fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-unit: $(STAMP)
+# the extension's launch code is tested from Python too (tests/security): it needs esbuild
+client-deps:
+	$(MAKE) -C client-vscode deps
+
+unit: $(STAMP) client-deps
 	$(VENV)/bin/pytest -q
 
 reference: $(STAMP)
