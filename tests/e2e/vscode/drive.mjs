@@ -28,9 +28,15 @@ async function openFile(page, name) {
   await page.keyboard.press('Control+P');
   await page.waitForSelector('.quick-input-widget input', { state: 'visible', timeout: 15000 });
   await page.keyboard.type(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
-  await page.waitForTimeout(300);
-  await page.keyboard.press('Enter');
+  try {
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 8000 });
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Enter');
+  } catch {
+    // a file written a moment ago may not be in Quick Open's file index yet: open it from the Explorer
+    await page.keyboard.press('Escape');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().click();
+  }
   await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
   await page.waitForSelector('.editor-group-container.active .monaco-editor .view-lines', { timeout: 20000 });
   await page.waitForTimeout(300);
