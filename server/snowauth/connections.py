@@ -226,12 +226,7 @@ async def resolve(
             return answer
         if secret and not need_secrets:
             return None
-        from snowauth.secrets import resolve as resolve_value
-
-        try:
-            return resolve_value(value, key, env)
-        except SecretUnavailable as exc:
-            raise ConnectionProblem(str(exc), key) from None
+        return _reference_free(c, key, env)
 
     if target is None:
         target = destination(a, c, env)
