@@ -98,7 +98,7 @@ export interface InsertTokenArgs {
   format: 'raw' | 'header';
 }
 
-/** Results of the commands, as the contract (SPEC §4) describes them. Extra keys are allowed. */
+/** Results of the commands, as the README's command table describes them. Extra keys are allowed. */
 export interface TokenResult {
   connection: string;
   token_type?: string;

@@ -1,4 +1,5 @@
-"""Text -> findings: every check of SPEC §2 that needs no network (pure; no LSP types).
+"""Text -> findings: every check of the connection file that needs no network (pure; no
+LSP types). The codes are listed in docs/decisions.md.
 
 ``analyze(text, env, now)`` returns an ``Analysis``: the scanned statements, the
 connections and the findings, each with an exact span, a stable code and its quick

@@ -44,7 +44,7 @@ class Issue:
 @dataclass(slots=True)
 class Connection:
     name: str
-    header: Span  # SPEC: the [connections.<name>] header, else the first introducer
+    header: Span  # the [connections.<name>] header, else the first introducer (docs/decisions.md)
     table_header: Header | None = None
     inline: Value | None = None  # `dev = { … }` form
     inline_entry: Entry | None = None
