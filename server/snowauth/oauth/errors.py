@@ -2,7 +2,7 @@
 
 Every failure the exchange can meet becomes an :class:`OAuthError` with a stable
 kebab-case ``code``, a ``message`` written for the user (what went wrong and what to do,
-following ``servicenow-oauth.md`` §4), the connection ``key`` it implicates where one
+one builder per failure below), the connection ``key`` it implicates where one
 is clear, whether trying again later may help (``retryable``) and the HTTP ``status``
 when one was received.
 

@@ -2,7 +2,7 @@
 
 Success is 200 JSON with an ``access_token``. ServiceNow folds nearly every failure
 into ``401 {"error":"server_error","error_description":"access_denied"}``, so the
-message is built from the grant; see ``servicenow-oauth.md`` §4 for the whole table.
+message is built from the grant (the builders in ``errors.py``).
 """
 
 from __future__ import annotations
