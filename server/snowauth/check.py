@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from snowauth.analysis import ERROR, SEVERITY_NAMES, analyze
+from snowauth.analysis import analyze
 from snowauth.files import find_files, read_text
+from snowauth.findings import ERROR, SEVERITY_NAMES
 from snowauth.secrets import Environment
 from snowauth.terminal import json_printable, printable
 
@@ -39,7 +40,7 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     from snowauth.gitstate import git_state, token_findings
 
     findings = a.findings
-    if any("access_token" in c.token for c in a.connections.values()):
+    if any(c.has_token for c in a.connections.values()):
         findings = sorted([*findings, *token_findings(a, git_state(path.resolve()))], key=lambda f: (f.start, f.end))
     idx = a.index
     for f in findings:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from snowauth import model
-from snowauth.analysis import ERROR, Analysis
+from snowauth.analysis import Analysis
 from snowauth.document import Connection
+from snowauth.findings import ERROR
 from snowauth.instance import InstanceError, instance_url
 from snowauth.oauth.types import ResolvedConnection, TokenSet
 from snowauth.secrets import (
@@ -96,18 +96,13 @@ def stored_tokens(c: Connection) -> TokenSet | None:
         ok = a is not None and a.value.kind == "string" and is_token_text(str(a.value.data))
         return str(a.value.data) if ok and a is not None else None
 
-    def when(key: str) -> datetime | None:
-        a = t.get(key)
-        d = a.value.data if a is not None else None
-        return d if isinstance(d, datetime) and d.tzinfo is not None else None
-
     return TokenSet(
         access_token=str(access.value.data),
         token_type=text("token_type") or "Bearer",
         refresh_token=text("refresh_token"),
         scope=text("scope"),
-        expires_at=when("expires_at"),
-        refresh_expires_at=when("refresh_expires_at"),
+        expires_at=c.token_expiry,
+        refresh_expires_at=c.refresh_expiry,
     )
 
 

@@ -35,8 +35,10 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
-from snowauth.analysis import WARNING, Analysis, FileAppend, Finding, Fix, set_key_fix
+from snowauth.analysis import Analysis
+from snowauth.checks import set_key_fix
 from snowauth.document import Connection
+from snowauth.findings import WARNING, FileAppend, Finding, Fix
 
 TRACKED, UNIGNORED, SAFE = "tracked", "unignored", "safe"
 # A state that starts with UNCHECKED says why git was not asked (the rest is the reason).

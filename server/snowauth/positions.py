@@ -74,3 +74,9 @@ class LineIndex:
 
     def line_count(self) -> int:
         return len(self.starts)
+
+
+def newline_of(text: str) -> str:
+    """The document's line break style: that of its first line break (\\n in a file without)."""
+    m = _BREAK.search(text)
+    return m.group() if m else "\n"

@@ -392,3 +392,10 @@ def resolve(value: str, key: str, environment: Environment, prompt: Prompt | Non
     if answer is None:
         raise SecretUnavailable(f"No value was entered for `{key}`; nothing was sent", key)
     return answer
+
+
+def env_name(connection: str, key: str) -> str:
+    """The variable a connection's secret is named as in `${env:}` (the move-to-.env quick
+    fix, completion's examples): `SNOW_<CONNECTION>_<KEY>`."""
+    clean = re.sub(r"[^A-Za-z0-9]+", "_", connection).strip("_").upper() or "CONNECTION"
+    return f"SNOW_{clean}_{key.upper()}"

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from snowauth.analysis import Analysis, Edit, newline_of
+from snowauth.analysis import Analysis
 from snowauth.document import Assign, Connection
+from snowauth.findings import Edit
 from snowauth.oauth.types import TokenSet
+from snowauth.positions import newline_of
 from snowauth.terminal import UNSAFE_CHARACTERS
 
 ORDER = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "refresh_expires_at")

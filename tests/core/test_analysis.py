@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from snowauth.analysis import ERROR, HINT, INFORMATION, TAG_UNNECESSARY, WARNING, Finding
+from snowauth.findings import ERROR, HINT, INFORMATION, TAG_UNNECESSARY, WARNING, Finding
 from snowauth.positions import LineIndex
 from tests.core.util import (
     FORMS,
@@ -743,7 +743,7 @@ def test_literal_secret_fix_appends_to_dotenv_and_then_resolves(tmp_path: Path) 
     ],
 )
 def test_literal_secret_dotenv_quoting_round_trips(value: str, dotenv_line: str) -> None:
-    from snowauth.analysis import _dotenv_quote
+    from snowauth.secrets import dotenv_quote as _dotenv_quote
     from snowauth.secrets import parse_dotenv
 
     line = f"X={_dotenv_quote(value)}\n"
@@ -752,7 +752,7 @@ def test_literal_secret_dotenv_quoting_round_trips(value: str, dotenv_line: str)
 
 
 def test_env_name_of_odd_connection_names() -> None:
-    from snowauth.analysis import env_name
+    from snowauth.secrets import env_name
 
     assert env_name("dev", "password") == "SNOW_DEV_PASSWORD"
     assert env_name("my-dev.2", "client_secret") == "SNOW_MY_DEV_2_CLIENT_SECRET"
@@ -1135,21 +1135,21 @@ TOKEN = [
     ("expires", "refresh", "refresh_expires", "expect"),
     [
         ("2026-11-28T10:23:00Z", True, None, None),
-        ("2026-11-28T09:37:00Z", True, None, ("23 min", "refresh it", "snowauth.refreshToken")),
-        ("2026-11-28T07:00:00Z", False, None, ("3 h", "cannot be refreshed", "snowauth.fetchToken")),
+        ("2026-11-28T09:37:00Z", True, None, ("23 min", "refresh it", "refresh")),
+        ("2026-11-28T07:00:00Z", False, None, ("3 h", "cannot be refreshed", "fetch")),
         (
             "2026-11-20T10:00:00Z",
             True,
             "2026-11-28T09:00:00Z",
-            ("8 days", "cannot be refreshed", "snowauth.fetchToken"),
+            ("8 days", "cannot be refreshed", "fetch"),
         ),
         (
             "2026-11-28T09:59:30Z",
             True,
             "2027-01-01T00:00:00Z",
-            ("30 s", "refresh it", "snowauth.refreshToken"),
+            ("30 s", "refresh it", "refresh"),
         ),
-        ("2026-11-28T12:00:00+02:00", True, None, ("0 s", "refresh it", "snowauth.refreshToken")),
+        ("2026-11-28T12:00:00+02:00", True, None, ("0 s", "refresh it", "refresh")),
     ],
 )
 def test_token_expired(
@@ -1169,7 +1169,7 @@ def test_token_expired(
     if expect is None:
         assert a.findings == []
         return
-    ago, says, command = expect
+    ago, says, action = expect
     f = one(a, "token-expired")
     assert codes(a) == ["token-expired"]
     assert f.severity == INFORMATION
@@ -1177,8 +1177,8 @@ def test_token_expired(
     assert says in f.message
     _, value_span = find_kv(text, "expires_at", expires)
     assert (f.start, f.end) == value_span
-    assert [(x.title, x.command, x.connection, x.edits) for x in f.fixes] == [
-        ("Refresh token" if "refresh" in command else "Fetch token", command, "dev", [])
+    assert [(x.title, x.action, x.connection, x.edits) for x in f.fixes] == [
+        ("Refresh token" if action == "refresh" else "Fetch token", action, "dev", [])
     ]
 
 

@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 
 from snowauth import model
 from snowauth.analysis import Analysis, analyze
-from snowauth.editing import complete, hover, lens_state_title, lenses, symbols
+from snowauth.completion import complete
+from snowauth.hover import hover
+from snowauth.lenses import lens_state_title, lenses
+from snowauth.outline import symbols
 from snowauth.secrets import Environment
 from tests.core.util import HEX32, NOW, render
 

@@ -11,16 +11,10 @@ import pytest
 
 from snowauth import model
 from snowauth.analysis import Analysis
-from snowauth.editing import (
-    Completion,
-    LensInfo,
-    complete,
-    hover,
-    lens_state_title,
-    lenses,
-    symbols,
-    table_at,
-)
+from snowauth.completion import Completion, complete, table_at
+from snowauth.hover import hover
+from snowauth.lenses import LensInfo, lens_state_title, lenses
+from snowauth.outline import symbols
 from snowauth.secrets import Environment
 from tests.core.util import (
     FORMS,

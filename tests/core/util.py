@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from snowauth.analysis import Analysis, Edit, Finding, analyze
+from snowauth.analysis import Analysis, analyze
+from snowauth.findings import Edit, Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 

@@ -20,10 +20,13 @@ from datetime import UTC, datetime
 from hypothesis import strategies as st
 
 from snowauth.analysis import Analysis, analyze
-from snowauth.editing import complete, hover, lens_state_title, lenses, symbols
+from snowauth.completion import complete
+from snowauth.hover import hover
+from snowauth.lenses import lens_state_title, lenses
 from snowauth.lsp import convert
 from snowauth.lsp.convert import Converter
 from snowauth.oauth.types import TokenSet
+from snowauth.outline import symbols
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.token_edits import apply, remove_edits, write_edits

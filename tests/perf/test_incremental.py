@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from snowauth.analysis import Analysis, Incremental, analyze
+from snowauth.analysis import Analysis, analyze
+from snowauth.incremental import Incremental
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.syntax import Chunks, flatten, parse

@@ -22,8 +22,10 @@ import pytest
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from snowauth.analysis import SUGGEST_LIMIT, Incremental, analyze
-from snowauth.editing import complete
+from snowauth.analysis import analyze
+from snowauth.checks import SUGGEST_LIMIT
+from snowauth.completion import complete
+from snowauth.incremental import Incremental
 from snowauth.secrets import Environment
 from snowauth.syntax import MAX_DEPTH, parse
 from tests.lsp.editor import Editor

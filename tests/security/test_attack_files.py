@@ -285,7 +285,7 @@ NASTY = [
 
 @pytest.mark.parametrize("template", NASTY)
 def test_dotenv_quoting_round_trips_and_runs_nothing_in_bash(template: str, tmp_path: Path) -> None:
-    from snowauth.analysis import _dotenv_quote
+    from snowauth.secrets import dotenv_quote as _dotenv_quote
 
     marker = tmp_path / "marker"
     value = template.format(marker=marker)

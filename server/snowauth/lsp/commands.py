@@ -21,8 +21,9 @@ from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 
 from snowauth import connections as conns
-from snowauth.analysis import ERROR, Analysis, Finding
+from snowauth.analysis import Analysis
 from snowauth.document import Connection
+from snowauth.findings import ERROR, Finding
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, log_exception
 from snowauth.secrets import Environment

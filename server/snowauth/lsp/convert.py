@@ -11,8 +11,10 @@ from typing import Any
 
 from lsprotocol import types as t
 
-from snowauth.analysis import Analysis, Finding, Fix
-from snowauth.editing import Completion, Symbol
+from snowauth.analysis import Analysis
+from snowauth.completion import Completion
+from snowauth.findings import Finding, Fix
+from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 from lsprotocol import types as t
 from pygls.uris import to_fs_path
 
-from snowauth.analysis import Analysis, Finding, Incremental, analyze
+from snowauth.analysis import Analysis, analyze
+from snowauth.findings import Finding
+from snowauth.incremental import Incremental
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment

@@ -1,4 +1,5 @@
-"""LSP handlers: each a few lines over the core (editing, analysis) and ``convert``."""
+"""LSP handlers: each a few lines over the core (completion, hover, outline, lenses,
+analysis) and ``convert``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ from typing import Any
 
 from lsprotocol import types as t
 
-from snowauth import editing
-from snowauth.analysis import FileAppend, Fix, gc_paused
+from snowauth import completion as completions
+from snowauth import hover as hovers
+from snowauth import lenses as code_lenses
+from snowauth import outline
+from snowauth.analysis import gc_paused
+from snowauth.findings import FileAppend, Fix
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
@@ -83,7 +88,7 @@ def register(ls: SnowauthServer) -> None:
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
         env = Environment(ls.env, doc.folder)
-        items = editing.complete(a, conv.offset(params.position), env, snippets=ls.snippets)
+        items = completions.complete(a, conv.offset(params.position), env, snippets=ls.snippets)
         return t.CompletionList(
             is_incomplete=any(c.incomplete for c in items),
             items=[convert.completion_item(c, conv, markdown=ls.completion_markdown) for c in items],
@@ -96,7 +101,7 @@ def register(ls: SnowauthServer) -> None:
         if doc is None:
             return None
         conv = ls.converter(doc)
-        h = editing.hover(doc.analysis(ls.env), conv.offset(params.position), datetime.now(UTC))
+        h = hovers.hover(doc.analysis(ls.env), conv.offset(params.position), datetime.now(UTC))
         if h is None:
             return None
         return t.Hover(convert.markup(h.markdown, ls.markdown), conv.range(h.start, h.end))
@@ -115,7 +120,7 @@ def register(ls: SnowauthServer) -> None:
         found: Any = doc.cache.get(key)  # editors ask again and again (outline, breadcrumbs…)
         if found is None:
             with gc_paused():
-                symbols = editing.symbols(doc.analysis(ls.env))
+                symbols = outline.symbols(doc.analysis(ls.env))
                 if hierarchical:
                     found = convert.Wire(convert.document_symbol_json(s, conv) for s in symbols)
                 else:
@@ -163,10 +168,10 @@ def register(ls: SnowauthServer) -> None:
             out.append({"range": rng, "command": {"title": title, "command": command, "arguments": arg}})
 
         with gc_paused():
-            for info in editing.lenses(doc.analysis(ls.env)):
+            for info in code_lenses.lenses(doc.analysis(ls.env)):
                 rng = conv.range_json(info.start, info.end)
                 arg = [{"uri": doc.uri, "connection": info.connection}]
-                for action in editing.lens_actions(info, now):
+                for action in code_lenses.lens_actions(info, now):
                     lens(rng, action.title, COMMANDS[action.action], arg)
         return out
 
@@ -198,12 +203,12 @@ def register(ls: SnowauthServer) -> None:
         result = []
         for c in a.connections.values():
             start, end = c.extent if c.segments else c.header
-            exp = editing.token_expiry(c)
+            exp = c.token_expiry
             token = None
-            if "access_token" in c.token:
+            if c.has_token:
                 token = {
                     "expiresAt": toml_datetime(exp) if exp else None,
-                    "hasRefreshToken": "refresh_token" in c.token,
+                    "hasRefreshToken": c.has_refresh_token,
                 }
             result.append(
                 {
@@ -250,8 +255,8 @@ def _action(
     ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix, diag: t.Diagnostic
 ) -> t.CodeAction | None:
     command = None
-    if fix.command:
-        command = t.Command(fix.title, fix.command, arguments=[{"uri": doc.uri, "connection": fix.connection}])
+    if fix.action:
+        command = t.Command(fix.title, COMMANDS[fix.action], arguments=[{"uri": doc.uri, "connection": fix.connection}])
     edit = None
     title = fix.title
     if fix.edits or fix.appends:

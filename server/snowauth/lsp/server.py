@@ -19,7 +19,7 @@ from lsprotocol import types as t
 from pygls.lsp.server import LanguageServer
 
 from snowauth import __version__
-from snowauth.analysis import INFORMATION, Finding
+from snowauth.findings import INFORMATION, Finding
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.lsp.protocol import SnowauthProtocol
@@ -173,8 +173,6 @@ class SnowauthServer(LanguageServer):
     async def tick(self, period: float = 30.0) -> None:
         """Keep time-dependent results current: a token that expires turns its diagnostic
         and lens state over without an edit."""
-        from snowauth.editing import token_expiry
-
         while True:
             await asyncio.sleep(period)
             now = datetime.now(UTC)
@@ -183,7 +181,7 @@ class SnowauthServer(LanguageServer):
                 a, since = doc._analysis, doc.analysed_at
                 if a is None or since is None:
                     continue
-                expiries = [e for c in a.connections.values() if (e := token_expiry(c)) is not None]
+                expiries = [e for c in a.connections.values() if (e := c.token_expiry) is not None]
                 has_tokens = has_tokens or bool(expiries)
                 if any(since < e <= now for e in expiries):
                     doc.invalidate()

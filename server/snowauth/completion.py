@@ -1,17 +1,15 @@
-"""Completion, hover, symbols and lenses: pure functions of an Analysis and an offset."""
+"""Completion: what may be typed at an offset (table headers, keys, values, secret
+references), as pure functions of an Analysis."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
 from snowauth import model
-from snowauth.analysis import Analysis, env_name, humanize
-from snowauth.document import Connection
-from snowauth.secrets import Environment
-from snowauth.syntax import Entry, Header, KeyPart
-from snowauth.terminal import printable
+from snowauth.analysis import Analysis
+from snowauth.secrets import Environment, env_name
+from snowauth.syntax import Header
 
 
 @dataclass(slots=True)
@@ -28,35 +26,6 @@ class Completion:
     filter_text: str | None = None
     preselect: bool = False  # the item Enter takes
     incomplete: bool = False  # the list changes with each letter typed: ask again
-
-
-@dataclass(slots=True)
-class Hover:
-    start: int
-    end: int
-    markdown: str
-
-
-@dataclass(slots=True)
-class Symbol:
-    name: str
-    kind: str  # "connection" | "key" | "table"
-    detail: str
-    start: int
-    end: int
-    selection_start: int
-    selection_end: int
-    children: list[Symbol] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class LensInfo:
-    connection: str
-    start: int
-    end: int
-    expires_at: datetime | None
-    has_token: bool
-    has_refresh_token: bool
 
 
 # -- where is the cursor ---------------------------------------------------------------
@@ -294,16 +263,6 @@ def _quote_key(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else '"' + name.replace('"', '\\"') + '"'
 
 
-def _connection_grant(c: Connection | None) -> tuple[str | None, bool]:
-    if c is None:
-        return None, True
-    g = c.keys.get("grant_type")
-    grant = model.canonical_grant(str(g.value.data)) if g and g.value.kind == "string" else None
-    p = c.keys.get("pkce")
-    pkce = bool(p.value.data) if p and p.value.kind == "boolean" else True
-    return grant, pkce
-
-
 def _snippet_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("$", "\\$").replace("}", "\\}")
 
@@ -440,7 +399,7 @@ def _complete_keys(
     c = a.connection(path[1])
     rel = path[2:]
     if rel == ():
-        grant, pkce = _connection_grant(c)
+        grant, pkce = c.grant_and_pkce() if c is not None else (None, True)
         if "grant_type" in typed:
             grant = model.canonical_grant(typed["grant_type"]) or grant
         present = (set(c.keys) if c else set()) | set(typed)
@@ -601,241 +560,3 @@ def _complete_value(
     if spec.secret and not typed:
         return _references(path[1], key, start, offset, snippets, '"', '"')
     return []
-
-
-# -- hover ---------------------------------------------------------------------------------
-
-
-def _walk_entry(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str, ...], KeyPart | None, Entry] | None:
-    for k, part in enumerate(e.key):
-        if part.start <= offset <= part.end:
-            return base + tuple(p.name for p in e.key[: k + 1]), part, e
-    v = e.value
-    if v is not None and v.start <= offset <= v.end:
-        path = base + tuple(p.name for p in e.key)
-        if v.kind == "table":
-            for member in v.data:  # type: ignore[attr-defined]
-                found = _walk_entry(member, offset, path)
-                if found:
-                    return found
-        return path, None, e
-    return None
-
-
-def hover(a: Analysis, offset: int, now: datetime) -> Hover | None:
-    item = a.item_at(offset)
-    if item is None:
-        return None
-    if isinstance(item, Header):
-        for k, part in enumerate(item.key):
-            if part.start <= offset <= part.end:
-                path = tuple(p.name for p in item.key[: k + 1])
-                doc = _path_doc(a, path, now)
-                return Hover(part.start, part.end, doc) if doc else None
-        return None
-    base = table_at(a, item.start)
-    if base is None:
-        return None
-    found = _walk_entry(item, offset, base)
-    if found is None:
-        return None
-    path, hovered, entry = found
-    if hovered is not None:
-        doc = _path_doc(a, path, now)
-        return Hover(hovered.start, hovered.end, doc) if doc else None
-    v = entry.value
-    assert v is not None
-    key = path[-1]
-    spec = model.CONNECTION_KEYS.get(key) if len(path) == 3 and path[0] == "connections" else None
-    if spec and spec.values and v.kind == "string" and str(v.data) in spec.values:
-        return Hover(v.start, v.end, f"**{v.data}** — {spec.values[str(v.data)]}")
-    if (
-        len(path) == 4
-        and path[2] == "token"
-        and key in ("expires_at", "refresh_expires_at")
-        and isinstance(v.data, datetime)
-    ):
-        return Hover(v.start, v.end, _expiry_text(v.data, now))
-    return None
-
-
-def _expiry_text(dt: datetime, now: datetime) -> str:
-    if dt.tzinfo is None:
-        return "A local date-time: write it in UTC with `Z`."
-    delta = dt - now
-    when = dt.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return (
-        f"Expires in {humanize(delta)} ({when})"
-        if delta.total_seconds() > 0
-        else f"Expired {humanize(delta)} ago ({when})"
-    )
-
-
-def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
-    if path == ("default",):
-        return model.TOP_KEYS["default"].doc_markdown()
-    if not path or path[0] != "connections":
-        return None
-    if len(path) == 1:
-        return model.CONNECTIONS_DOC
-    c = a.connection(path[1])
-    if len(path) == 2:
-        if c is None:
-            return None
-        return connection_summary(c, now)
-    rel = path[2:]
-    if rel[0] == "token":
-        if len(rel) == 1:
-            doc = model.TOKEN_TABLE_DOC
-            if c is not None:
-                doc += "\n\n" + token_state_text(c, now)
-            return doc
-        spec = model.TOKEN_KEYS.get(rel[1])
-        if spec is None:
-            return None
-        doc = spec.doc_markdown()
-        if rel[1] in ("expires_at", "refresh_expires_at") and c is not None:
-            a_ = c.token.get(rel[1])
-            if a_ is not None and isinstance(a_.value.data, datetime):
-                doc += "\n\n" + _expiry_text(a_.value.data, now)
-        return doc
-    spec = model.CONNECTION_KEYS.get(rel[0])
-    if spec is None:
-        return None
-    doc = spec.doc_markdown()
-    grant, pkce = _connection_grant(c)
-    if grant is not None and rel[0] in model.required_keys(grant, pkce=pkce):
-        doc += f"\n\nRequired for this connection's grant (`{grant}`)."
-    return doc
-
-
-def token_expiry(c: Connection) -> datetime | None:
-    a = c.token.get("expires_at")
-    if a is not None and isinstance(a.value.data, datetime) and a.value.data.tzinfo is not None:
-        return a.value.data
-    return None
-
-
-def token_state_text(c: Connection, now: datetime) -> str:
-    if "access_token" not in c.token:
-        return "No token stored."
-    exp = token_expiry(c)
-    if exp is None:
-        return "Token stored; its expiry is unknown."
-    return _expiry_text(exp, now)
-
-
-def markdown_code(text: str) -> str:
-    """Untrusted ``text`` as an inline code span, the only markdown that shows any text as
-    it is: inside it no link, image, autolink or HTML is active. The fence is longer than
-    any run of backticks in the text, so the text cannot close it early; control
-    characters (a line break would end the paragraph and the span with it) are shown
-    escaped (snowauth.terminal)."""
-    shown = printable(text)
-    if not shown:
-        return "` `"
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
-    pad = " " if shown[0] in "` " or shown[-1] in "` " else ""
-    return f"{fence}{pad}{shown}{pad}{fence}"
-
-
-def connection_summary(c: Connection, now: datetime) -> str:
-    # the name and the instance come from the file: a name such as `x](http://…)![i](…)`
-    # must not become a link or an image in the editor's hover
-    grant, _ = _connection_grant(c)
-    inst = c.keys.get("instance")
-    lines = [f"**Connection {markdown_code(c.name)}**", ""]
-    if inst is not None and inst.value.kind == "string":
-        lines.append(f"Instance: {markdown_code(str(inst.value.data))}")
-    if grant:
-        lines.append(f"Grant: `{grant}` — {model.GRANT_DOCS[grant]}")
-    lines.append(token_state_text(c, now))
-    return "\n\n".join(lines)
-
-
-# -- symbols and lenses ------------------------------------------------------------------
-
-
-def symbols(a: Analysis) -> list[Symbol]:
-    out: list[Symbol] = []
-    for c in a.connections.values():
-        if not c.segments:
-            continue
-        start, end = c.extent
-        grant, _ = _connection_grant(c)
-        inst = c.keys.get("instance")
-        detail = " · ".join(
-            str(x) for x in (grant, inst.value.data if inst and inst.value.kind == "string" else None) if x
-        )
-        sym = Symbol(c.name, "connection", detail, start, end, c.header[0], c.header[1])
-        for key, assign in c.keys.items():
-            sym.children.append(
-                Symbol(
-                    key,
-                    "key",
-                    "",
-                    assign.entry.start,
-                    assign.entry.end,
-                    assign.key.start,
-                    assign.key.end,
-                )
-            )
-        if c.token:
-            ts = [Symbol(k, "key", "", t.entry.start, t.entry.end, t.key.start, t.key.end) for k, t in c.token.items()]
-            tstart, tend = min(s.start for s in ts), max(s.end for s in ts)
-            if c.token_header is not None:
-                tstart, sel = c.token_header.start, (c.token_header.start, c.token_header.end)
-            else:
-                sel = (ts[0].selection_start, ts[0].selection_end)
-            tstart = min(tstart, tend)
-            sym.children.append(Symbol("token", "table", "", tstart, max(tend, sel[1]), sel[0], sel[1], ts))
-        for child in sym.children:
-            sym.start, sym.end = min(sym.start, child.start), max(sym.end, child.end)
-        out.append(sym)
-    return out
-
-
-def lenses(a: Analysis) -> list[LensInfo]:
-    return [
-        LensInfo(
-            c.name,
-            c.header[0],
-            c.header[1],
-            token_expiry(c),
-            "access_token" in c.token,
-            "refresh_token" in c.token,
-        )
-        for c in a.connections.values()
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class LensAction:
-    title: str
-    action: str  # "fetch" | "refresh" | "test"
-
-
-def lens_actions(info: LensInfo, now: datetime) -> list[LensAction]:
-    """The lenses of a connection's header, the token's state in the first one's title.
-
-    Without a token there is one lens, so a client that runs "the lens on this line"
-    (Neovim's `vim.lsp.codelens.run()`) runs it without asking which; every title starts
-    with what it does."""
-    if not info.has_token:
-        return [LensAction("Fetch token (no token yet)", "fetch")]
-    return [
-        LensAction(f"Refresh ({lens_state_title(info, now)})", "refresh"),
-        LensAction("Test connection", "test"),
-        LensAction("Fetch token", "fetch"),
-    ]
-
-
-def lens_state_title(info: LensInfo, now: datetime) -> str:
-    if not info.has_token:
-        return "no token"
-    if info.expires_at is None:
-        return "token stored"
-    delta = info.expires_at - now
-    if delta.total_seconds() > 0:
-        return f"expires in {humanize(delta)}"
-    return f"expired {humanize(delta)} ago"

@@ -1,0 +1,317 @@
+"""The checks of one file, or of one connection, that need no network: the file level
+(`default`, unknown top-level keys, TOML's table rules as ``document`` reports them) and
+each connection's structure (unknown keys, types, the grant, missing and ignored keys),
+with the quick fixes that add, set or remove a key. A connection's values and its stored
+token are checked in ``value_checks`` and ``token_checks``. The codes are listed in
+docs/decisions.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from snowauth import model
+from snowauth.document import Assign, Connection, Issue, Layout
+from snowauth.findings import ERROR, TAG_UNNECESSARY, WARNING, Edit, Finding, Fix
+from snowauth.positions import newline_of
+from snowauth.secrets import Environment, env_name
+from snowauth.syntax import KeyPart, Parsed, Value
+from snowauth.token_checks import check_token
+from snowauth.value_checks import check_values
+from snowauth.wording import suggest
+
+_LINE_BREAK = re.compile(r"\r\n|\n|\r")
+
+# "Did you mean" is a fuzzy match against every candidate (about 0.2 ms a word against
+# the known keys): a file of 200,000 unknown keys, or a `default` among 200,000
+# connections on every keystroke, would take minutes. So the first SUGGEST_LIMIT
+# unknown keys of each list get a suggestion (the others list the known keys), and a
+# connection name is looked for among the first SUGGEST_LIMIT connections.
+SUGGEST_LIMIT = 100
+NAMES_SHOWN = 20  # connection names listed in a message at most
+
+
+class Checker:
+    """Collects the findings of a text (``out``), check by check."""
+
+    def __init__(self, text: str, env: Environment, now: datetime) -> None:
+        self.text = text
+        self.env = env
+        self.now = now
+        self.out: list[Finding] = []
+
+    def add(self, start: int, end: int, severity: int, code: str, message: str, **kw: object) -> Finding:
+        f = Finding(start, end, severity, code, message, **kw)  # type: ignore[arg-type]
+        self.out.append(f)
+        return f
+
+    def run(self, parsed: Parsed, layout: Layout) -> list[Finding]:
+        for p in parsed.errors:
+            self.add(p.start, p.end, ERROR, p.code, p.message)
+        self.issues(layout.issues)
+        self.unknown_top(layout.unknown_top)
+        self.default(layout.default, layout.connections.__contains__, lambda: list(layout.connections))
+        for c in layout.connections.values():
+            self.connection(c)
+        self.out.sort(key=lambda f: (f.start, f.end))
+        return self.out
+
+    def issues(self, issues: list[Issue]) -> None:
+        for issue in issues:
+            self.add(issue.start, issue.end, ERROR, issue.code, issue.message, related=list(issue.related))
+
+    def unknown_top(self, parts: list[KeyPart]) -> None:
+        known = [*model.TOP_KEYS, model.CONNECTIONS_TABLE]
+        for k, part in enumerate(parts):
+            self._unknown(part.start, part.end, part.name, known, "at the top level", guess=k < SUGGEST_LIMIT)
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _unknown(
+        self,
+        start: int,
+        end: int,
+        name: str,
+        known: Sequence[str],
+        where: str,
+        connection: str | None = None,
+        *,
+        guess: bool = True,
+    ) -> None:
+        """``guess``: look for a close known key (see SUGGEST_LIMIT)."""
+        found = suggest(name, known) if guess else None
+        message = f"Unknown key `{name}` {where}"
+        fixes = []
+        if found:
+            message += f": did you mean `{found}`?"
+            fixes.append(Fix(f"Replace with `{found}`", [Edit(start, end, found)], preferred=True))
+        else:
+            message += f" (known keys: {', '.join(known)})"
+        self.add(start, end, ERROR, "unknown-key", message, fixes=fixes, connection=connection)
+
+    def _string(self, a: Assign | None) -> str | None:
+        return a.value.data if a is not None and a.value.kind == "string" else None  # type: ignore[return-value]
+
+    def default(
+        self,
+        default: tuple[KeyPart, Value] | None,
+        defined: Callable[[str], bool],
+        names: Callable[[], list[str]],
+    ) -> None:
+        """`default` must name a connection (``defined``; ``names`` in the file's order)."""
+        if default is None:
+            return
+        _, value = default
+        if value.kind != "string":
+            self.add(
+                value.start,
+                value.end,
+                ERROR,
+                "wrong-type",
+                f"`default` must be a string naming a connection, not a {_kind(value)}",
+            )
+            return
+        name = value.data
+        assert isinstance(name, str)
+        if not defined(name):
+            known = names()
+            guess = suggest(name, known[:SUGGEST_LIMIT])
+            shown = ", ".join(known[:NAMES_SHOWN]) + (
+                f" and {len(known) - NAMES_SHOWN} more" if len(known) > NAMES_SHOWN else ""
+            )
+            hint = f": did you mean `{guess}`?" if guess else f" (connections here: {shown or 'none'})"
+            fixes = (
+                [
+                    Fix(
+                        f"Use `{guess}`",
+                        [Edit(value.start, value.end, f'"{guess}"')],
+                        preferred=True,
+                    )
+                ]
+                if guess
+                else []
+            )
+            self.add(
+                value.start,
+                value.end,
+                ERROR,
+                "unknown-connection",
+                f"`default` names the connection `{name}`, which is not defined{hint}",
+                fixes=fixes,
+            )
+
+    # -- one connection -------------------------------------------------------------
+
+    def connection(self, c: Connection) -> None:
+        name = c.name
+        for k, (part, where) in enumerate(c.unknown):
+            known = list(model.TOKEN_KEYS) if where == "token" else [*model.CONNECTION_KEYS, model.TOKEN_TABLE]
+            place = f"in the token of `{name}`" if where == "token" else f"in the connection `{name}`"
+            self._unknown(part.start, part.end, part.name, known, place, name, guess=k < SUGGEST_LIMIT)
+        for part, where in c.wrong_tables:
+            specs = model.TOKEN_KEYS if where == "token" else model.CONNECTION_KEYS
+            spec = specs[part.name]
+            self.add(
+                part.start,
+                part.end,
+                ERROR,
+                "wrong-type",
+                f"`{part.name}` must be a {_type_name(spec)}, not a table",
+                connection=name,
+            )
+        if c.token_value_problem is not None:
+            p = c.token_value_problem
+            self.add(p.start, p.end, ERROR, p.code, p.message, connection=name)
+
+        for key, a in c.keys.items():
+            self.check_type(a, model.CONNECTION_KEYS[key], name)
+        grant_assign = c.keys.get("grant_type")
+        grant_raw = self._string(grant_assign)
+        grant = model.canonical_grant(grant_raw) if grant_raw is not None else None
+        if grant_raw is not None and grant is None and grant_assign is not None:
+            v = grant_assign.value
+            choices = [*model.GRANTS, model.JWT_BEARER_ALIAS]
+            guess = suggest(grant_raw, choices)
+            msg = f"Unknown grant type `{grant_raw}`: use one of {', '.join(f'`{g}`' for g in model.GRANTS)}"
+            if guess:
+                msg = f"Unknown grant type `{grant_raw}`: did you mean `{guess}`?"
+            fixes = [Fix(f'Use "{guess}"', [Edit(v.start, v.end, f'"{guess}"')], preferred=True)] if guess else []
+            self.add(v.start, v.end, ERROR, "invalid-grant-type", msg, fixes=fixes, connection=name)
+
+        pkce_assign = c.keys.get("pkce")
+        pkce = pkce_assign.value.data if pkce_assign and pkce_assign.value.kind == "boolean" else True
+        grant_label = "JWT bearer" if grant == model.GRANT_JWT_BEARER else grant or ""
+        for key in _required_keys(grant, bool(pkce)):
+            if key not in c.keys:
+                why = (
+                    f"required for the `{grant_label}` grant"
+                    if grant and key not in ("instance", "grant_type", "client_id")
+                    else "required"
+                )
+                fix = self._insert_key_fix(c, key)
+                self.add(
+                    c.header[0],
+                    c.header[1],
+                    ERROR,
+                    "missing-key",
+                    f"The connection `{name}` is missing `{key}` ({why})",
+                    fixes=[fix] if fix else [],
+                    connection=name,
+                )
+
+        for key, a in c.keys.items():
+            if model.is_ignored(key, grant):
+                self.add(
+                    a.key.start,
+                    a.key.end,
+                    WARNING,
+                    "ignored-key",
+                    f"`{key}` is ignored by the `{grant_label}` grant (it is used only by "
+                    f"{', '.join(sorted(model.CONNECTION_KEYS[key].grants or ()))})",
+                    tags=(TAG_UNNECESSARY,),
+                    fixes=self._remove_fix(a, key),
+                    connection=name,
+                )
+        check_values(self, c, grant)
+        check_token(self, c)
+
+    def check_type(self, a: Assign, spec: model.KeySpec, connection: str) -> bool:
+        v = a.value
+        ok = v.kind in _KINDS[spec.type]
+        if not ok:
+            self.add(
+                v.start,
+                v.end,
+                ERROR,
+                "wrong-type",
+                f"`{spec.name}` must be a {_type_name(spec)}, not a {_kind(v)}",
+                connection=connection,
+            )
+        return ok
+
+    # -- fixes ----------------------------------------------------------------------
+
+    def _insert_key_fix(
+        self, c: Connection, key: str, value: str | None = None, title: str | None = None
+    ) -> Fix | None:
+        spec = model.CONNECTION_KEYS[key]
+        if value is None:
+            # a secret reference is named as completion and the move-to-.env fix name it
+            value = f'"${{env:{env_name(c.name, key)}}}"' if "${env:" in spec.placeholder else spec.placeholder
+        line = f"{key} = {value}"
+        title = title or f"Add `{key}`"
+        if c.inline is not None:
+            close = c.inline.end - 1
+            before = self.text[c.inline.start + 1 : close].strip()
+            return Fix(title, [Edit(close, close, (", " if before else " ") + line + " ")], preferred=True)
+        if c.table_header is not None:
+            at = c.table_body_end if c.table_body_end is not None else c.table_header.end
+            return Fix(title, [self._line_insert(at, line)], preferred=True)
+        if c.dotted_entries:
+            last = c.dotted_entries[-1]
+            prefix = self.text[last.key[0].start : last.key[-1].start]
+            return Fix(title, [self._line_insert(last.end, prefix + line)], preferred=True)
+        return None
+
+    def _line_insert(self, offset: int, line: str) -> Edit:
+        """Insert ``line`` as a new line after the line holding ``offset``."""
+        nl = newline_of(self.text)
+        at, _ = _after_line(self.text, offset)
+        if at == len(self.text) and self.text and self.text[-1] not in "\r\n":
+            return Edit(at, at, nl + line + nl)
+        return Edit(at, at, line + nl)
+
+    def _remove_fix(self, a: Assign, key: str) -> list[Fix]:
+        if a.line_entry is not a.entry:
+            return []
+        start = max(self.text.rfind("\n", 0, a.entry.start), self.text.rfind("\r", 0, a.entry.start)) + 1
+        end, _ = _after_line(self.text, a.entry.end)
+        return [Fix(f"Remove `{key}`", [Edit(start, end, "")])]
+
+
+def set_key_fix(text: str, c: Connection, key: str, value: str, title: str) -> Fix | None:
+    """A fix that gives the connection's ``key`` the TOML ``value``: the value replaced
+    when the key is there, else a line (or inline member) added."""
+    a = c.keys.get(key)
+    if a is not None:
+        return Fix(title, [Edit(a.value.start, a.value.end, value)])
+    fix = Checker(text, Environment({}, None), datetime.now(UTC))._insert_key_fix(c, key, value, title)
+    if fix is not None:
+        fix.preferred = False
+    return fix
+
+
+_KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}
+_REQUIRED: dict[tuple[str | None, bool], tuple[str, ...]] = {}
+
+
+def _required_keys(grant: str | None, pkce: bool) -> tuple[str, ...]:
+    found = _REQUIRED.get((grant, pkce))
+    if found is None:
+        found = _REQUIRED[grant, pkce] = model.required_keys(grant, pkce=pkce)
+    return found
+
+
+def _after_line(text: str, offset: int) -> tuple[int, int]:
+    """The offset just after the line holding ``offset`` (a zero-width insert point).
+
+    When the file ends without a line break the insertion starts with one."""
+    m = _LINE_BREAK.search(text, offset)
+    at = m.end() if m else len(text)
+    return at, at
+
+
+def _kind(v: Value) -> str:
+    return {
+        "table": "table",
+        "array": "array",
+        "integer": "number",
+        "float": "number",
+        "datetime": "date-time",
+    }.get(v.kind, v.kind)
+
+
+def _type_name(spec: model.KeySpec) -> str:
+    return {"datetime": "date-time (e.g. 2026-11-28T10:29:59Z)", "number": "number"}.get(spec.type, spec.type)

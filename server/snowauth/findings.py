@@ -1,0 +1,49 @@
+"""What the checks report: findings, their severities and tags, and their quick fixes as
+plain text edits (no LSP types; ``lsp/convert.py`` turns them into diagnostics and code
+actions). The codes are listed in docs/decisions.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR, WARNING, INFORMATION, HINT = 1, 2, 3, 4
+SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", INFORMATION: "information", HINT: "hint"}
+TAG_UNNECESSARY = 1
+
+
+@dataclass(slots=True)
+class Edit:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(slots=True)
+class FileAppend:
+    """Append ``text`` to a file beside the document (created when missing)."""
+
+    name: str
+    text: str
+
+
+@dataclass(slots=True)
+class Fix:
+    title: str
+    edits: list[Edit] = field(default_factory=list)
+    appends: list[FileAppend] = field(default_factory=list)
+    action: str | None = None  # "fetch" | "refresh": a token action run on ``connection``
+    connection: str | None = None
+    preferred: bool = False
+
+
+@dataclass(slots=True)
+class Finding:
+    start: int
+    end: int
+    severity: int
+    code: str
+    message: str
+    related: list[tuple[int, int, str]] = field(default_factory=list)
+    fixes: list[Fix] = field(default_factory=list)
+    tags: tuple[int, ...] = ()
+    connection: str | None = None

@@ -1,0 +1,66 @@
+"""Code lens data: per connection, its header's span and token state, and the actions
+its lenses offer ("fetch", "refresh", "test"), titled with that state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from snowauth.analysis import Analysis
+from snowauth.wording import humanize
+
+
+@dataclass(slots=True)
+class LensInfo:
+    connection: str
+    start: int
+    end: int
+    expires_at: datetime | None
+    has_token: bool
+    has_refresh_token: bool
+
+
+def lenses(a: Analysis) -> list[LensInfo]:
+    return [
+        LensInfo(
+            c.name,
+            c.header[0],
+            c.header[1],
+            c.token_expiry,
+            c.has_token,
+            c.has_refresh_token,
+        )
+        for c in a.connections.values()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class LensAction:
+    title: str
+    action: str  # "fetch" | "refresh" | "test"
+
+
+def lens_actions(info: LensInfo, now: datetime) -> list[LensAction]:
+    """The lenses of a connection's header, the token's state in the first one's title.
+
+    Without a token there is one lens, so a client that runs "the lens on this line"
+    (Neovim's `vim.lsp.codelens.run()`) runs it without asking which; every title starts
+    with what it does."""
+    if not info.has_token:
+        return [LensAction("Fetch token (no token yet)", "fetch")]
+    return [
+        LensAction(f"Refresh ({lens_state_title(info, now)})", "refresh"),
+        LensAction("Test connection", "test"),
+        LensAction("Fetch token", "fetch"),
+    ]
+
+
+def lens_state_title(info: LensInfo, now: datetime) -> str:
+    if not info.has_token:
+        return "no token"
+    if info.expires_at is None:
+        return "token stored"
+    delta = info.expires_at - now
+    if delta.total_seconds() > 0:
+        return f"expires in {humanize(delta)}"
+    return f"expired {humanize(delta)} ago"
