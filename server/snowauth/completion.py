@@ -1,5 +1,9 @@
 """Completion: what may be typed at an offset (table headers, keys, values, secret
-references), as pure functions of an Analysis."""
+references), as pure functions of an Analysis.
+
+One job, over 500 lines: reading where the cursor is on a line that may not parse yet
+(inside which table, inline table, key or string) serves completion only, and each
+kind of item depends on that reading."""
 
 from __future__ import annotations
 

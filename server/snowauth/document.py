@@ -72,17 +72,14 @@ class Connection:
     # -- what the connection says, read when asked (never while the file is built) ---------
 
     def grant_and_pkce(self) -> tuple[str | None, bool]:
-        """The canonical grant (None: missing, not a string, or unknown) and whether PKCE
-        is on (the default unless `pkce` is the boolean false)."""
-        g = self.keys.get("grant_type")
+        """The canonical grant (None: missing or unknown) and whether PKCE is on (the default)."""
+        g, p = self.keys.get("grant_type"), self.keys.get("pkce")
         grant = canonical_grant(str(g.value.data)) if g and g.value.kind == "string" else None
-        p = self.keys.get("pkce")
-        pkce = bool(p.value.data) if p and p.value.kind == "boolean" else True
-        return grant, pkce
+        return grant, bool(p.value.data) if p and p.value.kind == "boolean" else True
 
     @property
     def has_token(self) -> bool:
-        """The token table holds an access token."""
+        """An access token is stored in the file."""
         return "access_token" in self.token
 
     @property
@@ -91,28 +88,25 @@ class Connection:
 
     @property
     def token_expiry(self) -> datetime | None:
-        """When the stored access token expires (`expires_at`); None: not written, not an
-        offset date-time."""
-        return self._token_time("expires_at")
+        """When the stored access token expires: `expires_at` if an offset date-time."""
+        return _aware(self.token.get("expires_at"))
 
     @property
     def refresh_expiry(self) -> datetime | None:
-        """When the stored refresh token expires (`refresh_expires_at`), like ``token_expiry``."""
-        return self._token_time("refresh_expires_at")
+        """When the stored refresh token expires: `refresh_expires_at` if an offset date-time."""
+        return _aware(self.token.get("refresh_expires_at"))
 
     def refresh_expired(self, now: datetime) -> bool:
-        """The refresh token's own expiry has passed: it refreshes nothing any more."""
         until = self.refresh_expiry
         return until is not None and until <= now
 
     def can_refresh(self, now: datetime) -> bool:
-        """A refresh token is stored and has not expired."""
         return self.has_refresh_token and not self.refresh_expired(now)
 
-    def _token_time(self, key: str) -> datetime | None:
-        a = self.token.get(key)
-        d = a.value.data if a is not None else None
-        return d if isinstance(d, datetime) and d.tzinfo is not None else None
+
+def _aware(a: Assign | None) -> datetime | None:
+    d = a.value.data if a is not None else None
+    return d if isinstance(d, datetime) and d.tzinfo is not None else None
 
 
 @dataclass(slots=True)

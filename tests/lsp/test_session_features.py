@@ -114,6 +114,23 @@ async def test_code_action_fixes_and_lenses(client: LanguageClient) -> None:
     assert len(found) == 1 and "snowauth.fetchToken" in found[0]
 
 
+async def test_expired_token_quick_fix_runs_the_refresh_command(client: LanguageClient) -> None:
+    editor = Editor(client, encoding(client))
+    text = TEXT.replace('access_token = "t"\n', 'access_token = "t"\nrefresh_token = "r"\n')
+    editor.open(URI, text)
+    diags = await diagnostics(client, URI, 1)
+    expired = next(d for d in diags if d.code == "token-expired")
+    actions = await client.text_document_code_action_async(
+        t.CodeActionParams(t.TextDocumentIdentifier(URI), expired.range, t.CodeActionContext([expired]))
+    )
+    # a command-only CodeAction may be read back as a Command (see above)
+    found = [
+        a.command.command if isinstance(a, t.CodeAction) and a.command else str(getattr(a, "command", ""))
+        for a in actions or []
+    ]
+    assert len(found) == 1 and "snowauth.refreshToken" in found[0] and "fetchToken" not in found[0]
+
+
 async def test_close_clears_and_bad_requests_get_answers(client: LanguageClient) -> None:
     editor = Editor(client, encoding(client))
     editor.open(URI, TEXT)
