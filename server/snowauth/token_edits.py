@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from snowauth.analysis import Analysis, Edit, newline_of
 from snowauth.document import Assign, Connection
-from snowauth.oauth.types import TokenSet
 from snowauth.terminal import UNSAFE_CHARACTERS
+from snowauth.tokens import TokenSet
 
 ORDER = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "refresh_expires_at")
 

@@ -23,10 +23,10 @@ from snowauth.analysis import Analysis, analyze
 from snowauth.editing import complete, hover, lens_state_title, lenses, symbols
 from snowauth.lsp import convert
 from snowauth.lsp.convert import Converter
-from snowauth.oauth.types import TokenSet
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.token_edits import apply, remove_edits, write_edits
+from snowauth.tokens import TokenSet
 
 NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 HEX32 = "0123456789abcdef0123456789abcdef"
