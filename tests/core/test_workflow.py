@@ -19,6 +19,7 @@ from snowauth.secrets import Environment
 from snowauth.store import TokenCache
 from snowauth.token_edits import apply, write_edits
 from snowauth.tokens import TokenSet
+from snowauth.trust import CONFIG_VARIABLE
 from snowauth.workflow import MIN_LIFETIME, TokenUI, TokenWorkflow
 
 ENV = {"SNOW_C_SECRET": "demo-client-secret", "SNOW_C_PASSWORD": "demo-password"}
@@ -192,7 +193,8 @@ async def test_access_token_refreshes_through_the_given_refresh(tmp_path: Path, 
         await workflow(connection_text(emulator.url), Person(), tmp_path).access_token()
 
 
-async def test_a_refused_host_gets_no_request(tmp_path: Path) -> None:
+async def test_a_refused_host_gets_no_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CONFIG_VARIABLE, str(tmp_path / "config"))  # no answer given before
     with Emulator() as emu:  # not registered as the user's own emulator: the question is asked
         person = Person(send=False)
         with pytest.raises(conns.ConnectionProblem, match="Nothing was sent"):
@@ -200,3 +202,14 @@ async def test_a_refused_host_gets_no_request(tmp_path: Path) -> None:
         assert person.hosts == [emu.url]
         assert emu.requests == [] and emu.token_requests == 0
         assert person.secrets == [] and person.written == [] and person.titles == []
+
+
+async def test_a_confirmed_host_is_asked_about_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CONFIG_VARIABLE, str(tmp_path / "config"))
+    with Emulator() as emu:
+        first = Person(send=True)
+        got = await workflow(connection_text(emu.url, store="cache"), first, tmp_path).obtain()
+        assert first.hosts == [emu.url] and got.new is True and emu.token_requests == 1
+        second = Person(send=False)  # would refuse, but is not asked again
+        again = await workflow(connection_text(emu.url, store="cache"), second, tmp_path).obtain()
+        assert second.hosts == [] and again.new is False and emu.token_requests == 1
