@@ -12,7 +12,6 @@ from snowauth.analysis import Analysis
 from snowauth.document import Connection
 from snowauth.findings import ERROR
 from snowauth.instance import InstanceError, instance_url
-from snowauth.oauth.types import ResolvedConnection, TokenSet
 from snowauth.secrets import (
     Environment,
     ReferenceSyntaxError,
@@ -20,6 +19,7 @@ from snowauth.secrets import (
     file_reference_path,
     parse_reference,
 )
+from snowauth.tokens import ResolvedConnection, TokenSet
 from snowauth.trust import SYSTEM_TRUST, TrustError, TrustSettings, ca_bundle_settings
 
 AsyncPrompt = Callable[[str, str], Awaitable[str | None]]  # (connection, key) -> value

@@ -39,6 +39,7 @@ from snowauth.analysis import Analysis
 from snowauth.checks import set_key_fix
 from snowauth.document import Connection
 from snowauth.findings import WARNING, FileAppend, Finding, Fix
+from snowauth.token_edits import remove_edits
 
 TRACKED, UNIGNORED, SAFE = "tracked", "unignored", "safe"
 # A state that starts with UNCHECKED says why git was not asked (the rest is the reason).
@@ -395,8 +396,6 @@ def _token_fixes(a: Analysis, c: Connection, state: str, name: str | None) -> li
     if entry is not None:  # (a tracked file stays tracked when ignored: no help there)
         out.append(Fix(f"Add {name} to .gitignore", appends=[FileAppend(GITIGNORE, entry + "\n")]))
     if _uses_cache(c):
-        from snowauth.token_edits import remove_edits  # (it loads the token exchange)
-
         edits = remove_edits(a, c)
         if edits:
             out.append(Fix(f"Remove the token table of `{c.name}` (tokens now go to the cache)", edits))

@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import platformdirs
 
-from snowauth.oauth.types import TokenSet
+from snowauth.tokens import TokenSet
 
 log = logging.getLogger("snowauth.store")
 

@@ -1,5 +1,6 @@
 """`snowauth token FILE`: reuse a stored token with at least 60 s left, refresh an expired
-one, or run the connection's grant; print it as json, a header or an env line."""
+one, or run the connection's grant (the policy is :mod:`snowauth.workflow`'s); print it as
+json, a header or an env line. This module is the terminal's side of that workflow."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import signal
 import sys
 import tempfile
 import webbrowser
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from snowauth import connections as conns
@@ -20,16 +22,13 @@ from snowauth.analysis import Analysis, analyze
 from snowauth.check import plain_text
 from snowauth.document import Connection
 from snowauth.files import read_text
-from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
-from snowauth.oauth.types import ResolvedConnection, TokenSet
 from snowauth.secrets import Environment
-from snowauth.store import TokenCache, cache_key
 from snowauth.terminal import printable
 from snowauth.token_edits import apply, toml_datetime, write_edits
 from snowauth.token_text import is_b64token, token_problem
-
-MIN_LIFETIME = timedelta(seconds=60)
+from snowauth.tokens import TokenSet
+from snowauth.workflow import TokenWorkflow
 
 
 async def _prompt(connection: str, key: str) -> str | None:
@@ -69,17 +68,15 @@ def _progress(message: str) -> None:
     print(printable(message), file=sys.stderr)
 
 
-def confirm_host(name: str, target: conns.Destination) -> None:
-    """Ask before the first send to a destination (see snowauth.trust).
+def confirm_host(name: str, target: conns.Destination) -> bool:
+    """Ask before the first send to a destination (see snowauth.trust); the workflow asks
+    only when the destination was not confirmed before.
 
     The question goes to the terminal (stderr), never to stdout, where the token goes. It
     starts with the origin alone on its line; the connection name, text from the file, is
     shown escaped and cut short after it, so it cannot rewrite the `[y/N]` line."""
-    from snowauth.trust import TRUSTED_VARIABLE, KnownHosts, origin, question, refusal
+    from snowauth.trust import TRUSTED_VARIABLE, origin, question
 
-    known = KnownHosts()
-    if known.trusted(target.base_url, target.trust):
-        return
     where = origin(target.base_url)
     if not sys.stdin.isatty():
         if target.trust.ca_bundle is not None:
@@ -102,36 +99,43 @@ def confirm_host(name: str, target: conns.Destination) -> None:
         answer = sys.stdin.readline().strip().lower()
     finally:
         signal.signal(signal.SIGINT, previous)
-    if answer not in ("y", "yes"):
-        raise conns.ConnectionProblem(refusal(target.base_url, target.trust))
-    known.remember(target.base_url, target.trust)
+    return answer in ("y", "yes")
 
 
-def _usable(tokens: TokenSet | None, now: datetime) -> bool:
-    return tokens is not None and (tokens.expires_at is None or tokens.expires_at - now >= MIN_LIFETIME)
+class Terminal:
+    """The workflow's :class:`snowauth.workflow.TokenUI` on a terminal: questions and
+    progress on stderr; tokens for the connection file are kept for :func:`run_token`,
+    which writes them with ``--write`` once the token could be printed."""
+
+    can_ask = True
+
+    def __init__(self) -> None:
+        self.for_the_file: TokenSet | None = None
+
+    async def ask_secret(self, connection: str, key: str) -> str | None:
+        return await _prompt(connection, key)
+
+    async def confirm_host(self, name: str, target: conns.Destination) -> bool:
+        return confirm_host(name, target)  # on the main thread: see confirm_host
+
+    async def open_browser(self, url: str) -> None:
+        await _open_browser(url)
+
+    @asynccontextmanager
+    async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
+        yield _progress
+
+    def exchange_failed(self, exc: Exception) -> None:
+        """Nothing to add: run_token prints the failure."""
+
+    async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
+        self.for_the_file = tokens
 
 
-async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, ResolvedConnection, bool]:
-    """The token to print, the resolved connection, and whether it is new."""
-    env = Environment.of_process(folder)
-    target = conns.destination(a, c, env)  # read once: what is confirmed is what is used
-    confirm_host(c.name, target)
-    conn = await conns.resolve(a, c, env, _prompt, no_prompt=frozenset({"password"}), target=target)
-    cache = TokenCache()
-    key = cache_key(conn.base_url, conn.client_id, conns.cache_user(c), target.trust.fingerprint)
-    stored = conns.stored_tokens(c) if conns.token_store(c) == "file" else cache.load(key)
-    now = datetime.now(UTC)
-    if stored is not None and _usable(stored, now):
-        return stored, conn, False
-    async with OAuthClient() as client:
-        if stored is not None and stored.refresh_token:
-            tokens, _ = await client.refresh_or_fallback(conn, stored.refresh_token, on_progress=_progress)
-        else:
-            conn = await conns.resolve(a, c, env, _prompt, target=target)  # now ask for a ${prompt} password
-            tokens = await client.fetch(conn, open_browser=_open_browser, on_progress=_progress)
-    if conns.token_store(c) == "cache":
-        cache.save(key, tokens)
-    return tokens, conn, True
+async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, bool]:
+    """The token to print and whether it is new."""
+    got = await TokenWorkflow(a, c, Environment.of_process(folder), Terminal()).obtain()
+    return got.tokens, got.new
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -198,7 +202,7 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
     a = analyze(text, Environment.of_process(folder))
     try:
         c = conns.select(a, connection, None)
-        tokens, _conn, new = asyncio.run(obtain(a, c, folder))
+        tokens, new = asyncio.run(obtain(a, c, folder))
     except (conns.ConnectionProblem, OAuthError) as exc:
         print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
         return 1

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from snowauth.analysis import Analysis
 from snowauth.document import Assign, Connection
 from snowauth.findings import Edit
-from snowauth.oauth.types import TokenSet
 from snowauth.positions import newline_of
 from snowauth.terminal import UNSAFE_CHARACTERS
+from snowauth.tokens import TokenSet
 
 ORDER = ("access_token", "refresh_token", "token_type", "scope", "expires_at", "refresh_expires_at")
 

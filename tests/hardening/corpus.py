@@ -25,11 +25,11 @@ from snowauth.hover import hover
 from snowauth.lenses import lens_state_title, lenses
 from snowauth.lsp import convert
 from snowauth.lsp.convert import Converter
-from snowauth.oauth.types import TokenSet
 from snowauth.outline import symbols
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.token_edits import apply, remove_edits, write_edits
+from snowauth.tokens import TokenSet
 
 NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 HEX32 = "0123456789abcdef0123456789abcdef"

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from snowauth.oauth.types import TokenSet
 from snowauth.store import TokenCache, cache_key, encode
+from snowauth.tokens import TokenSet
 from tests.hardening.corpus import LONG, STATS
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and POSIX permissions")
@@ -51,7 +51,7 @@ def version_of(t: TokenSet) -> int:
 WRITER = f"""
 import sys
 from datetime import UTC, datetime, timedelta
-from snowauth.oauth.types import TokenSet
+from snowauth.tokens import TokenSet
 from snowauth.store import TokenCache
 
 SCOPE_SIZE = {SCOPE_SIZE}

@@ -7,7 +7,7 @@ import pytest
 from oauth_testkit import RecordingSleep
 
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient
+from snowauth.oauth.client import OAuthClient
 
 
 @pytest.fixture

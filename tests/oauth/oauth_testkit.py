@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from snowauth.emulator import Emulator, EmulatorConfig, default_config
-from snowauth.oauth.types import (
+from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_JWT_BEARER,

@@ -22,7 +22,6 @@ from oauth_testkit import (
 )
 
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient, OAuthError
 from snowauth.oauth.authcode import (
     RedirectListener,
     authorize_url,
@@ -30,6 +29,8 @@ from snowauth.oauth.authcode import (
     new_pkce,
     new_state,
 )
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
 
 
 def _port_is_free(host: str, port: int) -> bool:

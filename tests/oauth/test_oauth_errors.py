@@ -13,7 +13,8 @@ from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.http import HttpResponse, parse_retry_after
 from snowauth.oauth.pages import is_hibernation_page
 from snowauth.oauth.responses import parse_token_response
-from snowauth.oauth.types import (
+from snowauth.oauth.urls import origin, redact
+from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_JWT_BEARER,
@@ -21,7 +22,6 @@ from snowauth.oauth.types import (
     GRANT_REFRESH,
     TokenSet,
 )
-from snowauth.oauth.urls import origin, redact
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 BASE = "https://dev1.service-now.com"

@@ -22,7 +22,8 @@ from oauth_testkit import (
 )
 
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient, OAuthError
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
 
 # --- 401 access_denied, per grant ------------------------------------------------------
 

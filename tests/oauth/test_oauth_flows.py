@@ -21,7 +21,8 @@ from oauth_testkit import (
 )
 
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient, OAuthError
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
 
 
 @pytest.mark.parametrize("client_auth", ["body", "basic"])

@@ -14,7 +14,7 @@ from oauth_testkit import (
     password_conn,
 )
 
-from snowauth.oauth import OAuthError
+from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.grants import (
     authorization_code_form,
     basic_credentials,

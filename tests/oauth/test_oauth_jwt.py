@@ -15,7 +15,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from oauth_testkit import DEMO_ID, KEY_ID, ec_key, emulator_config, jwt_conn, rsa_key
 
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient, OAuthError
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.jwt import build_assertion
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

@@ -31,9 +31,11 @@ from oauth_testkit import (
 
 import snowauth.oauth.authcode as authcode_module
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient, OAuthError, TokenSet
 from snowauth.oauth.authcode import Pkce
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.jwt import build_assertion as real_build_assertion
+from snowauth.tokens import TokenSet
 
 WRONG_PASSWORD = "Wr0ng-Passw0rd!"
 

@@ -27,7 +27,8 @@ from oauth_testkit import (
 )
 
 from snowauth.emulator import Emulator
-from snowauth.oauth import OAuthClient, OAuthError
+from snowauth.oauth.client import OAuthClient
+from snowauth.oauth.errors import OAuthError
 
 TOKEN = b'{"access_token":"at-123","refresh_token":"rt-456","token_type":"Bearer","expires_in":1799}'
 

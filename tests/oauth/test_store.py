@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from snowauth.oauth.types import TokenSet
 from snowauth.store import ENV_VAR, TokenCache, cache_key, default_cache_dir
+from snowauth.tokens import TokenSet
 
 BASE = "https://dev12345.service-now.com"
 CLIENT = "0123456789abcdef0123456789abcdef"

@@ -26,9 +26,9 @@ from pytest_lsp import LanguageClient
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.oauth import errors
-from snowauth.oauth.types import TokenSet
 from snowauth.positions import LineIndex
 from snowauth.token_edits import apply, write_edits
+from snowauth.tokens import TokenSet
 from tests.lsp.editor import Editor
 from tests.lsp.helpers import session_fixture
 from tests.oauth.oauth_testkit import RawServer, emulator_config, free_port, http_response

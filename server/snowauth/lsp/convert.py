@@ -7,13 +7,14 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from lsprotocol import types as t
 
 from snowauth.analysis import Analysis
 from snowauth.completion import Completion
-from snowauth.findings import Finding, Fix
+from snowauth.findings import Edit, Finding, Fix
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
 
@@ -265,3 +266,32 @@ def workspace_edit(
             )
         )
     return t.WorkspaceEdit(document_changes=ops)
+
+
+def client_position(pos: object) -> t.Position:
+    """A position a command argument gives as ``{"line", "character"}`` (missing: 0)."""
+    p = pos if isinstance(pos, dict) else {}
+    return t.Position(int(p.get("line", 0)), int(p.get("character", 0)))
+
+
+def _edit_of(uri: str, version: int | None, edits: list[t.TextEdit], *, document_changes: bool) -> t.WorkspaceEdit:
+    if document_changes:
+        ident = t.OptionalVersionedTextDocumentIdentifier(uri, version)
+        return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(ident, list(edits))])
+    return t.WorkspaceEdit(changes={uri: edits})
+
+
+def edits_edit(
+    uri: str, version: int | None, conv: Converter, edits: Sequence[Edit], *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """The workspace edit of core text edits to one document, against ``version``."""
+    return _edit_of(
+        uri, version, [text_edit(conv, e.start, e.end, e.text) for e in edits], document_changes=document_changes
+    )
+
+
+def insertion_edit(
+    uri: str, version: int | None, at: t.Position, text: str, *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """The workspace edit that inserts ``text`` at ``at`` (a client position) in ``uri``."""
+    return _edit_of(uri, version, [t.TextEdit(t.Range(at, at), text)], document_changes=document_changes)

@@ -19,6 +19,7 @@ from snowauth.lsp import convert
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
 from snowauth.secrets import DOTENV, Environment
+from snowauth.token_edits import toml_datetime
 
 GITIGNORE = ".gitignore"
 
@@ -192,8 +193,6 @@ def register(ls: SnowauthServer) -> None:
                 return {"connections": []}
         if doc is None:
             return {"connections": []}
-        from snowauth.token_edits import toml_datetime  # (it loads the token exchange)
-
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
         default = a.layout.default

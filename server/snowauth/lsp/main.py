@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
 
 # pygls' warnings about what a client may do at any time: cancelling a request that
 # has already been answered, a notification the server does not handle. Not errors.
@@ -58,53 +57,14 @@ def configure_logging(level: str | None) -> None:
     logging.getLogger("pygls").setLevel(logging.DEBUG if trace else logging.WARNING)
 
 
-# the commands of ``snowauth.lsp.commands``, registered under these names at start and
-# loaded (with the token exchange and httpx) when the first one runs
-COMMANDS = (
-    "snowauth.fetchToken",
-    "snowauth.refreshToken",
-    "snowauth.revokeToken",
-    "snowauth.testConnection",
-    "snowauth.insertToken",
-)
-
-
 def create_server() -> object:
-    from snowauth.lsp import features
+    from snowauth.lsp import commands, features
     from snowauth.lsp.server import SnowauthServer
 
     ls = SnowauthServer()
     features.register(ls)
-    _register_commands(ls)
+    commands.register(ls)
     return ls
-
-
-def _register_commands(ls: Any) -> None:
-    """Stand-ins for the commands, so that starting the server does not load the token
-    exchange (httpx and the rest, ~60 ms): the first command run replaces them with the
-    real ones (``commands.register``) and runs."""
-    stubs: dict[str, Any] = {}
-
-    def load() -> None:
-        registered = ls.protocol.fm.commands
-        for name, stub in stubs.items():
-            if registered.get(name) is stub:
-                del registered[name]
-        from snowauth.lsp import commands
-
-        commands.register(ls)
-
-    def make(name: str) -> Any:
-        async def stub(*args: Any) -> Any:
-            if ls.protocol.fm.commands.get(name) is stubs[name]:
-                load()
-            return await ls.protocol.fm.commands[name](*args)
-
-        return stub
-
-    for name in COMMANDS:
-        ls.command(name)(make(name))
-        stubs[name] = ls.protocol.fm.commands[name]
 
 
 def serve(tcp: str | None, log_level: str | None) -> int:

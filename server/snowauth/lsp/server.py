@@ -22,6 +22,7 @@ from snowauth import __version__
 from snowauth.findings import INFORMATION, Finding
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
+from snowauth.lsp.failures import CommandFailed
 from snowauth.lsp.protocol import SnowauthProtocol
 
 logger = logging.getLogger("snowauth.lsp")
@@ -464,7 +465,7 @@ class _Resynchronising:
 
 
 def is_reported_failure(exc: BaseException | None) -> bool:
-    return type(exc).__name__ == "CommandFailed"
+    return isinstance(exc, CommandFailed)
 
 
 class QuietReportedFailures(logging.Filter):

@@ -23,8 +23,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from snowauth.oauth import errors
 from snowauth.oauth.errors import OAuthError
-from snowauth.oauth.types import ResolvedConnection
 from snowauth.oauth.urls import host as host_of
+from snowauth.tokens import ResolvedConnection
 
 log = logging.getLogger("snowauth.oauth.authcode")
 

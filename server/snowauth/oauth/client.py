@@ -34,7 +34,8 @@ from snowauth.oauth.http import (
 )
 from snowauth.oauth.jwt import build_assertion
 from snowauth.oauth.responses import json_object, parse_token_response, raise_for_common
-from snowauth.oauth.types import (
+from snowauth.oauth.urls import host, origin
+from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_JWT_BEARER,
@@ -43,7 +44,6 @@ from snowauth.oauth.types import (
     ResolvedConnection,
     TokenSet,
 )
-from snowauth.oauth.urls import host, origin
 
 log = logging.getLogger("snowauth.oauth")
 

@@ -17,7 +17,8 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from snowauth.oauth.types import (
+from snowauth.terminal import UNSAFE_CHARACTERS
+from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_JWT_BEARER,
@@ -25,7 +26,6 @@ from snowauth.oauth.types import (
     GRANT_REFRESH,
     ResolvedConnection,
 )
-from snowauth.terminal import UNSAFE_CHARACTERS
 
 REGISTRY: Final = "System OAuth > Application Registry"
 CC_PROPERTY: Final = "glide.oauth.inbound.client.credential.grant_type.enabled"

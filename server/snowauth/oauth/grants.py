@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
 from snowauth.oauth import errors
-from snowauth.oauth.types import (
+from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
     GRANT_JWT_BEARER,

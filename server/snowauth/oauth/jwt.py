@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from snowauth.oauth import errors
-from snowauth.oauth.types import ResolvedConnection
+from snowauth.tokens import ResolvedConnection
 
 ASSERTION_LIFETIME: Final = 300
 

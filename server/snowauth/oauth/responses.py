@@ -16,8 +16,8 @@ from typing import Any
 from snowauth.oauth import errors
 from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
 from snowauth.oauth.pages import is_hibernation_page
-from snowauth.oauth.types import ResolvedConnection, TokenSet
 from snowauth.token_text import ALLOWED, CHECKED_KEYS, is_token_text
+from snowauth.tokens import ResolvedConnection, TokenSet
 
 _REJECTIONS = frozenset({"access_denied", "invalid_grant", "invalid_client"})
 

@@ -1,0 +1,208 @@
+"""What the user reads of a command: its success message, its progress, and its failure
+said once (a short lead in the notification, the rest behind "Show Problem" or
+"Details", the whole text in the log, the explanation as a diagnostic where the fix is
+made). Never a traceback, never a secret."""
+
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from lsprotocol import types as t
+
+from snowauth.findings import ERROR, Finding
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from snowauth.document import Connection
+    from snowauth.lsp.documents import Document
+    from snowauth.lsp.server import SnowauthServer
+
+logger = logging.getLogger("snowauth.lsp.commands")
+LEAD_LENGTH = 100  # what a one-line notification shows of a failure, roughly
+SHOW_PROBLEM = "Show Problem"
+DETAILS = "Details"
+
+
+def plain(text: str) -> str:
+    """``text`` for a plain-text channel (window/showMessage, logMessage, an error
+    response): `code` spans become “quoted”, emphasis marks go."""
+    text = re.sub(r"`([^`\n]*)`", r"“\1”", text).replace("`", "")
+    return re.sub(r"(?<![\w*])\*{1,2}([^*\s][^*]*?)\*{1,2}(?![\w*])", r"\1", text)
+
+
+def _first_sentence(text: str) -> str:
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch in ".!?" and depth == 0 and (i + 1 == len(text) or text[i + 1] == " "):
+            return text[: i + 1]
+    return text
+
+
+def lead(exc: BaseException | None, message: str) -> str:
+    """The short first sentence of a failure (what failed), fit for one line; the
+    error's own summary when it has one (the lockout warning of a rejected password)."""
+    summary = getattr(exc, "summary", None)
+    if isinstance(summary, str) and summary:
+        return summary
+    first = _first_sentence(message)
+    if len(first) > LEAD_LENGTH:  # drop the asides in parentheses first
+        first = re.sub(r" \([^()]*\)", "", first)
+    if len(first) > LEAD_LENGTH:
+        cut = first[: LEAD_LENGTH - 1]
+        first = (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(",;: ") + "…"
+    return first
+
+
+def local_time(when: datetime, now: datetime | None = None) -> str:
+    """``when`` in the local time of day ("10:42"), with the date when not today."""
+    local = when.astimezone()
+    today = (now or datetime.now(UTC)).astimezone().date()
+    return local.strftime("%H:%M" if local.date() == today else "%Y-%m-%d %H:%M")
+
+
+class Reporter:
+    """The messages, progress and failure diagnostics of the commands of one server."""
+
+    def __init__(self, ls: SnowauthServer) -> None:
+        self.ls = ls
+
+    @property
+    def _client_announces(self) -> bool:
+        """The client shows each command's result itself (the SnowAuth extension does)."""
+        return bool(self._own_capabilities.get("successMessages"))
+
+    @property
+    def _message_actions(self) -> bool:
+        """The client shows a failure with actions (window/showMessageRequest) without
+        getting in the way: the SnowAuth extension does; Neovim would ask modally."""
+        return bool(self._own_capabilities.get("messageActions"))
+
+    @property
+    def _own_capabilities(self) -> dict[str, Any]:
+        exp = self.ls.cap("experimental")
+        own = exp.get("snowauth") if isinstance(exp, dict) else None
+        return own if isinstance(own, dict) else {}
+
+    def announce(self, text: str) -> None:
+        """One success message per action: from the server, unless the client shows its own."""
+        if not self._client_announces:
+            self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: {plain(text)}"))
+
+    def _problem_range(self, uri: str, c: Connection, exc: BaseException | None) -> t.Range | None:
+        """Where the failure's diagnostic is (the key to fix, else the header), when the
+        open document has one for this connection."""
+        live = self.ls.docs.get(uri)
+        if live is None or not any(getattr(f, "connection", None) == c.name for f in live.extra):
+            return None
+        current = live.analysis(self.ls.env).connections.get(c.name)
+        if current is None:
+            return None
+        key = getattr(exc, "key", None)
+        assign = current.keys.get(key) if isinstance(key, str) else None
+        start, end = (assign.key.start, assign.key.end) if assign is not None else current.header
+        return live.converter(self.ls.encoding).range(start, end)
+
+    def report(self, op: str, exc: BaseException | None, message: str, where: tuple[str, Connection] | None) -> None:
+        """A failure, said once: a short first sentence (what failed, and the lockout
+        warning when there is one) in the notification, the rest behind "Show Problem"
+        (the diagnostic) or "Details"; the whole text as one line of the log."""
+        name = f" ({where[1].name})" if where else ""
+        self.ls.window_log_message(
+            t.LogMessageParams(t.MessageType.Warning, f"{op}{name} failed: {' '.join(message.split())}")
+        )
+        message = plain(message)  # the error response keeps the text as it is, for the CLI-like clients
+        short = plain(lead(exc, message))
+        problem = self._problem_range(where[0], where[1], exc) if where else None
+        if short == message and problem is None:
+            self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+            return
+        if not self._message_actions:
+            pointer = "see the problem in the file" if problem is not None else "see the language server log"
+            text = f"SnowAuth: {short} Details: {pointer}."
+            self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, text))
+            return
+        action = SHOW_PROBLEM if problem is not None else DETAILS
+
+        async def ask() -> None:
+            try:
+                answer = await self.ls.window_show_message_request_async(
+                    t.ShowMessageRequestParams(t.MessageType.Error, f"SnowAuth: {short}", [t.MessageActionItem(action)])
+                )
+                if answer is None or answer.title != action:
+                    return
+                if action == DETAILS or where is None or problem is None:
+                    self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
+                    return
+                await self.ls.window_show_document_async(
+                    t.ShowDocumentParams(where[0], take_focus=True, selection=problem)
+                )
+            except Exception as exc:  # the client went away, or could not show it: nothing to add
+                logger.info("the failure's action could not be shown: %s", type(exc).__name__)
+
+        self.ls.spawn(ask())
+
+    @asynccontextmanager
+    async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
+        """Work-done progress titled ``title`` around a step; yields the step reporter."""
+        if not self.ls.cap("window.work_done_progress"):
+            yield lambda _message: None
+            return
+        token = str(uuid4())
+        progress = self.ls.work_done_progress
+        try:
+            await progress.create_async(token)
+        except Exception:
+            yield lambda _message: None
+            return
+        progress.begin(token, t.WorkDoneProgressBegin(title=title, cancellable=False))
+        try:
+            yield lambda message: progress.report(token, t.WorkDoneProgressReport(message=message))
+        finally:
+            progress.end(token, t.WorkDoneProgressEnd())
+
+    # -- failures shown where the fix is made -----------------------------------------------
+
+    def record_failure(self, doc: Document, c: Connection, exc: Exception) -> None:
+        live = self.ls.docs.get(doc.uri)
+        if live is None:
+            return
+        message = f"Fetching a token failed: {exc}"
+        key = getattr(exc, "key", None)
+        assign = (c.keys.get(key) or c.token.get(key)) if isinstance(key, str) else None
+        if assign is None:  # no key to fix: the whole message on the connection
+            extra = [Finding(c.header[0], c.header[1], ERROR, "fetch-failed", message, connection=c.name)]
+        else:
+            # the explanation once, on the key to fix; the header points there in a few
+            # words (Problems lists both: the same paragraph twice read as two failures)
+            at = (assign.key.start, assign.key.end)
+            extra = [
+                Finding(
+                    c.header[0],
+                    c.header[1],
+                    ERROR,
+                    "fetch-failed",
+                    f"Fetch failed: see `{key}`",
+                    related=[(*at, f"`{key}`: the full message is here")],
+                    connection=c.name,
+                ),
+                Finding(*at, ERROR, "fetch-failed", message, connection=c.name),
+            ]
+        if live.version == doc.version:
+            live.extra = extra
+            self.ls.diagnostics_changed(doc.uri)
+
+    def clear_failure(self, uri: str) -> None:
+        live = self.ls.docs.get(uri)
+        if live is not None and live.extra:
+            live.extra = []
+            self.ls.diagnostics_changed(uri)

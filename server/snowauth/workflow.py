@@ -1,0 +1,299 @@
+"""The token workflow shared by the command line and the language server.
+
+One policy, written once: which destination a connection's credentials go to and the
+question before the first send there (SECURITY.md), reuse of a stored token with at least
+:data:`MIN_LIFETIME` left, refresh (falling back to the connection's own grant when the
+refresh token is dead and that grant needs no person), the grant itself, and where the
+result goes (the token cache, or the connection file, see docs/reference.md).
+
+The caller talks to the person through a :class:`TokenUI`: the terminal (``token_cli``)
+or the editor (``lsp/commands``). A new front end (a command that runs a program with a
+fresh token in its environment, a ``doctor``) implements :class:`TokenUI` and calls the
+operations of :class:`TokenWorkflow`:
+
+=====================  ==============================================================
+``obtain()``           a token to use: the stored one when it has ≥ 60 s left, else a
+                       refreshed one, else the grant's; stored (``snowauth token``)
+``fetch()``            run the connection's grant now and store the result (Fetch token)
+``refresh()``          refresh now, falling back as above, and store (Refresh token)
+``revoke()``           revoke the stored tokens at the instance and remove them
+``access_token()``     the stored access token, refreshed first when < 60 s are left
+                       (Test connection, Insert token)
+=====================  ==============================================================
+
+Failures are :class:`snowauth.connections.ConnectionProblem` (the connection, the
+person's answer) or :class:`snowauth.oauth.errors.OAuthError` (the instance), each with
+a message fit for the user and no secret in it.
+
+This module loads no network stack at import: the exchange (httpx) is imported when an
+operation first needs it, or given as ``client``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from snowauth import connections as conns
+from snowauth.store import TokenCache, cache_key
+from snowauth.trust import KnownHosts, refusal
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from snowauth.analysis import Analysis
+    from snowauth.document import Connection
+    from snowauth.oauth.client import OAuthClient
+    from snowauth.secrets import Environment
+    from snowauth.tokens import ResolvedConnection, TokenSet
+
+MIN_LIFETIME = timedelta(seconds=60)  # a stored token with less left is not handed out
+
+
+class TokenUI(Protocol):
+    """What the workflow needs from the person and the place the connection lives in."""
+
+    async def ask_secret(self, connection: str, key: str) -> str | None:
+        """The value of a `${prompt}` key (None or "": nothing entered)."""
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether :meth:`ask_secret` can ask anyone (an editor without the prompt cannot)."""
+
+    async def confirm_host(self, name: str, target: conns.Destination) -> bool:
+        """Whether credentials may go to ``target`` (asked before the first send there;
+        the workflow checks and records the answers given before). It may raise
+        ConnectionProblem when it cannot ask."""
+
+    async def open_browser(self, url: str) -> None:
+        """Show the sign-in page of the authorization code grant."""
+
+    def progress(self, title: str) -> AbstractAsyncContextManager[Callable[[str], None]]:
+        """Around one exchange: yields the function that reports each step's message."""
+
+    def exchange_failed(self, exc: Exception) -> None:
+        """The exchange failed (it is raised after this): show it where it is fixed."""
+
+    async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
+        """Store ``tokens`` in the connection's own file (None: remove them)."""
+
+
+def usable(tokens: TokenSet | None, now: datetime | None = None) -> bool:
+    """A token to hand out: no expiry given, or at least :data:`MIN_LIFETIME` left."""
+    if tokens is None:
+        return False
+    return tokens.expires_at is None or tokens.expires_at - (now or datetime.now(UTC)) >= MIN_LIFETIME
+
+
+@dataclass(frozen=True)
+class Obtained:
+    """What :meth:`TokenWorkflow.obtain` gives: the token and whether it is new."""
+
+    tokens: TokenSet
+    new: bool
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What :meth:`TokenWorkflow.refresh` gives: the new tokens and the ones they replace."""
+
+    tokens: TokenSet
+    previous: TokenSet | None
+
+    @property
+    def same_token(self) -> bool:
+        """ServiceNow gives the same access token back within its lifetime, with a later
+        expiry: a refresh that seems to change nothing did something."""
+        return self.previous is not None and self.previous.access_token == self.tokens.access_token
+
+
+class TokenWorkflow:
+    """The operations on one connection's tokens (see the module docstring).
+
+    ``client`` is a running exchange to use (the language server keeps one); without it,
+    each operation that sends opens its own and closes it. ``cache`` is the token cache
+    (default: :class:`snowauth.store.TokenCache` in its usual folder)."""
+
+    def __init__(
+        self,
+        a: Analysis,
+        c: Connection,
+        env: Environment,
+        ui: TokenUI,
+        *,
+        client: OAuthClient | None = None,
+        cache: TokenCache | None = None,
+    ) -> None:
+        self.analysis = a
+        self.connection = c
+        self.env = env
+        self.ui = ui
+        self.client = client
+        self.cache = cache if cache is not None else TokenCache()
+        self.target: conns.Destination | None = None
+
+    @property
+    def name(self) -> str:
+        return self.connection.name
+
+    @property
+    def store(self) -> str:
+        """Where the tokens go: "file" or "cache"."""
+        return conns.token_store(self.connection)
+
+    # -- the steps --------------------------------------------------------------------------
+
+    async def destination(self) -> conns.Destination:
+        """Where the credentials go, read once and confirmed (before any secret is read or
+        asked for): what is confirmed is what the request uses and what keys the cache."""
+        if self.target is None:
+            target = await asyncio.to_thread(conns.destination, self.analysis, self.connection, self.env)
+            known = KnownHosts()
+            if not await asyncio.to_thread(known.trusted, target.base_url, target.trust):
+                if not await self.ui.confirm_host(self.name, target):
+                    raise conns.ConnectionProblem(refusal(target.base_url, target.trust))
+                await asyncio.to_thread(known.remember, target.base_url, target.trust)
+            self.target = target
+        return self.target
+
+    async def resolve(
+        self, *, need_secrets: bool = True, no_prompt: frozenset[str] = frozenset()
+    ) -> ResolvedConnection:
+        """The connection ready to send (see :func:`snowauth.connections.resolve`), once
+        its destination is confirmed."""
+        target = await self.destination()
+        prompt = self.ui.ask_secret if self.ui.can_ask else None
+        return await conns.resolve(
+            self.analysis,
+            self.connection,
+            self.env,
+            prompt,
+            target=target,
+            need_secrets=need_secrets,
+            no_prompt=no_prompt,
+        )
+
+    def cache_key(self, conn: ResolvedConnection) -> str:
+        """The cache entry of instance + client + user *under these trust settings*: tokens
+        obtained with the system's CAs are never sent through another file's ca_bundle."""
+        assert self.target is not None
+        user = conns.cache_user(self.connection)
+        return cache_key(conn.base_url, conn.client_id, user, self.target.trust.fingerprint)
+
+    async def stored(self, conn: ResolvedConnection) -> TokenSet | None:
+        """The tokens stored for the connection (in its file, or in the cache)."""
+        if self.store == "file":
+            return conns.stored_tokens(self.connection)
+        return await asyncio.to_thread(self.cache.load, self.cache_key(conn))
+
+    async def save(self, conn: ResolvedConnection, tokens: TokenSet) -> None:
+        if self.store == "cache":
+            await asyncio.to_thread(self.cache.save, self.cache_key(conn), tokens)
+        else:
+            await self.ui.write_tokens(self.name, tokens)
+
+    async def _with_client(self, run: Callable[[OAuthClient], Awaitable[TokenSet]]) -> TokenSet:
+        if self.client is not None:
+            return await run(self.client)
+        from snowauth.oauth.client import OAuthClient  # httpx loads when a request is made
+
+        async with OAuthClient() as client:
+            return await run(client)
+
+    async def _exchange(self, run: Callable[[OAuthClient], Awaitable[TokenSet]]) -> TokenSet:
+        try:
+            return await self._with_client(run)
+        except Exception as exc:
+            self.ui.exchange_failed(exc)
+            raise
+
+    # -- the operations -----------------------------------------------------------------------
+
+    async def obtain(self) -> Obtained:
+        """A token to use: the stored one with ≥ 60 s left, else a refreshed one (falling
+        back to a grant that needs no person), else the connection's grant; stored."""
+        # a ${prompt} password is asked for only when the grant itself runs
+        conn = await self.resolve(no_prompt=frozenset({"password"}))
+        stored = await self.stored(conn)
+        if stored is not None and usable(stored):
+            return Obtained(stored, False)
+        async with self.ui.progress(f"fetching a token for {self.name}") as report:
+            if stored is not None and stored.refresh_token:
+                refresh_token = stored.refresh_token
+
+                async def run(client: OAuthClient) -> TokenSet:
+                    tokens, _ = await client.refresh_or_fallback(conn, refresh_token, on_progress=report)
+                    return tokens
+
+                tokens = await self._exchange(run)
+            else:
+                conn = await self.resolve()  # now ask for a ${prompt} password
+                tokens = await self._exchange(
+                    lambda client: client.fetch(conn, open_browser=self.ui.open_browser, on_progress=report)
+                )
+            await self.save(conn, tokens)
+        return Obtained(tokens, True)
+
+    async def fetch(self) -> TokenSet:
+        """Run the connection's own grant now and store the tokens."""
+        conn = await self.resolve()
+        async with self.ui.progress(f"fetching a token for {self.name}") as report:
+            tokens = await self._exchange(
+                lambda client: client.fetch(conn, open_browser=self.ui.open_browser, on_progress=report)
+            )
+            report("Storing the token…")
+            await self.save(conn, tokens)
+        return tokens
+
+    async def refresh(self) -> Refreshed:
+        """Refresh now: with the stored refresh token, else (or when it is rejected) the
+        connection's own grant when it needs no person; store the tokens."""
+        # a ${prompt} password is not asked for: refresh falls back only to grants that
+        # need no person
+        conn = await self.resolve(no_prompt=frozenset({"password"}))
+        stored = await self.stored(conn)
+        refresh_token = stored.refresh_token if stored else None
+        async with self.ui.progress(f"refreshing the token of {self.name}") as report:
+
+            async def run(client: OAuthClient) -> TokenSet:
+                tokens, _fell_back = await client.refresh_or_fallback(conn, refresh_token, on_progress=report)
+                return tokens
+
+            tokens = await self._exchange(run)
+            await self.save(conn, tokens)
+        return Refreshed(tokens, stored)
+
+    async def revoke(self) -> None:
+        """Revoke the stored tokens at the instance (the refresh token first), then remove
+        them from the cache or the file."""
+        conn = await self.resolve(need_secrets=False)
+        stored = await self.stored(conn)
+        if stored is None:
+            raise conns.ConnectionProblem(f"The connection “{self.name}” has no stored token to revoke")
+        async with self.ui.progress(f"revoking the token of {self.name}"):
+
+            async def run(client: OAuthClient) -> TokenSet:
+                await client.revoke(conn, [x for x in (stored.refresh_token, stored.access_token) if x])
+                return stored
+
+            await self._with_client(run)
+        if self.store == "cache":
+            await asyncio.to_thread(self.cache.delete, self.cache_key(conn))
+        else:
+            await self.ui.write_tokens(self.name, None)
+
+    async def access_token(
+        self, refresh: Callable[[], Awaitable[TokenSet]] | None = None
+    ) -> tuple[ResolvedConnection, str]:
+        """The connection (without secrets) and a stored access token with ≥ 60 s left,
+        refreshed first when it has less (by ``refresh``, default :meth:`refresh`)."""
+        conn = await self.resolve(need_secrets=False)
+        stored = await self.stored(conn)
+        if stored is None:
+            raise conns.ConnectionProblem(f"The connection “{self.name}” has no token yet: run Fetch token first")
+        if not usable(stored):
+            stored = await refresh() if refresh is not None else (await self.refresh()).tokens
+        return conn, stored.access_token
