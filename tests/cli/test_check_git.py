@@ -8,6 +8,7 @@ from pathlib import Path
 
 from snowauth.analysis import analyze
 from snowauth.gitstate import SAFE, TRACKED, UNIGNORED, git_state, token_findings
+from tests.kit.git import git
 
 TEXT = """[connections.dev]
 instance = "dev12345"
@@ -18,10 +19,6 @@ client_secret = "${file:secret.txt}"
 [connections.dev.token]
 access_token = "abc"
 """
-
-
-def git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
 
 
 def test_tracked_unignored_and_ignored(tmp_path: Path) -> None:

@@ -14,7 +14,8 @@ from snowauth import model
 from snowauth.analysis import Analysis, analyze
 from snowauth.editing import complete, hover, lens_state_title, lenses, symbols
 from snowauth.secrets import Environment
-from tests.core.util import HEX32, NOW, render
+from tests.kit.analysis import HEX32, render
+from tests.kit.clock import NOW
 
 ENV = Environment({"SNOW_SECRET": "s", "SNOW_PW": "p"}, None)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.util import HEX32
+from tests.kit.analysis import HEX32
 
 ENV = {"SNOW_SECRET": "s", "SNOW_PW": "p"}
 

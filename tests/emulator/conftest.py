@@ -4,9 +4,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from emulator_testkit import FakeClock
 
 from snowauth.emulator import Emulator
+from tests.kit.clock import FakeClock
 
 
 @pytest.fixture

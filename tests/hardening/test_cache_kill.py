@@ -21,7 +21,7 @@ import pytest
 
 from snowauth.oauth.types import TokenSet
 from snowauth.store import TokenCache, cache_key, encode
-from tests.hardening.corpus import LONG, STATS
+from tests.kit.corpus import LONG, STATS
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and POSIX permissions")
 

@@ -27,9 +27,10 @@ from snowauth.emulator import Emulator
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
 from snowauth.trust import local_emulator
-from tests.hardening.corpus import BASES, ENV_VARS, LONG, STATS, TABLES, cursor, random_edit, random_file, span
-from tests.hardening.lspkit import (
+from tests.kit.corpus import BASES, ENV_VARS, LONG, STATS, TABLES, cursor, random_edit, random_file, span
+from tests.kit.lsp import (
     SERVER,
+    Editor,
     capabilities,
     change_event,
     diag_key,
@@ -42,7 +43,6 @@ from tests.hardening.lspkit import (
     server_pid,
     wait_published,
 )
-from tests.lsp.editor import Editor
 
 SEED = int(os.environ.get("SNOWAUTH_FUZZ_SEED", "7" if not LONG else str(random.randrange(1 << 30))))
 STEPS = 5000 if LONG else 700

@@ -14,11 +14,11 @@ from snowauth.lsp.documents import Document
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from tests.hardening.conftest import PROFILE
-from tests.hardening.corpus import (
+from tests.kit.clock import NOW
+from tests.kit.corpus import (
     BASES,
     EMPTYISH,
     ENV,
-    NOW,
     STATS,
     Positions,
     apply_edit,

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from snowauth.analysis import analyze
 from snowauth.token_edits import apply, remove_edits, write_edits
 from tests.hardening.conftest import PROFILE
-from tests.hardening.corpus import ENV, HEX32, NOW, STATS, TOKENS, Positions
+from tests.kit.analysis import HEX32
+from tests.kit.clock import NOW
+from tests.kit.corpus import ENV, STATS, TOKENS, Positions
 
 FUZZ = settings.get_profile(PROFILE)
 

@@ -18,7 +18,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.trust import local_emulator
-from tests.lsp.editor import Editor
+from tests.kit.lsp import Editor
 
 URI = "file:///tmp/snowauth-authcode/code.snowauth.toml"
 

@@ -25,7 +25,7 @@ from snowauth.analysis import analyze
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
-from tests.core.util import NOW
+from tests.kit.clock import NOW
 
 URI = "file:///tmp/snowauth-typing/team.snowauth.toml"
 URL = "https://dev1.service-now.com"

@@ -18,8 +18,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from snowauth.emulator import Emulator
-from tests.hardening.lspkit import raw_notify
-from tests.lsp.editor import Editor
+from tests.kit.lsp import Editor, raw_notify
 
 SECRETS = {"SNOW_M_CLIENT_SECRET": "demo-client-secret", "SNOW_M_PASSWORD": "demo-password"}
 URI = "file:///tmp/snowauth-msg/msg.snowauth.toml"

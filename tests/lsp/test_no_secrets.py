@@ -16,8 +16,7 @@ from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, session_fixture
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
 CLIENT_SECRET = "demo-client-secret"

@@ -11,7 +11,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.editor import Editor
+from tests.kit.lsp import Editor
 
 URI = "file:///tmp/snowauth-pull/p.snowauth.toml"
 

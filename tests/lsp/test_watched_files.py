@@ -17,7 +17,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.editor import Editor
+from tests.kit.lsp import Editor
 
 VARIABLE = "SNOWAUTH_WATCHED_TEST_SECRET"
 TEXT = f"""[connections.dev]

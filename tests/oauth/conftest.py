@@ -4,10 +4,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from oauth_testkit import RecordingSleep
 
 from snowauth.emulator import Emulator
 from snowauth.oauth import OAuthClient
+from tests.kit.oauth import RecordingSleep
 
 
 @pytest.fixture

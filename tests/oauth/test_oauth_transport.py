@@ -13,21 +13,12 @@ from urllib.parse import parse_qs, unquote_plus
 
 import pytest
 import trustme
-from oauth_testkit import (
-    DEMO_ID,
-    DEMO_SECRET,
-    RawServer,
-    RecordingSleep,
-    client_credentials_conn,
-    free_port,
-    http_response,
-    password_conn,
-    replying,
-    reset,
-)
 
 from snowauth.emulator import Emulator
 from snowauth.oauth import OAuthClient, OAuthError
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET
+from tests.kit.http import RawServer, free_port, http_response, replying, reset
+from tests.kit.oauth import RecordingSleep, client_credentials_conn, password_conn
 
 TOKEN = b'{"access_token":"at-123","refresh_token":"rt-456","token_type":"Bearer","expires_in":1799}'
 

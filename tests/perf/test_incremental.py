@@ -14,7 +14,7 @@ from snowauth.analysis import Analysis, Incremental, analyze
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.syntax import Chunks, flatten, parse
-from tests.core.util import FORMS, HEX32, grant_keys, password_keys, render
+from tests.kit.analysis import FORMS, HEX32, grant_keys, password_keys, render
 
 NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 ENV = Environment({"SNOW_SECRET": "s3cret", "SNOW_PW": "pw"}, None)

@@ -26,8 +26,7 @@ from snowauth.analysis import SUGGEST_LIMIT, Incremental, analyze
 from snowauth.editing import complete
 from snowauth.secrets import Environment
 from snowauth.syntax import MAX_DEPTH, parse
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, session_fixture
 
 HANG = 120.0  # seconds: far beyond what linear work needs (20 s), far below quadratic work
 

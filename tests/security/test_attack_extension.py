@@ -28,8 +28,7 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, session_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = REPO / "client-vscode"

@@ -22,11 +22,8 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
-from snowauth.lsp.convert import Converter
-from snowauth.positions import LineIndex
 from snowauth.secrets import Environment, parse_dotenv, read_dotenv
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import diagnostics, session_fixture
+from tests.kit.lsp import Editor, apply_like_a_client, diagnostics, session_fixture
 
 SERVER_ENV = {"SNOW_S_PASSWORD": "demo-password"}
 STOLEN = "stolen-value"
@@ -205,28 +202,6 @@ def test_check_refuses_connection_files_that_are_not_regular_files(tmp_path: Pat
 
 
 # -- the move-to-.env quick fix -------------------------------------------------------------
-
-
-def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
-    """Write a WorkspaceEdit to disk the way an editor does: it opens the file at the URI
-    (following symbolic links, as every editor does), edits its text and saves it."""
-    ops: list[tuple[str, list[t.TextEdit]]] = []
-    for op in edit.document_changes or []:
-        if isinstance(op, t.CreateFile):
-            path = Path(op.uri.removeprefix("file://"))
-            if not path.exists():
-                path.write_text("", encoding="utf-8")
-        elif isinstance(op, t.TextDocumentEdit):
-            ops.append((op.text_document.uri, list(op.edits)))  # type: ignore[arg-type]
-    ops += [(uri, list(edits)) for uri, edits in (edit.changes or {}).items()]
-    for uri, edits in ops:
-        path = Path(uri.removeprefix("file://"))
-        text = editor.texts[uri] if uri in editor.texts else path.read_text(encoding="utf-8")
-        conv = Converter(LineIndex(text), "utf-16")
-        for e in sorted(edits, key=lambda e: conv.offset(e.range.start), reverse=True):
-            text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
-        with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
-            handle.write(text)
 
 
 async def move_fixes(client: LanguageClient, uri: str) -> list[t.CodeAction]:

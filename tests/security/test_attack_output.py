@@ -29,9 +29,9 @@ from snowauth.oauth import errors
 from snowauth.oauth.types import TokenSet
 from snowauth.positions import LineIndex
 from snowauth.token_edits import apply, write_edits
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
-from tests.oauth.oauth_testkit import RawServer, emulator_config, free_port, http_response
+from tests.kit.emulator import emulator_config
+from tests.kit.http import RawServer, free_port, http_response
+from tests.kit.lsp import Editor, session_fixture
 
 CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-attack-output-config-{os.getpid()}"
 # the test instances listen on loopback ports: trusted for the test, as automation would

@@ -17,8 +17,7 @@ from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment
 from snowauth.trust import KnownHosts, local_emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, session_fixture
 
 CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-config-{os.getpid()}"
 FOLDER = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-{os.getpid()}"

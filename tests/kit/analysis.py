@@ -1,18 +1,18 @@
-"""Helpers shared by the core tests: analysis runs, spans as (line, col), the TOML forms
-a connection can take, and applying quick-fix edits."""
+"""Core analysis for the tests: analysis runs at a fixed time, spans as (line, col), the
+TOML forms a connection can take (``render``), and applying quick-fix edits."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from snowauth.analysis import Analysis, Edit, Finding, analyze
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
+from tests.kit.clock import NOW
 
-NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 HEX32 = "0123456789abcdef0123456789abcdef"
 ENV = {"SNOW_SECRET": "s3cret", "SNOW_PW": "pw", "SNOW_RT": "rt"}
 
@@ -94,7 +94,7 @@ def render(form: str, keys: Pairs, token: Pairs = (), name: str = "dev", preface
 
 
 def header_span(form: str, text: str, keys: Pairs, name: str = "dev") -> tuple[int, int]:
-    """Where SPEC §2 puts "the header" of the connection in ``render``'s output."""
+    """Where the analysis puts "the header" of the connection in ``render``'s output."""
     if form == "table":
         target = f"[connections.{name}]"
     elif form == "dotted_top":
