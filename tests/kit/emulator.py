@@ -5,10 +5,12 @@ connection files that point at it. Fixtures that start emulators are in conftest
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import json
 import secrets
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -135,8 +137,22 @@ def code_exchange(
     return token(emu, **form)
 
 
-def started(emulator: Emulator) -> Emulator:
-    return emulator.start()
+@contextlib.contextmanager
+def emulators(**defaults: Any) -> Iterator[Callable[..., Emulator]]:
+    """Start emulators with custom arguments (``defaults`` for the keywords not given);
+    all are stopped on leaving."""
+    running: list[Emulator] = []
+
+    def make(*args: Any, **kwargs: Any) -> Emulator:
+        emulator = Emulator(*args, **{**defaults, **kwargs}).start()
+        running.append(emulator)
+        return emulator
+
+    try:
+        yield make
+    finally:
+        for emulator in running:
+            emulator.stop()
 
 
 def emulator_config(
@@ -183,3 +199,14 @@ client_secret = {json.dumps(secret)}
 username = "{USER}"
 password = {json.dumps(password)}
 {extra}"""
+
+
+def authcode_connection(instance: str, redirect_uri: str = REDIRECT) -> str:
+    """A `*.snowauth.toml` text: the authorization-code connection "browser" of the demo's
+    public client (PKCE, no secret) at ``instance``."""
+    return f"""[connections.browser]
+instance = "{instance}"
+grant_type = "authorization_code"
+client_id = "{PUBLIC_ID}"
+redirect_uri = "{redirect_uri}"
+"""

@@ -8,7 +8,6 @@ real: real links and FIFOs, the language server over stdio, the CLI as a subproc
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment, parse_dotenv, read_dotenv
+from tests.kit.emulator import password_connection
 from tests.kit.lsp import Editor, apply_like_a_client, diagnostics, session_fixture
 
 SERVER_ENV = {"SNOW_S_PASSWORD": "demo-password"}
@@ -35,14 +35,7 @@ untrusted = session_fixture(presets=("visual-studio-code|untrusted",), env=SERVE
 
 
 def connection(instance: str, secret: str = "${env:SNOW_X}", extra: str = "") -> str:
-    return f"""[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = {json.dumps(secret)}
-username = "integration.user"
-password = "${{env:SNOW_S_PASSWORD}}"
-{extra}"""
+    return password_connection(instance, secret=secret, password="${env:SNOW_S_PASSWORD}", extra=extra)
 
 
 def repo_with_linked_dotenv(tmp_path: Path, target: Path | None = None) -> tuple[Path, Path]:

@@ -17,6 +17,7 @@ from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment
 from snowauth.trust import KnownHosts, local_emulator
+from tests.kit.emulator import password_connection
 from tests.kit.lsp import Editor, session_fixture
 
 CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-config-{os.getpid()}"
@@ -41,14 +42,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def conn(instance: str, password: str = "${env:SNOW_S_PASSWORD}") -> str:
-    return f"""[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_S_SECRET}}"
-username = "integration.user"
-password = "{password}"
-"""
+    return password_connection(instance, secret="${env:SNOW_S_SECRET}", password=password)
 
 
 async def fetch(client: LanguageClient) -> object:
