@@ -152,7 +152,18 @@ password = "${{prompt}}"
     assert progress and any("Requesting a token" in p for p in progress)
     assert len(prompts) == 3 and any("rejected" in s for s in seen) and any("hibernating" in s for s in seen)
     log = LOG.read_text(encoding="utf-8")
-    assert "oauth_token.do" in log or "Sending data" in log or "snowauth" in log  # the log did capture
+    # the log did capture the flow: the exchanges, the trace, and the prompt's answers redacted whole
+    url = emulator.url
+    for line in (
+        f"snowauth.oauth: token issued by {url} (password grant)",
+        f"snowauth.oauth: token issued by {url} (refresh token grant)",
+        f"snowauth.oauth.http: POST {url}/oauth_token.do -> 401",
+        f"snowauth.oauth.http: GET {url}/api/now/ui/user/current_user -> 200",
+        f"snowauth.oauth.http: POST {url}/oauth_revoke_token.do -> 200",
+        "Request 'workspace/executeCommand' received",
+        "[redacted: a secret answer]",
+    ):
+        assert line in log, f"missing from the server log: {line}"
     captured = "\n".join(
         [log, *seen, *prompts, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
     )

@@ -26,10 +26,10 @@ URI = (FOLDER / "s.snowauth.toml").as_uri()
 SECRET_ENV = {"SNOW_S_SECRET": "demo-client-secret", "SNOW_S_PASSWORD": "demo-password"}
 
 
-client = session_fixture(
-    presets=("visual-studio-code", "visual-studio-code|untrusted"),
-    env={**SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)},
-)
+SERVER_ENV = {**SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)}
+client = session_fixture(presets=("visual-studio-code", "visual-studio-code|untrusted"), env=SERVER_ENV)
+trusted = session_fixture(presets=("visual-studio-code",), env=SERVER_ENV)
+untrusted = session_fixture(presets=("visual-studio-code|untrusted",), env=SERVER_ENV)
 FOLDER.mkdir(exist_ok=True)
 
 
@@ -63,9 +63,8 @@ async def test_untrusted_workspaces_never_send(client: LanguageClient, emulator:
     assert emulator.token_requests == 0 and emulator.requests == []
 
 
-async def test_a_new_host_needs_confirmation_before_any_secret_is_read(client: LanguageClient) -> None:
-    if not client.trusted_workspace:  # type: ignore[attr-defined]
-        return
+async def test_a_new_host_needs_confirmation_before_any_secret_is_read(trusted: LanguageClient) -> None:
+    client = trusted
     asked: list[str] = []
     answers = iter([None, t.MessageActionItem("Send")])
 
@@ -98,14 +97,43 @@ async def test_a_new_host_needs_confirmation_before_any_secret_is_read(client: L
     assert len(asked) == 2  # remembered: not asked again
 
 
-async def test_file_references_stay_in_the_connection_folder(client: LanguageClient, emulator: Emulator) -> None:
-    if not client.trusted_workspace:  # type: ignore[attr-defined]
-        return
+async def test_file_references_stay_in_the_connection_folder(trusted: LanguageClient, emulator: Emulator) -> None:
+    client = trusted
     editor = Editor(client)
     editor.open(URI, conn(emulator.url, password="${file:/etc/hostname}"))
     with pytest.raises(JsonRpcException, match="outside the folders snowauth may read"):
         await fetch(client)
     assert emulator.token_requests == 0
+
+
+async def test_an_untrusted_workspace_asks_nothing_for_a_new_host(untrusted: LanguageClient) -> None:
+    """An untrusted workspace refuses before it asks about the host or for a secret."""
+    asked: list[object] = []
+    prompts: list[object] = []
+
+    @untrusted.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+    def request(*args: object) -> t.MessageActionItem | None:
+        asked.append(args[-1])
+        return t.MessageActionItem("Send")
+
+    @untrusted.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str]:
+        prompts.append(args[-1])
+        return {"value": "typed-password"}
+
+    Editor(untrusted).open(URI, conn("https://untrusted-new-host.invalid", password="${prompt}"))
+    with pytest.raises(JsonRpcException, match="not trusted"):
+        await fetch(untrusted)
+    assert asked == [] and prompts == []
+    assert not KnownHosts(CONFIG).trusted("https://untrusted-new-host.invalid")
+
+
+async def test_an_untrusted_workspace_reads_no_file_reference(untrusted: LanguageClient, emulator: Emulator) -> None:
+    Editor(untrusted).open(URI, conn(emulator.url, password="${file:/etc/hostname}"))
+    with pytest.raises(JsonRpcException, match="not trusted") as refused:
+        await fetch(untrusted)
+    assert "outside the folders" not in str(refused.value)
+    assert emulator.token_requests == 0 and emulator.requests == []
 
 
 def test_analysis_warns_and_the_roots_variable_allows(tmp_path: Path) -> None:
