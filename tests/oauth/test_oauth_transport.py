@@ -420,7 +420,21 @@ async def test_whoami_on_a_non_servicenow_host(client: OAuthClient) -> None:
 
 async def test_aclose_closes_and_a_new_call_reopens(emu: Emulator) -> None:
     oauth = OAuthClient()
-    await oauth.fetch(password_conn(emu.url))
+    first = await oauth.fetch(password_conn(emu.url))
     await oauth.aclose()
-    await oauth.fetch(password_conn(emu.url))  # a fresh pool
+    second = await oauth.fetch(password_conn(emu.url))  # a fresh pool
     await oauth.aclose()
+    assert first.access_token and second.access_token and emu.token_requests == 2
+
+    def keep_alive(sock: socket.socket, request: bytes) -> None:
+        sock.sendall(http_response(200, TOKEN, close=False))
+
+    with RawServer(keep_alive, keep_alive=True) as raw:
+        oauth = OAuthClient()
+        await oauth.fetch(password_conn(raw.url))
+        await oauth.fetch(password_conn(raw.url))
+        assert raw.connections == 1  # kept alive until aclose
+        await oauth.aclose()
+        await oauth.fetch(password_conn(raw.url))  # reopens: a new connection
+        await oauth.aclose()
+    assert len(raw.requests) == 3 and raw.connections == 2
