@@ -121,20 +121,7 @@ def find_kv(text: str, key: str, literal: str) -> tuple[tuple[int, int], tuple[i
 
 def password_keys(**override: str | None) -> list[tuple[str, str]]:
     """A complete, clean password-grant connection; override or drop (None) keys."""
-    base = {
-        "instance": '"dev12345"',
-        "grant_type": '"password"',
-        "client_id": f'"{HEX32}"',
-        "client_secret": '"${env:SNOW_SECRET}"',
-        "username": '"integration.user"',
-        "password": '"${env:SNOW_PW}"',
-    }
-    for k, v in override.items():
-        if v is None:
-            base.pop(k, None)
-        else:
-            base[k] = v
-    return list(base.items())
+    return grant_keys("password", **override)
 
 
 def grant_keys(grant: str, **override: str | None) -> list[tuple[str, str]]:

@@ -7,13 +7,14 @@ transport, and the server process's pid and memory."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import pytest_lsp
@@ -220,6 +221,35 @@ def raw_notify(client: LanguageClient, method: str, params: Any = None) -> None:
     if params is not None:
         message["params"] = params
     client.protocol._send_data(message)
+
+
+# -- LSP framing on a server's pipes, without a client library ---------------------------------------
+
+
+def framed(body: bytes, length: int | None = None) -> bytes:
+    """``body`` behind a Content-Length header (``length`` when it should lie)."""
+    return b"Content-Length: %d\r\n\r\n" % (len(body) if length is None else length) + body
+
+
+def read_message(stream: IO[bytes], pause: float = 0.0) -> Any:
+    """One JSON-RPC message from a server's stdout: headers up to the empty line, then
+    Content-Length bytes of JSON (after ``pause`` seconds, as a slow client); None at the
+    end of the stream. A message without Content-Length raises ValueError."""
+    length = None
+    while True:
+        line = stream.readline()
+        if not line:
+            return None
+        if line == b"\r\n":
+            break
+        name, _, value = line.decode("ascii").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    if length is None:
+        raise ValueError("a message without Content-Length")
+    if pause:
+        time.sleep(pause)
+    return json.loads(stream.read(length))
 
 
 # -- the server process ----------------------------------------------------------------------------

@@ -66,78 +66,34 @@ def _pems(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> tuple[bytes, b
 # --- connections ---------------------------------------------------------------------
 
 
+def _conn(defaults: dict[str, Any], changes: dict[str, Any]) -> ResolvedConnection:
+    """A connection of the demo client (10 s timeout) with ``defaults``, then ``changes``."""
+    values: dict[str, Any] = {"client_id": DEMO_ID, "client_secret": DEMO_SECRET, "timeout": 10.0}
+    return ResolvedConnection(**{**values, **defaults, **changes})
+
+
 def password_conn(base_url: str, **changes: Any) -> ResolvedConnection:
-    values: dict[str, Any] = {
-        "name": "dev",
-        "base_url": base_url,
-        "grant_type": GRANT_PASSWORD,
-        "client_id": DEMO_ID,
-        "client_secret": DEMO_SECRET,
-        "username": USER,
-        "password": USER_PASSWORD,
-        "scope": "useraccount",
-        "timeout": 10.0,
-    }
-    values.update(changes)
-    return ResolvedConnection(**values)
+    defaults = {"name": "dev", "grant_type": GRANT_PASSWORD, "username": USER, "password": USER_PASSWORD}
+    return _conn({**defaults, "base_url": base_url, "scope": "useraccount"}, changes)
 
 
 def client_credentials_conn(base_url: str, **changes: Any) -> ResolvedConnection:
-    values: dict[str, Any] = {
-        "name": "svc",
-        "base_url": base_url,
-        "grant_type": GRANT_CLIENT_CREDENTIALS,
-        "client_id": DEMO_ID,
-        "client_secret": DEMO_SECRET,
-        "timeout": 10.0,
-    }
-    values.update(changes)
-    return ResolvedConnection(**values)
+    return _conn({"name": "svc", "base_url": base_url, "grant_type": GRANT_CLIENT_CREDENTIALS}, changes)
 
 
 def refresh_conn(base_url: str, refresh_token: str, **changes: Any) -> ResolvedConnection:
-    values: dict[str, Any] = {
-        "name": "rt",
-        "base_url": base_url,
-        "grant_type": GRANT_REFRESH,
-        "client_id": DEMO_ID,
-        "client_secret": DEMO_SECRET,
-        "refresh_token": refresh_token,
-        "timeout": 10.0,
-    }
-    values.update(changes)
-    return ResolvedConnection(**values)
+    defaults = {"name": "rt", "base_url": base_url, "grant_type": GRANT_REFRESH, "refresh_token": refresh_token}
+    return _conn(defaults, changes)
 
 
 def authcode_conn(base_url: str, redirect_uri: str, **changes: Any) -> ResolvedConnection:
-    values: dict[str, Any] = {
-        "name": "browser",
-        "base_url": base_url,
-        "grant_type": GRANT_AUTHORIZATION_CODE,
-        "client_id": DEMO_ID,
-        "client_secret": DEMO_SECRET,
-        "redirect_uri": redirect_uri,
-        "pkce": True,
-        "scope": "useraccount",
-        "timeout": 10.0,
-    }
-    values.update(changes)
-    return ResolvedConnection(**values)
+    defaults = {"name": "browser", "base_url": base_url, "grant_type": GRANT_AUTHORIZATION_CODE}
+    return _conn({**defaults, "redirect_uri": redirect_uri, "pkce": True, "scope": "useraccount"}, changes)
 
 
 def jwt_conn(base_url: str, private_pem: bytes, **changes: Any) -> ResolvedConnection:
-    values: dict[str, Any] = {
-        "name": "jwt",
-        "base_url": base_url,
-        "grant_type": GRANT_JWT_BEARER,
-        "client_id": DEMO_ID,
-        "client_secret": DEMO_SECRET,
-        "jwt_key_pem": private_pem,
-        "jwt_subject": USER,
-        "timeout": 10.0,
-    }
-    values.update(changes)
-    return ResolvedConnection(**values)
+    defaults = {"name": "jwt", "base_url": base_url, "grant_type": GRANT_JWT_BEARER}
+    return _conn({**defaults, "jwt_key_pem": private_pem, "jwt_subject": USER}, changes)
 
 
 # --- browsers ------------------------------------------------------------------------
