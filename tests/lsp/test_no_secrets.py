@@ -5,8 +5,6 @@ error the client receives."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
+from tests.kit.cli import run_snowauth
 from tests.kit.lsp import Editor, session_fixture
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
@@ -188,22 +187,12 @@ def test_the_cli_names_references_not_their_values(tmp_path: Path, emulator: Emu
     }
     outputs = []
     for name in ("env", "file", "user", "code"):
-        out = subprocess.run(
-            [sys.executable, "-m", "snowauth", "token", str(path), "--connection", name],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        out = run_snowauth("token", str(path), "--connection", name, env=env)
         assert out.returncode == 1 and out.stdout == "", out.stderr
         outputs.append(out.stderr)
     assert "${env:SNOW_EVIL}" in outputs[0] and "${file:evil-instance.txt}" in outputs[1]
     assert "${env:SNOW_EVIL_USER}" in outputs[2] and "${env:SNOW_EVIL_REDIRECT}" in outputs[3]
-    checked = subprocess.run(
-        [sys.executable, "-m", "snowauth", "check", str(path)], env=env, capture_output=True, text=True, check=False
-    )
+    checked = run_snowauth("check", str(path), env=env)
     for text in [*outputs, checked.stdout, checked.stderr]:
         for marker in MARKERS:
             assert marker not in text, f"a referenced value leaked: {marker}"

@@ -11,7 +11,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment, parse_dotenv, read_dotenv
+from tests.kit.cli import run_snowauth
 from tests.kit.emulator import password_connection
 from tests.kit.lsp import Editor, apply_like_a_client, diagnostics, session_fixture
 
@@ -60,16 +60,7 @@ def cli_env() -> dict[str, str]:
 
 def snowauth(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI as a subprocess; a hang is a failure (TimeoutExpired), never a wait."""
-    return subprocess.run(
-        [sys.executable, "-m", "snowauth", *args],
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=HANG,
-        check=False,
-        cwd=cwd,
-    )
+    return run_snowauth(*args, env=cli_env(), cwd=cwd, timeout=HANG)
 
 
 async def prompt(awaitable: Any) -> Any:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment
 from snowauth.trust import KnownHosts, local_emulator
+from tests.kit.cli import run_snowauth
 from tests.kit.emulator import password_connection
 from tests.kit.lsp import Editor, session_fixture
 
@@ -153,9 +152,8 @@ def test_cli_refuses_an_unknown_host_without_a_terminal(tmp_path: Path) -> None:
     path = tmp_path / "c.snowauth.toml"
     path.write_text(conn("https://attacker.invalid"), encoding="utf-8")
     env = {**os.environ, **SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(tmp_path / "config")}
-    run = [sys.executable, "-m", "snowauth", "token", str(path)]
-    out = subprocess.run(run, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    out = run_snowauth("token", str(path), env=env)
     assert out.returncode == 1 and "has not sent credentials to https://attacker.invalid:443" in out.stderr
     env["SNOWAUTH_TRUSTED_HOSTS"] = "attacker.invalid"
-    out = subprocess.run(run, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    out = run_snowauth("token", str(path), env=env)
     assert out.returncode == 1 and "attacker.invalid" in out.stderr and "has not sent" not in out.stderr
