@@ -21,7 +21,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, default_feature, register_lsp_features
 
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
@@ -30,6 +30,17 @@ SERVER = [sys.executable, "-m", "snowauth", "lsp"]
 PRESETS = ("visual-studio-code", "neovim")
 
 SEVERITY = {"error": 1, "warning": 2, "information": 3, "hint": 4}
+
+
+def _keep_registrations(ls: Any, params: t.RegistrationParams) -> None:
+    ls.registrations = [*getattr(ls, "registrations", []), *params.registrations]
+
+
+def accept_registrations() -> None:
+    """Make test clients accept a server's dynamic registrations (file watchers), as VS
+    Code and Neovim do, and keep them (``client.registrations``) for the tests to look at.
+    Call once, before any client is made (tests/conftest.py does)."""
+    default_feature(t.CLIENT_REGISTER_CAPABILITY)(_keep_registrations)
 
 
 # -- sessions -------------------------------------------------------------------------------------
