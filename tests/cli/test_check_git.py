@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from snowauth.analysis import analyze
 from snowauth.gitstate import SAFE, TRACKED, UNIGNORED, git_state, token_findings
+from tests.kit.cli import run_snowauth
+from tests.kit.git import git
 
 TEXT = """[connections.dev]
 instance = "dev12345"
@@ -18,10 +18,6 @@ client_secret = "${file:secret.txt}"
 [connections.dev.token]
 access_token = "abc"
 """
-
-
-def git(folder: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
 
 
 def test_tracked_unignored_and_ignored(tmp_path: Path) -> None:
@@ -37,9 +33,7 @@ def test_tracked_unignored_and_ignored(tmp_path: Path) -> None:
     assert git_state(path) == TRACKED
     found = token_findings(analyze(TEXT), TRACKED)
     assert [f.code for f in found] == ["tokens-in-git"] and "tracked by git" in found[0].message
-    out = subprocess.run(
-        [sys.executable, "-m", "snowauth", "check", str(path)], capture_output=True, text=True, check=False
-    )
+    out = run_snowauth("check", str(path))
     assert f"{path}:8:1: warning: This file is tracked by git" in out.stdout and out.returncode == 0
     git(repo, "rm", "-q", "--cached", "a.snowauth.toml")
     (repo / ".gitignore").write_text("*.snowauth.toml\n", encoding="utf-8")

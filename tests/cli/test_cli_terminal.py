@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from snowauth.emulator import Emulator
+from tests.kit.emulator import password_connection
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"SNOW_T_SECRET": "demo-client-secret"}
@@ -26,18 +27,10 @@ ENV = {"SNOW_T_SECRET": "demo-client-secret"}
 
 def prompt_file(tmp_path: Path, url: str) -> Path:
     path = tmp_path / "prompt.snowauth.toml"
-    path.write_text(
-        f"""[connections.dev]
-instance = "{url}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_T_SECRET}}"
-username = "integration.user"
-password = "${{prompt}}"
-token_store = "cache"
-""",
-        encoding="utf-8",
+    text = password_connection(
+        url, secret="${env:SNOW_T_SECRET}", password="${prompt}", extra='token_store = "cache"\n'
     )
+    path.write_text(text, encoding="utf-8")
     return path
 
 

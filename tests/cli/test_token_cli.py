@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
+from tests.kit.cli import run_snowauth
 
 ENV = {"SNOW_C_SECRET": "demo-client-secret", "SNOW_C_PASSWORD": "demo-password"}
 
@@ -33,16 +33,7 @@ token_store = "{store}"
 
 
 def token(path: Path, *args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **ENV, "SNOWAUTH_CACHE_DIR": str(cache)}
-    return subprocess.run(
-        [sys.executable, "-m", "snowauth", "token", str(path), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_snowauth("token", str(path), *args, env={**os.environ, **ENV, "SNOWAUTH_CACHE_DIR": str(cache)})
 
 
 def test_formats_and_reuse_from_the_cache(tmp_path: Path, emulator: Emulator) -> None:

@@ -11,10 +11,9 @@ import pytest
 
 from snowauth.findings import ERROR, HINT, INFORMATION, TAG_UNNECESSARY, WARNING, Finding
 from snowauth.positions import LineIndex
-from tests.core.util import (
+from tests.kit.analysis import (
     FORMS,
     HEX32,
-    NOW,
     apply_edits,
     assert_spans_in_range,
     codes,
@@ -31,6 +30,7 @@ from tests.core.util import (
     run,
     span_lc,
 )
+from tests.kit.clock import NOW
 
 JWT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ALL_GRANTS = (

@@ -17,7 +17,8 @@ from snowauth.hover import hover
 from snowauth.lenses import lens_state_title, lenses
 from snowauth.outline import symbols
 from snowauth.secrets import Environment
-from tests.core.util import HEX32, NOW, render
+from tests.kit.analysis import HEX32, render
+from tests.kit.clock import NOW
 
 ENV = Environment({"SNOW_SECRET": "s", "SNOW_PW": "p"}, None)
 

@@ -16,18 +16,8 @@ from snowauth.hover import hover
 from snowauth.lenses import LensInfo, lens_state_title, lenses
 from snowauth.outline import symbols
 from snowauth.secrets import Environment
-from tests.core.util import (
-    FORMS,
-    HEX32,
-    NOW,
-    apply_edits,
-    find_kv,
-    grant_keys,
-    header_span,
-    password_keys,
-    render,
-    run,
-)
+from tests.kit.analysis import FORMS, HEX32, apply_edits, find_kv, grant_keys, header_span, password_keys, render, run
+from tests.kit.clock import NOW
 
 ENV = Environment({"SNOW_A": "1", "HOME": "/root", "SNOW_DEV_PASSWORD": "x"}, None)
 ALL_KEYS = list(model.CONNECTION_KEYS)

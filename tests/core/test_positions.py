@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from snowauth.positions import LineIndex
-from tests.core.util import HEX32, having, run
+from tests.kit.analysis import HEX32, having, run
 
 
 def reference_lines(text: str) -> list[tuple[int, str]]:

@@ -11,7 +11,7 @@ import pytest
 
 from snowauth import model
 from snowauth.schema import json_schema
-from tests.core.util import HEX32
+from tests.kit.analysis import HEX32
 
 TAPLO = Path(sys.executable).parent / "taplo"
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 import pytest
 
 from snowauth.syntax import Entry, Header, parse
-from tests.core.util import codes, having, lc, password_keys, render, run
+from tests.kit.analysis import codes, having, lc, password_keys, render, run
 
 
 def entries(text: str) -> list[Entry]:

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
-from emulator_testkit import FakeClock
 
 from snowauth.emulator import Emulator
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import emulators
 
 
 @pytest.fixture
@@ -23,14 +23,5 @@ def emu(clock: FakeClock) -> Iterator[Emulator]:
 @pytest.fixture
 def make_emu(clock: FakeClock) -> Iterator[Callable[..., Emulator]]:
     """Start emulators with custom arguments; all are stopped after the test."""
-    started: list[Emulator] = []
-
-    def make(*args: Any, **kwargs: Any) -> Emulator:
-        kwargs.setdefault("clock", clock)
-        emulator = Emulator(*args, **kwargs).start()
-        started.append(emulator)
-        return emulator
-
-    yield make
-    for emulator in started:
-        emulator.stop()
+    with emulators(clock=clock) as make:
+        yield make

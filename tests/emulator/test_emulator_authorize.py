@@ -8,7 +8,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from emulator_testkit import (
+
+from snowauth.emulator import Emulator
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import (
     DEMO_ID,
     DEMO_SECRET,
     HTTP,
@@ -19,7 +22,6 @@ from emulator_testkit import (
     REDIRECT_LOCALHOST,
     USER,
     USER_PASSWORD,
-    FakeClock,
     assert_denied,
     assert_token_body,
     authorize,
@@ -31,8 +33,6 @@ from emulator_testkit import (
     refresh_grant,
     token,
 )
-
-from snowauth.emulator import Emulator
 
 
 def _code(emu: Emulator, **params: str) -> str:

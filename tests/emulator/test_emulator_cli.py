@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from emulator_testkit import DEMO_ID, DEMO_SECRET, USER, USER_PASSWORD
+
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET, USER, USER_PASSWORD
 
 LINE = re.compile(r"^snowauth emulator listening on (https?://127\.0\.0\.1:\d+)$")
 VIA_MODULE = [sys.executable, "-m", "snowauth.emulator"]

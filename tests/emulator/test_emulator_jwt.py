@@ -17,15 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
-from emulator_testkit import (
-    FakeClock,
-    assert_denied,
-    assert_token_body,
-    current_user,
-    token,
-)
 
 from snowauth.emulator import Emulator, load_config
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import assert_denied, assert_token_body, current_user, token
 
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 RSA_ID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

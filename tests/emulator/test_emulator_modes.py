@@ -7,15 +7,9 @@ import time
 
 import httpx
 import pytest
-from emulator_testkit import (
-    HTTP,
-    TIMEOUT,
-    assert_denied,
-    current_user,
-    password_grant,
-)
 
 from snowauth.emulator import Emulator
+from tests.kit.emulator import HTTP, TIMEOUT, assert_denied, current_user, password_grant
 
 
 def _is_hibernation_page(response: httpx.Response) -> bool:

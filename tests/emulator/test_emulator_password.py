@@ -11,21 +11,21 @@ from urllib.parse import quote_plus
 
 import httpx
 import pytest
-from emulator_testkit import (
+
+from snowauth.emulator import ClientRecord, Emulator, default_config
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import (
     DEMO_ID,
     DEMO_SECRET,
     TIMEOUT,
     USER,
     USER_PASSWORD,
-    FakeClock,
     assert_denied,
     assert_token_body,
     current_user,
     password_grant,
     token,
 )
-
-from snowauth.emulator import ClientRecord, Emulator, default_config
 
 
 def test_password_grant_success(emu: Emulator) -> None:

@@ -7,12 +7,14 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from emulator_testkit import (
+
+from snowauth.emulator import Emulator, default_config
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import (
     DEMO_ID,
     DEMO_SECRET,
     NOAPP_ID,
     NOAPP_SECRET,
-    FakeClock,
     assert_denied,
     assert_token_body,
     current_user,
@@ -20,8 +22,6 @@ from emulator_testkit import (
     refresh_grant,
     token,
 )
-
-from snowauth.emulator import Emulator, default_config
 
 UNAUTHORIZED_CLIENT = {
     "error": "unauthorized_client",

@@ -6,19 +6,19 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from emulator_testkit import (
+
+from snowauth.emulator import Emulator, default_config
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import (
     DEMO_ID,
     HTTP,
     NOT_AUTHENTICATED,
     USER,
-    FakeClock,
     assert_denied,
     current_user,
     password_grant,
     refresh_grant,
 )
-
-from snowauth.emulator import Emulator, default_config
 
 
 def _table(emu: Emulator, access_token: str | None, **params: str) -> httpx.Response:

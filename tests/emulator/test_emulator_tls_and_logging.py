@@ -10,7 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
-from emulator_testkit import (
+
+from snowauth.emulator import Emulator
+from tests.kit.emulator import (
     DEMO_SECRET,
     HTTP,
     USER_PASSWORD,
@@ -21,8 +23,6 @@ from emulator_testkit import (
     pkce_pair,
     redirect_params,
 )
-
-from snowauth.emulator import Emulator
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 
 from snowauth.store import TokenCache, cache_key, encode
 from snowauth.tokens import TokenSet
-from tests.hardening.corpus import LONG, STATS
+from tests.kit.corpus import LONG, STATS
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and POSIX permissions")
 

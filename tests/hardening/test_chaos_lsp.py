@@ -27,22 +27,24 @@ from snowauth.emulator import Emulator
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
 from snowauth.trust import local_emulator
-from tests.hardening.corpus import BASES, ENV_VARS, LONG, STATS, TABLES, cursor, random_edit, random_file, span
-from tests.hardening.lspkit import (
+from tests.kit.corpus import BASES, ENV_VARS, LONG, STATS, TABLES, cursor, random_edit, random_file, span
+from tests.kit.lsp import (
     SERVER,
+    Editor,
     capabilities,
     change_event,
     diag_key,
     did_change,
+    framed,
     make_client,
     open_doc,
     raw_notify,
     raw_request,
+    read_message,
     rss_kib,
     server_pid,
     wait_published,
 )
-from tests.lsp.editor import Editor
 
 SEED = int(os.environ.get("SNOWAUTH_FUZZ_SEED", "7" if not LONG else str(random.randrange(1 << 30))))
 STEPS = 5000 if LONG else 700
@@ -468,22 +470,7 @@ class RawServer:
     def _read_messages(self) -> None:
         out = self.process.stdout
         assert out is not None
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line == b"\r\n":
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            if length is None:
-                raise ValueError("a message without Content-Length")
-            if self.slow_reader:
-                time.sleep(self.slow_reader)
-            message = json.loads(out.read(length))
+        while (message := read_message(out, self.slow_reader)) is not None:
             with self._cond:
                 if "id" in message and "method" not in message:
                     self.answers[message["id"]] = message
@@ -501,8 +488,7 @@ class RawServer:
         self.process.stdin.flush()
 
     def send(self, message: object) -> None:
-        body = json.dumps(message).encode()
-        self.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.write(framed(json.dumps(message).encode()))
 
     def published(self, uri: str, timeout: float = 10) -> list[Any]:
         """The diagnostics of the next publishDiagnostics for ``uri``."""
@@ -545,10 +531,6 @@ def hover(msg_id: object) -> dict[str, Any]:
         "method": "textDocument/hover",
         "params": {"textDocument": {"uri": "file:///raw.snowauth.toml"}, "position": {"line": 1, "character": 2}},
     }
-
-
-def framed(body: bytes, length: int | None = None) -> bytes:
-    return b"Content-Length: %d\r\n\r\n" % (len(body) if length is None else length) + body
 
 
 MALFORMED: list[tuple[str, bytes]] = [

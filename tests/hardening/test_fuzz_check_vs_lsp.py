@@ -28,8 +28,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
-from tests.hardening.corpus import BASES, ENV_VARS, LONG, STATS, apply_edit, random_edit, random_file, span
-from tests.hardening.lspkit import (
+from tests.kit.corpus import BASES, ENV_VARS, LONG, STATS, apply_edit, random_edit, random_file, span
+from tests.kit.lsp import (
     SERVER,
     SEVERITY,
     capabilities,

@@ -13,12 +13,11 @@ from snowauth.lsp.convert import Converter
 from snowauth.lsp.documents import Document
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
-from tests.hardening.conftest import PROFILE
-from tests.hardening.corpus import (
+from tests.kit.clock import NOW
+from tests.kit.corpus import (
     BASES,
     EMPTYISH,
     ENV,
-    NOW,
     STATS,
     Positions,
     apply_edit,
@@ -29,8 +28,7 @@ from tests.hardening.corpus import (
     random_files,
     span,
 )
-
-FUZZ = settings.get_profile(PROFILE)
+from tests.kit.fuzz import FUZZ
 
 
 def test_fuzz_bases_are_realistic() -> None:

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from dataclasses import astuple, dataclass
 
-from hypothesis import given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 from snowauth.analysis import analyze
 from snowauth.token_edits import apply, remove_edits, write_edits
-from tests.hardening.conftest import PROFILE
-from tests.hardening.corpus import ENV, HEX32, NOW, STATS, TOKENS, Positions
-
-FUZZ = settings.get_profile(PROFILE)
+from tests.kit.analysis import HEX32
+from tests.kit.clock import NOW
+from tests.kit.corpus import ENV, STATS, TOKENS, Positions
+from tests.kit.fuzz import FUZZ
 
 NAMES = ["dev", "prod-1", "my_conn", "x", '"quoted name"', '"開発"', '"a.b"', "'literal'", '"😀"']
 COMMENTS = ["", "  # note", " # 日本語 😀", "\t# tab"]

@@ -27,10 +27,10 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from snowauth.emulator import Emulator
-from tests.hardening import faultkit as fk
-from tests.hardening.corpus import STATS
-from tests.hardening.lspkit import SERVER, capabilities, make_client
-from tests.lsp.editor import Editor
+from tests.kit import faults as fk
+from tests.kit.corpus import STATS
+from tests.kit.http import http_response, replying
+from tests.kit.lsp import SERVER, Editor, capabilities, make_client
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -234,7 +234,7 @@ TOO_BIG = (1 << 20) + 1
 @pytest.mark.parametrize(
     ("name", "respond"),
     [
-        ("declared", lambda s, sock, r, n: sock.sendall(fk.http_response(200, b"{", content_length=2 * TOO_BIG))),
+        ("declared", lambda s, sock, r, n: sock.sendall(http_response(200, b"{", content_length=2 * TOO_BIG))),
         ("streamed", fk.huge_streamed),
     ],
 )
@@ -252,26 +252,26 @@ async def test_body_larger_than_the_cap(
     [
         (
             "truncated-json",
-            fk.http_response(200, b'{"access_token": "abc'),
+            http_response(200, b'{"access_token": "abc'),
             ["sent a malformed answer", "the JSON is incomplete or invalid"],
         ),
         (
             "short-body",
-            fk.http_response(200, b'{"access_token": "abc"', content_length=500),
+            http_response(200, b'{"access_token": "abc"', content_length=500),
             ["sent a malformed answer", "closed before the whole answer arrived"],
         ),
         (
             "html-200",
-            fk.http_response(200, b"<!DOCTYPE html><html><title>Sign in</title></html>", content_type="text/html"),
+            http_response(200, b"<!DOCTYPE html><html><title>Sign in</title></html>", content_type="text/html"),
             ["did not answer like a ServiceNow token endpoint", "HTTP 200, text/html", "single sign-on"],
         ),
-        ("json-without-token", fk.http_response(200, b'{"token_type":"Bearer"}'), ["without an access_token"]),
+        ("json-without-token", http_response(200, b'{"token_type":"Bearer"}'), ["without an access_token"]),
     ],
 )
 async def test_answers_that_are_not_tokens(
     client: LanguageClient, editor: Editor, tmp_path: Path, name: str, answer: bytes, phrases: list[str]
 ) -> None:
-    with fk.replying(answer) as server:
+    with replying(answer) as server:
         outcome = await fetch(client, editor, tmp_path / f"{name}.snowauth.toml", connection(server.url))
         failed(outcome, *phrases, bound=3 * TIMEOUT + MARGIN)
         assert server.attempts == 1
@@ -284,7 +284,7 @@ async def test_answers_that_are_not_tokens(
 async def test_server_errors_are_retried_three_times(
     client: LanguageClient, editor: Editor, tmp_path: Path, status: int
 ) -> None:
-    with fk.replying(fk.http_response(status, b'{"error":"x"}')) as server:
+    with replying(http_response(status, b'{"error":"x"}')) as server:
         outcome = await fetch(client, editor, tmp_path / f"http-{status}.snowauth.toml", connection(server.url))
         failed(outcome, f"answered HTTP {status} after 3 attempts", "Try again later", bound=3 * TIMEOUT + 1.5 + MARGIN)
         assert server.attempts == 3
@@ -327,7 +327,7 @@ async def test_429_burst_honours_retry_after_and_gives_up_after_three(
 
 async def test_429_burst_that_ends_succeeds(client: LanguageClient, editor: Editor, tmp_path: Path) -> None:
     token = b'{"access_token":"after-the-burst","token_type":"Bearer","expires_in":1799,"scope":"useraccount"}'
-    with fk.FaultServer(fk.throttled(times=2, then=fk.http_response(200, token))) as server:
+    with fk.FaultServer(fk.throttled(times=2, then=http_response(200, token))) as server:
         text = connection(server.url, grant="client_credentials")
         outcome = await fetch(client, editor, tmp_path / "burst-429-ends.snowauth.toml", text)
         assert outcome.error is None, outcome.error
@@ -365,10 +365,10 @@ async def test_connection_reset(
 
 async def test_redirect_to_another_host_is_not_followed(client: LanguageClient, editor: Editor, tmp_path: Path) -> None:
     token = b'{"access_token":"stolen","token_type":"Bearer"}'
-    with fk.replying(fk.http_response(200, token)) as elsewhere:
+    with replying(http_response(200, token)) as elsewhere:
         target = f"http://localhost:{elsewhere.port}/oauth_token.do"
-        redirect = fk.http_response(302, b"", headers={"Location": target})
-        with fk.replying(redirect) as server:
+        redirect = http_response(302, b"", headers={"Location": target})
+        with replying(redirect) as server:
             outcome = await fetch(client, editor, tmp_path / "redirect.snowauth.toml", connection(server.url))
             failed(
                 outcome,

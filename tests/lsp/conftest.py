@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
 
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-SERVER = [sys.executable, "-m", "snowauth", "lsp"]
+from tests.kit.lsp import PRESETS, SERVER
 
 
 @pytest_lsp.fixture(
     config=ClientServerConfig(server_command=SERVER),
-    params=["visual-studio-code", "neovim"],
+    params=list(PRESETS),
 )
 async def client(request: object, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
     preset = request.param  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ exchanged and the token written."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -18,7 +17,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.trust import local_emulator
-from tests.lsp.editor import Editor
+from tests.kit.emulator import authcode_connection
+from tests.kit.lsp import SERVER, Editor
 
 URI = "file:///tmp/snowauth-authcode/code.snowauth.toml"
 
@@ -29,7 +29,7 @@ def emulator() -> Iterator[Emulator]:
         yield emu
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "snowauth", "lsp"]))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
     await lsp_client.initialize_session(t.InitializeParams(capabilities=client_capabilities("visual-studio-code")))
     yield lsp_client
@@ -38,15 +38,7 @@ async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
 
 async def test_public_client_with_pkce(client: LanguageClient, emulator: Emulator) -> None:
     editor = Editor(client)
-    editor.open(
-        URI,
-        f"""[connections.browser]
-instance = "{emulator.url}"
-grant_type = "authorization_code"
-client_id = "fedcba9876543210fedcba9876543210"
-redirect_uri = "http://127.0.0.1:53682/callback"
-""",
-    )
+    editor.open(URI, authcode_connection(emulator.url))
     fetch = asyncio.ensure_future(
         client.workspace_execute_command_async(
             t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": URI}])

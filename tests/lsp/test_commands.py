@@ -12,8 +12,7 @@ from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, session_fixture
 
 SECRETS = {"SNOW_T_CLIENT_SECRET": "demo-client-secret", "SNOW_T_PASSWORD": "demo-password"}
 URI = "file:///tmp/snowauth-cmd/cmd.snowauth.toml"

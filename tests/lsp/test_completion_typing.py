@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import tomllib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,8 @@ from snowauth.analysis import analyze
 from snowauth.lsp.convert import Converter
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
-from tests.core.util import NOW
+from tests.kit.clock import NOW
+from tests.kit.lsp import SERVER
 
 URI = "file:///tmp/snowauth-typing/team.snowauth.toml"
 URL = "https://dev1.service-now.com"
@@ -33,7 +33,7 @@ PRESETS = ("visual-studio-code", "neovim", "plain")
 
 
 @pytest_lsp.fixture(
-    config=ClientServerConfig(server_command=[sys.executable, "-m", "snowauth", "lsp"], server_env={**os.environ}),
+    config=ClientServerConfig(server_command=SERVER, server_env={**os.environ}),
     params=list(PRESETS),
 )
 async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,8 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import diagnostics, session_fixture
-from tests.security.test_attack_files import apply_like_a_client
+from tests.kit.git import git, make_repo
+from tests.kit.lsp import Editor, apply_like_a_client, diagnostics, session_fixture
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -44,18 +42,8 @@ expires_at = 2099-01-01T00:00:00Z
 """
 
 
-def git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=20, check=False)
-
-
-def make_repo(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    assert git(path, "init", "-q").returncode == 0
-    return path
-
-
 def ignored(repo: Path, name: str) -> bool:
-    return git(repo, "check-ignore", "-q", "--", name).returncode == 0
+    return git(repo, "check-ignore", "-q", "--", name, check=False).returncode == 0
 
 
 def edit_uris(action: t.CodeAction) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,8 +17,8 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from snowauth.emulator import Emulator
-from tests.hardening.lspkit import raw_notify
-from tests.lsp.editor import Editor
+from tests.kit.emulator import password_connection
+from tests.kit.lsp import SERVER, Editor, raw_notify
 
 SECRETS = {"SNOW_M_CLIENT_SECRET": "demo-client-secret", "SNOW_M_PASSWORD": "demo-password"}
 URI = "file:///tmp/snowauth-msg/msg.snowauth.toml"
@@ -28,7 +27,7 @@ SHORT = 160  # what a notification shows on one line, roughly
 
 @pytest_lsp.fixture(
     config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "snowauth", "lsp"],
+        server_command=SERVER,
         server_env={**os.environ, **SECRETS},
     ),
     params=["plain", "extension"],
@@ -59,14 +58,7 @@ async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> 
 
 
 def connection_file(url: str, password: str = "${env:SNOW_M_PASSWORD}") -> str:
-    return f"""[connections.dev]
-instance = "{url}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_M_CLIENT_SECRET}}"
-username = "integration.user"
-password = "{password}"
-"""
+    return password_connection(url, secret="${env:SNOW_M_CLIENT_SECRET}", password=password)
 
 
 async def command(client: LanguageClient, name: str) -> Any:

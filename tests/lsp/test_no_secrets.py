@@ -5,8 +5,6 @@ error the client receives."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,8 +14,8 @@ from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.cli import run_snowauth
+from tests.kit.lsp import Editor, session_fixture
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
 CLIENT_SECRET = "demo-client-secret"
@@ -153,7 +151,18 @@ password = "${{prompt}}"
     assert progress and any("Requesting a token" in p for p in progress)
     assert len(prompts) == 3 and any("rejected" in s for s in seen) and any("hibernating" in s for s in seen)
     log = LOG.read_text(encoding="utf-8")
-    assert "oauth_token.do" in log or "Sending data" in log or "snowauth" in log  # the log did capture
+    # the log did capture the flow: the exchanges, the trace, and the prompt's answers redacted whole
+    url = emulator.url
+    for line in (
+        f"snowauth.oauth: token issued by {url} (password grant)",
+        f"snowauth.oauth: token issued by {url} (refresh token grant)",
+        f"snowauth.oauth.http: POST {url}/oauth_token.do -> 401",
+        f"snowauth.oauth.http: GET {url}/api/now/ui/user/current_user -> 200",
+        f"snowauth.oauth.http: POST {url}/oauth_revoke_token.do -> 200",
+        "Request 'workspace/executeCommand' received",
+        "[redacted: a secret answer]",
+    ):
+        assert line in log, f"missing from the server log: {line}"
     captured = "\n".join(
         [log, *seen, *prompts, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
     )
@@ -178,22 +187,12 @@ def test_the_cli_names_references_not_their_values(tmp_path: Path, emulator: Emu
     }
     outputs = []
     for name in ("env", "file", "user", "code"):
-        out = subprocess.run(
-            [sys.executable, "-m", "snowauth", "token", str(path), "--connection", name],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        out = run_snowauth("token", str(path), "--connection", name, env=env)
         assert out.returncode == 1 and out.stdout == "", out.stderr
         outputs.append(out.stderr)
     assert "${env:SNOW_EVIL}" in outputs[0] and "${file:evil-instance.txt}" in outputs[1]
     assert "${env:SNOW_EVIL_USER}" in outputs[2] and "${env:SNOW_EVIL_REDIRECT}" in outputs[3]
-    checked = subprocess.run(
-        [sys.executable, "-m", "snowauth", "check", str(path)], env=env, capture_output=True, text=True, check=False
-    )
+    checked = run_snowauth("check", str(path), env=env)
     for text in [*outputs, checked.stdout, checked.stderr]:
         for marker in MARKERS:
             assert marker not in text, f"a referenced value leaked: {marker}"

@@ -4,19 +4,18 @@ never pushed to."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator
 
 import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.editor import Editor
+from tests.kit.lsp import SERVER, Editor
 
 URI = "file:///tmp/snowauth-pull/p.snowauth.toml"
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[sys.executable, "-m", "snowauth", "lsp"]))
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER))
 async def client(lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
     caps = client_capabilities("visual-studio-code")
     assert caps.text_document is not None

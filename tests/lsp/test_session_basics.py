@@ -3,7 +3,7 @@ from __future__ import annotations
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.lsp.helpers import diagnostics, open_doc
+from tests.kit.lsp import diagnostics, open_doc
 
 URI = "file:///tmp/snowauth-test/basic.snowauth.toml"
 BROKEN = """[connections.dev]

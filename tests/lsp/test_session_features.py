@@ -8,8 +8,7 @@ import asyncio
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import diagnostics
+from tests.kit.lsp import Editor, diagnostics
 
 URI = "file:///tmp/snowauth-features/f.snowauth.toml"
 TEXT = """# 漢字 and 😀 before anything

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.editor import Editor
+from tests.kit.lsp import SERVER, Editor
 
 VARIABLE = "SNOWAUTH_WATCHED_TEST_SECRET"
 TEXT = f"""[connections.dev]
@@ -30,7 +29,7 @@ client_secret = "${{env:{VARIABLE}}}"
 
 @pytest_lsp.fixture(
     config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "snowauth", "lsp"],
+        server_command=SERVER,
         server_env={k: v for k, v in os.environ.items() if k != VARIABLE},
     ),
     params=["visual-studio-code", "neovim", "pull"],

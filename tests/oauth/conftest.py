@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
 
 import pytest
-from oauth_testkit import RecordingSleep
 
 from snowauth.emulator import Emulator
 from snowauth.oauth.client import OAuthClient
+from tests.kit.emulator import emulators
+from tests.kit.oauth import RecordingSleep
 
 
 @pytest.fixture
@@ -31,13 +31,5 @@ def emu() -> Iterator[Emulator]:
 @pytest.fixture
 def make_emu() -> Iterator[Callable[..., Emulator]]:
     """Start emulators with custom arguments; all are stopped after the test."""
-    running: list[Emulator] = []
-
-    def make(*args: Any, **kwargs: Any) -> Emulator:
-        emulator = Emulator(*args, **kwargs).start()
-        running.append(emulator)
-        return emulator
-
-    yield make
-    for emulator in running:
-        emulator.stop()
+    with emulators() as make:
+        yield make

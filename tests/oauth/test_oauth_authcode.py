@@ -11,15 +11,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from oauth_testkit import (
-    PASSWORD,
-    PUBLIC_ID,
-    USER,
-    HttpxBrowser,
-    authcode_conn,
-    emulator_config,
-    free_port,
-)
 
 from snowauth.emulator import Emulator
 from snowauth.oauth.authcode import (
@@ -31,6 +22,9 @@ from snowauth.oauth.authcode import (
 )
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
+from tests.kit.emulator import PUBLIC_ID, USER, USER_PASSWORD, emulator_config
+from tests.kit.http import free_port
+from tests.kit.oauth import HttpxBrowser, authcode_conn
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -235,7 +229,7 @@ async def test_deny_through_the_emulator_login_form(make_emu: Callable[..., Emul
             assert form_page.status_code == 200
             params = dict(parse_qs(urlsplit(url).query))
             data = {k: v[0] for k, v in params.items()}
-            data.update(user_name=USER, user_password=PASSWORD, action="deny")
+            data.update(user_name=USER, user_password=USER_PASSWORD, action="deny")
             await http.post(f"{emu.url}/oauth_auth.do", data=data)
 
     with pytest.raises(OAuthError) as caught:

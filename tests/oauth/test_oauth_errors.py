@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from oauth_testkit import authcode_conn, jwt_conn, password_conn
 
 from snowauth.oauth import errors
 from snowauth.oauth.errors import OAuthError
@@ -22,6 +21,7 @@ from snowauth.tokens import (
     GRANT_REFRESH,
     TokenSet,
 )
+from tests.kit.oauth import authcode_conn, jwt_conn, password_conn
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 BASE = "https://dev1.service-now.com"

@@ -8,22 +8,21 @@ from datetime import UTC, datetime
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from oauth_testkit import (
-    RecordingSleep,
-    client_credentials_conn,
-    ec_key,
-    emulator_config,
-    http_response,
-    jwt_conn,
-    password_conn,
-    refresh_conn,
-    replying,
-    rsa_key,
-)
 
 from snowauth.emulator import Emulator
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
+from tests.kit.emulator import emulator_config
+from tests.kit.http import http_response, replying
+from tests.kit.oauth import (
+    RecordingSleep,
+    client_credentials_conn,
+    ec_key,
+    jwt_conn,
+    password_conn,
+    refresh_conn,
+    rsa_key,
+)
 
 # --- 401 access_denied, per grant ------------------------------------------------------
 

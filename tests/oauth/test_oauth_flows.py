@@ -7,22 +7,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from oauth_testkit import (
-    DEMO_ID,
-    NOAPP_ID,
-    NOAPP_SECRET,
-    RecordingSleep,
-    authcode_conn,
-    client_credentials_conn,
-    emulator_config,
-    free_port,
-    password_conn,
-    refresh_conn,
-)
 
 from snowauth.emulator import Emulator
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
+from tests.kit.emulator import DEMO_ID, NOAPP_ID, NOAPP_SECRET, emulator_config
+from tests.kit.http import free_port
+from tests.kit.oauth import RecordingSleep, authcode_conn, client_credentials_conn, password_conn, refresh_conn
 
 
 @pytest.mark.parametrize("client_auth", ["body", "basic"])

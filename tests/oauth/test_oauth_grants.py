@@ -5,14 +5,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from oauth_testkit import (
-    DEMO_ID,
-    DEMO_SECRET,
-    PUBLIC_ID,
-    authcode_conn,
-    client_credentials_conn,
-    password_conn,
-)
 
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.grants import (
@@ -24,6 +16,8 @@ from snowauth.oauth.grants import (
     refresh_form,
     with_client_auth,
 )
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET, PUBLIC_ID
+from tests.kit.oauth import authcode_conn, client_credentials_conn, password_conn
 
 BASE = "https://dev1.service-now.com"
 REDIRECT = "http://127.0.0.1:53682/callback"

@@ -12,12 +12,13 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from oauth_testkit import DEMO_ID, KEY_ID, ec_key, emulator_config, jwt_conn, rsa_key
 
 from snowauth.emulator import Emulator
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.jwt import build_assertion
+from tests.kit.emulator import DEMO_ID, KEY_ID, emulator_config
+from tests.kit.oauth import ec_key, jwt_conn, rsa_key
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 BASE = "https://dev1.service-now.com"

@@ -10,24 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from oauth_testkit import (
-    DEMO_ID,
-    DEMO_SECRET,
-    PASSWORD,
-    RawServer,
-    RecordingSleep,
-    UrllibBrowser,
-    authcode_conn,
-    client_credentials_conn,
-    emulator_config,
-    free_port,
-    http_response,
-    jwt_conn,
-    password_conn,
-    refresh_conn,
-    replying,
-    rsa_key,
-)
 
 import snowauth.oauth.authcode as authcode_module
 from snowauth.emulator import Emulator
@@ -36,6 +18,18 @@ from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.jwt import build_assertion as real_build_assertion
 from snowauth.tokens import TokenSet
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET, USER_PASSWORD, emulator_config
+from tests.kit.http import RawServer, free_port, http_response, replying
+from tests.kit.oauth import (
+    RecordingSleep,
+    UrllibBrowser,
+    authcode_conn,
+    client_credentials_conn,
+    jwt_conn,
+    password_conn,
+    refresh_conn,
+    rsa_key,
+)
 
 WRONG_PASSWORD = "Wr0ng-Passw0rd!"
 
@@ -48,7 +42,7 @@ async def test_no_secret_in_logs_errors_or_progress(
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "snowauth", "asyncio"):
         logging.getLogger(name).setLevel(logging.DEBUG)
-    secrets: list[str] = [DEMO_SECRET, PASSWORD, WRONG_PASSWORD]
+    secrets: list[str] = [DEMO_SECRET, USER_PASSWORD, WRONG_PASSWORD]
     shown: list[str] = []  # error messages, progress messages, reprs
 
     # record the values only the exchange itself sees

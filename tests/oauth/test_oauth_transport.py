@@ -13,22 +13,13 @@ from urllib.parse import parse_qs, unquote_plus
 
 import pytest
 import trustme
-from oauth_testkit import (
-    DEMO_ID,
-    DEMO_SECRET,
-    RawServer,
-    RecordingSleep,
-    client_credentials_conn,
-    free_port,
-    http_response,
-    password_conn,
-    replying,
-    reset,
-)
 
 from snowauth.emulator import Emulator
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET
+from tests.kit.http import RawServer, free_port, http_response, replying, reset
+from tests.kit.oauth import RecordingSleep, client_credentials_conn, password_conn
 
 TOKEN = b'{"access_token":"at-123","refresh_token":"rt-456","token_type":"Bearer","expires_in":1799}'
 
@@ -430,7 +421,21 @@ async def test_whoami_on_a_non_servicenow_host(client: OAuthClient) -> None:
 
 async def test_aclose_closes_and_a_new_call_reopens(emu: Emulator) -> None:
     oauth = OAuthClient()
-    await oauth.fetch(password_conn(emu.url))
+    first = await oauth.fetch(password_conn(emu.url))
     await oauth.aclose()
-    await oauth.fetch(password_conn(emu.url))  # a fresh pool
+    second = await oauth.fetch(password_conn(emu.url))  # a fresh pool
     await oauth.aclose()
+    assert first.access_token and second.access_token and emu.token_requests == 2
+
+    def keep_alive(sock: socket.socket, request: bytes) -> None:
+        sock.sendall(http_response(200, TOKEN, close=False))
+
+    with RawServer(keep_alive, keep_alive=True) as raw:
+        oauth = OAuthClient()
+        await oauth.fetch(password_conn(raw.url))
+        await oauth.fetch(password_conn(raw.url))
+        assert raw.connections == 1  # kept alive until aclose
+        await oauth.aclose()
+        await oauth.fetch(password_conn(raw.url))  # reopens: a new connection
+        await oauth.aclose()
+    assert len(raw.requests) == 3 and raw.connections == 2

@@ -30,8 +30,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, session_fixture
 
 CLIENT_ID = "0123456789abcdef0123456789abcdef"
 SECRETS = {"SNOW_K_SECRET": "demo-client-secret", "SNOW_K_PASSWORD": "demo-password"}

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,8 +26,8 @@ from snowauth.completion import complete
 from snowauth.incremental import Incremental
 from snowauth.secrets import Environment
 from snowauth.syntax import MAX_DEPTH, parse
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.cli import run_snowauth
+from tests.kit.lsp import Editor, session_fixture
 
 HANG = 120.0  # seconds: far beyond what linear work needs (20 s), far below quadratic work
 
@@ -145,8 +143,7 @@ def read_to_the_end(found: list[t.Diagnostic], text: str) -> bool:
 def test_check_reports_a_hostile_file_promptly(name: str, tmp_path: Path) -> None:
     path = tmp_path / "hostile.snowauth.toml"
     path.write_text(hostile(name), encoding="utf-8")
-    run = [sys.executable, "-m", "snowauth", "check", "--format", "json", str(path)]
-    out = subprocess.run(run, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=HANG, check=False)
+    out = run_snowauth("check", "--format", "json", str(path), timeout=HANG)
     assert out.stderr == "", out.stderr[-2000:]  # no traceback, nothing but the findings
     assert out.returncode == 1  # the file has errors, and the command said so
     rows = json.loads(out.stdout)

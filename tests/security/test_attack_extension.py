@@ -12,6 +12,7 @@ that the real server answers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -28,8 +29,7 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.lsp import Editor, framed, read_message, session_fixture
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = REPO / "client-vscode"
@@ -188,25 +188,13 @@ class Lsp:
     def _read(self) -> None:
         out = self.proc.stdout
         assert out is not None
-        while True:
-            length = None
-            while True:
-                line = out.readline()
-                if not line:
-                    return
-                if line in (b"\r\n", b"\n"):
-                    break
-                name, _, value = line.decode("ascii").partition(":")
-                if name.strip().lower() == "content-length":
-                    length = int(value)
-            if length is None:
-                return
-            self.messages.put(json.loads(out.read(length)))
+        with contextlib.suppress(ValueError):  # a message without Content-Length ends the reading
+            while (message := read_message(out)) is not None:
+                self.messages.put(message)
 
     def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
         assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.write(framed(json.dumps({"jsonrpc": "2.0", **message}).encode()))
         self.proc.stdin.flush()
 
     def wait(self, test: Any, what: str, timeout: float = 30) -> dict[str, Any]:

@@ -8,11 +8,9 @@ real: real links and FIFOs, the language server over stdio, the CLI as a subproc
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +20,10 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
-from snowauth.lsp.convert import Converter
-from snowauth.positions import LineIndex
 from snowauth.secrets import Environment, parse_dotenv, read_dotenv
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import diagnostics, session_fixture
+from tests.kit.cli import run_snowauth
+from tests.kit.emulator import password_connection
+from tests.kit.lsp import Editor, apply_like_a_client, diagnostics, session_fixture
 
 SERVER_ENV = {"SNOW_S_PASSWORD": "demo-password"}
 STOLEN = "stolen-value"
@@ -38,14 +35,7 @@ untrusted = session_fixture(presets=("visual-studio-code|untrusted",), env=SERVE
 
 
 def connection(instance: str, secret: str = "${env:SNOW_X}", extra: str = "") -> str:
-    return f"""[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = {json.dumps(secret)}
-username = "integration.user"
-password = "${{env:SNOW_S_PASSWORD}}"
-{extra}"""
+    return password_connection(instance, secret=secret, password="${env:SNOW_S_PASSWORD}", extra=extra)
 
 
 def repo_with_linked_dotenv(tmp_path: Path, target: Path | None = None) -> tuple[Path, Path]:
@@ -70,16 +60,7 @@ def cli_env() -> dict[str, str]:
 
 def snowauth(tmp_path: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI as a subprocess; a hang is a failure (TimeoutExpired), never a wait."""
-    return subprocess.run(
-        [sys.executable, "-m", "snowauth", *args],
-        env=cli_env(),
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=HANG,
-        check=False,
-        cwd=cwd,
-    )
+    return run_snowauth(*args, env=cli_env(), cwd=cwd, timeout=HANG)
 
 
 async def prompt(awaitable: Any) -> Any:
@@ -205,28 +186,6 @@ def test_check_refuses_connection_files_that_are_not_regular_files(tmp_path: Pat
 
 
 # -- the move-to-.env quick fix -------------------------------------------------------------
-
-
-def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
-    """Write a WorkspaceEdit to disk the way an editor does: it opens the file at the URI
-    (following symbolic links, as every editor does), edits its text and saves it."""
-    ops: list[tuple[str, list[t.TextEdit]]] = []
-    for op in edit.document_changes or []:
-        if isinstance(op, t.CreateFile):
-            path = Path(op.uri.removeprefix("file://"))
-            if not path.exists():
-                path.write_text("", encoding="utf-8")
-        elif isinstance(op, t.TextDocumentEdit):
-            ops.append((op.text_document.uri, list(op.edits)))  # type: ignore[arg-type]
-    ops += [(uri, list(edits)) for uri, edits in (edit.changes or {}).items()]
-    for uri, edits in ops:
-        path = Path(uri.removeprefix("file://"))
-        text = editor.texts[uri] if uri in editor.texts else path.read_text(encoding="utf-8")
-        conv = Converter(LineIndex(text), "utf-16")
-        for e in sorted(edits, key=lambda e: conv.offset(e.range.start), reverse=True):
-            text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
-        with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
-            handle.write(text)
 
 
 async def move_fixes(client: LanguageClient, uri: str) -> list[t.CodeAction]:

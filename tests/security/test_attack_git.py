@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,7 +24,8 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from snowauth.gitstate import SAFE, TRACKED, UNIGNORED, git_state
-from tests.lsp.helpers import open_doc, session_fixture
+from tests.kit.git import REAL_GIT, git
+from tests.kit.lsp import open_doc, session_fixture
 
 TEXT = """[connections.dev]
 instance = "dev12345"
@@ -37,7 +37,6 @@ client_secret = "${env:SNOW_GIT_SECRET}"
 access_token = "abc"
 """
 NAME = "c.snowauth.toml"
-REAL_GIT = shutil.which("git") or "/usr/bin/git"
 
 # The language server runs with a `git` first on its PATH that records every call and
 # then runs the real git; "." comes before it, so that a server which looked for git in
@@ -88,12 +87,6 @@ HOOKS = [
     "p4-pre-submit",
     "post-index-change",
 ]
-
-
-def git(folder: Path, *args: str) -> None:
-    """Real git, used to build the repositories (before any hostile setting is in place)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    subprocess.run([REAL_GIT, "-C", str(folder), *args], check=True, capture_output=True, env=env)
 
 
 def set_config(config: Path, *pairs: tuple[str, str]) -> None:

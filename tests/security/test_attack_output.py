@@ -29,9 +29,9 @@ from snowauth.oauth import errors
 from snowauth.positions import LineIndex
 from snowauth.token_edits import apply, write_edits
 from snowauth.tokens import TokenSet
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
-from tests.oauth.oauth_testkit import RawServer, emulator_config, free_port, http_response
+from tests.kit.emulator import authcode_connection, emulator_config, password_connection
+from tests.kit.http import RawServer, free_port, http_response
+from tests.kit.lsp import Editor, session_fixture
 
 CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-attack-output-config-{os.getpid()}"
 # the test instances listen on loopback ports: trusted for the test, as automation would
@@ -223,22 +223,9 @@ async def test_hover_markdown_has_no_active_links_images_or_html(client: Languag
 
 def _token_file(folder: Path, access_token_toml: str, instance: str = "http://127.0.0.1:9") -> Path:
     path = folder / "t.snowauth.toml"
-    path.write_text(
-        f"""[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_O_SECRET}}"
-username = "integration.user"
-password = "${{env:SNOW_O_PASSWORD}}"
-
-[connections.dev.token]
-access_token = {access_token_toml}
-token_type = "Bearer"
-expires_at = 2099-01-01T00:00:00Z
-""",
-        encoding="utf-8",
-    )
+    token = f"\n[connections.dev.token]\naccess_token = {access_token_toml}\n"
+    token += 'token_type = "Bearer"\nexpires_at = 2099-01-01T00:00:00Z\n'
+    path.write_text(_plain_conn(instance) + token, encoding="utf-8")
     return path
 
 
@@ -376,14 +363,7 @@ async def test_server_text_in_errors_carries_no_control_or_reordering(
 
 
 def _plain_conn(instance: str) -> str:
-    return f"""[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_O_SECRET}}"
-username = "integration.user"
-password = "${{env:SNOW_O_PASSWORD}}"
-"""
+    return password_connection(instance, secret="${env:SNOW_O_SECRET}", password="${env:SNOW_O_PASSWORD}")
 
 
 def test_scrub_removes_c1_and_reordering_characters() -> None:
@@ -434,15 +414,7 @@ async def test_a_stray_request_to_the_redirect_listener_does_not_abort_the_sign_
     uri = "file:///tmp/snowauth-attack-output/code.snowauth.toml"
     redirect = f"http://127.0.0.1:{port}/callback"
     editor = Editor(client)
-    editor.open(
-        uri,
-        f"""[connections.browser]
-instance = "{emulator.url}"
-grant_type = "authorization_code"
-client_id = "fedcba9876543210fedcba9876543210"
-redirect_uri = "{redirect}"
-""",
-    )
+    editor.open(uri, authcode_connection(emulator.url, redirect))
     fetch = asyncio.ensure_future(
         client.workspace_execute_command_async(
             t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": uri}])

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +15,9 @@ from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.secrets import Environment
 from snowauth.trust import KnownHosts, local_emulator
-from tests.lsp.editor import Editor
-from tests.lsp.helpers import session_fixture
+from tests.kit.cli import run_snowauth
+from tests.kit.emulator import password_connection
+from tests.kit.lsp import Editor, session_fixture
 
 CONFIG = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-config-{os.getpid()}"
 FOLDER = Path(os.environ.get("TMPDIR", "/tmp")) / f"snowauth-security-{os.getpid()}"
@@ -26,10 +25,10 @@ URI = (FOLDER / "s.snowauth.toml").as_uri()
 SECRET_ENV = {"SNOW_S_SECRET": "demo-client-secret", "SNOW_S_PASSWORD": "demo-password"}
 
 
-client = session_fixture(
-    presets=("visual-studio-code", "visual-studio-code|untrusted"),
-    env={**SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)},
-)
+SERVER_ENV = {**SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(CONFIG)}
+client = session_fixture(presets=("visual-studio-code", "visual-studio-code|untrusted"), env=SERVER_ENV)
+trusted = session_fixture(presets=("visual-studio-code",), env=SERVER_ENV)
+untrusted = session_fixture(presets=("visual-studio-code|untrusted",), env=SERVER_ENV)
 FOLDER.mkdir(exist_ok=True)
 
 
@@ -42,14 +41,7 @@ def emulator() -> Iterator[Emulator]:
 
 
 def conn(instance: str, password: str = "${env:SNOW_S_PASSWORD}") -> str:
-    return f"""[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_S_SECRET}}"
-username = "integration.user"
-password = "{password}"
-"""
+    return password_connection(instance, secret="${env:SNOW_S_SECRET}", password=password)
 
 
 async def fetch(client: LanguageClient) -> object:
@@ -70,9 +62,8 @@ async def test_untrusted_workspaces_never_send(client: LanguageClient, emulator:
     assert emulator.token_requests == 0 and emulator.requests == []
 
 
-async def test_a_new_host_needs_confirmation_before_any_secret_is_read(client: LanguageClient) -> None:
-    if not client.trusted_workspace:  # type: ignore[attr-defined]
-        return
+async def test_a_new_host_needs_confirmation_before_any_secret_is_read(trusted: LanguageClient) -> None:
+    client = trusted
     asked: list[str] = []
     answers = iter([None, t.MessageActionItem("Send")])
 
@@ -105,14 +96,43 @@ async def test_a_new_host_needs_confirmation_before_any_secret_is_read(client: L
     assert len(asked) == 2  # remembered: not asked again
 
 
-async def test_file_references_stay_in_the_connection_folder(client: LanguageClient, emulator: Emulator) -> None:
-    if not client.trusted_workspace:  # type: ignore[attr-defined]
-        return
+async def test_file_references_stay_in_the_connection_folder(trusted: LanguageClient, emulator: Emulator) -> None:
+    client = trusted
     editor = Editor(client)
     editor.open(URI, conn(emulator.url, password="${file:/etc/hostname}"))
     with pytest.raises(JsonRpcException, match="outside the folders snowauth may read"):
         await fetch(client)
     assert emulator.token_requests == 0
+
+
+async def test_an_untrusted_workspace_asks_nothing_for_a_new_host(untrusted: LanguageClient) -> None:
+    """An untrusted workspace refuses before it asks about the host or for a secret."""
+    asked: list[object] = []
+    prompts: list[object] = []
+
+    @untrusted.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+    def request(*args: object) -> t.MessageActionItem | None:
+        asked.append(args[-1])
+        return t.MessageActionItem("Send")
+
+    @untrusted.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str]:
+        prompts.append(args[-1])
+        return {"value": "typed-password"}
+
+    Editor(untrusted).open(URI, conn("https://untrusted-new-host.invalid", password="${prompt}"))
+    with pytest.raises(JsonRpcException, match="not trusted"):
+        await fetch(untrusted)
+    assert asked == [] and prompts == []
+    assert not KnownHosts(CONFIG).trusted("https://untrusted-new-host.invalid")
+
+
+async def test_an_untrusted_workspace_reads_no_file_reference(untrusted: LanguageClient, emulator: Emulator) -> None:
+    Editor(untrusted).open(URI, conn(emulator.url, password="${file:/etc/hostname}"))
+    with pytest.raises(JsonRpcException, match="not trusted") as refused:
+        await fetch(untrusted)
+    assert "outside the folders" not in str(refused.value)
+    assert emulator.token_requests == 0 and emulator.requests == []
 
 
 def test_analysis_warns_and_the_roots_variable_allows(tmp_path: Path) -> None:
@@ -132,9 +152,8 @@ def test_cli_refuses_an_unknown_host_without_a_terminal(tmp_path: Path) -> None:
     path = tmp_path / "c.snowauth.toml"
     path.write_text(conn("https://attacker.invalid"), encoding="utf-8")
     env = {**os.environ, **SECRET_ENV, "SNOWAUTH_CONFIG_DIR": str(tmp_path / "config")}
-    run = [sys.executable, "-m", "snowauth", "token", str(path)]
-    out = subprocess.run(run, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    out = run_snowauth("token", str(path), env=env)
     assert out.returncode == 1 and "has not sent credentials to https://attacker.invalid:443" in out.stderr
     env["SNOWAUTH_TRUSTED_HOSTS"] = "attacker.invalid"
-    out = subprocess.run(run, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    out = run_snowauth("token", str(path), env=env)
     assert out.returncode == 1 and "attacker.invalid" in out.stderr and "has not sent" not in out.stderr

@@ -1,16 +1,22 @@
-"""Shared helpers for the emulator tests (plain functions; fixtures are in conftest)."""
+"""The demo instance for the tests: its clients and user, configs changed for a test,
+requests to its endpoints (token, authorize, REST) with checks of their answers, and
+connection files that point at it. Fixtures that start emulators are in conftest.py."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import dataclasses
 import hashlib
+import json
 import secrets
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from snowauth.emulator import Emulator
+from snowauth.emulator import Emulator, EmulatorConfig, default_config
 
 DEMO_ID = "0123456789abcdef0123456789abcdef"
 DEMO_SECRET = "demo-client-secret"
@@ -21,6 +27,7 @@ REDIRECT = "http://127.0.0.1:53682/callback"
 REDIRECT_LOCALHOST = "http://localhost:53682/callback"
 USER = "integration.user"
 USER_PASSWORD = "demo-password"
+KEY_ID = "snowauth-test-key"
 DENIED = {"error_description": "access_denied", "error": "server_error"}
 NOT_AUTHENTICATED = {
     "error": {
@@ -32,19 +39,6 @@ NOT_AUTHENTICATED = {
 TIMEOUT = 10.0
 # One client for the helpers: building a client (and its TLS context) per call is slow.
 HTTP = httpx.Client(timeout=TIMEOUT)
-
-
-class FakeClock:
-    """A settable clock for Emulator(clock=...)."""
-
-    def __init__(self, start: float = 1_800_000_000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def token(emu: Emulator, **form: str) -> httpx.Response:
@@ -141,3 +135,78 @@ def code_exchange(
     if verifier is not None:
         form["code_verifier"] = verifier
     return token(emu, **form)
+
+
+@contextlib.contextmanager
+def emulators(**defaults: Any) -> Iterator[Callable[..., Emulator]]:
+    """Start emulators with custom arguments (``defaults`` for the keywords not given);
+    all are stopped on leaving."""
+    running: list[Emulator] = []
+
+    def make(*args: Any, **kwargs: Any) -> Emulator:
+        emulator = Emulator(*args, **{**defaults, **kwargs}).start()
+        running.append(emulator)
+        return emulator
+
+    try:
+        yield make
+    finally:
+        for emulator in running:
+            emulator.stop()
+
+
+def emulator_config(
+    *,
+    client_credentials: bool = False,
+    redirect_port: int | None = None,
+    jwt_public_pem: bytes | None = None,
+    jwt_key_id: str | None = None,
+    lockout_threshold: int | None = None,
+) -> EmulatorConfig:
+    """The built-in demo config, changed for a test."""
+    config = default_config()
+    clients = dict(config.clients)
+    if redirect_port is not None:
+        for name in ("demo", "public", "noappuser"):
+            clients[name] = dataclasses.replace(
+                clients[name],
+                redirect_uris=(
+                    f"http://127.0.0.1:{redirect_port}/callback",
+                    f"http://localhost:{redirect_port}/callback",
+                    f"http://[::1]:{redirect_port}/callback",
+                ),
+            )
+    if jwt_public_pem is not None:
+        clients["demo"] = dataclasses.replace(clients["demo"], jwt_public_key_pem=jwt_public_pem, jwt_key_id=jwt_key_id)
+    changes: dict[str, Any] = {
+        "clients": clients,
+        "client_credentials_enabled": client_credentials,
+    }
+    if lockout_threshold is not None:
+        changes["lockout_threshold"] = lockout_threshold
+    return dataclasses.replace(config, **changes)
+
+
+def password_connection(instance: str, *, secret: str, password: str, extra: str = "") -> str:
+    """A `*.snowauth.toml` text: the password-grant connection "dev" of the demo user at
+    ``instance``, with ``secret`` and ``password`` as written (references or values),
+    then ``extra`` (more keys, or more tables after a blank line)."""
+    return f"""[connections.dev]
+instance = "{instance}"
+grant_type = "password"
+client_id = "{DEMO_ID}"
+client_secret = {json.dumps(secret)}
+username = "{USER}"
+password = {json.dumps(password)}
+{extra}"""
+
+
+def authcode_connection(instance: str, redirect_uri: str = REDIRECT) -> str:
+    """A `*.snowauth.toml` text: the authorization-code connection "browser" of the demo's
+    public client (PKCE, no secret) at ``instance``."""
+    return f"""[connections.browser]
+instance = "{instance}"
+grant_type = "authorization_code"
+client_id = "{PUBLIC_ID}"
+redirect_uri = "{redirect_uri}"
+"""

@@ -1,19 +1,19 @@
-"""Helpers shared by the core tests: analysis runs, spans as (line, col), the TOML forms
-a connection can take, and applying quick-fix edits."""
+"""Core analysis for the tests: analysis runs at a fixed time, spans as (line, col), the
+TOML forms a connection can take (``render``), and applying quick-fix edits."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from snowauth.analysis import Analysis, analyze
 from snowauth.findings import Edit, Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
+from tests.kit.clock import NOW
 
-NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 HEX32 = "0123456789abcdef0123456789abcdef"
 ENV = {"SNOW_SECRET": "s3cret", "SNOW_PW": "pw", "SNOW_RT": "rt"}
 
@@ -95,7 +95,7 @@ def render(form: str, keys: Pairs, token: Pairs = (), name: str = "dev", preface
 
 
 def header_span(form: str, text: str, keys: Pairs, name: str = "dev") -> tuple[int, int]:
-    """Where SPEC §2 puts "the header" of the connection in ``render``'s output."""
+    """Where the analysis puts "the header" of the connection in ``render``'s output."""
     if form == "table":
         target = f"[connections.{name}]"
     elif form == "dotted_top":
@@ -122,20 +122,7 @@ def find_kv(text: str, key: str, literal: str) -> tuple[tuple[int, int], tuple[i
 
 def password_keys(**override: str | None) -> list[tuple[str, str]]:
     """A complete, clean password-grant connection; override or drop (None) keys."""
-    base = {
-        "instance": '"dev12345"',
-        "grant_type": '"password"',
-        "client_id": f'"{HEX32}"',
-        "client_secret": '"${env:SNOW_SECRET}"',
-        "username": '"integration.user"',
-        "password": '"${env:SNOW_PW}"',
-    }
-    for k, v in override.items():
-        if v is None:
-            base.pop(k, None)
-        else:
-            base[k] = v
-    return list(base.items())
+    return grant_keys("password", **override)
 
 
 def grant_keys(grant: str, **override: str | None) -> list[tuple[str, str]]:

@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.util import HEX32
+from tests.kit.analysis import password_keys, render
 
 ENV = {"SNOW_SECRET": "s", "SNOW_PW": "p"}
 
-CLEAN = f"""default = "dev"
-[connections.dev]
-instance = "dev12345"
-grant_type = "password"
-client_id = "{HEX32}"
-client_secret = "${{env:SNOW_SECRET}}"
-username = "integration.user"
-password = "${{env:SNOW_PW}}"
-"""
+CLEAN = 'default = "dev"\n' + render("table", password_keys())
 
 WARNINGS_ONLY = """[connections.dev]
 instance = "dev12345"

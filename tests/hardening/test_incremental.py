@@ -4,7 +4,7 @@ quick questions completion and hover ask."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from hypothesis import given, note, settings
@@ -15,9 +15,9 @@ from snowauth.incremental import Incremental
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.syntax import Chunks, flatten, parse
-from tests.core.util import FORMS, HEX32, grant_keys, password_keys, render
+from tests.kit.analysis import FORMS, HEX32, grant_keys, password_keys, render
+from tests.kit.clock import NOW
 
-NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
 ENV = Environment({"SNOW_SECRET": "s3cret", "SNOW_PW": "pw"}, None)
 
 TOKEN = [("access_token", '"AT"'), ("refresh_token", '"RT"'), ("expires_at", "2026-11-28T09:00:00Z")]

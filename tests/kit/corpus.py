@@ -30,9 +30,9 @@ from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.token_edits import apply, remove_edits, write_edits
 from snowauth.tokens import TokenSet
+from tests.kit.analysis import HEX32
+from tests.kit.clock import NOW
 
-NOW = datetime(2026, 11, 28, 10, 0, 0, tzinfo=UTC)
-HEX32 = "0123456789abcdef0123456789abcdef"
 ENV_VARS = {"SNOW_SECRET": "s3cret-value", "SNOW_PW": "pw-value", "SNOW_RT": "rt-value"}
 ENV = Environment(ENV_VARS, None)
 LONG = os.environ.get("SNOWAUTH_FUZZ") == "long"

@@ -1,0 +1,407 @@
+"""The language server over stdio for the tests: the server command, pytest-lsp session
+fixtures per client preset, a client that records every pushed diagnostic with its
+version, opening and changing documents, waiting for diagnostics, the :class:`Editor`
+(documents the way an editor keeps them), raw JSON-RPC messages through the client's own
+transport, and the server process's pid and memory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pygls.protocol import default_converter
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, default_feature, register_lsp_features
+
+from snowauth.lsp.convert import Converter
+from snowauth.positions import LineIndex
+
+SERVER = [sys.executable, "-m", "snowauth", "lsp"]
+PRESETS = ("visual-studio-code", "neovim")
+
+SEVERITY = {"error": 1, "warning": 2, "information": 3, "hint": 4}
+
+
+def _keep_registrations(ls: Any, params: t.RegistrationParams) -> None:
+    ls.registrations = [*getattr(ls, "registrations", []), *params.registrations]
+
+
+def accept_registrations() -> None:
+    """Make test clients accept a server's dynamic registrations (file watchers), as VS
+    Code and Neovim do, and keep them (``client.registrations``) for the tests to look at.
+    Call once, before any client is made (tests/conftest.py does)."""
+    default_feature(t.CLIENT_REGISTER_CAPABILITY)(_keep_registrations)
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+
+def open_doc(client: LanguageClient, uri: str, text: str, version: int = 1) -> None:
+    client.text_document_did_open(
+        t.DidOpenTextDocumentParams(
+            t.TextDocumentItem(uri=uri, language_id="snowauth-toml", version=version, text=text)
+        )
+    )
+
+
+async def diagnostics(client: LanguageClient, uri: str, version: int | None = None) -> list[t.Diagnostic]:
+    """The document's diagnostics, pulled when the client pulls, else the pushed ones
+    for ``version`` (waiting for them)."""
+    pull = (
+        client.capabilities is not None
+        and client.capabilities.text_document is not None
+        and client.capabilities.text_document.diagnostic is not None
+    )  # type: ignore[union-attr]
+    if pull:
+        report = await client.text_document_diagnostic_async(
+            t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(uri))
+        )
+        assert isinstance(report, t.RelatedFullDocumentDiagnosticReport)
+        return list(report.items)
+
+    async def wait() -> list[t.Diagnostic]:
+        while True:
+            params = await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            if params.uri == uri and (version is None or params.version == version):
+                return list(params.diagnostics)
+
+    if uri in client.diagnostics and version is None:
+        return list(client.diagnostics[uri])
+    return await asyncio.wait_for(wait(), 10)
+
+
+def change(
+    client: LanguageClient,
+    uri: str,
+    version: int,
+    line: int,
+    col: int,
+    end_line: int,
+    end_col: int,
+    text: str,
+) -> None:
+    """Replace the range (line, col)–(end_line, end_col) of document ``uri`` by ``text``."""
+    rng = t.Range(t.Position(line, col), t.Position(end_line, end_col))
+    did_change(client, uri, version, [t.TextDocumentContentChangePartial(range=rng, text=text)])
+
+
+def session_fixture(
+    *,
+    presets: tuple[str, ...] = ("visual-studio-code",),
+    env: dict[str, str] | None = None,
+    prompt: bool = True,
+) -> Any:
+    """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment,
+    once per client preset; ``prompt`` declares `experimental.snowauth.promptSecret`.
+    The test can pass `initializationOptions` through ``request.param`` of a preset
+    written as "preset|untrusted"."""
+
+    @pytest_lsp.fixture(
+        config=ClientServerConfig(
+            server_command=SERVER,
+            server_env={**os.environ, **(env or {})},
+        ),
+        params=list(presets),
+    )
+    async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
+        preset, _, mode = str(request.param).partition("|")
+        caps = client_capabilities(preset)
+        if prompt:
+            caps.experimental = {"snowauth": {"promptSecret": True}}
+        options = {"trusted": mode != "untrusted"}
+        await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=options))
+        lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
+        yield lsp_client
+        await lsp_client.shutdown_session()
+
+    return client
+
+
+# -- recording client ---------------------------------------------------------------------------
+
+
+def _publish(ls: LanguageClient, params: t.PublishDiagnosticsParams) -> None:
+    ls.diagnostics[params.uri] = params.diagnostics
+    ls.published[params.uri] = (params.version, list(params.diagnostics))  # type: ignore[attr-defined]
+    ls.publish_count += 1  # type: ignore[attr-defined]
+
+
+def _confirm(ls: LanguageClient, params: t.ShowMessageRequestParams) -> t.MessageActionItem | None:
+    """The user's answer to "Send the credentials … to <host>?": Cancel, unless the test
+    set ``send_to_new_hosts``."""
+    ls.questions.append(params.message)  # type: ignore[attr-defined]
+    wanted = "Send" if ls.send_to_new_hosts else "Cancel"  # type: ignore[attr-defined]
+    return next((a for a in params.actions or [] if a.title == wanted), None)
+
+
+def make_client() -> LanguageClient:
+    """pytest-lsp's test client, recording ``(version, diagnostics)`` per URI, and a user
+    who answers the server's questions (``window/showMessageRequest``)."""
+    client = LanguageClient(converter_factory=default_converter)
+    features = dict(DEFAULT_CLIENT_FEATURES)
+    features[t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish
+    features[t.WINDOW_SHOW_MESSAGE_REQUEST] = _confirm
+    register_lsp_features(client, features)
+    client.published = {}  # type: ignore[attr-defined]
+    client.publish_count = 0  # type: ignore[attr-defined]
+    client.questions = []  # type: ignore[attr-defined]
+    client.send_to_new_hosts = False  # type: ignore[attr-defined]
+    return client
+
+
+def capabilities(encoding: str) -> t.ClientCapabilities:
+    """VS Code's capabilities (UTF-16), or Neovim's (UTF-8 first) with pushed
+    diagnostics instead of pulled ones."""
+    if encoding == "utf-16":
+        return client_capabilities("visual-studio-code")
+    caps = client_capabilities("neovim")
+    assert caps.text_document is not None
+    caps.text_document.diagnostic = None
+    return caps
+
+
+async def wait_published(client: LanguageClient, uri: str, version: int | None, timeout: float = 20) -> list[Any]:
+    """The diagnostics pushed for ``uri`` at ``version`` (waiting for them)."""
+    deadline = time.monotonic() + timeout
+    published: dict[str, tuple[int | None, list[t.Diagnostic]]] = client.published  # type: ignore[attr-defined]
+    while True:
+        got = published.get(uri)
+        if got is not None and got[0] == version:
+            return got[1]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no diagnostics for {uri} version {version} (last: {got and got[0]}); {health(client)}")
+        await asyncio.sleep(0.01)
+
+
+def health(client: LanguageClient) -> str:
+    """The state of the client's connection and of the server process, for a failure."""
+    tasks = [
+        f"task {i}: "
+        + ("running" if not task.done() else repr(task.exception() if not task.cancelled() else "cancelled"))
+        for i, task in enumerate(getattr(client, "_async_tasks", []))
+    ]
+    process = getattr(client, "_server", None)
+    code = getattr(process, "returncode", "?")
+    return f"server exit code {code}; client {', '.join(tasks) or 'no tasks'}; published {client.publish_count}"  # type: ignore[attr-defined]
+
+
+def diag_key(d: t.Diagnostic, *, message: bool = False) -> tuple[Any, ...]:
+    r = d.range
+    key = (r.start.line, r.start.character, r.end.line, r.end.character, d.code, int(d.severity or 0))
+    return (*key, d.message) if message else key
+
+
+def change_event(text: str, start: int, end: int, new: str, encoding: str) -> t.TextDocumentContentChangePartial:
+    conv = Converter(LineIndex(text), encoding)
+    return t.TextDocumentContentChangePartial(range=conv.range(start, end), text=new)
+
+
+def did_change(client: LanguageClient, uri: str, version: int, changes: list[Any]) -> None:
+    client.text_document_did_change(
+        t.DidChangeTextDocumentParams(t.VersionedTextDocumentIdentifier(uri=uri, version=version), changes)
+    )
+
+
+# -- raw JSON-RPC through the client's transport ------------------------------------------------
+
+
+def raw_request(client: LanguageClient, msg_id: int | str, method: str, params: Any = None) -> Future[Any]:
+    """Send any request (valid or not) and get a future of its answer: the result, or a
+    JsonRpcException for an error reply. Nothing is validated on the way out."""
+    future: Future[Any] = Future()
+    client.protocol._request_futures[msg_id] = future
+    message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}
+    if params is not None:
+        message["params"] = params
+    client.protocol._send_data(message)
+    return future
+
+
+def raw_notify(client: LanguageClient, method: str, params: Any = None) -> None:
+    message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+    if params is not None:
+        message["params"] = params
+    client.protocol._send_data(message)
+
+
+# -- LSP framing on a server's pipes, without a client library ---------------------------------------
+
+
+def framed(body: bytes, length: int | None = None) -> bytes:
+    """``body`` behind a Content-Length header (``length`` when it should lie)."""
+    return b"Content-Length: %d\r\n\r\n" % (len(body) if length is None else length) + body
+
+
+def read_message(stream: IO[bytes], pause: float = 0.0) -> Any:
+    """One JSON-RPC message from a server's stdout: headers up to the empty line, then
+    Content-Length bytes of JSON (after ``pause`` seconds, as a slow client); None at the
+    end of the stream. A message without Content-Length raises ValueError."""
+    length = None
+    while True:
+        line = stream.readline()
+        if not line:
+            return None
+        if line == b"\r\n":
+            break
+        name, _, value = line.decode("ascii").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    if length is None:
+        raise ValueError("a message without Content-Length")
+    if pause:
+        time.sleep(pause)
+    return json.loads(stream.read(length))
+
+
+# -- the server process ----------------------------------------------------------------------------
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name (2nd field) is in parentheses and may hold spaces
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def server_pids() -> list[int]:
+    """Children of this process whose command line is ``… snowauth lsp``, from /proc."""
+    me = os.getpid()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        if _ppid(pid) != me:
+            continue
+        cmd = _cmdline(pid)
+        if "snowauth" in cmd and "lsp" in cmd:
+            found.append(pid)
+    return found
+
+
+def server_pid(client: LanguageClient) -> int:
+    """The pid of the client's server: found in /proc, checked against pytest-lsp's."""
+    process = getattr(client, "_server", None)
+    known = getattr(process, "pid", None)
+    pids = server_pids()
+    if known is not None:
+        assert known in pids, (known, pids)
+        return int(known)
+    assert len(pids) == 1, pids
+    return pids[0]
+
+
+def rss_kib(pid: int) -> int:
+    """VmRSS of a process in KiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+# -- the editor -----------------------------------------------------------------------------------
+
+
+class Editor:
+    """A tiny editor for a pytest-lsp client: it owns document texts, applies the server's
+    `workspace/applyEdit` the way an editor does (refusing a stale version) and tells the
+    server about every change with `didChange`, as VS Code and Neovim do."""
+
+    def __init__(self, client: LanguageClient, encoding: str = "utf-16") -> None:
+        self.client = client
+        self.encoding = encoding
+        self.texts: dict[str, str] = {}
+        self.versions: dict[str, int] = {}
+        self.applied: list[t.WorkspaceEdit] = []
+        self.refuse_next = False
+
+        self.refreshes: list[str] = []
+
+        @client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
+        def lens_refresh(_params: None) -> None:
+            self.refreshes.append("codeLens")
+
+        @client.feature(t.WORKSPACE_APPLY_EDIT)
+        def apply_edit(params: t.ApplyWorkspaceEditParams) -> t.ApplyWorkspaceEditResult:
+            return self.apply(params.edit)
+
+    def open(self, uri: str, text: str) -> None:
+        self.texts[uri] = text
+        self.versions[uri] = 1
+        open_doc(self.client, uri, text)
+
+    def type(self, uri: str, offset: int, text: str) -> None:
+        """The user types ``text`` at ``offset``."""
+        self._change(uri, [(offset, offset, text)])
+
+    def _change(self, uri: str, edits: list[tuple[int, int, str]]) -> None:
+        text = self.texts[uri]
+        changes = []
+        for start, end, new in sorted(edits, key=lambda e: e[0], reverse=True):
+            changes.append(change_event(text, start, end, new, self.encoding))
+            text = text[:start] + new + text[end:]
+        self.texts[uri] = text
+        self.versions[uri] += 1
+        did_change(self.client, uri, self.versions[uri], changes)
+
+    def apply(self, edit: t.WorkspaceEdit) -> t.ApplyWorkspaceEditResult:
+        if self.refuse_next:
+            self.refuse_next = False
+            return t.ApplyWorkspaceEditResult(applied=False, failure_reason="refused by the test")
+        per_doc: list[tuple[str, int | None, list[t.TextEdit]]] = []
+        for change in edit.document_changes or []:
+            assert isinstance(change, t.TextDocumentEdit)
+            per_doc.append((change.text_document.uri, change.text_document.version, list(change.edits)))  # type: ignore[arg-type]
+        for uri, edits in (edit.changes or {}).items():
+            per_doc.append((uri, None, list(edits)))
+        for uri, version, _ in per_doc:
+            if uri not in self.texts or (version is not None and version != self.versions[uri]):
+                return t.ApplyWorkspaceEditResult(applied=False, failure_reason="document version changed")
+        for uri, _, edits in per_doc:
+            conv = Converter(LineIndex(self.texts[uri]), self.encoding)
+            spans = [(conv.offset(e.range.start), conv.offset(e.range.end), e.new_text) for e in edits]
+            self._change(uri, spans)
+        self.applied.append(edit)
+        return t.ApplyWorkspaceEditResult(applied=True)
+
+
+def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
+    """Write a WorkspaceEdit to disk the way an editor does: it opens the file at the URI
+    (following symbolic links, as every editor does), edits its text and saves it."""
+    ops: list[tuple[str, list[t.TextEdit]]] = []
+    for op in edit.document_changes or []:
+        if isinstance(op, t.CreateFile):
+            path = Path(op.uri.removeprefix("file://"))
+            if not path.exists():
+                path.write_text("", encoding="utf-8")
+        elif isinstance(op, t.TextDocumentEdit):
+            ops.append((op.text_document.uri, list(op.edits)))  # type: ignore[arg-type]
+    ops += [(uri, list(edits)) for uri, edits in (edit.changes or {}).items()]
+    for uri, edits in ops:
+        path = Path(uri.removeprefix("file://"))
+        text = editor.texts[uri] if uri in editor.texts else path.read_text(encoding="utf-8")
+        conv = Converter(LineIndex(text), "utf-16")
+        for e in sorted(edits, key=lambda e: conv.offset(e.range.start), reverse=True):
+            text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
+        with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
+            handle.write(text)
