@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from snowauth.lsp.main import COMMANDS, create_server
+from snowauth.lsp.ext import COMMAND_IDS as COMMANDS
+from snowauth.lsp.main import create_server
 from snowauth.lsp.server import SnowauthServer
 
 HEAVY = ("httpx", "cryptography", "snowauth.oauth", "snowauth.lsp.commands", "snowauth.store")

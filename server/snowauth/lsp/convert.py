@@ -7,12 +7,15 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lsprotocol import types as t
 
 from snowauth.analysis import Analysis, Finding, Fix
-from snowauth.editing import Completion, Symbol
+from snowauth.document import Connection
+from snowauth.editing import Completion, Hover, LensAction, LensInfo, Symbol, token_expiry
+from snowauth.lsp import ext
 from snowauth.positions import LineIndex
 
 
@@ -68,12 +71,12 @@ class Converter:
     def range(self, start: int, end: int) -> t.Range:
         return t.Range(self.position(start), self.position(end))
 
-    def range_json(self, start: int, end: int) -> dict[str, dict[str, int]]:
+    def range_json(self, start: int, end: int) -> ext.LspRange:
         """``range`` as it goes on the wire (building lsprotocol objects costs more than
         the rest of a long file's outline)."""
         return {"start": self._position_json(start), "end": self._position_json(end)}
 
-    def _position_json(self, offset: int) -> dict[str, int]:
+    def _position_json(self, offset: int) -> ext.LspPosition:
         line, col = self.index.position(offset)
         return {"line": line, "character": self._column(line, col)}
 
@@ -148,16 +151,26 @@ def diagnostic(f: Finding, conv: Converter, uri: str, *, related: bool, tags: bo
     )
 
 
-def diagnostics(a: Analysis, conv: Converter, uri: str, *, related: bool, tags: bool) -> list[t.Diagnostic]:
-    return [diagnostic(f, conv, uri, related=related, tags=tags) for f in a.findings]
+def diagnostic_report(items: list[t.Diagnostic]) -> t.RelatedFullDocumentDiagnosticReport:
+    """The answer to a pull client's `textDocument/diagnostic`."""
+    return t.RelatedFullDocumentDiagnosticReport(items=items)
 
 
 def text_edit(conv: Converter, start: int, end: int, new_text: str) -> t.TextEdit:
     return t.TextEdit(conv.range(start, end), new_text)
 
 
+def end_position(text: str, encoding: str) -> t.Position:
+    """The position of the end of ``text`` (another file than the converter's)."""
+    return Converter(LineIndex(text), encoding).position(len(text))
+
+
 def markup(text: str, markdown: bool) -> t.MarkupContent:
     return t.MarkupContent(t.MarkupKind.Markdown if markdown else t.MarkupKind.PlainText, text)
+
+
+def hover(h: Hover, conv: Converter, *, markdown: bool) -> t.Hover:
+    return t.Hover(markup(h.markdown, markdown), conv.range(h.start, h.end))
 
 
 _COMPLETION_KIND = {
@@ -183,6 +196,13 @@ def completion_item(c: Completion, conv: Converter, *, markdown: bool) -> t.Comp
     )
 
 
+def completion_list(items: Sequence[Completion], conv: Converter, *, markdown: bool) -> t.CompletionList:
+    return t.CompletionList(
+        is_incomplete=any(c.incomplete for c in items),
+        items=[completion_item(c, conv, markdown=markdown) for c in items],
+    )
+
+
 _SYMBOL_KIND = {
     "connection": t.SymbolKind.Object,
     "key": t.SymbolKind.Property,
@@ -190,15 +210,14 @@ _SYMBOL_KIND = {
 }
 
 
-def document_symbol(s: Symbol, conv: Converter) -> t.DocumentSymbol:
-    return t.DocumentSymbol(
-        name=s.name,
-        kind=_SYMBOL_KIND[s.kind],
-        detail=s.detail or None,
-        range=conv.range(s.start, s.end),
-        selection_range=conv.range(s.selection_start, s.selection_end),
-        children=[document_symbol(c, conv) for c in s.children] or None,
-    )
+def document_symbols(
+    symbols: list[Symbol], conv: Converter, uri: str, *, hierarchical: bool
+) -> Wire | list[t.SymbolInformation]:
+    """The outline: a tree (already in its wire form) for a client that takes one, else
+    a flat list."""
+    if hierarchical:
+        return Wire(document_symbol_json(s, conv) for s in symbols)
+    return symbol_information(symbols, conv, uri)
 
 
 def document_symbol_json(s: Symbol, conv: Converter) -> dict[str, Any]:
@@ -263,3 +282,63 @@ def workspace_edit(
             )
         )
     return t.WorkspaceEdit(document_changes=ops)
+
+
+def code_action(fix: Fix, title: str, diag: t.Diagnostic, uri: str, edit: t.WorkspaceEdit | None) -> t.CodeAction:
+    """A quick fix: its edit, and the command it runs (with a ``CommandTarget``)."""
+    command = None
+    if fix.command:
+        command = t.Command(fix.title, fix.command, arguments=[{"uri": uri, "connection": fix.connection}])
+    return t.CodeAction(
+        title=title,
+        kind=t.CodeActionKind.QuickFix,
+        diagnostics=[diag],
+        edit=edit,
+        command=command,
+        is_preferred=fix.preferred or None,
+    )
+
+
+def code_lenses(uri: str, conv: Converter, lenses: Iterable[tuple[LensInfo, Sequence[LensAction]]]) -> Wire:
+    """The lenses of each connection's header, as they go on the wire (many of them in a
+    long file): each runs its action's command (``ext.ACTIONS``) on the connection."""
+    out = Wire()
+    for info, actions in lenses:
+        rng = conv.range_json(info.start, info.end)
+        target: ext.CommandTarget = {"uri": uri, "connection": info.connection}
+        for action in actions:
+            command = {"title": action.title, "command": ext.ACTIONS[action.action], "arguments": [target]}
+            out.append({"range": rng, "command": command})
+    return out
+
+
+def connection_info(c: Connection, conv: Converter, *, is_default: bool) -> ext.ConnectionInfo:
+    """A connection as `snowauth/listConnections` describes it."""
+    from snowauth.token_edits import toml_datetime  # (it loads the token exchange)
+
+    start, end = c.extent if c.segments else c.header
+    token: ext.TokenSummary | None = None
+    if "access_token" in c.token:
+        exp = token_expiry(c)
+        token = {
+            "expiresAt": toml_datetime(exp) if exp else None,
+            "hasRefreshToken": "refresh_token" in c.token,
+        }
+    return {
+        "name": c.name,
+        "range": conv.range_json(start, end),
+        "selectionRange": conv.range_json(*c.header),
+        "isDefault": is_default,
+        "token": token,
+    }
+
+
+def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
+    """The answer to `snowauth/listConnections`."""
+    default = a.layout.default
+    # only the connection `default` names: a lone connection is used without asking,
+    # but labelling it "(default)" would say the file has a `default` it does not have
+    default_name = default[1].data if default and default[1].kind == "string" else None
+    return {
+        "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
+    }

@@ -58,17 +58,6 @@ def configure_logging(level: str | None) -> None:
     logging.getLogger("pygls").setLevel(logging.DEBUG if trace else logging.WARNING)
 
 
-# the commands of ``snowauth.lsp.commands``, registered under these names at start and
-# loaded (with the token exchange and httpx) when the first one runs
-COMMANDS = (
-    "snowauth.fetchToken",
-    "snowauth.refreshToken",
-    "snowauth.revokeToken",
-    "snowauth.testConnection",
-    "snowauth.insertToken",
-)
-
-
 def create_server() -> object:
     from snowauth.lsp import features
     from snowauth.lsp.server import SnowauthServer
@@ -102,7 +91,9 @@ def _register_commands(ls: Any) -> None:
 
         return stub
 
-    for name in COMMANDS:
+    from snowauth.lsp.ext import COMMAND_IDS
+
+    for name in COMMAND_IDS:
         ls.command(name)(make(name))
         stubs[name] = ls.protocol.fm.commands[name]
 
