@@ -8,10 +8,10 @@ The VS Code extension's twin is client-vscode/src/protocol.ts: the same constant
 and values, the same interface names and fields (tests/lsp/test_ext_twin.py reads it and
 fails when the two differ). The README's command table describes the commands.
 
-No imports beyond ``typing``: the CLI and the server's start-up load this for nothing.
+It imports nothing but typing: the CLI and the server's start-up load it for nothing.
+No ``from __future__ import annotations`` either: TypedDict then takes every
+``NotRequired`` key for a required one (Python 3.11), and the twin test reads them.
 """
-
-from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final, Literal, NotRequired, TypedDict
