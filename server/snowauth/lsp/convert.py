@@ -12,7 +12,7 @@ from typing import Any
 
 from lsprotocol import types as t
 
-from snowauth.analysis import Analysis, Finding, Fix
+from snowauth.analysis import Analysis, Edit, Finding, Fix
 from snowauth.document import Connection
 from snowauth.editing import Completion, Hover, LensAction, LensInfo, Symbol, token_expiry
 from snowauth.lsp import ext
@@ -252,6 +252,30 @@ def symbol_information(
     return out
 
 
+def text_edits(conv: Converter, edits: Iterable[Edit]) -> list[t.TextEdit]:
+    return [text_edit(conv, e.start, e.end, e.text) for e in edits]
+
+
+def insertion(at: t.Position, text: str) -> t.TextEdit:
+    """``text`` inserted at ``at`` (a position already in the client's units)."""
+    return t.TextEdit(t.Range(at, at), text)
+
+
+def versioned_edit(uri: str, version: int | None, edits: Iterable[t.TextEdit]) -> t.TextDocumentEdit:
+    """Edits of one document that the client applies only to ``version`` (None: any)."""
+    return t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(uri, version), list(edits))
+
+
+def document_edit(
+    uri: str, version: int | None, edits: Iterable[t.TextEdit], *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """A workspace edit of one document: against ``version`` when the client takes
+    `documentChanges`, else as plain `changes`."""
+    if document_changes:
+        return t.WorkspaceEdit(document_changes=[versioned_edit(uri, version, edits)])
+    return t.WorkspaceEdit(changes={uri: list(edits)})
+
+
 def workspace_edit(
     uri: str,
     version: int | None,
@@ -263,29 +287,24 @@ def workspace_edit(
 ) -> t.WorkspaceEdit:
     """The edit of a fix. ``appends`` gives, per file to extend, its URI, whether it
     exists, the position of its end and the text to add there."""
-    edits = [text_edit(conv, e.start, e.end, e.text) for e in fix.edits]
+    edits = text_edits(conv, fix.edits)
+    if not appends:
+        return document_edit(uri, version, edits, document_changes=document_changes)
     if not document_changes:
         changes: dict[str, list[t.TextEdit]] = {uri: edits}
-        for other, _exists, end, added in appends or []:
-            changes.setdefault(other, []).append(t.TextEdit(t.Range(end, end), added))
+        for other, _exists, end, added in appends:
+            changes.setdefault(other, []).append(insertion(end, added))
         return t.WorkspaceEdit(changes=changes)
-    ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
-        t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(uri, version), list(edits))
-    ]
-    for other, exists, end, added in appends or []:
+    ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [versioned_edit(uri, version, edits)]
+    for other, exists, end, added in appends:
         if not exists:
             ops.append(t.CreateFile(other, options=t.CreateFileOptions(ignore_if_exists=True)))
-        ops.append(
-            t.TextDocumentEdit(
-                t.OptionalVersionedTextDocumentIdentifier(other, None),
-                [t.TextEdit(t.Range(end, end), added)],
-            )
-        )
+        ops.append(versioned_edit(other, None, [insertion(end, added)]))
     return t.WorkspaceEdit(document_changes=ops)
 
 
 def code_action(fix: Fix, title: str, diag: t.Diagnostic, uri: str, edit: t.WorkspaceEdit | None) -> t.CodeAction:
-    """A quick fix: its edit, and the command it runs (with a ``CommandTarget``)."""
+    """A quick fix: its edit, and the command it runs on the fix's connection."""
     command = None
     if fix.command:
         command = t.Command(fix.title, fix.command, arguments=[{"uri": uri, "connection": fix.connection}])
