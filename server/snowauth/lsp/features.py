@@ -20,7 +20,7 @@ from snowauth.secrets import Environment
 def register(ls: SnowauthServer) -> None:
     @ls.feature(t.INITIALIZE)
     def initialize(params: t.InitializeParams) -> None:
-        ls.initialization_options(params.initialization_options)
+        ls.read_initialization_options(params.initialization_options)
 
     @ls.feature(t.TEXT_DOCUMENT_DID_OPEN)
     def did_open(params: t.DidOpenTextDocumentParams) -> None:

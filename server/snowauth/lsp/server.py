@@ -54,7 +54,7 @@ class SnowauthServer(LanguageServer):
         def did_change_watched_files(params: t.DidChangeWatchedFilesParams) -> None:
             self.watcher.files_changed(params)
 
-    def initialization_options(self, options: Any) -> None:
+    def read_initialization_options(self, options: Any) -> None:
         """What the client sends at `initialize`: ``{"trusted": false}`` in an untrusted
         workspace (the VS Code extension)."""
         if isinstance(options, dict) and options.get("trusted") is False:
