@@ -101,7 +101,7 @@ async function target(services: Services, title: string, given: unknown): Promis
     const outcome = await services.connections.list(editor.document.uri);
     const pos = editor.selection.active;
     if (outcome.kind === 'unsupported') {
-      // An older server: it picks the connection from the position (SPEC §4).
+      // An older server: it picks the connection from the position (README, Neovim).
       return { uri: editor.document.uri.toString(), position: { line: pos.line, character: pos.character } };
     }
     const here = await services.connections.atCursor(editor);

@@ -1,7 +1,73 @@
 /**
  * The custom messages between this extension and the snowauth language server.
  * Pure types and constants: no `vscode` import, so unit tests can load this module.
+ *
+ * The twin of the server's `server/snowauth/lsp/ext.py`: the same constant names and values, the same interface
+ * names and fields (tests/lsp/test_ext_twin.py reads this file and fails when the two differ). Constants are
+ * `export const NAME = '...';` on one line each, interfaces `export interface Name {` with one field a line.
  */
+
+// -- custom requests
+
+/** `snowauth/listConnections` (client -> server): `{uri}` -> `{connections: [...]}`. The server reads files that are not open from disk. */
+export const LIST_CONNECTIONS = 'snowauth/listConnections';
+/** `snowauth/promptSecret` (server -> client): asked for `${prompt}` values at fetch time. */
+export const PROMPT_SECRET = 'snowauth/promptSecret';
+
+// -- client capabilities: capabilities.experimental.snowauth.<name> = true
+
+/** The key under `capabilities.experimental` that holds snowauth's own capabilities. */
+export const EXPERIMENTAL = 'snowauth';
+/** The client answers `snowauth/promptSecret`. */
+export const CAP_PROMPT_SECRET = 'promptSecret';
+/** The client shows each command's success itself, so the server sends none (one message per action). */
+export const CAP_SUCCESS_MESSAGES = 'successMessages';
+/**
+ * A failure may come as window/showMessageRequest with a "Show Problem"/"Details" action (a notification with a
+ * button here; a client that would ask modally does not declare it).
+ */
+export const CAP_MESSAGE_ACTIONS = 'messageActions';
+
+// -- the server's `workspace/executeCommand` ids (vscode-languageclient registers them as VS Code commands)
+
+export const FETCH_TOKEN = 'snowauth.fetchToken';
+export const REFRESH_TOKEN = 'snowauth.refreshToken';
+export const REVOKE_TOKEN = 'snowauth.revokeToken';
+export const TEST_CONNECTION = 'snowauth.testConnection';
+export const INSERT_TOKEN = 'snowauth.insertToken';
+
+/** The short action names (of code lenses, of the status bar) -> command ids. */
+export const ACTIONS = {
+  fetch: FETCH_TOKEN,
+  refresh: REFRESH_TOKEN,
+  revoke: REVOKE_TOKEN,
+  test: TEST_CONNECTION,
+  insert: INSERT_TOKEN,
+} as const;
+
+export const ServerCommands = {
+  fetchToken: FETCH_TOKEN,
+  refreshToken: REFRESH_TOKEN,
+  revokeToken: REVOKE_TOKEN,
+  testConnection: TEST_CONNECTION,
+  insertToken: INSERT_TOKEN,
+} as const;
+
+export type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
+
+/** Every server command sends credentials over the network. */
+export const NETWORK_COMMANDS: ReadonlySet<string> = new Set(Object.values(ServerCommands));
+
+// -- action titles of the server's window/showMessageRequest questions
+
+/** Before credentials first go to a destination (instance + trust settings): send or not. */
+export const HOST_SEND = 'Send';
+export const HOST_CANCEL = 'Cancel';
+/** A failed command (with CAP_MESSAGE_ACTIONS): go to the diagnostic that explains it, or read the whole message. */
+export const SHOW_PROBLEM = 'Show Problem';
+export const DETAILS = 'Details';
+
+// -- shapes
 
 export interface LspPosition {
   line: number;
@@ -12,9 +78,6 @@ export interface LspRange {
   start: LspPosition;
   end: LspPosition;
 }
-
-/** `snowauth/listConnections`: `{uri}` -> `{connections: [...]}`. The server reads files that are not open from disk. */
-export const LIST_CONNECTIONS = 'snowauth/listConnections';
 
 export interface ListConnectionsParams {
   uri: string;
@@ -32,6 +95,7 @@ export interface ConnectionInfo {
   range: LspRange;
   /** Its header (`[connections.<name>]`, or the first key that introduces it). */
   selectionRange: LspRange;
+  /** The connection the file's `default` names. */
   isDefault: boolean;
   token: TokenSummary | null;
 }
@@ -39,25 +103,6 @@ export interface ConnectionInfo {
 export interface ListConnectionsResult {
   connections: ConnectionInfo[];
 }
-
-/**
- * What the extension declares under `capabilities.experimental.snowauth`:
- * - `promptSecret`: it answers `snowauth/promptSecret`;
- * - `successMessages`: it shows each command's success itself, so the server sends none (one message per action);
- * - `messageActions`: a failure may come as window/showMessageRequest with a "Show Problem"/"Details" action
- *   (a notification with a button here; a client that would ask modally does not declare it).
- */
-export const CLIENT_CAPABILITIES = { promptSecret: true, successMessages: true, messageActions: true } as const;
-
-export function declareCapabilities(capabilities: { experimental?: unknown }): void {
-  const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
-  const own = (experimental.snowauth ?? {}) as Record<string, unknown>;
-  experimental.snowauth = { ...own, ...CLIENT_CAPABILITIES };
-  capabilities.experimental = experimental;
-}
-
-/** `snowauth/promptSecret` (server -> client): asked for `${prompt}` values at fetch time. */
-export const PROMPT_SECRET = 'snowauth/promptSecret';
 
 export interface PromptSecretParams {
   connection: string;
@@ -68,42 +113,38 @@ export interface PromptSecretParams {
 }
 
 export interface PromptSecretResult {
+  /** null: the user cancelled. */
   value: string | null;
 }
 
-/** The server's `workspace/executeCommand` ids (vscode-languageclient registers them as VS Code commands). */
-export const ServerCommands = {
-  fetchToken: 'snowauth.fetchToken',
-  refreshToken: 'snowauth.refreshToken',
-  revokeToken: 'snowauth.revokeToken',
-  testConnection: 'snowauth.testConnection',
-  insertToken: 'snowauth.insertToken',
-} as const;
-
-export type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
-
-/** Every server command sends credentials over the network. */
-export const NETWORK_COMMANDS: ReadonlySet<string> = new Set(Object.values(ServerCommands));
-
+/** The argument of fetch, refresh, revoke and test: the connection by name, else the one at `position`. */
 export interface CommandTarget {
   uri: string;
   connection?: string;
   position?: LspPosition;
 }
 
-export interface InsertTokenArgs {
+export interface InsertTokenTarget {
   uri: string;
-  connection: string;
-  target: { uri: string; position: LspPosition };
-  format: 'raw' | 'header';
+  position: LspPosition;
 }
 
-/** Results of the commands, as the README's command table describes them. Extra keys are allowed. */
+export interface InsertTokenArgs {
+  uri: string;
+  connection?: string;
+  position?: LspPosition;
+  target: InsertTokenTarget;
+  /** 'raw': the access token alone; 'header': `Authorization: Bearer <token>`. */
+  format?: 'raw' | 'header';
+}
+
+/** Results of the commands, as the README's command table describes them. Fetch and refresh: */
 export interface TokenResult {
   connection: string;
-  token_type?: string;
-  scope?: string;
-  expires_at?: string | null;
+  token_type: string | null;
+  scope: string | null;
+  /** TOML's datetime form (UTC), or null when the token carries no expiry. */
+  expires_at: string | null;
   /** Refresh only: the instance gave the same access token back, with a later expiry. */
   same_token?: boolean;
 }
@@ -113,9 +154,35 @@ export interface RevokeResult {
   revoked: boolean;
 }
 
+/** Test: the instance and who the token authenticates as (the fields the instance gave of its current user). */
 export interface TestResult {
   connection: string;
+  instance: string;
   user_name?: string;
+  user_sys_id?: string;
+  user_display_name?: string;
+  first_name?: string;
+  last_name?: string;
+  email?: string;
+}
+
+export interface InsertResult {
+  connection: string;
+  inserted: boolean;
+}
+
+/** What the extension declares under `capabilities.experimental.snowauth` (see the CAP_* constants). */
+export const CLIENT_CAPABILITIES = {
+  [CAP_PROMPT_SECRET]: true,
+  [CAP_SUCCESS_MESSAGES]: true,
+  [CAP_MESSAGE_ACTIONS]: true,
+} as const;
+
+export function declareCapabilities(capabilities: { experimental?: unknown }): void {
+  const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+  const own = (experimental[EXPERIMENTAL] ?? {}) as Record<string, unknown>;
+  experimental[EXPERIMENTAL] = { ...own, ...CLIENT_CAPABILITIES };
+  capabilities.experimental = experimental;
 }
 
 /** Does `range` contain `pos` (start inclusive, end inclusive so the cursor at the end of the last line counts)? */

@@ -2,9 +2,10 @@
  * Status bar text for the connection under the cursor: pure, unit-tested.
  *   "$(key) SnowAuth dev: 23 min"   "$(key) SnowAuth dev: expired 2 h ago"   "$(key) SnowAuth dev: no token"
  */
-import type { ConnectionInfo } from './protocol';
+import type { ACTIONS, ConnectionInfo } from './protocol';
 
-export type StatusAction = 'fetch' | 'refresh';
+/** The action a click runs (through the extension's own `snowauth.ui.*` command of that action). */
+export type StatusAction = Extract<keyof typeof ACTIONS, 'fetch' | 'refresh'>;
 
 export interface StatusView {
   text: string;

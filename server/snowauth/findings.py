@@ -5,10 +5,14 @@ actions). The codes are listed in docs/decisions.md."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 ERROR, WARNING, INFORMATION, HINT = 1, 2, 3, 4
 SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", INFORMATION: "information", HINT: "hint"}
 TAG_UNNECESSARY = 1
+#: what a quick fix or a lens runs on its connection (the language server maps each to
+#: its command id in ``lsp/ext.py``)
+TokenAction = Literal["fetch", "refresh", "revoke", "test", "insert"]
 
 
 @dataclass(slots=True)
@@ -31,7 +35,7 @@ class Fix:
     title: str
     edits: list[Edit] = field(default_factory=list)
     appends: list[FileAppend] = field(default_factory=list)
-    action: str | None = None  # "fetch" | "refresh": a token action run on ``connection``
+    action: TokenAction | None = None  # a token action run on ``connection``
     connection: str | None = None
     preferred: bool = False
 

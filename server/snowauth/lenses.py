@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from snowauth.analysis import Analysis
+from snowauth.findings import TokenAction
 from snowauth.wording import humanize
 
 
@@ -37,7 +38,7 @@ def lenses(a: Analysis) -> list[LensInfo]:
 @dataclass(frozen=True, slots=True)
 class LensAction:
     title: str
-    action: str  # "fetch" | "refresh" | "test"
+    action: TokenAction
 
 
 def lens_actions(info: LensInfo, now: datetime) -> list[LensAction]:

@@ -1,7 +1,7 @@
 """The connection-file format: every key, its type, docs and per-grant rules.
 
-This module is the single source of truth. Validation (``analysis``), hover and
-completion (``editing``), the JSON Schema (``schema``) and ``docs/reference.md`` all
+This module is the single source of truth. Validation (``checks``), hover and
+completion (``hover``, ``completion``), the JSON Schema (``schema``) and ``docs/reference.md`` all
 read it. It is plain data (no pydantic) so that ``snowauth check`` starts fast.
 """
 

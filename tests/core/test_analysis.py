@@ -42,7 +42,8 @@ ALL_GRANTS = (
     "jwt_bearer",
 )
 
-# SPEC §1, written out by hand (not derived from model.required_keys)
+# the required keys per grant as docs/reference.md states them, written out by hand
+# (not derived from model.required_keys)
 REQUIRED = {
     "password": ["instance", "grant_type", "client_id", "client_secret", "username", "password"],
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],

@@ -382,8 +382,8 @@ async def test_chaos_a_cancelled_fetch_writes_nothing(
     `snowauth.fetchToken` while the instance is slow; the server answered -32800 at once
     but the exchange went on (the shared future was shielded) and ~1.5 s later a
     `workspace/applyEdit` wrote `[connections.dev.token]` into the document the client
-    was told nothing would happen to (SPEC §4: a failed command leaves the document
-    untouched). Now the cancel stops the exchange: nothing is written."""
+    was told nothing would happen to (SECURITY.md: a failed command leaves the
+    document untouched). Now the cancel stops the exchange: nothing is written."""
     editor = Editor(client)
     uri = (tmp_path / "cancelled.snowauth.toml").as_uri()
     text = f"""[connections.dev]

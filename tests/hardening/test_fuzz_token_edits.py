@@ -1,4 +1,4 @@
-"""Property-based fuzzing of token writing (SPEC §4): on valid connection files in every
+"""Property-based fuzzing of token writing (docs/reference.md, token_store): on valid connection files in every
 TOML form (tables, dotted keys at the top or under `[connections]`, inline tables),
 with comments, blank lines, CRLF or LF, with or without a final line break, and odd
 connection names, writing a token and then removing it gives back the original bytes;

@@ -472,7 +472,8 @@ def exercise(text: str, offsets: Sequence[int] | None = None, *, edits: bool = T
             fixed = apply(text, list(fix.edits))
             analyze(fixed, ENV, NOW)
     for conv in p.convs:
-        convert.diagnostics(a, conv, "file:///fuzz.snowauth.toml", related=True, tags=True)
+        for f in a.findings:
+            convert.diagnostic(f, conv, "file:///fuzz.snowauth.toml", related=True, tags=True)
     wanted = offsets if offsets is not None else (0, n // 3, n // 2, n - 1 if n else 0, n)
     points = sorted({cursor(text, off) for off in wanted})
     for off in points:

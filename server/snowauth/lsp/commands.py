@@ -20,7 +20,7 @@ from uuid import uuid4
 from lsprotocol import types as t
 
 from snowauth import connections as conns
-from snowauth.lsp import convert
+from snowauth.lsp import convert, ext
 from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandError, CommandFailed
 from snowauth.lsp.reporting import Reporter, local_time
@@ -42,13 +42,7 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 # the commands, by the id the client runs them with, and the method of Commands they run
-COMMANDS = {
-    "snowauth.fetchToken": "fetch",
-    "snowauth.refreshToken": "refresh",
-    "snowauth.revokeToken": "revoke",
-    "snowauth.testConnection": "test",
-    "snowauth.insertToken": "insert",
-}
+COMMANDS = {command: action for action, command in ext.ACTIONS.items()}
 
 # the connection a command acts on, once known: where its failure is shown
 _acting_on: ContextVar[tuple[str, Connection] | None] = ContextVar("snowauth_acting_on", default=None)
@@ -79,8 +73,7 @@ class Editor:
 
     @property
     def can_ask(self) -> bool:
-        exp = self.ls.cap("experimental")
-        return isinstance(exp, dict) and bool((exp.get("snowauth") or {}).get("promptSecret"))
+        return self.ls.client_declares(ext.CAP_PROMPT_SECRET)
 
     async def ask_secret(self, connection: str, key: str) -> str | None:
         from snowauth import redact
@@ -88,12 +81,9 @@ class Editor:
         title = f"SnowAuth: {key.replace('_', ' ')} for connection “{connection}”"
         msg_id = f"snowauth-prompt-{uuid4()}"
         redact.sensitive_message(msg_id)
-        answer = await self.ls.protocol.send_request_async(
-            # the file too: the client may run commands on several files at once
-            "snowauth/promptSecret",
-            {"connection": connection, "key": key, "title": title, "uri": self.doc.uri},
-            msg_id=msg_id,
-        )
+        # the file too: the client may run commands on several files at once
+        params: ext.PromptSecretParams = {"connection": connection, "key": key, "title": title, "uri": self.doc.uri}
+        answer = await self.ls.protocol.send_request_async(ext.PROMPT_SECRET, params, msg_id=msg_id)
         value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
         if isinstance(value, str):
             redact.register(value)
@@ -103,7 +93,7 @@ class Editor:
     async def confirm_host(self, name: str, target: conns.Destination) -> bool:
         from snowauth.trust import question
 
-        send, cancel = t.MessageActionItem("Send"), t.MessageActionItem("Cancel")
+        send, cancel = t.MessageActionItem(ext.HOST_SEND), t.MessageActionItem(ext.HOST_CANCEL)
         # the origin comes first, alone on its line; the file's text (the connection name)
         # only after it, escaped and cut short
         message = question(name, target.base_url, target.trust)
@@ -116,7 +106,7 @@ class Editor:
         return answer is not None and answer.title == send.title
 
     async def open_browser(self, url: str) -> None:
-        if self.ls.cap("window.show_document"):
+        if self.ls.show_document:
             result = await self.ls.window_show_document_async(t.ShowDocumentParams(uri=url, external=True))
             if result.success:
                 return
@@ -211,7 +201,7 @@ class Commands:
     def _after_store(self, uri: str) -> None:
         self.reporter.clear_failure(uri)
         self.ls.check_git(uri)
-        if self.ls.cap("workspace.code_lens.refresh_support"):
+        if self.ls.code_lens_refresh:
             self.ls.workspace_code_lens_refresh(None)
 
     @staticmethod
@@ -335,7 +325,6 @@ class Commands:
 
 def register(ls: SnowauthServer) -> None:
     commands = Commands(ls)
-    ls.snowauth_commands = commands  # type: ignore[attr-defined]
 
     def make(op: str) -> Callable[..., Any]:
         async def handler(*args: Any) -> dict[str, Any]:

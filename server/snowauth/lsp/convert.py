@@ -7,16 +7,21 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lsprotocol import types as t
 
 from snowauth.analysis import Analysis
 from snowauth.completion import Completion
+from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
+from snowauth.hover import Hover
+from snowauth.lenses import LensAction, LensInfo
+from snowauth.lsp import ext
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
+from snowauth.token_edits import toml_datetime
 
 
 def _units(s: str, encoding: str) -> int:
@@ -71,12 +76,12 @@ class Converter:
     def range(self, start: int, end: int) -> t.Range:
         return t.Range(self.position(start), self.position(end))
 
-    def range_json(self, start: int, end: int) -> dict[str, dict[str, int]]:
+    def range_json(self, start: int, end: int) -> ext.LspRange:
         """``range`` as it goes on the wire (building lsprotocol objects costs more than
         the rest of a long file's outline)."""
         return {"start": self._position_json(start), "end": self._position_json(end)}
 
-    def _position_json(self, offset: int) -> dict[str, int]:
+    def _position_json(self, offset: int) -> ext.LspPosition:
         line, col = self.index.position(offset)
         return {"line": line, "character": self._column(line, col)}
 
@@ -151,16 +156,26 @@ def diagnostic(f: Finding, conv: Converter, uri: str, *, related: bool, tags: bo
     )
 
 
-def diagnostics(a: Analysis, conv: Converter, uri: str, *, related: bool, tags: bool) -> list[t.Diagnostic]:
-    return [diagnostic(f, conv, uri, related=related, tags=tags) for f in a.findings]
+def diagnostic_report(items: list[t.Diagnostic]) -> t.RelatedFullDocumentDiagnosticReport:
+    """The answer to a pull client's `textDocument/diagnostic`."""
+    return t.RelatedFullDocumentDiagnosticReport(items=items)
 
 
 def text_edit(conv: Converter, start: int, end: int, new_text: str) -> t.TextEdit:
     return t.TextEdit(conv.range(start, end), new_text)
 
 
+def end_position(text: str, encoding: str) -> t.Position:
+    """The position of the end of ``text`` (another file than the converter's)."""
+    return Converter(LineIndex(text), encoding).position(len(text))
+
+
 def markup(text: str, markdown: bool) -> t.MarkupContent:
     return t.MarkupContent(t.MarkupKind.Markdown if markdown else t.MarkupKind.PlainText, text)
+
+
+def hover(h: Hover, conv: Converter, *, markdown: bool) -> t.Hover:
+    return t.Hover(markup(h.markdown, markdown), conv.range(h.start, h.end))
 
 
 _COMPLETION_KIND = {
@@ -186,6 +201,13 @@ def completion_item(c: Completion, conv: Converter, *, markdown: bool) -> t.Comp
     )
 
 
+def completion_list(items: Sequence[Completion], conv: Converter, *, markdown: bool) -> t.CompletionList:
+    return t.CompletionList(
+        is_incomplete=any(c.incomplete for c in items),
+        items=[completion_item(c, conv, markdown=markdown) for c in items],
+    )
+
+
 _SYMBOL_KIND = {
     "connection": t.SymbolKind.Object,
     "key": t.SymbolKind.Property,
@@ -193,15 +215,14 @@ _SYMBOL_KIND = {
 }
 
 
-def document_symbol(s: Symbol, conv: Converter) -> t.DocumentSymbol:
-    return t.DocumentSymbol(
-        name=s.name,
-        kind=_SYMBOL_KIND[s.kind],
-        detail=s.detail or None,
-        range=conv.range(s.start, s.end),
-        selection_range=conv.range(s.selection_start, s.selection_end),
-        children=[document_symbol(c, conv) for c in s.children] or None,
-    )
+def document_symbols(
+    symbols: list[Symbol], conv: Converter, uri: str, *, hierarchical: bool
+) -> Wire | list[t.SymbolInformation]:
+    """The outline: a tree (already in its wire form) for a client that takes one, else
+    a flat list."""
+    if hierarchical:
+        return Wire(document_symbol_json(s, conv) for s in symbols)
+    return symbol_information(symbols, conv, uri)
 
 
 def document_symbol_json(s: Symbol, conv: Converter) -> dict[str, Any]:
@@ -236,6 +257,30 @@ def symbol_information(
     return out
 
 
+def text_edits(conv: Converter, edits: Iterable[Edit]) -> list[t.TextEdit]:
+    return [text_edit(conv, e.start, e.end, e.text) for e in edits]
+
+
+def insertion(at: t.Position, text: str) -> t.TextEdit:
+    """``text`` inserted at ``at`` (a position already in the client's units)."""
+    return t.TextEdit(t.Range(at, at), text)
+
+
+def versioned_edit(uri: str, version: int | None, edits: Iterable[t.TextEdit]) -> t.TextDocumentEdit:
+    """Edits of one document that the client applies only to ``version`` (None: any)."""
+    return t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(uri, version), list(edits))
+
+
+def document_edit(
+    uri: str, version: int | None, edits: Iterable[t.TextEdit], *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """A workspace edit of one document: against ``version`` when the client takes
+    `documentChanges`, else as plain `changes`."""
+    if document_changes:
+        return t.WorkspaceEdit(document_changes=[versioned_edit(uri, version, edits)])
+    return t.WorkspaceEdit(changes={uri: list(edits)})
+
+
 def workspace_edit(
     uri: str,
     version: int | None,
@@ -247,24 +292,19 @@ def workspace_edit(
 ) -> t.WorkspaceEdit:
     """The edit of a fix. ``appends`` gives, per file to extend, its URI, whether it
     exists, the position of its end and the text to add there."""
-    edits = [text_edit(conv, e.start, e.end, e.text) for e in fix.edits]
+    edits = text_edits(conv, fix.edits)
+    if not appends:
+        return document_edit(uri, version, edits, document_changes=document_changes)
     if not document_changes:
         changes: dict[str, list[t.TextEdit]] = {uri: edits}
-        for other, _exists, end, added in appends or []:
-            changes.setdefault(other, []).append(t.TextEdit(t.Range(end, end), added))
+        for other, _exists, end, added in appends:
+            changes.setdefault(other, []).append(insertion(end, added))
         return t.WorkspaceEdit(changes=changes)
-    ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
-        t.TextDocumentEdit(t.OptionalVersionedTextDocumentIdentifier(uri, version), list(edits))
-    ]
-    for other, exists, end, added in appends or []:
+    ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [versioned_edit(uri, version, edits)]
+    for other, exists, end, added in appends:
         if not exists:
             ops.append(t.CreateFile(other, options=t.CreateFileOptions(ignore_if_exists=True)))
-        ops.append(
-            t.TextDocumentEdit(
-                t.OptionalVersionedTextDocumentIdentifier(other, None),
-                [t.TextEdit(t.Range(end, end), added)],
-            )
-        )
+        ops.append(versioned_edit(other, None, [insertion(end, added)]))
     return t.WorkspaceEdit(document_changes=ops)
 
 
@@ -274,24 +314,71 @@ def client_position(pos: object) -> t.Position:
     return t.Position(int(p.get("line", 0)), int(p.get("character", 0)))
 
 
-def _edit_of(uri: str, version: int | None, edits: list[t.TextEdit], *, document_changes: bool) -> t.WorkspaceEdit:
-    if document_changes:
-        ident = t.OptionalVersionedTextDocumentIdentifier(uri, version)
-        return t.WorkspaceEdit(document_changes=[t.TextDocumentEdit(ident, list(edits))])
-    return t.WorkspaceEdit(changes={uri: edits})
-
-
 def edits_edit(
     uri: str, version: int | None, conv: Converter, edits: Sequence[Edit], *, document_changes: bool
 ) -> t.WorkspaceEdit:
     """The workspace edit of core text edits to one document, against ``version``."""
-    return _edit_of(
-        uri, version, [text_edit(conv, e.start, e.end, e.text) for e in edits], document_changes=document_changes
-    )
+    return document_edit(uri, version, text_edits(conv, edits), document_changes=document_changes)
 
 
 def insertion_edit(
     uri: str, version: int | None, at: t.Position, text: str, *, document_changes: bool
 ) -> t.WorkspaceEdit:
     """The workspace edit that inserts ``text`` at ``at`` (a client position) in ``uri``."""
-    return _edit_of(uri, version, [t.TextEdit(t.Range(at, at), text)], document_changes=document_changes)
+    return document_edit(uri, version, [insertion(at, text)], document_changes=document_changes)
+
+
+def code_action(fix: Fix, title: str, diag: t.Diagnostic, uri: str, edit: t.WorkspaceEdit | None) -> t.CodeAction:
+    """A quick fix: its edit, and the command it runs on the fix's connection."""
+    command = None
+    if fix.action and fix.connection is not None:
+        target: ext.CommandTarget = {"uri": uri, "connection": fix.connection}
+        command = t.Command(fix.title, ext.ACTIONS[fix.action], arguments=[target])
+    return t.CodeAction(
+        title=title,
+        kind=t.CodeActionKind.QuickFix,
+        diagnostics=[diag],
+        edit=edit,
+        command=command,
+        is_preferred=fix.preferred or None,
+    )
+
+
+def code_lenses(uri: str, conv: Converter, lenses: Iterable[tuple[LensInfo, Sequence[LensAction]]]) -> Wire:
+    """The lenses of each connection's header, as they go on the wire (many of them in a
+    long file): each runs its action's command (``ext.ACTIONS``) on the connection."""
+    out = Wire()
+    for info, actions in lenses:
+        rng = conv.range_json(info.start, info.end)
+        target: ext.CommandTarget = {"uri": uri, "connection": info.connection}
+        for action in actions:
+            command = {"title": action.title, "command": ext.ACTIONS[action.action], "arguments": [target]}
+            out.append({"range": rng, "command": command})
+    return out
+
+
+def connection_info(c: Connection, conv: Converter, *, is_default: bool) -> ext.ConnectionInfo:
+    """A connection as `snowauth/listConnections` describes it."""
+    start, end = c.extent if c.segments else c.header
+    token: ext.TokenSummary | None = None
+    if c.has_token:
+        exp = c.token_expiry
+        token = {"expiresAt": toml_datetime(exp) if exp else None, "hasRefreshToken": c.has_refresh_token}
+    return {
+        "name": c.name,
+        "range": conv.range_json(start, end),
+        "selectionRange": conv.range_json(*c.header),
+        "isDefault": is_default,
+        "token": token,
+    }
+
+
+def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
+    """The answer to `snowauth/listConnections`."""
+    default = a.layout.default
+    # only the connection `default` names: a lone connection is used without asking,
+    # but labelling it "(default)" would say the file has a `default` it does not have
+    default_name = default[1].data if default and default[1].kind == "string" else None
+    return {
+        "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
+    }

@@ -75,10 +75,21 @@ class Document:
             self._converter = Converter(self.index, encoding)
         return self._converter
 
+    @property
+    def last_analysis(self) -> Analysis | None:
+        """The analysis made last, if still current (none is made here)."""
+        return self._analysis
+
     def invalidate(self) -> None:
         """Analyse again on next use (time passed: a token may have expired)."""
         self._analysis = None
         self.cache.clear()
+
+    def environment_changed(self) -> None:
+        """A file the document reads (.env, `${file:}`, key files) changed: analyse again."""
+        self.invalidate()
+        if self._engine is not None:
+            self._engine.environment_changed()
 
     def apply(self, changes: list[t.TextDocumentContentChangeEvent], version: int, encoding: str) -> None:
         text, index = self.text, self.index

@@ -9,12 +9,13 @@ import logging
 import re
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 from lsprotocol import types as t
 
 from snowauth.findings import ERROR, Finding
+from snowauth.lsp import ext
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -25,8 +26,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("snowauth.lsp.commands")
 LEAD_LENGTH = 100  # what a one-line notification shows of a failure, roughly
-SHOW_PROBLEM = "Show Problem"
-DETAILS = "Details"
 
 
 def plain(text: str) -> str:
@@ -79,19 +78,13 @@ class Reporter:
     @property
     def _client_announces(self) -> bool:
         """The client shows each command's result itself (the SnowAuth extension does)."""
-        return bool(self._own_capabilities.get("successMessages"))
+        return self.ls.client_declares(ext.CAP_SUCCESS_MESSAGES)
 
     @property
     def _message_actions(self) -> bool:
         """The client shows a failure with actions (window/showMessageRequest) without
         getting in the way: the SnowAuth extension does; Neovim would ask modally."""
-        return bool(self._own_capabilities.get("messageActions"))
-
-    @property
-    def _own_capabilities(self) -> dict[str, Any]:
-        exp = self.ls.cap("experimental")
-        own = exp.get("snowauth") if isinstance(exp, dict) else None
-        return own if isinstance(own, dict) else {}
+        return self.ls.client_declares(ext.CAP_MESSAGE_ACTIONS)
 
     def announce(self, text: str) -> None:
         """One success message per action: from the server, unless the client shows its own."""
@@ -131,7 +124,7 @@ class Reporter:
             text = f"SnowAuth: {short} Details: {pointer}."
             self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, text))
             return
-        action = SHOW_PROBLEM if problem is not None else DETAILS
+        action = ext.SHOW_PROBLEM if problem is not None else ext.DETAILS
 
         async def ask() -> None:
             try:
@@ -140,7 +133,7 @@ class Reporter:
                 )
                 if answer is None or answer.title != action:
                     return
-                if action == DETAILS or where is None or problem is None:
+                if action == ext.DETAILS or where is None or problem is None:
                     self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Error, f"SnowAuth: {message}"))
                     return
                 await self.ls.window_show_document_async(
@@ -154,7 +147,7 @@ class Reporter:
     @asynccontextmanager
     async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
         """Work-done progress titled ``title`` around a step; yields the step reporter."""
-        if not self.ls.cap("window.work_done_progress"):
+        if not self.ls.progress_support:
             yield lambda _message: None
             return
         token = str(uuid4())

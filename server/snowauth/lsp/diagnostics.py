@@ -1,0 +1,113 @@
+"""A document's diagnostics: which findings it shows (at most MAX_DIAGNOSTICS), and when
+they go to the client again: after edits, file changes and git checks (pushed, or a
+refresh asked of a pull client), and when a token expires (``expiry_tick``)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as t
+
+from snowauth.findings import INFORMATION, Finding
+from snowauth.lsp import convert
+from snowauth.lsp.documents import Document
+
+if TYPE_CHECKING:
+    from snowauth.lsp.server import SnowauthServer
+
+MAX_DIAGNOSTICS = 1000  # per document; the rest are counted in one diagnostic
+TICK = 30.0  # seconds between two looks for tokens that expired
+
+
+class Diagnostics:
+    """Diagnostics of the open documents of one client, and the publishing loops running."""
+
+    def __init__(self, ls: SnowauthServer) -> None:
+        self._ls = ls
+        self._publishing: dict[str, asyncio.Task[None]] = {}
+
+    def of(self, doc: Document) -> list[t.Diagnostic]:
+        """The document's diagnostics: its findings, the last failed fetch, the token
+        findings of its git state; the most severe MAX_DIAGNOSTICS when there are more."""
+        from snowauth.gitstate import token_findings
+
+        ls = self._ls
+        a = doc.analysis(ls.env)
+        conv = doc.converter(ls.encoding)
+        related, tags = ls.related_information, ls.diagnostic_tags
+        found = [*a.findings, *doc.extra, *token_findings(a, doc.git)]
+        hidden = 0
+        if len(found) > MAX_DIAGNOSTICS:
+            # a hostile (or generated) file with 200,000 problems would make every edit send
+            # tens of megabytes: the most severe first, the rest counted in one line
+            hidden = len(found) - MAX_DIAGNOSTICS
+            found = sorted(found, key=lambda f: (f.severity, f.start))[:MAX_DIAGNOSTICS]
+        items = [
+            convert.diagnostic(f, conv, doc.uri, related=related, tags=tags)
+            for f in sorted(found, key=lambda f: (f.start, f.end))
+        ]
+        if hidden:
+            more = Finding(
+                0,
+                0,
+                INFORMATION,
+                "too-many-problems",
+                f"{hidden} more problems are not shown (the editor shows the first {MAX_DIAGNOSTICS}): "
+                "run `snowauth check` on this file to list them all",
+            )
+            items.insert(0, convert.diagnostic(more, conv, doc.uri, related=related, tags=tags))
+        return items
+
+    def changed(self, *uris: str) -> None:
+        """Diagnostics of ``uris`` may have changed: push them, or ask a pull client to pull."""
+        ls = self._ls
+        if ls.pull_diagnostics:
+            if ls.diagnostics_refresh:
+                ls.workspace_diagnostic_refresh(None)
+            return
+        for uri in uris:
+            if uri not in self._publishing:  # else the running loop publishes the latest version
+                self._publishing[uri] = ls.spawn(self._publish_loop(uri))
+
+    async def _publish_loop(self, uri: str) -> None:
+        ls = self._ls
+        try:
+            while True:
+                await asyncio.sleep(0)  # let a burst of queued edits land first
+                doc = ls.docs.get(uri)
+                if doc is None:
+                    return
+                version = doc.version
+                items = self.of(doc)
+                ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, items, version))
+                if doc.version == version and ls.docs.get(uri) is doc:
+                    return
+        finally:
+            self._publishing.pop(uri, None)
+
+    def clear(self, uri: str) -> None:
+        """The document was closed: a push client drops its diagnostics."""
+        if not self._ls.pull_diagnostics:
+            self._ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+
+
+async def expiry_tick(ls: SnowauthServer, period: float = TICK) -> None:
+    """Keep time-dependent results current: a token that expires turns its diagnostic
+    and lens state over without an edit."""
+    while True:
+        await asyncio.sleep(period)
+        now = datetime.now(UTC)
+        has_tokens = False
+        for uri, doc in list(ls.docs.items()):
+            a, since = doc.last_analysis, doc.analysed_at
+            if a is None or since is None:
+                continue
+            expiries = [e for c in a.connections.values() if (e := c.token_expiry) is not None]
+            has_tokens = has_tokens or bool(expiries)
+            if any(since < e <= now for e in expiries):
+                doc.invalidate()
+                ls.diagnostics.changed(uri)
+        if has_tokens and ls.code_lens_refresh:
+            ls.workspace_code_lens_refresh(None)
