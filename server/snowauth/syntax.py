@@ -44,11 +44,13 @@ _VALID_ESCAPE = (
 )
 _ESCAPED_RUN = re.compile(rf"[^\\]*+(?:{_VALID_ESCAPE})[^\\]*+)*+")
 _ESCAPED_RUN_ML = re.compile(rf"[^\\]*+(?:{_VALID_ESCAPE}|[ \t]*+\r?\n)[^\\]*+)*+")
+# the strings again, matched only when every escape is valid (one pass does it all then)
+_BASIC_VALID = re.compile(rf'"([^"\\\n]*+(?:{_VALID_ESCAPE})[^"\\\n]*+)*+)"')
+_ML_BASIC_VALID = re.compile(rf'"""([^"\\]*+(?:(?:{_VALID_ESCAPE})|\\[ \t]*+\r?\n|""?(?!"))[^"\\]*+)*+)"""("{{0,2}})')
 _BAD_ESCAPE = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)", re.DOTALL)
-# A line-ending backslash with the whitespace and newlines after it. The lookbehind and
-# the pairs keep it to the start of a run of backslashes, where escapes start (`\\` is
-# an escaped backslash, not the start of a line-ending one).
-_LINE_END_BACKSLASH = re.compile(r"(?<!\\)((?:\\\\)*+)\\[ \t]*\r?\n[ \t\r\n]*")
+# a line-ending backslash with the whitespace and newlines after it (when it is not the
+# second one of an escaped backslash, `\\`: ``_decode`` looks)
+_LINE_END_BACKSLASH = re.compile(r"\\[ \t]*\r?\n[ \t\r\n]*")
 _DATETIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?(?![0-9A-Za-z:.+-])"
@@ -574,7 +576,10 @@ class _Scanner:
         c = text[i] if i < self.n else ""
         if c == '"':
             if text.startswith('"""', i):
-                m = _ML_BASIC.match(text, i)
+                m = _ML_BASIC_VALID.match(text, i)
+                valid = m is not None
+                if m is None:
+                    m = _ML_BASIC.match(text, i)
                 if m is None:
                     self.hi = self.n  # the pattern looked to the end of the text
                     raise _Fail(i, i + 3, 'Unterminated multi-line string: add the closing `"""`')
@@ -585,7 +590,11 @@ class _Scanner:
                     body, off = body[1:], 4
                 else:
                     off = 3
-                return Value("string", i, m.end(), self._unescape(body, i + off, True) + m.group(2))
+                value = _decode(body, True) if valid else self._unescape(body, i + off, True)
+                return Value("string", i, m.end(), value + m.group(2))
+            m = _BASIC_VALID.match(text, i)
+            if m is not None:
+                return Value("string", i, m.end(), _decode(m.group(1), False))
             m = _BASIC.match(text, i)
             if m is None:
                 um = _BASIC_UNTERMINATED.match(text, i)
@@ -853,7 +862,17 @@ def _decode(run: str, multiline: bool) -> str:
     if "\\" not in run:
         return run
     if multiline and "\n" in run:
-        run = _LINE_END_BACKSLASH.sub(r"\1", run)
+        kept: list[str] = []
+        last = 0
+        for m in _LINE_END_BACKSLASH.finditer(run):
+            at = k = m.start()
+            while k > 0 and run[k - 1] == "\\":
+                k -= 1
+            if (at - k) % 2 == 0:  # an even run of backslashes before it: it is not escaped
+                kept.append(run[last:at])
+                last = m.end()
+        if kept:
+            run = "".join(kept) + run[last:]
     # TOML's escapes are a subset of Python's: characters past Latin-1 become escapes
     # themselves on the way to bytes, and the codec turns everything back
     return run.encode("latin-1", "backslashreplace").decode("unicode_escape")
