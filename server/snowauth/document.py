@@ -4,6 +4,10 @@
 reports what TOML forbids (duplicate keys and tables, a value used as a table), and
 groups what is under ``connections.<name>`` into ``Connection`` objects that keep the
 exact spans the diagnostics, edits and lenses need.
+
+One module on purpose (a little over the usual size): the table rules and the layout
+are one pass over the statements, and the incremental analysis builds a connection
+with the same builder.
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ class _Builder:
         self.defs: dict[Path, _Def] = {}
         self.elements: dict[Path, int] = {}  # array of tables -> index of its last element
         self._unplaced: set[int] = set()  # ids of the [headers] inside an array of tables
+        self._placing = True  # False: only the table rules (an inline table in an array)
         self.out = Layout()
         self.created: dict[str, int] = {}  # connection -> offset of the item that created it
         self._at = 0
@@ -339,9 +344,25 @@ class _Builder:
         if e.value.kind == "table":
             for member in e.value.data:  # type: ignore[attr-defined]
                 self._entry(path, member, line)
-        if self.elements and any(type(p) is int for p in path):
-            return  # inside an array of tables: not part of the layout
+        elif e.value.kind == "array":
+            self._inline_tables_in(path, e.value, line)
+        if not self._placing or (self.elements and any(type(p) is int for p in path)):
+            return  # inside an array (of tables, or a value): not part of the layout
         self._place_value(cast(Names, table), cast(Names, path), e, line)
+
+    def _inline_tables_in(self, path: Path, array: Value, line: Entry) -> None:
+        """The inline tables in an array value, at any depth: each is a namespace of its
+        own, under the same rules (no key twice, complete at its `}`)."""
+        items = cast(list[Value], array.data)
+        for k, item in enumerate(items):
+            if item.kind == "array":
+                self._inline_tables_in((*path, k), item, line)
+            elif item.kind == "table":
+                rules = _Builder(self.text_length)
+                rules._placing = False
+                for member in cast(list[Entry], item.data):
+                    rules._entry((*path, k), member, line)
+                self.out.issues.extend(rules.out.issues)
 
     def _place_value(self, base: Names, path: Names, e: Entry, line: Entry) -> None:
         value = e.value
