@@ -99,3 +99,30 @@ def write_inputs(folder: Path, sizes: tuple[int, ...] = SIZES) -> dict[int, Path
             p.write_text(text, encoding="utf-8")
         paths[n] = p
     return paths
+
+
+# -- one huge string: the scanner's worst case for time and memory ----------------------------
+
+BIG_STRING_BYTES = 10_000_000
+
+
+def big_string_files(folder: Path) -> dict[str, Path]:
+    """Two connection files of ~10 MB, almost all of it one string value: a basic string
+    full of escapes, and a multi-line string (written when missing or stale)."""
+    unit = 'ab\\n\\t\\"\\\\\\u00e9x '  # six escapes in 19 characters
+    escapes = (unit * (BIG_STRING_BYTES // len(unit) + 1))[:BIG_STRING_BYTES].rstrip("\\")
+    line = "a line of a multi-line string with \"quotes\", 'apostrophes' and a \\\\ backslash\n"
+    multi = (line * (BIG_STRING_BYTES // len(line) + 1))[:BIG_STRING_BYTES]
+    head = '[connections.dev]\ninstance = "dev12345"\ngrant_type = "client_credentials"\n'
+    texts = {
+        "escapes": f'{head}scope = "{escapes}"\n',
+        "multi-line": f'{head}scope = """\n{multi}"""\n',
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, text in texts.items():
+        p = folder / f"big-{name}.snowauth.toml"
+        if not p.exists() or p.read_text(encoding="utf-8") != text:
+            p.write_text(text, encoding="utf-8")
+        paths[name] = p
+    return paths

@@ -27,7 +27,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from inputs import ENV, SIZES, write_inputs  # noqa: E402
+from inputs import ENV, SIZES, big_string_files, write_inputs  # noqa: E402
 from lspclient import Client  # noqa: E402
 
 PY = sys.executable
@@ -218,6 +218,31 @@ def check_vs_taplo(path: Path, runs: int) -> dict[str, Any]:
     return {**res, "exit_codes": sorted(codes)}
 
 
+def big_string(path: Path, runs: int) -> dict[str, Any]:
+    """`snowauth check` of ``path`` (wall ms, peak RSS MB of the process), and a language
+    server opening it (didOpen → first diagnostics, peak RSS of the server)."""
+    env = server_env()
+    cmd = [str(BIN / "snowauth"), "check", str(path)]
+    run_measured(cmd, env)  # warm the caches
+    res: dict[str, list[float]] = {"check_ms": [], "check_mb": [], "lsp_ms": [], "lsp_mb": []}
+    text = path.read_text(encoding="utf-8")
+    for _ in range(runs):
+        wall, rss, _code = run_measured(cmd, env)
+        res["check_ms"].append(wall)
+        res["check_mb"].append(rss)
+        c = Client(OURS, env=env, cwd=HERE)
+        try:
+            c.initialize(path.parent)
+            t = time.perf_counter()
+            c.open(path.as_uri(), text)
+            c.diagnostics(path.as_uri(), 1)
+            res["lsp_ms"].append((time.perf_counter() - t) * 1000)
+            res["lsp_mb"].append(c.peak_rss_mb())
+        finally:
+            c.close()
+    return res
+
+
 # -- 6. token round trip ----------------------------------------------------------------------------
 
 
@@ -309,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (not for reporting)")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
-    ap.add_argument("--only", choices=("cold", "sessions", "check", "fetch"), action="append")
+    ap.add_argument("--only", choices=("cold", "sessions", "check", "strings", "fetch"), action="append")
     args = ap.parse_args(argv)
-    only = set(args.only or ("cold", "sessions", "check", "fetch"))
+    only = set(args.only or ("cold", "sessions", "check", "strings", "fetch"))
     quick = args.quick
     started = time.perf_counter()
     env_line = machine()
@@ -438,6 +463,24 @@ def main(argv: list[str] | None = None) -> int:
             f"check runs (ms): snowauth {', '.join(f'{x:.0f}' for x in r['ours_ms'])}; "
             f"taplo {', '.join(f'{x:.0f}' for x in r['taplo_ms'])}; exit codes {r['exit_codes']}"
         )
+
+    if "strings" in only:
+        for name, path in big_string_files(GENERATED).items():
+            say(f"one 10 MB string ({name}): check and the language server")
+            r = big_string(path, 2 if quick else 5)
+            raw[f"big_string_{name}"] = r
+            for what, key in (("`snowauth check`", "check"), ("language server: didOpen → diagnostics", "lsp")):
+                wall, rss = median(r[f"{key}_ms"]), max(r[f"{key}_mb"])
+                rows.append(
+                    (
+                        f"One 10 MB string ({name}), {what}: wall (median) / peak RSS (max)",
+                        f"{ms(wall)} / {rss:.0f} MB",
+                        "",
+                        "",
+                        "≤ 1 s / ≤ 200 MB",
+                        met(wall <= 1000 and rss <= 200),
+                    )
+                )
 
     if "fetch" in only:
         say("token round trip")

@@ -4,6 +4,10 @@
 reports what TOML forbids (duplicate keys and tables, a value used as a table), and
 groups what is under ``connections.<name>`` into ``Connection`` objects that keep the
 exact spans the diagnostics, edits and lenses need.
+
+One module on purpose (a little over the usual size): the table rules and the layout
+are one pass over the statements, and the incremental analysis builds a connection
+with the same builder.
 """
 
 from __future__ import annotations
@@ -11,11 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from snowauth.model import CONNECTION_KEYS, TOKEN_KEYS, canonical_grant
 from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value
 
 Span = tuple[int, int]
+
+# The codes of what makes a file invalid TOML, that any TOML parser rejects: the
+# scanner's and the table rules'. (`snowauth check` adds `encoding`: not UTF-8.) A file
+# has none of them exactly when TOML 1.0.0 accepts it (docs/decisions.md); the other
+# codes are about the snowauth format, `nesting-too-deep` about a limit of snowauth.
+TOML_VALIDITY_CODES = frozenset({"toml-syntax", "duplicate-key", "duplicate-table", "duplicate-connection", "encoding"})
 
 
 @dataclass(slots=True)
@@ -118,15 +129,25 @@ class Layout:
     section_starts: list[int] = field(default_factory=list)  # offsets of every header
 
 
-# what defined a path: (kind, how, start, end); kind is "table" or "value", how is
-# "header", "implicit", "dotted", "inline" or "value"
+# what defined a path: (kind, how, start, end); kind is "table", "value" or "array" (an
+# array of tables); how is "header", "implicit" (a header's prefix), "dotted", "inline"
+# (an inline table's braces: complete there), "inline-dotted" (a dotted key inside an
+# inline table made it) or "value"
 _Def = tuple[str, str, int, int]
+# A path as the table rules see it: after the name of an array of tables comes the index
+# of its element (so each `[[a]]` element has its own `[a.b]`). Paths with no array of
+# tables in them are plain names, which is what the layout is built from.
+Path = tuple[str | int, ...]
+Names = tuple[str, ...]
 
 
 class _Builder:
     def __init__(self, text_length: int) -> None:
         self.text_length = text_length
-        self.defs: dict[tuple[str, ...], _Def] = {}
+        self.defs: dict[Path, _Def] = {}
+        self.elements: dict[Path, int] = {}  # array of tables -> index of its last element
+        self._unplaced: set[int] = set()  # ids of the [headers] inside an array of tables
+        self._placing = True  # False: only the table rules (an inline table in an array)
         self.out = Layout()
         self.created: dict[str, int] = {}  # connection -> offset of the item that created it
         self._at = 0
@@ -148,7 +169,7 @@ class _Builder:
 
     def run(self, items: Iterable[Header | Entry]) -> Layout:
         """Every statement of a file, in order."""
-        table: tuple[str, ...] | None = ()
+        table: Path | None = ()
         section: Header | None = None
         starts = self.out.section_starts
         for item in items:
@@ -162,12 +183,12 @@ class _Builder:
         self._close_section(section, self.text_length)
         return self.out
 
-    def header(self, h: Header) -> tuple[str, ...] | None:
+    def header(self, h: Header) -> Path | None:
         """The table a header opens (None: its entries are not placed)."""
         self._at = h.start
         return self._header(h)
 
-    def entry(self, table: tuple[str, ...] | None, e: Entry) -> None:
+    def entry(self, table: Path | None, e: Entry) -> None:
         if table is None:
             return
         self._at = e.start
@@ -181,32 +202,44 @@ class _Builder:
 
     # -- headers --------------------------------------------------------------------
 
-    def _header(self, h: Header) -> tuple[str, ...] | None:
-        path = tuple(p.name for p in h.key)
-        if h.is_array:
-            self.issue(
-                h.start,
-                h.end,
-                "array-of-tables",
-                f"`[[{'.'.join(path)}]]` is an array of tables, which this file format does not use: "
-                f"write `[{'.'.join(path)}]`",
-            )
-            return None
+    def _header(self, h: Header) -> Path | None:
+        names = tuple(p.name for p in h.key)
         defs = self.defs
-        for k in range(1, len(path)):
-            d = defs.get(path[:k])
+        path: Path = ()
+        for k in range(len(names) - 1):
+            path = (*path, names[k])
+            d = defs.get(path)
             if d is None:
-                defs[path[:k]] = ("table", "implicit", h.key[k - 1].start, h.key[k - 1].end)
-            elif d[0] == "value" or d[1] == "inline":
-                self._conflict(h.key[k - 1], path[:k], d)
+                defs[path] = ("table", "implicit", h.key[k].start, h.key[k].end)
+            elif d[0] == "array":
+                path = (*path, self.elements[path])  # into its last element
+            elif d[0] == "value" or d[1] in ("inline", "inline-dotted"):
+                if not h.is_array:
+                    self._conflict(h.key[k], names[: k + 1], d)
+                    return None
+                self._conflict(h.key[k], names[: k + 1], d, (h.start, h.end))
+                self._array_advice(h, names)
                 return None
+        path = (*path, names[-1])
         d = defs.get(path)
-        part = h.key[-1]
+        if h.is_array:
+            # TOML's rules first, then the format's advice (it has no arrays of tables)
+            if d is None:
+                defs[path] = ("array", "header", h.start, h.end)
+                self.elements[path] = 0
+            elif d[0] == "array":
+                self.elements[path] += 1
+            else:
+                self._conflict(h.key[-1], names, d, (h.start, h.end))
+                self._array_advice(h, names)
+                return None
+            self._array_advice(h, names)
+            return (*path, self.elements[path])
         if d is None or (d[0] == "table" and d[1] == "implicit"):
             defs[path] = ("table", "header", h.start, h.end)
         elif d[0] == "table" and d[1] == "header":
             code = "duplicate-connection" if len(path) == 2 and path[0] == "connections" else "duplicate-table"
-            what = f"connection `{path[1]}`" if code == "duplicate-connection" else f"table `[{'.'.join(path)}]`"
+            what = f"connection `{path[1]}`" if code == "duplicate-connection" else f"table `[{'.'.join(names)}]`"
             self.issue(
                 h.start,
                 h.end,
@@ -215,10 +248,22 @@ class _Builder:
                 related=[(d[2], d[3], "first defined here")],
             )
         else:
-            self._conflict(part, path, d)
+            self._conflict(h.key[-1], names, d)
             return None
-        self._place_table(path, h)
+        if len(path) == len(names):
+            self._place_table(names, h)
+        else:  # inside an array of tables, which the layout leaves out
+            self._unplaced.add(id(h))
         return path
+
+    def _array_advice(self, h: Header, names: Names) -> None:
+        self.issue(
+            h.start,
+            h.end,
+            "array-of-tables",
+            f"`[[{'.'.join(names)}]]` is an array of tables, which this file format does not use: "
+            f"write `[{'.'.join(names)}]`",
+        )
 
     def _place_table(self, path: tuple[str, ...], h: Header) -> None:
         if path[0] != "connections":
@@ -247,7 +292,7 @@ class _Builder:
             c.unknown.append((h.key[2], ""))
 
     def _close_section(self, section: Header | None, end: int) -> None:
-        if section is None or section.is_array:
+        if section is None or section.is_array or id(section) in self._unplaced:
             return
         key = section.key
         if len(key) < 2 or key[0].name != "connections":
@@ -258,32 +303,46 @@ class _Builder:
 
     # -- entries --------------------------------------------------------------------
 
-    def _conflict(self, part: KeyPart, path: tuple[str, ...], d: _Def) -> None:
-        what = "a value" if d[0] == "value" else "an inline table" if d[1] == "inline" else "a table"
+    def _conflict(self, part: KeyPart, path: Names, d: _Def, span: Span | None = None) -> None:
+        what = (
+            "a value"
+            if d[0] == "value"
+            else "an array of tables"
+            if d[0] == "array"
+            else "an inline table"
+            if d[1] == "inline"
+            else "a table"
+        )
+        start, end = span or (part.start, part.end)
         self.issue(
-            part.start,
-            part.end,
+            start,
+            end,
             "duplicate-key",
             f"`{'.'.join(path)}` is already defined as {what}: TOML does not allow defining it again",
             related=[(d[2], d[3], "first defined here")],
         )
 
-    def _define(self, base: tuple[str, ...], e: Entry, how: str) -> tuple[str, ...] | None:
+    def _define(self, base: Path, e: Entry, how: str) -> Path | None:
         key = e.key
         defs = self.defs
         if len(key) == 1:
-            path = (*base, key[0].name)
+            path: Path = (*base, key[0].name)
         else:
             path = base + tuple(p.name for p in key)
             for k in range(len(base) + 1, len(path)):
                 d = defs.get(path[:k])
                 part = key[k - len(base) - 1]
                 if d is None:
-                    defs[path[:k]] = ("table", "dotted" if how != "inline" else "inline", part.start, part.end)
-                elif d[0] == "value" or d[1] == "header" or (d[1] == "inline" and how != "inline"):
-                    # TOML: dotted keys cannot add to a table defined by a [header]
-                    self._conflict(part, path[:k], d)
+                    defs[path[:k]] = ("table", "dotted" if how != "inline" else "inline-dotted", part.start, part.end)
+                elif d[0] != "table" or d[1] in ("header", "inline") or (d[1] == "inline-dotted" and how != "inline"):
+                    # TOML: dotted keys cannot add to a table defined by a [header], to an
+                    # inline table (complete at its `}`) nor to an array of tables
+                    self._conflict(part, self._names(path[:k]), d)
                     return None
+                elif d[1] == "implicit":
+                    # a table only a header's prefix made: this key defines it now, so no
+                    # [header] may define it later
+                    defs[path[:k]] = ("table", "dotted", d[2], d[3])
         d = defs.get(path)
         if d is not None:
             code = "duplicate-connection" if len(path) == 2 and path[0] == "connections" else "duplicate-key"
@@ -296,7 +355,7 @@ class _Builder:
                     related=[(d[2], d[3], "first defined here")],
                 )
             else:
-                self._conflict(e.key[-1], path, d)
+                self._conflict(e.key[-1], self._names(path), d)
             return None
         assert e.value is not None
         last = key[-1]
@@ -312,7 +371,11 @@ class _Builder:
         )
         return path
 
-    def _entry(self, table: tuple[str, ...], e: Entry, line: Entry | None = None) -> None:
+    def _names(self, path: Path) -> Names:
+        """The names of a path (without the indexes of array elements)."""
+        return tuple(p for p in path if type(p) is str)
+
+    def _entry(self, table: Path, e: Entry, line: Entry | None = None) -> None:
         line = line or e
         path = self._define(table, e, "inline" if line is not e else "dotted")
         if path is None:
@@ -321,9 +384,27 @@ class _Builder:
         if e.value.kind == "table":
             for member in e.value.data:  # type: ignore[attr-defined]
                 self._entry(path, member, line)
-        self._place_value(table, path, e, line)
+        elif e.value.kind == "array":
+            self._inline_tables_in(path, e.value, line)
+        if not self._placing or (self.elements and any(type(p) is int for p in path)):
+            return  # inside an array (of tables, or a value): not part of the layout
+        self._place_value(cast(Names, table), cast(Names, path), e, line)
 
-    def _place_value(self, base: tuple[str, ...], path: tuple[str, ...], e: Entry, line: Entry) -> None:
+    def _inline_tables_in(self, path: Path, array: Value, line: Entry) -> None:
+        """The inline tables in an array value, at any depth: each is a namespace of its
+        own, under the same rules (no key twice, complete at its `}`)."""
+        items = cast(list[Value], array.data)
+        for k, item in enumerate(items):
+            if item.kind == "array":
+                self._inline_tables_in((*path, k), item, line)
+            elif item.kind == "table":
+                rules = _Builder(self.text_length)
+                rules._placing = False
+                for member in cast(list[Entry], item.data):
+                    rules._entry((*path, k), member, line)
+                self.out.issues.extend(rules.out.issues)
+
+    def _place_value(self, base: Names, path: Names, e: Entry, line: Entry) -> None:
         value = e.value
         assert value is not None
         nbase = len(base)
@@ -426,9 +507,11 @@ class _Builder:
         self._listed.add(mark)
         return True
 
-    def _classify_partial(self, table: tuple[str, ...], e: Entry) -> None:
+    def _classify_partial(self, table: Path, e: Entry) -> None:
         """A key without a value (half typed): still attribute it to its connection."""
-        path = table + tuple(p.name for p in e.key)
+        if self.elements and any(type(p) is int for p in table):
+            return
+        path = cast(Names, table) + tuple(p.name for p in e.key)
         if len(path) >= 3 and path[0] == "connections":
             c = self.out.connections.get(path[1])
             if c is not None and c.table_header is not None and len(table) == 2:
@@ -445,8 +528,8 @@ def build(parsed: Parsed) -> Layout:
 # statements of a connection touch only the definitions under `connections.<name>`, so
 # its layout can be built from them alone (``build_connection``), as long as the file
 # level does not decide how they are read: that is so unless `connections` itself is
-# assigned at the top, or dotted `connections.*` keys at the top meet a
-# `[connections]` header (then ``needs_whole_file``).
+# assigned at the top, dotted `connections.*` keys at the top meet a `[connections]`
+# header, or an array of tables is named `connections…` (then ``needs_whole_file``).
 
 
 def header_owner(h: Header) -> str | None:
@@ -485,8 +568,15 @@ def attribute(chunk: Chunk, gov: Header | None) -> Header | None:
     return gov
 
 
-def needs_whole_file(root: Iterable[Header | Entry], has_connections_header: bool) -> bool:
-    """True when the file level decides how connections' statements are read (see above)."""
+def needs_whole_file(root: Iterable[Header | Entry], headers: Iterable[Header]) -> bool:
+    """True when the file level decides how connections' statements are read (see above).
+    ``root``: the statements before the first header; ``headers``: the file level's."""
+    has_connections_header = False
+    for h in headers:
+        if h.key[0].name == "connections":
+            if h.is_array:  # `[[connections…]]` changes what every later header names
+                return True
+            has_connections_header = has_connections_header or len(h.key) == 1
     dotted = False
     for it in root:
         if type(it) is Entry and it.key[0].name == "connections":
@@ -502,7 +592,7 @@ def build_connection(
     """The layout of one connection (or of the file level, ``name`` None) from the chunks
     that hold its statements, in order. Chunks must be rebased."""
     b = _Builder(text_length)
-    tables: dict[int, tuple[str, ...] | None] = {}
+    tables: dict[int, Path | None] = {}
     open_section: Header | None = None
     for ch in chunks:
         gov = ch.gov
@@ -523,7 +613,7 @@ def build_connection(
             if entry_owner(gov, it) != name:  # type: ignore[arg-type]
                 continue
             if gov is None:
-                table: tuple[str, ...] | None = ()
+                table: Path | None = ()
             elif (found := tables.get(id(gov), False)) is not False:
                 table = found  # type: ignore[assignment]
             else:  # a `[connections]` section, whose header is the file level's

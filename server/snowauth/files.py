@@ -144,8 +144,8 @@ def read_text(path: Path) -> tuple[str, str | None]:
 
     Invalid bytes become U+FFFD so that the rest of the file is still checked."""
     data = read_bytes(path, MAX_BYTES)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if data.startswith(b"\xef\xbb\xbf") and not data.startswith(b"\xef\xbb\xbf" * 2):
+        data = data[3:]  # TOML allows one BOM (two: left for the scanner to report the second)
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:

@@ -132,7 +132,7 @@ class Incremental:
             newline = newline_of(self.text)
             if newline != self.newline:
                 self.newline, recheck_all = newline, True
-            if needs_whole_file(self._top_items(), self._has_connections_header()):
+            if needs_whole_file(self._top_items(), self._file_level_headers()):
                 self.whole = True
                 parsed = flatten(self.text, self.chunks.list)
                 layout = build(parsed)
@@ -176,13 +176,12 @@ class Incremental:
                     return
                 yield it
 
-    def _has_connections_header(self) -> bool:
+    def _file_level_headers(self) -> Iterator[Header]:
         g = self.groups.get(None)
         for c in g.chunks if g is not None else ():
             h = c.items[0] if c.items else None
-            if type(h) is Header and not h.is_array and len(h.key) == 1 and h.key[0].name == "connections":
-                return True
-        return False
+            if type(h) is Header:
+                yield h
 
     def _section_end(self, h: Header) -> int:
         """Where the section of ``h`` (in a rebased chunk) ends: at the next header."""
