@@ -83,6 +83,13 @@ def can_run_unattended(conn: ResolvedConnection) -> bool:
     return False
 
 
+def _not_rest_api(response: HttpResponse) -> errors.OAuthError:
+    """The REST API answered with something no ServiceNow instance sends."""
+    return errors.not_servicenow(
+        response.url, status=response.status, content_type=response.content_type, what="the ServiceNow REST API"
+    )
+
+
 class OAuthClient:
     """Runs the grants of ServiceNow connections. Close with :meth:`aclose`."""
 
@@ -288,12 +295,7 @@ class OAuthClient:
         if response.status != 404:
             result = self._rest_result(response)
             if not isinstance(result, dict):
-                raise errors.not_servicenow(
-                    response.url,
-                    status=response.status,
-                    content_type=response.content_type,
-                    what="the ServiceNow REST API",
-                )
+                raise _not_rest_api(response)
             return {k: result[k] for k in _CURRENT_USER_FIELDS if isinstance(result.get(k), str)}
         params = {
             "sysparm_query": "sys_id=javascript:gs.getUserID()",
@@ -303,12 +305,7 @@ class OAuthClient:
         response = await self._rest_get(conn, SYS_USER_PATH, headers, params)
         rows = self._rest_result(response)
         if not isinstance(rows, list):
-            raise errors.not_servicenow(
-                response.url,
-                status=response.status,
-                content_type=response.content_type,
-                what="the ServiceNow REST API",
-            )
+            raise _not_rest_api(response)
         row = rows[0] if rows and isinstance(rows[0], dict) else {}
         return {name: row[field] for field, name in _SYS_USER_FIELDS.items() if isinstance(row.get(field), str)}
 
@@ -336,10 +333,5 @@ class OAuthClient:
             raise errors.missing_scope(response.origin, status=403)
         data = json_object(response.body)
         if not 200 <= response.status <= 299 or data is None:
-            raise errors.not_servicenow(
-                response.url,
-                status=response.status,
-                content_type=response.content_type,
-                what="the ServiceNow REST API",
-            )
+            raise _not_rest_api(response)
         return data.get("result")
