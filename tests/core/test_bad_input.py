@@ -4,7 +4,6 @@ stays inside the text (and never splits a surrogate pair)."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -139,23 +138,21 @@ def test_binary_junk(seed: int) -> None:
     exercise(REALISTIC[:cut] + text[:300] + REALISTIC[cut:])
 
 
+@pytest.mark.timeout(120)  # a hang detector; the speed is measured by benchmarks/
 def test_ten_megabyte_file() -> None:
     head = REALISTIC + '[connections.huge]\nscope = "' + "x" * 500_000 + '"\n'
     filler = "# " + "padding " * 12 + "\n"
     text = head + filler * ((10_000_000 - len(head)) // len(filler) + 1)
     assert len(text) >= 10_000_000
-    started = time.perf_counter()
     a = exercise(text, [0, len(text) // 2, len(text)])
-    assert time.perf_counter() - started < 20
     assert set(a.connections) == {"dev", "prod", "local", "jwt", "huge"}
 
 
+@pytest.mark.timeout(120)  # a hang detector; the speed is measured by benchmarks/
 def test_ten_thousand_connections() -> None:
     one = render("table", [("instance", '"dev{i}"'), ("grant_type", '"client_credentials"')])
     text = "".join(one.replace("{i}", str(i)).replace("connections.dev", f"connections.c{i}") for i in range(10_000))
-    started = time.perf_counter()
     a = exercise(text, [len(text) - 1])
-    assert time.perf_counter() - started < 20
     assert len(a.connections) == 10_000
     assert len(symbols(a)) == 10_000
     missing = [f for f in a.findings if f.code == "missing-key"]
