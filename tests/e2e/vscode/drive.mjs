@@ -267,10 +267,16 @@ async function focusedSuggestion(page, label) {
 }
 
 /** The editor line that assigns `key`. */
-async function waitForLine(page, key) {
+async function waitForLine(page, key, want) {
   const re = new RegExp(`^${key} =`);
   const text = await waitForEditorText(page, (t) => t.split('\n').some((l) => re.test(l)), `a line for ${key}`, 10000);
-  return text.split('\n').find((l) => re.test(l)) ?? '';
+  let line = text.split('\n').find((l) => re.test(l)) ?? '';
+  // a loaded machine renders the last keystrokes late: give the line time to become `want`
+  for (let i = 0; want !== undefined && line !== want && i < 20; i++) {
+    await page.waitForTimeout(250);
+    line = (await editorText(page)).split('\n').find((l) => re.test(l)) ?? '';
+  }
+  return line;
 }
 
 const REPO = fileURLToPath(new URL('../../..', import.meta.url));
@@ -590,8 +596,8 @@ const STEPS = [
         await page.keyboard.type(value); // replaces the selected placeholder
         await page.keyboard.press('Escape');
         await page.keyboard.press('End');
-        line = await waitForLine(page, key);
         const want = `${key} = ${JSON.stringify(value)}`;
+        line = await waitForLine(page, key, want);
         if (line !== want) throw new Error(`typing ${key} gave ${JSON.stringify(line)}, not ${JSON.stringify(want)}`);
         await page.keyboard.press('Enter');
       }
