@@ -1,7 +1,7 @@
 /**
  * Redaction of the protocol trace (`snowauth.trace.server` = verbose writes whole messages to the output):
- * documents carry literal secrets, `workspace/applyEdit` carries tokens, `snowauth/promptSecret` answers carry
- * passwords. Pure, unit-tested.
+ * documents carry literal secrets, `workspace/applyEdit` carries tokens, a quick fix carries the secret it moves
+ * into .env, `snowauth/promptSecret` answers carry passwords. Pure, unit-tested.
  */
 export const REDACTED = '<redacted>';
 
@@ -11,6 +11,7 @@ const SECRET_KEYS = 'access_token|refresh_token|client_secret|password';
 const ASSIGNMENT = new RegExp(`(?:(?<![A-Za-z0-9_])|(?<=\\\\[nrt]))(${SECRET_KEYS})(\\s*=\\s*)(\\\\"|"|')((?:(?!\\3)[^\\n])*?)\\3`, 'g');
 const BEARER = /\b(Bearer)\s+[A-Za-z0-9._~+/=-]{8,}/g;
 const NEW_TEXT = /("newText"\s*:\s*")((?:[^"\\]|\\.)*)(")/g;
+const WORKSPACE_EDIT = /workspace\/applyEdit|textDocument\/codeAction|codeAction\/resolve|"documentChanges"|"changes"/;
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -23,7 +24,8 @@ export function redactTrace(text: string, known: Iterable<string> = []): string 
     const forms = new Set([secret, JSON.stringify(secret).slice(1, -1)]);
     for (const form of forms) out = out.replace(new RegExp(escapeRegExp(form), 'g'), REDACTED);
   }
-  if (out.includes('workspace/applyEdit')) out = out.replace(NEW_TEXT, `$1${REDACTED}$3`);
+  // workspace edits carry tokens (applyEdit) and literal secrets (the quick fix that moves one into .env)
+  if (WORKSPACE_EDIT.test(out)) out = out.replace(NEW_TEXT, `$1${REDACTED}$3`);
   out = out.replace(ASSIGNMENT, (whole, key: string, eq: string, quote: string, value: string) =>
     value.startsWith('${') ? whole : `${key}${eq}${quote}${REDACTED}${quote}`,
   );

@@ -21,6 +21,20 @@ describe('redactTrace', () => {
     expect(redactTrace(msg)).not.toContain('raw-token');
   });
 
+  it('hides the secret a quick fix moves into .env (the code action response)', () => {
+    const msg =
+      "Received response 'textDocument/codeAction - (88)' in 5ms.\nResult: [{\"edit\": {\"documentChanges\": [" +
+      '{"textDocument": {"uri": "file:///w/.env", "version": null}, "edits": [{"range": {}, ' +
+      '"newText": "SNOW_EMU_CLIENT_SECRET=demo-client-secret\\n"}]}]}}]';
+    expect(redactTrace(msg)).toContain('"newText": "<redacted>"');
+    expect(redactTrace(msg)).not.toContain('demo-client-secret');
+  });
+
+  it('keeps completion text, which carries no secret', () => {
+    const msg = "Received response 'textDocument/completion - (9)'.\nResult: {\"items\": [{\"textEdit\": {\"newText\": \"grant_type\"}}]}";
+    expect(redactTrace(msg)).toContain('"newText": "grant_type"');
+  });
+
   it('hides bearer tokens and the answers given to prompts', () => {
     expect(redactTrace('Authorization: Bearer abcdefghijkl_-.')).toBe('Authorization: Bearer <redacted>');
     expect(redactTrace('Result: {"value": "pa\\"ss"}', ['pa"ss'])).toBe('Result: {"value": "<redacted>"}');
