@@ -287,7 +287,7 @@ class Checker:
     def _grant_fixes(self, c: Connection) -> list[Fix]:
         """One `grant_type` fix per grant the keys present make plausible, the most
         plausible first and preferred; every grant, none preferred, when none is."""
-        fixes = []
+        fixes: list[Fix] = []
         ranked = plausible_grants(c.keys)
         for grant in ranked or model.GRANTS:
             fix = self._insert_key_fix(c, "grant_type", f'"{grant}"', f'Add `grant_type = "{grant}"`')

@@ -86,9 +86,7 @@ def test_the_incremental_engine_links_unknown_keys_across_connections() -> None:
 # -- a connection named `connections` by mistake ---------------------------------------------------
 
 NAMED_CONNECTIONS = (
-    "[connections]\n"
-    'connections.dev.instance = "dev12345"\n'
-    'connections.dev.grant_type = "client_credentials"\n'
+    '[connections]\nconnections.dev.instance = "dev12345"\nconnections.dev.grant_type = "client_credentials"\n'
 )
 
 
