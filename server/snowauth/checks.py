@@ -348,12 +348,17 @@ def link_repeated_unknown_keys(text: str, findings: Sequence[Finding]) -> None:
         if f.code == "unknown-key":
             by_name.setdefault(_key_name(text[f.start : f.end]), []).append(f)
     for name, same in by_name.items():
+        if len(same) == 1:
+            same[0].related = []
+            continue
+        # the first RELATED_LIMIT + 1 occurrences, each described once
+        here = f"`{name}` is also written here"
+        first = [
+            (g, (g.start, g.end, here + (f" (in `{g.connection}`)" if g.connection else "")))
+            for g in same[: RELATED_LIMIT + 1]
+        ]
         for f in same:
-            others = [g for g in same[: RELATED_LIMIT + 1] if g is not f][:RELATED_LIMIT]
-            f.related = [
-                (g.start, g.end, f"`{name}` is also written here" + (f" (in `{g.connection}`)" if g.connection else ""))
-                for g in others
-            ]
+            f.related = [r for g, r in first if g is not f][:RELATED_LIMIT]
 
 
 def _key_name(written: str) -> str:
