@@ -9,12 +9,12 @@ docs/decisions.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from snowauth import model
 from snowauth.document import Assign, Connection, Issue, Layout
-from snowauth.findings import ERROR, TAG_UNNECESSARY, WARNING, Edit, Finding, Fix
+from snowauth.findings import ERROR, INFORMATION, TAG_UNNECESSARY, WARNING, Edit, Finding, Fix
 from snowauth.positions import newline_of
 from snowauth.secrets import Environment, env_name
 from snowauth.syntax import KeyPart, Parsed, Value
@@ -56,6 +56,7 @@ class Checker:
         for c in layout.connections.values():
             self.connection(c)
         self.out.sort(key=lambda f: (f.start, f.end))
+        link_repeated_unknown_keys(self.text, self.out)
         return self.out
 
     def issues(self, issues: list[Issue]) -> None:
@@ -190,14 +191,18 @@ class Checker:
                     if grant and key not in ("instance", "grant_type", "client_id")
                     else "required"
                 )
-                fix = self._insert_key_fix(c, key)
+                if key == "grant_type":
+                    fixes = self._grant_fixes(c)
+                else:
+                    fix = self._insert_key_fix(c, key)
+                    fixes = [fix] if fix else []
                 self.add(
                     c.header[0],
                     c.header[1],
                     ERROR,
                     "missing-key",
                     f"The connection `{name}` is missing `{key}` ({why})",
-                    fixes=[fix] if fix else [],
+                    fixes=fixes,
                     connection=name,
                 )
 
@@ -214,8 +219,32 @@ class Checker:
                     fixes=self._remove_fix(a, key),
                     connection=name,
                 )
+        if name == model.CONNECTIONS_TABLE:
+            self._named_connections(c)
         check_values(self, c, grant)
         check_token(self, c)
+
+    def _named_connections(self, c: Connection) -> None:
+        """`connections.x.key` under a `[connections]` header: a connection named
+        `connections` (valid TOML), hardly what was meant. Under the header the key's
+        first part names the connection; at the top level its second part does."""
+        for e in c.dotted_entries:
+            key = e.key
+            if len(key) < 3 or key[0].name != c.name or key[1].name == c.name:
+                continue
+            rest = self.text[key[1].start : key[-1].end]
+            whole = self.text[key[0].start : key[-1].end]
+            table = self.text[key[1].start : key[1].end]
+            self.add(
+                key[0].start,
+                key[-1].end,
+                INFORMATION,
+                "connection-named-connections",
+                f"Under [connections], `{whole}` makes a connection named `connections`; "
+                f"write `{rest}` or use `[connections.{table}]`",
+                fixes=[Fix(f"Write `{rest}`", [Edit(key[0].start, key[1].start, "")], preferred=True)],
+                connection=c.name,
+            )
 
     def check_type(self, a: Assign, spec: model.KeySpec, connection: str) -> bool:
         v = a.value
@@ -255,6 +284,18 @@ class Checker:
             return Fix(title, [self._line_insert(last.end, prefix + line)], preferred=True)
         return None
 
+    def _grant_fixes(self, c: Connection) -> list[Fix]:
+        """One `grant_type` fix per grant the keys present make plausible, the most
+        plausible first and preferred; every grant, none preferred, when none is."""
+        fixes: list[Fix] = []
+        ranked = plausible_grants(c.keys)
+        for grant in ranked or model.GRANTS:
+            fix = self._insert_key_fix(c, "grant_type", f'"{grant}"', f'Add `grant_type = "{grant}"`')
+            if fix is not None:
+                fix.preferred = bool(ranked) and not fixes
+                fixes.append(fix)
+        return fixes
+
     def _line_insert(self, offset: int, line: str) -> Edit:
         """Insert ``line`` as a new line after the line holding ``offset``."""
         nl = newline_of(self.text)
@@ -281,6 +322,47 @@ def set_key_fix(text: str, c: Connection, key: str, value: str, title: str) -> F
     if fix is not None:
         fix.preferred = False
     return fix
+
+
+def plausible_grants(keys: Collection[str]) -> list[str]:
+    """The grants the keys written make plausible, the most plausible first: a grant
+    counts the keys only it uses (`username`, `jwt_key_file`, `redirect_uri`, …); with
+    none of those, a `client_secret` means client credentials."""
+    scores = {g: sum(1 for k in keys if g in (model.CONNECTION_KEYS[k].grants or ())) for g in model.GRANTS}
+    ranked = sorted((g for g in model.GRANTS if scores[g]), key=lambda g: -scores[g])
+    if not ranked and "client_secret" in keys:
+        ranked = [model.GRANT_CLIENT_CREDENTIALS]
+    return ranked
+
+
+RELATED_LIMIT = 20  # the other occurrences an unknown key's finding links at most
+
+
+def link_repeated_unknown_keys(text: str, findings: Sequence[Finding]) -> None:
+    """Give each `unknown-key` finding whose key is written on other lines too related
+    information pointing at those (at most RELATED_LIMIT of them): one pass, whatever
+    the number of findings. Sets ``related`` afresh, so it may run again on the same
+    findings (the incremental engine keeps them from one analysis to the next)."""
+    by_name: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.code == "unknown-key":
+            by_name.setdefault(_key_name(text[f.start : f.end]), []).append(f)
+    for name, same in by_name.items():
+        if len(same) == 1:
+            same[0].related = []
+            continue
+        # the first RELATED_LIMIT + 1 occurrences, each described once
+        here = f"`{name}` is also written here"
+        first = [
+            (g, (g.start, g.end, here + (f" (in `{g.connection}`)" if g.connection else "")))
+            for g in same[: RELATED_LIMIT + 1]
+        ]
+        for f in same:
+            f.related = [r for g, r in first if g is not f][:RELATED_LIMIT]
+
+
+def _key_name(written: str) -> str:
+    return written[1:-1] if len(written) >= 2 and written[0] == written[-1] and written[0] in "\"'" else written
 
 
 _KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}

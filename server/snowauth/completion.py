@@ -67,6 +67,21 @@ def _line_prefix(a: Analysis, offset: int) -> tuple[int, str]:
     return start, a.text[start:offset]
 
 
+# the rest of the word under the cursor, which an accepted item replaces too
+# (docs/decisions.md, "Completion replaces the word under the cursor")
+_KEY_TAIL = re.compile(r"[A-Za-z0-9_\-]*")
+_BARE_TAIL = re.compile(r"[A-Za-z0-9_:.\-]*")
+_STRING_TAIL = re.compile(r"[^\"\s,{}]*\"?")
+_REFERENCE_TAIL = re.compile(r"[^\"\s,{}]*")
+_VALUE_AFTER = re.compile(r"[ \t]*=")
+
+
+def _tail_end(a: Analysis, offset: int, pattern: re.Pattern[str]) -> int:
+    """Where the word that ``pattern`` reads at ``offset`` ends (on the cursor's line)."""
+    m = pattern.match(a.text, offset)
+    return m.end() if m else offset
+
+
 # -- completion --------------------------------------------------------------------------
 
 
@@ -196,13 +211,16 @@ def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> li
     whose texts hold the first letters only."""
     start = offset - len(typed)
     line_end = a.index.offset(a.index.position(offset)[0], 10**9)
-    rest = a.text[offset:line_end]
+    # the name goes on after the cursor: the items replace, and read, all of it
+    word_end = min(_tail_end(a, offset, _KEY_TAIL), line_end)
+    typed += a.text[offset:word_end]
+    rest = a.text[word_end:line_end]
     closed = rest.lstrip().startswith("]")
     double = a.text[:start].rstrip().endswith("[[")
     close = "" if closed else ("]]" if double else "]")
     # the span an item closing the header replaces: through a `]` already after the cursor,
     # so that the cursor lands after the header
-    end_closed = offset + rest.index("]") + (2 if rest.lstrip().startswith("]]") else 1) if closed else offset
+    end_closed = word_end + rest.index("]") + (2 if rest.lstrip().startswith("]]") else 1) if closed else word_end
     items: list[Completion] = []
     m = _NAME_TYPED.fullmatch(typed.strip())
     if m and not double:
@@ -235,7 +253,7 @@ def _complete_header(a: Analysis, offset: int, typed: str, snippets: bool) -> li
                 "table",
                 f"connections.${{1:{free}}}{close}" if snippets else "connections.",
                 start,
-                offset,
+                word_end,
                 detail="a new connection",
                 documentation=model.CONNECTIONS_DOC,
                 sort_text="0",
@@ -306,25 +324,32 @@ def value_snippet(spec: model.KeySpec, connection: str | None, snippets: bool, e
 def _key_item(
     spec: model.KeySpec,
     start: int,
-    offset: int,
+    end: int,
     sort: str,
     snippets: bool,
     detail: str,
     connection: str | None = None,
     example: str | None = None,
+    *,
+    name_only: bool = False,
 ) -> Completion:
     """`key = value` with an example value: a snippet whose placeholder is the value, or
-    (for a client without snippets) the whole pair, valid TOML to edit."""
+    (for a client without snippets) the whole pair, valid TOML to edit; the name alone
+    when the line already holds `= value` after the word (``name_only``)."""
+    if name_only:
+        text, snippet = spec.name, False
+    else:
+        text, snippet = f"{spec.name} = {value_snippet(spec, connection, snippets, example)}", snippets
     return Completion(
         spec.name,
         "key",
-        f"{spec.name} = {value_snippet(spec, connection, snippets, example)}",
+        text,
         start,
-        offset,
+        end,
         detail=detail,
         documentation=spec.doc_markdown(),
         sort_text=sort,
-        snippet=snippets,
+        snippet=snippet,
     )
 
 
@@ -349,8 +374,14 @@ def _complete_keys(
     inline: bool,
     typed: dict[str, str] | None = None,
 ) -> list[Completion]:
-    """Keys for the table at ``path``; ``typed`` holds pairs already on an unparsed line."""
+    """Keys for the table at ``path``; ``typed`` holds pairs already on an unparsed line.
+
+    An item replaces the whole key under the cursor; when `= value` follows it, the
+    item writes the key's name only."""
     start = offset - len(word)
+    end = _tail_end(a, offset, _KEY_TAIL)
+    word += a.text[offset:end]
+    name_only = _VALUE_AFTER.match(a.text, end) is not None
     typed = typed or {}
     items: list[Completion] = []
     if path == ():
@@ -358,7 +389,9 @@ def _complete_keys(
         if a.default is None:
             example = f'"{names[0]}"' if names and '"' not in names[0] and "\\" not in names[0] else '"dev"'
             spec = model.TOP_KEYS["default"]
-            items.append(_key_item(spec, start, offset, "1", snippets, "the CLI's connection", example=example))
+            items.append(
+                _key_item(spec, start, end, "1", snippets, "the CLI's connection", example=example, name_only=name_only)
+            )
         free = _free_name(a)
         if _root_entries_after(a, offset) or inline:
             # a header here would take the keys below into the new table: a dotted key
@@ -375,25 +408,26 @@ def _complete_keys(
             Completion(
                 "connections",
                 "table",
-                insert,
+                "connections" if name_only else insert,
                 start,
-                offset,
+                end,
                 detail=detail,
                 documentation=model.CONNECTIONS_DOC,
                 sort_text="2",
-                snippet=snippets,
+                snippet=snippets and not name_only,
             )
         )
         return items
     if path[0] != "connections" or len(path) < 2:
         if path == ("connections",):
+            dotted_end = end + 1 if a.text.startswith(".", end) else end  # `prod.` replaced by `prod.`
             return [
                 Completion(
                     name,
                     "table",
                     _quote_key(name) + ".",
                     start,
-                    offset,
+                    dotted_end,
                     detail="an existing connection",
                     sort_text="1" + name,
                 )
@@ -406,7 +440,8 @@ def _complete_keys(
         grant, pkce = c.grant_and_pkce() if c is not None else (None, True)
         if "grant_type" in typed:
             grant = model.canonical_grant(typed["grant_type"]) or grant
-        present = (set(c.keys) if c else set()) | set(typed)
+        # the key under the cursor is being rewritten: it is offered again
+        present = ((set(c.keys) if c else set()) | set(typed)) - {word}
         required = model.required_keys(grant, pkce=pkce)
         for name, spec in model.CONNECTION_KEYS.items():
             if name in present or model.is_ignored(name, grant):
@@ -419,33 +454,35 @@ def _complete_keys(
                 )
             else:
                 sort, detail = f"1{name}", "optional"
-            items.append(_key_item(spec, start, offset, sort, snippets, detail, path[1]))
+            items.append(_key_item(spec, start, end, sort, snippets, detail, path[1], name_only=name_only))
         if c is None or (not c.token_defined and not inline):
             items.append(
                 Completion(
                     "token",
                     "table",
-                    'token.${1:access_token} = "$2"' if snippets else 'token.access_token = ""',
+                    "token" if name_only else _TOKEN_SNIPPET if snippets else 'token.access_token = ""',
                     start,
-                    offset,
+                    end,
                     detail="the stored token (written by Fetch token)",
                     documentation=model.TOKEN_TABLE_DOC,
                     sort_text="9",
-                    snippet=snippets,
+                    snippet=snippets and not name_only,
                 )
             )
         return items
     if rel == ("token",):
-        present = (set(c.token) if c else set()) | set(typed)
+        present = ((set(c.token) if c else set()) | set(typed)) - {word}
         return [
-            _key_item(spec, start, offset, f"0{i}", snippets, "token", path[1])
+            _key_item(spec, start, end, f"0{i}", snippets, "token", path[1], name_only=name_only)
             for i, (name, spec) in enumerate(model.TOKEN_KEYS.items())
             if name not in present
         ]
     return []
 
 
+_TOKEN_SNIPPET = 'token.${1:access_token} = "$2"'
 _ENV_PARTIAL = re.compile(r"\$\{env:([A-Za-z0-9_]*)$")
+_ENV_TAIL = re.compile(r"[A-Za-z0-9_]*")
 
 
 def _closing_quote(a: Analysis, offset: int) -> str:
@@ -487,8 +524,8 @@ def _complete_value(
     if len(path) < 3 or path[0] != "connections":
         if path == ("default",):
             start = offset - len(typed)
-            # an auto-closed quote after the cursor is replaced too
-            end = offset + 1 if typed.startswith('"') and a.text.startswith('"', offset) else offset
+            # the rest of the string after the cursor (an auto-closed quote too) is replaced
+            end = _tail_end(a, offset, _STRING_TAIL if typed.startswith('"') else _KEY_TAIL)
             return [
                 Completion(f'"{n}"', "value", f'"{n}"', start, end, detail="connection", sort_text=n)
                 for n in a.connection_names()
@@ -504,8 +541,9 @@ def _complete_value(
         m = _ENV_PARTIAL.search(inner)
         if m:
             start = offset - len(m.group(1))
+            end = _tail_end(a, offset, _ENV_TAIL)
             names = sorted(set(env.env) | set(env.dotenv))
-            close = "" if a.text.startswith("}", offset) else "}" + _closing_quote(a, offset)
+            close = "" if a.text.startswith("}", end) else "}" + _closing_quote(a, end)
             prefer = f"SNOW_{path[1].upper()}_"
             return [
                 Completion(
@@ -513,7 +551,7 @@ def _complete_value(
                     "variable",
                     n + close,
                     start,
-                    offset,
+                    end,
                     detail="from .env" if n in env.dotenv and n not in env.env else "environment variable",
                     sort_text=("0" if n.startswith(("SNOW", prefer)) else "1") + n,
                 )
@@ -522,10 +560,11 @@ def _complete_value(
         if inner.startswith("$") or (inner == "" and spec.type == "string" and spec.values is None):
             if not (spec.secret or inner.startswith("$")):
                 return []
-            return _references(path[1], key, offset - len(inner), offset, snippets, "", _closing_quote(a, offset))
+            end = _tail_end(a, offset, _REFERENCE_TAIL)
+            return _references(path[1], key, offset - len(inner), end, snippets, "", _closing_quote(a, end))
         if spec.values:
             start = offset - len(typed)
-            end = offset + 1 if a.text.startswith('"', offset) else offset
+            end = _tail_end(a, offset, _STRING_TAIL)
             return [
                 Completion(
                     v,
@@ -544,8 +583,9 @@ def _complete_value(
     if typed.strip() and not re.fullmatch(r"[A-Za-z\"]*", typed.strip()):
         return []
     start = offset - len(typed)
+    end = _tail_end(a, offset, _BARE_TAIL)
     if spec.type == "boolean":
-        return [Completion(v, "value", v, start, offset, detail=key, sort_text=v) for v in ("true", "false")]
+        return [Completion(v, "value", v, start, end, detail=key, sort_text=v) for v in ("true", "false")]
     if spec.values:
         return [
             Completion(
@@ -553,7 +593,7 @@ def _complete_value(
                 "value",
                 f'"{v}"',
                 start,
-                offset,
+                end,
                 detail=key,
                 documentation=doc,
                 sort_text=f"{i:02d}",

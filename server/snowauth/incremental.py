@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from snowauth.analysis import Analysis, gc_paused
-from snowauth.checks import Checker
+from snowauth.checks import Checker, link_repeated_unknown_keys
 from snowauth.document import Connection, Issue, Layout, attribute, build, build_connection, needs_whole_file
 from snowauth.findings import ERROR, Edit, Finding, Fix
 from snowauth.positions import LineIndex, newline_of
@@ -258,7 +258,9 @@ class Incremental:
             ch.default(top.default, self._defines, self.connection_names)
             rows.extend((f.start, f.end, _DEFAULT, f) for f in ch.out)
         rows.sort(key=_row_key)
-        return [r[3] for r in rows]
+        findings = [r[3] for r in rows]
+        link_repeated_unknown_keys(self.text, findings)  # across connections: the whole file's rule
+        return findings
 
     def _defines(self, name: str) -> bool:
         g = self.groups.get(name)

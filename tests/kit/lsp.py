@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -405,3 +406,48 @@ def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
             text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
         with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
             handle.write(text)
+
+
+# -- completion ------------------------------------------------------------------------------------
+
+
+def negotiated_encoding(client: LanguageClient) -> str:
+    """The position encoding the server picks for ``client``: the first it offers, else UTF-16."""
+    general = client.capabilities.general if client.capabilities else None  # type: ignore[union-attr]
+    offered = [str(getattr(e, "value", e)) for e in (general.position_encodings or [])] if general else []
+    return offered[0] if offered else "utf-16"
+
+
+_SNIPPET_PART = re.compile(
+    r"\\([\\$}])"  # an escaped character
+    r"|\$\{\d+\|((?:[^|\\]|\\.)*?)(?:,(?:[^|\\]|\\.)*)*\|\}"  # a choice: its first value
+    r"|\$\{\d+:((?:[^}\\]|\\.)*)\}"  # a placeholder: its default
+    r"|\$\{?\d+\}?"  # a tab stop
+)
+
+
+def expand_snippet(snippet: str) -> str:
+    """The text an editor inserts for ``snippet`` when the user leaves every placeholder
+    at its default (a choice at its first value, `$0` and bare tab stops empty)."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) is not None:
+            return m.group(1)
+        inner = m.group(2) if m.group(2) is not None else m.group(3) or ""
+        return re.sub(r"\\(.)", r"\1", inner)
+
+    return _SNIPPET_PART.sub(one, snippet)
+
+
+def accept_completion(text: str, item: t.CompletionItem, encoding: str) -> str:
+    """``text`` after an editor accepts ``item`` with its edit's range (placeholders left
+    at their defaults)."""
+    edit = item.text_edit
+    assert isinstance(edit, t.TextEdit), item
+    assert edit.range.start.line == edit.range.end.line, "an item's edit stays on the cursor's line"
+    conv = Converter(LineIndex(text), encoding)
+    start, end = conv.offset(edit.range.start), conv.offset(edit.range.end)
+    new = edit.new_text
+    if item.insert_text_format == t.InsertTextFormat.Snippet:
+        new = expand_snippet(new)
+    return text[:start] + new + text[end:]
