@@ -1,6 +1,7 @@
 """The whole flow with debug logging and the JSON-RPC trace on: no secret value may
 appear in the server's log, in any message, progress report, diagnostic, result or
-error the client receives."""
+error the client receives (but the result of snowauth.accessToken, which is the token
+by design: SECURITY.md)."""
 
 from __future__ import annotations
 
