@@ -508,6 +508,52 @@ const STEPS = [
       if (shown.length !== 1) throw new Error(`expected one success notification, got ${JSON.stringify(shown)}`);
     },
   },
+  // before remember-secret: its Revoke also revokes emu's access token (the emulator, as ServiceNow, hands the
+  // same client and user the same token within its lifetime), which stays in emu's file with time left
+  {
+    id: 'copy-header',
+    ready: true,
+    what: 'SnowAuth: Copy Authorization Header puts "Bearer <token>" on the clipboard and warns once; Copy Access Token the token alone, without a second warning',
+    async run(page) {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await clearNotifications(page);
+      await page.evaluate(() => navigator.clipboard.writeText('nothing copied yet'));
+      await runCommand(page, 'SnowAuth: Copy Authorization Header');
+      log('notification:', await waitForNotification(page, /token is on the clipboard/));
+      const header = await waitForClipboard(page, (t) => /^Bearer \S{20,}$/.test(t), 'Bearer <token>');
+      noteTokens(header);
+      // the token of the connection (fetched into the document when it had none)
+      const doc = await waitForEditorText(page, (t) => /access_token = "[^"]+"/.test(t), 'the token table');
+      const stored = /access_token = "([^"]+)"/.exec(doc)?.[1];
+      if (header !== `Bearer ${stored}`) throw new Error('the header on the clipboard is not the connection\'s token');
+      log(`clipboard: "Bearer " and the connection's token (${stored.length} characters)`);
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Copy Access Token');
+      await waitForClipboard(page, (t) => t === stored, 'the token alone');
+      await page.waitForTimeout(1500);
+      const again = (await notifications(page)).filter((n) => /clipboard/.test(n));
+      if (again.length) throw new Error(`the clipboard warning came twice in one session: ${JSON.stringify(again)}`);
+    },
+  },
+  {
+    id: 'task-token',
+    ready: true,
+    what: 'a tasks.json task whose environment takes ${command:snowauth.accessToken} (an input naming the file and connection) calls the Table API: 200',
+    async run(page) {
+      const status = ws('api-status.txt');
+      rmSync(status, { force: true });
+      await openFile(page, 'request.http'); // not a connection file: the input's args name the connection
+      await runCommand(page, 'Tasks: Run Build Task');
+      const end = Date.now() + 60000;
+      while (Date.now() < end && !existsSync(status)) await page.waitForTimeout(250);
+      await page.waitForTimeout(500);
+      const code = existsSync(status) ? readFileSync(status, 'utf8').trim() : '(no api-status.txt)';
+      log('HTTP status written by the task:', code);
+      if (code !== '200') throw new Error(`the task's request got ${code}, not 200`);
+    },
+  },
   {
     id: 'remember-secret',
     ready: true,
@@ -632,50 +678,6 @@ const STEPS = [
       const token = parseToml(ws(name)).connections?.dev?.token;
       if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
       await noProblems(page, name);
-    },
-  },
-  {
-    id: 'copy-header',
-    ready: true,
-    what: 'SnowAuth: Copy Authorization Header puts "Bearer <token>" on the clipboard and warns once; Copy Access Token the token alone, without a second warning',
-    async run(page) {
-      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-      await openFile(page, 'emulator.snowauth.toml');
-      await gotoLine(page, 5);
-      await clearNotifications(page);
-      await page.evaluate(() => navigator.clipboard.writeText('nothing copied yet'));
-      await runCommand(page, 'SnowAuth: Copy Authorization Header');
-      log('notification:', await waitForNotification(page, /token is on the clipboard/));
-      const header = await waitForClipboard(page, (t) => /^Bearer \S{20,}$/.test(t), 'Bearer <token>');
-      noteTokens(header);
-      // the token of the connection (fetched into the document when it had none)
-      const doc = await waitForEditorText(page, (t) => /access_token = "[^"]+"/.test(t), 'the token table');
-      const stored = /access_token = "([^"]+)"/.exec(doc)?.[1];
-      if (header !== `Bearer ${stored}`) throw new Error('the header on the clipboard is not the connection\'s token');
-      log(`clipboard: "Bearer " and the connection's token (${stored.length} characters)`);
-      await clearNotifications(page);
-      await runCommand(page, 'SnowAuth: Copy Access Token');
-      await waitForClipboard(page, (t) => t === stored, 'the token alone');
-      await page.waitForTimeout(1500);
-      const again = (await notifications(page)).filter((n) => /clipboard/.test(n));
-      if (again.length) throw new Error(`the clipboard warning came twice in one session: ${JSON.stringify(again)}`);
-    },
-  },
-  {
-    id: 'task-token',
-    ready: true,
-    what: 'a tasks.json task whose environment takes ${command:snowauth.accessToken} (an input naming the file and connection) calls the Table API: 200',
-    async run(page) {
-      const status = ws('api-status.txt');
-      rmSync(status, { force: true });
-      await openFile(page, 'request.http'); // not a connection file: the input's args name the connection
-      await runCommand(page, 'Tasks: Run Build Task');
-      const end = Date.now() + 60000;
-      while (Date.now() < end && !existsSync(status)) await page.waitForTimeout(250);
-      await page.waitForTimeout(500);
-      const code = existsSync(status) ? readFileSync(status, 'utf8').trim() : '(no api-status.txt)';
-      log('HTTP status written by the task:', code);
-      if (code !== '200') throw new Error(`the task's request got ${code}, not 200`);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
