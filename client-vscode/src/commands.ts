@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type Middleware, ResponseError } from 'vscode-languageclient/node';
 import { type ConnectionService, LANGUAGE_ID } from './connections';
 import {
+  ACCESS_TOKEN,
+  type AccessTokenResult,
   type CommandTarget,
   type InsertTokenArgs,
   NETWORK_COMMANDS,
@@ -13,6 +15,7 @@ import type { SecretPrompter } from './secrets';
 import type { ServerManager } from './server';
 import { UNTRUSTED_MESSAGE, isRecord, successMessage } from './messages';
 import type { StatusBar } from './statusBar';
+import { authorizationHeader, curlLine, parseTokenArgs } from './tokenUse';
 
 export interface Services {
   log: vscode.LogOutputChannel;
@@ -140,7 +143,113 @@ async function insertToken(services: Services): Promise<void> {
   await send(services, ServerCommands.insertToken, args);
 }
 
+// -- the access token for other tools: the Copy commands and `${command:snowauth.accessToken}`
+
+/** globalState key: the person chose "Don't show again" on the clipboard warning. */
+const CLIPBOARD_WARNING_OFF = 'snowauth.clipboardWarning.off';
+let clipboardWarned = false;
+
+/** Once per session (never again after "Don't show again", kept in globalState): the token has left the editor. */
+function warnClipboard(context: vscode.ExtensionContext): void {
+  if (clipboardWarned || context.globalState.get<boolean>(CLIPBOARD_WARNING_OFF)) return;
+  clipboardWarned = true;
+  const off = "Don't Show Again";
+  void vscode.window
+    .showWarningMessage(
+      'SnowAuth: the token is on the clipboard and has left the editor: other applications and clipboard history can read it until it expires.',
+      off,
+    )
+    .then((choice) => {
+      if (choice === off) void context.globalState.update(CLIPBOARD_WARNING_OFF, true);
+    });
+}
+
+function isTokenResult(v: unknown): v is AccessTokenResult {
+  return isRecord(v) && typeof v.access_token === 'string' && typeof v.instance_url === 'string';
+}
+
+/** Asks the server for a fresh access token (`snowauth.accessToken`): reused, refreshed, or fetched. */
+async function requestToken(services: Services, t: CommandTarget): Promise<AccessTokenResult | undefined> {
+  const client = services.server.running;
+  if (!client) return undefined;
+  try {
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command: ACCESS_TOKEN, arguments: [t] });
+    return isTokenResult(result) ? result : undefined;
+  } catch (e) {
+    logFailure(services, ACCESS_TOKEN, e);
+    return undefined;
+  } finally {
+    services.status()?.schedule(200);
+  }
+}
+
+/** The server, started when it is not running yet (a task may run before it is up). */
+async function serverReady(services: Services): Promise<boolean> {
+  if (!services.server.running) await services.server.start();
+  if (services.server.running) return true;
+  const why = services.server.lastError ? ` ${services.server.lastError}` : '';
+  void vscode.window.showErrorMessage(`SnowAuth: the language server is not running.${why}`);
+  return false;
+}
+
+/**
+ * `snowauth.accessToken` as a VS Code command (`${command:snowauth.accessToken}` in tasks.json and launch.json):
+ * the token string. `{file, connection}` (an `inputs` entry's `args`) name the connection; without them, the
+ * active editor's connection or a picker. Undefined (the task is not run) when there is none or it failed.
+ */
+async function accessTokenCommand(services: Services, arg: unknown): Promise<string | undefined> {
+  if (untrusted() || !(await serverReady(services))) return undefined;
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => ({ name: f.name, fsPath: f.uri.fsPath }));
+  const parsed = parseTokenArgs(arg, folders);
+  if (parsed.kind === 'error') {
+    void vscode.window.showErrorMessage(`SnowAuth: ${ACCESS_TOKEN}: ${parsed.message}`);
+    return undefined;
+  }
+  const { file, connection } = parsed.args;
+  let t: CommandTarget | undefined;
+  if (file) {
+    const uri = file.startsWith('file:') ? vscode.Uri.parse(file) : vscode.Uri.file(file);
+    t = connection ? { uri: uri.toString(), connection } : { uri: uri.toString() };
+  } else if (connection) {
+    const found = (await services.connections.all()).find((fc) => fc.connection.name === connection);
+    if (!found) {
+      void vscode.window.showErrorMessage(`SnowAuth: no connection named “${connection}” in the workspace.`);
+      return undefined;
+    }
+    t = { uri: found.uri.toString(), connection };
+  } else {
+    t = await target(services, 'SnowAuth: Access Token — connection', undefined);
+  }
+  if (!t) return undefined;
+  return (await requestToken(services, t))?.access_token;
+}
+
+function registerCopyCommands(context: vscode.ExtensionContext, services: Services): void {
+  const copies: Array<[string, string, string, (r: AccessTokenResult) => string]> = [
+    ['snowauth.ui.copyAccessToken', 'SnowAuth: Copy Access Token', 'access token', (r) => r.access_token],
+    ['snowauth.ui.copyAuthorizationHeader', 'SnowAuth: Copy Authorization Header', 'Authorization header', (r) => authorizationHeader(r.access_token)],
+    ['snowauth.ui.copyAsCurl', 'SnowAuth: Copy as curl', 'curl command', (r) => curlLine(r.instance_url, r.access_token)],
+  ];
+  for (const [id, title, what, render] of copies) {
+    context.subscriptions.push(
+      vscode.commands.registerCommand(id, async (arg?: unknown) => {
+        if (untrusted() || !(await serverReady(services))) return;
+        const t = await target(services, title, arg);
+        const result = t ? await requestToken(services, t) : undefined;
+        if (!result) return;
+        await vscode.env.clipboard.writeText(render(result));
+        vscode.window.setStatusBarMessage(`$(key) SnowAuth: ${what} of ${result.connection} copied`, 4000);
+        warnClipboard(context);
+      }),
+    );
+  }
+  context.subscriptions.push(
+    vscode.commands.registerCommand(ACCESS_TOKEN, (arg?: unknown) => accessTokenCommand(services, arg)),
+  );
+}
+
 export function registerCommands(context: vscode.ExtensionContext, services: Services): void {
+  registerCopyCommands(context, services);
   const network: Array<[string, ServerCommand, string]> = [
     ['snowauth.ui.fetchToken', ServerCommands.fetchToken, 'SnowAuth: Fetch Token'],
     ['snowauth.ui.refreshToken', ServerCommands.refreshToken, 'SnowAuth: Refresh Token'],

@@ -45,6 +45,13 @@ export const ACTIONS = {
   insert: INSERT_TOKEN,
 } as const;
 
+/**
+ * A fresh access token for another tool (`CommandTarget` -> `AccessTokenResult`): no lens or quick fix runs it.
+ * The one command whose result carries a secret: the extension registers its own VS Code command under this id
+ * (returning the token string, for `${command:snowauth.accessToken}`), and the trace redacts the result.
+ */
+export const ACCESS_TOKEN = 'snowauth.accessToken';
+
 export const ServerCommands = {
   fetchToken: FETCH_TOKEN,
   refreshToken: REFRESH_TOKEN,
@@ -169,6 +176,16 @@ export interface TestResult {
 export interface InsertResult {
   connection: string;
   inserted: boolean;
+}
+
+/** accessToken: an access token with at least 60 s left (reused, refreshed, or fetched). A secret: never log it. */
+export interface AccessTokenResult {
+  connection: string;
+  access_token: string;
+  /** The instance's origin, e.g. `https://dev12345.service-now.com`. */
+  instance_url: string;
+  /** TOML's datetime form (UTC), or null when the token carries no expiry. */
+  expires_at: string | null;
 }
 
 /** What the extension declares under `capabilities.experimental.snowauth` (see the CAP_* constants). */

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import {
   type ClientCapabilities,
+  ExecuteCommandRequest,
   type FeatureState,
   LanguageClient,
   type LanguageClientOptions,
@@ -13,7 +14,7 @@ import {
 import { LANGUAGE_ID } from './connections';
 import { bootstrap, launchPlace, resolve } from './launcher';
 import { type ProcessPlace, serverProcess } from './processes';
-import { PROMPT_SECRET, type PromptSecretParams, declareCapabilities } from './protocol';
+import { ACCESS_TOKEN, PROMPT_SECRET, type PromptSecretParams, declareCapabilities } from './protocol';
 import type { SecretPrompter } from './secrets';
 import type { ServerLaunch } from './serverCommand';
 import { createTraceChannel } from './traceChannel';
@@ -28,6 +29,20 @@ export class PromptSecretFeature implements StaticFeature {
     return { kind: 'static' };
   }
   clear(): void {}
+}
+
+/**
+ * vscode-languageclient registers a VS Code command for every command the server lists; the extension registers
+ * `snowauth.accessToken` itself (it returns the token string, exists before the server runs, takes `{file,
+ * connection}`), so the client must leave that id alone.
+ */
+export function keepOwnCommands(client: LanguageClient, own: ReadonlySet<string>): void {
+  const feature = client.getFeature(ExecuteCommandRequest.method);
+  const register = feature.register.bind(feature);
+  feature.register = (data) => {
+    const commands = (data.registerOptions.commands ?? []).filter((c) => !own.has(c));
+    register({ ...data, registerOptions: { ...data.registerOptions, commands } });
+  };
 }
 
 export class ServerManager implements vscode.Disposable {
@@ -93,6 +108,7 @@ export class ServerManager implements vscode.Disposable {
     };
     const client = new LanguageClient('snowauth', 'SnowAuth', serverOptions, clientOptions);
     client.registerFeature(new PromptSecretFeature());
+    keepOwnCommands(client, new Set([ACCESS_TOKEN]));
     client.onRequest(PROMPT_SECRET, (params: PromptSecretParams) => this.secrets.handle(params));
     this.client = client;
     try {

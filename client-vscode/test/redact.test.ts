@@ -40,4 +40,17 @@ describe('redactTrace', () => {
     expect(redactTrace('Result: {"value": "pa\\"ss"}', ['pa"ss'])).toBe('Result: {"value": "<redacted>"}');
     expect(redactTrace('nothing secret here', ['', 'x y'])).toBe('nothing secret here');
   });
+
+  it('hides the access token in the result of snowauth.accessToken, compact or pretty-printed', () => {
+    const result = { connection: 'dev', access_token: 'eyJ0.tok"en', instance_url: 'https://dev1.service-now.com', expires_at: null };
+    const compact = `Received response 'workspace/executeCommand - (7)' in 12ms.\nResult: ${JSON.stringify(result)}`;
+    const pretty = `Result: ${JSON.stringify(result, null, 4)}`;
+    for (const text of [compact, pretty]) {
+      const out = redactTrace(text);
+      expect(out).not.toContain('eyJ0');
+      expect(out).toMatch(/"access_token":\s*"<redacted>"/);
+      expect(out).toContain('"instance_url"');
+      expect(out).toContain('https://dev1.service-now.com');
+    }
+  });
 });

@@ -355,6 +355,10 @@ class Editor:
         """The user types ``text`` at ``offset``."""
         self._change(uri, [(offset, offset, text)])
 
+    def replace(self, uri: str, start: int, end: int, text: str) -> None:
+        """The user replaces the text from ``start`` to ``end`` (code points) with ``text``."""
+        self._change(uri, [(start, end, text)])
+
     def _change(self, uri: str, edits: list[tuple[int, int, str]]) -> None:
         text = self.texts[uri]
         changes = []

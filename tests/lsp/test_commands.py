@@ -4,6 +4,7 @@ LSP client: fetch, refresh, revoke, test, insert, prompts, failures, concurrency
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from lsprotocol import types as t
@@ -263,3 +264,32 @@ async def test_failure_with_no_key_stays_whole_on_the_header(client: LanguageCli
     failed = await failed_diagnostics(client)
     assert [d.range.start.line for d in failed] == [3]
     assert failed[0].message.split(": ", 1)[-1] in full and len(full.split()) > 8
+
+
+async def test_access_token_fetches_reuses_and_refreshes(client: LanguageClient, emulator: Emulator) -> None:
+    editor = Editor(client)
+    editor.open(URI, connection_file(emulator.url))
+    # no token yet: fetched as Fetch token fetches, and stored in the file
+    first = await command(client, "snowauth.accessToken", uri=URI, connection="dev")
+    assert isinstance(first, dict) and set(first) == {"connection", "access_token", "instance_url", "expires_at"}
+    stored = analyze(editor.texts[URI]).connections["dev"].token
+    assert first["access_token"] == stored["access_token"].value.data
+    assert first["connection"] == "dev" and first["instance_url"] == emulator.url.rstrip("/")
+    assert isinstance(first["expires_at"], str) and first["expires_at"].endswith("Z")
+    assert emulator.token_requests == 1
+    no_secret_in(first)
+
+    # ≥ 60 s left: the stored token, no exchange
+    again = await command(client, "snowauth.accessToken", uri=URI, connection="dev")
+    assert again == first and emulator.token_requests == 1
+
+    # less than 60 s left: refreshed first (the refresh token grant), the file updated
+    text = editor.texts[URI]
+    span = analyze(text).connections["dev"].token["expires_at"].value
+    soon = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    editor.replace(URI, span.start, span.end, soon)
+    refreshed = await command(client, "snowauth.accessToken", uri=URI, connection="dev")
+    assert isinstance(refreshed, dict) and emulator.token_requests == 2
+    assert refreshed["expires_at"] != soon and refreshed["expires_at"] > soon
+    after = analyze(editor.texts[URI]).connections["dev"].token
+    assert refreshed["access_token"] == after["access_token"].value.data

@@ -1,6 +1,7 @@
 """The whole flow with debug logging and the JSON-RPC trace on: no secret value may
 appear in the server's log, in any message, progress report, diagnostic, result or
-error the client receives."""
+error the client receives (but the result of snowauth.accessToken, which is the token
+by design: SECURITY.md)."""
 
 from __future__ import annotations
 
@@ -115,6 +116,11 @@ password = "${{prompt}}"
     tokens = analyze(editor.texts[URI]).connections["dev"].token
     access = str(tokens["access_token"].value.data)
     refresh = str(tokens["refresh_token"].value.data)
+    # the one result that carries a secret, by design: never in the log (nor in `seen`)
+    handed = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="snowauth.accessToken", arguments=[{"uri": URI, "connection": "dev"}])
+    )
+    assert isinstance(handed, dict) and handed["access_token"] == access
     await run("snowauth.refreshToken")
     await run("snowauth.testConnection")
     await run("snowauth.revokeToken")
@@ -161,6 +167,7 @@ password = "${{prompt}}"
         f"snowauth.oauth.http: POST {url}/oauth_revoke_token.do -> 200",
         "Request 'workspace/executeCommand' received",
         "[redacted: a secret answer]",
+        '"result": {"connection": "dev", "access_token": "[redacted]"',  # the accessToken answer
     ):
         assert line in log, f"missing from the server log: {line}"
     captured = "\n".join(

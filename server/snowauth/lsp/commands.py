@@ -1,4 +1,5 @@
-"""`workspace/executeCommand`: fetch, refresh, revoke, test, insert.
+"""`workspace/executeCommand`: fetch, refresh, revoke, test, insert, and the access
+token for another tool.
 
 Each handler picks the connection and runs the token workflow (:mod:`snowauth.workflow`,
 the policy the CLI shares) with the editor as its :class:`snowauth.workflow.TokenUI`:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 # the commands, by the id the client runs them with, and the method of Commands they run
-COMMANDS = {command: action for action, command in ext.ACTIONS.items()}
+COMMANDS = {**{command: action for action, command in ext.ACTIONS.items()}, ext.ACCESS_TOKEN: "access"}
 
 # the connection a command acts on, once known: where its failure is shown
 _acting_on: ContextVar[tuple[str, Connection] | None] = ContextVar("snowauth_acting_on", default=None)
@@ -240,16 +241,20 @@ class Commands:
     # -- the commands -------------------------------------------------------------------------
 
     async def fetch(self, p: dict[str, Any]) -> dict[str, Any]:
+        summary, _tokens = await self._fetch(p)
+        return summary
+
+    async def _fetch(self, p: dict[str, Any]) -> tuple[dict[str, Any], TokenSet]:
         self._require_trust()
         doc, a, c = self._target(p)
 
-        async def work() -> dict[str, Any]:
+        async def work() -> tuple[dict[str, Any], TokenSet]:
             tokens = await self._workflow(doc, a, c).fetch()
             self._after_store(doc.uri)
             exp = tokens.expires_at
             until = f", expires at {local_time(exp)}" if exp else " (no expiry given)"
             self.reporter.announce(f"token for {c.name} stored{until}.")
-            return self._summary(c.name, tokens)
+            return self._summary(c.name, tokens), tokens
 
         return await self._once((doc.uri, c.name, "fetch"), work)
 
@@ -321,6 +326,40 @@ class Commands:
         text = f"Authorization: Bearer {access}" if fmt == "header" else access
         await insert_text(self.ls, target["uri"], convert.client_position(target.get("position")), text)
         return {"connection": c.name, "inserted": True}
+
+    async def access(self, p: dict[str, Any]) -> dict[str, Any]:
+        """A fresh access token for another tool (``ext.AccessTokenResult``): the stored
+        one with ≥ 60 s left, else refreshed (as Refresh token); with none stored, fetched
+        as Fetch token fetches (the same host question and prompts). The result is a
+        secret: the token is registered with the log filter before the answer is sent."""
+        from snowauth import redact
+
+        self._require_trust()
+        doc, a, c = self._target(p)
+        workflow = self._workflow(doc, a, c)
+        conn = await workflow.resolve(need_secrets=False)
+        stored = await workflow.stored(conn)
+        if stored is None:
+            tokens = (await self._fetch({"uri": doc.uri, "connection": c.name}))[1]
+        else:
+            refreshed: list[TokenSet] = []
+
+            async def refresh() -> TokenSet:
+                fresh = (await self._refresh({"uri": doc.uri, "connection": c.name}))[1]
+                refreshed.append(fresh)
+                return fresh
+
+            _conn, _access = await workflow.access_token(refresh)
+            tokens = refreshed[-1] if refreshed else stored
+        redact.register(tokens.access_token)
+        exp = tokens.expires_at
+        result: ext.AccessTokenResult = {
+            "connection": c.name,
+            "access_token": tokens.access_token,
+            "instance_url": conn.base_url,
+            "expires_at": toml_datetime(exp) if exp else None,
+        }
+        return dict(result)
 
 
 def register(ls: SnowauthServer) -> None:

@@ -52,8 +52,14 @@ ACTIONS: Final[Mapping[str, str]] = {
     "test": TEST_CONNECTION,
     "insert": INSERT_TOKEN,
 }
-#: every command the server registers (all of them send credentials over the network)
+#: the commands of those actions (all of them send credentials over the network)
 COMMAND_IDS: Final = tuple(ACTIONS.values())
+#: a fresh access token for another tool (``CommandTarget`` -> ``AccessTokenResult``): no
+#: lens or quick fix runs it. The one command whose result carries a secret: the server
+#: registers the token with its log filter before answering (SECURITY.md)
+ACCESS_TOKEN: Final = "snowauth.accessToken"
+#: every command the server registers (all of them send credentials over the network)
+SERVER_COMMAND_IDS: Final = (*COMMAND_IDS, ACCESS_TOKEN)
 
 # -- action titles of the server's window/showMessageRequest questions ---------------------
 
@@ -174,6 +180,18 @@ class TestResult(TypedDict):
 class InsertResult(TypedDict):
     connection: str
     inserted: bool
+
+
+class AccessTokenResult(TypedDict):
+    """The result of accessToken: an access token with at least 60 s left (reused,
+    refreshed, or fetched as Fetch token fetches). It is a secret: never log it."""
+
+    connection: str
+    access_token: str
+    #: the instance's origin, e.g. ``https://dev12345.service-now.com``
+    instance_url: str
+    #: TOML's datetime form (UTC), or None when the token carries no expiry
+    expires_at: str | None
 
 
 def client_declares(experimental: object, name: str) -> bool:

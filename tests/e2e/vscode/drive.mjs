@@ -6,7 +6,7 @@
 //   E2E_MARKERS=folder   (hostile: where the workspace's attacks would leave a file; it must stay empty)
 //   E2E_USER_DATA=folder (code-server's --user-data-dir: the SnowAuth output's log file is read from its logs/)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
-import { existsSync, readFileSync, readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,6 +108,20 @@ async function waitForNotification(page, re, timeout = 30000) {
     await page.waitForTimeout(250);
   }
   throw new Error(`no notification matching ${re}; shown: ${JSON.stringify(seen)}`);
+}
+
+/** Waits until the clipboard (read in the page: clipboard-read is granted) satisfies `predicate`. */
+async function waitForClipboard(page, predicate, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  let text = '';
+  while (Date.now() < end) {
+    text = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `(unreadable: ${e})`);
+    if (predicate(text)) return text;
+    await page.waitForTimeout(250);
+  }
+  // never the text itself: it may be a token
+  const shape = text.startsWith('(unreadable') ? text : `${text.length} characters${text.startsWith('Bearer ') ? ' starting with "Bearer "' : ''}`;
+  throw new Error(`the clipboard never held ${what}; it holds ${shape}`);
 }
 
 async function clearNotifications(page) {
@@ -507,6 +521,52 @@ const STEPS = [
       await page.waitForTimeout(500);
       const shown = (await notifications(page)).filter((n) => /Token for emu expires at/.test(n));
       if (shown.length !== 1) throw new Error(`expected one success notification, got ${JSON.stringify(shown)}`);
+    },
+  },
+  // before remember-secret: its Revoke also revokes emu's access token (the emulator, as ServiceNow, hands the
+  // same client and user the same token within its lifetime), which stays in emu's file with time left
+  {
+    id: 'copy-header',
+    ready: true,
+    what: 'SnowAuth: Copy Authorization Header puts "Bearer <token>" on the clipboard and warns once; Copy Access Token the token alone, without a second warning',
+    async run(page) {
+      await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await clearNotifications(page);
+      await page.evaluate(() => navigator.clipboard.writeText('nothing copied yet'));
+      await runCommand(page, 'SnowAuth: Copy Authorization Header');
+      log('notification:', await waitForNotification(page, /token is on the clipboard/));
+      const header = await waitForClipboard(page, (t) => /^Bearer \S{20,}$/.test(t), 'Bearer <token>');
+      noteTokens(header);
+      // the token of the connection (fetched into the document when it had none)
+      const doc = await waitForEditorText(page, (t) => /access_token = "[^"]+"/.test(t), 'the token table');
+      const stored = /access_token = "([^"]+)"/.exec(doc)?.[1];
+      if (header !== `Bearer ${stored}`) throw new Error('the header on the clipboard is not the connection\'s token');
+      log(`clipboard: "Bearer " and the connection's token (${stored.length} characters)`);
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Copy Access Token');
+      await waitForClipboard(page, (t) => t === stored, 'the token alone');
+      await page.waitForTimeout(1500);
+      const again = (await notifications(page)).filter((n) => /clipboard/.test(n));
+      if (again.length) throw new Error(`the clipboard warning came twice in one session: ${JSON.stringify(again)}`);
+    },
+  },
+  {
+    id: 'task-token',
+    ready: true,
+    what: 'a tasks.json task whose environment takes ${command:snowauth.accessToken} (an input naming the file and connection) calls the Table API: 200',
+    async run(page) {
+      const status = ws('api-status.txt');
+      rmSync(status, { force: true });
+      await openFile(page, 'request.http'); // not a connection file: the input's args name the connection
+      await runCommand(page, 'Tasks: Run Build Task');
+      const end = Date.now() + 60000;
+      while (Date.now() < end && !existsSync(status)) await page.waitForTimeout(250);
+      await page.waitForTimeout(500);
+      const code = existsSync(status) ? readFileSync(status, 'utf8').trim() : '(no api-status.txt)';
+      log('HTTP status written by the task:', code);
+      if (code !== '200') throw new Error(`the task's request got ${code}, not 200`);
     },
   },
   {

@@ -92,6 +92,8 @@ run_phase() {
     bash "$HERE/hostile_workspace.sh" "$ws" "$WORK/hostile-outside" "$EMU_PORT"
   else
     for f in "$HERE"/workspace/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$ws/$(basename "$f")"; done
+    mkdir -p "$ws/.vscode"   # the workspace's tasks.json (${command:snowauth.accessToken})
+    for f in "$HERE"/workspace/.vscode/*; do sed "s/@EMU_PORT@/$EMU_PORT/g" "$f" > "$ws/.vscode/$(basename "$f")"; done
   fi
   local server_setting='' trust=false trust_flag=(--disable-workspace-trust)
   if [ "$phase" = trusted ]; then
@@ -123,6 +125,13 @@ run_phase() {
   "remote.autoForwardPorts": false
 }
 JSON
+  # The server setting is machine-overridable: in code-server (a remote window) VS Code drops it from the user
+  # settings when it re-reads the configuration (running a task of the workspace's tasks.json does), and the
+  # extension would restart on its private venv. The machine (remote) settings hold it too.
+  if [ "$phase" = trusted ]; then
+    mkdir -p "$run/user-data/Machine"
+    printf '{ %s "workbench.startupEditor": "none" }\n' "$server_setting" > "$run/user-data/Machine/settings.json"
+  fi
   local args=(--user-data-dir "$run/user-data" --extensions-dir "$run/extensions")
   "$CS" "${args[@]}" --install-extension "$VSIX" --force >/dev/null
   "$CS" "${args[@]}" --list-extensions --show-versions
