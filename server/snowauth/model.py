@@ -262,7 +262,7 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "instance (the first *Fetch token* does). A connection with an "
         "`[connections.<name>.export]` table is kept fresh too. A failed refresh is shown "
         "once (a notification and a problem on the connection) and not retried until the "
-        "file or its token changes.",
+        "connection (its text or its token) changes.",
         default=False,
         values={"true": "Refresh the token while the file is open.", "false": "Refresh only when asked."},
         placeholder="true",

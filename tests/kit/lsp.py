@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
@@ -405,3 +405,12 @@ def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
             text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
         with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
             handle.write(text)
+
+
+async def eventually(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Wait until ``check()`` holds (the server works in the background); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not {what} after {timeout} s")
+        await asyncio.sleep(0.05)

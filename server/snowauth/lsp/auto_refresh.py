@@ -15,8 +15,8 @@ a browser, never the question before credentials go to a new host (if it is not 
 confirmed, nothing happens: the person confirms on their first Fetch token), never another
 grant. The tokens are stored as Refresh token stores them, sharing a Refresh token that is
 running for the connection. A failure becomes the usual problem on the connection and one
-`window/showMessage`; that connection is not tried again until the document or its stored
-token changes.
+`window/showMessage`; that connection is not tried again until its text in the document or
+its stored token changes.
 """
 
 from __future__ import annotations
@@ -88,15 +88,14 @@ class AutoRefresh:
         self.margin = margin_from_env(dict(os.environ))
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wake: dict[str, asyncio.Event] = {}
-        self._failed: dict[Key, tuple[object, ...]] = {}  # the token a refresh failed with
+        self._failed: dict[Key, tuple[object, ...]] = {}  # the token and text a refresh failed with
         self._refreshed: dict[Key, datetime] = {}  # when this refreshed the connection last
 
     # -- what happens to documents ------------------------------------------------------------
 
     def document_changed(self, uri: str) -> None:
-        """Opened or edited: look again (a failed refresh may be tried again)."""
-        for key in [k for k in self._failed if k[0] == uri]:
-            del self._failed[key]
+        """Opened or edited: look again (a refresh that failed is tried again once the
+        connection's text or its stored token is not the same)."""
         self.tokens_changed(uri)
 
     def tokens_changed(self, uri: str) -> None:
@@ -161,7 +160,7 @@ class AutoRefresh:
 
     async def _due(self, doc: Document, a: Analysis, c: Connection) -> tuple[datetime, tuple[object, ...]] | None:
         """When the connection's stored token is to be refreshed (None: it cannot be, or
-        its last refresh failed with this very token)."""
+        its last refresh failed with this very token and connection text)."""
         env = Environment(self.ls.env, doc.folder)
         workflow = TokenWorkflow(a, c, env, Unattended(self.commands, doc, c))
         try:
@@ -176,7 +175,8 @@ class AutoRefresh:
         now = datetime.now(UTC)
         if stored.refresh_expires_at is not None and stored.refresh_expires_at <= now:
             return None  # the token's own diagnostic says so
-        key, mark = (doc.uri, c.name), _mark(stored)
+        lo, hi = c.extent if c.segments else c.header
+        key, mark = (doc.uri, c.name), (*_mark(stored), hash(doc.text[lo:hi]))
         if key in self._failed:
             if self._failed[key] == mark:
                 return None
@@ -190,9 +190,9 @@ class AutoRefresh:
     async def _refresh(self, doc: Document, a: Analysis, c: Connection, mark: tuple[object, ...]) -> None:
         key = (doc.uri, c.name)
         joined = self.commands.refreshing(doc.uri, c.name)
-        self._refreshed[key] = datetime.now(UTC)
         try:
             await self.commands.refresh_unattended(doc, a, c)
+            self._refreshed[key] = datetime.now(UTC)
             logger.info("the token of a connection was refreshed automatically")
         except NotAsked:
             return
