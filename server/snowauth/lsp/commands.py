@@ -7,6 +7,8 @@ the token stored through a versioned `workspace/applyEdit` (:mod:`snowauth.lsp.t
 or the token cache. Failures are rendered once (:mod:`snowauth.lsp.reporting`): a JSON-RPC
 error plus `window/showMessage`, never a traceback, never a secret. Concurrent runs of one
 command on one connection share one exchange, and cancelling every request cancels it.
+:class:`Unattended` is the same adapter asking nobody, for the refresh of
+:mod:`snowauth.lsp.auto_refresh` (``Commands.refresh_unattended``).
 """
 
 from __future__ import annotations
