@@ -128,21 +128,27 @@ class AutoRefresh:
                 await asyncio.sleep(SETTLE)
                 event.clear()
                 delay = await self._look(uri)
+                if delay is None:
+                    return  # nothing to keep fresh: the next change starts the task again
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(event.wait(), timeout=min(delay, MAX_SLEEP))
         finally:
             if self._tasks.get(uri) is asyncio.current_task():
                 del self._tasks[uri]
 
-    async def _look(self, uri: str) -> float:
-        """Refresh the document's connections that are due; the seconds until the next one is."""
+    async def _look(self, uri: str) -> float | None:
+        """Refresh the document's connections that are due; the seconds until the next one
+        is (None: no connection asks to be kept fresh)."""
         doc = self.ls.docs.get(uri)
         if doc is None:
-            return MAX_SLEEP
+            return None
         a = doc.analysis(self.ls.env)
+        asking = [c for c in a.connections.values() if wanted(c)]
+        if not asking:
+            return None
         nearest = MAX_SLEEP
-        for c in list(a.connections.values()):
-            if not wanted(c) or conns.errors_of(a, c):
+        for c in asking:
+            if conns.errors_of(a, c):
                 continue  # the problems are shown already; nothing half right is sent
             due = await self._due(doc, a, c)
             if due is None:
