@@ -114,6 +114,19 @@ class Connection:
     def can_refresh(self, now: datetime) -> bool:
         return self.has_refresh_token and not self.refresh_expired(now)
 
+    @property
+    def auto_refresh(self) -> bool:
+        """`auto_refresh = true` (docs/reference.md)."""
+        a = self.keys.get("auto_refresh")
+        return a is not None and a.value.kind == "boolean" and a.value.data is True
+
+    @property
+    def has_exports(self) -> bool:
+        """The connection declares an `export` sub-table, in any form (`[connections.<name>.export]`,
+        `export.<key> = …`, `export = { … }`). Until the model knows `export`, the builder keeps
+        it as an unknown key part of the connection itself (where ""), which is read here."""
+        return any(part.name == "export" and where == "" for part, where in self.unknown)
+
 
 def _aware(a: Assign | None) -> datetime | None:
     d = a.value.data if a is not None else None

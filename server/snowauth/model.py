@@ -253,6 +253,20 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         values=TOKEN_STORE_VALUES,
         placeholder='"file"',
     ),
+    KeySpec(
+        "auto_refresh",
+        "boolean",
+        "Keep the token fresh while the connection file is open in the editor: the language "
+        "server refreshes it (with the stored refresh token only) when less than 2 minutes "
+        "remain. It never prompts, never opens a browser and never asks to confirm the "
+        "instance (the first *Fetch token* does). A connection with an "
+        "`[connections.<name>.export]` table is kept fresh too. A failed refresh is shown "
+        "once (a notification and a problem on the connection) and not retried until the "
+        "connection (its text or its token) changes.",
+        default=False,
+        values={"true": "Refresh the token while the file is open.", "false": "Refresh only when asked."},
+        placeholder="true",
+    ),
 )
 
 TOKEN_TABLE = "token"

@@ -15,7 +15,8 @@ operations of :class:`TokenWorkflow`:
 ``obtain()``           a token to use: the stored one when it has ≥ 60 s left, else a
                        refreshed one, else the grant's; stored (``snowauth token``)
 ``fetch()``            run the connection's grant now and store the result (Fetch token)
-``refresh()``          refresh now, falling back as above, and store (Refresh token)
+``refresh()``          refresh now, falling back as above, and store (Refresh token);
+                       ``refresh(fallback=False)``: the refresh grant only (auto-refresh)
 ``revoke()``           revoke the stored tokens at the instance and remove them
 ``access_token()``     the stored access token, refreshed first when < 60 s are left
                        (Test connection, Insert token)
@@ -248,17 +249,24 @@ class TokenWorkflow:
             await self.save(conn, tokens)
         return tokens
 
-    async def refresh(self) -> Refreshed:
+    async def refresh(self, *, fallback: bool = True) -> Refreshed:
         """Refresh now: with the stored refresh token, else (or when it is rejected) the
-        connection's own grant when it needs no person; store the tokens."""
+        connection's own grant when it needs no person; store the tokens. With
+        ``fallback=False`` (the editor's unattended refresh) only the refresh grant runs:
+        no stored refresh token, or a rejected one, is a failure."""
         # a ${prompt} password is not asked for: refresh falls back only to grants that
         # need no person
         conn = await self.resolve(no_prompt=frozenset({"password"}))
         stored = await self.stored(conn)
         refresh_token = stored.refresh_token if stored else None
+        if not fallback and not refresh_token:
+            raise conns.ConnectionProblem(f"The connection “{self.name}” has no refresh token: fetch a new token")
         async with self.ui.progress(f"refreshing the token of {self.name}") as report:
 
             async def run(client: OAuthClient) -> TokenSet:
+                if not fallback:
+                    assert refresh_token is not None
+                    return await client.refresh(conn, refresh_token, on_progress=report)
                 tokens, _fell_back = await client.refresh_or_fallback(conn, refresh_token, on_progress=report)
                 return tokens
 

@@ -15,6 +15,7 @@ import pytest
 from snowauth import connections as conns
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
+from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
 from snowauth.store import TokenCache
 from snowauth.token_edits import apply, write_edits
@@ -142,6 +143,30 @@ async def test_a_dead_refresh_token_falls_back_to_the_grant(tmp_path: Path, emul
     assert got.tokens.access_token not in ("expired-access-token",)
     assert got.tokens.refresh_token not in (None, "revoked-refresh-token")
     assert person.written == [("dev", got.tokens)]
+
+
+async def test_refresh_without_fallback_runs_the_refresh_grant_only(tmp_path: Path, emulator: Emulator) -> None:
+    tokens = await fresh_tokens(emulator.url, tmp_path)
+    live = with_tokens(connection_text(emulator.url), tokens)
+    before = emulator.token_requests
+    person = Person()
+    refreshed = await workflow(live, person, tmp_path).refresh(fallback=False)
+    assert emulator.token_requests == before + 1
+    assert any(step.startswith("Refreshing the token at") for step in person.steps), person.steps
+    assert person.written == [("dev", refreshed.tokens)]
+    assert refreshed.previous is not None and refreshed.previous.refresh_token == tokens.refresh_token
+    # a dead refresh token is a failure: the password grant, which needs no person, is not run
+    dead = with_tokens(connection_text(emulator.url), TokenSet("old-access", refresh_token="revoked-refresh-token"))
+    before, person = emulator.token_requests, Person()
+    with pytest.raises(OAuthError) as info:
+        await workflow(dead, person, tmp_path).refresh(fallback=False)
+    assert info.value.code == "access-denied"
+    assert emulator.token_requests == before + 1 and person.written == [] and person.failures == [info.value]
+    # no refresh token at all: nothing is sent
+    before, person = emulator.token_requests, Person()
+    with pytest.raises(conns.ConnectionProblem):
+        await workflow(connection_text(emulator.url), person, tmp_path).refresh(fallback=False)
+    assert emulator.token_requests == before and person.written == [] and person.titles == []
 
 
 async def test_refresh_and_fetch_store_in_the_cache_not_the_file(tmp_path: Path, emulator: Emulator) -> None:

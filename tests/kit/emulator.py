@@ -162,10 +162,14 @@ def emulator_config(
     jwt_public_pem: bytes | None = None,
     jwt_key_id: str | None = None,
     lockout_threshold: int | None = None,
+    access_token_lifespan: int | None = None,
 ) -> EmulatorConfig:
     """The built-in demo config, changed for a test."""
     config = default_config()
     clients = dict(config.clients)
+    if access_token_lifespan is not None:
+        for name, record in clients.items():
+            clients[name] = dataclasses.replace(record, access_token_lifespan=access_token_lifespan)
     if redirect_port is not None:
         for name in ("demo", "public", "noappuser"):
             clients[name] = dataclasses.replace(

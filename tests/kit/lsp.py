@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
@@ -455,3 +455,12 @@ def accept_completion(text: str, item: t.CompletionItem, encoding: str) -> str:
     if item.insert_text_format == t.InsertTextFormat.Snippet:
         new = expand_snippet(new)
     return text[:start] + new + text[end:]
+
+
+async def eventually(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Wait until ``check()`` holds (the server works in the background); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still not {what} after {timeout} s")
+        await asyncio.sleep(0.05)

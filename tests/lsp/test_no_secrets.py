@@ -15,8 +15,10 @@ from pytest_lsp import LanguageClient
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
+from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
-from tests.kit.lsp import Editor, session_fixture
+from tests.kit.emulator import emulator_config, emulators
+from tests.kit.lsp import Editor, eventually, session_fixture
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
 CLIENT_SECRET = "demo-client-secret"
@@ -177,6 +179,55 @@ password = "${{prompt}}"
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     for marker in MARKERS:
         assert marker not in captured, f"a referenced value leaked: {marker}"
+    LOG.unlink()
+
+
+async def test_no_secret_in_the_automatic_refresh(client: LanguageClient) -> None:
+    """The refresh nobody asked for (`auto_refresh`), failing then succeeding: its
+    notification, problem, log lines and edit carry no secret either."""
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*_args: object) -> dict[str, str]:
+        return {"value": PASSWORD}
+
+    # tokens of 100 s: less than the 2 minutes of the margin, so due as soon as fetched
+    with emulators(config=emulator_config(access_token_lifespan=100)) as start:
+        emu = start()
+        with local_emulator(emu.url):
+            editor = Editor(client)
+            text = f"""[connections.dev]
+instance = "{emu.url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "integration.user"
+password = "${{prompt}}"
+"""
+            editor.open(URI, text)
+            await client.workspace_execute_command_async(
+                t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": URI, "connection": "dev"}])
+            )
+            fetched = editor.texts[URI]
+            tokens = analyze(fetched).connections["dev"].token
+            access = str(tokens["access_token"].value.data)
+            refresh = str(tokens["refresh_token"].value.data)
+            emu.set_mode(hibernating=True)
+            editor.type(URI, editor.texts[URI].index("\npassword") + 1, "auto_refresh = true\n")
+            await eventually(lambda: any("refreshed automatically" in m.message for m in client.messages), "failed")
+            emu.set_mode(hibernating=False)
+            editor.type(URI, editor.texts[URI].index("\npassword") + 1, "timeout = 20\n")
+            await eventually(lambda: "expires_at" in editor.texts[URI] and len(editor.applied) == 2, "refreshed")
+            report = await client.text_document_diagnostic_async(
+                t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
+            )
+    log = LOG.read_text(encoding="utf-8")
+    assert f"snowauth.oauth: token issued by {emu.url} (refresh token grant)" in log
+    assert "auto-refresh (dev) failed" in log
+    captured = "\n".join(
+        [log, repr(report), *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    for secret in (CLIENT_SECRET, PASSWORD, access, refresh):
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     LOG.unlink()
 
 

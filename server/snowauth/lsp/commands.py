@@ -8,12 +8,14 @@ the token stored through a versioned `workspace/applyEdit` (:mod:`snowauth.lsp.t
 or the token cache. Failures are rendered once (:mod:`snowauth.lsp.reporting`): a JSON-RPC
 error plus `window/showMessage`, never a traceback, never a secret. Concurrent runs of one
 command on one connection share one exchange, and cancelling every request cancels it.
+:class:`Unattended` is the same adapter asking nobody, for the refresh of
+:mod:`snowauth.lsp.auto_refresh` (``Commands.refresh_unattended``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
@@ -33,7 +35,7 @@ from snowauth.token_edits import remove_edits, toml_datetime, write_edits
 from snowauth.workflow import TokenWorkflow
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
@@ -128,6 +130,38 @@ class Editor:
             await edit_token(self.ls, self.doc.uri, connection, lambda a, cc: write_edits(a, cc, tokens))
 
 
+class NotAsked(conns.ConnectionProblem):
+    """The unattended refresh would have had to ask the person (a host not yet confirmed):
+    it stops, and nothing is shown; the person confirms on their first Fetch token."""
+
+
+class Unattended(Editor):
+    """The editor adapter for the refresh nobody asked for (``auto_refresh``, see
+    :mod:`snowauth.lsp.auto_refresh`): it never asks for a secret, never asks to confirm
+    a host, never opens a browser and shows no progress. The token is stored as by
+    :class:`Editor` (the cache, or the versioned edit of the open document)."""
+
+    @property
+    def can_ask(self) -> bool:
+        return False
+
+    async def ask_secret(self, connection: str, key: str) -> str | None:
+        raise NotAsked(f"`{key}` of “{connection}” would have to be asked for")
+
+    async def confirm_host(self, name: str, target: conns.Destination) -> bool:
+        raise NotAsked(f"the destination of “{name}” is not confirmed yet")
+
+    async def open_browser(self, url: str) -> None:
+        raise NotAsked("a refresh never opens a browser")
+
+    @asynccontextmanager
+    async def _quiet(self) -> AsyncIterator[Callable[[str], None]]:
+        yield lambda _message: None
+
+    def progress(self, title: str) -> AbstractAsyncContextManager[Callable[[str], None]]:
+        return self._quiet()
+
+
 class Commands:
     def __init__(self, ls: SnowauthServer) -> None:
         self.ls = ls
@@ -201,6 +235,8 @@ class Commands:
 
     def _after_store(self, uri: str) -> None:
         self.reporter.clear_failure(uri)
+        if self.ls.auto_refresh is not None:
+            self.ls.auto_refresh.tokens_changed(uri)
         self.ls.check_git(uri)
         if self.ls.code_lens_refresh:
             self.ls.workspace_code_lens_refresh(None)
@@ -284,6 +320,25 @@ class Commands:
 
         return await self._once((doc.uri, c.name, "refresh"), work)
 
+    def refreshing(self, uri: str, name: str) -> bool:
+        """A Refresh token of this connection is running (its outcome is reported by it)."""
+        return (uri, name, "refresh") in self._inflight
+
+    async def refresh_unattended(self, doc: Document, a: Analysis, c: Connection) -> TokenSet:
+        """The refresh grant only, asking nobody (:class:`Unattended`), stored as Refresh
+        token stores; it joins a Refresh token running for the connection, and one that
+        starts meanwhile joins it. No message on success."""
+
+        async def work() -> tuple[dict[str, Any], TokenSet]:
+            env = Environment(self.ls.env, doc.folder)
+            workflow = TokenWorkflow(a, c, env, Unattended(self, doc, c), client=self.client)
+            refreshed = await workflow.refresh(fallback=False)
+            self._after_store(doc.uri)
+            tokens = refreshed.tokens
+            return {**self._summary(c.name, tokens), "same_token": refreshed.same_token}, tokens
+
+        return (await self._once((doc.uri, c.name, "refresh"), work))[1]
+
     async def revoke(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
         doc, a, c = self._target(p)
@@ -362,7 +417,7 @@ class Commands:
         return dict(result)
 
 
-def register(ls: SnowauthServer) -> None:
+def register(ls: SnowauthServer) -> Commands:
     commands = Commands(ls)
 
     def make(op: str) -> Callable[..., Any]:
@@ -376,4 +431,8 @@ def register(ls: SnowauthServer) -> None:
 
     @ls.feature(t.SHUTDOWN)
     async def shutdown(_params: Any) -> None:
+        if ls.auto_refresh is not None:
+            ls.auto_refresh.stop()
         await commands.close()
+
+    return commands

@@ -33,6 +33,8 @@ def register(ls: SnowauthServer) -> None:
         ls.diagnostics.changed(doc.uri)
         ls.check_git(doc.uri)
         ls.watcher.watch(doc.uri)
+        if ls.auto_refresh is not None:
+            ls.auto_refresh.document_changed(doc.uri)
 
     @ls.feature(t.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: t.DidSaveTextDocumentParams) -> None:
@@ -50,11 +52,15 @@ def register(ls: SnowauthServer) -> None:
             return  # an edit to a document that was never opened: nothing to apply it to
         doc.apply(list(params.content_changes), params.text_document.version, ls.encoding)
         ls.diagnostics.changed(doc.uri)
+        if ls.auto_refresh is not None:
+            ls.auto_refresh.document_changed(doc.uri)
 
     @ls.feature(t.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(params: t.DidCloseTextDocumentParams) -> None:
         if ls.docs.pop(params.text_document.uri, None) is not None:
             ls.diagnostics.clear(params.text_document.uri)
+        if ls.auto_refresh is not None:
+            ls.auto_refresh.document_closed(params.text_document.uri)
 
     @ls.feature(
         t.TEXT_DOCUMENT_DIAGNOSTIC,

@@ -13,7 +13,7 @@ import threading
 import traceback
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
@@ -26,6 +26,9 @@ from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandFailed
 from snowauth.lsp.protocol import SnowauthProtocol
 from snowauth.lsp.watching import FileWatcher
+
+if TYPE_CHECKING:
+    from snowauth.lsp.auto_refresh import AutoRefresh
 
 logger = logging.getLogger("snowauth.lsp")
 
@@ -49,6 +52,8 @@ class SnowauthServer(LanguageServer):
         self.dotenv_git: dict[Path, str] = {}
         self.diagnostics = Diagnostics(self)
         self.watcher = FileWatcher(self)
+        #: keeps the tokens of open documents fresh (set when the server is made: lsp/main.py)
+        self.auto_refresh: AutoRefresh | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
         @self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
