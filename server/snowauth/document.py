@@ -533,7 +533,7 @@ class _Builder:
                     value.start,
                     value.end,
                     "wrong-type",
-                    "`export` must be a table of files to keep fresh, e.g. `export = { dotenv = \".env\" }`",
+                    '`export` must be a table of files to keep fresh, e.g. `export = { dotenv = ".env" }`',
                 )
             return
         if rel[1] not in EXPORT_KEYS:

@@ -76,7 +76,7 @@ def outside_message(key: str, argument: str, roots: tuple[Path, ...]) -> str:
     shown = ", ".join(f"`{r}`" for r in roots) or "none"
     return (
         f"`export.{key}` writes `{argument}`, which is outside the folders snowauth may write ({shown}): "
-        "use a path inside this file's folder"
+        "use a path inside this file's folder (nothing is written there)"
     )
 
 
@@ -256,7 +256,7 @@ def write(t: Target, connection: str, values: Values | None, roots: tuple[Path, 
                     return False
                 old, mode = None, None
             except UnicodeDecodeError:
-                raise ExportError(f"{shown} is not UTF-8 text: fix it, or delete it to let snowauth create it") from None
+                raise ExportError(f"{shown} is not UTF-8: fix it, or delete it to let snowauth create it") from None
             except files.RefusedFile as exc:
                 raise ExportError(f"{shown} is not written: {exc.reason}") from None
             try:

@@ -335,7 +335,8 @@ CONNECTIONS_DOC = (
 EXPORT_TABLE_DOC = (
     "**export**: files other tools read the token from, rewritten after every fetch, refresh "
     "and revoke (`snowauth export` rewrites them on demand). Paths are relative to this "
-    "file's folder and must stay inside it."
+    "file's folder and confined like `${file:}`: inside that folder, or a folder listed in "
+    "`$SNOWAUTH_FILE_ROOTS`."
 )
 TOKEN_TABLE_DOC = "**token**: the tokens written by *Fetch token*. Users rarely type it; *Revoke* removes it."
 

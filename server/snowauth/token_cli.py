@@ -131,6 +131,9 @@ class Terminal:
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
         self.for_the_file = tokens
 
+    def export_failed(self, message: str) -> None:
+        print(f"snowauth: warning: {printable(plain_text(message))}", file=sys.stderr)
+
 
 async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, bool]:
     """The token to print and whether it is new."""
