@@ -146,6 +146,7 @@ class TokenWorkflow:
         self.client = client
         self.cache = cache if cache is not None else TokenCache()
         self.target: conns.Destination | None = None
+        self.exported: list[exports.Target] = []  # the files the last export() wrote
 
     @property
     def name(self) -> str:
@@ -222,6 +223,7 @@ class TokenWorkflow:
         )
         for message in problems:
             self.ui.export_failed(message)
+        self.exported = written
         return written
 
     async def _with_client(self, run: Callable[[OAuthClient], Awaitable[TokenSet]]) -> TokenSet:
