@@ -4,6 +4,7 @@ error the client receives."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -95,7 +96,15 @@ client_id = "0123456789abcdef0123456789abcdef"
 client_secret = "${{env:SNOW_L_SECRET}}"
 username = "integration.user"
 password = "${{prompt}}"
+
+[connections.dev.export]
+http_client = "leak-http.json"
+postman = "leak-postman.json"
 """
+    # the token is exported to a file, and a malformed target is reported as a warning
+    FOLDER.mkdir(exist_ok=True)
+    (FOLDER / "leak-http.json").unlink(missing_ok=True)
+    (FOLDER / "leak-postman.json").write_text("{ broken", encoding="utf-8")
     editor.open(URI, text)
     seen: list[str] = []
 
@@ -115,6 +124,7 @@ password = "${{prompt}}"
     tokens = analyze(editor.texts[URI]).connections["dev"].token
     access = str(tokens["access_token"].value.data)
     refresh = str(tokens["refresh_token"].value.data)
+    assert json.loads((FOLDER / "leak-http.json").read_text(encoding="utf-8"))["dev"]["access_token"] == access
     await run("snowauth.refreshToken")
     await run("snowauth.testConnection")
     await run("snowauth.revokeToken")
@@ -166,6 +176,7 @@ password = "${{prompt}}"
     captured = "\n".join(
         [log, *seen, *prompts, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
     )
+    assert any("leak-postman.json" in m.message for m in client.messages if m.type == t.MessageType.Warning)
     for secret in (CLIENT_SECRET, PASSWORD, "wrong-password-xyz", access, refresh):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     for marker in MARKERS:
