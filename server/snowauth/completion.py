@@ -444,7 +444,7 @@ def _complete_keys(
                     offset,
                     detail="files kept fresh with the token",
                     documentation=model.EXPORT_TABLE_DOC,
-                    sort_text="8",
+                    sort_text="1" + model.EXPORT_TABLE,  # among the optional keys
                     snippet=snippets,
                 )
             )
