@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck unit client-deps e2e-vscode vsix reference fuzz clean
+.PHONY: setup demo test lint typecheck unit client-deps consumer-deps e2e-vscode vsix reference fuzz clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,13 @@ typecheck: $(STAMP)
 client-deps:
 	$(MAKE) -C client-vscode deps
 
-unit: $(STAMP) client-deps
+# tools no one here wrote that read snowauth's exports (tests/consumers): the httpyac CLI
+consumer-deps: tests/consumers/node_modules/.package-lock.json
+
+tests/consumers/node_modules/.package-lock.json: tests/consumers/package.json tests/consumers/package-lock.json
+	npm ci --no-audit --no-fund --prefix tests/consumers
+
+unit: $(STAMP) client-deps consumer-deps
 	$(VENV)/bin/pytest -q
 
 reference: $(STAMP)

@@ -37,11 +37,19 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     rows = []
     if problem:
         rows.append(_row(path, 1, 1, 1, 1, ERROR, "encoding", problem))
-    from snowauth.gitstate import git_state, token_findings
+    from snowauth.exports import confined
+    from snowauth.gitstate import export_findings, git_state, token_findings
+    from snowauth.secrets import allowed_roots
 
     findings = a.findings
     if any(c.has_token for c in a.connections.values()):
         findings = sorted([*findings, *token_findings(a, git_state(path.resolve()))], key=lambda f: (f.start, f.end))
+    folder = path.parent.resolve()
+    exported = {
+        t.path: git_state(t.path) for c in a.connections.values() for t in confined(c, folder, allowed_roots(folder))
+    }
+    if exported:
+        findings = sorted([*findings, *export_findings(a, exported, folder)], key=lambda f: (f.start, f.end))
     idx = a.index
     for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)

@@ -9,7 +9,7 @@ docs/decisions.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 
 from snowauth import model
@@ -148,11 +148,17 @@ class Checker:
     def connection(self, c: Connection) -> None:
         name = c.name
         for k, (part, where) in enumerate(c.unknown):
-            known = list(model.TOKEN_KEYS) if where == "token" else [*model.CONNECTION_KEYS, model.TOKEN_TABLE]
-            place = f"in the token of `{name}`" if where == "token" else f"in the connection `{name}`"
+            known = list(_SUB_KEYS[where]) if where else [*model.CONNECTION_KEYS, model.TOKEN_TABLE, model.EXPORT_TABLE]
+            place = (
+                f"in the token of `{name}`"
+                if where == model.TOKEN_TABLE
+                else f"in the {where} table of `{name}`"
+                if where
+                else f"in the connection `{name}`"
+            )
             self._unknown(part.start, part.end, part.name, known, place, name, guess=k < SUGGEST_LIMIT)
         for part, where in c.wrong_tables:
-            specs = model.TOKEN_KEYS if where == "token" else model.CONNECTION_KEYS
+            specs = _SUB_KEYS[where] if where else model.CONNECTION_KEYS
             spec = specs[part.name]
             self.add(
                 part.start,
@@ -162,9 +168,11 @@ class Checker:
                 f"`{part.name}` must be a {_type_name(spec)}, not a table",
                 connection=name,
             )
-        if c.token_value_problem is not None:
-            p = c.token_value_problem
-            self.add(p.start, p.end, ERROR, p.code, p.message, connection=name)
+        for p in (c.token_value_problem, c.export_value_problem):
+            if p is not None:
+                self.add(p.start, p.end, ERROR, p.code, p.message, connection=name)
+        for key, a in c.export.items():
+            self.check_type(a, model.EXPORT_KEYS[key], name)
 
         for key, a in c.keys.items():
             self.check_type(a, model.CONNECTION_KEYS[key], name)
@@ -365,6 +373,10 @@ def _key_name(written: str) -> str:
     return written[1:-1] if len(written) >= 2 and written[0] == written[-1] and written[0] in "\"'" else written
 
 
+_SUB_KEYS: dict[str, Mapping[str, model.KeySpec]] = {
+    model.TOKEN_TABLE: model.TOKEN_KEYS,
+    model.EXPORT_TABLE: model.EXPORT_KEYS,
+}
 _KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}
 _REQUIRED: dict[tuple[str | None, bool], tuple[str, ...]] = {}
 

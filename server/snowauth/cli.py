@@ -1,4 +1,4 @@
-"""The `snowauth` command line: check, schema, lsp, emulator, token, reference.
+"""The `snowauth` command line: check, schema, lsp, emulator, token, export, reference.
 
 Imports stay inside the subcommands: `snowauth check` must not pay for the LSP stack
 (lsprotocol alone costs ~0.4 s) or for httpx.
@@ -87,6 +87,28 @@ def build_parser() -> argparse.ArgumentParser:
         help='store a new token in the file as the editor does (token_store = "file"); '
         "default: the file is not changed",
     )
+    p = sub.add_parser(
+        "export",
+        help="fetch (or reuse) a token and rewrite the files the connection exports it to",
+        description="Get a token as `snowauth token` does, then rewrite every file declared in "
+        "[connections.<name>.export] (dotenv, http_client, postman; docs/reference.md). The files "
+        "written are listed on stdout; the token is never printed. Exit status: 0 done, 1 no token "
+        "or a file not written, 2 the connection exports nothing.",
+    )
+    p.add_argument("file", metavar="FILE", help="the *.snowauth.toml file that holds the connection")
+    p.add_argument(
+        "-c",
+        "--connection",
+        metavar="NAME",
+        default=None,
+        help="the connection to use (default: the file's `default`, or its only connection)",
+    )
+    p.add_argument(
+        "--write",
+        action="store_true",
+        help='store a new token in the file as the editor does (token_store = "file"); '
+        "default: the file is not changed",
+    )
     return parser
 
 
@@ -143,6 +165,10 @@ def _run(args_list: list[str]) -> int:
         from snowauth.token_cli import run_token
 
         return run_token(args.file, args.connection, args.format, args.write)
+    if args.command == "export":
+        from snowauth.token_cli import run_export
+
+        return run_export(args.file, args.connection, args.write)
     return 2
 
 

@@ -469,7 +469,28 @@ def _complete_keys(
                     snippet=snippets and not name_only,
                 )
             )
+        if c is None or (not c.export_defined and not inline):
+            items.append(
+                Completion(
+                    model.EXPORT_TABLE,
+                    "table",
+                    'export.${1:dotenv} = "${2:.env}"' if snippets else 'export.dotenv = ".env"',
+                    start,
+                    offset,
+                    detail="files kept fresh with the token",
+                    documentation=model.EXPORT_TABLE_DOC,
+                    sort_text="1" + model.EXPORT_TABLE,  # among the optional keys
+                    snippet=snippets,
+                )
+            )
         return items
+    if rel == (model.EXPORT_TABLE,):
+        present = (set(c.export) if c else set()) | set(typed)
+        return [
+            _key_item(spec, start, offset, f"0{i}", snippets, "export", path[1])
+            for i, (name, spec) in enumerate(model.EXPORT_KEYS.items())
+            if name not in present
+        ]
     if rel == ("token",):
         present = ((set(c.token) if c else set()) | set(typed)) - {word}
         return [

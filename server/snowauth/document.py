@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from snowauth.model import CONNECTION_KEYS, TOKEN_KEYS, canonical_grant
+from snowauth.model import CONNECTION_KEYS, EXPORT_KEYS, EXPORT_TABLE, TOKEN_KEYS, canonical_grant
 from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value
 
 Span = tuple[int, int]
@@ -67,7 +67,12 @@ class Connection:
     token_inline_entry: Entry | None = None
     token_defined: bool = False
     token_value_problem: Issue | None = None
-    unknown: list[tuple[KeyPart, str]] = field(default_factory=list)  # (part, where: "" | "token")
+    export: dict[str, Assign] = field(default_factory=dict)  # [connections.<name>.export]
+    export_header: Header | None = None
+    export_inline: Value | None = None
+    export_defined: bool = False
+    export_value_problem: Issue | None = None
+    unknown: list[tuple[KeyPart, str]] = field(default_factory=list)  # (part, where: "" | "token" | "export")
     wrong_tables: list[tuple[KeyPart, str]] = field(default_factory=list)  # key used as a table
     segments: list[Span] = field(default_factory=list)
     table_body_end: int | None = None  # end of the last key line of [connections.<name>]
@@ -123,9 +128,8 @@ class Connection:
     @property
     def has_exports(self) -> bool:
         """The connection declares an `export` sub-table, in any form (`[connections.<name>.export]`,
-        `export.<key> = …`, `export = { … }`). Until the model knows `export`, the builder keeps
-        it as an unknown key part of the connection itself (where ""), which is read here."""
-        return any(part.name == "export" and where == "" for part, where in self.unknown)
+        `export.<key> = …`, `export = { … }`)."""
+        return self.export_defined
 
 
 def _aware(a: Assign | None) -> datetime | None:
@@ -299,6 +303,13 @@ class _Builder:
             else:
                 c.unknown.append((h.key[3], "token"))
             return
+        if path[2] == EXPORT_TABLE:
+            if len(path) == 3:
+                c.export_header = h
+                c.export_defined = True
+            else:
+                c.unknown.append((h.key[3], EXPORT_TABLE))
+            return
         if path[2] in CONNECTION_KEYS:
             c.wrong_tables.append((h.key[2], ""))
         else:
@@ -466,6 +477,9 @@ class _Builder:
         if first == "token":
             self._place_token(c, path[2:], e, line, value, key[3 - nbase] if 0 <= 3 - nbase < len(key) else None)
             return
+        if first == EXPORT_TABLE:
+            self._place_export(c, path[2:], e, line, value, key[3 - nbase] if 0 <= 3 - nbase < len(key) else None)
+            return
         if first not in CONNECTION_KEYS:
             named = key[2 - nbase] if 0 <= 2 - nbase < len(key) else None
             if named is not None and self._first("unknown", named, c):
@@ -510,6 +524,40 @@ class _Builder:
             return
         span = (e.key[0].start, e.key[-1].end)
         c.token.setdefault(rel[1], Assign(rel, e.key[-1], span, value, e, line))
+
+    def _place_export(
+        self,
+        c: Connection,
+        rel: tuple[str, ...],
+        e: Entry,
+        line: Entry,
+        value: Value,
+        named: KeyPart | None,
+    ) -> None:
+        """A key of `[connections.<name>.export]`, in any form (its table, dotted keys, an
+        inline table): the same rules as the token table's."""
+        c.export_defined = True
+        if len(rel) == 1:
+            if value.kind == "table":
+                c.export_inline = value
+            else:
+                c.export_value_problem = Issue(
+                    value.start,
+                    value.end,
+                    "wrong-type",
+                    '`export` must be a table of files to keep fresh, e.g. `export = { dotenv = ".env" }`',
+                )
+            return
+        if rel[1] not in EXPORT_KEYS:
+            if named is not None and self._first("unknown", named, c):
+                c.unknown.append((named, EXPORT_TABLE))
+            return
+        if len(rel) > 2 or value.kind == "table":
+            if named is not None and self._first("wrong", named, c):
+                c.wrong_tables.append((named, EXPORT_TABLE))
+            return
+        span = (e.key[0].start, e.key[-1].end)
+        c.export.setdefault(rel[1], Assign(rel, e.key[-1], span, value, e, line))
 
     def _first(self, which: str, part: KeyPart, c: Connection) -> bool:
         """True the first time ``part`` is listed in ``c``'s ``which`` list (an inline

@@ -1,4 +1,5 @@
-"""Is a connection file about to leak its tokens into git? (tracked, or not ignored).
+"""Is a connection file, or a file it exports its token to, about to leak tokens into git?
+(tracked, or not ignored)
 
 A repository is untrusted input too. git obeys the configuration of the repository it
 works in, and that configuration can name commands: `core.fsmonitor` runs one each time
@@ -31,7 +32,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -442,4 +443,54 @@ def token_findings(a: Analysis, state: str, name: str | None = None, *, fixes: b
         if fixes:
             found.fixes = _token_fixes(a, c, state, name)
         out.append(found)
+    return out
+
+
+def export_gitignore_entry(relative: str) -> str | None:
+    """The `.gitignore` line (beside the connection file) that ignores the export target
+    at ``relative`` (a path below that folder, `/`-separated) and no other file."""
+    parts = [gitignore_entry(p) for p in relative.split("/")]
+    if not parts or any(p is None or p in ("/.", "/..") for p in parts):
+        return None
+    return "".join(p for p in parts if p is not None)
+
+
+def export_findings(
+    a: Analysis, states: Mapping[Path, str], folder: Path | None, *, fixes: bool = False
+) -> list[Finding]:
+    """A warning on each `export` path whose target git would publish (``states``: git's
+    answer for each target, by the path `exports.target` gives it); with ``fixes``, the
+    quick fix that adds the target to the `.gitignore` beside the connection file."""
+    from snowauth.secrets import file_reference_path
+
+    out = []
+    for c in a.connections.values():
+        for key, assign in c.export.items():
+            v = assign.value
+            if v.kind != "string" or folder is None:
+                continue
+            path = file_reference_path(str(v.data), folder)
+            state = states.get(path, SAFE)
+            if state == SAFE:
+                continue
+            shown = f"`export.{key}` of `{c.name}` writes the token to `{v.data}`"
+            if state == TRACKED:
+                message = (
+                    f"{shown}, which git tracks: a commit would publish it. "
+                    "Stop tracking it (`git rm --cached`) and ignore it"
+                )
+            elif state.startswith(UNCHECKED):
+                why = state[len(UNCHECKED) :]
+                message = f"{shown}, and SnowAuth did not ask git whether a commit would publish it: {why}"
+            else:
+                message = f"{shown}, which git does not ignore: add it to .gitignore"
+            found = Finding(v.start, v.end, WARNING, "export-in-git", message, connection=c.name)
+            try:
+                relative = Path(os.path.normpath(path)).relative_to(folder).as_posix()
+            except ValueError:
+                relative = ""
+            entry = export_gitignore_entry(relative) if relative and state != TRACKED else None
+            if fixes and entry is not None and not gitignore_lists(folder, entry):
+                found.fixes = [Fix(f"Add {relative} to .gitignore", appends=[FileAppend(GITIGNORE, entry + "\n")])]
+            out.append(found)
     return out

@@ -115,6 +115,9 @@ def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
             if a_ is not None and isinstance(a_.value.data, datetime):
                 doc += "\n\n" + _expiry_text(a_.value.data, now)
         return doc
+    if rel[0] == model.EXPORT_TABLE:
+        export_spec = model.EXPORT_KEYS.get(rel[1]) if len(rel) == 2 else None
+        return model.EXPORT_TABLE_DOC if len(rel) == 1 else export_spec.doc_markdown() if export_spec else None
     spec = model.CONNECTION_KEYS.get(rel[0])
     if spec is None:
         return None

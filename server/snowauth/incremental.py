@@ -413,3 +413,7 @@ def _shift_connection(c: Connection, d: int) -> None:
         a.key_span = (a.key_span[0] + d, a.key_span[1] + d)
     if c.token_value_problem is not None:
         _shift_issue(c.token_value_problem, d)
+    for a in c.export.values():
+        a.key_span = (a.key_span[0] + d, a.key_span[1] + d)
+    if c.export_value_problem is not None:
+        _shift_issue(c.export_value_problem, d)

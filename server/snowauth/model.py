@@ -302,6 +302,36 @@ TOKEN_KEYS: Mapping[str, KeySpec] = _k(
     ),
 )
 
+EXPORT_TABLE = "export"
+
+EXPORT_KEYS: Mapping[str, KeySpec] = _k(
+    KeySpec(
+        "dotenv",
+        "string",
+        "A `.env` file, relative to this file's folder, kept fresh with the lines "
+        "`SNOWAUTH_<NAME>_ACCESS_TOKEN` and `SNOWAUTH_<NAME>_INSTANCE_URL` (`<NAME>`: the "
+        "connection's name in capitals, other characters as `_`). Every other line is kept. "
+        "Read by REST Client's `{{$dotenv …}}`, httpYac, docker compose, python-dotenv.",
+        placeholder='".env"',
+    ),
+    KeySpec(
+        "http_client",
+        "string",
+        "An `http-client.private.env.json` (JetBrains HTTP Client, httpYac), relative to this "
+        "file's folder, where the environment named after the connection gets `instance_url` "
+        "and `access_token` (`{{access_token}}` in a request). Other environments and keys are kept.",
+        placeholder='"http-client.private.env.json"',
+    ),
+    KeySpec(
+        "postman",
+        "string",
+        "A Postman environment file, relative to this file's folder, whose `instance_url` and "
+        "`access_token` (type secret) values are kept fresh; other values are kept. Import it "
+        "in Postman as an environment.",
+        placeholder='"postman_environment.json"',
+    ),
+)
+
 TOP_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "default",
@@ -315,6 +345,12 @@ CONNECTIONS_TABLE = "connections"
 CONNECTIONS_DOC = (
     "**connections**: one table per named connection, e.g. `[connections.dev]`. "
     "Each holds an instance, a grant and its credentials."
+)
+EXPORT_TABLE_DOC = (
+    "**export**: files other tools read the token from, rewritten after every fetch, refresh "
+    "and revoke (`snowauth export` rewrites them on demand). Paths are relative to this "
+    "file's folder and confined like `${file:}`: inside that folder, or a folder listed in "
+    "`$SNOWAUTH_FILE_ROOTS`."
 )
 TOKEN_TABLE_DOC = "**token**: the tokens written by *Fetch token*. Users rarely type it; *Revoke* removes it."
 

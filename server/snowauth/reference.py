@@ -52,6 +52,16 @@ def reference_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     lines += [_row(s) for s in model.TOKEN_KEYS.values()]
+    lines += [
+        "",
+        "## Keys of `[connections.<name>.export]`",
+        "",
+        model.EXPORT_TABLE_DOC.replace("**export**: f", "F"),
+        "",
+        "| key | type | grants | default | values | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [_row(s) for s in model.EXPORT_KEYS.values()]
     lines += ["", "## Grants", ""]
     lines += [f"- `{g}`: {doc}" for g, doc in model.GRANT_DOCS.items()]
     return "\n".join(lines) + "\n"

@@ -54,12 +54,19 @@ def json_schema() -> dict[str, Any]:
         "properties": {k: _key_schema(s) for k, s in model.TOKEN_KEYS.items()},
         "additionalProperties": False,
     }
+    export = {
+        "type": "object",
+        "description": model.EXPORT_TABLE_DOC.replace("**", ""),
+        "properties": {k: _key_schema(s) for k, s in model.EXPORT_KEYS.items()},
+        "additionalProperties": False,
+    }
     connection = {
         "type": "object",
         "description": "One ServiceNow OAuth connection.",
         "properties": {
             **{k: _key_schema(s) for k, s in model.CONNECTION_KEYS.items()},
             "token": token,
+            model.EXPORT_TABLE: export,
         },
         "required": ["instance", "grant_type", "client_id"],
         "additionalProperties": False,

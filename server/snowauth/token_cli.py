@@ -1,6 +1,7 @@
 """`snowauth token FILE`: reuse a stored token with at least 60 s left, refresh an expired
 one, or run the connection's grant (the policy is :mod:`snowauth.workflow`'s); print it as
-json, a header or an env line. This module is the terminal's side of that workflow."""
+json, a header or an env line. `snowauth export FILE`: the same, then rewrite the files the
+connection exports its token to. This module is the terminal's side of that workflow."""
 
 from __future__ import annotations
 
@@ -111,6 +112,7 @@ class Terminal:
 
     def __init__(self) -> None:
         self.for_the_file: TokenSet | None = None
+        self.export_failures = 0
 
     async def ask_secret(self, connection: str, key: str) -> str | None:
         return await _prompt(connection, key)
@@ -130,6 +132,10 @@ class Terminal:
 
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
         self.for_the_file = tokens
+
+    def export_failed(self, message: str) -> None:
+        self.export_failures += 1
+        print(f"snowauth: warning: {printable(plain_text(message))}", file=sys.stderr)
 
 
 async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, bool]:
@@ -188,7 +194,8 @@ def render(tokens: TokenSet, name: str, fmt: str) -> str:
     )
 
 
-def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
+def _read(file: str) -> tuple[Path, Analysis] | int:
+    """The connection file's path and analysis, or the exit status after saying why not."""
     path = Path(file)
     try:
         text, problem = read_text(path)
@@ -198,40 +205,101 @@ def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
     if problem:
         print(f"snowauth: {printable(file)}: {printable(problem)}", file=sys.stderr)
         return 1
+    return path, analyze(text, Environment.of_process(path.resolve().parent))
+
+
+def _failed(exc: BaseException) -> int:
+    """Say why no token could be had; the exit status."""
+    if isinstance(exc, NoValueEntered):
+        print(f"snowauth: {exc}", file=sys.stderr)
+        return 2
+    if isinstance(exc, KeyboardInterrupt):
+        print("\nsnowauth: cancelled", file=sys.stderr)
+        return 130
+    print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
+    return 1
+
+
+def run_export(file: str, connection: str | None, write: bool) -> int:
+    """`snowauth export`: a token as `snowauth token` gets it, then every file declared in
+    `[connections.<name>.export]` rewritten; their paths on stdout (never the token)."""
+    read = _read(file)
+    if isinstance(read, int):
+        return read
+    path, a = read
     folder = path.resolve().parent
-    a = analyze(text, Environment.of_process(folder))
+    ui = Terminal()
+
+    async def run(c: Connection) -> tuple[TokenWorkflow, TokenSet, bool]:
+        wf = TokenWorkflow(a, c, Environment.of_process(folder), ui)
+        got = await wf.obtain()
+        if not got.new:  # a new token was exported when it was stored
+            await wf.export(got.tokens)
+        return wf, got.tokens, got.new
+
+    try:
+        c = conns.select(a, connection, None)
+        from snowauth.exports import declared
+
+        if not declared(c):
+            print(
+                f"snowauth: the connection `{printable(c.name)}` exports its token nowhere: add "
+                f"[connections.{printable(c.name)}.export] with dotenv, http_client or postman (docs/reference.md)",
+                file=sys.stderr,
+            )
+            return 2
+        wf, tokens, new = asyncio.run(run(c))
+    except (conns.ConnectionProblem, OAuthError, NoValueEntered, KeyboardInterrupt) as exc:
+        return _failed(exc)
+    if write and new and conns.token_store(c) == "file":
+        status = _write_to_file(path, file, c, tokens)
+        if status:
+            return status
+    for t in wf.exported:
+        print(printable(t.argument))
+    return 1 if ui.export_failures else 0
+
+
+def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
+    read = _read(file)
+    if isinstance(read, int):
+        return read
+    path, a = read
+    folder = path.resolve().parent
     try:
         c = conns.select(a, connection, None)
         tokens, new = asyncio.run(obtain(a, c, folder))
-    except (conns.ConnectionProblem, OAuthError) as exc:
-        print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
-        return 1
-    except NoValueEntered as exc:
-        print(f"snowauth: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nsnowauth: cancelled", file=sys.stderr)
-        return 130
+    except (conns.ConnectionProblem, OAuthError, NoValueEntered, KeyboardInterrupt) as exc:
+        return _failed(exc)
     try:
         output = render(tokens, c.name, fmt)  # before writing: a token that cannot be printed is not stored
     except CannotPrint as exc:
         print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
         return 1
     if write and new and conns.token_store(c) == "file":
-        # the file may have changed while we waited for the instance: recompute on it
-        try:
-            fresh_text, _ = read_text(path)
-        except OSError as exc:
-            print(f"snowauth: cannot read {file} again to write the token: {exc.strerror or exc}", file=sys.stderr)
-            return 1
-        fresh = analyze(fresh_text)
-        target = fresh.connections.get(c.name)
-        if target is None:
-            print(
-                f"snowauth: the connection `{printable(c.name)}` left the file meanwhile; not written",
-                file=sys.stderr,
-            )
-            return 1
-        _write_file(path, apply(fresh_text, write_edits(fresh, target, tokens)))
+        status = _write_to_file(path, file, c, tokens)
+        if status:
+            return status
     print(output)
+    return 0
+
+
+def _write_to_file(path: Path, file: str, c: Connection, tokens: TokenSet) -> int:
+    """``--write``: the new token stored in the connection file; 0, or the exit status
+    after saying why not."""
+    # the file may have changed while we waited for the instance: recompute on it
+    try:
+        fresh_text, _ = read_text(path)
+    except OSError as exc:
+        print(f"snowauth: cannot read {file} again to write the token: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    fresh = analyze(fresh_text)
+    target = fresh.connections.get(c.name)
+    if target is None:
+        print(
+            f"snowauth: the connection `{printable(c.name)}` left the file meanwhile; not written",
+            file=sys.stderr,
+        )
+        return 1
+    _write_file(path, apply(fresh_text, write_edits(fresh, target, tokens)))
     return 0

@@ -132,6 +132,23 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
                     f"`{key}`: no such file `{value}` (paths are relative to this file's folder)",
                     connection=name,
                 )
+    if ch.env.folder is not None:
+        from snowauth.exports import outside_message
+        from snowauth.secrets import file_reference_path, outside_roots
+
+        for key, a in c.export.items():
+            v = a.value
+            if v.kind == "string" and outside_roots(file_reference_path(str(v.data), ch.env.folder), ch.env.roots):
+                # a cloned repository's file must not make a fetch write the token over
+                # `~/.bashrc` or into a folder it shares: refused like `${file:}` (SECURITY.md)
+                ch.add(
+                    v.start,
+                    v.end,
+                    WARNING,
+                    "export-outside-roots",
+                    outside_message(key, str(v.data), ch.env.roots),
+                    connection=name,
+                )
     timeout = c.keys.get("timeout")
     if timeout is not None and timeout.value.kind in ("integer", "float"):
         t = float(timeout.value.data)  # type: ignore[arg-type]

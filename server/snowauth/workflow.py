@@ -20,7 +20,14 @@ operations of :class:`TokenWorkflow`:
 ``revoke()``           revoke the stored tokens at the instance and remove them
 ``access_token()``     the stored access token, refreshed first when < 60 s are left
                        (Test connection, Insert token)
+``export()``           write the token to the files the connection exports it to
+                       (done by every operation that stores or removes tokens)
 =====================  ==============================================================
+
+Every operation that stores tokens (or removes them) then rewrites the files declared
+in `[connections.<name>.export]` (:mod:`snowauth.exports`). The token is stored first: a
+file that cannot be written is reported through :meth:`TokenUI.export_failed` (a warning)
+and the operation still succeeds.
 
 Failures are :class:`snowauth.connections.ConnectionProblem` (the connection, the
 person's answer) or :class:`snowauth.oauth.errors.OAuthError` (the instance), each with
@@ -39,6 +46,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from snowauth import connections as conns
+from snowauth import exports
 from snowauth.store import TokenCache, cache_key
 from snowauth.trust import KnownHosts, refusal
 
@@ -80,6 +88,10 @@ class TokenUI(Protocol):
 
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
         """Store ``tokens`` in the connection's own file (None: remove them)."""
+
+    def export_failed(self, message: str) -> None:
+        """A file the connection exports its token to was not written (the token is
+        stored): show ``message`` (it names the file and what to do; no secret) as a warning."""
 
 
 def usable(tokens: TokenSet | None, now: datetime | None = None) -> bool:
@@ -135,6 +147,7 @@ class TokenWorkflow:
         self.client = client
         self.cache = cache if cache is not None else TokenCache()
         self.target: conns.Destination | None = None
+        self.exported: list[exports.Target] = []  # the files the last export() wrote
 
     @property
     def name(self) -> str:
@@ -191,10 +204,28 @@ class TokenWorkflow:
         return await asyncio.to_thread(self.cache.load, self.cache_key(conn))
 
     async def save(self, conn: ResolvedConnection, tokens: TokenSet) -> None:
+        """Store the tokens, then write them to the connection's export files."""
         if self.store == "cache":
             await asyncio.to_thread(self.cache.save, self.cache_key(conn), tokens)
         else:
             await self.ui.write_tokens(self.name, tokens)
+        await self.export(tokens)
+
+    async def export(self, tokens: TokenSet | None) -> list[exports.Target]:
+        """Write the access token and the instance URL to every file declared in
+        `[connections.<name>.export]` (None: clear them there); the files written. Each
+        failure goes to :meth:`TokenUI.export_failed`; none is raised."""
+        if not exports.declared(self.connection):
+            return []
+        target = await self.destination()
+        values = None if tokens is None else exports.Values(target.base_url, tokens.access_token)
+        written, problems = await asyncio.to_thread(
+            exports.export, self.connection, self.env.folder, self.env.roots, values
+        )
+        for message in problems:
+            self.ui.export_failed(message)
+        self.exported = written
+        return written
 
     async def _with_client(self, run: Callable[[OAuthClient], Awaitable[TokenSet]]) -> TokenSet:
         if self.client is not None:
@@ -292,6 +323,7 @@ class TokenWorkflow:
             await asyncio.to_thread(self.cache.delete, self.cache_key(conn))
         else:
             await self.ui.write_tokens(self.name, None)
+        await self.export(None)
 
     async def access_token(
         self, refresh: Callable[[], Awaitable[TokenSet]] | None = None

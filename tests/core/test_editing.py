@@ -111,7 +111,7 @@ def test_present_keys_are_not_offered_and_token_table_is() -> None:
     text = render("table", password_keys(), name="dev").rstrip("\n") + "\n|"
     got = items(text)
     assert [c.label for c in got] == [
-        *sorted(["scope", "client_auth", "timeout", "ca_bundle", "token_store", "auto_refresh"]),
+        *sorted(["scope", "client_auth", "timeout", "ca_bundle", "token_store", "auto_refresh", "export"]),
         "token",
     ]
     token = got[-1]

@@ -45,7 +45,8 @@ def test_schema_is_draft_07_json(schema_file: Path) -> None:
     assert data["type"] == "object"
     assert data["additionalProperties"] is False
     conn = data["properties"]["connections"]["additionalProperties"]
-    assert set(conn["properties"]) == {*model.CONNECTION_KEYS, "token"}
+    assert set(conn["properties"]) == {*model.CONNECTION_KEYS, "token", "export"}
+    assert set(conn["properties"]["export"]["properties"]) == set(model.EXPORT_KEYS)
     assert set(conn["properties"]["token"]["properties"]) == set(model.TOKEN_KEYS)
     assert conn["required"] == ["instance", "grant_type", "client_id"]
     assert conn["properties"]["grant_type"]["enum"] == [*model.GRANTS, "jwt_bearer"]

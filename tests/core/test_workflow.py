@@ -53,6 +53,7 @@ class Person:
         self.steps: list[str] = []
         self.failures: list[Exception] = []
         self.written: list[tuple[str, TokenSet | None]] = []
+        self.export_warnings: list[str] = []
 
     async def ask_secret(self, connection: str, key: str) -> str | None:
         self.secrets.append((connection, key))
@@ -75,6 +76,9 @@ class Person:
 
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
         self.written.append((connection, tokens))
+
+    def export_failed(self, message: str) -> None:
+        self.export_warnings.append(message)
 
 
 def workflow(text: str, ui: TokenUI, tmp_path: Path) -> TokenWorkflow:

@@ -155,11 +155,6 @@ async def test_auto_refresh_keeps_a_cached_token_fresh(client: LanguageClient) -
     await keeps_a_cached_token_fresh(client, "auto_refresh = true\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the model does not know the `export` table yet (an unknown key is an error, and a "
-    "connection with errors is never sent): remove this mark once it does",
-)
 async def test_exports_keep_a_cached_token_fresh(client: LanguageClient) -> None:
     await keeps_a_cached_token_fresh(client, '\n[connections.dev.export]\ndotenv = ".env"\n')
 

@@ -235,3 +235,55 @@ async def test_the_warning_goes_when_gitignore_changes_on_disk(client: LanguageC
         t.DidChangeWatchedFilesParams([t.FileEvent((repo / ".gitignore").as_uri(), t.FileChangeType.Created)])
     )
     await asyncio.wait_for(until(False), 20)
+
+
+EXPORTING = """[connections.dev]
+instance = "https://dev12345.service-now.com"
+grant_type = "client_credentials"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${env:SNOW_DEV_CLIENT_SECRET}"
+
+[connections.dev.export]
+http_client = "rest/http-client.private.env.json"
+dotenv = "ignored.env"
+"""
+
+
+async def test_an_export_git_would_publish_offers_gitignore(client: LanguageClient, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "rest").mkdir()
+    (repo / ".gitignore").write_text("ignored.env\n", encoding="utf-8")
+    doc = repo / "team.snowauth.toml"
+    doc.write_text(EXPORTING, encoding="utf-8")
+    editor = Editor(client)
+    editor.open(doc.as_uri(), EXPORTING)
+    actions = await actions_for(client, doc.as_uri(), "export-in-git")
+    found = [d for d in await diagnostics(client, doc.as_uri()) if d.code == "export-in-git"]
+    assert len(found) == 1 and found[0].severity == t.DiagnosticSeverity.Warning
+    assert "`rest/http-client.private.env.json`, which git does not ignore" in found[0].message
+    assert found[0].range.start.line == 7  # on the path
+    assert [a.title for a in actions] == ["Add rest/http-client.private.env.json to .gitignore"]
+    assert actions[0].edit is not None
+    apply_like_a_client(actions[0].edit, editor)
+    assert (repo / ".gitignore").read_text(encoding="utf-8") == "ignored.env\n/rest/http-client.private.env.json\n"
+    assert ignored(repo, "rest/http-client.private.env.json")
+    client.text_document_did_save(t.DidSaveTextDocumentParams(t.TextDocumentIdentifier(doc.as_uri())))
+
+    async def cleared() -> None:
+        while any(d.code == "export-in-git" for d in await diagnostics(client, doc.as_uri())):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(cleared(), 20)
+
+
+async def test_untrusted_workspace_asks_git_nothing_about_exports(untrusted: LanguageClient, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "rest").mkdir()
+    doc = repo / "team.snowauth.toml"
+    doc.write_text(EXPORTING, encoding="utf-8")
+    editor = Editor(untrusted)
+    editor.open(doc.as_uri(), EXPORTING)
+    # the trusted session above warns here; an untrusted one never learns git's answer
+    for _ in range(20):
+        assert [d.code for d in await diagnostics(untrusted, doc.as_uri()) if d.code == "export-in-git"] == []
+        await asyncio.sleep(0.05)

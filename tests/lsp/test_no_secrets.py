@@ -5,6 +5,7 @@ by design: SECURITY.md)."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -98,7 +99,15 @@ client_id = "0123456789abcdef0123456789abcdef"
 client_secret = "${{env:SNOW_L_SECRET}}"
 username = "integration.user"
 password = "${{prompt}}"
+
+[connections.dev.export]
+http_client = "leak-http.json"
+postman = "leak-postman.json"
 """
+    # the token is exported to a file, and a malformed target is reported as a warning
+    FOLDER.mkdir(exist_ok=True)
+    (FOLDER / "leak-http.json").unlink(missing_ok=True)
+    (FOLDER / "leak-postman.json").write_text("{ broken", encoding="utf-8")
     editor.open(URI, text)
     seen: list[str] = []
 
@@ -123,6 +132,7 @@ password = "${{prompt}}"
         t.ExecuteCommandParams(command="snowauth.accessToken", arguments=[{"uri": URI, "connection": "dev"}])
     )
     assert isinstance(handed, dict) and handed["access_token"] == access
+    assert json.loads((FOLDER / "leak-http.json").read_text(encoding="utf-8"))["dev"]["access_token"] == access
     await run("snowauth.refreshToken")
     await run("snowauth.testConnection")
     await run("snowauth.revokeToken")
@@ -175,6 +185,7 @@ password = "${{prompt}}"
     captured = "\n".join(
         [log, *seen, *prompts, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
     )
+    assert any("leak-postman.json" in m.message for m in client.messages if m.type == t.MessageType.Warning)
     for secret in (CLIENT_SECRET, PASSWORD, "wrong-password-xyz", access, refresh):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     for marker in MARKERS:

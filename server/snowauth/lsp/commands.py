@@ -123,6 +123,9 @@ class Editor:
     def exchange_failed(self, exc: Exception) -> None:
         self.commands.reporter.record_failure(self.doc, self.connection, exc)
 
+    def export_failed(self, message: str) -> None:
+        self.commands.reporter.warn(message)
+
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
         if tokens is None:
             await edit_token(self.ls, self.doc.uri, connection, remove_edits)

@@ -31,13 +31,13 @@ class Diagnostics:
     def of(self, doc: Document) -> list[t.Diagnostic]:
         """The document's diagnostics: its findings, the last failed fetch, the token
         findings of its git state; the most severe MAX_DIAGNOSTICS when there are more."""
-        from snowauth.gitstate import token_findings
+        from snowauth.gitstate import export_findings, token_findings
 
         ls = self._ls
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
         related, tags = ls.related_information, ls.diagnostic_tags
-        found = [*a.findings, *doc.extra, *token_findings(a, doc.git)]
+        found = [*a.findings, *doc.extra, *token_findings(a, doc.git), *export_findings(a, doc.exports_git, doc.folder)]
         hidden = 0
         if len(found) > MAX_DIAGNOSTICS:
             # a hostile (or generated) file with 200,000 problems would make every edit send

@@ -39,6 +39,7 @@ class Document:
     path: Path | None = None
     extra: list[Finding] = field(default_factory=list)  # e.g. the last failed fetch
     git: str = "safe"  # gitstate.git_state of the file, refreshed on open, save and token writes
+    exports_git: dict[Path, str] = field(default_factory=dict)  # the same for each export target
     analysed_at: datetime | None = None
     _analysis: Analysis | None = None
     _converter: Converter | None = None

@@ -128,10 +128,14 @@ def register(ls: SnowauthServer) -> None:
         conv = doc.converter(ls.encoding)
         start, end = conv.offset(params.range.start), conv.offset(params.range.end)
         actions: list[t.CodeAction] = []
-        from snowauth.gitstate import token_findings
+        from snowauth.gitstate import export_findings, token_findings
 
         name = doc.path.name if doc.path is not None else None
-        for f in [*a.findings, *token_findings(a, doc.git, name, fixes=True)]:
+        git_findings = [
+            *token_findings(a, doc.git, name, fixes=True),
+            *export_findings(a, doc.exports_git, doc.folder, fixes=True),
+        ]
+        for f in [*a.findings, *git_findings]:
             if f.end < start or f.start > end or not f.fixes:
                 continue
             diag = convert.diagnostic(f, conv, doc.uri, related=False, tags=False)

@@ -91,6 +91,12 @@ class Reporter:
         if not self._client_announces:
             self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Info, f"SnowAuth: {plain(text)}"))
 
+    def warn(self, text: str) -> None:
+        """A warning that does not fail the command (an export file not written): shown
+        and logged, always (the client's own success message does not say it)."""
+        self.ls.window_log_message(t.LogMessageParams(t.MessageType.Warning, " ".join(text.split())))
+        self.ls.window_show_message(t.ShowMessageParams(t.MessageType.Warning, f"SnowAuth: {plain(text)}"))
+
     def _problem_range(self, uri: str, c: Connection, exc: BaseException | None) -> t.Range | None:
         """Where the failure's diagnostic is (the key to fix, else the header), when the
         open document has one for this connection."""

@@ -180,8 +180,19 @@ class SnowauthServer(LanguageServer):
             await asyncio.sleep(0.01)
             assert doc.path is not None
             state = await git_state_async(doc.path)
-            if self.docs.get(uri) is doc and state != doc.git:
-                doc.git = state
+            # the files its connections export the token to (confined ones only: git is
+            # never asked about a path outside the folder)
+            from snowauth.exports import confined
+            from snowauth.secrets import allowed_roots
+
+            roots = allowed_roots(doc.folder, self.env)
+            exported = {
+                t.path: await git_state_async(t.path)
+                for c in doc.analysis(self.env).connections.values()
+                for t in confined(c, doc.folder, roots)
+            }
+            if self.docs.get(uri) is doc and (state != doc.git or exported != doc.exports_git):
+                doc.git, doc.exports_git = state, exported
                 self.diagnostics.changed(uri)
             if doc.folder is not None:  # would the move-to-.env fix write a file git publishes?
                 from snowauth.secrets import DOTENV

@@ -1,0 +1,44 @@
+"""Tools no one here wrote that read snowauth's exports, installed from npm by
+`make consumer-deps` (tests/consumers/package.json pins them): nothing downloads while
+the tests run."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "consumers"
+HTTPYAC = ROOT / "node_modules" / ".bin" / "httpyac"
+
+
+def node() -> str:
+    """The node program; the test is skipped (with the reason) when there is none."""
+    found = shutil.which("node")
+    if found is None:
+        pytest.skip("node is not installed: the httpyac consumer test needs Node.js 18+")
+    return found
+
+
+def httpyac(http_file: Path, env: str, *, cwd: Path) -> list[dict[str, Any]]:
+    """`httpyac send FILE --env ENV --all --json` run from ``cwd``: the requests it sent,
+    each with its response, as httpyac reports them. Its output is never shown (the
+    request it reports carries the token); a failure says only the exit status."""
+    program = node()
+    assert HTTPYAC.is_file(), "the httpyac CLI is not installed: run `make consumer-deps`"
+    done = subprocess.run(
+        [program, str(HTTPYAC), "send", str(http_file), "--env", env, "--all", "--json"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, f"httpyac exited with {done.returncode}"
+    requests: list[dict[str, Any]] = json.loads(done.stdout)["requests"]
+    return requests
