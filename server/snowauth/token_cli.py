@@ -15,6 +15,7 @@ import tempfile
 import webbrowser
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from snowauth import connections as conns
@@ -132,10 +133,65 @@ class Terminal:
         self.for_the_file = tokens
 
 
-async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, bool]:
-    """The token to print and whether it is new."""
-    got = await TokenWorkflow(a, c, Environment.of_process(folder), Terminal()).obtain()
-    return got.tokens, got.new
+@dataclass(frozen=True)
+class Got:
+    """A token :func:`get_token` obtained: the file it was read from, the connection,
+    the instance it was obtained from (base URL, no trailing slash) and whether it is new."""
+
+    path: Path
+    connection: Connection
+    instance_url: str
+    tokens: TokenSet
+    new: bool
+
+
+class NoToken(Exception):
+    """No token could be had; the message says why (plain text, no secret) and
+    ``status`` is the exit status of `snowauth token`: 1 a failure (the file, the
+    connection, the instance), 2 no value entered at a prompt, 130 Ctrl-C."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, bool, str]:
+    """The token to use, whether it is new, and the instance it came from."""
+    workflow = TokenWorkflow(a, c, Environment.of_process(folder), Terminal())
+    got = await workflow.obtain()
+    assert workflow.target is not None  # obtain() confirmed the destination first
+    return got.tokens, got.new, workflow.target.base_url
+
+
+def get_token(file: str, connection: str | None) -> Got:
+    """Read ``file``, pick the connection and obtain its token through the token workflow
+    on this terminal (questions and progress on stderr); :class:`NoToken` when none can
+    be had. Shared by `snowauth token` and `snowauth exec`."""
+    path = Path(file)
+    try:
+        text, problem = read_text(path)
+    except OSError as exc:
+        raise NoToken(f"cannot read {printable(file)}: {printable(str(exc.strerror or exc))}", 1) from None
+    if problem:
+        raise NoToken(f"{printable(file)}: {printable(problem)}", 1)
+    folder = path.resolve().parent
+    a = analyze(text, Environment.of_process(folder))
+    try:
+        c = conns.select(a, connection, None)
+        tokens, new, instance_url = asyncio.run(obtain(a, c, folder))
+    except (conns.ConnectionProblem, OAuthError) as exc:
+        raise NoToken(printable(plain_text(str(exc))), 1) from None
+    except NoValueEntered as exc:
+        raise NoToken(str(exc), 2) from None
+    except KeyboardInterrupt:
+        raise NoToken("cancelled", 130) from None
+    return Got(path, c, instance_url, tokens, new)
+
+
+def print_failure(failure: NoToken) -> None:
+    """The reason no token could be had, on stderr, as `snowauth token` prints it."""
+    lead = "\n" if failure.status == 130 else ""  # after the ^C the terminal shows
+    print(f"{lead}snowauth: {failure}", file=sys.stderr)
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -189,29 +245,12 @@ def render(tokens: TokenSet, name: str, fmt: str) -> str:
 
 
 def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
-    path = Path(file)
     try:
-        text, problem = read_text(path)
-    except OSError as exc:
-        print(f"snowauth: cannot read {printable(file)}: {printable(str(exc.strerror or exc))}", file=sys.stderr)
-        return 1
-    if problem:
-        print(f"snowauth: {printable(file)}: {printable(problem)}", file=sys.stderr)
-        return 1
-    folder = path.resolve().parent
-    a = analyze(text, Environment.of_process(folder))
-    try:
-        c = conns.select(a, connection, None)
-        tokens, new = asyncio.run(obtain(a, c, folder))
-    except (conns.ConnectionProblem, OAuthError) as exc:
-        print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
-        return 1
-    except NoValueEntered as exc:
-        print(f"snowauth: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\nsnowauth: cancelled", file=sys.stderr)
-        return 130
+        got = get_token(file, connection)
+    except NoToken as failure:
+        print_failure(failure)
+        return failure.status
+    path, c, tokens, new = got.path, got.connection, got.tokens, got.new
     try:
         output = render(tokens, c.name, fmt)  # before writing: a token that cannot be printed is not stored
     except CannotPrint as exc:
