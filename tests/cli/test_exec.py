@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -252,3 +253,24 @@ def test_usage_errors_and_a_command_not_found(tmp_path: Path, emulator: Emulator
     assert absent.returncode == 127
     assert absent.stderr.strip() == "snowauth: snowauth-no-such-command-x: command not found"
     assert emulator.token_requests == 0  # said before any grant runs
+
+
+README_CURL = (
+    'echo "Authorization: $SNOWAUTH_AUTHORIZATION" | '
+    'curl -sS -H @- "$SNOWAUTH_INSTANCE_URL/api/now/table/sys_user?sysparm_limit=1"'
+)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_readme_s_curl_line_reads_the_table_api(tmp_path: Path, emulator: Emulator) -> None:
+    """The README's curl example, as written there: the header goes to curl on its stdin
+    (echo is the shell's own), so the token is in no program's argv."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert f"-- sh -c '{README_CURL}'" in readme
+    setup = Setup(tmp_path, emulator)
+    out = run_snowauth("exec", str(setup.file), "--", "sh", "-c", README_CURL, env=setup.env)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)["result"]
+    assert len(rows) == 1 and "user_name" in rows[0]
+    assert ("GET", "/api/now/table/sys_user") in emulator.requests
+    assert_no_token(emulator, out.stdout, out.stderr)
