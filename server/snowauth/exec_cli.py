@@ -41,16 +41,8 @@ FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 # a signal the kernel sends itself: the terminal's Ctrl-C, Ctrl-\ and hang-up, which go to
 # the whole foreground process group, COMMAND included (Linux's SI_KERNEL)
 _SI_KERNEL = 0x80
-# the variables COMMAND gets, and the SDK's basic-auth session variables it must not
-# inherit (a stale pair would describe another session; `now-sdk auth --format env`
-# unsets them as well)
-VARIABLES = (
-    "SNOWAUTH_INSTANCE_URL",
-    "SNOWAUTH_ACCESS_TOKEN",
-    "SNOWAUTH_AUTHORIZATION",
-    "SN_SDK_INSTANCE_URL",
-    "SN_SDK_SESSION_BEARER_TOKEN",
-)
+# the SDK's basic-auth session variables: COMMAND must not inherit them (a stale pair
+# would describe another session; `now-sdk auth --format env` unsets them as well)
 REMOVED = ("SN_SDK_SESSION_TOKEN", "SN_SDK_SESSION_COOKIE")
 
 
