@@ -1,4 +1,4 @@
-"""The `snowauth` command line: check, schema, lsp, emulator, token, export, reference.
+"""The `snowauth` command line: check, schema, lsp, emulator, token, exec, export, reference.
 
 Imports stay inside the subcommands: `snowauth check` must not pay for the LSP stack
 (lsprotocol alone costs ~0.4 s) or for httpx.
@@ -6,7 +6,7 @@ Imports stay inside the subcommands: `snowauth check` must not pay for the LSP s
 Exit statuses: 0 success, 1 problems found or the operation failed, 2 a usage error (or
 nothing to do: no file to check, no value entered at a prompt), 130 interrupted (Ctrl-C),
 141 the reader of stdout went away (`snowauth schema | head -c 300`), as a shell reports
-a command that SIGPIPE ended.
+a command that SIGPIPE ended. `exec` exits with its command's status (snowauth.exec_cli).
 """
 
 from __future__ import annotations
@@ -66,14 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reuse a stored token with at least 60 s left, refresh an expired one, or run the "
         "connection's grant; print the token on stdout. Questions and progress go to stderr.",
     )
-    p.add_argument("file", metavar="FILE", help="the *.snowauth.toml file that holds the connection")
-    p.add_argument(
-        "-c",
-        "--connection",
-        metavar="NAME",
-        default=None,
-        help="the connection to use (default: the file's `default`, or its only connection)",
-    )
+    _file_and_connection(p)
     p.add_argument(
         "--format",
         choices=("json", "header", "env"),
@@ -81,12 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="json: the token and its expiry; header: an `Authorization: Bearer` line; env: a "
         "SNOW_ACCESS_TOKEN= shell assignment (default: %(default)s)",
     )
-    p.add_argument(
-        "--write",
-        action="store_true",
-        help='store a new token in the file as the editor does (token_store = "file"); '
-        "default: the file is not changed",
-    )
+    _write_option(p)
     p = sub.add_parser(
         "export",
         help="fetch (or reuse) a token and rewrite the files the connection exports it to",
@@ -95,6 +83,26 @@ def build_parser() -> argparse.ArgumentParser:
         "written are listed on stdout; the token is never printed. Exit status: 0 done, 1 no token "
         "or a file not written, 2 the connection exports nothing.",
     )
+    _file_and_connection(p)
+    _write_option(p)
+
+    p = sub.add_parser(
+        "exec",
+        help="run a command with a fresh token in its environment",
+        usage="%(prog)s FILE [--connection NAME] -- COMMAND [ARGS ...]",
+        description="Obtain a token as `snowauth token` does, then run COMMAND with SNOWAUTH_INSTANCE_URL, "
+        "SNOWAUTH_ACCESS_TOKEN, SNOWAUTH_AUTHORIZATION (`Bearer <token>`) and the ServiceNow SDK's "
+        "SN_SDK_INSTANCE_URL and SN_SDK_SESSION_BEARER_TOKEN in its environment. COMMAND gets the "
+        "terminal and the signals sent to snowauth. Exit status: COMMAND's (128 + N when signal N "
+        "ended it); 2 no token could be had (COMMAND is not run) or a usage error; 126 COMMAND cannot "
+        "be run; 127 COMMAND not found; 130 Ctrl-C before COMMAND started.",
+    )
+    _file_and_connection(p)
+    p.set_defaults(usage_error=p.error)
+    return parser
+
+
+def _file_and_connection(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="the *.snowauth.toml file that holds the connection")
     p.add_argument(
         "-c",
@@ -103,13 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="the connection to use (default: the file's `default`, or its only connection)",
     )
+
+
+def _write_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--write",
         action="store_true",
         help='store a new token in the file as the editor does (token_store = "file"); '
         "default: the file is not changed",
     )
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,6 +152,11 @@ def _run(args_list: list[str]) -> int:
         from snowauth.emulator import main as emulator_main
 
         return emulator_main(args_list[1:])
+    command: list[str] = []
+    if args_list[:1] == ["exec"] and "--" in args_list:
+        # everything after the first `--` is COMMAND, its options included
+        split = args_list.index("--")
+        args_list, command = args_list[:split], args_list[split + 1 :]
     args = build_parser().parse_args(args_list)
     if args.command == "check":
         from snowauth.check import run_check
@@ -169,6 +184,12 @@ def _run(args_list: list[str]) -> int:
         from snowauth.token_cli import run_export
 
         return run_export(args.file, args.connection, args.write)
+    if args.command == "exec":
+        if not command:
+            args.usage_error("give the command to run after `--`: snowauth exec FILE -- COMMAND [ARGS ...]")
+        from snowauth.exec_cli import run_exec
+
+        return run_exec(args.file, args.connection, command)
     return 2
 
 

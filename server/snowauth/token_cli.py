@@ -16,12 +16,14 @@ import tempfile
 import webbrowser
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from snowauth import connections as conns
-from snowauth.analysis import Analysis, analyze
+from snowauth.analysis import analyze
 from snowauth.check import plain_text
 from snowauth.document import Connection
+from snowauth.exports import declared
 from snowauth.files import read_text
 from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
@@ -138,10 +140,73 @@ class Terminal:
         print(f"snowauth: warning: {printable(plain_text(message))}", file=sys.stderr)
 
 
-async def obtain(a: Analysis, c: Connection, folder: Path) -> tuple[TokenSet, bool]:
-    """The token to print and whether it is new."""
-    got = await TokenWorkflow(a, c, Environment.of_process(folder), Terminal()).obtain()
-    return got.tokens, got.new
+@dataclass(frozen=True)
+class Got:
+    """A token :func:`get_token` obtained: the file it was read from, the connection,
+    the instance it was obtained from (base URL, no trailing slash) and whether it is new."""
+
+    path: Path
+    connection: Connection
+    instance_url: str
+    tokens: TokenSet
+    new: bool
+    workflow: TokenWorkflow
+
+
+class NoToken(Exception):
+    """No token could be had; the message says why (plain text, no secret) and
+    ``status`` is the exit status of `snowauth token`: 1 a failure (the file, the
+    connection, the instance), 2 no value entered at a prompt, 130 Ctrl-C."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def obtain(workflow: TokenWorkflow) -> tuple[TokenSet, bool, str]:
+    """The token to use, whether it is new, and the instance it came from."""
+    got = await workflow.obtain()
+    assert workflow.target is not None  # obtain() confirmed the destination first
+    return got.tokens, got.new, workflow.target.base_url
+
+
+def get_token(file: str, connection: str | None, ui: Terminal | None = None, *, exports_needed: bool = False) -> Got:
+    """Read ``file``, pick the connection and obtain its token through the token workflow
+    on this terminal (questions and progress on stderr); :class:`NoToken` when none can
+    be had (status 2 when ``exports_needed`` and the connection exports nothing). Shared
+    by `snowauth token`, `snowauth exec` and `snowauth export`."""
+    path = Path(file)
+    try:
+        text, problem = read_text(path)
+    except OSError as exc:
+        raise NoToken(f"cannot read {printable(file)}: {printable(str(exc.strerror or exc))}", 1) from None
+    if problem:
+        raise NoToken(f"{printable(file)}: {printable(problem)}", 1)
+    folder = path.resolve().parent
+    a = analyze(text, Environment.of_process(folder))
+    try:
+        c = conns.select(a, connection, None)
+        if exports_needed and not declared(c):
+            raise NoToken(
+                f"the connection `{printable(c.name)}` exports its token nowhere: add "
+                f"[connections.{printable(c.name)}.export] with dotenv, http_client or postman (docs/reference.md)",
+                2,
+            )
+        workflow = TokenWorkflow(a, c, Environment.of_process(folder), ui or Terminal())
+        tokens, new, instance_url = asyncio.run(obtain(workflow))
+    except (conns.ConnectionProblem, OAuthError) as exc:
+        raise NoToken(printable(plain_text(str(exc))), 1) from None
+    except NoValueEntered as exc:
+        raise NoToken(str(exc), 2) from None
+    except KeyboardInterrupt:
+        raise NoToken("cancelled", 130) from None
+    return Got(path, c, instance_url, tokens, new, workflow)
+
+
+def print_failure(failure: NoToken) -> None:
+    """The reason no token could be had, on stderr, as `snowauth token` prints it."""
+    lead = "\n" if failure.status == 130 else ""  # after the ^C the terminal shows
+    print(f"{lead}snowauth: {failure}", file=sys.stderr)
 
 
 def _write_file(path: Path, text: str) -> None:
@@ -194,83 +259,33 @@ def render(tokens: TokenSet, name: str, fmt: str) -> str:
     )
 
 
-def _read(file: str) -> tuple[Path, Analysis] | int:
-    """The connection file's path and analysis, or the exit status after saying why not."""
-    path = Path(file)
-    try:
-        text, problem = read_text(path)
-    except OSError as exc:
-        print(f"snowauth: cannot read {printable(file)}: {printable(str(exc.strerror or exc))}", file=sys.stderr)
-        return 1
-    if problem:
-        print(f"snowauth: {printable(file)}: {printable(problem)}", file=sys.stderr)
-        return 1
-    return path, analyze(text, Environment.of_process(path.resolve().parent))
-
-
-def _failed(exc: BaseException) -> int:
-    """Say why no token could be had; the exit status."""
-    if isinstance(exc, NoValueEntered):
-        print(f"snowauth: {exc}", file=sys.stderr)
-        return 2
-    if isinstance(exc, KeyboardInterrupt):
-        print("\nsnowauth: cancelled", file=sys.stderr)
-        return 130
-    print(f"snowauth: {printable(plain_text(str(exc)))}", file=sys.stderr)
-    return 1
-
-
 def run_export(file: str, connection: str | None, write: bool) -> int:
     """`snowauth export`: a token as `snowauth token` gets it, then every file declared in
     `[connections.<name>.export]` rewritten; their paths on stdout (never the token)."""
-    read = _read(file)
-    if isinstance(read, int):
-        return read
-    path, a = read
-    folder = path.resolve().parent
     ui = Terminal()
-
-    async def run(c: Connection) -> tuple[TokenWorkflow, TokenSet, bool]:
-        wf = TokenWorkflow(a, c, Environment.of_process(folder), ui)
-        got = await wf.obtain()
-        if not got.new:  # a new token was exported when it was stored
-            await wf.export(got.tokens)
-        return wf, got.tokens, got.new
-
     try:
-        c = conns.select(a, connection, None)
-        from snowauth.exports import declared
-
-        if not declared(c):
-            print(
-                f"snowauth: the connection `{printable(c.name)}` exports its token nowhere: add "
-                f"[connections.{printable(c.name)}.export] with dotenv, http_client or postman (docs/reference.md)",
-                file=sys.stderr,
-            )
-            return 2
-        wf, tokens, new = asyncio.run(run(c))
-    except (conns.ConnectionProblem, OAuthError, NoValueEntered, KeyboardInterrupt) as exc:
-        return _failed(exc)
-    if write and new and conns.token_store(c) == "file":
-        status = _write_to_file(path, file, c, tokens)
+        got = get_token(file, connection, ui, exports_needed=True)
+    except NoToken as failure:
+        print_failure(failure)
+        return failure.status
+    if not got.new:  # a new token was exported when it was stored
+        asyncio.run(got.workflow.export(got.tokens))
+    if write and got.new and conns.token_store(got.connection) == "file":
+        status = _write_to_file(got.path, file, got.connection, got.tokens)
         if status:
             return status
-    for t in wf.exported:
+    for t in got.workflow.exported:
         print(printable(t.argument))
     return 1 if ui.export_failures else 0
 
 
 def run_token(file: str, connection: str | None, fmt: str, write: bool) -> int:
-    read = _read(file)
-    if isinstance(read, int):
-        return read
-    path, a = read
-    folder = path.resolve().parent
     try:
-        c = conns.select(a, connection, None)
-        tokens, new = asyncio.run(obtain(a, c, folder))
-    except (conns.ConnectionProblem, OAuthError, NoValueEntered, KeyboardInterrupt) as exc:
-        return _failed(exc)
+        got = get_token(file, connection)
+    except NoToken as failure:
+        print_failure(failure)
+        return failure.status
+    path, c, tokens, new = got.path, got.connection, got.tokens, got.new
     try:
         output = render(tokens, c.name, fmt)  # before writing: a token that cannot be printed is not stored
     except CannotPrint as exc:

@@ -14,7 +14,7 @@ import snowauth
 
 OUTSIDE_THE_CORE = ("snowauth.lsp", "snowauth.oauth", "snowauth.emulator")
 # the command line: it parses arguments, talks to a terminal and may run the exchange
-ENTRY_POINTS = ("snowauth.cli", "snowauth.__main__", "snowauth.token_cli")
+ENTRY_POINTS = ("snowauth.cli", "snowauth.__main__", "snowauth.token_cli", "snowauth.exec_cli")
 PROTOCOL_STACK = ("httpx", "httpcore", "pygls", "lsprotocol")
 
 

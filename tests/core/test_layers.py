@@ -22,7 +22,7 @@ import pytest
 import snowauth
 
 PACKAGE = Path(snowauth.__file__).parent
-ENTRY_POINTS = {"snowauth.cli", "snowauth.__main__", "snowauth.token_cli"}
+ENTRY_POINTS = {"snowauth.cli", "snowauth.__main__", "snowauth.token_cli", "snowauth.exec_cli"}
 PROTOCOL_STACK = {"httpx", "httpcore", "pygls", "lsprotocol"}
 # the only core module that runs the token exchange (the CLI and the server call it)
 EXCHANGE_CALLERS = {"snowauth.workflow"}
