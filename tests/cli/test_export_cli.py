@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from snowauth.emulator import Emulator
-from tests.cli.test_token_cli import ENV, conn_file
 from tests.kit.cli import run_snowauth
 from tests.kit.git import git, make_repo
+from tests.kit.workflow import ENV, conn_file
 
 EXPORTS = """
 [connections.dev.export]

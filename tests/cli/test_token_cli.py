@@ -10,26 +10,7 @@ from pathlib import Path
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from tests.kit.cli import run_snowauth
-
-ENV = {"SNOW_C_SECRET": "demo-client-secret", "SNOW_C_PASSWORD": "demo-password"}
-
-
-def conn_file(tmp_path: Path, url: str, *, store: str = "file", password: str = "${env:SNOW_C_PASSWORD}") -> Path:
-    path = tmp_path / "cli.snowauth.toml"
-    path.write_text(
-        f"""# kept as it is
-[connections.dev]
-instance = "{url}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_C_SECRET}}"
-username = "integration.user"
-password = "{password}"
-token_store = "{store}"
-""",
-        encoding="utf-8",
-    )
-    return path
+from tests.kit.workflow import ENV, conn_file
 
 
 def token(path: Path, *args: str, cache: Path) -> subprocess.CompletedProcess[str]:

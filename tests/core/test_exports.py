@@ -20,7 +20,7 @@ from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.exports import ExportError, Values
 from snowauth.secrets import Environment
-from tests.core.test_workflow import Person, connection_text, workflow
+from tests.kit.workflow import Person, connection_text, workflow
 
 V = Values("https://dev1.service-now.com", "tok-1")
 V2 = Values("https://dev1.service-now.com", "tok-2")
@@ -212,6 +212,9 @@ def _reader(folder: str, fmt: str, rounds: int) -> int:
 def test_processes_writing_at_once_never_tear_the_file(tmp_path: Path, fmt: str) -> None:
     if fmt == "postman":
         names = ["dev"] * 4  # one environment per file: the writers replace each other's values
+        # there from the start, so the reader has a file to read however late the writers start
+        empty = {"id": "0", "name": "shared", "values": [], "_postman_variable_scope": "environment"}
+        (tmp_path / "shared").write_text(json.dumps(empty))
     else:
         names = ["dev", "test", "prod", "qa"]
         (tmp_path / "shared").write_text("# mine\nA=1\n" if fmt == "dotenv" else '{\n  "mine": {"a": 1}\n}\n')

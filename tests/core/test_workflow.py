@@ -5,8 +5,6 @@ gets nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,75 +14,11 @@ from snowauth import connections as conns
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.oauth.errors import OAuthError
-from snowauth.secrets import Environment
-from snowauth.store import TokenCache
 from snowauth.token_edits import apply, write_edits
 from snowauth.tokens import TokenSet
 from snowauth.trust import CONFIG_VARIABLE
-from snowauth.workflow import MIN_LIFETIME, TokenUI, TokenWorkflow
-
-ENV = {"SNOW_C_SECRET": "demo-client-secret", "SNOW_C_PASSWORD": "demo-password"}
-
-
-def connection_text(url: str, *, store: str = "file") -> str:
-    return f"""[connections.dev]
-instance = "{url}"
-grant_type = "password"
-client_id = "0123456789abcdef0123456789abcdef"
-client_secret = "${{env:SNOW_C_SECRET}}"
-username = "integration.user"
-password = "${{env:SNOW_C_PASSWORD}}"
-token_store = "{store}"
-"""
-
-
-class Person:
-    """A TokenUI that records what the workflow asked and stored, and answers the host
-    question with ``send``."""
-
-    can_ask = True
-
-    def __init__(self, *, send: bool = True) -> None:
-        self.send = send
-        self.hosts: list[str] = []
-        self.secrets: list[tuple[str, str]] = []
-        self.browser: list[str] = []
-        self.titles: list[str] = []
-        self.steps: list[str] = []
-        self.failures: list[Exception] = []
-        self.written: list[tuple[str, TokenSet | None]] = []
-        self.export_warnings: list[str] = []
-
-    async def ask_secret(self, connection: str, key: str) -> str | None:
-        self.secrets.append((connection, key))
-        return None
-
-    async def confirm_host(self, name: str, target: conns.Destination) -> bool:
-        self.hosts.append(target.base_url)
-        return self.send
-
-    async def open_browser(self, url: str) -> None:
-        self.browser.append(url)
-
-    @asynccontextmanager
-    async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
-        self.titles.append(title)
-        yield self.steps.append
-
-    def exchange_failed(self, exc: Exception) -> None:
-        self.failures.append(exc)
-
-    async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
-        self.written.append((connection, tokens))
-
-    def export_failed(self, message: str) -> None:
-        self.export_warnings.append(message)
-
-
-def workflow(text: str, ui: TokenUI, tmp_path: Path) -> TokenWorkflow:
-    env = Environment(dict(ENV), tmp_path)
-    a = analyze(text, env)
-    return TokenWorkflow(a, a.connections["dev"], env, ui, cache=TokenCache(tmp_path / "cache"))
+from snowauth.workflow import MIN_LIFETIME
+from tests.kit.workflow import Person, connection_text, workflow
 
 
 def with_tokens(text: str, tokens: TokenSet) -> str:
