@@ -5,6 +5,7 @@
 --                on the second; then, as a control, the deprecated vim.lsp.buf.execute_command
 --   typing:      type a connection into the empty FILE as a person does, with
 --                vim.lsp.completion (KEYS: the steps, as JSON), then `:SnowAuth fetchToken`
+--   token_env:   the README's `:SnowAuthEnv` (its second snippet, appended to init.lua)
 local scenario = os.getenv("SCENARIO") or "diagnostics"
 local file, out = os.getenv("FILE"), os.getenv("OUT")
 local result = { error = nil, notes = {}, deprecated = {}, selects = {}, log = {} }
@@ -280,6 +281,19 @@ function scenarios.typing()
     return buffer_text(bufnr):find(".token]", 1, true)
   end, 30000)
   result.text = buffer_text(bufnr)
+end
+
+-- the README's SnowAuthEnv command (loaded after the configuration): the token reaches
+-- new jobs; what is recorded is whether it did, never the token
+function scenarios.token_env()
+  open()
+  vim.cmd("SnowAuthEnv")
+  wait_for("the token in Neovim's environment", function()
+    return vim.env.SNOWAUTH_ACCESS_TOKEN ~= nil and vim.env.SNOWAUTH_ACCESS_TOKEN ~= ""
+  end, 30000)
+  result.instance = vim.env.SNOWAUTH_INSTANCE_URL
+  result.token_length = #vim.env.SNOWAUTH_ACCESS_TOKEN
+  result.job_sees = vim.trim(vim.fn.system({ "sh", "-c", 'test -n "$SNOWAUTH_ACCESS_TOKEN" && echo set' }))
 end
 
 co = coroutine.create(function()

@@ -30,10 +30,10 @@ pasword = "x"
 """
 
 
-def readme_snippet() -> str:
+def readme_snippet(marker: str = "neovim-snippet") -> str:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- neovim-snippet:start -->\s*```lua\n(.*?)```\s*<!-- neovim-snippet:end -->", readme, re.S)
-    assert m, "the README lost its Neovim snippet markers"
+    m = re.search(rf"<!-- {marker}:start -->\s*```lua\n(.*?)```\s*<!-- {marker}:end -->", readme, re.S)
+    assert m, f"the README lost its {marker} markers"
     return m.group(1)
 
 
@@ -44,9 +44,9 @@ def nvim() -> str:
     return found
 
 
-def run_nvim(tmp_path: Path, doc: Path, scenario: str, **extra: str) -> dict[str, Any]:
+def run_nvim(tmp_path: Path, doc: Path, scenario: str, *, more_lua: str = "", **extra: str) -> dict[str, Any]:
     init = tmp_path / "init.lua"
-    init.write_text(readme_snippet(), encoding="utf-8")
+    init.write_text(readme_snippet() + more_lua, encoding="utf-8")
     out = tmp_path / f"{scenario}.json"
     env = {
         **os.environ,
@@ -194,3 +194,14 @@ def test_typing_a_connection_from_scratch_with_completion(tmp_path: Path, emulat
         result["notes"],
     )
     assert emulator.token_requests == 1
+
+
+def test_readme_token_snippet_hands_the_token_to_new_jobs(tmp_path: Path, emulator: Emulator) -> None:
+    doc = tmp_path / "one.snowauth.toml"
+    doc.write_text(two_connections(emulator.url).split("\n\n[connections.other]")[0] + "\n", encoding="utf-8")
+    result = run_nvim(tmp_path, doc, "token_env", more_lua=readme_snippet("neovim-token-snippet"), **SECRETS)
+    assert result["job_sees"] == "set"
+    assert result["instance"] == emulator.url and result["token_length"] > 20
+    assert emulator.token_requests == 1  # no token was stored: the command fetched one
+    assert any("set for new jobs" in note for note in result["notes"]), result["notes"]
+    assert "demo-password" not in json.dumps(result) and "demo-client-secret" not in json.dumps(result)
