@@ -14,13 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "consumers"
 HTTPYAC = ROOT / "node_modules" / ".bin" / "httpyac"
+NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
 
 
 def node() -> str:
     """The node program; the test is skipped (with the reason) when there is none."""
     found = shutil.which("node")
     if found is None:
-        pytest.skip("node is not installed: the httpyac consumer test needs Node.js 18+")
+        pytest.skip("node is not installed: the npm consumer tests (httpyac, newman) need Node.js 18+")
     return found
 
 
@@ -42,3 +43,39 @@ def httpyac(http_file: Path, env: str, *, cwd: Path) -> list[dict[str, Any]]:
     assert done.returncode == 0, f"httpyac exited with {done.returncode}"
     requests: list[dict[str, Any]] = json.loads(done.stdout)["requests"]
     return requests
+
+
+def newman(collection: Path, environment: Path, *, cwd: Path) -> tuple[int, dict[str, Any], str]:
+    """`newman run COLLECTION -e ENVIRONMENT --reporters json` run from ``cwd``: its exit
+    status, the run of its JSON report, and what it printed (for a test to check that no
+    token is in it). Only the JSON reporter runs: the report, which holds the request with
+    its token, goes to a file beside the collection and is never shown."""
+    program = node()
+    assert NEWMAN.is_file(), "the newman CLI is not installed: run `make consumer-deps`"
+    report = collection.with_name(collection.stem + ".newman.json")
+    report.unlink(missing_ok=True)
+    done = subprocess.run(
+        [
+            program,
+            str(NEWMAN),
+            "run",
+            str(collection),
+            "-e",
+            str(environment),
+            "--reporters",
+            "json",
+            "--reporter-json-export",
+            str(report),
+            "--color",
+            "off",
+        ],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert report.is_file(), f"newman exited with {done.returncode} and wrote no report"
+    run: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))["run"]
+    return done.returncode, run, done.stdout + done.stderr
