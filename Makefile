@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 client-deps:
 	$(MAKE) -C client-vscode deps
 
-# tools no one here wrote that read snowauth's exports (tests/consumers): the httpyac CLI
+# tools no one here wrote that read snowauth's exports (tests/consumers): the httpyac and newman CLIs
 consumer-deps: tests/consumers/node_modules/.package-lock.json
 
 tests/consumers/node_modules/.package-lock.json: tests/consumers/package.json tests/consumers/package-lock.json
