@@ -10,12 +10,8 @@ from pathlib import Path
 
 from snowauth.emulator import Emulator
 from tests.kit.cli import run_snowauth
-from tests.kit.consumers import httpyac
+from tests.kit.consumers import TABLE_REQUEST, httpyac
 from tests.kit.emulator import password_connection
-
-REQUEST = """GET {{instance_url}}/api/now/table/sys_user?sysparm_limit=1
-Authorization: Bearer {{access_token}}
-"""
 
 
 def test_httpyac_sends_with_the_exported_token(tmp_path: Path, emulator: Emulator) -> None:
@@ -37,7 +33,7 @@ def test_httpyac_sends_with_the_exported_token(tmp_path: Path, emulator: Emulato
     assert out.stdout.splitlines() == ["http-client.private.env.json"]
     exported = json.loads((project / "http-client.private.env.json").read_text(encoding="utf-8"))
     assert exported["dev"]["instance_url"] == emulator.url
-    (project / "api.http").write_text(REQUEST, encoding="utf-8")
+    (project / "api.http").write_text(TABLE_REQUEST, encoding="utf-8")
 
     # run from another folder: httpYac finds the environment file beside the .http file
     sent = httpyac(project / "api.http", "dev", cwd=tmp_path)

@@ -12,6 +12,11 @@ from typing import Any
 
 import pytest
 
+#: a `.http` request of the Table API with the `http_client` export's two variables
+TABLE_REQUEST = """GET {{instance_url}}/api/now/table/sys_user?sysparm_limit=1
+Authorization: Bearer {{access_token}}
+"""
+
 ROOT = Path(__file__).resolve().parents[1] / "consumers"
 HTTPYAC = ROOT / "node_modules" / ".bin" / "httpyac"
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"

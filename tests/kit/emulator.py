@@ -91,6 +91,11 @@ def assert_token_body(body: dict[str, Any], *, refresh: bool, scope: str = "user
     base64.urlsafe_b64decode(body["access_token"] + "==")  # base64url alphabet
 
 
+def token_requests(emu: Emulator) -> int:
+    """The requests made of the instance's token endpoint so far."""
+    return sum(1 for method, path in emu.requests if method == "POST" and path == "/oauth_token.do")
+
+
 def current_user(emu: Emulator, access_token: str) -> httpx.Response:
     return HTTP.get(
         f"{emu.url}/api/now/ui/user/current_user",

@@ -390,6 +390,32 @@ class Editor:
         return t.ApplyWorkspaceEditResult(applied=True)
 
 
+class Watched:
+    """The client's side: every request the server makes of the person (a secret prompt,
+    a question such as the one before credentials go to a new host: never answered), every
+    notification; :meth:`asked_nothing` says the server asked nothing of the person."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.prompts: list[Any] = []
+        self.questions: list[str] = []
+
+        @client.feature("snowauth/promptSecret")
+        def prompt(*args: Any) -> dict[str, str]:
+            self.prompts.append(args[-1])
+            return {"value": "demo-password"}
+
+        @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+        def question(params: t.ShowMessageRequestParams) -> None:
+            self.questions.append(params.message)  # and no answer
+
+    def errors(self) -> list[str]:
+        return [m.message for m in self.client.messages if m.type == t.MessageType.Error]
+
+    def asked_nothing(self) -> None:
+        assert self.prompts == [] and self.client.shown_documents == [] and self.questions == []
+
+
 def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
     """Write a WorkspaceEdit to disk the way an editor does: it opens the file at the URI
     (following symbolic links, as every editor does), edits its text and saves it."""

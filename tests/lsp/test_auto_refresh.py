@@ -16,7 +16,6 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from lsprotocol import types as t
@@ -35,8 +34,9 @@ from tests.kit.emulator import (
     emulators,
     password_connection,
     password_grant,
+    token_requests,
 )
-from tests.kit.lsp import Editor, diagnostics, eventually, session_fixture
+from tests.kit.lsp import Editor, Watched, diagnostics, eventually, session_fixture
 
 SECRETS = {"SNOW_A_SECRET": "demo-client-secret", "SNOW_A_PASSWORD": "demo-password"}
 BASE = Path(tempfile.gettempdir()) / f"snowauth-autorefresh-{os.getpid()}"
@@ -54,34 +54,6 @@ def _cleanup() -> Iterator[None]:
     (BASE / "work").mkdir(parents=True, exist_ok=True)
     yield
     shutil.rmtree(BASE, ignore_errors=True)
-
-
-class Watched:
-    """The client's side: every request the server makes of the person, every notification."""
-
-    def __init__(self, client: LanguageClient) -> None:
-        self.client = client
-        self.prompts: list[Any] = []
-        self.questions: list[str] = []
-
-        @client.feature("snowauth/promptSecret")
-        def prompt(*args: Any) -> dict[str, str]:
-            self.prompts.append(args[-1])
-            return {"value": "demo-password"}
-
-        @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
-        def question(params: t.ShowMessageRequestParams) -> None:
-            self.questions.append(params.message)  # and no answer
-
-    def errors(self) -> list[str]:
-        return [m.message for m in self.client.messages if m.type == t.MessageType.Error]
-
-    def asked_nothing(self) -> None:
-        assert self.prompts == [] and self.client.shown_documents == [] and self.questions == []
-
-
-def token_requests(emu: Emulator) -> int:
-    return sum(1 for method, path in emu.requests if method == "POST" and path == "/oauth_token.do")
 
 
 def with_token(emu: Emulator, *, extra: str = "", left: timedelta, refresh_token: str | None = None) -> str:
