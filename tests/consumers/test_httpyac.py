@@ -5,32 +5,15 @@ the emulator over loopback HTTP."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from snowauth.emulator import Emulator
 from tests.kit.cli import run_snowauth
-from tests.kit.consumers import TABLE_REQUEST, httpyac
-from tests.kit.emulator import password_connection
+from tests.kit.consumers import TABLE_REQUEST, export_project, httpyac
 
 
 def test_httpyac_sends_with_the_exported_token(tmp_path: Path, emulator: Emulator) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    conn = project / "sn.snowauth.toml"
-    conn.write_text(
-        password_connection(
-            emulator.url,
-            secret="demo-client-secret",
-            password="demo-password",
-            extra='token_store = "cache"\n\n[connections.dev.export]\nhttp_client = "http-client.private.env.json"\n',
-        ),
-        encoding="utf-8",
-    )
-    env = {**os.environ, "SNOWAUTH_CACHE_DIR": str(tmp_path / "cache")}
-    out = run_snowauth("export", str(conn), env=env)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["http-client.private.env.json"]
+    project, conn, env = export_project(tmp_path, emulator.url, "http_client", "http-client.private.env.json")
     exported = json.loads((project / "http-client.private.env.json").read_text(encoding="utf-8"))
     assert exported["dev"]["instance_url"] == emulator.url
     (project / "api.http").write_text(TABLE_REQUEST, encoding="utf-8")

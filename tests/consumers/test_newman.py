@@ -6,14 +6,12 @@ the instance answered 200."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from snowauth.emulator import Emulator
 from tests.kit.cli import run_snowauth
-from tests.kit.consumers import newman
-from tests.kit.emulator import password_connection
+from tests.kit.consumers import export_project, newman
 
 COLLECTION = {
     "info": {
@@ -51,22 +49,7 @@ def outcome(run: dict[str, Any]) -> tuple[list[int], list[tuple[str, bool]], int
 
 
 def test_newman_runs_a_collection_with_the_exported_environment(tmp_path: Path, emulator: Emulator) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    conn = project / "sn.snowauth.toml"
-    conn.write_text(
-        password_connection(
-            emulator.url,
-            secret="demo-client-secret",
-            password="demo-password",
-            extra='token_store = "cache"\n\n[connections.dev.export]\npostman = "dev.postman_environment.json"\n',
-        ),
-        encoding="utf-8",
-    )
-    env = {**os.environ, "SNOWAUTH_CACHE_DIR": str(tmp_path / "cache")}
-    out = run_snowauth("export", str(conn), env=env)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["dev.postman_environment.json"]
+    project, conn, env = export_project(tmp_path, emulator.url, "postman", "dev.postman_environment.json")
     environment = project / "dev.postman_environment.json"
     exported = json.loads(environment.read_text(encoding="utf-8"))
     values = {v["key"]: v["value"] for v in exported["values"]}

@@ -5,12 +5,16 @@ the tests run."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.kit.cli import run_snowauth
+from tests.kit.emulator import password_connection
 
 #: a `.http` request of the Table API with the `http_client` export's two variables
 TABLE_REQUEST = """GET {{instance_url}}/api/now/table/sys_user?sysparm_limit=1
@@ -84,3 +88,22 @@ def newman(collection: Path, environment: Path, *, cwd: Path) -> tuple[int, dict
     assert report.is_file(), f"newman exited with {done.returncode} and wrote no report"
     run: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))["run"]
     return done.returncode, run, done.stdout + done.stderr
+
+
+def export_project(tmp_path: Path, url: str, fmt: str, target: str) -> tuple[Path, Path, dict[str, str]]:
+    """A project folder with a password connection on the emulator at ``url`` that exports
+    ``fmt`` to ``target`` (token in the cache), after a successful `snowauth export`: the
+    folder, the connection file and the environment the CLI ran with."""
+    project = tmp_path / "project"
+    project.mkdir()
+    conn = project / "sn.snowauth.toml"
+    extra = f'token_store = "cache"\n\n[connections.dev.export]\n{fmt} = "{target}"\n'
+    conn.write_text(
+        password_connection(url, secret="demo-client-secret", password="demo-password", extra=extra),
+        encoding="utf-8",
+    )
+    env = {**os.environ, "SNOWAUTH_CACHE_DIR": str(tmp_path / "cache")}
+    out = run_snowauth("export", str(conn), env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [target]
+    return project, conn, env
