@@ -145,7 +145,7 @@ export interface InsertTokenArgs {
   format?: 'raw' | 'header';
 }
 
-/** Results of the commands, as the README's command table describes them. Fetch and refresh: */
+/** Results of the commands (README.md, client-vscode/README.md). Fetch and refresh: */
 export interface TokenResult {
   connection: string;
   token_type: string | null;

@@ -6,7 +6,7 @@ the shapes of every argument and result.
 
 The VS Code extension's twin is client-vscode/src/protocol.ts: the same constant names
 and values, the same interface names and fields (tests/lsp/test_ext_twin.py reads it and
-fails when the two differ). The README's command table describes the commands.
+fails when the two differ). README.md (Neovim) and client-vscode/README.md describe the commands.
 
 It imports nothing but typing: the CLI and the server's start-up load it for nothing.
 No ``from __future__ import annotations`` either: TypedDict then takes every
