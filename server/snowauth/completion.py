@@ -8,6 +8,7 @@ kind of item depends on that reading."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from snowauth import model
@@ -586,20 +587,7 @@ def _complete_value(
         if spec.values:
             start = offset - len(typed)
             end = _tail_end(a, offset, _STRING_TAIL)
-            return [
-                Completion(
-                    v,
-                    "value",
-                    f'"{v}"',
-                    start,
-                    end,
-                    detail=key,
-                    documentation=doc,
-                    sort_text=f"{i:02d}",
-                    filter_text=f'"{v}',
-                )
-                for i, (v, doc) in enumerate(spec.values.items())
-            ]
+            return _choices(spec.values, key, start, end, quoted=True)
         return []
     if typed.strip() and not re.fullmatch(r"[A-Za-z\"]*", typed.strip()):
         return []
@@ -608,20 +596,26 @@ def _complete_value(
     if spec.type == "boolean":
         return [Completion(v, "value", v, start, end, detail=key, sort_text=v) for v in ("true", "false")]
     if spec.values:
-        return [
-            Completion(
-                v,
-                "value",
-                f'"{v}"',
-                start,
-                end,
-                detail=key,
-                documentation=doc,
-                sort_text=f"{i:02d}",
-                filter_text=v,
-            )
-            for i, (v, doc) in enumerate(spec.values.items())
-        ]
+        return _choices(spec.values, key, start, end, quoted=False)
     if spec.secret and not typed:
         return _references(path[1], key, start, offset, snippets, '"', '"')
     return []
+
+
+def _choices(values: Mapping[str, str], key: str, start: int, end: int, *, quoted: bool) -> list[Completion]:
+    """A key's allowed values, each inserted quoted, in the model's order; filtered on the
+    text typed, with its opening quote when the value is typed inside one."""
+    return [
+        Completion(
+            v,
+            "value",
+            f'"{v}"',
+            start,
+            end,
+            detail=key,
+            documentation=doc,
+            sort_text=f"{i:02d}",
+            filter_text=f'"{v}' if quoted else v,
+        )
+        for i, (v, doc) in enumerate(values.items())
+    ]

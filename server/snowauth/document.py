@@ -12,7 +12,7 @@ with the same builder.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -514,16 +514,7 @@ class _Builder:
                     "`token` must be a table of token keys (written by Fetch token)",
                 )
             return
-        if rel[1] not in TOKEN_KEYS:
-            if named is not None and self._first("unknown", named, c):
-                c.unknown.append((named, "token"))
-            return
-        if len(rel) > 2 or value.kind == "table":
-            if named is not None and self._first("wrong", named, c):
-                c.wrong_tables.append((named, "token"))
-            return
-        span = (e.key[0].start, e.key[-1].end)
-        c.token.setdefault(rel[1], Assign(rel, e.key[-1], span, value, e, line))
+        self._place_sub_key(c, "token", TOKEN_KEYS, c.token, rel, e, line, value, named)
 
     def _place_export(
         self,
@@ -548,16 +539,32 @@ class _Builder:
                     '`export` must be a table of files to keep fresh, e.g. `export = { dotenv = ".env" }`',
                 )
             return
-        if rel[1] not in EXPORT_KEYS:
+        self._place_sub_key(c, EXPORT_TABLE, EXPORT_KEYS, c.export, rel, e, line, value, named)
+
+    def _place_sub_key(
+        self,
+        c: Connection,
+        where: str,
+        known: Mapping[str, object],
+        into: dict[str, Assign],
+        rel: tuple[str, ...],
+        e: Entry,
+        line: Entry,
+        value: Value,
+        named: KeyPart | None,
+    ) -> None:
+        """A key of a connection's sub-table ``where`` (`token`, `export`): an unknown key or
+        a nested table is listed once, the first of a known key kept."""
+        if rel[1] not in known:
             if named is not None and self._first("unknown", named, c):
-                c.unknown.append((named, EXPORT_TABLE))
+                c.unknown.append((named, where))
             return
         if len(rel) > 2 or value.kind == "table":
             if named is not None and self._first("wrong", named, c):
-                c.wrong_tables.append((named, EXPORT_TABLE))
+                c.wrong_tables.append((named, where))
             return
         span = (e.key[0].start, e.key[-1].end)
-        c.export.setdefault(rel[1], Assign(rel, e.key[-1], span, value, e, line))
+        into.setdefault(rel[1], Assign(rel, e.key[-1], span, value, e, line))
 
     def _first(self, which: str, part: KeyPart, c: Connection) -> bool:
         """True the first time ``part`` is listed in ``c``'s ``which`` list (an inline
