@@ -35,6 +35,10 @@ export const REFRESH_TOKEN = 'snowauth.refreshToken';
 export const REVOKE_TOKEN = 'snowauth.revokeToken';
 export const TEST_CONNECTION = 'snowauth.testConnection';
 export const INSERT_TOKEN = 'snowauth.insertToken';
+/** Create the connection's Application Registry record on the instance (`CommandTarget` -> `RegisterResult`); asks once for an admin's credentials. */
+export const REGISTER_CLIENT = 'snowauth.registerClient';
+/** Walk the connection's chain live (`CommandTarget` -> `DiagnoseResult`). */
+export const DIAGNOSE_CONNECTION = 'snowauth.diagnoseConnection';
 
 /** The short action names (of code lenses, of the status bar) -> command ids. */
 export const ACTIONS = {
@@ -73,6 +77,9 @@ export const HOST_CANCEL = 'Cancel';
 /** A failed command (with CAP_MESSAGE_ACTIONS): go to the diagnostic that explains it, or read the whole message. */
 export const SHOW_PROBLEM = 'Show Problem';
 export const DETAILS = 'Details';
+/** After Register OAuth Client: fetch the first token now, or not. */
+export const FETCH_NOW = 'Fetch Token';
+export const NOT_NOW = 'Later';
 
 // -- shapes
 
@@ -117,6 +124,12 @@ export interface PromptSecretParams {
   title: string;
   /** The connection file the command runs on (absent from older servers: then nothing is remembered). */
   uri?: string;
+  /** A one-time answer (a pasted authorization code, an admin's credentials): never remembered, never answered from storage. */
+  once?: boolean;
+  /** false: the answer is not secret (an admin's user name) and may be shown as typed. */
+  password?: boolean;
+  /** What to do, shown with the box (e.g. "Paste the code the browser shows"). */
+  prompt?: string;
 }
 
 export interface PromptSecretResult {
@@ -171,6 +184,37 @@ export interface TestResult {
   first_name?: string;
   last_name?: string;
   email?: string;
+}
+
+/** Register: the record made and where its secret went. */
+export interface RegisterResult {
+  connection: string;
+  client_id: string;
+  /** The Application Registry record's sys_id on the instance. */
+  sys_id: string;
+  /** The `.env` file the client secret was written to (null: a public client, no secret). */
+  secret_file: string | null;
+  /** Whether the first token was fetched afterwards (the user accepted FETCH_NOW). */
+  fetched: boolean;
+}
+
+export interface DiagnoseCheck {
+  /** A stable id of the link of the chain, e.g. "dns", "tls", "hibernating", "oauth_active". */
+  id: string;
+  title: string;
+  status: 'pass' | 'fail' | 'skipped';
+  /** What was found and, for "fail", what to do; for "skipped", why (no secret). */
+  message: string;
+  /** The connection key the failure implicates (its diagnostic goes there). */
+  key?: string;
+}
+
+/** Diagnose: the checks in chain order, stopping at the first failure, and the same as a markdown report to show. */
+export interface DiagnoseResult {
+  connection: string;
+  ok: boolean;
+  checks: DiagnoseCheck[];
+  report: string;
 }
 
 export interface InsertResult {

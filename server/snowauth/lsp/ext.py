@@ -43,6 +43,11 @@ REFRESH_TOKEN: Final = "snowauth.refreshToken"
 REVOKE_TOKEN: Final = "snowauth.revokeToken"
 TEST_CONNECTION: Final = "snowauth.testConnection"
 INSERT_TOKEN: Final = "snowauth.insertToken"
+#: create the connection's Application Registry record on the instance (``CommandTarget``
+#: -> ``RegisterResult``); asks once for an admin's credentials
+REGISTER_CLIENT: Final = "snowauth.registerClient"
+#: walk the connection's chain live (``CommandTarget`` -> ``DiagnoseResult``)
+DIAGNOSE_CONNECTION: Final = "snowauth.diagnoseConnection"
 
 #: the short action names (``lenses.LensAction.action``, ``findings.Fix.action``, ``Commands`` methods) -> command ids
 ACTIONS: Final[Mapping[str, str]] = {
@@ -70,6 +75,9 @@ HOST_CANCEL: Final = "Cancel"
 #: that explains it, or read the whole message
 SHOW_PROBLEM: Final = "Show Problem"
 DETAILS: Final = "Details"
+#: after Register OAuth Client: fetch the first token now, or not
+FETCH_NOW: Final = "Fetch Token"
+NOT_NOW: Final = "Later"
 
 # -- shapes ------------------------------------------------------------------------------------
 # (names and fields as in protocol.ts; the JSON keys are the field names)
@@ -116,6 +124,13 @@ class PromptSecretParams(TypedDict):
     title: str
     #: the connection file the command runs on (several commands may run at once)
     uri: NotRequired[str]
+    #: a one-time answer (a pasted authorization code, an admin's credentials): never
+    #: remembered and never answered from a store
+    once: NotRequired[bool]
+    #: False: the answer is not secret (an admin's user name) and may be shown as typed
+    password: NotRequired[bool]
+    #: what to do, shown with the box (e.g. "Paste the code the browser shows")
+    prompt: NotRequired[str]
 
 
 class PromptSecretResult(TypedDict):
@@ -175,6 +190,40 @@ class TestResult(TypedDict):
     first_name: NotRequired[str]
     last_name: NotRequired[str]
     email: NotRequired[str]
+
+
+class RegisterResult(TypedDict):
+    """The result of registerClient: the record made and where its secret went."""
+
+    connection: str
+    client_id: str
+    #: the Application Registry record's sys_id on the instance
+    sys_id: str
+    #: the `.env` file the client secret was written to (None: a public client, no secret)
+    secret_file: str | None
+    #: whether the first token was fetched afterwards (the user accepted FETCH_NOW)
+    fetched: bool
+
+
+class DiagnoseCheck(TypedDict):
+    #: a stable id of the link of the chain, e.g. "dns", "tls", "hibernating", "oauth_active"
+    id: str
+    title: str
+    status: Literal["pass", "fail", "skipped"]
+    #: what was found and, for "fail", what to do; for "skipped", why (no secret)
+    message: str
+    #: the connection key the failure implicates (its diagnostic goes there)
+    key: NotRequired[str]
+
+
+class DiagnoseResult(TypedDict):
+    """The result of diagnoseConnection: the checks in chain order, stopping at the first
+    failure, and the same as a markdown report for the client to show."""
+
+    connection: str
+    ok: bool
+    checks: list[DiagnoseCheck]
+    report: str
 
 
 class InsertResult(TypedDict):
