@@ -27,7 +27,14 @@ PROTOCOL_STACK = {"httpx", "httpcore", "pygls", "lsprotocol"}
 # the only core module that runs the token exchange (the CLI and the server call it)
 EXCHANGE_CALLERS = {"snowauth.workflow"}
 # modules at the bottom: they import no other snowauth module
-STANDALONE = {"snowauth.syntax", "snowauth.positions", "snowauth.model", "snowauth.findings", "snowauth.tokens"}
+STANDALONE = {
+    "snowauth.syntax",
+    "snowauth.positions",
+    "snowauth.model",
+    "snowauth.findings",
+    "snowauth.tokens",
+    "snowauth.instance_records",
+}
 # what the document layer may build on
 DOCUMENT_BASE = {"snowauth.model", "snowauth.syntax"}
 
