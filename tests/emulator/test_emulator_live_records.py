@@ -206,3 +206,19 @@ def test_syslog_rows_for_refused_token_requests(emu: Emulator) -> None:
         emu, ir.SYSLOG, sysparm_query=f"messageLIKEwrong^ORDERBYDESC{ir.SYSLOG_CREATED}", sysparm_limit="1"
     )
     assert [r[ir.SYSLOG_MESSAGE] for r in newest] == [messages[2]]
+
+
+@pytest.mark.parametrize("answer", ["unauthorized_client", "access_denied"])
+def test_no_application_user_answer_is_configurable(make_emu: Callable[..., Emulator], answer: str) -> None:
+    data = {
+        "properties": {"client_credentials_enabled": True, "no_application_user": answer},
+        "clients": {"c": {"client_id": "a" * 32, "client_secret": "s"}},
+    }
+    emu = make_emu(parse_config(data), auto_approve_user=None)
+    refused = _client_credentials(emu, "a" * 32, "s")
+    assert refused.status_code == 401
+    if answer == "access_denied":
+        assert_denied(refused)
+    else:
+        assert refused.json()["error"] == "unauthorized_client"
+    assert emu.syslog == [f"{ir.TOKEN_FLOW_EXCEPTION} - client credentials: client c has no OAuth Application User"]

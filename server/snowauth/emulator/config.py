@@ -121,6 +121,9 @@ class EmulatorConfig:
     sdk_client: bool = True
     oauth_active: bool = True
     password_grant_disabled: bool = False
+    #: the answer to client credentials on a record with no OAuth Application User
+    #: (docs/servicenow.md: only "the request isn't passed" is documented)
+    no_application_user: str = "unauthorized_client"
     source: str = "<config>"
 
     def client_by_id(self, client_id: str) -> ClientRecord | None:
@@ -140,7 +143,9 @@ _PROPERTY_KEYS = {
     "sdk_client",
     "oauth_active",
     "password_grant_disabled",
+    "no_application_user",
 }
+NO_APPLICATION_USER_ANSWERS = ("unauthorized_client", "access_denied")
 _CLIENT_KEYS = {
     "client_id",
     "client_secret",
@@ -322,6 +327,9 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
     auto_user = props.string("auto_approve_user")
     if auto_user is not None and auto_user not in users:
         raise top.error("properties.auto_approve_user", f"no user {auto_user!r} in [users]")
+    no_app_user = props.string("no_application_user") or "unauthorized_client"
+    if no_app_user not in NO_APPLICATION_USER_ANSWERS:
+        raise top.error("properties.no_application_user", f"must be one of {', '.join(NO_APPLICATION_USER_ANSWERS)}")
     return EmulatorConfig(
         clients=clients,
         users=users,
@@ -332,6 +340,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         sdk_client=props.boolean("sdk_client", True),
         oauth_active=props.boolean("oauth_active", True),
         password_grant_disabled=props.boolean("password_grant_disabled", False),
+        no_application_user=no_app_user,
         source=source,
     )
 

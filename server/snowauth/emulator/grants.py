@@ -149,7 +149,10 @@ def _client_credentials(state: EmulatorState, client: ClientRecord, form: Mappin
         raise Denied(f"client credentials: {ir.PROP_CLIENT_CREDENTIALS_ENABLED} is not true")
     app_user = state.application_user(client)
     if app_user is None:
-        state.deny(f"client credentials: client {client.name} has no OAuth Application User")
+        why = f"client credentials: client {client.name} has no OAuth Application User"
+        if state.config.no_application_user == "access_denied":
+            raise Denied(why)
+        state.deny(why)
         return Outcome(401, dict(UNAUTHORIZED_CLIENT))
     scope = resolve_scope(client, form.get("scope"))
     user = state.usable_user(app_user.user_name)
