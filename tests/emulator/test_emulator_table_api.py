@@ -198,3 +198,11 @@ def test_a_deleted_record_is_gone(emu: Emulator) -> None:
     assert password_grant(emu).status_code == 401
     assert re.fullmatch(r"[0-9a-f]{32}", str(demo["sys_id"]))
     assert current_user(emu, "nothing").status_code == 401
+
+
+def test_a_hibernating_instance_answers_its_page(emu: Emulator) -> None:
+    emu.set_mode(hibernating=True)
+    for path in ("/api/now/table/sys_properties", "/sdk-oauth.do?code=x", "/api/now/table/syslog"):
+        response = HTTP.get(f"{emu.url}{path}", auth=(ADMIN, ADMIN_PASSWORD))
+        assert response.status_code == 200
+        assert "Instance Hibernating page" in response.text

@@ -12,12 +12,34 @@ Endpoints: ``POST /oauth_token.do`` (password, refresh_token, client_credentials
 authorization_code with PKCE S256, urn:ietf:params:oauth:grant-type:jwt-bearer; form
 bodies only, query parameters ignored, client authentication by form fields or HTTP
 Basic), ``GET /oauth_auth.do`` (login-and-consent form, or immediate approval as
-``auto_approve_user``), ``GET|POST /oauth_revoke_token.do``,
-``GET /api/now/table/sys_user`` and ``GET /api/now/ui/user/current_user`` (Bearer).
+``auto_approve_user``), ``GET|POST /oauth_revoke_token.do``, ``GET /sdk-oauth.do``
+(the page the ServiceNow SDK's redirect lands on: the code in
+``<code id="oauth-code">``), ``GET /api/now/ui/user/current_user`` and the Table API.
 
-Emulated, not observed: a REST call with a token whose scope lacks ``useraccount``
-answers 403 "Missing required api access scope"; the reasons for refusals are kept in
-``Emulator.system_log`` (the instance's system log), never logged.
+The instance side (docs/servicenow.md has the sources): every instance ships the
+ServiceNow SDK's public client (``instance_records.SDK_CLIENT_ID``: no secret, PKCE
+S256, redirect ``/sdk-oauth.do`` sent relative) unless ``sdk_client = false``. The
+Table API, ``GET|POST|PATCH|PUT|DELETE /api/now/table/<table>[/<sys_id>]``, serves
+``oauth_entity`` (the config's clients, the SDK's included), ``sys_user``,
+``sys_properties`` and ``syslog`` (read-only) as live records: a client POSTed there
+(client ID and secret generated when left out) fetches tokens at once, ``active =
+false`` refuses it, and the properties ``com.snc.platform.security.oauth.is.active``,
+``glide.oauth.inbound.client.credential.grant_type.enabled`` and
+``glide.oauth.inbound.ropc.grant_type.disabled`` rule the grants as soon as they
+change. Callers authenticate with HTTP Basic (a user with a password) or a Bearer
+token; reading ``sys_user`` needs no role, everything else the ``admin`` role
+(refusals carry ServiceNow's bodies). Query parameters: ``sysparm_query`` (see
+:mod:`snowauth.emulator.query`), ``sysparm_fields``, ``sysparm_limit``,
+``sysparm_offset``, ``sysparm_exclude_reference_link``. Every value is a string
+(``sysparm_display_value=false``); a reference is ``{"link", "value"}``.
+
+Refused token requests answer ServiceNow's folded 401 and write why to the system
+log: a ``syslog`` row "Exception on token flow - <reason>" (level ``2``, source
+``com.glide.ui.ServletErrorListener``; read it with
+``sysparm_query=ORDERBYDESCsys_created_on``, or ``Emulator.syslog``), and
+``Emulator.system_log`` (every refusal, authorize and REST included). Reasons never
+hold a secret. Emulated, not observed: a REST call with a token whose scope lacks
+``useraccount`` answers 403 "Missing required api access scope".
 
 Modes (``Emulator.set_mode`` or ``--mode``): *hibernating* (every path answers 200 HTML
 titled "Instance Hibernating page"), *rate_limited* (token requests answer 429 with
@@ -29,7 +51,9 @@ Emulator-only control endpoints, for tests that run the emulator as another proc
 such as ``{"hibernating": true}`` or ``{"flaky_failures": 2}`` (the keys of
 ``set_mode``), ``GET /__emulator/mode``, and ``GET /__emulator/stats`` →
 ``{"token_requests": n, "requests": [[method, path], ...], "modes": {...}}``. They
-ignore the modes and are not counted in ``requests``.
+ignore the modes and are not counted in ``requests``. Records and properties are set
+out of process through the Table API itself (as the demo ``admin``); in process,
+``Emulator.set_property``.
 
 Configuration TOML (``load_config``; the built-in one is ``default.toml`` here)::
 
@@ -38,6 +62,10 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     lockout_threshold = 5                # failed logins before lockout; 0: never
     auto_approve_user = "integration.user"   # optional
     code_lifespan = 60                   # authorization code lifetime, seconds
+    sdk_client = true                    # ship the ServiceNow SDK's public client
+    oauth_active = true                  # com.snc.platform.security.oauth.is.active
+    password_grant_disabled = false      # glide.oauth.inbound.ropc.grant_type.disabled
+    no_application_user = "unauthorized_client"   # or "access_denied" (see grants)
 
     [clients.<name>]                     # an Application Registry record
     client_id = "<32 hex>"
@@ -61,6 +89,7 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     first_name = "..."
     last_name = "..."
     email = "..."
+    roles = ["admin"]                    # admin: the Table API beyond reading sys_user
 
 Unknown keys and wrong types raise :class:`ConfigError` naming the file and the key.
 Logging (logger ``snowauth.emulator``) carries only method, path and status.

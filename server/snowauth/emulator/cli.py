@@ -35,7 +35,10 @@ The built-in demo instance (without --config); well-known demo values, never use
     redirect URI    http://127.0.0.1:53682/callback (or http://localhost:53682/callback)
   public client (PKCE, no secret):
     client_id     = "fedcba9876543210fedcba9876543210"
-  users: integration.user / demo-password, admin / admin-password;
+  the ServiceNow SDK's public client (every instance): client_id = "543e5655f77746a28228c6009a599dfb",
+    redirect /sdk-oauth.do (the page shows the code to paste)
+  users: integration.user / demo-password, admin / admin-password (the admin role: the Table API
+    over oauth_entity, sys_user, sys_properties and syslog, with HTTP Basic);
     locked.user and inactive.user fail as ServiceNow does; web.only has no interactive sign-in
   client credentials run as svc.integration (the grant is off: client_credentials_enabled = false)
 
