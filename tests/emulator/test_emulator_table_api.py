@@ -4,6 +4,7 @@ ServiceNow's refusal bodies, encoded queries, and the records as live state."""
 from __future__ import annotations
 
 import base64
+import logging
 import re
 
 import pytest
@@ -206,3 +207,18 @@ def test_a_hibernating_instance_answers_its_page(emu: Emulator) -> None:
         response = HTTP.get(f"{emu.url}{path}", auth=(ADMIN, ADMIN_PASSWORD))
         assert response.status_code == 200
         assert "Instance Hibernating page" in response.text
+
+
+def test_the_log_holds_no_secret(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="snowauth.emulator")
+    secret = "registered-secret-value"
+    created = table_api(emu, "POST", ir.OAUTH_ENTITY, body={"name": "x", "client_secret": secret})
+    assert created.status_code == 201
+    table_api(emu, "GET", ir.OAUTH_ENTITY, sysparm_query=f"client_secret={secret}")
+    table_api(emu, "GET", ir.OAUTH_ENTITY, auth=(ADMIN, "wrong-admin-password"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "snowauth.emulator"]
+    assert "POST /api/now/table/oauth_entity 201" in lines
+    assert "GET /api/now/table/oauth_entity 401" in lines
+    for text in [*lines, *emu.system_log, *emu.syslog]:
+        for value in (secret, ADMIN_PASSWORD, "wrong-admin-password"):
+            assert value not in text
