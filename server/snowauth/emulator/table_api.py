@@ -13,7 +13,7 @@ say whether the record exists), writes 403 "Operation Failed" / "ACL Exception
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from snowauth import instance_records as ir
@@ -114,7 +114,10 @@ def table_request(
         return failure(400, "Requested URI does not represent any resource")
     if table not in TABLES:
         return failure(400, f"Invalid table {table}")
-    deny: Callable[[str], None] = lambda why: state.deny(f"Table API {method} {table}: {user.user_name} {why}")  # noqa: E731
+
+    def deny(why: str) -> None:
+        state.deny(f"Table API {method} {table}: {user.user_name} {why}")
+
     reading = method in ("GET", "HEAD")
     allowed = user.is_admin or (reading and table == ir.SYS_USER)
 
