@@ -78,7 +78,9 @@ class Editor:
     def can_ask(self) -> bool:
         return self.ls.client_declares(ext.CAP_PROMPT_SECRET)
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
         from snowauth import redact
 
         title = f"SnowAuth: {key.replace('_', ' ')} for connection “{connection}”"
@@ -86,6 +88,12 @@ class Editor:
         redact.sensitive_message(msg_id)
         # the file too: the client may run commands on several files at once
         params: ext.PromptSecretParams = {"connection": connection, "key": key, "title": title, "uri": self.doc.uri}
+        if once:
+            params["once"] = True
+        if not password:
+            params["password"] = False
+        if prompt is not None:
+            params["prompt"] = prompt
         answer = await self.ls.protocol.send_request_async(ext.PROMPT_SECRET, params, msg_id=msg_id)
         value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
         if isinstance(value, str):
@@ -148,7 +156,9 @@ class Unattended(Editor):
     def can_ask(self) -> bool:
         return False
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
         raise NotAsked(f"`{key}` of “{connection}” would have to be asked for")
 
     async def confirm_host(self, name: str, target: conns.Destination) -> bool:
