@@ -31,9 +31,9 @@ No check message holds a secret; text from the instance is scrubbed and quoted.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from snowauth import instance_records as rec
 from snowauth.check import plain_text
@@ -46,9 +46,11 @@ from snowauth.tokens import (
 )
 
 if TYPE_CHECKING:
+    from snowauth.admin import Admin
     from snowauth.oauth.client import OAuthClient
+    from snowauth.oauth.table import TableClient
     from snowauth.tokens import ResolvedConnection
-    from snowauth.workflow import TokenWorkflow
+    from snowauth.workflow import TokenUI, TokenWorkflow
 
 Status = Literal["pass", "fail", "skipped"]
 
@@ -68,27 +70,39 @@ TITLES = dict(CHAIN)
 #: the checks that read the instance's records (an admin's rights)
 ADMIN_CHECKS = ("oauth_active", "client", "grant_enabled", "user", "syslog")
 REGISTRY = "System OAuth > Application Registry"
+NEEDS_ADMIN = "needs an admin's rights"
 SYSLOG_ROWS = 3  # the latest token-flow exceptions quoted
 
 
-class Records(Protocol):
-    """The Table API as the doctor reads it (``snowauth.oauth.table``): rows of a table
-    matching an encoded query, the named fields as the instance gives them (strings, a
-    reference as its sys_id or a ``{"value": …}`` object)."""
-
-    async def list(self, table: str, query: str, fields: Sequence[str], limit: int) -> list[dict[str, Any]]: ...
-
-
 @dataclass(frozen=True)
-class Admin:
-    """An admin's access, asked for once before the walk: ``records`` to read with, or
-    ``None`` and why not (declined, no terminal, …; no secret in it)."""
+class AdminAccess:
+    """An admin's credentials, asked for once before the walk (:mod:`snowauth.admin`), or
+    ``None`` and why not (declined, nobody to ask, …; no secret in it)."""
 
-    records: Records | None
+    credentials: Admin | None
     reason: str = ""
 
 
-AdminSource = Callable[[], Awaitable[Admin]]
+async def ask_admin(
+    ui: TokenUI,
+    connection: str,
+    *,
+    admin_workflow: TokenWorkflow | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> AdminAccess:
+    """The admin for this walk through :func:`snowauth.admin.obtain` (another
+    connection's token, the process environment, or the person, asked once); when none
+    can be had the checks that need one are skipped, saying why."""
+    from snowauth import admin
+
+    purpose = f"to read the OAuth records of the instance for the diagnosis of “{connection}”"
+    try:
+        return AdminAccess(await admin.obtain(ui, connection, purpose, admin_workflow=admin_workflow, environ=environ))
+    except admin.NoAdmin as exc:
+        return AdminAccess(None, str(exc).removesuffix("; nothing was sent"))
+
+
+AdminSource = Callable[[], Awaitable[AdminAccess]]
 
 
 @dataclass
@@ -217,7 +231,8 @@ class Doctor:
         self.workflow = workflow
         self.ask_admin = admin
         self.client = client
-        self.admin = Admin(None)
+        self.admin = AdminAccess(None)
+        self.records: TableClient | None = None
         self.report = Report(workflow.name, "")
         self.conn: ResolvedConnection | None = None
         self.entity: dict[str, Any] = {}  # the client's record, once read
@@ -235,6 +250,17 @@ class Doctor:
         # it runs, then the admin
         self.conn = await self.workflow.resolve(need_secrets=runs_grant)
         self.admin = await self.ask_admin()
+        if self.admin.credentials is not None:
+            from snowauth.oauth.table import TableClient
+
+            conn = self.conn
+            self.records = TableClient(
+                conn.base_url,
+                self.admin.credentials,
+                timeout=conn.timeout,
+                ca_bundle=conn.ca_bundle,
+                transport=self.client.http,
+            )
         steps: list[Callable[[], Awaitable[None]]] = [
             self._dns,
             self._reach,
@@ -271,6 +297,11 @@ class Doctor:
             return True
         return self.conn is not None and self.conn.client_id == rec.SDK_CLIENT_ID
 
+    def _host(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.base_url).hostname or self.base_url
+
     @property
     def base_url(self) -> str:
         assert self.conn is not None
@@ -290,7 +321,7 @@ class Doctor:
                 "`<name>.service-now.com`) and the network (VPN, proxy, DNS).",
                 "instance",
             )
-        self._add("dns", "pass", "The host name resolves.")
+        self._add("dns", "pass", f"{code(self._host())} resolves.")
 
     async def _reach(self) -> None:
         from snowauth.oauth.errors import OAuthError, hibernating
@@ -333,20 +364,21 @@ class Doctor:
         """The rows, or None when they cannot be read (the check is then skipped)."""
         from snowauth.oauth.errors import OAuthError
 
-        records = self.admin.records
+        records = self.records
         if records is None:
-            reason = f" ({self.admin.reason})" if self.admin.reason else ""
-            self._add(check_id, "skipped", f"needs an admin's rights{reason}.")
+            said = any(c.message.startswith(NEEDS_ADMIN) for c in self.report.checks)
+            reason = " (as above)" if said else f" ({self.admin.reason})" if self.admin.reason else ""
+            self._add(check_id, "skipped", f"{NEEDS_ADMIN}{reason}.")
             return None
         try:
-            return await records.list(table, query, fields, 5)
+            return [r.fields for r in await records.list(table, query, fields, 5)]
         except OAuthError as exc:
             if exc.status == 403:
                 self._add(check_id, "skipped", f"the account lacks the admin role: {exc.message}")
                 return None
             if exc.status == 401:
-                self.admin = Admin(None, "the admin credentials were refused")
-                self._add(check_id, "skipped", f"needs an admin's rights: {exc.message}")
+                self.records, self.admin = None, AdminAccess(None, "the admin credentials were refused")
+                self._add(check_id, "skipped", f"{NEEDS_ADMIN}: {exc.message}")
                 return None
             raise
 
