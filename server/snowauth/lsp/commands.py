@@ -47,6 +47,8 @@ R = TypeVar("R")
 # the commands, by the id the client runs them with, and the method of Commands they run
 COMMANDS = {**{command: action for action, command in ext.ACTIONS.items()}, ext.ACCESS_TOKEN: "access"}
 
+DOCTOR_SOURCE = "snowauth doctor"  # the source of a failed diagnosis's problem
+
 # the connection a command acts on, once known: where its failure is shown
 _acting_on: ContextVar[tuple[str, Connection] | None] = ContextVar("snowauth_acting_on", default=None)
 
@@ -380,6 +382,40 @@ class Commands:
         name = who.get("user_name", "?")
         self.reporter.announce(f"{c.name} authenticates as {name}.")
         return result
+
+    async def diagnose(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Walk the connection's chain live (:mod:`snowauth.doctor`): ``ext.DiagnoseResult``;
+        a failed check becomes a problem on the key it names (source "snowauth doctor")
+        until the connection's text changes or a diagnosis passes."""
+        from snowauth.doctor import AdminAccess, ask_admin, diagnose
+
+        self._require_trust()
+        doc, a, c = self._target(p)
+        workflow = self._workflow(doc, a, c)
+        named = p.get("adminConnection")
+        admin_workflow = self._workflow(doc, a, conns.select(a, named, None)) if isinstance(named, str) else None
+
+        async def admin() -> AdminAccess:
+            return await ask_admin(workflow.ui, c.name, admin_workflow=admin_workflow)
+
+        async with self.reporter.progress(f"SnowAuth: diagnosing {c.name}"):
+            report = await diagnose(workflow, admin, self.client)
+        failed = report.failed
+        if failed is None:
+            self.reporter.clear_failure(doc.uri)
+        else:
+            self.reporter.record_problem(
+                doc,
+                c,
+                failed.key,
+                f"{failed.title}: no. {failed.message}",
+                code=f"doctor-{failed.id}",
+                pointer="Diagnosis failed",
+                source=DOCTOR_SOURCE,
+            )
+        self.reporter.announce(report.summary())
+        result: ext.DiagnoseResult = report.as_result()  # type: ignore[assignment]
+        return dict(result)
 
     async def insert(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()
