@@ -4,6 +4,7 @@ admin's questions."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import trustme
+from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator, EmulatorConfig, UserRecord, default_config
@@ -28,6 +30,7 @@ ADMIN_ENV = {"SNOW_ADMIN_USER": ADMIN, "SNOW_ADMIN_PASSWORD": ADMIN_PASSWORD}
 #: what may never appear in the doctor's output
 NEVER_SHOWN = (ADMIN_PASSWORD, DEMO_SECRET, USER_PASSWORD)
 UNKNOWN_ID = "deadbeefdeadbeefdeadbeefdeadbeef"
+DOCTOR_SOURCE = "snowauth doctor"
 
 
 def doctor_config(
@@ -135,7 +138,31 @@ class AdminAnswers:
         @client.feature("snowauth/promptSecret")
         def prompt(*args: Any) -> dict[str, str | None]:
             params = args[-1]
-            asked = params if isinstance(params, dict) else vars(params)
+            fields = ("connection", "key", "title", "uri", "once", "password", "prompt")
+            asked = (
+                dict(params)
+                if isinstance(params, dict)
+                else {f: getattr(params, f) for f in fields if getattr(params, f, None) is not None}
+            )
             self.asked.append(asked)
             values = {"admin_username": ADMIN, "admin_password": ADMIN_PASSWORD}
             return {"value": values.get(str(asked.get("key"))) if self.answer else None}
+
+
+async def doctor_problems(client: LanguageClient, uri: str, *, present: bool = True) -> list[t.Diagnostic]:
+    """The document's diagnostics from the doctor (source "snowauth doctor"): pulled, or
+    waited for until published (``present=False``: until there are none)."""
+    if client.capabilities.text_document.diagnostic is not None:  # type: ignore[union-attr]
+        report = await client.text_document_diagnostic_async(
+            t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(uri))
+        )
+        return [d for d in report.items if d.source == DOCTOR_SOURCE]  # type: ignore[union-attr]
+
+    async def wait() -> list[t.Diagnostic]:
+        while True:
+            found = [d for d in client.diagnostics.get(uri, []) if d.source == DOCTOR_SOURCE]
+            if bool(found) == present:
+                return found
+            await client.wait_for_notification(t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+
+    return await asyncio.wait_for(wait(), 10)
