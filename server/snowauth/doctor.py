@@ -31,6 +31,7 @@ No check message holds a secret; text from the instance is scrubbed and quoted.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -148,7 +149,7 @@ class Report:
         """One sentence: all good, or the broken link."""
         failed = self.failed
         if failed is not None:
-            return f"{failed.title}: no. {failed.message}"
+            return f"{self.connection}: “{failed.title}” failed. {failed.message}"
         skipped = self.skipped
         extra = f" ({len(skipped)} skipped: {', '.join(c.id for c in skipped)})" if skipped else ""
         return f"All good: {self.connection} gets a token from {self.instance}{extra}."
@@ -195,8 +196,8 @@ class Report:
         said = f" Skipped: {', '.join(c.id for c in skipped)}." if skipped else ""
         if failed is not None:
             return f"Broken link: {failed.id}.{said}"
-        name = code(self.connection) if markdown else self.connection
-        return f"All good: {name} gets a token from {self.instance}.{said}"
+        name, where = (code(self.connection), code(self.instance)) if markdown else (self.connection, self.instance)
+        return f"All good: {name} gets a token from {where}.{said}"
 
 
 # -- reading the instance's answers -----------------------------------------------------------
@@ -218,6 +219,10 @@ def _shown(text: str) -> str:
     from snowauth.oauth.errors import scrub
 
     return code(scrub(text, limit=200))
+
+
+_ORDER = "ORDERBY"
+_UNSAFE_IN_QUERY = re.compile(r"[\^\r\n]")
 
 
 class _Stop(Exception):
@@ -365,6 +370,10 @@ class Doctor:
         from snowauth.oauth.errors import OAuthError
 
         records = self.records
+        if records is not None and _UNSAFE_IN_QUERY.search(query.split(f"^{_ORDER}", 1)[0]):
+            # a value from the file would change the encoded query (`^` joins conditions)
+            self._add(check_id, "skipped", "a value of the connection holds a character the lookup cannot send.")
+            return None
         if records is None:
             said = any(c.message.startswith(NEEDS_ADMIN) for c in self.report.checks)
             reason = " (as above)" if said else f" ({self.admin.reason})" if self.admin.reason else ""

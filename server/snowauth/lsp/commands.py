@@ -408,7 +408,7 @@ class Commands:
                 doc,
                 c,
                 failed.key,
-                f"{failed.title}: no. {failed.message}",
+                f"snowauth doctor, “{failed.title}” failed: {failed.message}",
                 code=f"doctor-{failed.id}",
                 pointer="Diagnosis failed",
                 source=DOCTOR_SOURCE,
