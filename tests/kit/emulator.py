@@ -287,3 +287,50 @@ def write_tls_cert(ca: trustme.CA, folder: Path) -> tuple[Path, Path]:
     cert_file.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
     issued.private_key_pem.write_to_path(str(key_file))
     return cert_file, key_file
+
+
+# --- the Table API ------------------------------------------------------------------------
+
+ADMIN_AUTH = (ADMIN, ADMIN_PASSWORD)
+
+
+def table_api(
+    emu: Emulator,
+    method: str,
+    table: str,
+    sys_id: str | None = None,
+    *,
+    auth: tuple[str, str] | None = ADMIN_AUTH,
+    bearer: str | None = None,
+    body: Any = None,
+    **params: str,
+) -> httpx.Response:
+    """A Table API request: HTTP Basic as ``auth`` (the demo admin unless told), or a
+    Bearer token; ``body`` is sent as JSON; ``params`` are the sysparm_* parameters."""
+    url = f"{emu.url}{ir.TABLE_API}/{table}" + (f"/{sys_id}" if sys_id else "")
+    headers = {"Accept": "application/json"}
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
+        auth = None
+    return HTTP.request(
+        method,
+        url,
+        params=params,
+        headers=headers,
+        auth=auth,
+        json=body if body is not None else None,
+    )
+
+
+def table_rows(emu: Emulator, table: str, **params: str) -> list[dict[str, Any]]:
+    """The rows of a list GET as the demo admin (asserting a 200)."""
+    response = table_api(emu, "GET", table, **params)
+    assert response.status_code == 200, response.text
+    rows: list[dict[str, Any]] = response.json()["result"]
+    return rows
+
+
+def syslog_messages(emu: Emulator) -> list[str]:
+    """The system log's messages through the Table API, the newest first."""
+    rows = table_rows(emu, ir.SYSLOG, sysparm_query=f"ORDERBYDESC{ir.SYSLOG_CREATED}")
+    return [row[ir.SYSLOG_MESSAGE] for row in rows]

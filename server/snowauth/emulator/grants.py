@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from snowauth import instance_records as ir
-from snowauth.emulator.config import DEFAULT_SCOPE, ClientRecord, UserRecord
+from snowauth.emulator.config import DEFAULT_SCOPE, ClientRecord
 from snowauth.emulator.jwt_verify import AssertionRejected, verify_assertion
 from snowauth.emulator.state import EmulatorState, same_secret
 
@@ -144,20 +144,10 @@ def _refresh(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]
     return Outcome(200, body)
 
 
-def application_user(state: EmulatorState, client: ClientRecord) -> UserRecord | None:
-    """The record's OAuth Application User: its sys_user reference, or the config's
-    user name. None when the field is empty or names no user."""
-    if client.user_ref is not None:
-        return state.user_by_sys_id(client.user_ref) if client.user_ref else None
-    if client.application_user is None:
-        return None
-    return state.user(client.application_user)
-
-
 def _client_credentials(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
     if not state.property_true(ir.PROP_CLIENT_CREDENTIALS_ENABLED):
         raise Denied(f"client credentials: {ir.PROP_CLIENT_CREDENTIALS_ENABLED} is not true")
-    app_user = application_user(state, client)
+    app_user = state.application_user(client)
     if app_user is None:
         state.deny(f"client credentials: client {client.name} has no OAuth Application User")
         return Outcome(401, dict(UNAUTHORIZED_CLIENT))

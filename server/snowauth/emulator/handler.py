@@ -210,18 +210,16 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             params = _first_values(query)
             return html_reply(200, sdk_code_page(params.get("code", ""), params.get("error", "")))
         if path.startswith(API_PREFIX):
-            if method not in ("GET", "HEAD"):
-                return json_reply(
-                    405,
-                    {
-                        "error": {"message": "Method not allowed", "detail": None},
-                        "status": "failure",
-                    },
-                )
-            return rest_request(state, path, query, self.headers.get("Authorization"))
+            return rest_request(state, method, path, query, body, self.headers.get("Authorization"), self._base_url())
         if path == "/" and method in ("GET", "HEAD"):
             return html_reply(200, index_page())
         return html_reply(404, not_found_page(path))
+
+    def _base_url(self) -> str:
+        """The instance's URL as the client named it (for reference links)."""
+        scheme = "https" if self.emulator.ssl_context is not None else "http"
+        host = self.headers.get("Host") or f"{self.emulator.server_name}:{self.emulator.server_port}"
+        return f"{scheme}://{host}"
 
     def _content_type(self) -> str:
         return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()

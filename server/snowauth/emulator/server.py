@@ -263,3 +263,15 @@ class Emulator:
             raise ValueError(f"{user_name!r} is not a configured user")
         with self.state.lock:
             self.state.auto_approve_user = user_name
+
+    def set_property(self, name: str, value: str) -> None:
+        """Set (or create) a system property, as a PATCH through the Table API would:
+        the behaviour it governs changes at once. Out of process, use the Table API."""
+        with self.state.lock:
+            self.state.set_property(name, value)
+
+    @property
+    def syslog(self) -> list[str]:
+        """The ``syslog`` table's messages, oldest first (the Table API reads them too)."""
+        with self.state.lock:
+            return [record.message for record in self.state.syslog]

@@ -163,6 +163,15 @@ class EmulatorState:
                 return client
         return None
 
+    def application_user(self, client: ClientRecord) -> UserRecord | None:
+        """The record's OAuth Application User: its sys_user reference, or the config's
+        user name. None when the field is empty or names no user."""
+        if client.user_ref is not None:
+            return self.user_by_sys_id(client.user_ref) if client.user_ref else None
+        if client.application_user is None:
+            return None
+        return self.user(client.application_user)
+
     def set_property(self, name: str, value: str, now: float | None = None) -> PropertyRecord:
         record = self.properties.get(name)
         if record is None:
