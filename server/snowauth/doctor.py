@@ -515,6 +515,7 @@ class Doctor:
                     "grant_type",
                 )
             self._add("grant_enabled", "pass", f"{prop} is true.")
+            return
         if grant == GRANT_PASSWORD:
             readable, value = await self._property("grant_enabled", rec.PROP_PASSWORD_GRANT_DISABLED)
             if not readable:
@@ -530,6 +531,7 @@ class Doctor:
                     "grant_type",
                 )
             self._add("grant_enabled", "pass", f"{prop} is {'not set' if value is None else code(value)}.")
+            return
         self._add("grant_enabled", "pass", f"No system property switches the {_grant_name(grant)} off.")
 
     async def _user(self) -> None:
@@ -553,6 +555,7 @@ class Doctor:
                 )
             self._user_can_sign_in(rows[0], who, "username", web_service_blocks=True)
             self._add("user", "pass", f"The user {who} is active and may sign in with a password.")
+            return
         if grant == GRANT_CLIENT_CREDENTIALS:
             user_id = _text(self.entity.get(rec.ENTITY_APPLICATION_USER))
             rows = await self._rows("user", rec.SYS_USER, f"sys_id={user_id}", fields)
@@ -569,6 +572,7 @@ class Doctor:
             who = _shown(_text(rows[0].get(rec.USER_NAME)))
             self._user_can_sign_in(rows[0], f"the application user {who}", "client_id", web_service_blocks=False)
             self._add("user", "pass", f"The application user {who} is active.")
+            return
         self._add("user", "skipped", f"The {_grant_name(grant)} names no user for the doctor to look up.")
 
     def _user_can_sign_in(self, row: dict[str, Any], who: str, key: str, *, web_service_blocks: bool) -> None:

@@ -107,12 +107,13 @@ def write(folder: Path, text: str) -> Path:
 def doctor(path: Path, *args: str, admin: bool = True, **env: str) -> subprocess.CompletedProcess[str]:
     """`snowauth doctor PATH ARGS` without a terminal: the admin from the environment
     (``admin=False``: none), the token cache beside the file."""
-    environ = {**os.environ, **SECRETS, "SNOWAUTH_CACHE_DIR": str(path.parent / "cache"), **env}
+    environ = {**os.environ, **SECRETS, "SNOWAUTH_CACHE_DIR": str(path.parent / "cache")}
     if admin:
         environ.update(ADMIN_ENV)
     else:
         for name in ADMIN_ENV:
             environ.pop(name, None)
+    environ.update(env)
     return run_snowauth("doctor", str(path), *args, env=environ)
 
 
