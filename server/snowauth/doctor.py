@@ -553,7 +553,7 @@ class Doctor:
                     f"No user has the user name {who}: check `username` (the User ID, not the name).",
                     "username",
                 )
-            self._user_can_sign_in(rows[0], who, "username", web_service_blocks=True)
+            self._user_can_sign_in(rows[0], f"The user {who}", "username", web_service_blocks=True)
             self._add("user", "pass", f"The user {who} is active and may sign in with a password.")
             return
         if grant == GRANT_CLIENT_CREDENTIALS:
@@ -570,7 +570,7 @@ class Doctor:
                     "client_id",
                 )
             who = _shown(_text(rows[0].get(rec.USER_NAME)))
-            self._user_can_sign_in(rows[0], f"the application user {who}", "client_id", web_service_blocks=False)
+            self._user_can_sign_in(rows[0], f"The application user {who}", "client_id", web_service_blocks=False)
             self._add("user", "pass", f"The application user {who} is active.")
             return
         self._add("user", "skipped", f"The {_grant_name(grant)} names no user for the doctor to look up.")
