@@ -5,6 +5,7 @@ the JSON, and no secret in any output."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import trustme
 
 from snowauth.emulator import Emulator
 from snowauth.instance_records import PROP_CLIENT_CREDENTIALS_ENABLED, PROP_OAUTH_ACTIVE, PROP_PASSWORD_GRANT_DISABLED
+from tests.kit.cli import run_snowauth
 from tests.kit.doctor import (
+    ADMIN,
     ADMIN_PASSWORD,
+    SECRETS,
     UNKNOWN_ID,
     authcode_connection,
     connection,
@@ -225,3 +229,27 @@ def test_usage_errors_exit_2(tmp_path: Path, emulator: Emulator) -> None:
     assert out.returncode == 2 and "invalid choice" in out.stderr
     missing = doctor(tmp_path / "nope.snowauth.toml")
     assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+def test_the_admin_from_another_connection_of_the_file(tmp_path: Path) -> None:
+    with instance() as emu:
+        admin = connection(emu.url, username=ADMIN).replace("[connections.dev]", "[connections.admin]")
+        admin = admin.replace("${env:SNOW_D_PASSWORD}", "${env:SNOW_D_ADMIN}")
+        path = write(tmp_path, connection(emu.url) + "\n" + admin)
+        first = run_snowauth(
+            "token",
+            str(path),
+            "--connection",
+            "admin",
+            env={
+                **os.environ,
+                **SECRETS,
+                "SNOW_D_ADMIN": ADMIN_PASSWORD,
+                "SNOWAUTH_CACHE_DIR": str(tmp_path / "cache"),
+            },
+        )
+        assert first.returncode == 0, first.stderr
+        out = doctor(path, "--connection", "dev", "--admin-connection", "admin", "--format", "json", admin=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert set(statuses(out).values()) == {"pass", "skipped"} and statuses(out)["client"] == "pass"
+        shows_no_secret(out.stdout, out.stderr)
