@@ -3,9 +3,9 @@ by the command line (``doctor_cli``) and the language server (``lsp/commands``).
 
 One cohesive thing, the chain and what it says (longer than the core's usual 500 lines on
 purpose: each check, its messages and their rendering belong together, ARCHITECTURE.md):
-the connection's links are checked in
-order and the walk stops at the first broken one, whose message says what to do
-(docs/decisions.md, "Doctor: the chain", lists each check and its source):
+the connection's links are checked in order and the walk stops at the first broken one,
+whose message says what to do (docs/decisions.md, "Doctor: the chain", lists each check
+and its source):
 
 ====================  ==================================================================
 ``dns``               the instance's host name resolves
