@@ -393,7 +393,9 @@ class Commands:
         doc, a, c = self._target(p)
         workflow = self._workflow(doc, a, c)
         named = p.get("adminConnection")
-        admin_workflow = self._workflow(doc, a, conns.select(a, named, None)) if isinstance(named, str) else None
+        if named is not None and not isinstance(named, str):
+            raise CommandError('"adminConnection" must name a connection of the file')
+        admin_workflow = self._workflow(doc, a, conns.select(a, named, None)) if named is not None else None
 
         async def admin() -> AdminAccess:
             return await ask_admin(workflow.ui, c.name, admin_workflow=admin_workflow)
