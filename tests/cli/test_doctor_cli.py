@@ -30,7 +30,7 @@ from tests.kit.doctor import (
     tls_files,
     write,
 )
-from tests.kit.emulator import NOAPP_ID
+from tests.kit.emulator import DEMO_ID, NOAPP_ID
 
 ORDER = ["dns", "tls", "hibernating", "oauth_active", "client", "grant_enabled", "user", "token", "syslog"]
 ADMIN_CHECKS = ["oauth_active", "client", "grant_enabled", "user"]
@@ -146,6 +146,7 @@ BREAKS: dict[str, tuple[dict[str, Any], dict[str, Any], str, str | None, tuple[s
         "grant_type",
         (PROP_PASSWORD_GRANT_DISABLED, "is true"),
     ),
+    "user_unknown": ({}, {"username": "nobody.here"}, "user", "username", ("No user has the user name",)),
     "user_locked_out": ({}, {"username": "locked.user"}, "user", "username", ("locked out",)),
     "user_inactive": ({}, {"username": "inactive.user"}, "user", "username", ("is inactive",)),
     "user_web_service_only": ({}, {"username": "web.only"}, "user", "username", ("Web service access only",)),
@@ -174,6 +175,9 @@ def test_redirect_not_registered(tmp_path: Path) -> None:
         unregistered = "http://127.0.0.1:53999/elsewhere"
         path = write(tmp_path, authcode_connection(emu.url, unregistered))
         _broken(path, "client", "redirect_uri", unregistered, "first one", "Redirect URL")
+        # no client_secret, but the record is a confidential client
+        confidential = write(tmp_path, authcode_connection(emu.url, client_id=DEMO_ID))
+        _broken(confidential, "client", "client_secret", "not a public client", "Public Client")
         fine = write(tmp_path, authcode_connection(emu.url))
         out = doctor(fine, "--format", "json")
         assert out.returncode == 0, out.stdout + out.stderr
