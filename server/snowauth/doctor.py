@@ -341,7 +341,8 @@ class Doctor:
         try:
             awake = await probe(self.client.http, conn.base_url, ca_bundle=conn.ca_bundle, timeout=conn.timeout)
         except OAuthError as exc:
-            if exc.code == "tls":
+            # no TLS session when nothing answered: that link is where the walk stops
+            if exc.code == "tls" or (https and exc.code in ("unreachable", "timeout")):
                 self._add("tls", "fail", exc.message, exc.key)
             if https:
                 self._add("tls", "pass", self._tls_pass())

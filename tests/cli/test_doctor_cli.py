@@ -257,3 +257,11 @@ def test_the_admin_from_another_connection_of_the_file(tmp_path: Path) -> None:
         assert out.returncode == 0, out.stdout + out.stderr
         assert set(statuses(out).values()) == {"pass", "skipped"} and statuses(out)["client"] == "pass"
         shows_no_secret(out.stdout, out.stderr)
+
+
+def test_nothing_answers(tmp_path: Path) -> None:
+    with instance() as emu:
+        url = emu.url
+    # the instance is gone: over http:// the walk stops at the instance answering
+    path = write(tmp_path, connection(url))
+    _broken(path, "hibernating", "instance", "No instance answered", SNOWAUTH_TRUSTED_HOSTS="127.0.0.1")
