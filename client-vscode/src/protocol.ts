@@ -47,6 +47,7 @@ export const ACTIONS = {
   revoke: REVOKE_TOKEN,
   test: TEST_CONNECTION,
   insert: INSERT_TOKEN,
+  diagnose: DIAGNOSE_CONNECTION,
 } as const;
 
 /**
@@ -62,6 +63,7 @@ export const ServerCommands = {
   revokeToken: REVOKE_TOKEN,
   testConnection: TEST_CONNECTION,
   insertToken: INSERT_TOKEN,
+  diagnoseConnection: DIAGNOSE_CONNECTION,
 } as const;
 
 export type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];

@@ -1,4 +1,5 @@
-"""The `snowauth` command line: check, schema, lsp, emulator, token, exec, export, reference.
+"""The `snowauth` command line: check, schema, lsp, emulator, token, exec, export, doctor,
+reference.
 
 Imports stay inside the subcommands: `snowauth check` must not pay for the LSP stack
 (lsprotocol alone costs ~0.4 s) or for httpx.
@@ -85,6 +86,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _file_and_connection(p)
     _write_option(p)
+
+    p = sub.add_parser(
+        "doctor",
+        help="diagnose a connection live, link by link",
+        description="Walk the connection's chain on the instance, in order, and stop at the first broken "
+        "link: the host resolves, TLS verifies, the instance is awake, OAuth is active, the client's record "
+        "exists and fits the grant, the grant is enabled, the user can sign in, a token is issued (not "
+        "kept), and on failure the instance's system log. The record checks need an admin's rights, asked "
+        "once (without a terminal: SNOW_ADMIN_USER and SNOW_ADMIN_PASSWORD). Exit status: 0 all good "
+        "(skipped checks allowed), 1 a check failed, 2 a usage error.",
+    )
+    _file_and_connection(p)
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text: a checklist (✓ passed, ✗ failed, – skipped); json: the checks as objects (default: %(default)s)",
+    )
+    p.add_argument(
+        "--admin-connection",
+        metavar="NAME",
+        default=None,
+        help="read the instance's records with the token of this connection of the file (an admin's)",
+    )
+    p.add_argument(
+        "--no-admin",
+        action="store_true",
+        help="do not ask for an admin: the checks of the instance's records are skipped",
+    )
 
     p = sub.add_parser(
         "exec",
@@ -184,6 +214,10 @@ def _run(args_list: list[str]) -> int:
         from snowauth.token_cli import run_export
 
         return run_export(args.file, args.connection, args.write)
+    if args.command == "doctor":
+        from snowauth.doctor_cli import run_doctor
+
+        return run_doctor(args.file, args.connection, args.format, args.admin_connection, args.no_admin)
     if args.command == "exec":
         if not command:
             args.usage_error("give the command to run after `--`: snowauth exec FILE -- COMMAND [ARGS ...]")

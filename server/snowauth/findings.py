@@ -12,7 +12,7 @@ SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", INFORMATION: "information"
 TAG_UNNECESSARY = 1
 #: what a quick fix or a lens runs on its connection (the language server maps each to
 #: its command id in ``lsp/ext.py``)
-TokenAction = Literal["fetch", "refresh", "revoke", "test", "insert"]
+TokenAction = Literal["fetch", "refresh", "revoke", "test", "insert", "diagnose"]
 
 
 @dataclass(slots=True)
@@ -51,3 +51,5 @@ class Finding:
     fixes: list[Fix] = field(default_factory=list)
     tags: tuple[int, ...] = ()
     connection: str | None = None
+    #: who reports it, when not the file's checks (e.g. "snowauth doctor")
+    source: str | None = None

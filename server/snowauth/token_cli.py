@@ -34,7 +34,7 @@ from snowauth.tokens import TokenSet
 from snowauth.workflow import TokenWorkflow
 
 
-async def _prompt(connection: str, key: str) -> str | None:
+async def _prompt(connection: str, key: str, *, password: bool = True, prompt: str | None = None) -> str | None:
     if not sys.stdin.isatty():
         raise conns.ConnectionProblem(
             f"`{key}` of `{connection}` is `${{prompt}}`, but there is no terminal to ask on: "
@@ -48,7 +48,18 @@ async def _prompt(connection: str, key: str) -> str | None:
     # worker thread goes on after it: the program waited for another Enter.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return getpass.getpass(f"{label} for connection {printable(connection)}: ")
+        if prompt is not None:
+            sys.stderr.write(f"{printable(prompt)}\n")
+            sys.stderr.flush()
+        question = f"{label} for connection {printable(connection)}: "
+        if not password:  # not secret (an admin's user name): shown as typed, on stderr
+            sys.stderr.write(question)
+            sys.stderr.flush()
+            line = sys.stdin.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\r\n")
+        return getpass.getpass(question)
     except EOFError:  # Ctrl-D: the terminal was closed for input without a value
         sys.stderr.write("\n")
         raise NoValueEntered(
@@ -116,8 +127,11 @@ class Terminal:
         self.for_the_file: TokenSet | None = None
         self.export_failures = 0
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
-        return await _prompt(connection, key)
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
+        # a terminal remembers nothing: every answer is a one-time answer
+        return await _prompt(connection, key, password=password, prompt=prompt)
 
     async def confirm_host(self, name: str, target: conns.Destination) -> bool:
         return confirm_host(name, target)  # on the main thread: see confirm_host

@@ -65,8 +65,13 @@ MIN_LIFETIME = timedelta(seconds=60)  # a stored token with less left is not han
 class TokenUI(Protocol):
     """What the workflow needs from the person and the place the connection lives in."""
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
-        """The value of a `${prompt}` key (None or "": nothing entered)."""
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
+        """The value of a `${prompt}` key (None or "": nothing entered). ``once``: a one-time
+        answer (an admin's credentials), never remembered nor answered from a store;
+        ``password=False``: not secret, may be shown as typed (an admin's user name);
+        ``prompt``: what to do, shown with the question."""
 
     @property
     def can_ask(self) -> bool:

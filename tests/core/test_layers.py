@@ -22,10 +22,12 @@ import pytest
 import snowauth
 
 PACKAGE = Path(snowauth.__file__).parent
-ENTRY_POINTS = {"snowauth.cli", "snowauth.__main__", "snowauth.token_cli", "snowauth.exec_cli"}
+ENTRY_POINTS = {"snowauth.cli", "snowauth.__main__", "snowauth.token_cli", "snowauth.exec_cli", "snowauth.doctor_cli"}
 PROTOCOL_STACK = {"httpx", "httpcore", "pygls", "lsprotocol"}
-# the only core module that runs the token exchange (the CLI and the server call it)
-EXCHANGE_CALLERS = {"snowauth.workflow"}
+# the core modules that run the exchange (the CLI and the server call them): the token
+# workflow, register's Table API requests as an admin, and the doctor (it probes the
+# instance and reads its records) (ARCHITECTURE.md)
+EXCHANGE_CALLERS = {"snowauth.workflow", "snowauth.register", "snowauth.doctor"}
 # modules at the bottom: they import no other snowauth module
 STANDALONE = {
     "snowauth.syntax",

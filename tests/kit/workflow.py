@@ -46,7 +46,9 @@ class Person:
         self.written: list[tuple[str, TokenSet | None]] = []
         self.export_warnings: list[str] = []
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
         self.secrets.append((connection, key))
         return None
 

@@ -18,6 +18,7 @@ from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
+from tests.kit.doctor import ADMIN, ADMIN_PASSWORD, doctor_config, instance
 from tests.kit.emulator import emulator_config, emulators
 from tests.kit.lsp import Editor, eventually, session_fixture
 
@@ -268,3 +269,54 @@ def test_the_cli_names_references_not_their_values(tmp_path: Path, emulator: Emu
     for text in [*outputs, checked.stdout, checked.stderr]:
         for marker in MARKERS:
             assert marker not in text, f"a referenced value leaked: {marker}"
+
+
+async def test_the_doctor_shows_no_secret(client: LanguageClient) -> None:
+    """Diagnose Connection with an admin asked for, a `${prompt}` password, a healthy
+    walk (a token issued and dropped) and a refused grant (the system log quoted): the
+    admin's password, the connection's secrets and the token are nowhere."""
+    answers = {"password": PASSWORD, "admin_username": ADMIN, "admin_password": ADMIN_PASSWORD}
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str | None]:
+        params = args[-1]
+        key = params.get("key") if isinstance(params, dict) else getattr(params, "key", None)
+        return {"value": answers.get(str(key))}
+
+    seen: list[str] = []
+    with instance(doctor_config()) as emu:
+        editor = Editor(client)
+        editor.open(
+            URI,
+            f"""[connections.dev]
+instance = "{emu.url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "integration.user"
+password = "${{prompt}}"
+token_store = "cache"
+""",
+        )
+        for password in (PASSWORD, "wrong-doctor-password-q9"):
+            answers["password"] = password
+            result = await client.workspace_execute_command_async(
+                t.ExecuteCommandParams(
+                    command="snowauth.diagnoseConnection", arguments=[{"uri": URI, "connection": "dev"}]
+                )
+            )
+            seen.append(json.dumps(result))
+        issued = list(emu.state.access_tokens)
+        report = await client.text_document_diagnostic_async(
+            t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
+        )
+    assert '"ok": true' in seen[0] and '"ok": false' in seen[1] and "Exception on token flow" in seen[1]
+    assert issued, "the healthy walk issued a token"
+    log = LOG.read_text(encoding="utf-8")
+    assert f"GET {emu.url}/api/now/table/oauth_entity -> 200" in log
+    captured = "\n".join(
+        [log, *seen, repr(report), *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    for secret in (CLIENT_SECRET, PASSWORD, ADMIN_PASSWORD, "wrong-doctor-password-q9", *issued):
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    LOG.unlink()

@@ -47,6 +47,8 @@ R = TypeVar("R")
 # the commands, by the id the client runs them with, and the method of Commands they run
 COMMANDS = {**{command: action for action, command in ext.ACTIONS.items()}, ext.ACCESS_TOKEN: "access"}
 
+DOCTOR_SOURCE = "snowauth doctor"  # the source of a failed diagnosis's problem
+
 # the connection a command acts on, once known: where its failure is shown
 _acting_on: ContextVar[tuple[str, Connection] | None] = ContextVar("snowauth_acting_on", default=None)
 
@@ -78,7 +80,9 @@ class Editor:
     def can_ask(self) -> bool:
         return self.ls.client_declares(ext.CAP_PROMPT_SECRET)
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
         from snowauth import redact
 
         title = f"SnowAuth: {key.replace('_', ' ')} for connection “{connection}”"
@@ -86,6 +90,12 @@ class Editor:
         redact.sensitive_message(msg_id)
         # the file too: the client may run commands on several files at once
         params: ext.PromptSecretParams = {"connection": connection, "key": key, "title": title, "uri": self.doc.uri}
+        if once:
+            params["once"] = True
+        if not password:
+            params["password"] = False
+        if prompt is not None:
+            params["prompt"] = prompt
         answer = await self.ls.protocol.send_request_async(ext.PROMPT_SECRET, params, msg_id=msg_id)
         value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
         if isinstance(value, str):
@@ -148,7 +158,9 @@ class Unattended(Editor):
     def can_ask(self) -> bool:
         return False
 
-    async def ask_secret(self, connection: str, key: str) -> str | None:
+    async def ask_secret(
+        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
+    ) -> str | None:
         raise NotAsked(f"`{key}` of “{connection}” would have to be asked for")
 
     async def confirm_host(self, name: str, target: conns.Destination) -> bool:
@@ -370,6 +382,42 @@ class Commands:
         name = who.get("user_name", "?")
         self.reporter.announce(f"{c.name} authenticates as {name}.")
         return result
+
+    async def diagnose(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Walk the connection's chain live (:mod:`snowauth.doctor`): ``ext.DiagnoseResult``;
+        a failed check becomes a problem on the key it names (source "snowauth doctor")
+        until the connection's text changes or a diagnosis passes."""
+        from snowauth.doctor import AdminAccess, ask_admin, diagnose
+
+        self._require_trust()
+        doc, a, c = self._target(p)
+        workflow = self._workflow(doc, a, c)
+        named = p.get("adminConnection")
+        if named is not None and not isinstance(named, str):
+            raise CommandError('"adminConnection" must name a connection of the file')
+        admin_workflow = self._workflow(doc, a, conns.select(a, named, None)) if named is not None else None
+
+        async def admin() -> AdminAccess:
+            return await ask_admin(workflow.ui, c.name, admin_workflow=admin_workflow)
+
+        async with self.reporter.progress(f"SnowAuth: diagnosing {c.name}"):
+            report = await diagnose(workflow, admin, self.client)
+        failed = report.failed
+        if failed is None:
+            self.reporter.clear_failure(doc.uri)
+        else:
+            self.reporter.record_problem(
+                doc,
+                c,
+                failed.key,
+                f"snowauth doctor, “{failed.title}” failed: {failed.message}",
+                code=f"doctor-{failed.id}",
+                pointer="Diagnosis failed",
+                source=DOCTOR_SOURCE,
+            )
+        self.reporter.announce(report.summary())
+        result: ext.DiagnoseResult = report.as_result()  # type: ignore[assignment]
+        return dict(result)
 
     async def insert(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()

@@ -146,7 +146,7 @@ def diagnostic(f: Finding, conv: Converter, uri: str, *, related: bool, tags: bo
         message=f.message,
         severity=_SEVERITY[f.severity],
         code=f.code,
-        source="snowauth",
+        source=f.source or "snowauth",
         related_information=[
             t.DiagnosticRelatedInformation(t.Location(uri, conv.range(s, e)), msg) for s, e, msg in f.related
         ]

@@ -56,6 +56,7 @@ ACTIONS: Final[Mapping[str, str]] = {
     "revoke": REVOKE_TOKEN,
     "test": TEST_CONNECTION,
     "insert": INSERT_TOKEN,
+    "diagnose": DIAGNOSE_CONNECTION,
 }
 #: the commands of those actions (all of them send credentials over the network)
 COMMAND_IDS: Final = tuple(ACTIONS.values())

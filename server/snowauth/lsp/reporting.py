@@ -172,14 +172,29 @@ class Reporter:
     # -- failures shown where the fix is made -----------------------------------------------
 
     def record_failure(self, doc: Document, c: Connection, exc: Exception) -> None:
+        key = getattr(exc, "key", None)
+        self.record_problem(doc, c, key if isinstance(key, str) else None, f"Fetching a token failed: {exc}")
+
+    def record_problem(
+        self,
+        doc: Document,
+        c: Connection,
+        key: str | None,
+        message: str,
+        *,
+        code: str = "fetch-failed",
+        pointer: str = "Fetch failed",
+        source: str | None = None,
+    ) -> None:
+        """A failure shown as a problem on the connection (the key to fix, else its
+        header) until the document changes or the next success clears it: a failed
+        fetch, refresh or diagnosis."""
         live = self.ls.docs.get(doc.uri)
         if live is None:
             return
-        message = f"Fetching a token failed: {exc}"
-        key = getattr(exc, "key", None)
-        assign = (c.keys.get(key) or c.token.get(key)) if isinstance(key, str) else None
+        assign = (c.keys.get(key) or c.token.get(key)) if key is not None else None
         if assign is None:  # no key to fix: the whole message on the connection
-            extra = [Finding(c.header[0], c.header[1], ERROR, "fetch-failed", message, connection=c.name)]
+            extra = [Finding(c.header[0], c.header[1], ERROR, code, message, connection=c.name, source=source)]
         else:
             # the explanation once, on the key to fix; the header points there in a few
             # words (Problems lists both: the same paragraph twice read as two failures)
@@ -189,12 +204,13 @@ class Reporter:
                     c.header[0],
                     c.header[1],
                     ERROR,
-                    "fetch-failed",
-                    f"Fetch failed: see `{key}`",
+                    code,
+                    f"{pointer}: see `{key}`",
                     related=[(*at, f"`{key}`: the full message is here")],
                     connection=c.name,
+                    source=source,
                 ),
-                Finding(*at, ERROR, "fetch-failed", message, connection=c.name),
+                Finding(*at, ERROR, code, message, connection=c.name, source=source),
             ]
         if live.version == doc.version:
             live.extra = extra

@@ -105,6 +105,11 @@ class OAuthClient:
         self._http = HttpTransport(sleep=sleep, now=now, max_response_bytes=max_response_bytes)
         self.authorization_timeout = authorization_timeout
 
+    @property
+    def http(self) -> HttpTransport:
+        """The shared transport (the Table API client and the doctor's probe use it)."""
+        return self._http
+
     async def __aenter__(self) -> OAuthClient:
         return self
 

@@ -209,14 +209,19 @@ class HttpTransport:
         headers: Mapping[str, str] | None = None,
         repeatable: bool = True,
         on_progress: ProgressFn | None = None,
+        json: object = None,
+        max_attempts: int | None = None,
     ) -> HttpResponse:
         """Send with bounded retries; return the last answer (3xx raises ``redirect``).
 
         Retried: 5xx (backoff), 429 (``Retry-After``), and once at once a connection
         that closed before any answer (a stale keep-alive connection). With
         ``repeatable=False`` (the password grant: a login the instance may have counted
-        toward lockout is never repeated) only 5xx is.
+        toward lockout is never repeated) only 5xx is. ``json``: a JSON body instead of
+        the form ``data`` (the Table API). ``max_attempts=1``: sent once, never retried
+        (a record created by a POST would be created twice).
         """
+        limit = self.max_attempts if max_attempts is None else max_attempts
         attempt = 1
         dropped_retried = False
         while True:
@@ -230,9 +235,10 @@ class HttpTransport:
                     params=params,
                     headers=headers,
                     attempt=attempt,
+                    json=json,
                 )
             except ConnectionDropped:
-                if not repeatable or dropped_retried or attempt >= self.max_attempts:
+                if not repeatable or dropped_retried or attempt >= limit:
                     raise
                 dropped_retried = True
                 attempt += 1
@@ -241,7 +247,7 @@ class HttpTransport:
                 location = response.headers.get("location")
                 target = redact(httpx.URL(url).join(location)) if location else "another address"
                 raise errors.redirected(response.origin, target, status=response.status)
-            delay = self._retry_delay(response, attempt, repeatable)
+            delay = self._retry_delay(response, attempt, repeatable) if attempt < limit else None
             if delay is None:
                 return response
             log.info(
@@ -291,6 +297,7 @@ class HttpTransport:
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
         attempt: int,
+        json: object = None,
     ) -> HttpResponse:
         target = httpx.URL(url)
         where = origin(target)
@@ -306,6 +313,7 @@ class HttpTransport:
                     method,
                     target,
                     data=dict(data) if data is not None else None,
+                    json=json,
                     params=dict(params) if params is not None else None,
                     headers=dict(headers) if headers is not None else None,
                     timeout=httpx.Timeout(timeout),

@@ -6,12 +6,15 @@ import re
 
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _HIBERNATING = b"instance hibernating page"
+_HIBERNATING_CLASS = re.compile(rb"""class=["'][^"']*\binstance-hibernating-page\b""", re.IGNORECASE)
 
 
 def is_hibernation_page(body: bytes) -> bool:
-    """True for the HTML page a sleeping developer instance answers with."""
-    match = _TITLE.search(body[:65536])
-    return match is not None and _HIBERNATING in match.group(1).lower()
+    """True for the HTML page a sleeping developer instance answers with: its title
+    ("Instance Hibernating page") or its body's class ``instance-hibernating-page``."""
+    head = body[:65536]
+    match = _TITLE.search(head)
+    return (match is not None and _HIBERNATING in match.group(1).lower()) or bool(_HIBERNATING_CLASS.search(head))
 
 
 def looks_like_html(body: bytes, content_type: str | None) -> bool:
