@@ -168,9 +168,7 @@ def _refuse_errors(a: Analysis, c: Connection, allow_missing: Collection[str] = 
         raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
 
 
-def destination(
-    a: Analysis, c: Connection, env: Environment, *, allow_missing: Collection[str] = ()
-) -> Destination:
+def destination(a: Analysis, c: Connection, env: Environment, *, allow_missing: Collection[str] = ()) -> Destination:
     """Where the connection would send, without resolving any secret (to confirm it before
     a prompt or a send). ConnectionProblem when the connection has errors (but the
     absence of the keys in ``allow_missing``)."""
