@@ -1,21 +1,27 @@
-"""``/api/now/*``: the REST endpoints a client uses to test a token.
+"""``/api/now/*``: authentication, ``/api/now/ui/user/current_user``, and the Table
+API (:mod:`snowauth.emulator.table_api`).
 
-A bad, expired or revoked token answers ServiceNow's 401 with
-``WWW-Authenticate: BASIC realm="Service-now"``. A token whose scope lacks
-``useraccount`` answers 403 "Missing required api access scope" (the emulator treats
-``useraccount`` as the auth scope of every REST API it serves).
+A caller authenticates with a Bearer token the emulator issued or with HTTP Basic (a
+user with a password; web service users too). Bad, expired or revoked credentials
+answer ServiceNow's 401 with ``WWW-Authenticate: BASIC realm="Service-now"``. A token
+whose scope lacks ``useraccount`` answers 403 "Missing required api access scope" (the
+emulator treats ``useraccount`` as the auth scope of every REST API it serves).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from snowauth import instance_records as ir
 from snowauth.emulator.config import DEFAULT_SCOPE, UserRecord
 from snowauth.emulator.reply import Reply, json_reply
 from snowauth.emulator.state import EmulatorState
+from snowauth.emulator.table_api import failure, table_request
 
-TABLE_PREFIX = "/api/now/table/"
+TABLE_PREFIX = ir.TABLE_API + "/"
 CURRENT_USER = "/api/now/ui/user/current_user"
 
 _NOT_AUTHENTICATED = {
@@ -34,25 +40,6 @@ _MISSING_SCOPE = {
 }
 
 
-def _failure(status: int, message: str, detail: str | None = None) -> Reply:
-    return json_reply(status, {"error": {"message": message, "detail": detail}, "status": "failure"})
-
-
-def _user_row(user: UserRecord) -> dict[str, str]:
-    name = f"{user.first_name} {user.last_name}".strip() or user.user_name
-    return {
-        "sys_id": user.sys_id,
-        "user_name": user.user_name,
-        "name": name,
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "email": user.email,
-        "active": str(user.active).lower(),
-        "locked_out": str(user.locked_out).lower(),
-        "web_service_access_only": str(user.web_service_only).lower(),
-    }
-
-
 def _current_user(user: UserRecord) -> dict[str, Any]:
     name = f"{user.first_name} {user.last_name}".strip() or user.user_name
     initials = "".join(part[0] for part in name.split()[:2]).upper()
@@ -68,50 +55,49 @@ def _current_user(user: UserRecord) -> dict[str, Any]:
     }
 
 
-def _first(query: Mapping[str, Sequence[str]], key: str) -> str | None:
-    values = query.get(key)
-    return values[0] if values else None
-
-
-def _sys_user(users: list[UserRecord], query: Mapping[str, Sequence[str]]) -> Reply:
-    rows = [_user_row(u) for u in users]
-    encoded = _first(query, "sysparm_query")
-    if encoded:
-        for term in encoded.split("^"):
-            field, sep, value = term.partition("=")
-            if sep and field:
-                rows = [r for r in rows if r.get(field) == value]
-    limit_text = _first(query, "sysparm_limit")
-    if limit_text is not None:
+def _authenticate(state: EmulatorState, path: str, authorization: str | None) -> UserRecord | Reply:
+    """The user behind a Bearer token (whose scope must hold ``useraccount``) or an
+    HTTP Basic user name and password (a failure counts toward the lockout)."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    user: UserRecord | None = None
+    if scheme.lower() == "bearer":
+        token = state.bearer(value.strip())
+        if token is not None:
+            if DEFAULT_SCOPE not in token.scope.split():
+                state.deny(f"REST {path}: token scope lacks {DEFAULT_SCOPE}")
+                return json_reply(403, _MISSING_SCOPE)
+            user = state.users[token.user_name]
+    elif scheme.lower() == "basic":
         try:
-            limit = int(limit_text)
-        except ValueError:
-            return _failure(400, "Invalid sysparm_limit", limit_text)
-        rows = rows[: max(limit, 0)]
-    return json_reply(200, {"result": rows}, ("X-Total-Count", str(len(users))))
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        name, sep, password = decoded.partition(":")
+        if sep:
+            user = state.check_login(name, password, f"REST {path} basic auth", interactive=False)
+    if user is None:
+        state.deny(f"REST {path}: no valid credentials")
+        return json_reply(401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'BASIC realm="Service-now"'))
+    return user
 
 
 def rest_request(
     state: EmulatorState,
+    method: str,
     path: str,
     query: Mapping[str, Sequence[str]],
+    body: bytes,
     authorization: str | None,
+    base_url: str,
 ) -> Reply:
     with state.lock:
-        scheme, _, value = (authorization or "").strip().partition(" ")
-        token = state.bearer(value.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
-            state.deny(f"REST {path}: no valid bearer token")
-            return json_reply(401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'BASIC realm="Service-now"'))
-        if DEFAULT_SCOPE not in token.scope.split():
-            state.deny(f"REST {path}: token scope lacks {DEFAULT_SCOPE}")
-            return json_reply(403, _MISSING_SCOPE)
-        user = state.config.users[token.user_name]
+        if not path.startswith(TABLE_PREFIX) and method not in ("GET", "HEAD"):
+            return failure(405, "Method not allowed")
+        user = _authenticate(state, path, authorization)
+        if isinstance(user, Reply):
+            return user
         if path == CURRENT_USER:
             return json_reply(200, {"result": _current_user(user)})
         if path.startswith(TABLE_PREFIX):
-            table = path[len(TABLE_PREFIX) :].strip("/")
-            if table == "sys_user":
-                return _sys_user(list(state.config.users.values()), query)
-            return _failure(400, f"Invalid table {table}")
-        return _failure(400, "Requested URI does not represent any resource")
+            return table_request(state, user, method, path, query, body, base_url)
+        return failure(400, "Requested URI does not represent any resource")

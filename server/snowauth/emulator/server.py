@@ -252,14 +252,26 @@ class Emulator:
 
     def approve_next_authorization(self, user_name: str) -> None:
         """Have the next ``GET /oauth_auth.do`` approve at once as ``user_name``."""
-        if user_name not in self.config.users:
+        if user_name not in self.state.users:
             raise ValueError(f"{user_name!r} is not a configured user")
         with self.state.lock:
             self.state.approve_next = user_name
 
     def set_auto_approve_user(self, user_name: str | None) -> None:
         """Change (or with None switch off) the automatic approval at authorize."""
-        if user_name is not None and user_name not in self.config.users:
+        if user_name is not None and user_name not in self.state.users:
             raise ValueError(f"{user_name!r} is not a configured user")
         with self.state.lock:
             self.state.auto_approve_user = user_name
+
+    def set_property(self, name: str, value: str) -> None:
+        """Set (or create) a system property, as a PATCH through the Table API would:
+        the behaviour it governs changes at once. Out of process, use the Table API."""
+        with self.state.lock:
+            self.state.set_property(name, value)
+
+    @property
+    def syslog(self) -> list[str]:
+        """The ``syslog`` table's messages, oldest first (the Table API reads them too)."""
+        with self.state.lock:
+            return [record.message for record in self.state.syslog]
