@@ -285,6 +285,8 @@ class Registration:
             client_id = (await client.get(rec.OAUTH_ENTITY, made.sys_id, [rec.ENTITY_CLIENT_ID])).get(
                 rec.ENTITY_CLIENT_ID
             )
+        if p.needs_application_user:
+            await self._warn_if_grant_off(client)
         if not client_id or not made.sys_id:
             from snowauth.oauth.errors import OAuthError
 
@@ -328,6 +330,22 @@ class Registration:
                 "Nothing was registered"
             )
         return user.sys_id
+
+    async def _warn_if_grant_off(self, client: TableClient) -> None:
+        """The client credentials grant is off on an instance until a system property
+        says "true" (docs/servicenow.md): say so, without changing it (instance-wide)."""
+        from snowauth.oauth.errors import OAuthError
+
+        prop = rec.PROP_CLIENT_CREDENTIALS_ENABLED
+        try:
+            rows = await client.list(rec.SYS_PROPERTIES, f"{rec.PROPERTY_NAME}={prop}", [rec.PROPERTY_VALUE], limit=1)
+        except OAuthError:
+            return  # not readable by this admin: nothing to say
+        if not rows or rows[0].get(rec.PROPERTY_VALUE) != "true":
+            self.ui.warn(
+                f"The client credentials grant is off on this instance: set the system property {prop} to "
+                "true (System Properties), or no token can be fetched with the new client"
+            )
 
     async def _warn_if_published(self, dotenv: Path) -> None:
         from snowauth import gitstate
