@@ -75,3 +75,53 @@ def record_of(emu: Emulator, client_id: str, ca_file: str | None = None) -> dict
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
+
+
+# -- the person at the editor -------------------------------------------------------------
+
+
+class AtTheEditor:
+    """The person answering the server through a pytest-lsp client: `snowauth/promptSecret`
+    from ``answers`` (by key; a missing key: cancelled), the Fetch Token question as
+    ``fetch`` says (any other question: no answer); the sign-in page of a fetch opened
+    by a headless browser (:meth:`browse`)."""
+
+    def __init__(self, client: Any, answers: dict[str, str], *, fetch: bool = True) -> None:
+        from lsprotocol import types as t
+
+        from snowauth.lsp import ext
+
+        self.client = client
+        self.prompts: list[dict[str, Any]] = []
+        self.questions: list[str] = []
+
+        @client.feature(ext.PROMPT_SECRET)
+        def prompt(params: Any) -> dict[str, str | None]:
+            if isinstance(params, dict):
+                asked = params
+            elif hasattr(params, "_asdict"):  # pygls gives a custom method's params as a named tuple
+                asked = dict(params._asdict())
+            else:
+                asked = dict(vars(params))
+            self.prompts.append(asked)
+            return {"value": answers.get(str(asked.get("key")))}
+
+        @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+        def question(params: t.ShowMessageRequestParams) -> t.MessageActionItem | None:
+            self.questions.append(params.message)
+            wanted = ext.FETCH_NOW if fetch else ext.NOT_NOW
+            return next((a for a in params.actions or [] if a.title == wanted), None)
+
+    async def browse(self, ca_file: str | None = None, timeout: float = 10) -> None:
+        """Wait for the server to show the sign-in page, and load it as a browser would."""
+        import asyncio
+
+        for _ in range(int(timeout / 0.05)):
+            if self.client.shown_documents:
+                break
+            await asyncio.sleep(0.05)
+        shown = self.client.shown_documents[-1]
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
+        async with httpx.AsyncClient(follow_redirects=True, timeout=timeout, verify=verify) as browser:
+            page = await browser.get(shown.uri)
+        assert page.status_code == 200, page.text
