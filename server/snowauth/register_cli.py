@@ -42,6 +42,9 @@ class RegisterTerminal(Terminal):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
+        # only a terminal is asked (the application user, the admin); without one the
+        # admin comes from the process environment and the rest from the options
+        self.can_ask = sys.stdin.isatty()
 
     async def write_connection(self, connection: str, values: Mapping[str, str]) -> None:
         text, problem = read_text(self.path)  # again: the file may have changed meanwhile

@@ -171,6 +171,8 @@ def test_an_absent_application_user_is_refused_before_anything_is_made(emulator:
     assert len(records(emulator)) == before and not (path.parent / ".env").exists()
     status, _result, stderr = register(path, "--application-user", "inactive.user", "--no-fetch")
     assert status == 1 and "inactive" in stderr
+    status, _result, stderr = register(path, "--no-fetch")  # no terminal to ask on
+    assert status == 1 and "--application-user NAME" in stderr
     assert len(records(emulator)) == before
 
 

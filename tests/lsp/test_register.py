@@ -193,3 +193,38 @@ client = "servicenow-sdk"
     assert by_line[dev] == [("Register OAuth Client", ext.REGISTER_CLIENT)]
     assert ext.REGISTER_CLIENT not in [command for _title, command in by_line[registered]]
     assert ext.REGISTER_CLIENT not in [command for _title, command in by_line.get(sdk, [])]
+
+
+async def test_an_admin_connection_is_used_instead_of_asking(
+    client: LanguageClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    from tests.kit.emulator import DEMO_SECRET
+
+    path, uri = connection_file(tmp_path)
+    text = (
+        unregistered(emulator.url, "password")
+        + f"""
+[connections.admin]
+instance = "{emulator.url}"
+grant_type = "password"
+client_id = "{DEMO_ID}"
+client_secret = "{DEMO_SECRET}"
+username = "{ADMIN}"
+password = "${{prompt}}"
+"""
+    )
+    path.write_text(text, encoding="utf-8")
+    editor = Editor(client)
+    editor.open(uri, text)
+    person = AtTheEditor(client, {"password": ADMIN_PASSWORD}, fetch=False)
+    await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command=ext.FETCH_TOKEN, arguments=[{"uri": uri, "connection": "admin"}])
+    )
+    result = await run(client, uri=uri, connection="dev", adminConnection="admin")
+    assert result["fetched"] is False and record_of(emulator, result["client_id"])
+    assert [p["key"] for p in person.prompts] == ["password"]  # the admin connection's fetch only
+    c = analyze(editor.texts[uri]).connections["dev"]
+    assert c.keys["client_id"].value.data == result["client_id"] and not c.has_token
+    with pytest.raises(JsonRpcException) as same:
+        await run(client, uri=uri, connection="admin", adminConnection="admin")
+    assert "another connection" in str(same.value)

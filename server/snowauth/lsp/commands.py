@@ -449,6 +449,8 @@ class Commands:
 
         done = await self._once((doc.uri, c.name, "register"), work)
         self.reporter.clear_failure(doc.uri)
+        if self.ls.code_lens_refresh:  # the connection has a client now: its lenses change
+            self.ls.workspace_code_lens_refresh(None)
         self.reporter.announce(f"OAuth client registered for {c.name} (client_id {done.client_id}).")
         fetched = False
         if await self._offer_fetch(c.name):
