@@ -212,3 +212,14 @@ password = "${{env:SNOW_T_ADMIN}}"
     assert status == 0, stderr
     assert result is not None and result["fetched"] is True
     assert analyze(path.read_text(encoding="utf-8")).connections["dev"].has_token
+
+
+def test_nothing_is_sent_to_a_host_not_confirmed(tmp_path: Path) -> None:
+    from tests.kit.http import http_response, replying
+
+    with replying(http_response(201, b'{"result": {}}')) as server:  # a loopback port nobody confirmed
+        path = project(tmp_path, unregistered(server.url, "password"))
+        status, _result, stderr = register(path, "--no-fetch")
+        assert server.requests == []
+    assert status == 1 and "Nothing was sent" in stderr
+    assert not (path.parent / ".env").exists() and "client_id" not in path.read_text(encoding="utf-8")
