@@ -31,11 +31,11 @@ from snowauth.lsp.server import SnowauthServer, log_exception
 from snowauth.lsp.token_edit import edit_token, from_disk, insert_text
 from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
-from snowauth.token_edits import key_edits, remove_edits, toml_datetime, write_edits
+from snowauth.token_edits import remove_edits, toml_datetime, write_edits
 from snowauth.workflow import TokenWorkflow
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
@@ -139,23 +139,6 @@ class Editor:
             await edit_token(self.ls, self.doc.uri, connection, remove_edits)
         else:
             await edit_token(self.ls, self.doc.uri, connection, lambda a, cc: write_edits(a, cc, tokens))
-
-
-class RegisterEditor(Editor):
-    """The editor adapter of :class:`snowauth.register.RegisterUI`: the connection's new
-    keys go through the same versioned edit as a token; a failure is reported once, by
-    the command (it is no failed fetch)."""
-
-    async def write_connection(self, connection: str, values: Mapping[str, str]) -> None:
-        await edit_token(
-            self.ls, self.doc.uri, connection, lambda a, cc: key_edits(a, cc, dict(values)), label="SnowAuth: client"
-        )
-
-    def warn(self, message: str) -> None:
-        self.commands.reporter.warn(message)
-
-    def exchange_failed(self, exc: Exception) -> None:
-        """Nothing here: the command reports it."""
 
 
 class NotAsked(conns.ConnectionProblem):
@@ -413,69 +396,10 @@ class Commands:
         return {"connection": c.name, "inserted": True}
 
     async def register(self, p: dict[str, Any]) -> dict[str, Any]:
-        """Register OAuth client (``ext.RegisterResult``): the record made on the instance
-        (:mod:`snowauth.register`), the file and its `.env` written, then the offer to
-        fetch the first token (FETCH_NOW / NOT_NOW)."""
-        from snowauth.lsp.documents import uri_path
-        from snowauth.register import Registration
+        """Register OAuth client (``ext.RegisterResult``): see :mod:`snowauth.lsp.register_client`."""
+        from snowauth.lsp.register_client import register_client
 
-        self._require_trust()
-        doc, a, c = self._target(p)
-        admin_workflow = None
-        admin_name = p.get("adminConnection")
-        if admin_name is not None:
-            if not isinstance(admin_name, str) or admin_name == c.name:
-                raise CommandError('"adminConnection" must name another connection of the file')
-            other = conns.select(a, admin_name, None)
-            admin_workflow = self._workflow(doc, a, other)
-        user = p.get("applicationUser")
-        if user is not None and not isinstance(user, str):
-            raise CommandError('"applicationUser" must be a user name')
-        path = uri_path(doc.uri)
-        env = Environment(self.ls.env, doc.folder)
-
-        async def work() -> Any:
-            registration = Registration(
-                a,
-                c,
-                env,
-                RegisterEditor(self, doc, c),
-                file_stem=(path.name.split(".")[0] if path is not None else "") or c.name,
-                admin_workflow=admin_workflow,
-                application_user=user or None,
-                transport=self.client.transport,
-            )
-            return await registration.run()
-
-        done = await self._once((doc.uri, c.name, "register"), work)
-        self.reporter.clear_failure(doc.uri)
-        if self.ls.code_lens_refresh:  # the connection has a client now: its lenses change
-            self.ls.workspace_code_lens_refresh(None)
-        self.reporter.announce(f"OAuth client registered for {c.name} (client_id {done.client_id}).")
-        fetched = False
-        if await self._offer_fetch(c.name):
-            await self._fetch({"uri": doc.uri, "connection": c.name})
-            fetched = True
-        result: ext.RegisterResult = {
-            "connection": c.name,
-            "client_id": done.client_id,
-            "sys_id": done.sys_id,
-            "secret_file": str(done.secret_file) if done.secret_file is not None else None,
-            "fetched": fetched,
-        }
-        return dict(result)
-
-    async def _offer_fetch(self, name: str) -> bool:
-        now, later = t.MessageActionItem(ext.FETCH_NOW), t.MessageActionItem(ext.NOT_NOW)
-        try:
-            answer = await self.ls.window_show_message_request_async(
-                t.ShowMessageRequestParams(
-                    t.MessageType.Info, f"SnowAuth: fetch the first token of “{name}” now?", [now, later]
-                )
-            )
-        except Exception:  # the client could not ask: no fetch
-            return False
-        return answer is not None and answer.title == now.title
+        return await register_client(self, p)
 
     async def access(self, p: dict[str, Any]) -> dict[str, Any]:
         """A fresh access token for another tool (``ext.AccessTokenResult``): the stored
