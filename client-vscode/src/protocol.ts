@@ -47,6 +47,7 @@ export const ACTIONS = {
   revoke: REVOKE_TOKEN,
   test: TEST_CONNECTION,
   insert: INSERT_TOKEN,
+  register: REGISTER_CLIENT,
   diagnose: DIAGNOSE_CONNECTION,
 } as const;
 
@@ -63,6 +64,7 @@ export const ServerCommands = {
   revokeToken: REVOKE_TOKEN,
   testConnection: TEST_CONNECTION,
   insertToken: INSERT_TOKEN,
+  registerClient: REGISTER_CLIENT,
   diagnoseConnection: DIAGNOSE_CONNECTION,
 } as const;
 
@@ -144,6 +146,10 @@ export interface CommandTarget {
   uri: string;
   connection?: string;
   position?: LspPosition;
+  /** registerClient: another connection of the file whose token belongs to an admin (else the admin's user name and password are asked for, once). */
+  adminConnection?: string;
+  /** registerClient, client credentials: the user the client acts as (its OAuth Application User; else asked for). */
+  applicationUser?: string;
 }
 
 export interface InsertTokenTarget {

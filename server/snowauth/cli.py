@@ -1,4 +1,4 @@
-"""The `snowauth` command line: check, schema, lsp, emulator, token, exec, export, doctor,
+"""The `snowauth` command line: check, schema, lsp, emulator, token, exec, export, register, doctor,
 reference.
 
 Imports stay inside the subcommands: `snowauth check` must not pay for the LSP stack
@@ -129,6 +129,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _file_and_connection(p)
     p.set_defaults(usage_error=p.error)
+
+    p = sub.add_parser(
+        "register",
+        help="create the connection's OAuth client on the instance",
+        description="Create the Application Registry record (oauth_entity) the connection's grant needs, "
+        "as an instance admin asked for once (never stored), then write client_id into the file and the "
+        'generated client secret into the .env beside it (client_secret = "${env:…}"). Without a '
+        "terminal the admin comes from SNOW_ADMIN_USER and SNOW_ADMIN_PASSWORD. The result is printed as "
+        "JSON. Exit status: 0 registered, 1 a failure, 2 no value entered, 130 Ctrl-C.",
+    )
+    _file_and_connection(p)
+    p.add_argument(
+        "--admin-connection",
+        metavar="NAME",
+        default=None,
+        help="a connection of the same file whose token belongs to an admin (default: ask for an "
+        "admin's user name and password)",
+    )
+    p.add_argument(
+        "--application-user",
+        metavar="NAME",
+        default=None,
+        help="client credentials: the user the client acts as, its OAuth Application User (default: ask)",
+    )
+    fetch = p.add_mutually_exclusive_group()
+    fetch.add_argument(
+        "--fetch",
+        dest="fetch",
+        action="store_const",
+        const=True,
+        default=None,
+        help="fetch the first token afterwards (default: ask on a terminal, else do not)",
+    )
+    fetch.add_argument("--no-fetch", dest="fetch", action="store_const", const=False, help="do not fetch a token")
     return parser
 
 
@@ -214,6 +248,17 @@ def _run(args_list: list[str]) -> int:
         from snowauth.token_cli import run_export
 
         return run_export(args.file, args.connection, args.write)
+    if args.command == "register":
+        from snowauth.register_cli import run_register
+
+        return run_register(
+            args.file,
+            args.connection,
+            admin_connection=args.admin_connection,
+            application_user=args.application_user,
+            fetch=args.fetch,
+        )
+
     if args.command == "doctor":
         from snowauth.doctor_cli import run_doctor
 

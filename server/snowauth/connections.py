@@ -3,7 +3,7 @@ errors, resolve its secret references (at fetch time only)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,12 +62,18 @@ def select(a: Analysis, name: str | None, offset: int | None) -> Connection:
     )
 
 
-def errors_of(a: Analysis, c: Connection) -> list[str]:
-    """Error messages that concern the connection (checked before anything is sent)."""
+def errors_of(a: Analysis, c: Connection, *, allow_missing: Collection[str] = ()) -> list[str]:
+    """Error messages that concern the connection (checked before anything is sent).
+    ``allow_missing``: keys whose absence is no error here (Register OAuth client writes
+    them: ``client_id``, ``client_secret``)."""
     lo, hi = c.extent if c.segments else c.header
+    # the missing-key findings of those keys (checks.py words them so)
+    allowed = tuple(f"The connection `{c.name}` is missing `{key}`" for key in allow_missing)
     out = []
     for f in a.findings:
         if f.severity != ERROR:
+            continue
+        if allowed and f.code == "missing-key" and f.message.startswith(allowed):
             continue
         if f.connection == c.name or (f.connection is None and lo <= f.start <= hi):
             out.append(f.message)
@@ -154,18 +160,19 @@ def _reference_text(c: Connection, key: str) -> str | None:
     return ref.describe() if ref is not None and ref.kind != "prompt" else None
 
 
-def _refuse_errors(a: Analysis, c: Connection) -> None:
+def _refuse_errors(a: Analysis, c: Connection, allow_missing: Collection[str] = ()) -> None:
     """ConnectionProblem when the connection has any Error: nothing half right is sent."""
-    problems = errors_of(a, c)
+    problems = errors_of(a, c, allow_missing=allow_missing)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConnectionProblem(f"Fix the connection `{c.name}` first: {problems[0]}{more}")
 
 
-def destination(a: Analysis, c: Connection, env: Environment) -> Destination:
+def destination(a: Analysis, c: Connection, env: Environment, *, allow_missing: Collection[str] = ()) -> Destination:
     """Where the connection would send, without resolving any secret (to confirm it before
-    a prompt or a send). ConnectionProblem when the connection has errors."""
-    _refuse_errors(a, c)
+    a prompt or a send). ConnectionProblem when the connection has errors (but the
+    absence of the keys in ``allow_missing``)."""
+    _refuse_errors(a, c, allow_missing)
     value = _reference_free(c, "instance", env)
     try:
         url = instance_url(value or "", reference=_reference_text(c, "instance"))

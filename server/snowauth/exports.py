@@ -101,24 +101,31 @@ def env_prefix(connection: str) -> str:
 def render_dotenv(old: str | None, connection: str, values: Values | None) -> str:
     prefix = env_prefix(connection)
     wanted = {} if values is None else {"ACCESS_TOKEN": values.access_token, "INSTANCE_URL": values.instance_url}
-    names = {prefix + "ACCESS_TOKEN": "ACCESS_TOKEN", prefix + "INSTANCE_URL": "INSTANCE_URL"}
+    owned = {prefix + "ACCESS_TOKEN", prefix + "INSTANCE_URL"}
+    return merge_dotenv(old, owned, {prefix + k: v for k, v in wanted.items()})
+
+
+def merge_dotenv(old: str | None, owned: set[str], wanted: dict[str, str]) -> str:
+    """``old`` with the variables in ``owned`` set to their ``wanted`` values where they
+    are (the first line of each), else appended; the owned ones not wanted (and second
+    copies) dropped; every other line kept byte for byte."""
     lines = _LINE.findall(old or "")
     newline = next((m.group(0) for m in map(re.compile(r"\r\n|\r|\n").search, lines) if m), "\n")
     out: list[str] = []
     done: set[str] = set()
     for line in lines:
         m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=", line)
-        which = names.get(m.group(1)) if m else None
+        which = m.group(1) if m and m.group(1) in owned else None
         if which is None:
             out.append(line)
         elif which in wanted and which not in done:
             ending = line[len(line.rstrip("\r\n")) :]
-            out.append(f"{prefix}{which}={dotenv_quote(wanted[which])}{ending}")
+            out.append(f"{which}={dotenv_quote(wanted[which])}{ending}")
             done.add(which)
         # else: ours, cleared (or a second copy): dropped
     if any(k not in done for k in wanted) and out and not out[-1].endswith(("\n", "\r")):
         out[-1] += newline
-    out += [f"{prefix}{k}={dotenv_quote(v)}{newline}" for k, v in wanted.items() if k not in done]
+    out += [f"{k}={dotenv_quote(v)}{newline}" for k, v in wanted.items() if k not in done]
     return "".join(out)
 
 
@@ -268,6 +275,31 @@ def write(t: Target, connection: str, values: Values | None, roots: tuple[Path, 
             return text != old
     except OSError as exc:
         raise ExportError(f"{shown} cannot be written: {exc.strerror or exc}") from None
+
+
+def set_dotenv_variable(path: Path, name: str, value: str) -> None:
+    """Set one variable in the `.env` file at ``path`` (its line replaced where it is,
+    else appended), as an export is written: locked, atomic, a new file 0600, an existing
+    one keeps its mode; never through a link. ExportError says why not."""
+    try:
+        if path.is_symlink():
+            raise ExportError(f"`{path}` is a symbolic link: snowauth writes no secret through it")
+        with _folder_lock(path.parent):
+            try:
+                data = files.read_bytes(path, MAX_BYTES, follow_links=False)
+                mode: int | None = stat.S_IMODE(path.stat().st_mode)
+                old: str | None = data.decode("utf-8")
+            except FileNotFoundError:
+                old, mode = None, None
+            except UnicodeDecodeError:
+                raise ExportError(f"`{path}` is not UTF-8: fix it, or delete it to let snowauth create it") from None
+            except files.RefusedFile as exc:
+                raise ExportError(f"`{path}` is not written: {exc.reason}") from None
+            text = merge_dotenv(old, {name}, {name: value})
+            if text != old:
+                _replace(path, text, mode)
+    except OSError as exc:
+        raise ExportError(f"`{path}` cannot be written: {exc.strerror or exc}") from None
 
 
 def export(

@@ -12,7 +12,7 @@ SEVERITY_NAMES = {ERROR: "error", WARNING: "warning", INFORMATION: "information"
 TAG_UNNECESSARY = 1
 #: what a quick fix or a lens runs on its connection (the language server maps each to
 #: its command id in ``lsp/ext.py``)
-TokenAction = Literal["fetch", "refresh", "revoke", "test", "insert", "diagnose"]
+TokenAction = Literal["fetch", "refresh", "revoke", "test", "insert", "register", "diagnose"]
 
 
 @dataclass(slots=True)

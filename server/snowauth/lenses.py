@@ -1,5 +1,6 @@
 """Code lens data: per connection, its header's span and token state, and the actions
-its lenses offer ("fetch", "refresh", "test"), titled with that state."""
+its lenses offer ("fetch", "refresh", "test"; "register" for a connection without a
+client), titled with that state."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from snowauth.analysis import Analysis
+from snowauth.document import Connection
 from snowauth.findings import TokenAction
+from snowauth.model import GRANT_JWT_BEARER
 from snowauth.wording import humanize
 
 
@@ -19,6 +22,25 @@ class LensInfo:
     expires_at: datetime | None
     has_token: bool
     has_refresh_token: bool
+    #: no client_id, and register can make one (see :func:`needs_client`)
+    needs_client: bool = False
+
+
+#: the key that names a client shipped with instances (the ServiceNow SDK's) in place of
+#: a client_id of the connection's own: such a connection needs no registered client
+CLIENT_KEY = "client"
+
+
+def needs_client(c: Connection) -> bool:
+    """Whether Register OAuth Client fits the connection: it has no ``client_id``, names
+    no shipped client (``client = …``, read by its name), and its grant is one register
+    can make a client for (not JWT bearer, which needs keys and a verifier map)."""
+    if "client_id" in c.keys or CLIENT_KEY in c.keys:
+        return False
+    if any(part.name == CLIENT_KEY and where == "" for part, where in c.unknown):
+        return False
+    grant, _pkce = c.grant_and_pkce()
+    return grant is not None and grant != GRANT_JWT_BEARER
 
 
 def lenses(a: Analysis) -> list[LensInfo]:
@@ -30,6 +52,7 @@ def lenses(a: Analysis) -> list[LensInfo]:
             c.token_expiry,
             c.has_token,
             c.has_refresh_token,
+            needs_client(c),
         )
         for c in a.connections.values()
     ]
@@ -47,6 +70,8 @@ def lens_actions(info: LensInfo, now: datetime) -> list[LensAction]:
     Without a token there is one lens, so a client that runs "the lens on this line"
     (Neovim's `vim.lsp.codelens.run()`) runs it without asking which; every title starts
     with what it does."""
+    if info.needs_client:  # nothing can be fetched before the client exists
+        return [LensAction("Register OAuth Client", "register")]
     if not info.has_token:
         return [LensAction("Fetch token (no token yet)", "fetch")]
     return [

@@ -207,3 +207,35 @@ def apply(text: str, edits: list[Edit]) -> str:
     for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
         text = text[: e.start] + e.text + text[e.end :]
     return text
+
+
+def key_edits(a: Analysis, c: Connection, values: dict[str, str]) -> list[Edit]:
+    """Edits that set keys of the connection itself (``values``: key -> TOML value text):
+    a key already there gets its value replaced; the others are inserted in the
+    connection's own form (after the last key line of its table, inside its inline table,
+    or as more dotted keys). Register OAuth client writes ``client_id`` this way."""
+    text = a.text
+    edits: list[Edit] = []
+    missing: dict[str, str] = {}
+    for key, value in values.items():
+        assign = c.keys.get(key)
+        if assign is None:
+            missing[key] = value
+        elif text[assign.value.start : assign.value.end] != value:
+            edits.append(Edit(assign.value.start, assign.value.end, value))
+    if not missing:
+        return edits
+    lines = [f"{k} = {v}" for k, v in missing.items()]
+    if c.table_header is not None:
+        at = c.table_body_end if c.table_body_end is not None else c.table_header.end
+        edits.append(_insert_lines(text, at, lines))
+    elif c.inline is not None:
+        close = c.inline.end - 1
+        at = c.inline.start + 1 + len(text[c.inline.start + 1 : close].rstrip())
+        inner = ", ".join(lines)
+        edits.append(Edit(at, at, f", {inner}" if at > c.inline.start + 1 else f" {inner} "))
+    elif c.dotted_entries:
+        last = c.dotted_entries[-1]
+        prefix = text[last.key[0].start : last.key[-1].start]
+        edits.append(_insert_lines(text, last.end, [prefix + line for line in lines]))
+    return edits

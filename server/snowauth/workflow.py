@@ -144,6 +144,7 @@ class TokenWorkflow:
         *,
         client: OAuthClient | None = None,
         cache: TokenCache | None = None,
+        allow_missing: frozenset[str] = frozenset(),
     ) -> None:
         self.analysis = a
         self.connection = c
@@ -153,6 +154,8 @@ class TokenWorkflow:
         self.cache = cache if cache is not None else TokenCache()
         self.target: conns.Destination | None = None
         self.exported: list[exports.Target] = []  # the files the last export() wrote
+        #: keys whose absence does not stop destination() (register writes them)
+        self.allow_missing = allow_missing
 
     @property
     def name(self) -> str:
@@ -169,7 +172,9 @@ class TokenWorkflow:
         """Where the credentials go, read once and confirmed (before any secret is read or
         asked for): what is confirmed is what the request uses and what keys the cache."""
         if self.target is None:
-            target = await asyncio.to_thread(conns.destination, self.analysis, self.connection, self.env)
+            target = await asyncio.to_thread(
+                conns.destination, self.analysis, self.connection, self.env, allow_missing=self.allow_missing
+            )
             known = KnownHosts()
             if not await asyncio.to_thread(known.trusted, target.base_url, target.trust):
                 if not await self.ui.confirm_host(self.name, target):

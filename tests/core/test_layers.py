@@ -22,7 +22,14 @@ import pytest
 import snowauth
 
 PACKAGE = Path(snowauth.__file__).parent
-ENTRY_POINTS = {"snowauth.cli", "snowauth.__main__", "snowauth.token_cli", "snowauth.exec_cli", "snowauth.doctor_cli"}
+ENTRY_POINTS = {
+    "snowauth.cli",
+    "snowauth.__main__",
+    "snowauth.token_cli",
+    "snowauth.exec_cli",
+    "snowauth.register_cli",
+    "snowauth.doctor_cli",
+}
 PROTOCOL_STACK = {"httpx", "httpcore", "pygls", "lsprotocol"}
 # the core modules that run the exchange (the CLI and the server call them): the token
 # workflow, register's Table API requests as an admin, and the doctor (it probes the

@@ -84,7 +84,7 @@ def test_every_method_capability_and_command_id_is_in_both() -> None:
     methods = {v for v in ours.values() if v.startswith("snowauth/")}
     assert methods == {ext.LIST_CONNECTIONS, ext.PROMPT_SECRET}
     assert set(ext.COMMAND_IDS) <= set(theirs.values())
-    assert len(ext.COMMAND_IDS) == len(set(ext.COMMAND_IDS)) == 6
+    assert len(ext.COMMAND_IDS) == len(set(ext.COMMAND_IDS)) == 7
 
 
 def test_the_action_map_is_the_same() -> None:

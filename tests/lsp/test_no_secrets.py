@@ -319,4 +319,70 @@ token_store = "cache"
     )
     for secret in (CLIENT_SECRET, PASSWORD, ADMIN_PASSWORD, "wrong-doctor-password-q9", *issued):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+
+
+async def test_no_secret_in_register(client: LanguageClient, emulator: Emulator, tmp_path: Path) -> None:
+    """Register OAuth Client with the log at DEBUG and the trace on: the admin's password
+    (asked once), the generated client secret and the first token appear in no log line,
+    message, progress report, result or error, and the admin password in no file."""
+    from tests.kit.emulator import ADMIN, ADMIN_PASSWORD
+    from tests.kit.register import AtTheEditor, unregistered
+
+    folder = tmp_path / "project"
+    folder.mkdir()
+    path = folder / "reg.snowauth.toml"
+    uri = path.as_uri()
+    text = unregistered(emulator.url, "password")
+    path.write_text(text, encoding="utf-8")
+    editor = Editor(client)
+    editor.open(uri, text)
+    answers = {"admin_username": ADMIN, "admin_password": ADMIN_PASSWORD}
+    person = AtTheEditor(client, answers)
+    seen: list[str] = []
+
+    async def register(**extra: object) -> None:
+        try:
+            seen.append(
+                repr(
+                    await client.workspace_execute_command_async(
+                        t.ExecuteCommandParams(
+                            command="snowauth.registerClient", arguments=[{"uri": uri, "connection": "dev", **extra}]
+                        )
+                    )
+                )
+            )
+        except JsonRpcException as exc:
+            seen.append(repr(exc))
+
+    await register()
+    secret = (folder / ".env").read_text(encoding="utf-8").strip().partition("=")[2]
+    tokens = analyze(editor.texts[uri]).connections["dev"].token
+    access = str(tokens["access_token"].value.data)
+    # refused: a wrong admin password (401), then a user without the admin role (403)
+    answers["admin_password"] = "wrong-admin-password-xyz"
+    editor.replace(uri, 0, len(editor.texts[uri]), text)
+    await register()
+    answers.update({"admin_username": "integration.user", "admin_password": PASSWORD})
+    await register()
+    progress = [repr(reports) for reports in client.progress_reports.values()]
+
+    assert len(secret) >= 43 and any("client_id" in s for s in seen)
+    assert any("refused the admin credentials" in s for s in seen) and any("lacks the admin role" in s for s in seen)
+    log = LOG.read_text(encoding="utf-8")
+    assert f"snowauth.oauth.http: POST {emulator.url}/api/now/table/oauth_entity -> 201" in log
+    assert "[redacted: a secret answer]" in log
+    captured = "\n".join(
+        [
+            log,
+            *seen,
+            *(repr(p) for p in person.prompts),
+            *progress,
+            *(repr(m) for m in client.messages),
+            *(repr(m) for m in client.log_messages),
+        ]
+    )
+    for value in (ADMIN_PASSWORD, "wrong-admin-password-xyz", PASSWORD, secret, access):
+        assert value not in captured, f"a secret leaked ({len(value)} characters)"
+    for file in folder.iterdir():
+        assert ADMIN_PASSWORD not in file.read_text(encoding="utf-8")
     LOG.unlink()

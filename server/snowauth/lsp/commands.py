@@ -1,5 +1,5 @@
-"""`workspace/executeCommand`: fetch, refresh, revoke, test, insert, and the access
-token for another tool.
+"""`workspace/executeCommand`: fetch, refresh, revoke, test, insert, register, and the
+access token for another tool.
 
 Each handler picks the connection and runs the token workflow (:mod:`snowauth.workflow`,
 the policy the CLI shares) with the editor as its :class:`snowauth.workflow.TokenUI`:
@@ -432,6 +432,12 @@ class Commands:
         text = f"Authorization: Bearer {access}" if fmt == "header" else access
         await insert_text(self.ls, target["uri"], convert.client_position(target.get("position")), text)
         return {"connection": c.name, "inserted": True}
+
+    async def register(self, p: dict[str, Any]) -> dict[str, Any]:
+        """Register OAuth client (``ext.RegisterResult``): see :mod:`snowauth.lsp.register_client`."""
+        from snowauth.lsp.register_client import register_client
+
+        return await register_client(self, p)
 
     async def access(self, p: dict[str, Any]) -> dict[str, Any]:
         """A fresh access token for another tool (``ext.AccessTokenResult``): the stored

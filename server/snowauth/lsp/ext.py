@@ -56,6 +56,7 @@ ACTIONS: Final[Mapping[str, str]] = {
     "revoke": REVOKE_TOKEN,
     "test": TEST_CONNECTION,
     "insert": INSERT_TOKEN,
+    "register": REGISTER_CLIENT,
     "diagnose": DIAGNOSE_CONNECTION,
 }
 #: the commands of those actions (all of them send credentials over the network)
@@ -146,6 +147,12 @@ class CommandTarget(TypedDict):
     uri: str
     connection: NotRequired[str]
     position: NotRequired[LspPosition]
+    #: registerClient: another connection of the file whose token belongs to an admin
+    #: (else the admin's user name and password are asked for, once)
+    adminConnection: NotRequired[str]
+    #: registerClient, client credentials: the user the client acts as (its OAuth
+    #: Application User; else asked for)
+    applicationUser: NotRequired[str]
 
 
 class InsertTokenTarget(TypedDict):

@@ -38,7 +38,12 @@ def from_disk(uri: str) -> Document:
 
 
 async def edit_token(
-    ls: SnowauthServer, uri: str, name: str, make: Callable[[Analysis, Connection], Sequence[Edit]]
+    ls: SnowauthServer,
+    uri: str,
+    name: str,
+    make: Callable[[Analysis, Connection], Sequence[Edit]],
+    *,
+    label: str = "SnowAuth: store token",
 ) -> None:
     """Apply ``make``'s edits to the connection, against the version they were computed
     for; when the user typed meanwhile, compute them again."""
@@ -53,9 +58,7 @@ async def edit_token(
             return
         version = doc.version
         edit = convert.edits_edit(uri, version, doc.converter(ls.encoding), edits, document_changes=ls.document_changes)
-        result = await ls.workspace_apply_edit_async(
-            t.ApplyWorkspaceEditParams(edit=edit, label="SnowAuth: store token")
-        )
+        result = await ls.workspace_apply_edit_async(t.ApplyWorkspaceEditParams(edit=edit, label=label))
         if result.applied:
             return
         await asyncio.sleep(0.05)  # let the user's edit (didChange) arrive, then recompute

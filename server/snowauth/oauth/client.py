@@ -119,6 +119,11 @@ class OAuthClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    @property
+    def transport(self) -> HttpTransport:
+        """Its HTTP transport, for other requests to the same instances (the Table API)."""
+        return self._http
+
     # --- token endpoint --------------------------------------------------------------
 
     async def fetch(
