@@ -113,19 +113,6 @@ def _k(*specs: KeySpec) -> dict[str, KeySpec]:
 
 CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
-        "client",
-        "string",
-        "A client snowauth knows, instead of your own registry record: `servicenow-sdk` signs "
-        "in with the ServiceNow SDK's public client (no `client_id`, `client_secret` or "
-        "`redirect_uri`; `grant_type` may be left out). Its client ID is the one "
-        "the SDK's CLI sends, or the value of the environment variable "
-        "`SDK_OAUTH_APP_CLIENT_ID` of the process that runs snowauth (never a `.env`), as the "
-        "SDK's own CLI reads it.",
-        where="nothing to create: instances ship the SDK client (the `/sdk-oauth.do` page shows the code).",
-        values=CLIENT_VALUES,
-        placeholder='"servicenow-sdk"',
-    ),
-    KeySpec(
         "instance",
         "string",
         "The ServiceNow instance: a bare instance name (`dev12345` means "
@@ -149,6 +136,20 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "The OAuth client ID (32 hexadecimal characters on real instances).",
         where=f"{REGISTRY} > your record > *Client ID*.",
         placeholder='""',
+    ),
+    KeySpec(
+        "client",
+        "string",
+        "A client snowauth knows, instead of your own registry record: `servicenow-sdk` signs "
+        "in with the ServiceNow SDK's public client (no `client_id`, `client_secret` or "
+        "`redirect_uri`; `grant_type` may be left out). Its client ID is the one "
+        "the SDK's CLI sends, or the value of the environment variable "
+        "`SDK_OAUTH_APP_CLIENT_ID` of the process that runs snowauth (never a `.env`), as the "
+        "SDK's own CLI reads it.",
+        where="nothing to create: instances ship the SDK client (the `/sdk-oauth.do` page shows the code).",
+        values=CLIENT_VALUES,
+        grants=frozenset({GRANT_AUTHORIZATION_CODE}),
+        placeholder='"servicenow-sdk"',
     ),
     KeySpec(
         "client_secret",
