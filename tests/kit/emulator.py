@@ -8,14 +8,19 @@ import base64
 import contextlib
 import dataclasses
 import hashlib
+import html
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import trustme
 
+from snowauth import instance_records as ir
 from snowauth.emulator import Emulator, EmulatorConfig, default_config
 
 DEMO_ID = "0123456789abcdef0123456789abcdef"
@@ -28,6 +33,10 @@ REDIRECT_LOCALHOST = "http://localhost:53682/callback"
 USER = "integration.user"
 USER_PASSWORD = "demo-password"
 KEY_ID = "snowauth-test-key"
+ADMIN = "admin"
+ADMIN_PASSWORD = "admin-password"
+SDK_ID = ir.SDK_CLIENT_ID
+SDK_REDIRECT = ir.SDK_REDIRECT_PATH
 DENIED = {"error_description": "access_denied", "error": "server_error"}
 NOT_AUTHENTICATED = {
     "error": {
@@ -219,3 +228,62 @@ grant_type = "authorization_code"
 client_id = "{PUBLIC_ID}"
 redirect_uri = "{redirect_uri}"
 """
+
+
+# --- the ServiceNow SDK's public client and its /sdk-oauth.do page ------------------------
+
+_SDK_CODE = re.compile(r'<code id="oauth-code">([^<]*)</code>')
+
+
+def sdk_authorize_params(challenge: str, state: str = "sdk-state") -> dict[str, str]:
+    """What the SDK CLI sends to /oauth_auth.do (CodeGrant.ts: scope "", PKCE S256,
+    the relative redirect)."""
+    return {
+        "response_type": "code",
+        "client_id": SDK_ID,
+        "redirect_uri": SDK_REDIRECT,
+        "scope": "",
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+
+
+def sdk_page_code(page: httpx.Response) -> str:
+    """The code the /sdk-oauth.do page shows (AssertionError when it shows none)."""
+    assert page.status_code == 200
+    assert page.url.path == SDK_REDIRECT
+    found = _SDK_CODE.search(page.text)
+    assert found is not None, "no code on the page"
+    return html.unescape(found.group(1))
+
+
+def sdk_sign_in(emu: Emulator, client: httpx.Client = HTTP) -> tuple[str, str]:
+    """The browser half of the SDK sign-in: authorize (auto-approved), follow the
+    redirect to the instance's /sdk-oauth.do page, read the code. Returns (code,
+    verifier)."""
+    verifier, challenge = pkce_pair()
+    page = client.get(f"{emu.url}/oauth_auth.do", params=sdk_authorize_params(challenge), follow_redirects=True)
+    return sdk_page_code(page), verifier
+
+
+def sdk_exchange(emu: Emulator, code: str, verifier: str, client: httpx.Client = HTTP) -> httpx.Response:
+    """The SDK's token request: no secret, the relative redirect, the verifier."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": SDK_ID,
+        "redirect_uri": SDK_REDIRECT,
+        "code_verifier": verifier,
+    }
+    return client.post(f"{emu.url}/oauth_token.do", data=form)
+
+
+def write_tls_cert(ca: trustme.CA, folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost issued by ``ca``: (cert file, key file)."""
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    cert_file = folder / "cert.pem"
+    key_file = folder / "key.pem"
+    cert_file.write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    issued.private_key_pem.write_to_path(str(key_file))
+    return cert_file, key_file

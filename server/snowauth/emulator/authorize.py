@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
+from snowauth import instance_records as ir
 from snowauth.emulator.config import ClientRecord
 from snowauth.emulator.grants import Denied, resolve_scope
 from snowauth.emulator.pages import error_page, login_page
@@ -67,9 +68,10 @@ def authorize(
     ``user_password`` and ``action``)."""
     with state.lock:
         client_id = params.get("client_id", "")
-        client = state.config.client_by_id(client_id) if client_id else None
-        if client is None:
-            state.deny("authorize: unknown client_id")
+        client = state.client_by_id(client_id) if client_id else None
+        if client is None or not client.active or not state.property_true(ir.PROP_OAUTH_ACTIVE):
+            why = "unknown client_id" if client is None else "inactive client or OAuth off"
+            state.deny(f"authorize: {why}")
             return html_reply(400, error_page("Invalid client_id: no such OAuth application."))
         redirect_uri = params.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris:

@@ -18,12 +18,15 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from snowauth import instance_records as ir
+
 DEFAULT_ACCESS_TOKEN_LIFESPAN = 1800
 DEFAULT_REFRESH_TOKEN_LIFESPAN = 8_640_000
 DEFAULT_CODE_LIFESPAN = 60
 DEFAULT_LOCKOUT_THRESHOLD = 5
 DEFAULT_SCOPE = "useraccount"
 JWT_USER_FIELDS = ("user_name", "email", "sys_id")
+SDK_CLIENT_NAME = "ServiceNow SDK"
 
 _SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 
@@ -45,11 +48,16 @@ class UserRecord:
     first_name: str = ""
     last_name: str = ""
     email: str = ""
+    roles: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.sys_id:
             derived = hashlib.sha256(self.user_name.encode("utf-8")).hexdigest()[:32]
             object.__setattr__(self, "sys_id", derived)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,29 @@ class ClientRecord:
     jwt_user_field: str = "user_name"
     jwt_key_id: str | None = None
     scopes: tuple[str, ...] = ()
+    active: bool = True
+    sys_id: str = ""
+    #: instance_records.ENTITY_TYPE_CLIENT for an OAuth API endpoint for external clients
+    type: str = ir.ENTITY_TYPE_CLIENT
+    #: OAuth Application User as written on the record: a sys_user sys_id (records
+    #: created through the Table API); None: ``application_user`` (a user name) rules
+    user_ref: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.sys_id:
+            seed = f"{ir.OAUTH_ENTITY}/{self.client_id}".encode()
+            object.__setattr__(self, "sys_id", hashlib.sha256(seed).hexdigest()[:32])
+
+
+def sdk_client() -> ClientRecord:
+    """The ServiceNow SDK's public client, shipped with instances (docs/servicenow.md):
+    no secret, PKCE S256, its one redirect the relative ``/sdk-oauth.do``."""
+    return ClientRecord(
+        name=SDK_CLIENT_NAME,
+        client_id=ir.SDK_CLIENT_ID,
+        public=True,
+        redirect_uris=(ir.SDK_REDIRECT_PATH,),
+    )
 
 
 @dataclass(frozen=True)
@@ -87,6 +118,9 @@ class EmulatorConfig:
     lockout_threshold: int = DEFAULT_LOCKOUT_THRESHOLD
     auto_approve_user: str | None = None
     code_lifespan: int = DEFAULT_CODE_LIFESPAN
+    sdk_client: bool = True
+    oauth_active: bool = True
+    password_grant_disabled: bool = False
     source: str = "<config>"
 
     def client_by_id(self, client_id: str) -> ClientRecord | None:
@@ -103,6 +137,9 @@ _PROPERTY_KEYS = {
     "lockout_threshold",
     "auto_approve_user",
     "code_lifespan",
+    "sdk_client",
+    "oauth_active",
+    "password_grant_disabled",
 }
 _CLIENT_KEYS = {
     "client_id",
@@ -126,6 +163,7 @@ _USER_KEYS = {
     "first_name",
     "last_name",
     "email",
+    "roles",
 }
 
 
@@ -216,6 +254,7 @@ def _parse_user(source: str, user_name: str, table: Any) -> UserRecord:
         first_name=reader.string("first_name") or "",
         last_name=reader.string("last_name") or "",
         email=reader.string("email") or "",
+        roles=reader.strings("roles"),
     )
 
 
@@ -290,6 +329,9 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         lockout_threshold=props.integer("lockout_threshold", DEFAULT_LOCKOUT_THRESHOLD, 0),
         auto_approve_user=auto_user,
         code_lifespan=props.integer("code_lifespan", DEFAULT_CODE_LIFESPAN, 1),
+        sdk_client=props.boolean("sdk_client", True),
+        oauth_active=props.boolean("oauth_active", True),
+        password_grant_disabled=props.boolean("password_grant_disabled", False),
         source=source,
     )
 

@@ -3,7 +3,12 @@
 Every refusal is ServiceNow's single folded answer (401
 ``{"error_description":"access_denied","error":"server_error"}``), except a client
 credentials request on a record without an OAuth Application User. The real cause
-goes to the emulated system log (``Emulator.system_log``) only.
+goes to the emulated system log only (``Emulator.system_log``, and a ``syslog`` row
+"Exception on token flow - <reason>" readable through the Table API).
+
+The live records rule: an inactive Application Registry record, ``oauth_active``
+false (``com.snc.platform.security.oauth.is.active``) and the password grant switched
+off (``glide.oauth.inbound.ropc.grant_type.disabled``) all answer the folded 401.
 """
 
 from __future__ import annotations
@@ -17,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
-from snowauth.emulator.config import DEFAULT_SCOPE, ClientRecord
+from snowauth import instance_records as ir
+from snowauth.emulator.config import DEFAULT_SCOPE, ClientRecord, UserRecord
 from snowauth.emulator.jwt_verify import AssertionRejected, verify_assertion
 from snowauth.emulator.state import EmulatorState, same_secret
 
@@ -93,9 +99,11 @@ def _authenticate_client(
         client_id, secret = form_id, form_secret
     if client_id is None:
         raise Denied("no client_id")
-    client = state.config.client_by_id(client_id)
+    client = state.client_by_id(client_id)
     if client is None:
         raise Denied("unknown client_id")
+    if not client.active:
+        raise Denied(f"client {client.name} is not active")
     if client.public:
         if secret is not None:
             raise Denied(f"public client {client.name} sent a secret")
@@ -108,6 +116,8 @@ def _authenticate_client(
 
 
 def _password(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
+    if state.property_true(ir.PROP_PASSWORD_GRANT_DISABLED):
+        raise Denied(f"password grant: {ir.PROP_PASSWORD_GRANT_DISABLED} is true")
     username = form.get("username")
     password = form.get("password")
     if not username or password is None:
@@ -134,16 +144,27 @@ def _refresh(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]
     return Outcome(200, body)
 
 
-def _client_credentials(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
-    if not state.config.client_credentials_enabled:
-        raise Denied("client credentials: glide.oauth.inbound.client.credential.grant_type.enabled is false")
+def application_user(state: EmulatorState, client: ClientRecord) -> UserRecord | None:
+    """The record's OAuth Application User: its sys_user reference, or the config's
+    user name. None when the field is empty or names no user."""
+    if client.user_ref is not None:
+        return state.user_by_sys_id(client.user_ref) if client.user_ref else None
     if client.application_user is None:
+        return None
+    return state.user(client.application_user)
+
+
+def _client_credentials(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
+    if not state.property_true(ir.PROP_CLIENT_CREDENTIALS_ENABLED):
+        raise Denied(f"client credentials: {ir.PROP_CLIENT_CREDENTIALS_ENABLED} is not true")
+    app_user = application_user(state, client)
+    if app_user is None:
         state.deny(f"client credentials: client {client.name} has no OAuth Application User")
         return Outcome(401, dict(UNAUTHORIZED_CLIENT))
     scope = resolve_scope(client, form.get("scope"))
-    user = state.usable_user(client.application_user)
+    user = state.usable_user(app_user.user_name)
     if user is None:
-        raise Denied(f"client credentials: application user {client.application_user} unusable")
+        raise Denied(f"client credentials: application user {app_user.user_name} unusable")
     return Outcome(200, state.issue(client, user.user_name, scope, with_refresh=False))
 
 
@@ -202,7 +223,7 @@ def _jwt_bearer(state: EmulatorState, client: ClientRecord, form: Mapping[str, s
         raise Denied("jwt bearer: jti already used")
     field_name = client.jwt_user_field
     user = next(
-        (u for u in state.config.users.values() if getattr(u, field_name) == verified.subject),
+        (u for u in state.users.values() if getattr(u, field_name) == verified.subject),
         None,
     )
     if user is None or state.usable_user(user.user_name) is None:
@@ -222,9 +243,22 @@ _PUBLIC_GRANTS = {"authorization_code", "refresh_token"}
 
 
 def token_request(state: EmulatorState, form: Mapping[str, str], authorization: str | None) -> Outcome:
-    """Answer one (already rate-limit and mode checked) token request."""
+    """Answer one (already rate-limit and mode checked) token request; a refusal
+    writes each of its reasons to the ``syslog`` table too."""
+    with state.lock:
+        start = len(state.system_log)
+        outcome = _answer(state, form, authorization)
+        if outcome.status != 200:
+            for reason in state.system_log[start:]:
+                state.log_token_flow(reason)
+        return outcome
+
+
+def _answer(state: EmulatorState, form: Mapping[str, str], authorization: str | None) -> Outcome:
     with state.lock:
         try:
+            if not state.property_true(ir.PROP_OAUTH_ACTIVE):
+                raise Denied(f"OAuth is not active: {ir.PROP_OAUTH_ACTIVE} is not true")
             grant_type = form.get("grant_type", "")
             grant = _GRANTS.get(grant_type)
             if grant is None:

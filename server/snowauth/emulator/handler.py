@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+from snowauth import instance_records as ir
 from snowauth.emulator.authorize import AUTHORIZE_PARAMS, authorize
 from snowauth.emulator.control import PREFIX as CONTROL_PREFIX
 from snowauth.emulator.control import control_request
@@ -20,6 +21,7 @@ from snowauth.emulator.pages import (
     hibernating_page,
     index_page,
     not_found_page,
+    sdk_code_page,
     status_page,
     unavailable_page,
 )
@@ -204,6 +206,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             return self._authorize(method, query, body)
         if path == REVOKE_PATH:
             return self._revoke(method, query, body)
+        if path == ir.SDK_REDIRECT_PATH and method in ("GET", "HEAD"):
+            params = _first_values(query)
+            return html_reply(200, sdk_code_page(params.get("code", ""), params.get("error", "")))
         if path.startswith(API_PREFIX):
             if method not in ("GET", "HEAD"):
                 return json_reply(
@@ -235,6 +240,7 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if form is None:
             with state.lock:
                 state.deny("token: the body is not application/x-www-form-urlencoded UTF-8")
+                state.log_token_flow("the body is not application/x-www-form-urlencoded UTF-8")
             return json_reply(401, ACCESS_DENIED)
         outcome = token_request(state, form, self.headers.get("Authorization"))
         return json_reply(outcome.status, outcome.body, ("Pragma", "no-cache"))

@@ -70,12 +70,34 @@ def login_page(params: Mapping[str, str], client_name: str, error: str | None = 
     )
 
 
+def sdk_code_page(code: str, error: str = "") -> str:
+    """``/sdk-oauth.do``: the page the ServiceNow SDK's redirect lands on, showing the
+    authorization code to copy into the SDK's prompt (the real page's HTML is not
+    published: docs/servicenow.md). An ``error`` from authorize is shown instead."""
+    if error or not code:
+        message = f"Authorization failed: {error}" if error else "No authorization code."
+        return _page(
+            "ServiceNow SDK | Authorization",
+            f'<h1>Authorization failed</h1>\n<p id="error" role="alert">{escape(message)}</p>',
+        )
+    return _page(
+        "ServiceNow SDK | Authorization code",
+        "<h1>Authentication code</h1>\n"
+        "<p>Copy this code and paste it into the command line.</p>\n"
+        f'<p><code id="oauth-code">{escape(code)}</code></p>\n'
+        '<button type="button" id="copy" '
+        "onclick=\"navigator.clipboard.writeText(document.getElementById('oauth-code').textContent)\">"
+        "Copy</button>",
+    )
+
+
 def index_page() -> str:
     rows = "".join(
         f"<li><code>{escape(method)} {escape(path)}</code>: {escape(what)}</li>"
         for method, path, what in (
             ("POST", "/oauth_token.do", "token endpoint (every grant)"),
             ("GET", "/oauth_auth.do", "authorize (login and consent)"),
+            ("GET", "/sdk-oauth.do", "the ServiceNow SDK's page that shows the code"),
             ("GET/POST", "/oauth_revoke_token.do", "revoke a token"),
             ("GET", "/api/now/table/sys_user", "REST table API (Bearer token)"),
             ("GET", "/api/now/ui/user/current_user", "who am I (Bearer token)"),

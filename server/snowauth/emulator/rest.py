@@ -106,12 +106,12 @@ def rest_request(
         if DEFAULT_SCOPE not in token.scope.split():
             state.deny(f"REST {path}: token scope lacks {DEFAULT_SCOPE}")
             return json_reply(403, _MISSING_SCOPE)
-        user = state.config.users[token.user_name]
+        user = state.users[token.user_name]
         if path == CURRENT_USER:
             return json_reply(200, {"result": _current_user(user)})
         if path.startswith(TABLE_PREFIX):
             table = path[len(TABLE_PREFIX) :].strip("/")
             if table == "sys_user":
-                return _sys_user(list(state.config.users.values()), query)
+                return _sys_user(list(state.users.values()), query)
             return _failure(400, f"Invalid table {table}")
         return _failure(400, "Requested URI does not represent any resource")

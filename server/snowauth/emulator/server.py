@@ -252,14 +252,14 @@ class Emulator:
 
     def approve_next_authorization(self, user_name: str) -> None:
         """Have the next ``GET /oauth_auth.do`` approve at once as ``user_name``."""
-        if user_name not in self.config.users:
+        if user_name not in self.state.users:
             raise ValueError(f"{user_name!r} is not a configured user")
         with self.state.lock:
             self.state.approve_next = user_name
 
     def set_auto_approve_user(self, user_name: str | None) -> None:
         """Change (or with None switch off) the automatic approval at authorize."""
-        if user_name is not None and user_name not in self.config.users:
+        if user_name is not None and user_name not in self.state.users:
             raise ValueError(f"{user_name!r} is not a configured user")
         with self.state.lock:
             self.state.auto_approve_user = user_name

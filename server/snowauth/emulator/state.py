@@ -1,7 +1,9 @@
 """What the emulated instance remembers at run time, behind one lock.
 
-Tokens, authorization codes, failed logins and lockouts, seen JWT ids, the modes
-(hibernating, rate limited, flaky, slow) and request counters. Callers take
+The live records (Application Registry clients, users, system properties, the system
+log: the config is only their starting point, the Table API changes them), tokens,
+authorization codes, failed logins and lockouts, seen JWT ids, the modes (hibernating,
+rate limited, flaky, slow) and request counters. Callers take
 ``state.lock`` around every read-modify-write; the helper methods here assume it is
 held unless their name says otherwise.
 """
@@ -16,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from snowauth.emulator.config import ClientRecord, EmulatorConfig, UserRecord
+from snowauth import instance_records as ir
+from snowauth.emulator.config import ClientRecord, EmulatorConfig, UserRecord, sdk_client
 
 
 @dataclass
@@ -72,6 +75,38 @@ class Modes:
         }
 
 
+@dataclass
+class PropertyRecord:
+    """A ``sys_properties`` row."""
+
+    sys_id: str
+    name: str
+    value: str
+    created: float
+
+
+@dataclass(frozen=True)
+class SyslogRecord:
+    """A ``syslog`` row. ``seq`` orders rows created within the same second."""
+
+    sys_id: str
+    message: str
+    level: str
+    source: str
+    created: float
+    seq: int
+
+
+#: syslog.level's choice value for "Error" (docs/servicenow.md: not confirmed)
+SYSLOG_LEVEL_ERROR = "2"
+#: the source seen next to "Exception on token flow" lines (docs/servicenow.md)
+SYSLOG_TOKEN_SOURCE = "com.glide.ui.ServletErrorListener"
+
+
+def new_sys_id() -> str:
+    return secrets.token_hex(16)
+
+
 def new_token() -> str:
     """An opaque token like ServiceNow's: 86 base64url characters."""
     return secrets.token_urlsafe(64)
@@ -98,9 +133,50 @@ class EmulatorState:
         self.token_requests = 0
         self.requests: list[tuple[str, str]] = []
         self.system_log: list[str] = []
+        self.syslog: list[SyslogRecord] = []
         self.auto_approve_user: str | None = config.auto_approve_user
         self.approve_next: str | None = None
         self.rng = random.Random()
+        self.users: dict[str, UserRecord] = dict(config.users)
+        clients = list(config.clients.values())
+        if config.sdk_client and not any(c.client_id == ir.SDK_CLIENT_ID for c in clients):
+            clients.append(sdk_client())
+        #: the Application Registry, by sys_id
+        self.clients: dict[str, ClientRecord] = {c.sys_id: c for c in clients}
+        now = clock()
+        #: system properties, by name
+        self.properties: dict[str, PropertyRecord] = {}
+        for name, value in (
+            (ir.PROP_OAUTH_ACTIVE, config.oauth_active),
+            (ir.PROP_CLIENT_CREDENTIALS_ENABLED, config.client_credentials_enabled),
+            (ir.PROP_PASSWORD_GRANT_DISABLED, config.password_grant_disabled),
+        ):
+            self.set_property(name, "true" if value else "false", now)
+
+    # --- records ----------------------------------------------------------------------
+
+    def client_by_id(self, client_id: str) -> ClientRecord | None:
+        """The Application Registry record ("OAuth API endpoint for external clients")
+        with this client ID, active or not."""
+        for client in self.clients.values():
+            if client.client_id == client_id and client.type == ir.ENTITY_TYPE_CLIENT:
+                return client
+        return None
+
+    def set_property(self, name: str, value: str, now: float | None = None) -> PropertyRecord:
+        record = self.properties.get(name)
+        if record is None:
+            created = self.clock() if now is None else now
+            record = PropertyRecord(new_sys_id(), name, value, created)
+            self.properties[name] = record
+        else:
+            record.value = value
+        return record
+
+    def property_true(self, name: str) -> bool:
+        """A boolean system property: true only when set to "true" (absent: false)."""
+        record = self.properties.get(name)
+        return record is not None and record.value.strip().lower() == "true"
 
     # --- bookkeeping ------------------------------------------------------------------
 
@@ -110,10 +186,26 @@ class EmulatorState:
         Reasons never contain secrets; they are kept in memory, never logged."""
         self.system_log.append(reason)
 
+    def log_token_flow(self, reason: str) -> None:
+        """A ``syslog`` row for a refused token request, as the instance writes it."""
+        self.syslog.append(
+            SyslogRecord(
+                sys_id=new_sys_id(),
+                message=f"{ir.TOKEN_FLOW_EXCEPTION} - {reason}",
+                level=SYSLOG_LEVEL_ERROR,
+                source=SYSLOG_TOKEN_SOURCE,
+                created=self.clock(),
+                seq=len(self.syslog),
+            )
+        )
+
     # --- users ------------------------------------------------------------------------
 
     def user(self, user_name: str) -> UserRecord | None:
-        return self.config.users.get(user_name)
+        return self.users.get(user_name)
+
+    def user_by_sys_id(self, sys_id: str) -> UserRecord | None:
+        return next((u for u in self.users.values() if u.sys_id == sys_id), None)
 
     def is_locked(self, user: UserRecord) -> bool:
         return user.locked_out or user.user_name in self.locked_users
@@ -125,8 +217,9 @@ class EmulatorState:
             return None
         return user
 
-    def check_login(self, user_name: str, password: str, what: str) -> UserRecord | None:
-        """A password login (password grant or the login form), counting failures."""
+    def check_login(self, user_name: str, password: str, what: str, *, interactive: bool = True) -> UserRecord | None:
+        """A password login (password grant, the login form, or with ``interactive``
+        false HTTP Basic on REST, which web service users may use), counting failures."""
         user = self.user(user_name)
         if user is None:
             self.deny(f"{what}: no such user")
@@ -150,7 +243,7 @@ class EmulatorState:
             else:
                 self.deny(f"{what}: wrong password for {user_name} ({count} failed)")
             return None
-        if user.web_service_only:
+        if user.web_service_only and interactive:
             self.deny(f"{what}: user {user_name} is web service access only")
             return None
         self.failed_logins.pop(user_name, None)
