@@ -146,7 +146,11 @@ class OAuthClient:
         elif grant == GRANT_AUTHORIZATION_CODE:
             if open_browser is None:
                 raise errors.needs_browser(conn.name)
-            if conn.redirect_uri and pastes_code(conn.redirect_uri):
+            # a redirect_uri read from `${env:}`/`${file:}` must be a loopback one: the
+            # paste flow would show its value (the browser's address, the editor's log),
+            # and a value a file made snowauth read is never shown (SECURITY.md)
+            written = "redirect_uri" not in dict(conn.references)
+            if conn.redirect_uri and written and pastes_code(conn.redirect_uri):
                 result = await paste.authorize(
                     conn,
                     open_browser=open_browser,
