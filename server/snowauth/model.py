@@ -69,10 +69,11 @@ REGISTRY = "System OAuth > Application Registry"
 CLIENT_SDK = "servicenow-sdk"
 CLIENT_VALUES: Mapping[str, str] = {
     CLIENT_SDK: (
-        "ServiceNow's own SDK client (the one `now-sdk auth` uses), shipped with instances: "
-        "nothing to register and no admin needed. The browser opens the instance's sign-in "
-        "page (SSO and MFA work as usual) and the page it lands on shows a code to paste "
-        "back. Authorization code with PKCE, no client secret; `client_id`, `client_secret`, "
+        "ServiceNow's own SDK client (the one `now-sdk auth` uses), shipped with instances "
+        "(the ServiceNow IDE 1.1 or later, on by default from the Australia release): no "
+        "registry record to create and no client secret. The browser opens the instance's "
+        "sign-in page (SSO and MFA work as usual) and the page it lands on shows a code to "
+        "paste back. Authorization code with PKCE; `client_id`, `client_secret`, "
         "`redirect_uri` and `pkce` are not needed."
     ),
 }
@@ -146,7 +147,8 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "the SDK's CLI sends, or the value of the environment variable "
         "`SDK_OAUTH_APP_CLIENT_ID` of the process that runs snowauth (never a `.env`), as the "
         "SDK's own CLI reads it.",
-        where="nothing to create: instances ship the SDK client (the `/sdk-oauth.do` page shows the code).",
+        where="nothing to create: instances with the ServiceNow IDE (1.1 or later) ship the SDK client "
+        "and its `/sdk-oauth.do` page that shows the code.",
         values=CLIENT_VALUES,
         grants=frozenset({GRANT_AUTHORIZATION_CODE}),
         placeholder='"servicenow-sdk"',

@@ -121,7 +121,7 @@ def test_completion_offers_the_key_and_its_value() -> None:
     text += "client = "
     values = complete(run(text), len(text), Environment({}, None), snippets=False)
     (value,) = [c for c in values if c.label == "servicenow-sdk"]
-    assert "SSO and MFA" in value.documentation and "no admin" in value.documentation
+    assert "SSO and MFA" in value.documentation and "no client secret" in value.documentation
     # with the SDK client, the keys it brings itself are not offered
     text = render("table", SDK)
     offered = {c.label for c in complete(run(text), len(text), Environment({}, None), snippets=False)}
@@ -135,7 +135,7 @@ def test_hover_explains_the_key_and_the_value() -> None:
     assert key is not None and key.markdown.startswith("**client** (string)")
     assert ir.SDK_CLIENT_ID_ENV in key.markdown and "never a `.env`" in key.markdown
     value = hover(a, text.index('"servicenow-sdk"') + 2, NOW)
-    assert value is not None and "shipped with instances" in value.markdown and "no admin needed" in value.markdown
+    assert value is not None and "shipped with instances" in value.markdown and "no registry record" in value.markdown
     ignored = hover(a, text.index("client_id") + 1, NOW)
     assert ignored is not None and 'Not needed with `client = "servicenow-sdk"`' in ignored.markdown
 
