@@ -162,7 +162,9 @@ def connection_summary(c: Connection, now: datetime) -> str:
     lines = [f"**Connection {markdown_code(c.name)}**", ""]
     if inst is not None and inst.value.kind == "string":
         lines.append(f"Instance: {markdown_code(str(inst.value.data))}")
-    if grant:
+    if c.client is not None:
+        lines.append(f"Client: `{c.client}` — {model.CLIENT_VALUES[c.client]}")
+    elif grant:
         lines.append(f"Grant: `{grant}` — {model.GRANT_DOCS[grant]}")
     lines.append(token_state_text(c, now))
     return "\n\n".join(lines)

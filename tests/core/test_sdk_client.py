@@ -136,6 +136,8 @@ def test_hover_explains_the_key_and_the_value() -> None:
     assert ir.SDK_CLIENT_ID_ENV in key.markdown and "never a `.env`" in key.markdown
     value = hover(a, text.index('"servicenow-sdk"') + 2, NOW)
     assert value is not None and "shipped with instances" in value.markdown and "no registry record" in value.markdown
+    summary = hover(a, text.index("dev]") + 1, NOW)
+    assert summary is not None and "Client: `servicenow-sdk`" in summary.markdown and "Grant:" not in summary.markdown
     ignored = hover(a, text.index("client_id") + 1, NOW)
     assert ignored is not None and 'Not needed with `client = "servicenow-sdk"`' in ignored.markdown
 
