@@ -8,12 +8,15 @@ a one-time password box); the token lands in the file and Refresh needs no secre
 from __future__ import annotations
 
 import dataclasses
+import ssl
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import trustme
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -21,7 +24,7 @@ from pytest_lsp import LanguageClient
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.trust import local_emulator
-from tests.kit.emulator import PUBLIC_ID, SDK_ID, SDK_REDIRECT, USER, emulator_config, sdk_page_code
+from tests.kit.emulator import PUBLIC_ID, SDK_ID, SDK_REDIRECT, USER, emulator_config, sdk_page_code, write_tls_cert
 from tests.kit.lsp import Editor, session_fixture
 
 URI = "file:///tmp/snowauth-sdk/sdk.snowauth.toml"
@@ -155,3 +158,37 @@ async def test_an_empty_answer_cancels_and_leaves_the_file(client: LanguageClien
     assert "No code was pasted" in str(failure.value) and len(person.asked) == 1
     assert editor.texts[URI] == text
     assert instance.token_requests == 0
+
+
+async def test_sdk_sign_in_over_tls_with_a_ca_bundle(client: LanguageClient, tmp_path: Path) -> None:
+    """The instance behind a corporate CA: `ca_bundle` beside the file, the person confirms
+    the destination once, the browser trusts the same CA."""
+    ca = trustme.CA()
+    cert_file, key_file = write_tls_cert(ca, tmp_path)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+
+    async def tls_page_code(url: str) -> str:
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10, verify=context) as browser:
+            return sdk_page_code(await browser.get(url))
+
+    Person(client, tls_page_code)
+    questions: list[str] = []
+
+    @client.feature(t.WINDOW_SHOW_MESSAGE_REQUEST)
+    def confirm(params: t.ShowMessageRequestParams) -> t.MessageActionItem | None:
+        questions.append(params.message)
+        return next((a for a in params.actions or [] if a.title == "Send"), None)
+
+    uri = (tmp_path / "sdk.snowauth.toml").as_uri()
+    with Emulator(certfile=str(cert_file), keyfile=str(key_file), auto_approve_user=USER) as emu:
+        assert emu.url.startswith("https://")
+        editor = Editor(client)
+        editor.open(uri, sdk_connection(emu.url) + 'ca_bundle = "ca.pem"\n')
+        result = await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": uri, "connection": "dev"}])
+        )
+        assert isinstance(result, dict) and result["connection"] == "dev"
+        assert len(questions) == 1 and "ca.pem" in questions[0]
+        assert "access_token" in analyze(editor.texts[uri]).connections["dev"].token
