@@ -249,7 +249,8 @@ class TokenWorkflow:
             conn,
             open_browser=self.ui.open_browser,
             on_progress=report,
-            ask_code=lambda: self.ui.ask_code(self.name),
+            # a UI that cannot ask fails before the browser opens (oauth.errors.needs_code_prompt)
+            ask_code=(lambda: self.ui.ask_code(self.name)) if self.ui.can_ask else None,
         )
 
     async def _exchange(self, run: Callable[[OAuthClient], Awaitable[TokenSet]]) -> TokenSet:

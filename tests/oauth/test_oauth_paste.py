@@ -28,6 +28,10 @@ def test_the_code_is_read(answer: str) -> None:
     assert read_answer(answer, STATE, SHOWN) == "abc123-_.~code"
 
 
+def test_a_bare_code_may_end_in_padding() -> None:
+    assert read_answer("YWJj==", STATE, SHOWN) == "YWJj=="
+
+
 @pytest.mark.parametrize(
     ("answer", "code", "says"),
     [

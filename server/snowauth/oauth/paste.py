@@ -15,6 +15,7 @@ log filter (:mod:`snowauth.redact`) before anything else sees them.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -37,6 +38,8 @@ from snowauth.tokens import ResolvedConnection
 #: asks the person for what the browser shows after the sign-in (None or "": nothing)
 AskCode = Callable[[], Awaitable[str | None]]
 
+# a query pasted without its address: "code=…&state=…" (a bare code may end in "=")
+_QUERY = re.compile(r"(?:code|state|error)=")
 _MAX_ANSWER = 8192  # a code is tens of characters; an address with one, a few hundred
 
 
@@ -48,7 +51,7 @@ def read_answer(answer: str, expected_state: str, shown: str) -> str:
         raise errors.code_not_entered()
     if len(text) > _MAX_ANSWER:
         raise errors.code_unreadable(f"it is over {_MAX_ANSWER} characters long")
-    if "?" in text or "=" in text:
+    if "?" in text or _QUERY.match(text):
         query = text.split("?", 1)[1] if "?" in text else text
         params = dict(parse_qsl(query.split("#", 1)[0], keep_blank_values=True))
         redact.register(params.get("code"))
