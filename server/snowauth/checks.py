@@ -189,10 +189,14 @@ class Checker:
             fixes = [Fix(f'Use "{guess}"', [Edit(v.start, v.end, f'"{guess}"')], preferred=True)] if guess else []
             self.add(v.start, v.end, ERROR, "invalid-grant-type", msg, fixes=fixes, connection=name)
 
+        client = c.client
+        if client == model.CLIENT_SDK:
+            self._sdk_grant(c, grant)
+            grant = model.GRANT_AUTHORIZATION_CODE  # whatever is written: one error, not a cascade
         pkce_assign = c.keys.get("pkce")
         pkce = pkce_assign.value.data if pkce_assign and pkce_assign.value.kind == "boolean" else True
         grant_label = "JWT bearer" if grant == model.GRANT_JWT_BEARER else grant or ""
-        for key in _required_keys(grant, bool(pkce)):
+        for key in _required_keys(grant, bool(pkce), client):
             if key not in c.keys:
                 why = (
                     f"required for the `{grant_label}` grant"
@@ -204,6 +208,9 @@ class Checker:
                 else:
                     fix = self._insert_key_fix(c, key)
                     fixes = [fix] if fix else []
+                    if key == "client_id" and grant in _SDK_INSTEAD:
+                        sdk = self._sdk_fix(c)
+                        fixes += [sdk] if sdk else []
                 self.add(
                     c.header[0],
                     c.header[1],
@@ -215,7 +222,19 @@ class Checker:
                 )
 
         for key, a in c.keys.items():
-            if model.is_ignored(key, grant):
+            if client is not None and model.is_ignored(key, grant, client):
+                self.add(
+                    a.key.start,
+                    a.key.end,
+                    WARNING,
+                    "ignored-key",
+                    f'`{key}` is ignored with client = "{client}" (the client brings its own ID and '
+                    "redirect, and has no secret)",
+                    tags=(TAG_UNNECESSARY,),
+                    fixes=self._remove_fix(a, key),
+                    connection=name,
+                )
+            elif model.is_ignored(key, grant):
                 self.add(
                     a.key.start,
                     a.key.end,
@@ -231,6 +250,49 @@ class Checker:
             self._named_connections(c)
         check_values(self, c, grant)
         check_token(self, c)
+
+    def _sdk_grant(self, c: Connection, grant: str | None) -> None:
+        """With `client = "servicenow-sdk"` the grant is the authorization code: left out,
+        or written as such (an unknown grant is reported already)."""
+        a = c.keys.get("grant_type")
+        if a is None or grant is None or grant == model.GRANT_AUTHORIZATION_CODE:
+            return
+        code = model.GRANT_AUTHORIZATION_CODE
+        fixes = [Fix(f'Use "{code}"', [Edit(a.value.start, a.value.end, f'"{code}"')], preferred=True)]
+        fixes += self._remove_fix(a, "grant_type")
+        self.add(
+            a.value.start,
+            a.value.end,
+            ERROR,
+            "client-grant",
+            f'`client = "{model.CLIENT_SDK}"` signs in with the authorization code grant: write '
+            f'`grant_type = "{code}"` or leave `grant_type` out',
+            fixes=fixes,
+            connection=c.name,
+        )
+
+    def _sdk_fix(self, c: Connection) -> Fix | None:
+        """The fix "Sign in with the ServiceNow SDK client instead": it writes
+        `client = "servicenow-sdk"` (over the `grant_type` line when there is one, else as a
+        new line) and removes `client_secret` and `redirect_uri`; None when the connection's
+        form gives no place to write it."""
+        line = f'client = "{model.CLIENT_SDK}"'
+        title = "Sign in with the ServiceNow SDK client instead"
+        grant = c.keys.get("grant_type")
+        edits: list[Edit] = []
+        if grant is not None:
+            # over the key and its value: a dotted prefix (`connections.dev.`) stays
+            edits.append(Edit(grant.key.start, grant.value.end, line))
+        else:
+            fix = self._insert_key_fix(c, "client", f'"{model.CLIENT_SDK}"', title)
+            if fix is None:
+                return None
+            edits += fix.edits
+        for key in ("client_secret", "redirect_uri"):
+            a = c.keys.get(key)
+            if a is not None:
+                edits += [e for f in self._remove_fix(a, key) for e in f.edits]
+        return Fix(title, _merge_touching(edits))
 
     def _named_connections(self, c: Connection) -> None:
         """`connections.x.key` under a `[connections]` header: a connection named
@@ -378,14 +440,29 @@ _SUB_KEYS: dict[str, Mapping[str, model.KeySpec]] = {
     model.EXPORT_TABLE: model.EXPORT_KEYS,
 }
 _KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}
-_REQUIRED: dict[tuple[str | None, bool], tuple[str, ...]] = {}
+_REQUIRED: dict[tuple[str | None, bool, str | None], tuple[str, ...]] = {}
+# the grants whose connection without a `client_id` may sign in with the SDK client
+# instead (client credentials and JWT bearer act as no person: the SDK client cannot)
+_SDK_INSTEAD = frozenset({None, model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE})
 
 
-def _required_keys(grant: str | None, pkce: bool) -> tuple[str, ...]:
-    found = _REQUIRED.get((grant, pkce))
+def _required_keys(grant: str | None, pkce: bool, client: str | None = None) -> tuple[str, ...]:
+    found = _REQUIRED.get((grant, pkce, client))
     if found is None:
-        found = _REQUIRED[grant, pkce] = model.required_keys(grant, pkce=pkce)
+        found = _REQUIRED[grant, pkce, client] = model.required_keys(grant, pkce=pkce, client=client)
     return found
+
+
+def _merge_touching(edits: list[Edit]) -> list[Edit]:
+    """The edits in order, an insertion at the very end of a removal folded into it: one
+    edit each place, so no client has to order two edits at one offset."""
+    out: list[Edit] = []
+    for e in sorted(edits, key=lambda e: (e.start, e.end)):
+        if out and e.start == e.end == out[-1].end and out[-1].start < out[-1].end:
+            out[-1] = Edit(out[-1].start, out[-1].end, out[-1].text + e.text)
+        else:
+            out.append(e)
+    return out
 
 
 def _after_line(text: str, offset: int) -> tuple[int, int]:

@@ -439,13 +439,16 @@ def _complete_keys(
     rel = path[2:]
     if rel == ():
         grant, pkce = c.grant_and_pkce() if c is not None else (None, True)
+        client = c.client if c is not None else None
+        if "client" in typed and typed["client"] in model.CLIENT_VALUES:
+            client = typed["client"]
         if "grant_type" in typed:
             grant = model.canonical_grant(typed["grant_type"]) or grant
         # the key under the cursor is being rewritten: it is offered again
         present = ((set(c.keys) if c else set()) | set(typed)) - {word}
-        required = model.required_keys(grant, pkce=pkce)
+        required = model.required_keys(grant, pkce=pkce, client=client)
         for name, spec in model.CONNECTION_KEYS.items():
-            if name in present or model.is_ignored(name, grant):
+            if name in present or model.is_ignored(name, grant, client):
                 continue
             if name in required:
                 sort, detail = (

@@ -3,10 +3,12 @@ errors, resolve its secret references (at fetch time only)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from snowauth import instance_records as records
 from snowauth import model
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
@@ -232,15 +234,16 @@ async def resolve(
 
     if target is None:
         target = destination(a, c, env)
-    grant = model.canonical_grant(str(_value(c, "grant_type")))
+    sdk = c.client == model.CLIENT_SDK
+    grant, _ = c.grant_and_pkce()
     assert grant is not None
-    pkce = _value(c, "pkce")
+    pkce = True if sdk else _value(c, "pkce")
     timeout = _value(c, "timeout")
     key_pem = None
     folder = env.folder
 
     def used(key: str) -> bool:
-        return not model.is_ignored(key, grant)
+        return not model.is_ignored(key, grant, c.client)
 
     if used("jwt_key_file") and need_secrets:
         key_file = await get("jwt_key_file")
@@ -263,12 +266,12 @@ async def resolve(
         name=c.name,
         base_url=target.base_url,
         grant_type=grant,
-        client_id=str(await get("client_id")),
-        client_secret=await get("client_secret", secret=True),
+        client_id=sdk_client_id() if sdk else str(await get("client_id")),
+        client_secret=None if sdk else await get("client_secret", secret=True),
         username=await get("username") if used("username") else None,
         password=await get("password", secret=True) if used("password") else None,
         refresh_token=await get("refresh_token", secret=True) if used("refresh_token") else None,
-        redirect_uri=await get("redirect_uri") if used("redirect_uri") else None,
+        redirect_uri=records.SDK_REDIRECT_PATH if sdk else await get("redirect_uri") if used("redirect_uri") else None,
         pkce=pkce if isinstance(pkce, bool) else True,
         jwt_key_pem=key_pem,
         jwt_subject=await get("jwt_subject") if used("jwt_subject") else None,
@@ -284,6 +287,13 @@ async def resolve(
             if (ref := _reference_text(c, key))
         ),
     )
+
+
+def sdk_client_id() -> str:
+    """The ServiceNow SDK client's ID: the process's `SDK_OAUTH_APP_CLIENT_ID` when set (as
+    the SDK's CLI reads it), else the ID instances ship. The process environment only: a
+    cloned repository's `.env` must not send the sign-in to another client (SECURITY.md)."""
+    return os.environ.get(records.SDK_CLIENT_ID_ENV) or records.SDK_CLIENT_ID
 
 
 def cache_user(c: Connection) -> str | None:

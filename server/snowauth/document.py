@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from snowauth.model import CONNECTION_KEYS, EXPORT_KEYS, EXPORT_TABLE, TOKEN_KEYS, canonical_grant
+from snowauth.model import (
+    CLIENT_VALUES,
+    CONNECTION_KEYS,
+    EXPORT_KEYS,
+    EXPORT_TABLE,
+    TOKEN_KEYS,
+    canonical_grant,
+    effective_grant,
+)
 from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value
 
 Span = tuple[int, int]
@@ -88,10 +96,19 @@ class Connection:
     # -- what the connection says, read when asked (never while the file is built) ---------
 
     def grant_and_pkce(self) -> tuple[str | None, bool]:
-        """The canonical grant (None: missing or unknown) and whether PKCE is on (the default)."""
+        """The canonical grant (None: missing or unknown; the one `client` implies when
+        `grant_type` is left out) and whether PKCE is on (the default)."""
         g, p = self.keys.get("grant_type"), self.keys.get("pkce")
         grant = canonical_grant(str(g.value.data)) if g and g.value.kind == "string" else None
+        grant = effective_grant(grant, self.client)
         return grant, bool(p.value.data) if p and p.value.kind == "boolean" else True
+
+    @property
+    def client(self) -> str | None:
+        """The known client `client` names (`servicenow-sdk`), or None."""
+        a = self.keys.get("client")
+        value = a.value.data if a is not None and a.value.kind == "string" else None
+        return value if isinstance(value, str) and value in CLIENT_VALUES else None
 
     @property
     def has_token(self) -> bool:

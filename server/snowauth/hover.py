@@ -123,7 +123,10 @@ def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
         return None
     doc = spec.doc_markdown()
     grant, pkce = c.grant_and_pkce() if c is not None else (None, True)
-    if grant is not None and rel[0] in model.required_keys(grant, pkce=pkce):
+    client = c.client if c is not None else None
+    if client is not None and model.is_ignored(rel[0], grant, client):
+        doc += f'\n\nNot needed with `client = "{client}"` (ignored).'
+    elif grant is not None and rel[0] in model.required_keys(grant, pkce=pkce, client=client):
         doc += f"\n\nRequired for this connection's grant (`{grant}`)."
     return doc
 
@@ -159,7 +162,9 @@ def connection_summary(c: Connection, now: datetime) -> str:
     lines = [f"**Connection {markdown_code(c.name)}**", ""]
     if inst is not None and inst.value.kind == "string":
         lines.append(f"Instance: {markdown_code(str(inst.value.data))}")
-    if grant:
+    if c.client is not None:
+        lines.append(f"Client: `{c.client}` — {model.CLIENT_VALUES[c.client]}")
+    elif grant:
         lines.append(f"Grant: `{grant}` — {model.GRANT_DOCS[grant]}")
     lines.append(token_state_text(c, now))
     return "\n\n".join(lines)

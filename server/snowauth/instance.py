@@ -128,6 +128,22 @@ def _is_ip(host: str) -> bool:
     return True
 
 
+def pastes_code(redirect_uri: str) -> bool:
+    """Whether the sign-in ends with the person pasting the code: ``redirect_uri`` is not
+    on this machine (an `http(s)://` URL of another host, or a path of the instance such
+    as the SDK's `/sdk-oauth.do`). A loopback address is for snowauth's listener: it is
+    checked by :func:`check_redirect_uri` (an https or port-less one is a mistake there)."""
+    if redirect_uri.startswith("/") and not redirect_uri.startswith("//"):
+        return True
+    try:
+        parts = urlsplit(redirect_uri)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    return parts.scheme.lower() in ("http", "https") and bool(host) and not is_loopback_host(host)
+
+
 def check_redirect_uri(value: str) -> str | None:
     """None when ``value`` is a usable loopback redirect URI, else the problem."""
     try:

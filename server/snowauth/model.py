@@ -64,6 +64,22 @@ JWT_ALGORITHMS: Mapping[str, str] = {
 
 REGISTRY = "System OAuth > Application Registry"
 
+#: `client = "servicenow-sdk"`: the ServiceNow SDK's public OAuth client, shipped with
+#: instances (its ID and redirect are in ``instance_records``; docs/decisions.md)
+CLIENT_SDK = "servicenow-sdk"
+CLIENT_VALUES: Mapping[str, str] = {
+    CLIENT_SDK: (
+        "ServiceNow's own SDK client (the one `now-sdk auth` uses), shipped with instances "
+        "(the ServiceNow IDE 1.1 or later, on by default from the Australia release): no "
+        "registry record to create and no client secret. The browser opens the instance's "
+        "sign-in page (SSO and MFA work as usual) and the page it lands on shows a code to "
+        "paste back. Authorization code with PKCE; `client_id`, `client_secret`, "
+        "`redirect_uri` and `pkce` are not needed."
+    ),
+}
+#: the keys the SDK client makes needless: its own ID and redirect, no secret, PKCE always
+SDK_IGNORED_KEYS: tuple[str, ...] = ("client_id", "client_secret", "redirect_uri", "pkce")
+
 
 @dataclass(frozen=True)
 class KeySpec:
@@ -123,6 +139,21 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         placeholder='""',
     ),
     KeySpec(
+        "client",
+        "string",
+        "A client snowauth knows, instead of your own registry record: `servicenow-sdk` signs "
+        "in with the ServiceNow SDK's public client (no `client_id`, `client_secret` or "
+        "`redirect_uri`; `grant_type` may be left out). Its client ID is the one "
+        "the SDK's CLI sends, or the value of the environment variable "
+        "`SDK_OAUTH_APP_CLIENT_ID` of the process that runs snowauth (never a `.env`), as the "
+        "SDK's own CLI reads it.",
+        where="nothing to create: instances with the ServiceNow IDE (1.1 or later) ship the SDK client "
+        "and its `/sdk-oauth.do` page that shows the code.",
+        values=CLIENT_VALUES,
+        grants=frozenset({GRANT_AUTHORIZATION_CODE}),
+        placeholder='"servicenow-sdk"',
+    ),
+    KeySpec(
         "client_secret",
         "string",
         "The OAuth client secret. Prefer a reference such as `${env:SNOW_CLIENT_SECRET}` "
@@ -162,9 +193,12 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "redirect_uri",
         "string",
-        "Where the browser brings the authorization code back: an `http://` loopback URL "
-        "with an explicit port (`127.0.0.1`, `[::1]` or `localhost`), exactly as registered "
-        "(ServiceNow compares it literally: `localhost` and `127.0.0.1` differ).",
+        "Where the browser brings the authorization code back, exactly as registered "
+        "(ServiceNow compares it literally: `localhost` and `127.0.0.1` differ). An `http://` "
+        "loopback URL with an explicit port (`127.0.0.1`, `[::1]` or `localhost`): snowauth "
+        "listens there and gets the code itself. Any other address (`https://example.com/cb`, "
+        "a page of the instance): after you sign in, paste the code the page shows, or the "
+        "whole address the browser landed on.",
         where=f"{REGISTRY} > your record > *Redirect URL*.",
         grants=frozenset({GRANT_AUTHORIZATION_CODE}),
         placeholder='"http://127.0.0.1:53682/callback"',
@@ -364,8 +398,11 @@ def canonical_grant(value: str) -> str | None:
     return value if value in GRANTS else None
 
 
-def required_keys(grant: str | None, *, pkce: bool = True) -> tuple[str, ...]:
-    """The keys a connection with this (canonical) grant must have, in display order."""
+def required_keys(grant: str | None, *, pkce: bool = True, client: str | None = None) -> tuple[str, ...]:
+    """The keys a connection with this (canonical) grant must have, in display order
+    (with ``client = "servicenow-sdk"``: the instance only)."""
+    if client == CLIENT_SDK:
+        return ("instance",)
     keys = ["instance", "grant_type", "client_id"]
     if grant is None:
         return tuple(keys)
@@ -381,7 +418,18 @@ def required_keys(grant: str | None, *, pkce: bool = True) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def is_ignored(key: str, grant: str | None) -> bool:
-    """True when a known connection key is ignored by this (canonical) grant."""
+def effective_grant(grant: str | None, client: str | None) -> str | None:
+    """The grant a connection runs: ``grant`` (canonical) as written, else the one its
+    ``client`` implies (the SDK client: authorization code)."""
+    if grant is None and client == CLIENT_SDK:
+        return GRANT_AUTHORIZATION_CODE
+    return grant
+
+
+def is_ignored(key: str, grant: str | None, client: str | None = None) -> bool:
+    """True when a known connection key is ignored by this (canonical) grant, or by the
+    ``client`` named (the SDK client ignores :data:`SDK_IGNORED_KEYS`)."""
+    if client == CLIENT_SDK and key in SDK_IGNORED_KEYS:
+        return True
     spec = CONNECTION_KEYS.get(key)
     return bool(spec and grant and spec.grants is not None and grant not in spec.grants)

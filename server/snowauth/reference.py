@@ -36,6 +36,10 @@ def reference_markdown() -> str:
         keys = ", ".join(f"`{k}`" for k in model.required_keys(grant, pkce=True))
         note = " (`client_secret` too when `pkce = false`)" if grant == model.GRANT_AUTHORIZATION_CODE else ""
         lines.append(f"| `{grant}` | {keys}{note} |")
+    sdk = ", ".join(f"`{k}`" for k in model.required_keys(None, client=model.CLIENT_SDK))
+    lines.append(
+        f'| left out, with `client = "{model.CLIENT_SDK}"` | {sdk} (the grant is `{model.GRANT_AUTHORIZATION_CODE}`) |'
+    )
     lines += [
         "",
         "## Keys of `[connections.<name>]`",

@@ -68,9 +68,13 @@ def json_schema() -> dict[str, Any]:
             "token": token,
             model.EXPORT_TABLE: export,
         },
-        "required": ["instance", "grant_type", "client_id"],
+        "required": ["instance"],
         "additionalProperties": False,
-        "allOf": _required_rules(),
+        # `client = "servicenow-sdk"`: the instance alone (its grant, if written, is the
+        # authorization code); any other connection names its grant and client
+        "if": {"properties": {"client": {"const": model.CLIENT_SDK}}, "required": ["client"]},
+        "then": {"properties": {"grant_type": {"enum": [model.GRANT_AUTHORIZATION_CODE]}}},
+        "else": {"required": ["instance", "grant_type", "client_id"], "allOf": _required_rules()},
     }
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",

@@ -69,6 +69,24 @@ async def _prompt(connection: str, key: str, *, password: bool = True, prompt: s
         signal.signal(signal.SIGINT, previous)
 
 
+async def _ask_code(connection: str) -> str | None:
+    """The code the browser shows after the sign-in (or the address it landed on), read
+    hidden like a `${prompt}` value: it is a secret, never echoed."""
+    if not sys.stdin.isatty():
+        raise conns.ConnectionProblem(
+            f"`{connection}` signs in by pasting the code the browser shows, but there is no terminal "
+            "to paste it in: run snowauth in a terminal"
+        )
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # see _prompt
+    try:
+        return getpass.getpass("Paste the code the browser shows after you sign in: ")
+    except EOFError:
+        sys.stderr.write("\n")
+        return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class NoValueEntered(Exception):
     """Ctrl-D at a `${prompt}` question: no value, nothing sent (exit status 2)."""
 
@@ -138,6 +156,9 @@ class Terminal:
 
     async def open_browser(self, url: str) -> None:
         await _open_browser(url)
+
+    async def ask_code(self, connection: str) -> str | None:
+        return await _ask_code(connection)
 
     @asynccontextmanager
     async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:

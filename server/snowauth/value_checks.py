@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from snowauth import model
 from snowauth.document import Connection
-from snowauth.findings import ERROR, WARNING, Edit, FileAppend, Fix
-from snowauth.instance import InstanceError, check_redirect_uri, instance_url
+from snowauth.findings import ERROR, INFORMATION, WARNING, Edit, FileAppend, Fix
+from snowauth.instance import InstanceError, check_redirect_uri, instance_url, pastes_code
 from snowauth.secrets import (
     DOTENV,
     ReferenceSyntaxError,
@@ -31,10 +31,11 @@ _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
     """The values of ``c`` (whose canonical grant is ``grant``), reported to ``ch``."""
     name = c.name
+    client = c.client
     for key, a in c.keys.items():
         v = a.value
-        if v.kind != "string":
-            continue
+        if v.kind != "string" or (client is not None and model.is_ignored(key, grant, client)):
+            continue  # a key the client makes needless is reported once, as ignored
         value = str(v.data)
         try:
             ref = parse_reference(value)
@@ -94,9 +95,20 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
                 )
                 ch.add(v.start, v.end, ERROR, exc.code, str(exc), fixes=fixes, connection=name)
         elif key == "redirect_uri":
-            problem = check_redirect_uri(value)
-            if problem:
-                ch.add(v.start, v.end, ERROR, "invalid-redirect-uri", problem, connection=name)
+            if pastes_code(value):
+                ch.add(
+                    v.start,
+                    v.end,
+                    INFORMATION,
+                    "paste-code",
+                    "The browser does not come back to snowauth at this address: after you sign in, "
+                    "paste the code the page shows (or the whole address the browser landed on)",
+                    connection=name,
+                )
+            else:
+                problem = check_redirect_uri(value)
+                if problem:
+                    ch.add(v.start, v.end, ERROR, "invalid-redirect-uri", problem, connection=name)
         elif key == "client_id" and not _HEX32.fullmatch(value):
             ch.add(
                 v.start,

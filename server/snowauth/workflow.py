@@ -85,6 +85,12 @@ class TokenUI(Protocol):
     async def open_browser(self, url: str) -> None:
         """Show the sign-in page of the authorization code grant."""
 
+    async def ask_code(self, connection: str) -> str | None:
+        """What the browser shows after the sign-in, pasted by the person, when the
+        connection's redirect does not come back to this machine (the SDK client's
+        `/sdk-oauth.do`): the code or the whole address (None or "": nothing). A secret,
+        asked once and never remembered; it may raise ConnectionProblem when it cannot ask."""
+
     def progress(self, title: str) -> AbstractAsyncContextManager[Callable[[str], None]]:
         """Around one exchange: yields the function that reports each step's message."""
 
@@ -245,6 +251,18 @@ class TokenWorkflow:
         async with OAuthClient() as client:
             return await run(client)
 
+    def _grant(
+        self, client: OAuthClient, conn: ResolvedConnection, report: Callable[[str], None]
+    ) -> Awaitable[TokenSet]:
+        """The connection's own grant, the person reached through the UI (browser, code)."""
+        return client.fetch(
+            conn,
+            open_browser=self.ui.open_browser,
+            on_progress=report,
+            # a UI that cannot ask fails before the browser opens (oauth.errors.needs_code_prompt)
+            ask_code=(lambda: self.ui.ask_code(self.name)) if self.ui.can_ask else None,
+        )
+
     async def _exchange(self, run: Callable[[OAuthClient], Awaitable[TokenSet]]) -> TokenSet:
         try:
             return await self._with_client(run)
@@ -273,9 +291,7 @@ class TokenWorkflow:
                 tokens = await self._exchange(run)
             else:
                 conn = await self.resolve()  # now ask for a ${prompt} password
-                tokens = await self._exchange(
-                    lambda client: client.fetch(conn, open_browser=self.ui.open_browser, on_progress=report)
-                )
+                tokens = await self._exchange(lambda client: self._grant(client, conn, report))
             await self.save(conn, tokens)
         return Obtained(tokens, True)
 
@@ -283,9 +299,7 @@ class TokenWorkflow:
         """Run the connection's own grant now and store the tokens."""
         conn = await self.resolve()
         async with self.ui.progress(f"fetching a token for {self.name}") as report:
-            tokens = await self._exchange(
-                lambda client: client.fetch(conn, open_browser=self.ui.open_browser, on_progress=report)
-            )
+            tokens = await self._exchange(lambda client: self._grant(client, conn, report))
             report("Storing the token…")
             await self.save(conn, tokens)
         return tokens

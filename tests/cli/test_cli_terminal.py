@@ -4,21 +4,17 @@ a reader that closes the pipe early (`snowauth schema | head -c 300`), and `--he
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pty
 import re
-import select
-import signal
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from snowauth.emulator import Emulator
+from tests.kit.cli import Pty
 from tests.kit.emulator import password_connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,68 +30,8 @@ def prompt_file(tmp_path: Path, url: str) -> Path:
     return path
 
 
-class Pty:
-    """`snowauth token FILE` with a pseudo-terminal as its controlling terminal and its
-    stdin, stdout and stderr: keys typed at it go through the terminal's line discipline,
-    so Ctrl-C is a SIGINT and Ctrl-D an end of file, as for a person."""
-
-    def __init__(self, args: list[str], cache: Path) -> None:
-        env = {**os.environ, **ENV, "SNOWAUTH_CACHE_DIR": str(cache), "TERM": "dumb"}
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: exec at once (nothing of pytest may run here)
-            try:
-                os.execve(sys.executable, [sys.executable, "-m", "snowauth", *args], env)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
-        self.shown = b""
-        self.status: int | None = None
-
-    def _pump(self, timeout: float) -> None:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if ready:
-            with contextlib.suppress(OSError):  # OSError: the child closed the terminal
-                self.shown += os.read(self.fd, 65536)
-
-    def wait_for(self, text: bytes, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.shown:
-            if time.monotonic() > deadline:
-                self.kill()
-                raise AssertionError(f"{text!r} never shown; the terminal showed {self.shown!r}")
-            self._pump(0.1)
-
-    def type(self, keys: bytes) -> None:
-        os.write(self.fd, keys)
-
-    def exit_code(self, timeout: float = 20) -> int:
-        """The exit status, or a failure when the program is still running after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._pump(0.1)
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                for _ in range(5):
-                    self._pump(0.05)
-                os.close(self.fd)
-                return os.waitstatus_to_exitcode(status)
-        self.kill()
-        raise AssertionError(f"still running {timeout} s after the key; the terminal showed {self.shown!r}")
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except (ProcessLookupError, ChildProcessError):
-            pass
-        os.close(self.fd)
-
-    def text(self) -> str:
-        return self.shown.decode("utf-8", "replace").replace("\r\n", "\n")
-
-
 def test_ctrl_c_at_the_password_prompt_stops_at_once_with_130(tmp_path: Path, emulator: Emulator) -> None:
-    term = Pty(["token", str(prompt_file(tmp_path, emulator.url))], tmp_path / "cache")
+    term = Pty(["token", str(prompt_file(tmp_path, emulator.url))], tmp_path / "cache", ENV)
     term.wait_for(b"password for connection dev: ")
     term.type(b"hun")  # half a password, then Ctrl-C
     term.type(b"\x03")
@@ -109,7 +45,7 @@ def test_ctrl_c_at_the_password_prompt_stops_at_once_with_130(tmp_path: Path, em
 
 
 def test_ctrl_d_at_the_password_prompt_is_no_value_exit_2(tmp_path: Path, emulator: Emulator) -> None:
-    term = Pty(["token", str(prompt_file(tmp_path, emulator.url))], tmp_path / "cache")
+    term = Pty(["token", str(prompt_file(tmp_path, emulator.url))], tmp_path / "cache", ENV)
     term.wait_for(b"password for connection dev: ")
     term.type(b"\x04")
     code = term.exit_code()
@@ -130,7 +66,7 @@ def test_ctrl_c_at_the_host_question_stops_at_once_with_130(tmp_path: Path) -> N
         listener.listen()
         listener.setblocking(False)
         url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        term = Pty(["token", str(prompt_file(tmp_path, url))], tmp_path / "cache")
+        term = Pty(["token", str(prompt_file(tmp_path, url))], tmp_path / "cache", ENV)
         term.wait_for(b"[y/N] ")
         term.type(b"\x03")
         code = term.exit_code()
@@ -143,7 +79,7 @@ def test_ctrl_c_at_the_host_question_stops_at_once_with_130(tmp_path: Path) -> N
 
 
 def test_the_prompt_still_works_when_answered(tmp_path: Path, emulator: Emulator) -> None:
-    term = Pty(["token", str(prompt_file(tmp_path, emulator.url)), "--format", "header"], tmp_path / "cache")
+    term = Pty(["token", str(prompt_file(tmp_path, emulator.url)), "--format", "header"], tmp_path / "cache", ENV)
     term.wait_for(b"password for connection dev: ")
     term.type(b"demo-password\r")
     code = term.exit_code(60)

@@ -593,11 +593,20 @@ CASES = [
     ),
     Case(
         "invalid-redirect-uri-host",
-        grant_keys("authorization_code", redirect_uri='"http://example.com:8080/cb"'),
+        # a loopback address snowauth does not listen on (another host: paste-code below)
+        grant_keys("authorization_code", redirect_uri='"http://127.0.0.2:8080/cb"'),
         "invalid-redirect-uri",
         ERROR,
-        ("value", "redirect_uri", '"http://example.com:8080/cb"'),
-        ("must point at this machine", "`example.com`"),
+        ("value", "redirect_uri", '"http://127.0.0.2:8080/cb"'),
+        ("must point at this machine", "`127.0.0.2`"),
+    ),
+    Case(
+        "paste-code",
+        grant_keys("authorization_code", redirect_uri='"https://example.com/cb"'),
+        "paste-code",
+        INFORMATION,
+        ("value", "redirect_uri", '"https://example.com/cb"'),
+        ("paste the code the page shows", "the whole address"),
     ),
     Case(
         "invalid-redirect-uri-https",

@@ -60,13 +60,13 @@ GRANT_ORDER = {
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
     "jwt_bearer": ["instance", "grant_type", "client_id", "client_secret", "jwt_key_file", "jwt_subject"],
 }
-GRANT_ONLY = {"username", "password", "refresh_token", "redirect_uri", "pkce"} | {
+GRANT_ONLY = {"username", "password", "refresh_token", "redirect_uri", "pkce", "client"} | {
     k for k in ALL_KEYS if k.startswith("jwt_")
 }
 USED_BY = {
     "password": {"username", "password"},
     "client_credentials": set(),
-    "authorization_code": {"redirect_uri", "pkce"},
+    "authorization_code": {"redirect_uri", "pkce", "client"},
     "refresh_token": {"refresh_token"},
     "jwt_bearer": {"jwt_key_file", "jwt_subject", "jwt_key_id", "jwt_algorithm"},
 }
@@ -417,6 +417,7 @@ FULL = {
     "grant_type": '"password"',
     "client_id": f'"{HEX32}"',
     "client_secret": '"${env:SNOW_SECRET}"',
+    "client": '"none-known"',  # not "servicenow-sdk": the connection stays a password one
     "username": '"u"',
     "password": '"${env:SNOW_PW}"',
     "refresh_token": '"${prompt}"',

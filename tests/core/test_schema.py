@@ -48,7 +48,10 @@ def test_schema_is_draft_07_json(schema_file: Path) -> None:
     assert set(conn["properties"]) == {*model.CONNECTION_KEYS, "token", "export"}
     assert set(conn["properties"]["export"]["properties"]) == set(model.EXPORT_KEYS)
     assert set(conn["properties"]["token"]["properties"]) == set(model.TOKEN_KEYS)
-    assert conn["required"] == ["instance", "grant_type", "client_id"]
+    # every connection names its instance; one without `client = "servicenow-sdk"` its grant and client too
+    assert conn["required"] == ["instance"]
+    assert conn["if"] == {"properties": {"client": {"const": "servicenow-sdk"}}, "required": ["client"]}
+    assert conn["else"]["required"] == ["instance", "grant_type", "client_id"]
     assert conn["properties"]["grant_type"]["enum"] == [*model.GRANTS, "jwt_bearer"]
     for key, spec in model.CONNECTION_KEYS.items():
         prop = conn["properties"][key]
@@ -130,6 +133,18 @@ def test_taplo_accepts_a_public_authorization_code_client(schema_file: Path, tmp
     assert ok, out
     ok, out = taplo_ok(schema_file, tmp_path, connection("authorization_code", "pkce = true", secret=False))
     assert ok, out
+
+
+def test_taplo_takes_the_sdk_client_alone_and_no_other_grant_with_it(schema_file: Path, tmp_path: Path) -> None:
+    sdk = '[connections.dev]\ninstance = "dev12345"\nclient = "servicenow-sdk"\n'
+    ok, out = taplo_ok(schema_file, tmp_path, sdk)
+    assert ok, out
+    ok, out = taplo_ok(schema_file, tmp_path, sdk + 'grant_type = "authorization_code"\n')
+    assert ok, out
+    ok, out = taplo_ok(schema_file, tmp_path, sdk + 'grant_type = "password"\n')
+    assert not ok and "grant_type" in out, out
+    ok, out = taplo_ok(schema_file, tmp_path, '[connections.dev]\ninstance = "dev12345"\n')
+    assert not ok and "grant_type" in out, out
 
 
 @pytest.mark.parametrize(

@@ -40,6 +40,7 @@ class Person:
         self.hosts: list[str] = []
         self.secrets: list[tuple[str, str]] = []
         self.browser: list[str] = []
+        self.codes_asked = 0
         self.titles: list[str] = []
         self.steps: list[str] = []
         self.failures: list[Exception] = []
@@ -58,6 +59,10 @@ class Person:
 
     async def open_browser(self, url: str) -> None:
         self.browser.append(url)
+
+    async def ask_code(self, connection: str) -> str | None:
+        self.codes_asked += 1
+        return None
 
     @asynccontextmanager
     async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:

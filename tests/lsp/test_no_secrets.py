@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import httpx
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -19,7 +20,7 @@ from snowauth.emulator import Emulator
 from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
 from tests.kit.doctor import ADMIN, ADMIN_PASSWORD, doctor_config, instance
-from tests.kit.emulator import emulator_config, emulators
+from tests.kit.emulator import emulator_config, emulators, sdk_page_code
 from tests.kit.lsp import Editor, eventually, session_fixture
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
@@ -385,4 +386,49 @@ async def test_no_secret_in_register(client: LanguageClient, emulator: Emulator,
         assert value not in captured, f"a secret leaked ({len(value)} characters)"
     for file in folder.iterdir():
         assert ADMIN_PASSWORD not in file.read_text(encoding="utf-8")
+
+
+async def test_no_secret_in_the_sdk_sign_in(client: LanguageClient) -> None:
+    """`client = "servicenow-sdk"`: the code pasted from the instance's /sdk-oauth.do page
+    (a one-time prompt answer), the tokens it buys and the refresh without a secret stay
+    out of the log, the messages and the progress."""
+    codes: list[str] = []
+
+    @client.feature("snowauth/promptSecret")
+    async def prompt(*_args: object) -> dict[str, str]:
+        async with httpx.AsyncClient(follow_redirects=True, timeout=10) as browser:
+            codes.append(sdk_page_code(await browser.get(client.shown_documents[-1].uri)))
+        return {"value": codes[-1]}
+
+    with emulators(auto_approve_user="integration.user") as start:
+        emu = start()
+        with local_emulator(emu.url):
+            editor = Editor(client)
+            editor.open(URI, f'[connections.dev]\ninstance = "{emu.url}"\nclient = "servicenow-sdk"\n')
+            seen = []
+            for command in ("snowauth.fetchToken", "snowauth.refreshToken", "snowauth.testConnection"):
+                seen.append(
+                    repr(
+                        await client.workspace_execute_command_async(
+                            t.ExecuteCommandParams(command=command, arguments=[{"uri": URI, "connection": "dev"}])
+                        )
+                    )
+                )
+            tokens = analyze(editor.texts[URI]).connections["dev"].token
+            access = str(tokens["access_token"].value.data)
+            refresh = str(tokens["refresh_token"].value.data)
+    log = LOG.read_text(encoding="utf-8")
+    for line in (
+        f"snowauth.oauth: token issued by {emu.url} (authorization code grant)",
+        f"snowauth.oauth: token issued by {emu.url} (refresh token grant)",
+        "[redacted: a secret answer]",
+    ):
+        assert line in log, f"missing from the server log: {line}"
+    progress = [repr(reports) for reports in client.progress_reports.values()]
+    captured = "\n".join(
+        [log, *seen, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    assert len(codes) == 1
+    for secret in (codes[0], access, refresh):
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     LOG.unlink()

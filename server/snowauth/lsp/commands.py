@@ -48,6 +48,9 @@ R = TypeVar("R")
 COMMANDS = {**{command: action for action, command in ext.ACTIONS.items()}, ext.ACCESS_TOKEN: "access"}
 
 DOCTOR_SOURCE = "snowauth doctor"  # the source of a failed diagnosis's problem
+# the one-time question of the paste-the-code sign-in (`snowauth/promptSecret`, once)
+CODE_KEY = "authorization code"
+CODE_PROMPT = "Paste the code the browser shows after you sign in"
 
 # the connection a command acts on, once known: where its failure is shown
 _acting_on: ContextVar[tuple[str, Connection] | None] = ContextVar("snowauth_acting_on", default=None)
@@ -100,6 +103,35 @@ class Editor:
         value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
         if isinstance(value, str):
             redact.register(value)
+            return value
+        return None
+
+    async def ask_code(self, connection: str) -> str | None:
+        """The code the browser shows, through `snowauth/promptSecret` as a one-time
+        password box (never remembered); a client without the prompt cannot be asked."""
+        from snowauth import redact
+
+        if not self.can_ask:
+            raise conns.ConnectionProblem(
+                f"“{connection}” signs in by pasting the code the browser shows, and this editor cannot "
+                "ask for it (no snowauth/promptSecret): run `snowauth token` in a terminal, or use a "
+                "client with the prompt (the VS Code extension)"
+            )
+        msg_id = f"snowauth-prompt-{uuid4()}"
+        redact.sensitive_message(msg_id)
+        params: ext.PromptSecretParams = {
+            "connection": connection,
+            "key": CODE_KEY,
+            "title": f"SnowAuth: sign in to connection “{connection}”",
+            "uri": self.doc.uri,
+            "once": True,
+            "password": True,
+            "prompt": CODE_PROMPT,
+        }
+        answer = await self.ls.protocol.send_request_async(ext.PROMPT_SECRET, params, msg_id=msg_id)
+        value = answer.get("value") if isinstance(answer, dict) else getattr(answer, "value", None)
+        if isinstance(value, str):
+            redact.register(value.strip())
             return value
         return None
 
@@ -168,6 +200,9 @@ class Unattended(Editor):
 
     async def open_browser(self, url: str) -> None:
         raise NotAsked("a refresh never opens a browser")
+
+    async def ask_code(self, connection: str) -> str | None:
+        raise NotAsked("a refresh never asks for a sign-in code")
 
     @asynccontextmanager
     async def _quiet(self) -> AsyncIterator[Callable[[str], None]]:

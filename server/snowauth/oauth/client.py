@@ -12,7 +12,8 @@ import dataclasses
 import logging
 from typing import Any, Final
 
-from snowauth.oauth import errors
+from snowauth.instance import pastes_code
+from snowauth.oauth import errors, paste
 from snowauth.oauth.authcode import AUTHORIZATION_TIMEOUT, OpenBrowser, authorize
 from snowauth.oauth.grants import (
     FORM_CONTENT_TYPE,
@@ -33,6 +34,7 @@ from snowauth.oauth.http import (
     utcnow,
 )
 from snowauth.oauth.jwt import build_assertion
+from snowauth.oauth.paste import AskCode
 from snowauth.oauth.responses import json_object, parse_token_response, raise_for_common
 from snowauth.oauth.urls import host, origin
 from snowauth.tokens import (
@@ -132,8 +134,11 @@ class OAuthClient:
         *,
         open_browser: OpenBrowser | None = None,
         on_progress: ProgressFn | None = None,
+        ask_code: AskCode | None = None,
     ) -> TokenSet:
-        """Run the connection's own grant and return the new tokens."""
+        """Run the connection's own grant and return the new tokens. The authorization code
+        grant opens the browser (``open_browser``) and gets the code on a loopback listener,
+        or, for a ``redirect_uri`` elsewhere, from the person (``ask_code``)."""
         grant = conn.grant_type
         if grant == GRANT_PASSWORD:
             form = password_form(conn)
@@ -151,12 +156,25 @@ class OAuthClient:
         elif grant == GRANT_AUTHORIZATION_CODE:
             if open_browser is None:
                 raise errors.needs_browser(conn.name)
-            result = await authorize(
-                conn,
-                open_browser=open_browser,
-                timeout=self.authorization_timeout,
-                on_progress=on_progress,
-            )
+            # a redirect_uri read from `${env:}`/`${file:}` must be a loopback one: the
+            # paste flow would show its value (the browser's address, the editor's log),
+            # and a value a file made snowauth read is never shown (SECURITY.md)
+            written = "redirect_uri" not in dict(conn.references)
+            if conn.redirect_uri and written and pastes_code(conn.redirect_uri):
+                result = await paste.authorize(
+                    conn,
+                    open_browser=open_browser,
+                    ask_code=ask_code,
+                    timeout=self.authorization_timeout,
+                    on_progress=on_progress,
+                )
+            else:
+                result = await authorize(
+                    conn,
+                    open_browser=open_browser,
+                    timeout=self.authorization_timeout,
+                    on_progress=on_progress,
+                )
             return await self.exchange_code(
                 conn, result.code, code_verifier=result.code_verifier, on_progress=on_progress
             )

@@ -393,6 +393,40 @@ def authorization_denied(error: str, description: str) -> OAuthError:
     return OAuthError("authorization-denied", text)
 
 
+def code_not_entered() -> OAuthError:
+    return OAuthError(
+        "sign-in-cancelled",
+        "No code was pasted: the sign-in was cancelled and nothing was sent.",
+    )
+
+
+def code_timeout(seconds: float) -> OAuthError:
+    return OAuthError(
+        "authorization-timeout",
+        f"No code was pasted within {seconds:g} s. Start the sign-in again, sign in in the "
+        "browser and paste the code the page shows.",
+        retryable=True,
+    )
+
+
+def code_unreadable(what: str) -> OAuthError:
+    """The pasted answer is neither a code nor an address carrying one (``what`` says
+    why without quoting it: it may be a secret pasted by mistake)."""
+    return OAuthError(
+        "code-unreadable",
+        f"The pasted text is not a sign-in code ({what}). Paste the code the page shows after "
+        "you sign in, or the whole address the browser landed on.",
+    )
+
+
+def needs_code_prompt(name: str) -> OAuthError:
+    return OAuthError(
+        "needs-prompt",
+        f'Connection "{name}" signs in by pasting a code, and this editor cannot ask for one: '
+        "run `snowauth token` in a terminal, or use an editor with snowauth's prompt (VS Code).",
+    )
+
+
 def listener_failed(redirect_uri: str, reason: str) -> OAuthError:
     return OAuthError(
         "listener-failed",
