@@ -1,6 +1,8 @@
 """The demo: a local ServiceNow emulator, `snowauth check` on examples/, a real token
-exchange with `snowauth token`, the token printed masked with its expiry. Run it with
-`make demo`; it needs nothing else running."""
+exchange with `snowauth token`, the token printed masked with its expiry; then the
+instance side: `snowauth register` creates an OAuth client for a connection that has
+none (as the emulator's admin), its first token is fetched, and `snowauth doctor` walks
+the connection's chain. Run it with `make demo`; it needs nothing else running."""
 
 from __future__ import annotations
 
@@ -59,7 +61,44 @@ def main() -> int:
         reused = again.returncode == 0 and again.stdout.strip().endswith(data["access_token"])
         print(f"second call reused the cached token: {'yes' if reused else 'no'}")
         print(f"token requests the emulator received: {emu.token_requests}")
-        return 0 if reused and emu.token_requests == 1 else 1
+        if not (reused and emu.token_requests == 1):
+            return 1
+        return instance_side(emu.url, env)
+
+
+NEW_CONNECTION = """[connections.mine]
+instance = "{url}"
+grant_type = "password"
+username = "integration.user"
+password = "${{env:SNOW_DEMO_PASSWORD}}"
+token_store = "cache"
+"""
+
+
+def instance_side(url: str, env: dict[str, str]) -> int:
+    """Register a client for a connection without one, fetch its token, diagnose it."""
+    # the emulator's demo admin; without a terminal snowauth reads the admin from the
+    # process environment (never from a .env), and stores it nowhere
+    admin = {**env, "SNOW_ADMIN_USER": "admin", "SNOW_ADMIN_PASSWORD": "admin-password"}
+    with tempfile.TemporaryDirectory(prefix="snowauth-demo-project-") as project:
+        file = Path(project) / "mine.snowauth.toml"
+        file.write_text(NEW_CONNECTION.format(url=url), encoding="utf-8")
+        print()
+        registered = run(["register", str(file), "--connection", "mine", "--fetch"], admin)
+        if registered.returncode != 0:
+            print(registered.stderr, file=sys.stderr)
+            return registered.returncode
+        result = json.loads(registered.stdout)
+        print(f"registered client {result['client_id']}, secret in {Path(result['secret_file']).name}")
+        print(f"first token fetched: {'yes' if result['fetched'] else 'no'}")
+        written = [line for line in file.read_text(encoding="utf-8").splitlines() if line.startswith("client_")]
+        print("the connection now has:\n  " + "\n  ".join(written))
+        print()
+        doctor = run(["doctor", str(file), "--connection", "mine"], admin)
+        print(doctor.stdout, end="")
+        if doctor.returncode != 0:
+            print(doctor.stderr, file=sys.stderr)
+        return doctor.returncode if result["fetched"] else 1
 
 
 if __name__ == "__main__":
