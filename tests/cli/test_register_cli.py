@@ -10,16 +10,24 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import trustme
 
 from snowauth import instance_records as ir
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
-from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
-from tests.kit.emulator import ADMIN_PASSWORD, emulator_config, write_tls_cert
+from tests.kit.emulator import ADMIN_PASSWORD
 from tests.kit.http import free_port
-from tests.kit.register import ADMIN_ENV, APP_USER, NOT_ADMIN, headless_browser, mode, record_of, records, unregistered
+from tests.kit.register import (
+    ADMIN_ENV,
+    APP_USER,
+    NOT_ADMIN,
+    headless_browser,
+    mode,
+    record_of,
+    records,
+    register_instance,
+    unregistered,
+)
 
 
 @pytest.fixture(params=["http", "https"])
@@ -27,20 +35,8 @@ def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[E
     """The demo instance (client credentials on, sign-ins approved at once), over plain
     loopback HTTP or over TLS with a test CA; the `ca_bundle = …` line the connection
     needs for it, and the CA file."""
-    config = emulator_config(client_credentials=True)
-    if request.param == "http":
-        with Emulator(config, auto_approve_user="integration.user") as emu, local_emulator(emu.url):
-            yield emu, "", None
-        return
-    ca = trustme.CA()
-    cert, key = write_tls_cert(ca, tmp_path)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    with (
-        Emulator(config, certfile=str(cert), keyfile=str(key), auto_approve_user="integration.user") as emu,
-        local_emulator(emu.url),
-    ):
-        yield emu, f'ca_bundle = "{bundle}"\n', str(bundle)
+    with register_instance(request.param, tmp_path) as running:
+        yield running
 
 
 def project(tmp_path: Path, text: str) -> Path:

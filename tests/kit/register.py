@@ -8,20 +8,45 @@ import os
 import ssl
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import trustme
 
 from snowauth import instance_records as ir
 from snowauth.emulator import Emulator
-from tests.kit.emulator import ADMIN, ADMIN_AUTH, ADMIN_PASSWORD, TIMEOUT
+from snowauth.trust import local_emulator
+from tests.kit.emulator import ADMIN, ADMIN_AUTH, ADMIN_PASSWORD, TIMEOUT, emulator_config, write_tls_cert
 
 #: the admin's credentials for `snowauth register` without a terminal
 ADMIN_ENV = {"SNOW_ADMIN_USER": ADMIN, "SNOW_ADMIN_PASSWORD": ADMIN_PASSWORD}
 #: a user of the demo instance without the admin role (its password)
 NOT_ADMIN = ("integration.user", "demo-password")
 APP_USER = "svc.integration"
+
+
+@contextmanager
+def register_instance(scheme: str, tmp_path: Path) -> Iterator[tuple[Emulator, str, str | None]]:
+    """The demo instance (client credentials on, sign-ins approved at once) over plain
+    loopback HTTP (``scheme`` "http") or over TLS with a test CA ("https"); the
+    `ca_bundle = …` line the connection needs for it, and the CA file."""
+    config = emulator_config(client_credentials=True)
+    if scheme == "http":
+        with Emulator(config, auto_approve_user="integration.user") as emu, local_emulator(emu.url):
+            yield emu, "", None
+        return
+    ca = trustme.CA()
+    cert, key = write_tls_cert(ca, tmp_path)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with (
+        Emulator(config, certfile=str(cert), keyfile=str(key), auto_approve_user="integration.user") as emu,
+        local_emulator(emu.url),
+    ):
+        yield emu, f'ca_bundle = "{bundle}"\n', str(bundle)
 
 
 def unregistered(instance: str, grant: str, *, extra: str = "", name: str = "dev") -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import trustme
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -21,11 +20,19 @@ from snowauth import instance_records as ir
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
 from snowauth.lsp import ext
-from snowauth.trust import local_emulator
-from tests.kit.emulator import ADMIN, ADMIN_PASSWORD, DEMO_ID, emulator_config, write_tls_cert
+from tests.kit.emulator import ADMIN, ADMIN_PASSWORD, DEMO_ID
 from tests.kit.http import free_port
 from tests.kit.lsp import Editor, session_fixture
-from tests.kit.register import APP_USER, NOT_ADMIN, AtTheEditor, mode, record_of, records, unregistered
+from tests.kit.register import (
+    APP_USER,
+    NOT_ADMIN,
+    AtTheEditor,
+    mode,
+    record_of,
+    records,
+    register_instance,
+    unregistered,
+)
 
 client = session_fixture()
 ADMIN_ANSWERS = {"admin_username": ADMIN, "admin_password": ADMIN_PASSWORD}
@@ -35,20 +42,8 @@ ADMIN_ANSWERS = {"admin_username": ADMIN, "admin_password": ADMIN_PASSWORD}
 def instance(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Emulator, str, str | None]]:
     """The demo instance (client credentials on, sign-ins approved at once) over HTTP or
     TLS; the `ca_bundle = …` line for it and the CA file."""
-    config = emulator_config(client_credentials=True)
-    if request.param == "http":
-        with Emulator(config, auto_approve_user="integration.user") as emu, local_emulator(emu.url):
-            yield emu, "", None
-        return
-    ca = trustme.CA()
-    cert, key = write_tls_cert(ca, tmp_path)
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    with (
-        Emulator(config, certfile=str(cert), keyfile=str(key), auto_approve_user="integration.user") as emu,
-        local_emulator(emu.url),
-    ):
-        yield emu, f'ca_bundle = "{bundle}"\n', str(bundle)
+    with register_instance(request.param, tmp_path) as running:
+        yield running
 
 
 def connection_file(tmp_path: Path) -> tuple[Path, str]:
