@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from snowauth import instance_records as rec
 from snowauth.check import plain_text
 from snowauth.hover import markdown_code as code
+from snowauth.model import REGISTRY
 from snowauth.terminal import json_printable, printable
 from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
@@ -72,7 +73,6 @@ CHAIN: tuple[tuple[str, str], ...] = (
 TITLES = dict(CHAIN)
 #: the checks that read the instance's records (an admin's rights)
 ADMIN_CHECKS = ("oauth_active", "client", "grant_enabled", "user", "syslog")
-REGISTRY = "System OAuth > Application Registry"
 NEEDS_ADMIN = "needs an admin's rights"
 SYSLOG_ROWS = 3  # the latest token-flow exceptions quoted
 
