@@ -211,6 +211,8 @@ class Checker:
                     if key == "client_id" and grant in _SDK_INSTEAD:
                         sdk = self._sdk_fix(c)
                         fixes += [sdk] if sdk else []
+                    if key == "client_id" and grant in _REGISTERED:
+                        fixes.append(Fix(REGISTER_TITLE, action="register", connection=name))
                 self.add(
                     c.header[0],
                     c.header[1],
@@ -444,6 +446,11 @@ _REQUIRED: dict[tuple[str | None, bool, str | None], tuple[str, ...]] = {}
 # the grants whose connection without a `client_id` may sign in with the SDK client
 # instead (client credentials and JWT bearer act as no person: the SDK client cannot)
 _SDK_INSTEAD = frozenset({None, model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE})
+# the grants Register OAuth Client makes a record for (register.py; JWT bearer needs keys
+# and a verifier map, a refresh token belongs to the client that issued it)
+_REGISTERED = frozenset({model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE, model.GRANT_CLIENT_CREDENTIALS})
+#: the quick fix on a missing `client_id` that runs Register OAuth Client
+REGISTER_TITLE = "Register an OAuth client on the instance"
 
 
 def _required_keys(grant: str | None, pkce: bool, client: str | None = None) -> tuple[str, ...]:

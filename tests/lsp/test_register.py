@@ -18,11 +18,12 @@ from pytest_lsp import LanguageClient
 
 from snowauth import instance_records as ir
 from snowauth.analysis import analyze
+from snowauth.checks import REGISTER_TITLE
 from snowauth.emulator import Emulator
 from snowauth.lsp import ext
 from tests.kit.emulator import ADMIN, ADMIN_PASSWORD, DEMO_ID
 from tests.kit.http import free_port
-from tests.kit.lsp import Editor, session_fixture
+from tests.kit.lsp import Editor, diagnostics, session_fixture
 from tests.kit.register import (
     APP_USER,
     NOT_ADMIN,
@@ -188,6 +189,33 @@ client = "servicenow-sdk"
     assert by_line[dev] == [("Register OAuth Client", ext.REGISTER_CLIENT)]
     assert ext.REGISTER_CLIENT not in [command for _title, command in by_line[registered]]
     assert ext.REGISTER_CLIENT not in [command for _title, command in by_line.get(sdk, [])]
+
+
+async def test_the_missing_client_id_quick_fix_registers(
+    client: LanguageClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    """The problem "missing `client_id`" offers Register OAuth Client as a code action; its
+    command, run as the editor runs it, registers the client and writes `client_id`."""
+    path, uri = connection_file(tmp_path)
+    text = unregistered(emulator.url, "password")
+    path.write_text(text, encoding="utf-8")
+    editor = Editor(client)
+    editor.open(uri, text)
+    AtTheEditor(client, ADMIN_ANSWERS)
+    diags = await diagnostics(client, uri, 1)
+    (missing,) = [d for d in diags if d.code == "missing-key" and "`client_id`" in d.message]
+    actions = await client.text_document_code_action_async(
+        t.CodeActionParams(t.TextDocumentIdentifier(uri), missing.range, t.CodeActionContext([missing]))
+    )
+    # a command-only CodeAction may be read back as a Command (tests/lsp/test_session_features.py)
+    (action,) = [a for a in actions or [] if a.title == REGISTER_TITLE]
+    shown = repr(action).replace("'", '"')
+    assert ext.REGISTER_CLIENT in shown and '"connection": "dev"' in shown
+    result = await client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command=ext.REGISTER_CLIENT, arguments=[{"uri": uri, "connection": "dev"}])
+    )
+    assert result["connection"] == "dev" and result["fetched"] is True
+    assert analyze(editor.texts[uri]).connections["dev"].keys["client_id"].value.data == result["client_id"]
 
 
 async def test_an_admin_connection_is_used_instead_of_asking(
