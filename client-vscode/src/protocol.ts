@@ -62,6 +62,8 @@ export const ServerCommands = {
   revokeToken: REVOKE_TOKEN,
   testConnection: TEST_CONNECTION,
   insertToken: INSERT_TOKEN,
+  registerClient: REGISTER_CLIENT,
+  diagnoseConnection: DIAGNOSE_CONNECTION,
 } as const;
 
 export type ServerCommand = (typeof ServerCommands)[keyof typeof ServerCommands];
