@@ -1,7 +1,7 @@
 /**
  * Diagnose Connection's reports as read-only documents: a `snowauth-report:` TextDocumentContentProvider holds the
  * markdown the server returned (`DiagnoseResult.report`), one document per connection file and connection, shown
- * beside the connection file. Running Diagnose again replaces the document's text.
+ * beside the connection file. Running Diagnose again replaces the document's text, where it is shown.
  */
 import * as vscode from 'vscode';
 
@@ -34,7 +34,9 @@ export class ReportDocuments implements vscode.TextDocumentContentProvider, vsco
     this.changed.fire(uri);
     let doc = await vscode.workspace.openTextDocument(uri);
     if (doc.languageId !== 'markdown') doc = await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preview: true });
+    // where it is shown already (a second run), else beside the connection file
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString());
+    await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn ?? vscode.ViewColumn.Beside, preview: true });
   }
 
   dispose(): void {

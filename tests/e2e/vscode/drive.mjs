@@ -229,6 +229,8 @@ async function answerNotTrusted(page, shot) {
 }
 
 const ws = (name) => join(folder, name);
+/** The emulator's administrator (its default configuration), typed into Register OAuth Client's two boxes. */
+const ADMIN = { user: process.env.E2E_ADMIN_USER ?? 'admin', password: process.env.E2E_ADMIN_PASSWORD ?? 'admin-password' };
 /** Tokens seen in the documents: run.sh checks that none of them reached a log. */
 const tokensSeen = new Set();
 function noteTokens(text) {
@@ -693,6 +695,106 @@ const STEPS = [
       const token = parseToml(ws(name)).connections?.dev?.token;
       if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
       await noProblems(page, name);
+    },
+  },
+  // after type-connection, which writes the workspace's .env (Register OAuth Client adds the new client's secret to it)
+  {
+    id: 'register-client',
+    ready: true,
+    what: 'Register OAuth Client from the code lens of a connection without a client: the admin\'s name (plain box) and password (masked, one-time), "Fetch Token": client_id in the file, its secret in .env, then the token',
+    async run(page) {
+      const name = 'register.snowauth.toml';
+      const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+      const before = [
+        '# A connection without a client: Register OAuth Client creates one on the instance.',
+        '[connections.reg]',
+        `instance = "${instance}"`,
+        'grant_type = "password"',
+        'username = "integration.user"',
+        'password = "demo-password"',
+        '',
+      ].join('\n');
+      writeFileSync(ws(name), before);
+      await openFile(page, name);
+      await clearNotifications(page);
+      const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Register OAuth Client' });
+      await lens.first().waitFor({ timeout: 30000 });
+      await lens.first().click();
+
+      // the admin's user name: not a secret, so a plain box that shows what is typed
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.first().waitFor({ state: 'visible', timeout: 30000 });
+      log('first box:', JSON.stringify((await page.locator('.quick-input-widget').innerText()).slice(0, 200)));
+      if ((await input.first().getAttribute('type')) === 'password') throw new Error("the admin's user name is asked in a masked box");
+      await page.keyboard.type(ADMIN.user);
+      await page.keyboard.press('Enter');
+      // then the password: masked, and one-time (no remember toggle)
+      const masked = page.locator('.quick-input-widget input[type="password"]');
+      await masked.waitFor({ state: 'visible', timeout: 30000 });
+      log('second box:', JSON.stringify((await page.locator('.quick-input-widget').innerText()).slice(0, 200)));
+      await page.screenshot({ path: join(out, 'register_password.png') });
+      if (await page.locator('.quick-input-widget [aria-label*="Remember in VS Code secret storage"]').count()) {
+        throw new Error("the admin's password box offers to remember it");
+      }
+      await page.keyboard.type(ADMIN.password);
+      await page.keyboard.press('Enter');
+
+      // the server asks whether to fetch the first token now
+      const fetchNow = page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Fetch Token$/ });
+      await fetchNow.first().waitFor({ timeout: 60000 });
+      log('question:', JSON.stringify((await notifications(page)).find((n) => /Fetch Token/.test(n)) ?? ''));
+      await fetchNow.first().click();
+      await waitForEditorText(page, (t) => t.includes('[connections.reg.token]'), 'the token table', 60000);
+      const note = await waitForNotification(page, /Registered reg: client_id written, secret in \S*\.env\b/);
+      log('notification:', note);
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const after = readFileSync(ws(name), 'utf8');
+      noteTokens(after);
+      const reg = parseToml(ws(name)).connections?.reg ?? {};
+      if (typeof reg.client_id !== 'string' || !reg.client_id) throw new Error(`no client_id in the file:\n${after}`);
+      if (typeof reg.token?.access_token !== 'string' || !reg.token.access_token) throw new Error('the saved file has no access_token');
+      // the client secret is a reference to the .env, which holds it; the connection file never does
+      const ref = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(String(reg.client_secret ?? ''))?.[1];
+      if (!ref) throw new Error(`client_secret is not an \${env:…} reference: ${JSON.stringify(reg.client_secret ?? null)}`);
+      const env = readFileSync(ws('.env'), 'utf8');
+      const secret = env.split('\n').find((l) => l.startsWith(`${ref}=`))?.slice(ref.length + 1).replace(/^["']|["']$/g, '');
+      if (!secret) throw new Error(`.env defines no ${ref}`);
+      tokensSeen.add(secret); // run.sh: never in a log
+      if (after.includes(secret)) throw new Error('the client secret is in the connection file');
+      if (note.includes(secret)) throw new Error('the client secret is in the notification');
+      if (!env.includes('SNOW_DEV_CLIENT_SECRET=demo-client-secret')) throw new Error(`.env lost what it held before:\n${env.replace(secret, '<secret>')}`);
+      await noProblems(page, name);
+    },
+  },
+  {
+    id: 'diagnose',
+    ready: true,
+    what: 'SnowAuth: Diagnose Connection on emu: its report opens read-only beside the file, and says all good',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Diagnose Connection');
+      await page.locator('.tab.active', { hasText: 'Diagnose emu.md' }).waitFor({ timeout: 60000 });
+      const report = await waitForEditorText(page, (t) => /all good/i.test(t), 'the report saying all good', 30000);
+      log('report:', JSON.stringify(report.slice(0, 600)));
+      log('notification:', await waitForNotification(page, /Diagnose emu: all good\./));
+      // a virtual document of the extension: read-only
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.type('x');
+      await page.waitForTimeout(800);
+      if ((await editorText(page)) !== report) throw new Error('the report document took an edit');
+      if (await page.locator('.tab.active.dirty').count()) throw new Error('the report document is dirty');
+      // run again from the connection file (its tab in the first group): the same document, where it is (one tab)
+      await page.locator('.tab', { hasText: 'emulator.snowauth.toml' }).first().click();
+      await page.locator('.tab.active', { hasText: 'emulator.snowauth.toml' }).first().waitFor({ timeout: 10000 });
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Diagnose Connection');
+      await page.locator('.tab.active', { hasText: 'Diagnose emu.md' }).waitFor({ timeout: 60000 });
+      await waitForNotification(page, /Diagnose emu: all good\./);
+      const tabs = await page.locator('.tab', { hasText: 'Diagnose emu.md' }).count();
+      if (tabs !== 1) throw new Error(`${tabs} tabs of the report after two runs`);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
