@@ -75,7 +75,12 @@ export function commandMiddleware(services: Services): Middleware {
       if (!NETWORK_COMMANDS.has(command)) return (await next(command, args)) as unknown;
       if (untrusted()) return undefined;
       try {
-        const result: unknown = await next(command, args);
+        // sent as the palette's commands send it: through `next`, vscode-languageclient would log a failure the
+        // server has already reported (window/showMessage, logged) a second time, as an [error] of its own
+        const client = services.server.running;
+        const result: unknown = client
+          ? await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args as unknown[] })
+          : await next(command, args);
         await present(services, command, result, (args as unknown[])[0]);
         return result;
       } catch (e) {

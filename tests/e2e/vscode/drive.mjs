@@ -164,6 +164,11 @@ async function waitForLog(page, predicate, what, timeout = 60000) {
   throw new Error(`the SnowAuth output never showed ${what}; it holds:\n${text.slice(-2000)}`);
 }
 
+/** The addresses the server asked VS Code to open in a browser (window/showDocument in the verbose trace), in order. */
+function showDocumentUris(logText) {
+  return [...logText.matchAll(/Received request 'window\/showDocument[^\n]*\nParams: \{\n\s*"uri": "([^"]+)",\n\s*"external": true/g)].map((m) => m[1]);
+}
+
 /** The files the hostile workspace's attacks left in E2E_MARKERS (none, unless one of them ran). */
 function markers() {
   const dir = process.env.E2E_MARKERS;
@@ -233,9 +238,9 @@ const ws = (name) => join(folder, name);
 /**
  * Register OAuth Client and Diagnose Connection ask for an admin of the instance, once: the user name in a plain
  * box (not a secret: what is typed shows), then the password in a masked box without the remember toggle. `shot`:
- * a screenshot of the password box. Returns the two boxes' texts (their titles and prompts).
+ * a screenshot of the password box; `password`: what is typed into it. Returns the two boxes' texts.
  */
-async function answerAdmin(page, shot) {
+async function answerAdmin(page, shot, password = ADMIN.password) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.first().waitFor({ state: 'visible', timeout: 30000 });
   const first = (await page.locator('.quick-input-widget').innerText()).slice(0, 300);
@@ -251,7 +256,7 @@ async function answerAdmin(page, shot) {
   if (await page.locator('.quick-input-widget [aria-label*="Remember in VS Code secret storage"]').count()) {
     throw new Error("the admin's password box offers to remember it");
   }
-  await page.keyboard.type(ADMIN.password);
+  await page.keyboard.type(password);
   await page.keyboard.press('Enter');
   return [first, second];
 }
@@ -749,8 +754,20 @@ const STEPS = [
       await clearNotifications(page);
       const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Register OAuth Client' });
       await lens.first().waitFor({ timeout: 30000 });
+      // a wrong admin password: the instance's refusal, once, and nothing written (the failure of a lens's command
+      // is no [error] line of the extension either: run.sh checks the whole output)
       await lens.first().click();
+      await answerAdmin(page, undefined, 'not-the-password');
+      log('refused:', await waitForNotification(page, /refused the admin credentials/));
+      await page.waitForTimeout(1500);
+      if (readFileSync(ws(name), 'utf8') !== before) throw new Error('a refused registration changed the file');
+      if (readFileSync(ws('.env'), 'utf8') !== envBefore) throw new Error('a refused registration changed the .env');
+      if ((await editorText(page)).includes('client_id')) throw new Error('a refused registration wrote client_id');
+      const doubled = (await notifications(page)).filter((n) => /contributed command|Request workspace\/executeCommand failed/.test(n));
+      if (doubled.length) throw new Error(`a second error notification was shown: ${JSON.stringify(doubled)}`);
+      await clearNotifications(page);
 
+      await lens.first().click();
       await answerAdmin(page, 'register_password.png');
 
       // the server asks whether to fetch the first token now
@@ -819,6 +836,71 @@ const STEPS = [
       await waitForNotification(page, /Diagnose emu: all good\./);
       const tabs = await page.locator('.tab', { hasText: 'Diagnose emu.md' }).count();
       if (tabs !== 1) throw new Error(`${tabs} tabs of the report after two runs`);
+    },
+  },
+  {
+    id: 'sdk-sign-in',
+    ready: true,
+    what: 'client = "servicenow-sdk": the Fetch token lens opens the instance\'s sign-in page in the browser; its code page\'s code pasted into the one-time box brings the token',
+    async run(page) {
+      const name = 'sdk.snowauth.toml';
+      const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+      // the README's three lines (with the emulator's address)
+      writeFileSync(ws(name), `[connections.sdk]\ninstance = "${instance}"\nclient = "servicenow-sdk"\n`);
+      await openFile(page, name);
+      await clearNotifications(page);
+      const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Fetch token' });
+      await lens.first().waitFor({ timeout: 30000 });
+      const popup = page.context().waitForEvent('page', { timeout: 30000 });
+      await lens.first().click();
+      // VS Code may ask before it opens an external address
+      const open = page.getByRole('button', { name: /^Open$/ });
+      if (await open.first().waitFor({ timeout: 3000 }).then(() => true, () => false)) await open.first().click();
+      const browser = await popup;
+      // the address the server asked VS Code to open (window/showDocument, external), from the protocol trace
+      const asked = await waitForLog(page, (t) => showDocumentUris(t).length > 0, 'window/showDocument', 30000);
+      const signIn = showDocumentUris(asked).pop();
+      const hide = (u) => u.replace(/([?&](?:state|code_challenge)=)[^&]+/g, '$1…');
+      log('VS Code opened:', hide(browser.url()), 'for', hide(signIn));
+      // code-server 4.100.3 rewrites a loopback address to its port proxy and drops the path and query
+      // (https://github.com/coder/code-server/issues/7668, fixed in a later code-server): the browser goes to the
+      // address itself, as a desktop VS Code opens it
+      if (browser.url() !== signIn) await browser.goto(signIn);
+      // the instance's sign-in page
+      await browser.locator('input[name="user_name"]').fill('integration.user');
+      await browser.locator('input[name="user_password"]').fill('demo-password');
+      await browser.locator('button[value="allow"]').click();
+      // the page the SDK client's redirect lands on shows the code
+      const shown = browser.locator('#oauth-code');
+      await shown.waitFor({ timeout: 30000 });
+      const code = ((await shown.textContent()) ?? '').trim();
+      if (!code) throw new Error(`no code on ${browser.url().split('?')[0]}`);
+      tokensSeen.add(code); // run.sh: never in a log
+      await browser.close();
+      await page.bringToFront();
+      // the one-time box: masked, with the server's prompt, no remember toggle
+      const box = page.locator('.quick-input-widget input[type="password"]');
+      await box.waitFor({ state: 'visible', timeout: 30000 });
+      const question = await page.locator('.quick-input-widget').innerText();
+      log('box:', JSON.stringify(question.slice(0, 300)));
+      if (!/Paste the code/i.test(question)) throw new Error(`the box does not say to paste the code: ${JSON.stringify(question.slice(0, 300))}`);
+      if (await page.locator('.quick-input-widget [aria-label*="Remember in VS Code secret storage"]').count()) {
+        throw new Error('the code box offers to remember the code');
+      }
+      await page.screenshot({ path: join(out, 'sdk_paste_box.png') });
+      await box.focus();
+      await page.keyboard.type(code);
+      await page.keyboard.press('Enter');
+      await waitForEditorText(page, (t) => t.includes('[connections.sdk.token]'), 'the token table', 60000);
+      log('notification:', await waitForNotification(page, /Token for sdk expires at/));
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const after = readFileSync(ws(name), 'utf8');
+      noteTokens(after);
+      if (after.includes(code)) throw new Error('the code is in the connection file');
+      const token = parseToml(ws(name)).connections?.sdk?.token;
+      if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
+      await noProblems(page, name);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
