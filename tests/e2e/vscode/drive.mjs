@@ -954,6 +954,28 @@ const STEPS = [
       if (after !== before) throw new Error(`the document changed:\n${after}`);
     },
   },
+  {
+    id: 'untrusted-no-register',
+    phase: 'untrusted',
+    ready: true,
+    what: 'Register OAuth Client and Diagnose Connection in an untrusted workspace: the untrusted-workspace warning, no admin box, the file unchanged',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      const before = await editorText(page);
+      await gotoLine(page, 5);
+      for (const title of ['SnowAuth: Register OAuth Client', 'SnowAuth: Diagnose Connection']) {
+        await clearNotifications(page);
+        await runCommand(page, title);
+        log(`${title}:`, await waitForNotification(page, /does not send credentials from an untrusted workspace/));
+        await page.waitForTimeout(1500);
+        if (await page.locator('.quick-input-widget .quick-input-box input').first().isVisible()) {
+          throw new Error(`${title} asked for something in an untrusted workspace`);
+        }
+      }
+      const after = await editorText(page);
+      if (after !== before) throw new Error(`the document changed:\n${after}`);
+    },
+  },
   // ------------------------------------------------ phase "hostile": a cloned repository that attacks on open
   // (hostile_workspace.sh); snowauth.server.interpreter = the repository's .venv python, so the extension resolves
   // and starts `<python> -P -m snowauth lsp` itself. First in Restricted Mode, then trusted.
