@@ -11,9 +11,10 @@ import {
   type ServerCommand,
   ServerCommands,
 } from './protocol';
+import type { ReportDocuments } from './report';
 import type { SecretPrompter } from './secrets';
 import type { ServerManager } from './server';
-import { UNTRUSTED_MESSAGE, isRecord, successMessage } from './messages';
+import { UNTRUSTED_MESSAGE, isRecord, isWarning, successMessage } from './messages';
 import type { StatusBar } from './statusBar';
 import { authorizationHeader, curlLine, parseTokenArgs } from './tokenUse';
 
@@ -23,6 +24,7 @@ export interface Services {
   connections: ConnectionService;
   secrets: SecretPrompter;
   status: () => StatusBar | undefined;
+  reports: ReportDocuments;
 }
 
 function untrusted(): boolean {
@@ -34,9 +36,23 @@ function untrusted(): boolean {
 }
 
 export function announce(command: string, result: unknown): void {
-  const message = successMessage(command, result);
-  if (message) void vscode.window.showInformationMessage(message);
+  const message = successMessage(command, result, undefined, undefined, (p) => vscode.workspace.asRelativePath(p));
+  if (message && isWarning(command, result)) void vscode.window.showWarningMessage(message);
+  else if (message) void vscode.window.showInformationMessage(message);
   else if (command === ServerCommands.insertToken && result) vscode.window.setStatusBarMessage('$(key) SnowAuth: token inserted', 4000);
+}
+
+/** A command's result shown: its message, and for Diagnose Connection its report beside the file. */
+async function present(services: Services, command: string, result: unknown, arg: unknown): Promise<void> {
+  announce(command, result);
+  if (command !== ServerCommands.diagnoseConnection || !isRecord(result) || typeof result.report !== 'string') return;
+  const uri = isRecord(arg) && typeof arg.uri === 'string' ? arg.uri : '';
+  const connection = typeof result.connection === 'string' ? result.connection : 'connection';
+  try {
+    await services.reports.show(uri, connection, result.report);
+  } catch (e) {
+    services.log.warn(`cannot show the report of ${connection}: ${describe(e)}`);
+  }
 }
 
 function describe(e: unknown): string {
@@ -59,8 +75,13 @@ export function commandMiddleware(services: Services): Middleware {
       if (!NETWORK_COMMANDS.has(command)) return (await next(command, args)) as unknown;
       if (untrusted()) return undefined;
       try {
-        const result: unknown = await next(command, args);
-        announce(command, result);
+        // sent as the palette's commands send it: through `next`, vscode-languageclient would log a failure the
+        // server has already reported (window/showMessage, logged) a second time, as an [error] of its own
+        const client = services.server.running;
+        const result: unknown = client
+          ? await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args as unknown[] })
+          : await next(command, args);
+        await present(services, command, result, (args as unknown[])[0]);
         return result;
       } catch (e) {
         // The server has shown the error (window/showMessage); keep VS Code from showing a second one.
@@ -84,7 +105,7 @@ async function send(services: Services, command: ServerCommand, arg: CommandTarg
   }
   try {
     const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [arg] });
-    announce(command, result);
+    await present(services, command, result, arg);
     return result;
   } catch (e) {
     logFailure(services, command, e);
@@ -255,6 +276,8 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
     ['snowauth.ui.refreshToken', ServerCommands.refreshToken, 'SnowAuth: Refresh Token'],
     ['snowauth.ui.revokeToken', ServerCommands.revokeToken, 'SnowAuth: Revoke Token'],
     ['snowauth.ui.testConnection', ServerCommands.testConnection, 'SnowAuth: Test Connection'],
+    ['snowauth.ui.registerClient', ServerCommands.registerClient, 'SnowAuth: Register OAuth Client'],
+    ['snowauth.ui.diagnoseConnection', ServerCommands.diagnoseConnection, 'SnowAuth: Diagnose Connection'],
   ];
   for (const [id, serverCommand, title] of network) {
     context.subscriptions.push(

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { type Services, commandMiddleware, registerCommands } from './commands';
 import { ConnectionService } from './connections';
+import { ReportDocuments } from './report';
 import { SecretPrompter } from './secrets';
 import { ServerManager } from './server';
 import { StatusBar } from './statusBar';
@@ -11,8 +12,10 @@ export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('SnowAuth', { log: true });
   context.subscriptions.push(log);
   const secrets = new SecretPrompter(context, log);
+  const reports = new ReportDocuments();
+  context.subscriptions.push(reports);
   // The middleware (handed to the client at start) reaches the other services through this late-bound object.
-  const services = { log, secrets } as Services;
+  const services = { log, secrets, reports } as Services;
   const server = new ServerManager(context, log, secrets, commandMiddleware(services));
   manager = server;
   const connections = new ConnectionService(() => server.running, log);

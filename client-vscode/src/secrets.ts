@@ -3,6 +3,11 @@
  * password box; a toggle button on the box offers to remember the answer in VS Code's SecretStorage
  * (keyed by connection file + connection + key), which then answers next time without asking.
  *
+ * A one-time answer (`once`: a pasted authorization code, an admin's credentials for Register OAuth Client) is
+ * always asked: never answered from SecretStorage, never remembered, and its box has no remember toggle.
+ * `password: false` (an admin's user name) asks in a plain box that shows what is typed; such an answer is not
+ * secret. `prompt` is the box's prompt (what to do), instead of "<key> for connection <name>".
+ *
  * The file is the one the request names (`uri`): several commands may run at once, so the file of "the
  * command running now" would let one file's prompt be answered with another file's remembered secret. A
  * request without a `uri` (an older server) is asked every time and never remembered.
@@ -31,18 +36,20 @@ export class SecretPrompter {
 
   async handle(params: PromptSecretParams): Promise<PromptSecretResult> {
     const file = typeof params.uri === 'string' && params.uri ? params.uri : undefined;
-    const id = file === undefined ? undefined : secretKey(file, params.connection, params.key);
+    const once = params.once === true;
+    const id = file === undefined || once ? undefined : secretKey(file, params.connection, params.key);
     const stored = id === undefined ? undefined : await this.context.secrets.get(id);
     if (stored !== undefined) {
       this.log.info(`promptSecret: answered ${params.connection}.${params.key} from secret storage`);
       this.given.add(stored);
       return { value: stored };
     }
-    const answer = await askPassword(params, id !== undefined);
+    const answer = await ask(params, id !== undefined);
     if (answer === undefined) {
       this.log.info(`promptSecret: ${params.connection}.${params.key} cancelled`);
       return { value: null };
     }
+    if (params.password === false) return { value: answer.value }; // not secret (a user name): nothing to redact
     if (answer.remember && id !== undefined) {
       await this.context.secrets.store(id, answer.value);
       const index = new Set(this.context.globalState.get<string[]>(INDEX_KEY, []));
@@ -68,8 +75,8 @@ interface Answer {
   remember: boolean;
 }
 
-/** The password box; with `canRemember`, its toggle button to remember the answer. */
-function askPassword(params: PromptSecretParams, canRemember: boolean): Promise<Answer | undefined> {
+/** The input box (masked unless `password` is false); with `canRemember`, its toggle button to remember the answer. */
+function ask(params: PromptSecretParams, canRemember: boolean): Promise<Answer | undefined> {
   return new Promise((resolve) => {
     const box = vscode.window.createInputBox();
     let remember = false;
@@ -81,13 +88,13 @@ function askPassword(params: PromptSecretParams, canRemember: boolean): Promise<
       iconPath: new vscode.ThemeIcon('pass-filled'),
       tooltip: 'Remember in VS Code secret storage (on: click to turn off)',
     };
-    const basePrompt = `${params.key} for connection "${params.connection}"`;
+    const basePrompt = params.prompt || `${params.key} for connection "${params.connection}"`;
     const render = (): void => {
       box.buttons = canRemember ? [remember ? rememberOn : rememberOff] : [];
       box.prompt = remember ? `${basePrompt}, remembered in VS Code secret storage` : basePrompt;
     };
     box.title = params.title || `SnowAuth: ${params.key} for ${params.connection}`;
-    box.password = true;
+    box.password = params.password !== false;
     box.ignoreFocusOut = true;
     box.placeholder = params.key;
     render();

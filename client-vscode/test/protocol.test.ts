@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ConnectionInfo, connectionAt, connectionForStatus, declareCapabilities } from '../src/protocol';
+import { type ConnectionInfo, NETWORK_COMMANDS, connectionAt, connectionForStatus, declareCapabilities } from '../src/protocol';
 
 function conn(name: string, start: number, end: number, isDefault = false): ConnectionInfo {
   return {
@@ -38,5 +38,13 @@ describe('declareCapabilities', () => {
       other: 1,
       snowauth: { mine: true, promptSecret: true, successMessages: true, messageActions: true },
     });
+  });
+});
+
+describe('NETWORK_COMMANDS', () => {
+  it('Register OAuth Client and Diagnose Connection send credentials: restricted mode refuses them like fetch', () => {
+    for (const id of ['snowauth.fetchToken', 'snowauth.registerClient', 'snowauth.diagnoseConnection']) {
+      expect(NETWORK_COMMANDS.has(id)).toBe(true);
+    }
   });
 });

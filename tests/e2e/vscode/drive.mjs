@@ -164,6 +164,11 @@ async function waitForLog(page, predicate, what, timeout = 60000) {
   throw new Error(`the SnowAuth output never showed ${what}; it holds:\n${text.slice(-2000)}`);
 }
 
+/** The addresses the server asked VS Code to open in a browser (window/showDocument in the verbose trace), in order. */
+function showDocumentUris(logText) {
+  return [...logText.matchAll(/Received request 'window\/showDocument[^\n]*\nParams: \{\n\s*"uri": "([^"]+)",\n\s*"external": true/g)].map((m) => m[1]);
+}
+
 /** The files the hostile workspace's attacks left in E2E_MARKERS (none, unless one of them ran). */
 function markers() {
   const dir = process.env.E2E_MARKERS;
@@ -229,6 +234,34 @@ async function answerNotTrusted(page, shot) {
 }
 
 const ws = (name) => join(folder, name);
+
+/**
+ * Register OAuth Client and Diagnose Connection ask for an admin of the instance, once: the user name in a plain
+ * box (not a secret: what is typed shows), then the password in a masked box without the remember toggle. `shot`:
+ * a screenshot of the password box; `password`: what is typed into it. Returns the two boxes' texts.
+ */
+async function answerAdmin(page, shot, password = ADMIN.password) {
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.first().waitFor({ state: 'visible', timeout: 30000 });
+  const first = (await page.locator('.quick-input-widget').innerText()).slice(0, 300);
+  log('first box:', JSON.stringify(first));
+  if ((await input.first().getAttribute('type')) === 'password') throw new Error("the admin's user name is asked in a masked box");
+  await page.keyboard.type(ADMIN.user);
+  await page.keyboard.press('Enter');
+  const masked = page.locator('.quick-input-widget input[type="password"]');
+  await masked.waitFor({ state: 'visible', timeout: 30000 });
+  const second = (await page.locator('.quick-input-widget').innerText()).slice(0, 300);
+  log('second box:', JSON.stringify(second));
+  if (shot) await page.screenshot({ path: join(out, shot) });
+  if (await page.locator('.quick-input-widget [aria-label*="Remember in VS Code secret storage"]').count()) {
+    throw new Error("the admin's password box offers to remember it");
+  }
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  return [first, second];
+}
+/** The emulator's administrator (its default configuration), typed into Register OAuth Client's two boxes. */
+const ADMIN = { user: process.env.E2E_ADMIN_USER ?? 'admin', password: process.env.E2E_ADMIN_PASSWORD ?? 'admin-password' };
 /** Tokens seen in the documents: run.sh checks that none of them reached a log. */
 const tokensSeen = new Set();
 function noteTokens(text) {
@@ -695,6 +728,182 @@ const STEPS = [
       await noProblems(page, name);
     },
   },
+  // after type-connection, which writes the workspace's .env (Register OAuth Client adds the new client's secret to it)
+  {
+    id: 'register-client',
+    ready: true,
+    what: 'Register OAuth Client from the code lens of a connection without a client: the admin\'s name (plain box) and password (masked, one-time), "Fetch Token": client_id in the file, its secret in .env, then the token',
+    async run(page) {
+      const name = 'register.snowauth.toml';
+      const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+      const before = [
+        '# A connection without a client: Register OAuth Client creates one on the instance.',
+        '[connections.reg]',
+        `instance = "${instance}"`,
+        'grant_type = "password"',
+        'username = "integration.user"',
+        'password = "${env:SNOW_REG_PASSWORD}"',
+        '',
+      ].join('\n');
+      writeFileSync(ws(name), before);
+      // the user's password from the .env beside the file (a literal one would be a problem of its own); register
+      // adds the client secret to this .env and keeps what it holds
+      const envBefore = `${existsSync(ws('.env')) ? readFileSync(ws('.env'), 'utf8') : ''}SNOW_REG_PASSWORD=demo-password\n`;
+      writeFileSync(ws('.env'), envBefore);
+      await openFile(page, name);
+      await clearNotifications(page);
+      const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Register OAuth Client' });
+      await lens.first().waitFor({ timeout: 30000 });
+      // a wrong admin password: the instance's refusal, once, and nothing written (the failure of a lens's command
+      // is no [error] line of the extension either: run.sh checks the whole output)
+      await lens.first().click();
+      await answerAdmin(page, undefined, 'not-the-password');
+      log('refused:', await waitForNotification(page, /refused the admin credentials/));
+      await page.waitForTimeout(1500);
+      if (readFileSync(ws(name), 'utf8') !== before) throw new Error('a refused registration changed the file');
+      if (readFileSync(ws('.env'), 'utf8') !== envBefore) throw new Error('a refused registration changed the .env');
+      if ((await editorText(page)).includes('client_id')) throw new Error('a refused registration wrote client_id');
+      const doubled = (await notifications(page)).filter((n) => /contributed command|Request workspace\/executeCommand failed/.test(n));
+      if (doubled.length) throw new Error(`a second error notification was shown: ${JSON.stringify(doubled)}`);
+      await clearNotifications(page);
+
+      await lens.first().click();
+      await answerAdmin(page, 'register_password.png');
+
+      // the server asks whether to fetch the first token now
+      const fetchNow = page.locator('.notifications-toasts .notification-toast .monaco-button', { hasText: /^Fetch Token$/ });
+      await fetchNow.first().waitFor({ timeout: 60000 });
+      log('question:', JSON.stringify((await notifications(page)).find((n) => /Fetch Token/.test(n)) ?? ''));
+      await fetchNow.first().click();
+      await waitForEditorText(page, (t) => t.includes('[connections.reg.token]'), 'the token table', 60000);
+      const note = await waitForNotification(page, /Registered reg: client_id written, secret in \S*\.env\b/);
+      log('notification:', note);
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const after = readFileSync(ws(name), 'utf8');
+      noteTokens(after);
+      const reg = parseToml(ws(name)).connections?.reg ?? {};
+      if (typeof reg.client_id !== 'string' || !reg.client_id) throw new Error(`no client_id in the file:\n${after}`);
+      if (typeof reg.token?.access_token !== 'string' || !reg.token.access_token) throw new Error('the saved file has no access_token');
+      // the client secret is a reference to the .env, which holds it; the connection file never does
+      const ref = /^\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(String(reg.client_secret ?? ''))?.[1];
+      if (!ref) throw new Error(`client_secret is not an \${env:…} reference: ${JSON.stringify(reg.client_secret ?? null)}`);
+      const env = readFileSync(ws('.env'), 'utf8');
+      const secret = env.split('\n').find((l) => l.startsWith(`${ref}=`))?.slice(ref.length + 1).replace(/^["']|["']$/g, '');
+      if (!secret) throw new Error(`.env defines no ${ref}`);
+      tokensSeen.add(secret); // run.sh: never in a log
+      if (after.includes(secret)) throw new Error('the client secret is in the connection file');
+      if (note.includes(secret)) throw new Error('the client secret is in the notification');
+      for (const line of envBefore.split('\n').filter((l) => l.trim())) {
+        if (!env.split('\n').includes(line)) throw new Error(`.env lost its line for ${line.split('=')[0]}`);
+      }
+      await noProblems(page, name);
+    },
+  },
+  {
+    id: 'diagnose',
+    ready: true,
+    what: "SnowAuth: Diagnose Connection on emu with the admin's credentials: its report opens read-only beside the file and says all good; again without an admin (Escape): the record checks skipped, the same report tab",
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      await gotoLine(page, 5);
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Diagnose Connection');
+      await answerAdmin(page);
+      await page.locator('.tab.active', { hasText: 'Diagnose emu.md' }).waitFor({ timeout: 60000 });
+      const report = await waitForEditorText(page, (t) => /All good/.test(t), 'the report saying all good', 30000);
+      log('report:', JSON.stringify(report.slice(0, 800)));
+      if (/needs an admin/.test(report)) throw new Error("with an admin, the report skipped the checks that need an admin's rights");
+      log('notification:', await waitForNotification(page, /Diagnose emu: all good\./));
+      // a virtual document of the extension: read-only
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.type('x');
+      await page.waitForTimeout(800);
+      if ((await editorText(page)) !== report) throw new Error('the report document took an edit');
+      // (the tab of its own group: the connection file's tab in the first group may be dirty from an earlier step)
+      if (await page.locator('.editor-group-container.active .tab.active.dirty').count()) throw new Error('the report document is dirty');
+
+      // again from the connection file (its tab in the first group), declining the admin: the checks that read the
+      // instance's records are skipped, and the report is replaced where it is (one tab)
+      await page.locator('.tab', { hasText: 'emulator.snowauth.toml' }).first().click();
+      await page.locator('.tab.active', { hasText: 'emulator.snowauth.toml' }).first().waitFor({ timeout: 10000 });
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Diagnose Connection');
+      await page.locator('.quick-input-widget .quick-input-box input').first().waitFor({ state: 'visible', timeout: 30000 });
+      await page.keyboard.press('Escape');
+      await page.locator('.tab.active', { hasText: 'Diagnose emu.md' }).waitFor({ timeout: 60000 });
+      const again = await waitForEditorText(page, (t) => /All good/.test(t) && /needs an admin/.test(t), 'the report with skipped checks', 30000);
+      log('report without an admin:', JSON.stringify(again.slice(0, 800)));
+      await waitForNotification(page, /Diagnose emu: all good\./);
+      const tabs = await page.locator('.tab', { hasText: 'Diagnose emu.md' }).count();
+      if (tabs !== 1) throw new Error(`${tabs} tabs of the report after two runs`);
+    },
+  },
+  {
+    id: 'sdk-sign-in',
+    ready: true,
+    what: 'client = "servicenow-sdk": the Fetch token lens opens the instance\'s sign-in page in the browser; its code page\'s code pasted into the one-time box brings the token',
+    async run(page) {
+      const name = 'sdk.snowauth.toml';
+      const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+      // the README's three lines (with the emulator's address)
+      writeFileSync(ws(name), `[connections.sdk]\ninstance = "${instance}"\nclient = "servicenow-sdk"\n`);
+      await openFile(page, name);
+      await clearNotifications(page);
+      const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Fetch token' });
+      await lens.first().waitFor({ timeout: 30000 });
+      const popup = page.context().waitForEvent('page', { timeout: 30000 });
+      await lens.first().click();
+      // VS Code may ask before it opens an external address
+      const open = page.getByRole('button', { name: /^Open$/ });
+      if (await open.first().waitFor({ timeout: 3000 }).then(() => true, () => false)) await open.first().click();
+      const browser = await popup;
+      // the address the server asked VS Code to open (window/showDocument, external), from the protocol trace
+      const asked = await waitForLog(page, (t) => showDocumentUris(t).length > 0, 'window/showDocument', 30000);
+      const signIn = showDocumentUris(asked).pop();
+      const hide = (u) => u.replace(/([?&](?:state|code_challenge)=)[^&]+/g, '$1…');
+      log('VS Code opened:', hide(browser.url()), 'for', hide(signIn));
+      // code-server 4.100.3 rewrites a loopback address to its port proxy and drops the path and query
+      // (https://github.com/coder/code-server/issues/7668, fixed in a later code-server): the browser goes to the
+      // address itself, as a desktop VS Code opens it
+      if (browser.url() !== signIn) await browser.goto(signIn);
+      // the instance's sign-in page
+      await browser.locator('input[name="user_name"]').fill('integration.user');
+      await browser.locator('input[name="user_password"]').fill('demo-password');
+      await browser.locator('button[value="allow"]').click();
+      // the page the SDK client's redirect lands on shows the code
+      const shown = browser.locator('#oauth-code');
+      await shown.waitFor({ timeout: 30000 });
+      const code = ((await shown.textContent()) ?? '').trim();
+      if (!code) throw new Error(`no code on ${browser.url().split('?')[0]}`);
+      tokensSeen.add(code); // run.sh: never in a log
+      await browser.close();
+      await page.bringToFront();
+      // the one-time box: masked, with the server's prompt, no remember toggle
+      const box = page.locator('.quick-input-widget input[type="password"]');
+      await box.waitFor({ state: 'visible', timeout: 30000 });
+      const question = await page.locator('.quick-input-widget').innerText();
+      log('box:', JSON.stringify(question.slice(0, 300)));
+      if (!/Paste the code/i.test(question)) throw new Error(`the box does not say to paste the code: ${JSON.stringify(question.slice(0, 300))}`);
+      if (await page.locator('.quick-input-widget [aria-label*="Remember in VS Code secret storage"]').count()) {
+        throw new Error('the code box offers to remember the code');
+      }
+      await page.screenshot({ path: join(out, 'sdk_paste_box.png') });
+      await box.focus();
+      await page.keyboard.type(code);
+      await page.keyboard.press('Enter');
+      await waitForEditorText(page, (t) => t.includes('[connections.sdk.token]'), 'the token table', 60000);
+      log('notification:', await waitForNotification(page, /Token for sdk expires at/));
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const after = readFileSync(ws(name), 'utf8');
+      noteTokens(after);
+      if (after.includes(code)) throw new Error('the code is in the connection file');
+      const token = parseToml(ws(name)).connections?.sdk?.token;
+      if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
+      await noProblems(page, name);
+    },
+  },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
   {
     id: 'restricted-mode',
@@ -742,6 +951,28 @@ const STEPS = [
       await lens.first().click();
       await waitForNotification(page, /does not send credentials from an untrusted workspace/);
       await page.waitForTimeout(1500);
+      const after = await editorText(page);
+      if (after !== before) throw new Error(`the document changed:\n${after}`);
+    },
+  },
+  {
+    id: 'untrusted-no-register',
+    phase: 'untrusted',
+    ready: true,
+    what: 'Register OAuth Client and Diagnose Connection in an untrusted workspace: the untrusted-workspace warning, no admin box, the file unchanged',
+    async run(page) {
+      await openFile(page, 'emulator.snowauth.toml');
+      const before = await editorText(page);
+      await gotoLine(page, 5);
+      for (const title of ['SnowAuth: Register OAuth Client', 'SnowAuth: Diagnose Connection']) {
+        await clearNotifications(page);
+        await runCommand(page, title);
+        log(`${title}:`, await waitForNotification(page, /does not send credentials from an untrusted workspace/));
+        await page.waitForTimeout(1500);
+        if (await page.locator('.quick-input-widget .quick-input-box input').first().isVisible()) {
+          throw new Error(`${title} asked for something in an untrusted workspace`);
+        }
+      }
       const after = await editorText(page);
       if (after !== before) throw new Error(`the document changed:\n${after}`);
     },

@@ -193,7 +193,7 @@ if [ -f "$ART/SnowAuth-trusted.log" ]; then
     # shown with the test secrets and anything token-like masked
     echo "FAIL: $(printf '%s\n' "$errors" | wc -l) [error] lines in the SnowAuth output of the trusted phase:"
     printf '%s\n' "$errors" | cut -c1-220 | head -40 |
-      sed -E -e 's/demo-password|demo-client-secret|not-the-password|from-outside/<secret>/g' -e 's/[A-Za-z0-9_~+=-]{32,}/<…>/g'
+      sed -E -e 's/demo-password|demo-client-secret|not-the-password|from-outside|admin-password/<secret>/g' -e 's/[A-Za-z0-9_~+=-]{32,}/<…>/g'
     RC=1
   fi
 fi
@@ -201,8 +201,9 @@ if [ -f "$ART/SnowAuth-trusted.log" ] && ! grep -q '\[trace\]' "$ART/SnowAuth-tr
   echo "FAIL: snowauth.trace.server = verbose wrote no trace into the SnowAuth output"; RC=1
 fi
 # No secret of the test may reach a log: the output channel, code-server's log, the emulator's log (from-outside:
-# the hostile phase's secret outside the workspace).
-if grep -l -e 'demo-password' -e 'demo-client-secret' -e 'not-the-password' -e 'from-outside' "$ART"/*.log 2>/dev/null; then
+# the hostile phase's secret outside the workspace; admin-password: the emulator admin's, typed by register-client
+# and diagnose). The client secret Register OAuth Client generated is among the .tokens-* checked below.
+if grep -l -e 'demo-password' -e 'demo-client-secret' -e 'not-the-password' -e 'from-outside' -e 'admin-password' "$ART"/*.log 2>/dev/null; then
   echo "FAIL: a secret appears in the logs above"; RC=1
 fi
 for f in "$ART"/.tokens-*; do
