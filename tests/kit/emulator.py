@@ -22,6 +22,7 @@ import trustme
 
 from snowauth import instance_records as ir
 from snowauth.emulator import Emulator, EmulatorConfig, default_config
+from snowauth.oauth.http import no_cookies
 
 DEMO_ID = "0123456789abcdef0123456789abcdef"
 DEMO_SECRET = "demo-client-secret"
@@ -47,7 +48,8 @@ NOT_AUTHENTICATED = {
 }
 TIMEOUT = 10.0
 # One client for the helpers: building a client (and its TLS context) per call is slow.
-HTTP = httpx.Client(timeout=TIMEOUT)
+# It keeps no cookies: a token answer's session cookie would authenticate later requests.
+HTTP = httpx.Client(timeout=TIMEOUT, cookies=no_cookies())
 
 
 def token(emu: Emulator, **form: str) -> httpx.Response:

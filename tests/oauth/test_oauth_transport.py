@@ -407,7 +407,7 @@ async def test_whoami_falls_back_to_the_table_api(client: OAuthClient) -> None:
     }
     line, headers, _ = _head_and_body(raw.requests[1])
     assert line.startswith("GET /api/now/table/sys_user?")
-    assert "sysparm_limit=1" in line
+    assert "sysparm_limit=2" in line
     assert headers["authorization"] == "Bearer a-token"
 
 

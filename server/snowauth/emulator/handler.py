@@ -26,7 +26,7 @@ from snowauth.emulator.pages import (
     unavailable_page,
 )
 from snowauth.emulator.reply import Reply, html_reply, json_reply
-from snowauth.emulator.rest import rest_request
+from snowauth.emulator.rest import Credentials, rest_request
 
 if TYPE_CHECKING:
     from snowauth.emulator.server import EmulatorHTTPServer
@@ -210,7 +210,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             params = _first_values(query)
             return html_reply(200, sdk_code_page(params.get("code", ""), params.get("error", "")))
         if path.startswith(API_PREFIX):
-            return rest_request(state, method, path, query, body, self.headers.get("Authorization"), self._base_url())
+            credentials = Credentials(self.headers.get("Authorization"), self.headers.get("Cookie"))
+            return rest_request(state, method, path, query, body, credentials, self._base_url())
         if path == "/" and method in ("GET", "HEAD"):
             return html_reply(200, index_page())
         return html_reply(404, not_found_page(path))
@@ -241,7 +242,25 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
                 state.log_token_flow("the body is not application/x-www-form-urlencoded UTF-8")
             return json_reply(401, ACCESS_DENIED)
         outcome = token_request(state, form, self.headers.get("Authorization"))
-        return json_reply(outcome.status, outcome.body, ("Pragma", "no-cache"))
+        return json_reply(outcome.status, outcome.body, ("Pragma", "no-cache"), *self._session_cookies(outcome.body))
+
+    def _session_cookies(self, body: object) -> tuple[tuple[str, str], ...]:
+        """A token answer opens a session, as an instance's does: ``JSESSIONID`` and
+        ``glide_user_route`` cookies (the REST API then accepts the session alone)."""
+        access = body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(access, str):
+            return ()
+        state = self.emulator.state
+        with state.lock:
+            session = state.open_session(access)
+            route = state.rng.getrandbits(64)
+        if session is None:
+            return ()
+        secure = "; Secure" if self.emulator.ssl_context is not None else ""
+        return (
+            ("Set-Cookie", f"JSESSIONID={session}; Path=/; HttpOnly{secure}"),
+            ("Set-Cookie", f"glide_user_route=glide.{route:016x}; Path=/; HttpOnly{secure}"),
+        )
 
     def _authorize(self, method: str, query: dict[str, list[str]], body: bytes) -> Reply:
         state = self.emulator.state

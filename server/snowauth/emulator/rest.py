@@ -1,8 +1,10 @@
 """``/api/now/*``: authentication, ``/api/now/ui/user/current_user``, and the Table
 API (:mod:`snowauth.emulator.table_api`).
 
-A caller authenticates with a Bearer token the emulator issued or with HTTP Basic (a
-user with a password; web service users too). Bad, expired or revoked credentials
+A caller authenticates with a Bearer token the emulator issued, with HTTP Basic (a
+user with a password; web service users too), or, when neither is valid, with the
+session cookie (``JSESSIONID``) a token answer set, as an instance's REST API does: a
+client that keeps cookies passes on the session even with a revoked token. Bad, expired or revoked credentials
 answer ServiceNow's 401 with ``WWW-Authenticate: BASIC realm="Service-now"``. A token
 whose scope lacks ``useraccount`` answers 403 "Missing required api access scope" (the
 emulator treats ``useraccount`` as the auth scope of every REST API it serves).
@@ -13,6 +15,8 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from snowauth import instance_records as ir
@@ -40,6 +44,43 @@ _MISSING_SCOPE = {
 }
 
 
+USER_ID_SCRIPT = "javascript:gs.getUserID()"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a request authenticates with: its ``Authorization`` and ``Cookie`` headers."""
+
+    authorization: str | None
+    cookie: str | None = None
+
+
+def _session(state: EmulatorState, cookie: str | None) -> UserRecord | None:
+    if not cookie:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(cookie)
+    except CookieError:
+        return None
+    morsel = jar.get("JSESSIONID")
+    return state.session_user(morsel.value) if morsel is not None else None
+
+
+def _user_filter(state: EmulatorState, user: UserRecord, query: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """``javascript:gs.getUserID()`` in ``sysparm_query`` as the caller's sys_id, or the
+    term dropped altogether in the ``drop_user_filter`` mode (as some instances do)."""
+    params = {key: list(values) for key, values in query.items()}
+    encoded = params.get("sysparm_query")
+    if encoded and USER_ID_SCRIPT in encoded[0]:
+        if state.modes.drop_user_filter:
+            terms = [term for term in encoded[0].split("^") if USER_ID_SCRIPT not in term]
+            params["sysparm_query"] = ["^".join(terms)]
+        else:
+            params["sysparm_query"] = [encoded[0].replace(USER_ID_SCRIPT, user.sys_id)]
+    return params
+
+
 def _current_user(user: UserRecord) -> dict[str, Any]:
     name = f"{user.first_name} {user.last_name}".strip() or user.user_name
     initials = "".join(part[0] for part in name.split()[:2]).upper()
@@ -55,10 +96,11 @@ def _current_user(user: UserRecord) -> dict[str, Any]:
     }
 
 
-def _authenticate(state: EmulatorState, path: str, authorization: str | None) -> UserRecord | Reply:
-    """The user behind a Bearer token (whose scope must hold ``useraccount``) or an
-    HTTP Basic user name and password (a failure counts toward the lockout)."""
-    scheme, _, value = (authorization or "").strip().partition(" ")
+def _authenticate(state: EmulatorState, path: str, credentials: Credentials) -> UserRecord | Reply:
+    """The user behind a Bearer token (whose scope must hold ``useraccount``), an
+    HTTP Basic user name and password (a failure counts toward the lockout), or else
+    a session cookie."""
+    scheme, _, value = (credentials.authorization or "").strip().partition(" ")
     user: UserRecord | None = None
     if scheme.lower() == "bearer":
         token = state.bearer(value.strip())
@@ -76,6 +118,8 @@ def _authenticate(state: EmulatorState, path: str, authorization: str | None) ->
         if sep:
             user = state.check_login(name, password, f"REST {path} basic auth", interactive=False)
     if user is None:
+        user = _session(state, credentials.cookie)
+    if user is None:
         state.deny(f"REST {path}: no valid credentials")
         return json_reply(401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'BASIC realm="Service-now"'))
     return user
@@ -87,17 +131,19 @@ def rest_request(
     path: str,
     query: Mapping[str, Sequence[str]],
     body: bytes,
-    authorization: str | None,
+    credentials: Credentials,
     base_url: str,
 ) -> Reply:
     with state.lock:
         if not path.startswith(TABLE_PREFIX) and method not in ("GET", "HEAD"):
             return failure(405, "Method not allowed")
-        user = _authenticate(state, path, authorization)
+        user = _authenticate(state, path, credentials)
         if isinstance(user, Reply):
             return user
         if path == CURRENT_USER:
+            if state.modes.no_current_user:
+                return failure(404, "Requested URI does not represent any resource")
             return json_reply(200, {"result": _current_user(user)})
         if path.startswith(TABLE_PREFIX):
-            return table_request(state, user, method, path, query, body, base_url)
+            return table_request(state, user, method, path, _user_filter(state, user, query), body, base_url)
         return failure(400, "Requested URI does not represent any resource")

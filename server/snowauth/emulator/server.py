@@ -234,12 +234,16 @@ class Emulator:
         flaky: bool | None = None,
         flaky_failures: int | None = None,
         slow: float | None = None,
+        no_current_user: bool | None = None,
+        drop_user_filter: bool | None = None,
     ) -> None:
         """Change modes at run time; None leaves a mode as it is.
 
         ``flaky_failures=n`` makes the next n token requests answer 503 (then flaky
         turns itself off); ``flaky=True`` alone fails every token request until
-        ``flaky=False``. ``slow`` is a delay in seconds before every answer (0: off)."""
+        ``flaky=False``. ``slow`` is a delay in seconds before every answer (0: off).
+        ``no_current_user`` answers 404 at ``/api/now/ui/user/current_user``;
+        ``drop_user_filter`` has the Table API ignore ``javascript:gs.getUserID()``."""
         with self.state.lock:
             self.state.set_mode(
                 hibernating=hibernating,
@@ -248,6 +252,8 @@ class Emulator:
                 flaky=flaky,
                 flaky_failures=flaky_failures,
                 slow=slow,
+                no_current_user=no_current_user,
+                drop_user_filter=drop_user_filter,
             )
 
     def approve_next_authorization(self, user_name: str) -> None:

@@ -63,9 +63,15 @@ class Modes:
     flaky: bool = False
     flaky_remaining: int | None = None  # None: every token request fails while flaky
     slow: float = 0.0
+    #: ``/api/now/ui/user/current_user`` answers 404, as on instances without it
+    no_current_user: bool = False
+    #: the Table API drops a ``javascript:gs.getUserID()`` term instead of applying it
+    drop_user_filter: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "no_current_user": self.no_current_user,
+            "drop_user_filter": self.drop_user_filter,
             "hibernating": self.hibernating,
             "rate_limited": self.rate_limited,
             "retry_after": self.retry_after,
@@ -127,6 +133,8 @@ class EmulatorState:
         self.access_tokens: dict[str, AccessToken] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.codes: dict[str, AuthorizationCode] = {}
+        #: session cookie (``JSESSIONID``) → user name: a token answer opens a session
+        self.sessions: dict[str, str] = {}
         self.failed_logins: dict[str, int] = {}
         self.locked_users: set[str] = set()
         self.seen_jtis: set[tuple[str, str]] = set()
@@ -353,6 +361,20 @@ class EmulatorState:
                 if token.refresh_token == value:
                     token.revoked = True
 
+    def open_session(self, access_token: str) -> str | None:
+        """A new session for the user of a just-issued access token: its cookie value."""
+        token = self.access_tokens.get(access_token)
+        if token is None:
+            return None
+        session = new_token()
+        self.sessions[session] = token.user_name
+        return session
+
+    def session_user(self, session: str) -> UserRecord | None:
+        """The usable user of a session cookie, if the emulator opened it."""
+        user_name = self.sessions.get(session)
+        return self.usable_user(user_name) if user_name is not None else None
+
     def bearer(self, value: str) -> AccessToken | None:
         """The access token if it is known, unrevoked, unexpired and its user usable."""
         token = self.access_tokens.get(value)
@@ -373,8 +395,14 @@ class EmulatorState:
         flaky: bool | None = None,
         flaky_failures: int | None = None,
         slow: float | None = None,
+        no_current_user: bool | None = None,
+        drop_user_filter: bool | None = None,
     ) -> None:
         modes = self.modes
+        if no_current_user is not None:
+            modes.no_current_user = no_current_user
+        if drop_user_filter is not None:
+            modes.drop_user_filter = drop_user_filter
         if hibernating is not None:
             modes.hibernating = hibernating
         if rate_limited is not None:

@@ -414,8 +414,11 @@ class Commands:
             who = await self.client.whoami(conn, access)
         result: dict[str, Any] = {"connection": c.name, "instance": conn.base_url}
         result.update(who)
-        name = who.get("user_name", "?")
-        self.reporter.announce(f"{c.name} authenticates as {name}.")
+        name = who.get("user_name")
+        if name:
+            self.reporter.announce(f"{c.name} authenticates as {name}.")
+        else:
+            self.reporter.announce(f"{c.name} authenticates; the instance did not say as which user.")
         return result
 
     async def diagnose(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -315,8 +315,8 @@ class OAuthClient:
         """Who the access token authenticates as: ``user_name``, ``user_sys_id``, … .
 
         Uses ``/api/now/ui/user/current_user``; on 404 the table API (``sys_user``,
-        the current user's record). Empty when the instance accepted the token without
-        saying who it is.
+        the current user's record, read only when exactly one row answers). Empty when
+        the instance accepted the token without saying who it is.
         """
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         response = await self._rest_get(conn, CURRENT_USER_PATH, headers, None)
@@ -325,16 +325,21 @@ class OAuthClient:
             if not isinstance(result, dict):
                 raise _not_rest_api(response)
             return {k: result[k] for k in _CURRENT_USER_FIELDS if isinstance(result.get(k), str)}
+        # Two rows asked for: an instance that drops the script filter answers every
+        # user, and the first of them is not the token's (docs/decisions.md, "Fidelity").
         params = {
             "sysparm_query": "sys_id=javascript:gs.getUserID()",
-            "sysparm_limit": "1",
+            "sysparm_limit": "2",
             "sysparm_fields": ",".join(_SYS_USER_FIELDS),
         }
         response = await self._rest_get(conn, SYS_USER_PATH, headers, params)
         rows = self._rest_result(response)
         if not isinstance(rows, list):
             raise _not_rest_api(response)
-        row = rows[0] if rows and isinstance(rows[0], dict) else {}
+        if len(rows) != 1 or not isinstance(rows[0], dict):
+            log.info("who am I: the instance answered %d users for the current user; not naming one", len(rows))
+            return {}
+        row = rows[0]
         return {name: row[field] for field, name in _SYS_USER_FIELDS.items() if isinstance(row.get(field), str)}
 
     async def _rest_get(

@@ -29,6 +29,12 @@ from snowauth.tokens import (
 
 REGISTRY: Final = "System OAuth > Application Registry"
 CC_PROPERTY: Final = "glide.oauth.inbound.client.credential.grant_type.enabled"
+ROPC_DISABLED_PROPERTY: Final = "glide.oauth.inbound.ropc.grant_type.disabled"
+#: what the instance's system log starts a token failure with (docs/servicenow.md)
+TOKEN_FLOW_LOG: Final = (
+    "The instance's system log (System Logs > System Log > All) says why: search its "
+    'messages for "Exception on token flow".'
+)
 DEVELOPER_PORTAL: Final = "https://developer.servicenow.com"
 
 _GRANT_NAMES: Final = {
@@ -132,7 +138,9 @@ def access_denied(
             f"{origin} rejected the password grant{said}. Either the username/password or "
             f"the client ID/secret is wrong, or {who} cannot sign in this way: locked out, "
             "inactive, must reset the password, web-service-only, or multi-factor "
-            "authentication is enforced for integrations. Check the user under User "
+            "authentication is enforced for integrations; or the password grant is disabled "
+            f"on the whole instance (the system property {ROPC_DISABLED_PROPERTY} is true). "
+            "Check the user under User "
             f"Administration > Users and the client under {REGISTRY}. Failed attempts count "
             "toward the user's lockout: fix the credentials before trying again."
         )
@@ -174,6 +182,7 @@ def access_denied(
     else:
         message = f"{origin} rejected the {grant_name(grant_type)}{said}."
         key = None
+    message = f"{message} {TOKEN_FLOW_LOG}"
     return OAuthError("access-denied", message, key=key, status=status, summary=summary)
 
 
@@ -371,8 +380,9 @@ def authorization_timeout(redirect_uri: str, seconds: float, *, ignored: int = 0
     return OAuthError(
         "authorization-timeout",
         f"No sign-in redirect reached {redirect_uri} within {seconds:g} s{stray}. Finish signing "
-        "in (click Allow) in the browser, and check that the Redirect URL of the client's "
-        f"record in {REGISTRY} is exactly {redirect_uri}.",
+        "in (click Allow) in the browser, and check that redirect_uri is registered exactly "
+        f"on the client's record in {REGISTRY} ({redirect_uri}): an instance sends the "
+        "browser to the first registered redirect URL when it does not match.",
         key="redirect_uri",
         retryable=True,
     )

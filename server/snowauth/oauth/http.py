@@ -2,6 +2,9 @@
 
 - TLS is always verified: the system's CAs, certifi's, and a connection's ``ca_bundle``.
 - Redirects are never followed (credentials would go along): a 3xx is an error.
+- No cookie is ever kept or sent: a token answer's session cookies (``JSESSIONID``,
+  ``glide_user_route``) would authenticate later requests instead of the token and
+  cross connections on one host (docs/decisions.md, "Fidelity").
 - Each request has the connection's timeout, for each phase and in total.
 - Answers are read streaming and cut off above ``max_response_bytes``.
 - Retries are bounded (3 attempts): 429 honours ``Retry-After`` up to 30 s, 5xx backs
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.cookiejar
 import logging
 import math
 import socket
@@ -144,6 +148,22 @@ def _connect_error(exc: BaseException, url: httpx.URL) -> OAuthError:
     return errors.unreachable(where, "the connection failed")
 
 
+class _RefuseAllCookies(http.cookiejar.DefaultCookiePolicy):
+    """A cookie policy that neither stores nor returns any cookie."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+    def return_ok(self, cookie: http.cookiejar.Cookie, request: object) -> bool:
+        return False
+
+
+def no_cookies() -> http.cookiejar.CookieJar:
+    """A cookie jar that never stores a cookie, for every client of the exchange (a
+    jar, not ``httpx.Cookies``: httpx copies the cookies of those into a new jar)."""
+    return http.cookiejar.CookieJar(policy=_RefuseAllCookies())
+
+
 class ConnectionDropped(OAuthError):
     """The connection closed before any answer: "unreachable", retried once at once."""
 
@@ -186,6 +206,7 @@ class HttpTransport:
             client = httpx.AsyncClient(
                 verify=ssl_context(ca_bundle),
                 follow_redirects=False,
+                cookies=no_cookies(),
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             )
             self._clients[ca_bundle] = client
