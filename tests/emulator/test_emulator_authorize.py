@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html as html_module
 import re
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from snowauth.emulator import Emulator
+from snowauth.emulator import Emulator, default_config
 from tests.kit.clock import FakeClock
 from tests.kit.emulator import (
     DEMO_ID,
@@ -66,7 +67,9 @@ def test_auto_approve_and_exchange(emu: Emulator) -> None:
         ({"state": "s", "redirect_uri": ""}, "Invalid redirect_uri"),
     ],
 )
-def test_errors_without_redirect(emu: Emulator, params: dict[str, str], message: str) -> None:
+def test_errors_without_redirect(make_emu: Callable[..., Emulator], params: dict[str, str], message: str) -> None:
+    # strict: an instance falls back to the first redirect URL instead (test_emulator_fidelity)
+    emu = make_emu(dataclasses.replace(default_config(), redirect_fallback=False))
     response = authorize(emu, **params)
     assert response.status_code == 400
     assert "location" not in response.headers

@@ -1,12 +1,12 @@
 """Behaviours of a real instance the emulator reproduces so snowauth's defences against
-them can be tested: session cookies on token answers, the current user's filter."""
+them can be tested: session cookies on token answers, the current user's filter, the redirect URL fallback."""
 
 from __future__ import annotations
 
 import httpx
 
 from snowauth.emulator import Emulator
-from tests.kit.emulator import HTTP, TIMEOUT, USER, password_grant
+from tests.kit.emulator import HTTP, REDIRECT, TIMEOUT, USER, authorize, password_grant, redirect_params
 
 
 def test_a_token_answer_sets_session_cookies(emu: Emulator) -> None:
@@ -77,3 +77,11 @@ def test_no_current_user_mode_answers_404(emu: Emulator) -> None:
         HTTP.get(f"{emu.url}/api/now/ui/user/current_user", headers={"Authorization": f"Bearer {access}"}).status_code
         == 200
     )
+
+
+def test_an_unregistered_redirect_uri_gets_the_first_registered_one(emu: Emulator) -> None:
+    for asked in ("http://127.0.0.1:9999/callback", REDIRECT + "/", ""):
+        response = authorize(emu, state="st-1", redirect_uri=asked)
+        query = redirect_params(response, REDIRECT)
+        assert query["state"] == "st-1" and query["code"]
+    assert any("the first one is used" in line for line in emu.system_log)

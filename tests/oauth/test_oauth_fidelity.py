@@ -1,15 +1,22 @@
 """snowauth against behaviours of a real instance the emulator reproduces: session
 cookies that would authenticate instead of the token, a current-user query whose
-filter an instance drops."""
+filter an instance drops, the redirect URL an instance falls back to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
 import pytest
 
+from snowauth import instance_records as ir
 from snowauth.emulator import Emulator
+from snowauth.oauth.authcode import new_pkce
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
-from tests.kit.oauth import password_conn
+from tests.kit.emulator import REDIRECT, emulator_config
+from tests.kit.http import free_port
+from tests.kit.oauth import authcode_conn, client_credentials_conn, password_conn, refresh_conn
 
 
 async def test_no_cookie_is_kept_so_a_wrong_token_fails_test_connection(emu: Emulator, client: OAuthClient) -> None:
@@ -41,3 +48,49 @@ async def test_whoami_names_nobody_when_the_instance_drops_the_filter(emu: Emula
     conn = password_conn(emu.url)
     tokens = await client.fetch(conn)
     assert await client.whoami(conn, tokens.access_token) == {}
+
+
+async def test_an_unregistered_redirect_uri_times_out_naming_the_fallback(make_emu: Callable[..., Emulator]) -> None:
+    registered = free_port()
+    emu = make_emu(emulator_config(redirect_port=registered))
+    asked = f"http://127.0.0.1:{free_port()}/callback"
+    locations: list[str] = []
+
+    async def browser(url: str) -> None:  # follows no redirect: nothing listens there
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            answer = await http.get(url)
+        locations.append(answer.headers.get("location", ""))
+
+    async with OAuthClient(authorization_timeout=0.5) as oauth:
+        with pytest.raises(OAuthError) as caught:
+            await oauth.fetch(authcode_conn(emu.url, asked), open_browser=browser)
+    assert len(locations) == 1 and locations[0].startswith(f"http://127.0.0.1:{registered}/callback?")
+    error = caught.value
+    assert error.code == "authorization-timeout" and error.key == "redirect_uri"
+    assert asked in error.message
+    assert "first registered redirect URL when it does not match" in error.message
+
+
+async def test_a_disabled_password_grant_is_named_with_the_system_log(emu: Emulator, client: OAuthClient) -> None:
+    emu.set_property(ir.PROP_PASSWORD_GRANT_DISABLED, "true")
+    with pytest.raises(OAuthError) as caught:
+        await client.fetch(password_conn(emu.url))
+    message = caught.value.message
+    assert caught.value.code == "access-denied"
+    assert f"the system property {ir.PROP_PASSWORD_GRANT_DISABLED} is true" in message
+    assert f'search its messages for "{ir.TOKEN_FLOW_EXCEPTION}"' in message
+    assert any(ir.TOKEN_FLOW_EXCEPTION in line for line in emu.syslog)
+
+
+async def test_every_access_denied_names_the_system_log(emu: Emulator, client: OAuthClient) -> None:
+    failures = [
+        client.fetch(password_conn(emu.url, client_secret="wrong")),
+        client.fetch(refresh_conn(emu.url, "not-a-refresh-token")),
+        client.fetch(client_credentials_conn(emu.url, client_secret="wrong")),
+        client.exchange_code(authcode_conn(emu.url, REDIRECT), "no-such-code", code_verifier=new_pkce().verifier),
+    ]
+    for failure in failures:
+        with pytest.raises(OAuthError) as caught:
+            await failure
+        assert caught.value.code == "access-denied"
+        assert f'"{ir.TOKEN_FLOW_EXCEPTION}"' in caught.value.message

@@ -1,8 +1,11 @@
 """``/oauth_auth.do``: the authorization endpoint, with a real login-and-consent form.
 
-Errors that cannot safely go back to the client (unknown client, unregistered
-``redirect_uri``, missing ``state``) are an HTML page; the others redirect to
-``redirect_uri?error=…&state=…``. Approval redirects with ``code`` and ``state``.
+Errors that cannot safely go back to the client (unknown client, missing ``state``,
+and an unregistered ``redirect_uri`` with ``redirect_fallback = false``) are an HTML
+page; the others redirect to ``redirect_uri?error=…&state=…``. Approval redirects with
+``code`` and ``state``. A ``redirect_uri`` that matches none of the client's is
+replaced by its first one (``redirect_fallback = true``, the default), as an instance
+does (docs/servicenow.md).
 """
 
 from __future__ import annotations
@@ -75,8 +78,14 @@ def authorize(
             return html_reply(400, error_page("Invalid client_id: no such OAuth application."))
         redirect_uri = params.get("redirect_uri", "")
         if redirect_uri not in client.redirect_uris:
-            state.deny(f"authorize: redirect_uri not registered for client {client.name}")
-            return html_reply(400, error_page("Invalid redirect_uri: it is not registered for this client."))
+            # the consent form's POST carries the URL the GET resolved: a changed one is
+            # tampering, refused whatever the fallback
+            if login is not None or not state.config.redirect_fallback or not client.redirect_uris:
+                state.deny(f"authorize: redirect_uri not registered for client {client.name}")
+                return html_reply(400, error_page("Invalid redirect_uri: it is not registered for this client."))
+            # "If no match is made, the instance uses the first redirect URL"
+            state.deny(f"authorize: redirect_uri not registered for client {client.name}; the first one is used")
+            redirect_uri = client.redirect_uris[0]
         oauth_state = params.get("state", "")
         if not oauth_state:
             state.deny("authorize: no state")
@@ -107,6 +116,7 @@ def authorize(
             state.approve_next = None
             if user_name is None:
                 form = {k: params[k] for k in AUTHORIZE_PARAMS if params.get(k)}
+                form["redirect_uri"] = redirect_uri
                 return html_reply(200, login_page(form, client.name))
             if state.usable_user(user_name) is None:
                 return fail("access_denied", "the approving user is inactive or locked out")

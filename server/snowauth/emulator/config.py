@@ -124,6 +124,9 @@ class EmulatorConfig:
     #: the answer to client credentials on a record with no OAuth Application User
     #: (docs/servicenow.md: only "the request isn't passed" is documented)
     no_application_user: str = "unauthorized_client"
+    #: an unregistered redirect_uri gets the client's first redirect URL (as the docs
+    #: say an instance does); False refuses it with an error page
+    redirect_fallback: bool = True
     source: str = "<config>"
 
     def client_by_id(self, client_id: str) -> ClientRecord | None:
@@ -144,6 +147,7 @@ _PROPERTY_KEYS = {
     "oauth_active",
     "password_grant_disabled",
     "no_application_user",
+    "redirect_fallback",
 }
 NO_APPLICATION_USER_ANSWERS = ("unauthorized_client", "access_denied")
 _CLIENT_KEYS = {
@@ -341,6 +345,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         oauth_active=props.boolean("oauth_active", True),
         password_grant_disabled=props.boolean("password_grant_disabled", False),
         no_application_user=no_app_user,
+        redirect_fallback=props.boolean("redirect_fallback", True),
         source=source,
     )
 
