@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import socket
 from collections.abc import Callable
@@ -326,7 +327,9 @@ async def test_used_code_is_access_denied(make_emu: Callable[..., Emulator], cli
 async def test_unregistered_redirect_uri_never_reaches_the_listener(
     make_emu: Callable[..., Emulator], client: OAuthClient
 ) -> None:
-    emu = make_emu(emulator_config(redirect_port=free_port()))
+    # strict: by default an instance sends the browser to the first registered URL
+    # instead (test_oauth_fidelity)
+    emu = make_emu(dataclasses.replace(emulator_config(redirect_port=free_port()), redirect_fallback=False))
     browser = HttpxBrowser()
     async with OAuthClient(authorization_timeout=0.5) as oauth:
         with pytest.raises(OAuthError) as caught:

@@ -1,6 +1,7 @@
 """snowauth against behaviours of a real instance the emulator reproduces: session
 cookies that would authenticate instead of the token, a current-user query whose
-filter an instance drops, the redirect URL an instance falls back to."""
+filter an instance drops, the redirect URL an instance falls back to, the messages of
+a refused grant, an inbound REST rate limit and a hibernating instance."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ import pytest
 
 from snowauth import instance_records as ir
 from snowauth.emulator import Emulator
+from snowauth.emulator.pages import WAKE_URL
+from snowauth.emulator.rest import RATE_LIMIT_RULE
 from snowauth.oauth.authcode import new_pkce
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
+from snowauth.oauth.pages import is_hibernation_page, wake_link
+from tests.kit.clock import FakeClock
 from tests.kit.emulator import REDIRECT, emulator_config
 from tests.kit.http import free_port
 from tests.kit.oauth import authcode_conn, client_credentials_conn, password_conn, refresh_conn
@@ -94,3 +99,40 @@ async def test_every_access_denied_names_the_system_log(emu: Emulator, client: O
             await failure
         assert caught.value.code == "access-denied"
         assert f'"{ir.TOKEN_FLOW_EXCEPTION}"' in caught.value.message
+
+
+async def test_a_rest_rate_limit_shows_when_it_resets(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
+    clock = FakeClock(1_800_000_000.0)  # 2027-01-15 08:00:00 UTC
+    emu = make_emu(clock=clock)
+    conn = password_conn(emu.url)
+    tokens = await client.fetch(conn)
+    emu.set_mode(rest_rate_limited=True, retry_after=600)
+    with pytest.raises(OAuthError) as caught:
+        await client.whoami(conn, tokens.access_token)
+    error = caught.value
+    assert error.code == "rate-limited" and error.status == 429 and error.retryable
+    assert "resets at 2027-01-15 08:10:00 UTC" in error.message
+    assert "100 requests per hour" in error.message and RATE_LIMIT_RULE in error.message
+    assert emu.requests.count(("GET", "/api/now/ui/user/current_user")) == 1  # 600 s: longer than snowauth waits
+    emu.set_mode(rest_rate_limited=False)
+    assert (await client.whoami(conn, tokens.access_token))["user_name"] == "integration.user"
+
+
+async def test_hibernation_offers_the_pages_wake_link(emu: Emulator, client: OAuthClient) -> None:
+    emu.set_mode(hibernating=True)
+    with pytest.raises(OAuthError) as caught:
+        await client.fetch(password_conn(emu.url))
+    assert caught.value.code == "hibernating"
+    assert f"open {WAKE_URL} (the hibernation page's wake link)" in caught.value.message
+
+
+def test_the_hibernation_page_is_known_by_its_heading_and_class() -> None:
+    assert is_hibernation_page(b"<html><body><h1 class='x'>\n Your instance is hibernating</h1>")
+    assert is_hibernation_page(b'<html><div class="page instance-hibernating-page">zzz</div>')
+    assert not is_hibernation_page(b"<html><p>Your instance is hibernating</p>")
+    page = (
+        b'<a href="https://evil.example/?wu=true">x</a><a href="https://developer.servicenow.com/a">a</a>'
+        b'<a href="https://developer.servicenow.com/dev.do?x=1&amp;wu=true">wake</a>'
+    )
+    assert wake_link(page) == "https://developer.servicenow.com/dev.do?x=1&wu=true"
+    assert wake_link(b'<a href="https://evil.example/?wu=true">x</a>') is None

@@ -1,7 +1,8 @@
 """``/__emulator/*``: run-time control for out-of-process tests. Emulator only.
 
 ``POST /__emulator/mode`` with a JSON object of any of ``hibernating``,
-``rate_limited``, ``flaky``, ``no_current_user``, ``drop_user_filter`` (booleans), ``retry_after``, ``flaky_failures``
+``rate_limited``, ``flaky``, ``no_current_user``, ``drop_user_filter``,
+``rest_rate_limited`` (booleans), ``retry_after``, ``flaky_failures``
 (integers) and ``slow`` (seconds) changes the modes and answers the current ones;
 ``GET /__emulator/mode`` answers them too. ``GET /__emulator/stats`` answers
 ``{"token_requests": n, "requests": [[method, path], …], "modes": {…}}``.
@@ -17,7 +18,7 @@ from snowauth.emulator.reply import Reply, json_reply
 from snowauth.emulator.state import EmulatorState
 
 PREFIX = "/__emulator/"
-_BOOLS = ("hibernating", "rate_limited", "flaky", "no_current_user", "drop_user_filter")
+_BOOLS = ("hibernating", "rate_limited", "flaky", "no_current_user", "drop_user_filter", "rest_rate_limited")
 _INTS = ("retry_after", "flaky_failures")
 
 

@@ -17,13 +17,21 @@ def _page(title: str, body: str) -> str:
     )
 
 
+#: the page's wake link: the portal's instance page with ``wu=true`` (the exact URL a
+#: real page carries is not confirmed: docs/servicenow.md, "Fidelity")
+WAKE_URL = "https://developer.servicenow.com/dev.do#!/home?wu=true"
+
+
 def hibernating_page() -> str:
-    """What a sleeping developer instance answers on every path, with status 200."""
+    """What a sleeping developer instance answers on every path, with status 200: its
+    title, the ``instance-hibernating-page`` class, the heading and a wake link."""
     return _page(
         "ServiceNow Developers | Instance Hibernating page",
+        '<div class="instance-hibernating-page">\n'
         "<h1>Your instance is hibernating</h1>\n"
-        "<p>This developer instance is hibernating due to inactivity. Sign in to the "
-        "developer portal to wake it up.</p>",
+        "<p>This developer instance is hibernating due to inactivity. "
+        f'<a href="{escape(WAKE_URL)}">Wake your instance</a> from the developer portal.</p>\n'
+        "</div>",
     )
 
 

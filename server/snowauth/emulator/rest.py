@@ -45,6 +45,29 @@ _MISSING_SCOPE = {
 
 
 USER_ID_SCRIPT = "javascript:gs.getUserID()"
+#: the emulated inbound REST rate limit rule (sys_rate_limit_rules)
+RATE_LIMIT = 100
+RATE_LIMIT_RULE = "4f2b9c6e1b2a3010a1b2c3d4e5f60718"
+
+
+def _rate_limited(state: EmulatorState) -> Reply:
+    """An inbound REST rate limit rule's 429: the body and headers of
+    docs ``api-reference/rest-api-explorer/inbound-REST-API-rate-limiting.md``."""
+    wait = state.modes.retry_after
+    return json_reply(
+        429,
+        {
+            "error": {
+                "message": "Rate limit exceeded",
+                "detail": f"Rate limit of {RATE_LIMIT} requests per hour for Table API exceeded",
+            },
+            "status": "failure",
+        },
+        ("X-RateLimit-Limit", str(RATE_LIMIT)),
+        ("X-RateLimit-Reset", str(int(state.clock()) + wait)),
+        ("X-RateLimit-Rule", RATE_LIMIT_RULE),
+        ("Retry-After", str(wait)),
+    )
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,8 @@ def rest_request(
         user = _authenticate(state, path, credentials)
         if isinstance(user, Reply):
             return user
+        if state.modes.rest_rate_limited:
+            return _rate_limited(state)
         if path == CURRENT_USER:
             if state.modes.no_current_user:
                 return failure(404, "Requested URI does not represent any resource")

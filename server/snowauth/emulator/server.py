@@ -236,6 +236,7 @@ class Emulator:
         slow: float | None = None,
         no_current_user: bool | None = None,
         drop_user_filter: bool | None = None,
+        rest_rate_limited: bool | None = None,
     ) -> None:
         """Change modes at run time; None leaves a mode as it is.
 
@@ -243,7 +244,9 @@ class Emulator:
         turns itself off); ``flaky=True`` alone fails every token request until
         ``flaky=False``. ``slow`` is a delay in seconds before every answer (0: off).
         ``no_current_user`` answers 404 at ``/api/now/ui/user/current_user``;
-        ``drop_user_filter`` has the Table API ignore ``javascript:gs.getUserID()``."""
+        ``drop_user_filter`` has the Table API ignore ``javascript:gs.getUserID()``;
+        ``rest_rate_limited`` answers ``/api/now/*`` with an inbound REST rate limit's
+        429 (its ``X-RateLimit-*`` headers, ``Retry-After`` of ``retry_after``)."""
         with self.state.lock:
             self.state.set_mode(
                 hibernating=hibernating,
@@ -254,6 +257,7 @@ class Emulator:
                 slow=slow,
                 no_current_user=no_current_user,
                 drop_user_filter=drop_user_filter,
+                rest_rate_limited=rest_rate_limited,
             )
 
     def approve_next_authorization(self, user_name: str) -> None:

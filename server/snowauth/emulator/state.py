@@ -67,9 +67,12 @@ class Modes:
     no_current_user: bool = False
     #: the Table API drops a ``javascript:gs.getUserID()`` term instead of applying it
     drop_user_filter: bool = False
+    #: ``/api/now/*`` answers 429 as an inbound REST rate limit rule does
+    rest_rate_limited: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "rest_rate_limited": self.rest_rate_limited,
             "no_current_user": self.no_current_user,
             "drop_user_filter": self.drop_user_filter,
             "hibernating": self.hibernating,
@@ -397,8 +400,11 @@ class EmulatorState:
         slow: float | None = None,
         no_current_user: bool | None = None,
         drop_user_filter: bool | None = None,
+        rest_rate_limited: bool | None = None,
     ) -> None:
         modes = self.modes
+        if rest_rate_limited is not None:
+            modes.rest_rate_limited = rest_rate_limited
         if no_current_user is not None:
             modes.no_current_user = no_current_user
         if drop_user_filter is not None:

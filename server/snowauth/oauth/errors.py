@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Final
 
 from snowauth.terminal import UNSAFE_CHARACTERS
@@ -208,11 +209,13 @@ def invalid_request(origin: str, grant_type: str, error: str, description: str, 
     )
 
 
-def hibernating(origin: str, *, status: int | None) -> OAuthError:
+def hibernating(origin: str, *, status: int | None, wake_url: str | None = None) -> OAuthError:
+    """``wake_url``: the developer portal link of the hibernation page (pages.wake_link)."""
+    wake = f"open {wake_url} (the hibernation page's wake link) or " if wake_url else ""
     return OAuthError(
         "hibernating",
-        f"The developer instance at {origin} is hibernating. Wake it at the developer "
-        f"portal ({DEVELOPER_PORTAL}: sign in and wake the instance), wait until it is up, "
+        f"The developer instance at {origin} is hibernating. Wake it: {wake}sign in at the "
+        f"developer portal ({DEVELOPER_PORTAL}) and wake the instance; wait until it is up, "
         "then try again.",
         key="instance",
         retryable=True,
@@ -245,8 +248,18 @@ def malformed_response(url: str, detail: str, *, status: int | None) -> OAuthErr
 
 
 def rate_limited(
-    origin: str, *, retry_after: float | None, attempts: int, max_wait: float, status: int = 429
+    origin: str,
+    *,
+    retry_after: float | None,
+    attempts: int,
+    max_wait: float,
+    status: int = 429,
+    reset_at: datetime | None = None,
+    limit: str | None = None,
+    rule: str | None = None,
 ) -> OAuthError:
+    """429. ``reset_at``, ``limit`` and ``rule`` come from an inbound REST rate limit
+    rule's headers (``X-RateLimit-Reset``, ``-Limit``, ``-Rule``; docs/servicenow.md)."""
     if retry_after is not None and retry_after > max_wait:
         detail = (
             f"it asks to wait {retry_after:g} s, longer than the {max_wait:g} s snowauth "
@@ -258,10 +271,19 @@ def rate_limited(
     else:
         wait = f"{retry_after:g} s" if retry_after is not None else "a minute"
         detail = f"wait {wait} and try again"
+    if reset_at is not None or rule is not None:
+        per_hour = f" of {scrub(limit, limit=20)} requests per hour" if limit else ""
+        named = f" (sys_rate_limit_rules record {scrub(rule, limit=40)})" if rule else ""
+        when = f" resets at {reset_at:%Y-%m-%d %H:%M:%S} UTC" if reset_at is not None else " applies"
+        advice = (
+            f"The inbound REST rate limit{per_hour}{named}{when}: wait until then, or ask an "
+            "admin to raise or reset the rule (System Web Services > REST > Rate Limit Rules)."
+        )
+    else:
+        advice = "If it keeps happening, check the instance's inbound REST rate limit rules."
     return OAuthError(
         "rate-limited",
-        f"{origin} is rate limiting requests (HTTP 429): {detail}. If it keeps happening, "
-        "check the instance's inbound REST rate limit rules.",
+        f"{origin} is rate limiting requests (HTTP 429): {detail}. {advice}",
         retryable=True,
         status=status,
     )

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from snowauth.oauth import errors
 from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
-from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.pages import is_hibernation_page, wake_link
 from snowauth.token_text import ALLOWED, CHECKED_KEYS, is_token_text
 from snowauth.tokens import ResolvedConnection, TokenSet
 
@@ -31,16 +31,30 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _unix_time(value: str | None) -> datetime | None:
+    """``X-RateLimit-Reset``: a UNIX timestamp (docs/servicenow.md), as a UTC time."""
+    if value is None:
+        return None
+    try:
+        seconds = float(value.strip())
+        return datetime.fromtimestamp(seconds, UTC) if math.isfinite(seconds) and seconds >= 0 else None
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def raise_for_common(response: HttpResponse, *, now: datetime, max_wait: float = MAX_RETRY_AFTER) -> None:
     """Raise for what every endpoint may answer: hibernation, 429, 5xx."""
     if is_hibernation_page(response.body):
-        raise errors.hibernating(response.origin, status=response.status)
+        raise errors.hibernating(response.origin, status=response.status, wake_url=wake_link(response.body))
     if response.status == 429:
         raise errors.rate_limited(
             response.origin,
             retry_after=parse_retry_after(response.headers.get("retry-after"), now),
             attempts=response.attempts,
             max_wait=max_wait,
+            reset_at=_unix_time(response.headers.get("x-ratelimit-reset")),
+            limit=response.headers.get("x-ratelimit-limit"),
+            rule=response.headers.get("x-ratelimit-rule"),
         )
     if 500 <= response.status <= 599:
         raise errors.server_error(response.origin, status=response.status, attempts=response.attempts)
