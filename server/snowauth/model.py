@@ -158,7 +158,8 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "string",
         "The OAuth client secret. Prefer a reference such as `${env:SNOW_CLIENT_SECRET}` "
         "or `${prompt}` to a literal. Optional only for `authorization_code` with "
-        "`pkce = true` (a public client).",
+        "`pkce = true` and a public client (a record without a secret); *PKCE required* "
+        "on a record with a secret does not make it optional.",
         where=f"{REGISTRY} > your record > *Client Secret* (the padlock field).",
         secret=True,
         placeholder='"${env:SNOW_CLIENT_SECRET}"',
@@ -206,9 +207,12 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "pkce",
         "boolean",
-        "Use PKCE (S256) in the authorization code flow. With `pkce = true` the "
-        "`client_secret` is optional (a public client).",
-        where=f"{REGISTRY} > your record > *Public Client* (PKCE instead of a secret).",
+        "Use PKCE (S256) in the authorization code flow: a code challenge goes with the "
+        "sign-in and its verifier with the code. A record with *PKCE required* checked "
+        "refuses a sign-in without it. Whether `client_secret` may be left out is a separate "
+        "matter: only for a public client (a record without a secret), which always uses PKCE.",
+        where=f"{REGISTRY} > your record > *PKCE required* (a checkbox of its own, separate "
+        "from *Public Client*: a record can require PKCE and still have a secret).",
         default=True,
         grants=frozenset({GRANT_AUTHORIZATION_CODE}),
         values={"true": "Use PKCE S256.", "false": "Do not use PKCE."},
