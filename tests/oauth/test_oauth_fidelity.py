@@ -5,7 +5,9 @@ a refused grant, an inbound REST rate limit and a hibernating instance."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -136,3 +138,33 @@ def test_the_hibernation_page_is_known_by_its_heading_and_class() -> None:
     )
     assert wake_link(page) == "https://developer.servicenow.com/dev.do?x=1&wu=true"
     assert wake_link(b'<a href="https://evil.example/?wu=true">x</a>') is None
+
+
+@pytest.mark.parametrize("answer", ["invalid_request", "access_denied"])
+async def test_a_code_from_an_earlier_sign_in_fails_pkce(make_emu: Callable[..., Emulator], answer: str) -> None:
+    port = free_port()
+    emu = make_emu(dataclasses.replace(emulator_config(redirect_port=port), pkce_failure=answer))
+    redirect = f"http://127.0.0.1:{port}/callback"
+
+    async def earlier_code_arrives(url: str) -> None:
+        # the instance remembers consent: an earlier sign-in (another challenge) got a
+        # code at once, and that code reaches this sign-in's listener with its state
+        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        earlier = {**query, "code_challenge": new_pkce().challenge}
+        async with httpx.AsyncClient(timeout=10.0) as http:
+            approved = await http.get(f"{emu.url}/oauth_auth.do", params=earlier)
+            code = parse_qs(urlsplit(approved.headers["location"]).query)["code"][0]
+            await http.get(redirect, params={"code": code, "state": query["state"]})
+
+    async with OAuthClient(authorization_timeout=10.0) as oauth:
+        with pytest.raises(OAuthError) as caught:
+            await oauth.fetch(authcode_conn(emu.url, redirect), open_browser=earlier_code_arrives)
+    error = caught.value
+    if answer == "invalid_request":
+        assert error.code == "pkce-failed" and error.key == "pkce" and error.status == 401
+        assert "can't verify code challenge" in error.message
+        assert "Close older sign-in tabs and start the sign-in again" in error.message
+    else:  # folded: the authorization code message names the verifier among the causes
+        assert error.code == "access-denied" and "the PKCE verifier does not match" in error.message
+    assert f'"{ir.TOKEN_FLOW_EXCEPTION}"' in error.message
+    assert "authorization code: PKCE verifier does not match the challenge" in emu.system_log

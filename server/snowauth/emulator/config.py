@@ -127,6 +127,9 @@ class EmulatorConfig:
     #: an unregistered redirect_uri gets the client's first redirect URL (as the docs
     #: say an instance does); False refuses it with an error page
     redirect_fallback: bool = True
+    #: the answer to a PKCE verifier that does not match: the folded 401 access_denied,
+    #: or 401 invalid_request "can't verify code challenge" (neither confirmed)
+    pkce_failure: str = "access_denied"
     source: str = "<config>"
 
     def client_by_id(self, client_id: str) -> ClientRecord | None:
@@ -148,8 +151,10 @@ _PROPERTY_KEYS = {
     "password_grant_disabled",
     "no_application_user",
     "redirect_fallback",
+    "pkce_failure",
 }
 NO_APPLICATION_USER_ANSWERS = ("unauthorized_client", "access_denied")
+PKCE_FAILURE_ANSWERS = ("access_denied", "invalid_request")
 _CLIENT_KEYS = {
     "client_id",
     "client_secret",
@@ -334,6 +339,9 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
     no_app_user = props.string("no_application_user") or "unauthorized_client"
     if no_app_user not in NO_APPLICATION_USER_ANSWERS:
         raise top.error("properties.no_application_user", f"must be one of {', '.join(NO_APPLICATION_USER_ANSWERS)}")
+    pkce_failure = props.string("pkce_failure") or "access_denied"
+    if pkce_failure not in PKCE_FAILURE_ANSWERS:
+        raise top.error("properties.pkce_failure", f"must be one of {', '.join(PKCE_FAILURE_ANSWERS)}")
     return EmulatorConfig(
         clients=clients,
         users=users,
@@ -346,6 +354,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         password_grant_disabled=props.boolean("password_grant_disabled", False),
         no_application_user=no_app_user,
         redirect_fallback=props.boolean("redirect_fallback", True),
+        pkce_failure=pkce_failure,
         source=source,
     )
 

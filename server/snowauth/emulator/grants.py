@@ -36,6 +36,11 @@ UNAUTHORIZED_CLIENT: dict[str, Any] = {
 _VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 
 
+#: the answer to a verifier that does not match with ``pkce_failure = "invalid_request"``
+#: (the wording of a real instance is not confirmed: docs/servicenow.md, "Fidelity")
+PKCE_FAILURE_DESCRIPTION = "can't verify code challenge"
+
+
 @dataclass(frozen=True)
 class Outcome:
     status: int
@@ -187,6 +192,10 @@ def _authorization_code(state: EmulatorState, client: ClientRecord, form: Mappin
         if not _VERIFIER.match(verifier):
             raise Denied("authorization code: code_verifier missing or malformed")
         if _pkce_s256(verifier) != code.code_challenge:
+            if state.config.pkce_failure == "invalid_request":
+                state.deny("authorization code: PKCE verifier does not match the challenge")
+                state.log_token_flow(f"invalid_request: {PKCE_FAILURE_DESCRIPTION}")
+                return Outcome(401, {"error": "invalid_request", "error_description": PKCE_FAILURE_DESCRIPTION})
             raise Denied("authorization code: PKCE verifier does not match the challenge")
     elif client.public:
         raise Denied("authorization code: public client without PKCE")

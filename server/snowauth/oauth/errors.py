@@ -187,6 +187,21 @@ def access_denied(
     return OAuthError("access-denied", message, key=key, status=status, summary=summary)
 
 
+def pkce_failed(origin: str, detail: str, *, status: int | None) -> OAuthError:
+    """The instance could not verify the code challenge with the code_verifier sent."""
+    return OAuthError(
+        "pkce-failed",
+        f"{origin} could not verify the PKCE code challenge ({detail}): the code belongs to "
+        "another sign-in than this one's verifier. An instance that remembers an earlier "
+        "consent answers at once, so a code from an earlier sign-in (another browser tab, "
+        "another snowauth run) can reach this one. Close older sign-in tabs and start the "
+        f"sign-in again. {TOKEN_FLOW_LOG}",
+        key="pkce",
+        retryable=True,
+        status=status,
+    )
+
+
 def unauthorized_client(origin: str, description: str, *, status: int | None) -> OAuthError:
     text = description or "unauthorized_client"
     return OAuthError(

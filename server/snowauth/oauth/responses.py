@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,9 +18,11 @@ from snowauth.oauth import errors
 from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
 from snowauth.oauth.pages import is_hibernation_page, wake_link
 from snowauth.token_text import ALLOWED, CHECKED_KEYS, is_token_text
-from snowauth.tokens import ResolvedConnection, TokenSet
+from snowauth.tokens import GRANT_AUTHORIZATION_CODE, ResolvedConnection, TokenSet
 
 _REJECTIONS = frozenset({"access_denied", "invalid_grant", "invalid_client"})
+# an error_description about PKCE ("can't verify code challenge", "code_verifier …")
+_PKCE_WORDS = re.compile(r"code[ _]challenge|code[ _]verifier|\bpkce\b", re.IGNORECASE)
 
 
 def json_object(body: bytes) -> dict[str, Any] | None:
@@ -146,6 +149,8 @@ def parse_token_response(
     description = errors.scrub(raw_description, hidden) if isinstance(raw_description, str) else ""
     if error == "unauthorized_client":
         raise errors.unauthorized_client(response.origin, description, status=status)
+    if grant_type == GRANT_AUTHORIZATION_CODE and isinstance(error, str) and _PKCE_WORDS.search(description):
+        raise errors.pkce_failed(response.origin, errors.scrub(f"{error}: {description}", hidden), status=status)
     if isinstance(error, str) and (status == 401 or error in _REJECTIONS or raw_description == "access_denied"):
         generic = error == "server_error" and raw_description == "access_denied"
         detail = None
