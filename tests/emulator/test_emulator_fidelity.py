@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 
 from snowauth.emulator import Emulator
-from tests.kit.emulator import HTTP, REDIRECT, TIMEOUT, USER, authorize, password_grant, redirect_params
+from tests.kit.clock import FakeClock
+from tests.kit.emulator import HTTP, REDIRECT, TIMEOUT, USER, authorize, password_grant, redirect_params, refresh_grant
 
 
 def test_a_token_answer_sets_session_cookies(emu: Emulator) -> None:
@@ -85,3 +86,18 @@ def test_an_unregistered_redirect_uri_gets_the_first_registered_one(emu: Emulato
         query = redirect_params(response, REDIRECT)
         assert query["state"] == "st-1" and query["code"]
     assert any("the first one is used" in line for line in emu.system_log)
+
+
+def test_a_repeated_grant_extends_the_same_tokens(emu: Emulator, clock: FakeClock) -> None:
+    first = password_grant(emu).json()
+    clock.advance(1000)
+    again = password_grant(emu).json()
+    assert again["access_token"] == first["access_token"]
+    assert again["refresh_token"] == first["refresh_token"]
+    # the refresh token now expires a full lifespan after the second grant
+    lifespan = emu.state.config.clients["demo"].refresh_token_lifespan
+    clock.advance(lifespan - 500)
+    assert refresh_grant(emu, first["refresh_token"]).status_code == 200
+    # a refresh grant does not extend it
+    clock.advance(1000)
+    assert refresh_grant(emu, first["refresh_token"]).status_code == 401

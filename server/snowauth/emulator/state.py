@@ -294,7 +294,8 @@ class EmulatorState:
         """Issue (or reuse) tokens and build the success body, keys in random order.
 
         Within an access token's lifetime the same client, user and scope get the same
-        access token back, its expiry reset (ServiceNow's behaviour)."""
+        access token back, its expiry reset, and a grant other than the refresh grant
+        resets its refresh token's expiry too (ServiceNow's behaviour, KB0791140)."""
         now = self.clock()
         found: AccessToken | None = None
         for token in self.access_tokens.values():
@@ -321,6 +322,11 @@ class EmulatorState:
         if found is not None:
             found.expires_at = now + client.access_token_lifespan
             refresh_value = found.refresh_token
+            kept = self.refresh_tokens.get(refresh_value) if refresh_value is not None else None
+            if refresh is None and kept is not None:
+                # a new grant (not grant_type=refresh_token) extends the refresh token too
+                # (KB0791140); a refresh grant leaves its expiry as it is
+                kept.expires_at = now + client.refresh_token_lifespan
         else:
             if with_refresh and refresh is None:
                 refresh_value = new_token()

@@ -208,7 +208,7 @@ def unauthorized_client(origin: str, description: str, *, status: int | None) ->
         "unauthorized-client",
         f'{origin} refused the client: {text}. Set the "OAuth Application User" field '
         f"of the client's record in {REGISTRY} (the client credentials grant runs as that "
-        "user).",
+        f"user). {TOKEN_FLOW_LOG}",
         key="client_id",
         status=status,
     )
