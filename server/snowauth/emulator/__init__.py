@@ -44,7 +44,13 @@ hold a secret. Emulated, not observed: a REST call with a token whose scope lack
 Modes (``Emulator.set_mode`` or ``--mode``): *hibernating* (every path answers 200 HTML
 titled "Instance Hibernating page"), *rate_limited* (token requests answer 429 with
 ``Retry-After``), *flaky* (token requests answer 503, all of them or the next
-``flaky_failures``), *slow* (every answer waits ``slow`` seconds).
+``flaky_failures``), *slow* (every answer waits ``slow`` seconds). Set only through
+``set_mode`` or the control endpoint: *no_current_user* (``/api/now/ui/user/current_user``
+answers 404), *drop_user_filter* (the Table API ignores ``javascript:gs.getUserID()``),
+*rest_rate_limited* (``/api/now/*`` answers an inbound REST rate limit's 429).
+
+Every token answer opens a session (``JSESSIONID``, ``glide_user_route`` cookies) that
+``/api/now/*`` accepts instead of a token, as an instance's does.
 
 Emulator-only control endpoints, for tests that run the emulator as another process
 (a real instance has nothing like them): ``POST /__emulator/mode`` with a JSON object
@@ -66,12 +72,14 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     oauth_active = true                  # com.snc.platform.security.oauth.is.active
     password_grant_disabled = false      # glide.oauth.inbound.ropc.grant_type.disabled
     no_application_user = "unauthorized_client"   # or "access_denied" (see grants)
+    redirect_fallback = true             # unregistered redirect_uri: the first registered
+    pkce_failure = "access_denied"       # or "invalid_request" (a wrong code_verifier)
 
     [clients.<name>]                     # an Application Registry record
     client_id = "<32 hex>"
     client_secret = "..."                # required unless public = true
     public = false                       # PKCE, no secret
-    redirect_uris = ["http://127.0.0.1:53682/callback"]   # compared literally
+    redirect_uris = ["http://127.0.0.1:53682/callback"]   # compared literally; no match: the first
     application_user = "<user_name>"     # OAuth Application User (client credentials)
     access_token_lifespan = 1800
     refresh_token_lifespan = 8640000
