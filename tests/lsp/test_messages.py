@@ -246,3 +246,25 @@ async def test_list_connections_marks_a_default_only_when_the_file_names_one(cli
     assert await listed(URI.replace("msg.", "one."), connection_file("dev12345")) == [("dev", False)]
     named = 'default = "dev"\n' + connection_file("dev12345")
     assert await listed(URI.replace("msg.", "named."), named) == [("dev", True)]
+
+
+async def test_test_connection_names_nobody_when_the_instance_drops_the_user_filter(
+    client: LanguageClient, emulator: Emulator
+) -> None:
+    Editor(client).open(URI, connection_file(emulator.url))
+    await command(client, "snowauth.fetchToken")
+    emulator.set_mode(no_current_user=True, drop_user_filter=True)
+    try:
+        before = len(client.messages)
+        result = await command(client, "snowauth.testConnection")
+        await settle()
+    finally:
+        emulator.set_mode(no_current_user=False, drop_user_filter=False)
+    assert result["connection"] == "dev" and "user_name" not in result
+    assert ("GET", "/api/now/table/sys_user") in emulator.requests
+    new = client.messages[before:]
+    if client.extension:  # type: ignore[attr-defined]
+        assert new == []
+    else:
+        assert len(new) == 1 and new[0].type == t.MessageType.Info
+        assert "dev authenticates; the instance did not say as which user." in new[0].message

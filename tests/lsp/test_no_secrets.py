@@ -192,6 +192,12 @@ postman = "leak-postman.json"
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     for marker in MARKERS:
         assert marker not in captured, f"a referenced value leaked: {marker}"
+    # the session cookies the token answers set (JSESSIONID): never kept, never shown
+    with emulator.state.lock:
+        sessions = list(emulator.state.sessions)
+    assert sessions
+    for session in sessions:
+        assert session not in captured, f"a session cookie leaked ({len(session)} characters)"
     LOG.unlink()
 
 

@@ -9,6 +9,9 @@ when one was received.
 Messages name hosts and URLs (scheme, host, port and path; never a query string) and
 timeouts, never a secret, token, code, verifier, assertion or request body. Text that
 comes from the server (an ``error_description``) goes through :func:`scrub` first.
+
+One module on purpose, over the usual size: it is the one catalogue of the exchange's
+failures, a builder per failure, read together to keep the messages consistent.
 """
 
 from __future__ import annotations
