@@ -177,3 +177,10 @@ def test_taplo_rejects(schema_file: Path, tmp_path: Path, text: str, says: str) 
     ok, out = taplo_ok(schema_file, tmp_path, text)
     assert not ok, text
     assert says in out
+
+
+def test_the_extensions_copy_is_the_schema_snowauth_prints(schema_file: Path) -> None:
+    # client-vscode/package.json points Even Better TOML at this file: it must follow the
+    # model (regenerate it with `snowauth schema > client-vscode/schema/snowauth.schema.json`)
+    shipped = Path(__file__).resolve().parents[2] / "client-vscode" / "schema" / "snowauth.schema.json"
+    assert json.loads(shipped.read_text(encoding="utf-8")) == json.loads(schema_file.read_text(encoding="utf-8"))
