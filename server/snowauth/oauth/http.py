@@ -1,6 +1,12 @@
-"""The HTTP layer of the token exchange: one reused client per CA bundle, strict limits.
+"""The HTTP layer of the token exchange: one reused client per route, strict limits.
 
-- TLS is always verified: the system's CAs, certifi's, and a connection's ``ca_bundle``.
+- TLS is always verified: the operating system's trust store (``truststore``: a
+  corporate root installed on the machine just works), certifi's CAs, and a
+  connection's ``ca_bundle``; a connection's client certificate is presented when
+  the server asks (mutual TLS).
+- Proxies: the connection's ``proxy``, else the process environment's
+  (``oauth/proxies.py``); never a workspace ``.env``, never httpx's implicit
+  ``trust_env``. A refused proxy (HTTP 407 and the like) is its own failure.
 - Redirects are never followed (credentials would go along): a 3xx is an error.
 - Each request has the connection's timeout, for each phase and in total.
 - Answers are read streaming and cut off above ``max_response_bytes``.
@@ -21,16 +27,17 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
 
 import certifi
 import httpx
+import truststore
 
 from snowauth import __version__
-from snowauth.oauth import errors, redaction
+from snowauth.oauth import errors, proxies, redaction
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.pages import is_hibernation_page
 from snowauth.oauth.urls import origin, redact
@@ -92,9 +99,32 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, seconds)
 
 
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """A verifying context: system CAs, certifi's CAs, and the extra ``ca_bundle``."""
-    context = ssl.create_default_context()
+@dataclass(frozen=True)
+class ClientCertificate:
+    """A client certificate for mutual TLS: PEM files (absolute paths, already confined)
+    and the key's passphrase (a secret: never shown)."""
+
+    cert: str
+    key: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Route:
+    """How a request reaches its server: trust, proxy, client certificate. One httpx
+    client is kept per route."""
+
+    ca_bundle: str | None = None
+    proxy: str | None = field(default=None, repr=False)  # may hold credentials
+    client_cert: ClientCertificate | None = None
+
+
+def ssl_context(ca_bundle: str | None, client_cert: ClientCertificate | None = None) -> ssl.SSLContext:
+    """A verifying context: the operating system's trust store, certifi's CAs, and the
+    extra ``ca_bundle`` (truststore adds the CAs loaded into the context to the
+    platform's own: on Linux OpenSSL's default paths, honouring ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR``; on macOS and Windows as extra anchors of the system verifier)."""
+    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     with contextlib.suppress(OSError, ssl.SSLError):  # certifi comes with httpx
         context.load_verify_locations(cafile=certifi.where())
     if ca_bundle:
@@ -102,7 +132,25 @@ def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
             context.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError, ValueError):
             raise errors.ca_bundle_unreadable(ca_bundle) from None
+    if client_cert is not None:
+        try:
+            context.load_cert_chain(client_cert.cert, client_cert.key, client_cert.password)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise errors.client_cert_unusable(client_cert.cert, _cert_reason(exc)) from None
     return context
+
+
+def _cert_reason(exc: BaseException) -> str:
+    text = str(exc).lower()
+    if "bad decrypt" in text or "password" in text or "pem lib" in text and "decrypt" in text:
+        return "the key's passphrase is wrong or missing (client_key_password)"
+    if "key values mismatch" in text:
+        return "client_key is not the key of client_cert"
+    if isinstance(exc, FileNotFoundError):
+        return "the file does not exist"
+    if isinstance(exc, ssl.SSLError):
+        return "not a PEM certificate and private key, or the passphrase is wrong"
+    return "it could not be read"
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -123,9 +171,33 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             stack.append(current.__context__)
 
 
-def _connect_error(exc: BaseException, url: httpx.URL) -> OAuthError:
+_CLIENT_CERT_ALERTS: Final = (
+    "CERTIFICATE_REQUIRED",
+    "HANDSHAKE_FAILURE",
+    "BAD_CERTIFICATE",
+    "UNKNOWN_CA",
+    "CERTIFICATE_UNKNOWN",
+    "ACCESS_DENIED",
+)
+
+
+def _proxy_error(exc: httpx.ProxyError, proxy: str | None) -> OAuthError:
+    text = str(exc)
+    status = int(text[:3]) if text[:3].isdigit() else None
+    where = proxies.shown(proxy) if proxy else "the proxy"
+    if status == 407:
+        return errors.proxy_auth_required(where)
+    return errors.proxy_refused(where, f"HTTP {status}" if status else "the tunnel could not be opened", status=status)
+
+
+def _connect_error(exc: BaseException, url: httpx.URL, route: Route | None = None) -> OAuthError:
     where = origin(url)
     for cause in _causes(exc):
+        if isinstance(cause, ssl.SSLError) and route is not None and (cause.reason or "") in _CLIENT_CERT_ALERTS:
+            reason = (cause.reason or "").lower().replace("_", " ")
+            if route.client_cert is None:
+                return errors.client_cert_required(url.host, reason)
+            return errors.client_cert_rejected(url.host, reason)
         if isinstance(cause, ssl.SSLCertVerificationError):
             return errors.tls_untrusted(url.host, cause.verify_message or "verification failed")
         if isinstance(cause, ssl.SSLError):
@@ -142,6 +214,21 @@ def _connect_error(exc: BaseException, url: httpx.URL) -> OAuthError:
     if "refused" in text.lower():
         return errors.unreachable(where, "the connection was refused")
     return errors.unreachable(where, "the connection failed")
+
+
+def route_for(
+    url: str,
+    *,
+    ca_bundle: str | None = None,
+    proxy: str | None = None,
+    client_cert: ClientCertificate | None = None,
+) -> Route:
+    """The route of a request: the connection's ``proxy`` if it has one, else the proxy
+    the process environment names for this URL (``NO_PROXY`` honoured), else none."""
+    if not proxy:
+        target = httpx.URL(url)
+        proxy = proxies.from_environment(target.scheme, target.host, target.port)
+    return Route(ca_bundle, proxy or None, client_cert)
 
 
 class ConnectionDropped(OAuthError):
@@ -176,19 +263,24 @@ class HttpTransport:
         self.max_attempts = max_attempts
         self.max_retry_after = max_retry_after
         self._backoff = tuple(backoff) or (0.0,)
-        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._clients: dict[Route, httpx.AsyncClient] = {}
         redaction.install()
 
-    def client_for(self, ca_bundle: str | None) -> httpx.AsyncClient:
-        """The shared client for this CA bundle (created on first use)."""
-        client = self._clients.get(ca_bundle)
+    def client_for(self, ca_bundle: str | None | Route) -> httpx.AsyncClient:
+        """The shared client for this route (or CA bundle), created on first use. httpx's
+        ``trust_env`` is off: the proxy is the route's, chosen by :func:`route_for`."""
+        route = ca_bundle if isinstance(ca_bundle, Route) else Route(ca_bundle)
+        client = self._clients.get(route)
         if client is None:
+            proxies.register(route.proxy)
             client = httpx.AsyncClient(
-                verify=ssl_context(ca_bundle),
+                verify=ssl_context(route.ca_bundle, route.client_cert),
                 follow_redirects=False,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                proxy=route.proxy,
+                trust_env=False,
             )
-            self._clients[ca_bundle] = client
+            self._clients[route] = client
         return client
 
     async def aclose(self) -> None:
@@ -211,6 +303,8 @@ class HttpTransport:
         on_progress: ProgressFn | None = None,
         json: object = None,
         max_attempts: int | None = None,
+        proxy: str | None = None,
+        client_cert: ClientCertificate | None = None,
     ) -> HttpResponse:
         """Send with bounded retries; return the last answer (3xx raises ``redirect``).
 
@@ -219,8 +313,10 @@ class HttpTransport:
         ``repeatable=False`` (the password grant: a login the instance may have counted
         toward lockout is never repeated) only 5xx is. ``json``: a JSON body instead of
         the form ``data`` (the Table API). ``max_attempts=1``: sent once, never retried
-        (a record created by a POST would be created twice).
+        (a record created by a POST would be created twice). ``proxy``: the connection's
+        proxy (else the process environment's); ``client_cert``: for mutual TLS.
         """
+        route = route_for(url, ca_bundle=ca_bundle, proxy=proxy, client_cert=client_cert)
         limit = self.max_attempts if max_attempts is None else max_attempts
         attempt = 1
         dropped_retried = False
@@ -230,7 +326,7 @@ class HttpTransport:
                     method,
                     url,
                     timeout=timeout,
-                    ca_bundle=ca_bundle,
+                    route=route,
                     data=data,
                     params=params,
                     headers=headers,
@@ -292,7 +388,7 @@ class HttpTransport:
         url: str,
         *,
         timeout: float,
-        ca_bundle: str | None,
+        route: Route,
         data: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
@@ -302,7 +398,7 @@ class HttpTransport:
         target = httpx.URL(url)
         where = origin(target)
         shown = redact(target)
-        client = self.client_for(ca_bundle)
+        client = self.client_for(route)
         started = time.monotonic()
         status: int | None = None
         limit = self.max_response_bytes
@@ -342,8 +438,14 @@ class HttpTransport:
         except (TimeoutError, httpx.TimeoutException):
             self._log_failure(method, shown, attempt, started, "timeout")
             raise errors.timed_out(where, timeout) from None
+        except httpx.ProxyError as exc:
+            failure = _proxy_error(exc, route.proxy)
+            self._log_failure(method, shown, attempt, started, failure.code)
+            raise failure from None
         except httpx.ConnectError as exc:
-            failure = _connect_error(exc, target)
+            failure = _connect_error(exc, target, route)
+            if route.proxy and failure.code == "unreachable":  # the proxy itself is down
+                failure = errors.proxy_refused(proxies.shown(route.proxy), "it could not be reached")
             self._log_failure(method, shown, attempt, started, failure.code)
             raise failure from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
