@@ -98,6 +98,9 @@ class Emulator:
     login form. Left out, it is the config's ``auto_approve_user`` or, when the config
     has none, ``integration.user`` (convenient for tests); pass None for the form.
     ``clock`` replaces :func:`time.time` so that tests can expire tokens and codes.
+    ``client_ca``: a PEM file of CAs; over TLS the emulator then requires a client
+    certificate issued by one of them (mutual TLS, ``ssl.CERT_REQUIRED``), as an instance
+    behind an mTLS gateway does.
     """
 
     def __init__(
@@ -110,12 +113,14 @@ class Emulator:
         *,
         auto_approve_user: str | _Unset | None = UNSET,
         clock: Callable[[], float] = time.time,
+        client_ca: str | None = None,
     ) -> None:
         self.config = config if config is not None else default_config()
         self.host = host
         self.port = port
         self.certfile = certfile
         self.keyfile = keyfile
+        self.client_ca = client_ca
         if auto_approve_user is UNSET:
             approver = self.config.auto_approve_user
             if approver is None and DEFAULT_TEST_APPROVER in self.config.users:
@@ -134,11 +139,14 @@ class Emulator:
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         if self.certfile is None:
-            if self.keyfile is not None:
-                raise ValueError("keyfile given without certfile")
+            if self.keyfile is not None or self.client_ca is not None:
+                raise ValueError("keyfile or client_ca given without certfile")
             return None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.certfile, self.keyfile)
+        if self.client_ca is not None:
+            context.load_verify_locations(cafile=self.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
         return context
 
     def start(self) -> Emulator:

@@ -31,6 +31,7 @@ from snowauth.oauth.http import (
     NowFn,
     ProgressFn,
     SleepFn,
+    client_certificate,
     utcnow,
 )
 from snowauth.oauth.jwt import build_assertion
@@ -258,6 +259,8 @@ class OAuthClient:
             conn.base_url + TOKEN_PATH,
             timeout=conn.timeout,
             ca_bundle=conn.ca_bundle,
+            proxy=conn.proxy,
+            client_cert=client_certificate(conn),
             data=request.form,
             headers=request.headers,
             # A refused login is never repeated: attempts count toward lockout.
@@ -293,6 +296,8 @@ class OAuthClient:
                 url,
                 timeout=conn.timeout,
                 ca_bundle=conn.ca_bundle,
+                proxy=conn.proxy,
+                client_cert=client_certificate(conn),
                 data={"token": token},
                 headers={"Content-Type": FORM_CONTENT_TYPE},
             )
@@ -302,6 +307,8 @@ class OAuthClient:
                     url,
                     timeout=conn.timeout,
                     ca_bundle=conn.ca_bundle,
+                    proxy=conn.proxy,
+                    client_cert=client_certificate(conn),
                     params={"token": token},
                 )
             raise_for_common(response, now=self._now())
@@ -349,6 +356,8 @@ class OAuthClient:
             conn.base_url + path,
             timeout=conn.timeout,
             ca_bundle=conn.ca_bundle,
+            proxy=conn.proxy,
+            client_cert=client_certificate(conn),
             headers=headers,
             params=params,
         )

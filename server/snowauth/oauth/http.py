@@ -41,6 +41,7 @@ from snowauth.oauth import errors, proxies, redaction
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.pages import is_hibernation_page
 from snowauth.oauth.urls import origin, redact
+from snowauth.tokens import ResolvedConnection
 
 log = logging.getLogger("snowauth.oauth.http")
 
@@ -119,6 +120,13 @@ class Route:
     client_cert: ClientCertificate | None = None
 
 
+def client_certificate(conn: ResolvedConnection) -> ClientCertificate | None:
+    """The connection's client certificate for mutual TLS, or None."""
+    if not conn.client_cert:
+        return None
+    return ClientCertificate(conn.client_cert, conn.client_key, conn.client_key_password)
+
+
 def ssl_context(ca_bundle: str | None, client_cert: ClientCertificate | None = None) -> ssl.SSLContext:
     """A verifying context: the operating system's trust store, certifi's CAs, and the
     extra ``ca_bundle`` (truststore adds the CAs loaded into the context to the
@@ -142,7 +150,7 @@ def ssl_context(ca_bundle: str | None, client_cert: ClientCertificate | None = N
 
 def _cert_reason(exc: BaseException) -> str:
     text = str(exc).lower()
-    if "bad decrypt" in text or "password" in text or "pem lib" in text and "decrypt" in text:
+    if "bad decrypt" in text or "password" in text or ("pem lib" in text and "decrypt" in text):
         return "the key's passphrase is wrong or missing (client_key_password)"
     if "key values mismatch" in text:
         return "client_key is not the key of client_cert"
@@ -193,7 +201,12 @@ def _proxy_error(exc: httpx.ProxyError, proxy: str | None) -> OAuthError:
 def _connect_error(exc: BaseException, url: httpx.URL, route: Route | None = None) -> OAuthError:
     where = origin(url)
     for cause in _causes(exc):
-        if isinstance(cause, ssl.SSLError) and route is not None and (cause.reason or "") in _CLIENT_CERT_ALERTS:
+        if (
+            isinstance(cause, ssl.SSLError)
+            and not isinstance(cause, ssl.SSLCertVerificationError)
+            and route is not None
+            and any(alert in (cause.reason or "") for alert in _CLIENT_CERT_ALERTS)
+        ):
             reason = (cause.reason or "").lower().replace("_", " ")
             if route.client_cert is None:
                 return errors.client_cert_required(url.host, reason)
@@ -266,7 +279,7 @@ class HttpTransport:
         self._clients: dict[Route, httpx.AsyncClient] = {}
         redaction.install()
 
-    def client_for(self, ca_bundle: str | None | Route) -> httpx.AsyncClient:
+    def client_for(self, ca_bundle: str | Route | None) -> httpx.AsyncClient:
         """The shared client for this route (or CA bundle), created on first use. httpx's
         ``trust_env`` is off: the proxy is the route's, chosen by :func:`route_for`."""
         route = ca_bundle if isinstance(ca_bundle, Route) else Route(ca_bundle)

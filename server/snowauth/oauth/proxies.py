@@ -17,12 +17,9 @@ from __future__ import annotations
 import ipaddress
 import os
 from collections.abc import Mapping
-from typing import Final
 from urllib.parse import unquote, urlsplit
 
 from snowauth import redact
-
-SCHEMES: Final = ("http", "https")
 
 
 def _env(environ: Mapping[str, str], name: str) -> str | None:
@@ -73,7 +70,9 @@ def bypassed(host: str, port: int | None, no_proxy: str | None) -> bool:
     return any(_host_matches(host, port, entry) for entry in no_proxy.split(","))
 
 
-def from_environment(url_scheme: str, host: str, port: int | None, environ: Mapping[str, str] | None = None) -> str | None:
+def from_environment(
+    url_scheme: str, host: str, port: int | None, environ: Mapping[str, str] | None = None
+) -> str | None:
     """The proxy URL the process environment names for this destination, or None."""
     env = os.environ if environ is None else environ
     if bypassed(host, port, _env(env, "NO_PROXY")):
@@ -113,21 +112,3 @@ def shown(proxy: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
-
-
-def problem(proxy: str) -> str | None:
-    """What is wrong with a proxy URL (for the `proxy` key's check), or None."""
-    try:
-        parts = urlsplit(proxy)
-        port = parts.port
-    except ValueError as exc:
-        return f"not a URL ({exc})"
-    if parts.scheme not in SCHEMES:
-        return f"the scheme must be one of {', '.join(SCHEMES)} (for example http://proxy.corp:3128)"
-    if not parts.hostname:
-        return "it names no host (for example http://proxy.corp:3128)"
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        return "a proxy URL has only a scheme, credentials, a host and a port"
-    if port == 0:
-        return "port 0 is not a port"
-    return None
