@@ -198,19 +198,27 @@ def _proxy_error(exc: httpx.ProxyError, proxy: str | None) -> OAuthError:
     return errors.proxy_refused(where, f"HTTP {status}" if status else "the tunnel could not be opened", status=status)
 
 
-def _connect_error(exc: BaseException, url: httpx.URL, route: Route | None = None) -> OAuthError:
-    where = origin(url)
+def _client_cert_refusal(exc: BaseException, url: httpx.URL, route: Route) -> OAuthError | None:
+    """The server's TLS alert that refuses the (missing) client certificate, or None."""
     for cause in _causes(exc):
         if (
             isinstance(cause, ssl.SSLError)
             and not isinstance(cause, ssl.SSLCertVerificationError)
-            and route is not None
             and any(alert in (cause.reason or "") for alert in _CLIENT_CERT_ALERTS)
         ):
-            reason = (cause.reason or "").lower().replace("_", " ")
+            reason = "TLS alert " + (cause.reason or "").lower().replace("_", " ")
             if route.client_cert is None:
                 return errors.client_cert_required(url.host, reason)
             return errors.client_cert_rejected(url.host, reason)
+    return None
+
+
+def _connect_error(exc: BaseException, url: httpx.URL, route: Route | None = None) -> OAuthError:
+    where = origin(url)
+    refused = _client_cert_refusal(exc, url, route) if route is not None else None
+    if refused is not None:
+        return refused
+    for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return errors.tls_untrusted(url.host, cause.verify_message or "verification failed")
         if isinstance(cause, ssl.SSLError):
@@ -461,7 +469,15 @@ class HttpTransport:
                 failure = errors.proxy_refused(proxies.shown(route.proxy), "it could not be reached")
             self._log_failure(method, shown, attempt, started, failure.code)
             raise failure from None
+        except ssl.SSLError as exc:  # raised as it is by a read after a TLS 1.3 handshake
+            failure = _connect_error(exc, target, route)
+            self._log_failure(method, shown, attempt, started, failure.code)
+            raise failure from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            refused = _client_cert_refusal(exc, target, route)
+            if refused is not None:  # TLS 1.3: the alert comes with the first read
+                self._log_failure(method, shown, attempt, started, refused.code)
+                raise refused from None
             self._log_failure(method, shown, attempt, started, type(exc).__name__)
             if status is None:
                 raise ConnectionDropped(
