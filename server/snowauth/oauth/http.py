@@ -245,9 +245,13 @@ def route_for(
     client_cert: ClientCertificate | None = None,
 ) -> Route:
     """The route of a request: the connection's ``proxy`` if it has one, else the proxy
-    the process environment names for this URL (``NO_PROXY`` honoured), else none."""
+    the process environment names for this URL (``NO_PROXY`` honoured), else none.
+    ``http://`` (loopback only: the emulator, a local instance) never goes through a
+    proxy: a plain-text request would show the proxy the credentials."""
+    target = httpx.URL(url)
+    if target.scheme != "https":
+        return Route(ca_bundle, None, client_cert)
     if not proxy:
-        target = httpx.URL(url)
         proxy = proxies.from_environment(target.scheme, target.host, target.port)
     return Route(ca_bundle, proxy or None, client_cert)
 
