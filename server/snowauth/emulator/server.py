@@ -31,6 +31,19 @@ class _Unset(enum.Enum):
 UNSET = _Unset.UNSET
 
 
+def _linger(sock: socket.socket) -> None:
+    """Close after a failed handshake as real servers do (a lingering close): the client's
+    unread bytes would otherwise make the close a reset that can overtake the TLS alert
+    (with TLS 1.3 a missing client certificate is refused after the client's request)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(1)
+        for _ in range(16):
+            if not sock.recv(65536):
+                break
+    sock.close()
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -61,12 +74,15 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         if self.ssl_context is None:
             super().finish_request(request, client_address)
             return
+        raw = request.dup()  # wrap_socket takes the socket over, failed or not
         try:
             request.settimeout(10)
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             logger.debug("TLS handshake failed")
+            _linger(raw)
             return
+        raw.close()
         try:
             super().finish_request(tls, client_address)
         finally:
