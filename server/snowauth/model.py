@@ -314,7 +314,7 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "string",
         "The passphrase of an encrypted `client_key`.",
         secret=True,
-        placeholder='"${env:CLIENT_KEY_PASSWORD}"',
+        placeholder='"${env:SNOW_CLIENT_KEY_PASSWORD}"',
     ),
     KeySpec(
         "token_store",
