@@ -38,7 +38,7 @@ class ConnectProxy:
     def start(self) -> ConnectProxy:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", self.port))
         sock.listen(16)
         sock.settimeout(0.2)
         self._sock = sock
@@ -138,8 +138,11 @@ class ConnectProxy:
 
 
 @contextlib.contextmanager
-def running_proxy(*, credentials: tuple[str, str] | None = None, refuse: bool = False) -> Iterator[ConnectProxy]:
-    proxy = ConnectProxy(credentials=credentials, refuse=refuse).start()
+def running_proxy(
+    *, credentials: tuple[str, str] | None = None, refuse: bool = False, port: int = 0
+) -> Iterator[ConnectProxy]:
+    """A proxy on loopback (``port``: 0 for any free one), stopped on leaving."""
+    proxy = ConnectProxy(credentials=credentials, refuse=refuse, port=port).start()
     try:
         yield proxy
     finally:
