@@ -283,3 +283,28 @@ async def test_an_encrypted_client_key_with_its_passphrase(
     tokens = await client.fetch(password_conn(mtls_emu.url, **base, client_key_password=passphrase))
     assert tokens.access_token
     assert passphrase not in caplog.text
+
+
+async def test_the_doctor_probe_and_the_table_api_take_the_same_route(
+    mtls_emu: Emulator, bundle: str, tmp_path: Path, proxy: ConnectProxy, client: OAuthClient
+) -> None:
+    from snowauth.admin import basic
+    from snowauth.oauth.http import ClientCertificate
+    from snowauth.oauth.probe import probe
+    from snowauth.oauth.table import TableClient
+    from tests.kit.emulator import ADMIN, ADMIN_PASSWORD
+
+    cert = ClientCertificate(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))
+    awake = await probe(client.http, mtls_emu.url, ca_bundle=bundle, timeout=10, proxy=proxy.url, client_cert=cert)
+    assert not awake.hibernating
+    table = TableClient(
+        mtls_emu.url,
+        basic(ADMIN, ADMIN_PASSWORD),
+        ca_bundle=bundle,
+        transport=client.http,
+        proxy=proxy.url,
+        client_cert=cert,
+    )
+    users = await table.list("sys_user", limit=1)
+    assert len(users) == 1
+    assert proxy.connects == [tunnel_to(mtls_emu)]  # one route, one tunnel kept alive for both
