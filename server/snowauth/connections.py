@@ -262,7 +262,7 @@ async def resolve(
                 raise ConnectionProblem(
                     f"`jwt_key_file`: cannot read `{shown}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
                 ) from None
-    client_cert = _confined_path(c, "client_cert", env) if need_secrets else None
+    client_cert = _confined_path(c, "client_cert", env)  # revoke and test need it too
     client_key = _confined_path(c, "client_key", env) if client_cert else None
     proxy = _reference_free(c, "proxy", env)
     return ResolvedConnection(

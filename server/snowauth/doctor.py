@@ -258,8 +258,8 @@ class Doctor:
         self.conn = await self.workflow.resolve(need_secrets=runs_grant)
         self.admin = await self.ask_admin()
         if self.admin.credentials is not None:
-            from snowauth.oauth.http import client_certificate
             from snowauth.oauth.table import TableClient
+            from snowauth.oauth.tls import client_certificate
 
             conn = self.conn
             self.records = TableClient(
@@ -335,8 +335,8 @@ class Doctor:
 
     async def _reach(self) -> None:
         from snowauth.oauth.errors import OAuthError, hibernating
-        from snowauth.oauth.http import client_certificate
         from snowauth.oauth.probe import probe
+        from snowauth.oauth.tls import client_certificate
         from snowauth.oauth.urls import origin
 
         conn = self.conn

@@ -289,9 +289,9 @@ async def test_the_doctor_probe_and_the_table_api_take_the_same_route(
     mtls_emu: Emulator, bundle: str, tmp_path: Path, proxy: ConnectProxy, client: OAuthClient
 ) -> None:
     from snowauth.admin import basic
-    from snowauth.oauth.http import ClientCertificate
     from snowauth.oauth.probe import probe
     from snowauth.oauth.table import TableClient
+    from snowauth.oauth.tls import ClientCertificate
     from tests.kit.emulator import ADMIN, ADMIN_PASSWORD
 
     cert = ClientCertificate(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))

@@ -31,12 +31,12 @@ from snowauth.oauth.http import (
     NowFn,
     ProgressFn,
     SleepFn,
-    client_certificate,
     utcnow,
 )
 from snowauth.oauth.jwt import build_assertion
 from snowauth.oauth.paste import AskCode
 from snowauth.oauth.responses import json_object, parse_token_response, raise_for_common
+from snowauth.oauth.tls import client_certificate
 from snowauth.oauth.urls import host, origin
 from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,

@@ -20,7 +20,6 @@ name the method, the URL without its query, the status, the attempt and the dura
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import socket
@@ -32,16 +31,14 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
 
-import certifi
 import httpx
-import truststore
 
 from snowauth import __version__
 from snowauth.oauth import errors, proxies, redaction
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.tls import ClientCertificate, ssl_context
 from snowauth.oauth.urls import origin, redact
-from snowauth.tokens import ResolvedConnection
 
 log = logging.getLogger("snowauth.oauth.http")
 
@@ -101,16 +98,6 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 
 @dataclass(frozen=True)
-class ClientCertificate:
-    """A client certificate for mutual TLS: PEM files (absolute paths, already confined)
-    and the key's passphrase (a secret: never shown)."""
-
-    cert: str
-    key: str | None = None
-    password: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
 class Route:
     """How a request reaches its server: trust, proxy, client certificate. One httpx
     client is kept per route."""
@@ -118,47 +105,6 @@ class Route:
     ca_bundle: str | None = None
     proxy: str | None = field(default=None, repr=False)  # may hold credentials
     client_cert: ClientCertificate | None = None
-
-
-def client_certificate(conn: ResolvedConnection) -> ClientCertificate | None:
-    """The connection's client certificate for mutual TLS, or None."""
-    if not conn.client_cert:
-        return None
-    return ClientCertificate(conn.client_cert, conn.client_key, conn.client_key_password)
-
-
-def ssl_context(ca_bundle: str | None, client_cert: ClientCertificate | None = None) -> ssl.SSLContext:
-    """A verifying context: the operating system's trust store, certifi's CAs, and the
-    extra ``ca_bundle`` (truststore adds the CAs loaded into the context to the
-    platform's own: on Linux OpenSSL's default paths, honouring ``SSL_CERT_FILE`` and
-    ``SSL_CERT_DIR``; on macOS and Windows as extra anchors of the system verifier)."""
-    context: ssl.SSLContext = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    with contextlib.suppress(OSError, ssl.SSLError):  # certifi comes with httpx
-        context.load_verify_locations(cafile=certifi.where())
-    if ca_bundle:
-        try:
-            context.load_verify_locations(cafile=ca_bundle)
-        except (OSError, ssl.SSLError, ValueError):
-            raise errors.ca_bundle_unreadable(ca_bundle) from None
-    if client_cert is not None:
-        try:
-            context.load_cert_chain(client_cert.cert, client_cert.key, client_cert.password)
-        except (OSError, ssl.SSLError, ValueError) as exc:
-            raise errors.client_cert_unusable(client_cert.cert, _cert_reason(exc)) from None
-    return context
-
-
-def _cert_reason(exc: BaseException) -> str:
-    text = str(exc).lower()
-    if "bad decrypt" in text or "password" in text or ("pem lib" in text and "decrypt" in text):
-        return "the key's passphrase is wrong or missing (client_key_password)"
-    if "key values mismatch" in text:
-        return "client_key is not the key of client_cert"
-    if isinstance(exc, FileNotFoundError):
-        return "the file does not exist"
-    if isinstance(exc, ssl.SSLError):
-        return "not a PEM certificate and private key, or the passphrase is wrong"
-    return "it could not be read"
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

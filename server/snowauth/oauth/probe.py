@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import httpx
 
 from snowauth.instance_records import SYS_USER, TABLE_API
-from snowauth.oauth.http import ClientCertificate, HttpTransport
+from snowauth.oauth.http import HttpTransport
 from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.tls import ClientCertificate
 
 #: what the probe asks for (nothing is sent with it: no credentials, no cookie)
 PROBE_PATH = f"{TABLE_API}/{SYS_USER}"

@@ -21,8 +21,9 @@ from typing import Any, Final, Literal, Protocol
 from snowauth.instance_records import TABLE_API
 from snowauth.oauth import errors
 from snowauth.oauth.errors import OAuthError
-from snowauth.oauth.http import ClientCertificate, HttpResponse, HttpTransport, NowFn, utcnow
+from snowauth.oauth.http import HttpResponse, HttpTransport, NowFn, utcnow
 from snowauth.oauth.responses import json_object, raise_for_common
+from snowauth.oauth.tls import ClientCertificate
 
 # what a table name and a sys_id may hold: nothing that changes the path
 _NAME: Final = re.compile(r"[A-Za-z0-9_]+")
