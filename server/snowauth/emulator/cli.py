@@ -108,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--client-ca",
         metavar="PEM",
-        help="require a client certificate issued by a CA of this PEM file (mutual TLS; needs --cert)",
+        help="require a client certificate issued by a CA of this PEM file (mutual TLS; needs --cert; "
+        "default: no client certificate asked for)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr (default: off)")
     return parser
