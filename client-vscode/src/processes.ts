@@ -40,6 +40,20 @@ export function childEnv(baseEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 }
 
 /**
+ * The language server's environment with the editor's proxy: VS Code's `http.proxy` from the USER settings
+ * only (a workspace's `.vscode/settings.json` comes with a cloned repository and must not route credentials
+ * through a proxy of its choosing), as `HTTPS_PROXY`, unless the environment already names one (the
+ * environment wins, as for every other tool). `http.proxyStrictSSL` is not passed: snowauth verifies TLS to
+ * the instance end to end through the proxy whatever it says, and never switches verification off.
+ */
+export function withEditorProxy(env: NodeJS.ProcessEnv, userProxy: string | undefined): NodeJS.ProcessEnv {
+  const proxy = userProxy?.trim();
+  if (!proxy || !/^https?:\/\//i.test(proxy)) return env;
+  if (env.HTTPS_PROXY?.trim() || env.https_proxy?.trim()) return env;
+  return { ...env, HTTPS_PROXY: proxy };
+}
+
+/**
  * `<global storage>/run`, an empty folder of the extension's own; when that is inside a workspace folder (the
  * home folder opened as a workspace) or cannot be made, a fresh empty temporary folder.
  */

@@ -13,7 +13,7 @@ import {
 } from 'vscode-languageclient/node';
 import { LANGUAGE_ID } from './connections';
 import { bootstrap, launchPlace, resolve } from './launcher';
-import { type ProcessPlace, serverProcess } from './processes';
+import { type ProcessPlace, serverProcess, withEditorProxy } from './processes';
 import { ACCESS_TOKEN, PROMPT_SECRET, type PromptSecretParams, declareCapabilities } from './protocol';
 import type { SecretPrompter } from './secrets';
 import type { ServerLaunch } from './serverCommand';
@@ -90,7 +90,8 @@ export class ServerManager implements vscode.Disposable {
     }
     this.log.info(`Starting the language server (${launch.source}): ${[launch.command, ...launch.args].join(' ')}`);
     // No `transport`: TransportKind.stdio would append `--stdio` to the command line.
-    const serverOptions: ServerOptions = serverProcess(launch, place);
+    const editorProxy = vscode.workspace.getConfiguration('http').inspect<string>('proxy')?.globalValue;
+    const serverOptions: ServerOptions = serverProcess(launch, { ...place, env: withEditorProxy(place.env, editorProxy) });
     const clientOptions: LanguageClientOptions = {
       documentSelector: [
         { scheme: 'file', language: LANGUAGE_ID },

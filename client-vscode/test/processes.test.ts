@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ProcessPlace, processPlace, processProbes, runStep, serverProcess, workingDirectory } from '../src/processes';
+import { type ProcessPlace, processPlace, processProbes, runStep, serverProcess, withEditorProxy, workingDirectory } from '../src/processes';
 import { SERVER_ARGS } from '../src/serverCommand';
 
 let root: string;
@@ -71,5 +71,22 @@ describe.skipIf(process.platform === 'win32')('the probes and set-up steps run i
     expect(await runStep([python, '-P', '-m', 'venv', 'x'], place, (t) => out.push(t))).toBe(0);
     expect(out.join('\n')).toContain('Python 3.12.1');
     expect(calls()).toEqual([`-P -m venv x | ${fs.realpathSync(place.cwd)} | 1`]);
+  });
+});
+
+describe("the editor's proxy", () => {
+  it('passes the user setting http.proxy as HTTPS_PROXY', () => {
+    expect(withEditorProxy({ PATH: '/bin' }, 'http://proxy.corp:3128')).toEqual({ PATH: '/bin', HTTPS_PROXY: 'http://proxy.corp:3128' });
+  });
+
+  it('leaves a proxy the environment names alone (the environment wins)', () => {
+    expect(withEditorProxy({ https_proxy: 'http://env:1' }, 'http://proxy.corp:3128')).toEqual({ https_proxy: 'http://env:1' });
+    expect(withEditorProxy({ HTTPS_PROXY: 'http://env:1' }, 'http://proxy.corp:3128')).toEqual({ HTTPS_PROXY: 'http://env:1' });
+  });
+
+  it('ignores an empty or non-HTTP setting', () => {
+    expect(withEditorProxy({ X: '1' }, undefined)).toEqual({ X: '1' });
+    expect(withEditorProxy({ X: '1' }, '  ')).toEqual({ X: '1' });
+    expect(withEditorProxy({ X: '1' }, 'socks5://p:1080')).toEqual({ X: '1' });
   });
 });

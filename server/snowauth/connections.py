@@ -262,6 +262,9 @@ async def resolve(
                 raise ConnectionProblem(
                     f"`jwt_key_file`: cannot read `{shown}` ({exc.strerror or 'unreadable'})", "jwt_key_file"
                 ) from None
+    client_cert = _confined_path(c, "client_cert", env)  # revoke and test need it too
+    client_key = _confined_path(c, "client_key", env) if client_cert else None
+    proxy = _reference_free(c, "proxy", env)
     return ResolvedConnection(
         name=c.name,
         base_url=target.base_url,
@@ -281,12 +284,34 @@ async def resolve(
         client_auth=str(await get("client_auth") or "body"),
         timeout=float(timeout) if isinstance(timeout, int | float) else 30.0,
         ca_bundle=target.trust.ca_bundle,
+        proxy=proxy or None,
+        client_cert=client_cert,
+        client_key=client_key,
+        client_key_password=await get("client_key_password", secret=True) if client_cert else None,
         references=tuple(
             (key, ref)
             for key in ("username", "redirect_uri", "jwt_subject", "jwt_key_id")
             if (ref := _reference_text(c, key))
         ),
     )
+
+
+def _confined_path(c: Connection, key: str, env: Environment) -> str | None:
+    """A file key's absolute path (``client_cert``, ``client_key``), confined like
+    ``${file:}`` (SECURITY.md): a path outside the allowed folders is refused."""
+    value = _reference_free(c, key, env)
+    if not value:
+        return None
+    from snowauth.secrets import outside_message, outside_roots
+
+    path = file_reference_path(value, env.folder)
+    shown = _reference_text(c, key) or value
+    if outside_roots(path, env.roots):
+        raise ConnectionProblem(outside_message(key, shown, env.roots), key)
+    resolved = path.resolve()
+    if not resolved.is_file():
+        raise ConnectionProblem(f"`{key}`: `{shown}` is not a file", key)
+    return str(resolved)
 
 
 def sdk_client_id() -> str:

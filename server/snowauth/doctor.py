@@ -259,6 +259,7 @@ class Doctor:
         self.admin = await self.ask_admin()
         if self.admin.credentials is not None:
             from snowauth.oauth.table import TableClient
+            from snowauth.oauth.tls import client_certificate
 
             conn = self.conn
             self.records = TableClient(
@@ -267,6 +268,8 @@ class Doctor:
                 timeout=conn.timeout,
                 ca_bundle=conn.ca_bundle,
                 transport=self.client.http,
+                proxy=conn.proxy,
+                client_cert=client_certificate(conn),
             )
         steps: list[Callable[[], Awaitable[None]]] = [
             self._dns,
@@ -333,13 +336,21 @@ class Doctor:
     async def _reach(self) -> None:
         from snowauth.oauth.errors import OAuthError, hibernating
         from snowauth.oauth.probe import probe
+        from snowauth.oauth.tls import client_certificate
         from snowauth.oauth.urls import origin
 
         conn = self.conn
         assert conn is not None
         https = conn.base_url.startswith("https://")
         try:
-            awake = await probe(self.client.http, conn.base_url, ca_bundle=conn.ca_bundle, timeout=conn.timeout)
+            awake = await probe(
+                self.client.http,
+                conn.base_url,
+                ca_bundle=conn.ca_bundle,
+                timeout=conn.timeout,
+                proxy=conn.proxy,
+                client_cert=client_certificate(conn),
+            )
         except OAuthError as exc:
             # no TLS session when nothing answered: that link is where the walk stops
             if exc.code == "tls" or (https and exc.code in ("unreachable", "timeout")):

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from snowauth import model
 from snowauth.analysis import Analysis, gc_paused
 from snowauth.checks import Checker, link_repeated_unknown_keys
 from snowauth.document import Connection, Issue, Layout, attribute, build, build_connection, needs_whole_file
@@ -204,8 +205,7 @@ class Incremental:
         g.issues, g.unknown_top, g.default = out.issues, out.unknown_top, out.default
         conn = g.conn
         g.volatile = conn is not None and (
-            "jwt_key_file" in conn.keys
-            or "ca_bundle" in conn.keys
+            any(key in conn.keys for key in model.FILE_KEYS)
             or any(a.value.kind == "string" and "${file:" in str(a.value.data) for a in conn.keys.values())
         )
         (self.volatile.add if g.volatile else self.volatile.discard)(g)

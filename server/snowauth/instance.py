@@ -167,3 +167,27 @@ def check_redirect_uri(value: str) -> str | None:
     if parts.fragment:
         return "`redirect_uri` must not have a fragment (`#…`)"
     return None
+
+
+def check_proxy_url(proxy: str) -> str | None:
+    """What is wrong with a ``proxy`` URL (http or https, a host, a port), or None."""
+    try:
+        parts = urlsplit(proxy)
+        port = parts.port
+    except ValueError as exc:
+        return f"`proxy` is not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "`proxy` must start with http:// or https:// (for example http://proxy.corp:3128)"
+    if not parts.hostname:
+        return "`proxy` names no host (for example http://proxy.corp:3128)"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or port == 0:
+        return "`proxy` holds only a scheme, a host and a port (for example http://proxy.corp:3128)"
+    return None
+
+
+def proxy_has_password(proxy: str) -> bool:
+    """Whether a proxy URL carries a password (a secret written in the file)."""
+    try:
+        return bool(urlsplit(proxy).password)
+    except ValueError:
+        return False

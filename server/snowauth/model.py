@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 GRANT_PASSWORD = "password"
 GRANT_REFRESH = "refresh_token"
@@ -106,6 +107,12 @@ class KeySpec:
             names = ", ".join(f"`{g}`" for g in sorted(self.grants))
             parts += ["", f"Used by the grant {names}; ignored by the others."]
         return "\n".join(parts)
+
+
+# keys whose value is a path of a file beside the connection file (confined like
+# `${file:}`, watched, checked for existence)
+FILE_KEYS: Final = ("jwt_key_file", "ca_bundle", "client_cert", "client_key")
+PEM_KEYS: Final = ("ca_bundle", "client_cert", "client_key")
 
 
 def _k(*specs: KeySpec) -> dict[str, KeySpec]:
@@ -282,6 +289,36 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "A PEM file of extra certificate authorities to trust (corporate proxies), relative "
         "to this file's folder. TLS verification is never switched off.",
         placeholder='"corporate-ca.pem"',
+    ),
+    KeySpec(
+        "proxy",
+        "string",
+        "The HTTP proxy to the instance, for example `http://proxy.corp:3128`; it overrides "
+        "`HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` of snowauth's own process environment (never "
+        "read from a `.env`). Credentials go in a reference, never in the file: "
+        '`proxy = "${env:CORP_PROXY}"` with `CORP_PROXY=http://user:password@proxy.corp:3128`. '
+        "TLS to the instance is verified end to end through the proxy.",
+        placeholder='"http://proxy.corp:3128"',
+    ),
+    KeySpec(
+        "client_cert",
+        "string",
+        "A PEM client certificate for mutual TLS (an instance behind a gateway that asks for "
+        "one), relative to this file's folder; it may hold the private key too.",
+        placeholder='"client.pem"',
+    ),
+    KeySpec(
+        "client_key",
+        "string",
+        "The PEM private key of `client_cert`, relative to this file's folder (left out: the key is in `client_cert`).",
+        placeholder='"client-key.pem"',
+    ),
+    KeySpec(
+        "client_key_password",
+        "string",
+        "The passphrase of an encrypted `client_key`.",
+        secret=True,
+        placeholder='"${env:SNOW_CLIENT_KEY_PASSWORD}"',
     ),
     KeySpec(
         "token_store",

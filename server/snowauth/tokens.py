@@ -45,13 +45,17 @@ class ResolvedConnection:
     client_auth: str = "body"  # "body" | "basic"
     timeout: float = 30.0
     ca_bundle: str | None = None  # absolute path of a PEM file of extra CAs
+    proxy: str | None = field(default=None, repr=False)  # the connection's proxy URL (may hold credentials)
+    client_cert: str | None = None  # absolute path of a PEM client certificate (mutual TLS)
+    client_key: str | None = None  # absolute path of its PEM private key (None: in client_cert)
+    client_key_password: str | None = field(default=None, repr=False)
     # (key, `${env:…}`/`${file:…}`) for values read from a reference: messages name the
     # reference, never the value it resolved to (see snowauth.oauth.errors.shown)
     references: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
         pem = self.jwt_key_pem.decode("ascii", "ignore").strip() if self.jwt_key_pem else None
-        redact.register(self.client_secret, self.password, self.refresh_token, pem)
+        redact.register(self.client_secret, self.password, self.refresh_token, pem, self.client_key_password)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from snowauth.secrets import (
 from snowauth.wording import suggest
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from snowauth.checks import Checker
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
@@ -119,11 +121,28 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
                 "the *Client ID* of the Application Registry record",
                 connection=name,
             )
-        elif key in ("jwt_key_file", "ca_bundle") and ch.env.folder is not None:
+        elif key == "proxy":
+            from snowauth.instance import check_proxy_url, proxy_has_password
+
+            problem = check_proxy_url(value)
+            if problem:
+                ch.add(v.start, v.end, ERROR, "invalid-value", problem, connection=name)
+            elif proxy_has_password(value):
+                ch.add(
+                    v.start,
+                    v.end,
+                    WARNING,
+                    "literal-secret",
+                    "`proxy` holds a password in clear text: put the whole URL in an environment "
+                    'variable and write `proxy = "${env:NAME}"`',
+                    connection=name,
+                )
+        elif key in model.FILE_KEYS and ch.env.folder is not None:
             from snowauth.secrets import file_reference_path, outside_message, outside_roots
 
             roots = ch.env.roots
-            if key == "jwt_key_file" and outside_roots(file_reference_path(value, ch.env.folder), roots):
+            path = file_reference_path(value, ch.env.folder)
+            if key != "ca_bundle" and outside_roots(path, roots):
                 # a cloned repository signing with the user's own key, say `~/.ssh/id_rsa`:
                 # the fetch refuses it; say so where the value is written (a `ca_bundle`
                 # anywhere is shown to the user to confirm before the first send instead)
@@ -135,13 +154,23 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
                     outside_message(key, value, roots),
                     connection=name,
                 )
-            elif not file_reference_path(value, ch.env.folder).is_file():
+            elif not path.is_file():
                 ch.add(
                     v.start,
                     v.end,
                     WARNING,
                     "missing-file",
                     f"`{key}`: no such file `{value}` (paths are relative to this file's folder)",
+                    connection=name,
+                )
+            elif key in model.PEM_KEYS and not _looks_like_pem(path):
+                ch.add(
+                    v.start,
+                    v.end,
+                    WARNING,
+                    "not-pem",
+                    f"`{key}`: `{value}` is not a PEM file (no `-----BEGIN` line); convert it, for "
+                    "example with `openssl x509 -inform der` or `openssl pkcs12 -nodes`",
                     connection=name,
                 )
     if ch.env.folder is not None:
@@ -173,3 +202,14 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
                 "`timeout` must be a number of seconds between 0 and 600",
                 connection=name,
             )
+
+
+def _looks_like_pem(path: Path) -> bool:
+    """Whether a file has a PEM block (read through the one bounded reader)."""
+    from snowauth import files
+
+    try:
+        data = files.read_bytes(path, files.SECRET_MAX_BYTES)
+    except OSError:
+        return True  # unreadable: the fetch says why; not this check's business
+    return b"-----BEGIN " in data

@@ -111,7 +111,21 @@ def test_present_keys_are_not_offered_and_token_table_is() -> None:
     text = render("table", password_keys(), name="dev").rstrip("\n") + "\n|"
     got = items(text)
     assert [c.label for c in got] == [
-        *sorted(["scope", "client_auth", "timeout", "ca_bundle", "token_store", "auto_refresh", "export"]),
+        *sorted(
+            [
+                "scope",
+                "client_auth",
+                "timeout",
+                "ca_bundle",
+                "proxy",
+                "client_cert",
+                "client_key",
+                "client_key_password",
+                "token_store",
+                "auto_refresh",
+                "export",
+            ]
+        ),
         "token",
     ]
     token = got[-1]
@@ -431,6 +445,10 @@ FULL = {
     "client_auth": '"body"',
     "timeout": "30",
     "ca_bundle": '"ca.pem"',
+    "proxy": '"http://proxy.corp:3128"',
+    "client_cert": '"client.pem"',
+    "client_key": '"client-key.pem"',
+    "client_key_password": '"${env:SNOW_PW}"',
     "token_store": '"file"',
     "auto_refresh": "true",
 }

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import httpx
+import trustme
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
@@ -21,7 +23,9 @@ from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
 from tests.kit.doctor import ADMIN, ADMIN_PASSWORD, doctor_config, instance
 from tests.kit.emulator import emulator_config, emulators, sdk_page_code
+from tests.kit.http import free_port
 from tests.kit.lsp import Editor, eventually, session_fixture
+from tests.kit.proxy import running_proxy
 
 LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
 CLIENT_SECRET = "demo-client-secret"
@@ -438,3 +442,99 @@ async def test_no_secret_in_the_sdk_sign_in(client: LanguageClient) -> None:
     for secret in (codes[0], access, refresh):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     LOG.unlink()
+
+
+# -- corporate networks: a proxy's password and a client key's passphrase ----------------------
+
+NET_BASE = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-net-{os.getpid()}"
+NET_BASE.mkdir(parents=True, exist_ok=True)
+NET_LOG = NET_BASE / "server.log"
+NET_CA = trustme.CA()  # signs the instance; the machine's trust store holds it (SSL_CERT_FILE)
+NET_CA.cert_pem.write_to_path(str(NET_BASE / "system-ca.pem"))
+PROXY_PORT = free_port()
+PROXY_PASSWORD = "pr0xy-pa55-7c1e"
+KEY_PASSPHRASE = "k3y-pa55phrase-40aa"
+
+network_client = session_fixture(
+    env={
+        "SNOW_L_SECRET": CLIENT_SECRET,
+        "SNOWAUTH_LOG_LEVEL": "DEBUG",
+        "SNOWAUTH_TRACE": "1",
+        "SNOWAUTH_LOG_FILE": str(NET_LOG),
+        "SSL_CERT_FILE": str(NET_BASE / "system-ca.pem"),
+        "SNOWAUTH_TRUSTED_HOSTS": "127.0.0.1",
+        "HTTPS_PROXY": f"http://alice:{PROXY_PASSWORD}@127.0.0.1:{PROXY_PORT}",
+    }
+)
+
+
+async def test_no_secret_through_a_proxy_with_a_client_certificate(network_client: LanguageClient) -> None:
+    """The process environment's proxy with a password, an instance that requires a
+    client certificate whose key is encrypted (`client_key_password = "${prompt}"`): the
+    token comes through the proxy, and neither secret reaches the log, the trace, the
+    messages or the progress."""
+    from cryptography.hazmat.primitives import serialization
+
+    client = network_client
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str]:
+        return {"value": PASSWORD if "'password'" in repr(args[-1]) else KEY_PASSPHRASE}
+
+    folder = NET_BASE / "work"
+    folder.mkdir(exist_ok=True)
+    issued = NET_CA.issue_cert("127.0.0.1", "localhost")
+    (folder / "instance.pem").write_bytes(b"".join(blob.bytes() for blob in issued.cert_chain_pems))
+    issued.private_key_pem.write_to_path(str(folder / "instance-key.pem"))
+    client_ca = trustme.CA()
+    client_ca.cert_pem.write_to_path(str(folder / "client-ca.pem"))
+    mine = client_ca.issue_cert("integration.user@example.com")
+    mine.cert_chain_pems[0].write_to_path(str(folder / "client.pem"))
+    key = serialization.load_pem_private_key(mine.private_key_pem.bytes(), None)
+    (folder / "client-key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(KEY_PASSPHRASE.encode()),
+        )
+    )
+    uri = (folder / "net.snowauth.toml").as_uri()
+    with (
+        running_proxy(credentials=("alice", PROXY_PASSWORD), port=PROXY_PORT) as proxy,
+        emulators(
+            certfile=str(folder / "instance.pem"),
+            keyfile=str(folder / "instance-key.pem"),
+            client_ca=str(folder / "client-ca.pem"),
+        ) as start,
+    ):
+        emu = start()
+        editor = Editor(client)
+        editor.open(
+            uri,
+            f"""[connections.dev]
+instance = "{emu.url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "integration.user"
+password = "${{prompt}}"
+client_cert = "client.pem"
+client_key = "client-key.pem"
+client_key_password = "${{prompt}}"
+token_store = "cache"
+""",
+        )
+        result = await client.workspace_execute_command_async(
+            t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": uri, "connection": "dev"}])
+        )
+        assert proxy.connects == [f"127.0.0.1:{emu.port}"]
+        assert emu.token_requests == 1
+    log = NET_LOG.read_text(encoding="utf-8")
+    assert f"token issued by {emu.url}" in log
+    progress = [repr(reports) for reports in client.progress_reports.values()]
+    captured = "\n".join(
+        [log, repr(result), *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    for secret in (PROXY_PASSWORD, KEY_PASSPHRASE, PASSWORD, CLIENT_SECRET):
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    shutil.rmtree(NET_BASE, ignore_errors=True)

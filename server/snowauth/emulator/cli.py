@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
         help="approve /oauth_auth.do at once as USER instead of showing the login form "
         "(default: the config's auto_approve_user, else the login form)",
     )
+    parser.add_argument(
+        "--client-ca",
+        metavar="PEM",
+        help="require a client certificate issued by a CA of this PEM file (mutual TLS; needs --cert; "
+        "default: no client certificate asked for)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr (default: off)")
     return parser
 
@@ -113,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if (args.cert is None) != (args.key is None):
         print("snowauth emulator: --cert and --key go together", file=sys.stderr)
+        return 2
+    if args.client_ca is not None and args.cert is None:
+        print("snowauth emulator: --client-ca needs --cert and --key (mutual TLS is TLS)", file=sys.stderr)
         return 2
     try:
         config: EmulatorConfig = load_config(args.config) if args.config else default_config()
@@ -132,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             certfile=args.cert,
             keyfile=args.key,
             auto_approve_user=approver,
+            client_ca=args.client_ca,
         )
         emulator.set_mode(
             hibernating="hibernating" in args.mode or None,

@@ -31,6 +31,19 @@ class _Unset(enum.Enum):
 UNSET = _Unset.UNSET
 
 
+def _linger(sock: socket.socket) -> None:
+    """Close after a failed handshake as real servers do (a lingering close): the client's
+    unread bytes would otherwise make the close a reset that can overtake the TLS alert
+    (with TLS 1.3 a missing client certificate is refused after the client's request)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+        sock.settimeout(1)
+        for _ in range(16):
+            if not sock.recv(65536):
+                break
+    sock.close()
+
+
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -61,12 +74,15 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         if self.ssl_context is None:
             super().finish_request(request, client_address)
             return
+        raw = request.dup()  # wrap_socket takes the socket over, failed or not
         try:
             request.settimeout(10)
             tls = self.ssl_context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             logger.debug("TLS handshake failed")
+            _linger(raw)
             return
+        raw.close()
         try:
             super().finish_request(tls, client_address)
         finally:
@@ -98,6 +114,9 @@ class Emulator:
     login form. Left out, it is the config's ``auto_approve_user`` or, when the config
     has none, ``integration.user`` (convenient for tests); pass None for the form.
     ``clock`` replaces :func:`time.time` so that tests can expire tokens and codes.
+    ``client_ca``: a PEM file of CAs; over TLS the emulator then requires a client
+    certificate issued by one of them (mutual TLS, ``ssl.CERT_REQUIRED``), as an instance
+    behind an mTLS gateway does.
     """
 
     def __init__(
@@ -110,12 +129,14 @@ class Emulator:
         *,
         auto_approve_user: str | _Unset | None = UNSET,
         clock: Callable[[], float] = time.time,
+        client_ca: str | None = None,
     ) -> None:
         self.config = config if config is not None else default_config()
         self.host = host
         self.port = port
         self.certfile = certfile
         self.keyfile = keyfile
+        self.client_ca = client_ca
         if auto_approve_user is UNSET:
             approver = self.config.auto_approve_user
             if approver is None and DEFAULT_TEST_APPROVER in self.config.users:
@@ -134,11 +155,14 @@ class Emulator:
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         if self.certfile is None:
-            if self.keyfile is not None:
-                raise ValueError("keyfile given without certfile")
+            if self.keyfile is not None or self.client_ca is not None:
+                raise ValueError("keyfile or client_ca given without certfile")
             return None
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.certfile, self.keyfile)
+        if self.client_ca is not None:
+            context.load_verify_locations(cafile=self.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
         return context
 
     def start(self) -> Emulator:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
+from snowauth import model
 from snowauth.lsp.documents import Document, uri_path
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def dependencies(doc: Document, env: dict[str, str]) -> set[Path]:
             if a.value.kind != "string":
                 continue
             value = str(a.value.data)
-            if key in ("jwt_key_file", "ca_bundle") and value and "${" not in value:
+            if key in model.FILE_KEYS and value and "${" not in value:
                 found.append(file_reference_path(value, folder))
                 continue
             try:

@@ -36,6 +36,7 @@ from snowauth.oauth.http import (
 from snowauth.oauth.jwt import build_assertion
 from snowauth.oauth.paste import AskCode
 from snowauth.oauth.responses import json_object, parse_token_response, raise_for_common
+from snowauth.oauth.tls import client_certificate
 from snowauth.oauth.urls import host, origin
 from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
@@ -258,6 +259,8 @@ class OAuthClient:
             conn.base_url + TOKEN_PATH,
             timeout=conn.timeout,
             ca_bundle=conn.ca_bundle,
+            proxy=conn.proxy,
+            client_cert=client_certificate(conn),
             data=request.form,
             headers=request.headers,
             # A refused login is never repeated: attempts count toward lockout.
@@ -293,6 +296,8 @@ class OAuthClient:
                 url,
                 timeout=conn.timeout,
                 ca_bundle=conn.ca_bundle,
+                proxy=conn.proxy,
+                client_cert=client_certificate(conn),
                 data={"token": token},
                 headers={"Content-Type": FORM_CONTENT_TYPE},
             )
@@ -302,6 +307,8 @@ class OAuthClient:
                     url,
                     timeout=conn.timeout,
                     ca_bundle=conn.ca_bundle,
+                    proxy=conn.proxy,
+                    client_cert=client_certificate(conn),
                     params={"token": token},
                 )
             raise_for_common(response, now=self._now())
@@ -354,6 +361,8 @@ class OAuthClient:
             conn.base_url + path,
             timeout=conn.timeout,
             ca_bundle=conn.ca_bundle,
+            proxy=conn.proxy,
+            client_cert=client_certificate(conn),
             headers=headers,
             params=params,
         )

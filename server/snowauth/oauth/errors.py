@@ -369,6 +369,58 @@ def ca_bundle_unreadable(path: str) -> OAuthError:
     )
 
 
+def proxy_auth_required(proxy: str) -> OAuthError:
+    return OAuthError(
+        "proxy",
+        f"The proxy {proxy} asks for credentials (HTTP 407 Proxy Authentication Required). "
+        "Put them in the proxy URL from your environment (HTTPS_PROXY, or proxy = "
+        '"${env:NAME}" naming a variable that holds http://user:password@host:port); '
+        "snowauth never shows them.",
+        key="proxy",
+        status=407,
+    )
+
+
+def proxy_refused(proxy: str, reason: str, *, status: int | None = None) -> OAuthError:
+    return OAuthError(
+        "proxy",
+        f"The proxy {proxy} did not open a connection to the instance ({reason}). Check "
+        "the proxy address (the connection's proxy, or HTTPS_PROXY/HTTP_PROXY of the "
+        "environment), or add the instance's host to NO_PROXY if it is reached directly.",
+        key="proxy",
+        retryable=status is None or status >= 500,
+        status=status,
+    )
+
+
+def client_cert_required(host: str, reason: str) -> OAuthError:
+    return OAuthError(
+        "client-certificate",
+        f"{host} refused the TLS connection ({reason}): it asks for a client certificate "
+        "(mutual TLS). Set client_cert and client_key to the PEM files your "
+        "administrator issued, and client_key_password if the key is encrypted.",
+        key="client_cert",
+    )
+
+
+def client_cert_rejected(host: str, reason: str) -> OAuthError:
+    return OAuthError(
+        "client-certificate",
+        f"{host} rejected the client certificate ({reason}). Check that client_cert is "
+        "the certificate issued for this instance and that it has not expired.",
+        key="client_cert",
+    )
+
+
+def client_cert_unusable(path: str, reason: str) -> OAuthError:
+    return OAuthError(
+        "client-certificate",
+        f"The client certificate {path} could not be used: {reason}. Point client_cert "
+        "and client_key at PEM files, and client_key_password at the key's passphrase.",
+        key="client_cert",
+    )
+
+
 def redirected(origin: str, target: str, *, status: int) -> OAuthError:
     return OAuthError(
         "redirect",

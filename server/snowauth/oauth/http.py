@@ -1,6 +1,12 @@
-"""The HTTP layer of the token exchange: one reused client per CA bundle, strict limits.
+"""The HTTP layer of the token exchange: one reused client per route, strict limits.
 
-- TLS is always verified: the system's CAs, certifi's, and a connection's ``ca_bundle``.
+- TLS is always verified: the operating system's trust store (``truststore``: a
+  corporate root installed on the machine just works), certifi's CAs, and a
+  connection's ``ca_bundle``; a connection's client certificate is presented when
+  the server asks (mutual TLS).
+- Proxies: the connection's ``proxy``, else the process environment's
+  (``oauth/proxies.py``); never a workspace ``.env``, never httpx's implicit
+  ``trust_env``. A refused proxy (HTTP 407 and the like) is its own failure.
 - Redirects are never followed (credentials would go along): a 3xx is an error.
 - No cookie is ever kept or sent: a token answer's session cookies (``JSESSIONID``,
   ``glide_user_route``) would authenticate later requests instead of the token and
@@ -17,7 +23,6 @@ name the method, the URL without its query, the status, the attempt and the dura
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.cookiejar
 import logging
 import math
@@ -25,18 +30,18 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Final
 
-import certifi
 import httpx
 
 from snowauth import __version__
-from snowauth.oauth import errors, redaction
+from snowauth.oauth import errors, proxies, redaction
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.tls import ClientCertificate, ssl_context
 from snowauth.oauth.urls import origin, redact
 
 log = logging.getLogger("snowauth.oauth.http")
@@ -96,17 +101,14 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, seconds)
 
 
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext:
-    """A verifying context: system CAs, certifi's CAs, and the extra ``ca_bundle``."""
-    context = ssl.create_default_context()
-    with contextlib.suppress(OSError, ssl.SSLError):  # certifi comes with httpx
-        context.load_verify_locations(cafile=certifi.where())
-    if ca_bundle:
-        try:
-            context.load_verify_locations(cafile=ca_bundle)
-        except (OSError, ssl.SSLError, ValueError):
-            raise errors.ca_bundle_unreadable(ca_bundle) from None
-    return context
+@dataclass(frozen=True)
+class Route:
+    """How a request reaches its server: trust, proxy, client certificate. One httpx
+    client is kept per route."""
+
+    ca_bundle: str | None = None
+    proxy: str | None = field(default=None, repr=False)  # may hold credentials
+    client_cert: ClientCertificate | None = None
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -127,8 +129,45 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             stack.append(current.__context__)
 
 
-def _connect_error(exc: BaseException, url: httpx.URL) -> OAuthError:
+_CLIENT_CERT_ALERTS: Final = (
+    "CERTIFICATE_REQUIRED",
+    "HANDSHAKE_FAILURE",
+    "BAD_CERTIFICATE",
+    "UNKNOWN_CA",
+    "CERTIFICATE_UNKNOWN",
+    "ACCESS_DENIED",
+)
+
+
+def _proxy_error(exc: httpx.ProxyError, proxy: str | None) -> OAuthError:
+    text = str(exc)
+    status = int(text[:3]) if text[:3].isdigit() else None
+    where = proxies.shown(proxy) if proxy else "the proxy"
+    if status == 407:
+        return errors.proxy_auth_required(where)
+    return errors.proxy_refused(where, f"HTTP {status}" if status else "the tunnel could not be opened", status=status)
+
+
+def _client_cert_refusal(exc: BaseException, url: httpx.URL, route: Route) -> OAuthError | None:
+    """The server's TLS alert that refuses the (missing) client certificate, or None."""
+    for cause in _causes(exc):
+        if (
+            isinstance(cause, ssl.SSLError)
+            and not isinstance(cause, ssl.SSLCertVerificationError)
+            and any(alert in (cause.reason or "") for alert in _CLIENT_CERT_ALERTS)
+        ):
+            reason = "TLS alert " + (cause.reason or "").lower().replace("_", " ")
+            if route.client_cert is None:
+                return errors.client_cert_required(url.host, reason)
+            return errors.client_cert_rejected(url.host, reason)
+    return None
+
+
+def _connect_error(exc: BaseException, url: httpx.URL, route: Route | None = None) -> OAuthError:
     where = origin(url)
+    refused = _client_cert_refusal(exc, url, route) if route is not None else None
+    if refused is not None:
+        return refused
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return errors.tls_untrusted(url.host, cause.verify_message or "verification failed")
@@ -164,6 +203,25 @@ def no_cookies() -> http.cookiejar.CookieJar:
     return http.cookiejar.CookieJar(policy=_RefuseAllCookies())
 
 
+def route_for(
+    url: str,
+    *,
+    ca_bundle: str | None = None,
+    proxy: str | None = None,
+    client_cert: ClientCertificate | None = None,
+) -> Route:
+    """The route of a request: the connection's ``proxy`` if it has one, else the proxy
+    the process environment names for this URL (``NO_PROXY`` honoured), else none.
+    ``http://`` (loopback only: the emulator, a local instance) never goes through a
+    proxy: a plain-text request would show the proxy the credentials."""
+    target = httpx.URL(url)
+    if target.scheme != "https":
+        return Route(ca_bundle, None, client_cert)
+    if not proxy:
+        proxy = proxies.from_environment(target.scheme, target.host, target.port)
+    return Route(ca_bundle, proxy or None, client_cert)
+
+
 class ConnectionDropped(OAuthError):
     """The connection closed before any answer: "unreachable", retried once at once."""
 
@@ -196,20 +254,25 @@ class HttpTransport:
         self.max_attempts = max_attempts
         self.max_retry_after = max_retry_after
         self._backoff = tuple(backoff) or (0.0,)
-        self._clients: dict[str | None, httpx.AsyncClient] = {}
+        self._clients: dict[Route, httpx.AsyncClient] = {}
         redaction.install()
 
-    def client_for(self, ca_bundle: str | None) -> httpx.AsyncClient:
-        """The shared client for this CA bundle (created on first use)."""
-        client = self._clients.get(ca_bundle)
+    def client_for(self, ca_bundle: str | Route | None) -> httpx.AsyncClient:
+        """The shared client for this route (or CA bundle), created on first use. httpx's
+        ``trust_env`` is off: the proxy is the route's, chosen by :func:`route_for`."""
+        route = ca_bundle if isinstance(ca_bundle, Route) else Route(ca_bundle)
+        client = self._clients.get(route)
         if client is None:
+            proxies.register(route.proxy)
             client = httpx.AsyncClient(
-                verify=ssl_context(ca_bundle),
+                verify=ssl_context(route.ca_bundle, route.client_cert),
                 follow_redirects=False,
                 cookies=no_cookies(),
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                proxy=route.proxy,
+                trust_env=False,
             )
-            self._clients[ca_bundle] = client
+            self._clients[route] = client
         return client
 
     async def aclose(self) -> None:
@@ -232,6 +295,8 @@ class HttpTransport:
         on_progress: ProgressFn | None = None,
         json: object = None,
         max_attempts: int | None = None,
+        proxy: str | None = None,
+        client_cert: ClientCertificate | None = None,
     ) -> HttpResponse:
         """Send with bounded retries; return the last answer (3xx raises ``redirect``).
 
@@ -240,8 +305,10 @@ class HttpTransport:
         ``repeatable=False`` (the password grant: a login the instance may have counted
         toward lockout is never repeated) only 5xx is. ``json``: a JSON body instead of
         the form ``data`` (the Table API). ``max_attempts=1``: sent once, never retried
-        (a record created by a POST would be created twice).
+        (a record created by a POST would be created twice). ``proxy``: the connection's
+        proxy (else the process environment's); ``client_cert``: for mutual TLS.
         """
+        route = route_for(url, ca_bundle=ca_bundle, proxy=proxy, client_cert=client_cert)
         limit = self.max_attempts if max_attempts is None else max_attempts
         attempt = 1
         dropped_retried = False
@@ -251,7 +318,7 @@ class HttpTransport:
                     method,
                     url,
                     timeout=timeout,
-                    ca_bundle=ca_bundle,
+                    route=route,
                     data=data,
                     params=params,
                     headers=headers,
@@ -313,7 +380,7 @@ class HttpTransport:
         url: str,
         *,
         timeout: float,
-        ca_bundle: str | None,
+        route: Route,
         data: Mapping[str, str] | None,
         params: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
@@ -323,7 +390,7 @@ class HttpTransport:
         target = httpx.URL(url)
         where = origin(target)
         shown = redact(target)
-        client = self.client_for(ca_bundle)
+        client = self.client_for(route)
         started = time.monotonic()
         status: int | None = None
         limit = self.max_response_bytes
@@ -363,11 +430,25 @@ class HttpTransport:
         except (TimeoutError, httpx.TimeoutException):
             self._log_failure(method, shown, attempt, started, "timeout")
             raise errors.timed_out(where, timeout) from None
+        except httpx.ProxyError as exc:
+            failure = _proxy_error(exc, route.proxy)
+            self._log_failure(method, shown, attempt, started, failure.code)
+            raise failure from None
         except httpx.ConnectError as exc:
-            failure = _connect_error(exc, target)
+            failure = _connect_error(exc, target, route)
+            if route.proxy and failure.code == "unreachable":  # the proxy itself is down
+                failure = errors.proxy_refused(proxies.shown(route.proxy), "it could not be reached")
+            self._log_failure(method, shown, attempt, started, failure.code)
+            raise failure from None
+        except ssl.SSLError as exc:  # raised as it is by a read after a TLS 1.3 handshake
+            failure = _connect_error(exc, target, route)
             self._log_failure(method, shown, attempt, started, failure.code)
             raise failure from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            refused = _client_cert_refusal(exc, target, route)
+            if refused is not None:  # TLS 1.3: the alert comes with the first read
+                self._log_failure(method, shown, attempt, started, refused.code)
+                raise refused from None
             self._log_failure(method, shown, attempt, started, type(exc).__name__)
             if status is None:
                 raise ConnectionDropped(

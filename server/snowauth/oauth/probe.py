@@ -19,6 +19,7 @@ import httpx
 from snowauth.instance_records import SYS_USER, TABLE_API
 from snowauth.oauth.http import HttpTransport
 from snowauth.oauth.pages import is_hibernation_page
+from snowauth.oauth.tls import ClientCertificate
 
 #: what the probe asks for (nothing is sent with it: no credentials, no cookie)
 PROBE_PATH = f"{TABLE_API}/{SYS_USER}"
@@ -47,10 +48,25 @@ class Awake:
     hibernating: bool
 
 
-async def probe(http: HttpTransport, base_url: str, *, ca_bundle: str | None, timeout: float) -> Awake:
+async def probe(
+    http: HttpTransport,
+    base_url: str,
+    *,
+    ca_bundle: str | None,
+    timeout: float,
+    proxy: str | None = None,
+    client_cert: ClientCertificate | None = None,
+) -> Awake:
     """GET the Table API without credentials; :class:`snowauth.oauth.errors.OAuthError`
-    for a failed connection (``tls``, ``unreachable``, ``timeout``, ``redirect``)."""
+    for a failed connection (``tls``, ``unreachable``, ``timeout``, ``redirect``,
+    ``proxy``, ``client-certificate``)."""
     response = await http.request(
-        "GET", base_url + PROBE_PATH, timeout=timeout, ca_bundle=ca_bundle, params={"sysparm_limit": "1"}
+        "GET",
+        base_url + PROBE_PATH,
+        timeout=timeout,
+        ca_bundle=ca_bundle,
+        params={"sysparm_limit": "1"},
+        proxy=proxy,
+        client_cert=client_cert,
     )
     return Awake(response.status, is_hibernation_page(response.body))

@@ -23,6 +23,7 @@ from snowauth.oauth import errors
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.http import HttpResponse, HttpTransport, NowFn, utcnow
 from snowauth.oauth.responses import json_object, raise_for_common
+from snowauth.oauth.tls import ClientCertificate
 
 # what a table name and a sys_id may hold: nothing that changes the path
 _NAME: Final = re.compile(r"[A-Za-z0-9_]+")
@@ -130,11 +131,15 @@ class TableClient:
         ca_bundle: str | None = None,
         transport: HttpTransport | None = None,
         now: NowFn = utcnow,
+        proxy: str | None = None,
+        client_cert: ClientCertificate | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.timeout = timeout
         self.ca_bundle = ca_bundle
+        self.proxy = proxy
+        self.client_cert = client_cert
         self._own = transport is None
         self._http = transport if transport is not None else HttpTransport(now=now)
         self._now = now
@@ -214,6 +219,8 @@ class TableClient:
             url,
             timeout=self.timeout,
             ca_bundle=self.ca_bundle,
+            proxy=self.proxy,
+            client_cert=self.client_cert,
             params=params,
             headers=headers,
             json=body,
