@@ -74,7 +74,7 @@ def _authenticate(state: EmulatorState, path: str, authorization: str | None) ->
             decoded = ""
         name, sep, password = decoded.partition(":")
         if sep:
-            user = state.check_login(name, password, f"REST {path} basic auth", interactive=False)
+            user = state.check_login(name, password, f"REST {path} basic auth", interactive=False, api=True)
     if user is None:
         state.deny(f"REST {path}: no valid credentials")
         return json_reply(401, _NOT_AUTHENTICATED, ("WWW-Authenticate", 'BASIC realm="Service-now"'))
