@@ -16,6 +16,7 @@ The calls block: async callers run them in a thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Final
 
@@ -109,10 +110,8 @@ class TokenKeychain:
         kr = _keyring()
 
         def run() -> None:
-            try:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):  # no entry
                 kr.delete_password(SERVICE, _token_user(key))
-            except keyring.errors.PasswordDeleteError:
-                pass  # no entry
 
         _call("removing the token", run)
 
@@ -143,9 +142,7 @@ def forget(key: str, name: str) -> None:
     kr = _keyring()
 
     def run() -> None:
-        try:
+        with contextlib.suppress(keyring.errors.PasswordDeleteError):  # no entry
             kr.delete_password(SERVICE, _answer_user(key, name))
-        except keyring.errors.PasswordDeleteError:
-            pass
 
     _call("forgetting the answer", run)

@@ -231,9 +231,7 @@ class TokenWorkflow:
             if keychain_empty
             else ""
         )
-        raise conns.ConnectionProblem(
-            f"`{key}` is `${{prompt}}`, but this client cannot ask for secrets{more}", key
-        )
+        raise conns.ConnectionProblem(f"`{key}` is `${{prompt}}`, but this client cannot ask for secrets{more}", key)
 
     def answer_key(self) -> str:
         """The keychain entry of this connection's remembered answers: its destination

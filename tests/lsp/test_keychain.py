@@ -59,7 +59,10 @@ async def command(client: LanguageClient, name: str) -> object:
 async def test_token_store_keyring_fetch_reuse_refresh_revoke(neovim: LanguageClient, emulator: Emulator) -> None:
     editor = Editor(neovim)
     text = connection_text(
-        emulator.url, secret="${env:SNOW_KC_SECRET}", password="${env:SNOW_KC_PASSWORD}", extra='token_store = "keyring"\n'
+        emulator.url,
+        secret="${env:SNOW_KC_SECRET}",
+        password="${env:SNOW_KC_PASSWORD}",
+        extra='token_store = "keyring"\n',
     )
     editor.open(URI, text)
     fetched = await command(neovim, "snowauth.fetchToken")
@@ -104,7 +107,9 @@ async def test_an_editor_that_cannot_ask_reads_the_answer_the_cli_remembered(
     assert all(USER_PASSWORD not in m.message for m in neovim.messages)
 
 
-async def test_vscode_answers_prompts_itself_the_keychain_is_not_used(vscode: LanguageClient, emulator: Emulator) -> None:
+async def test_vscode_answers_prompts_itself_the_keychain_is_not_used(
+    vscode: LanguageClient, emulator: Emulator
+) -> None:
     asked: list[object] = []
 
     @vscode.feature("snowauth/promptSecret")
