@@ -60,11 +60,11 @@ GRANT_ORDER = {
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
     "jwt_bearer": ["instance", "grant_type", "client_id", "client_secret", "jwt_key_file", "jwt_subject"],
 }
-GRANT_ONLY = {"username", "password", "refresh_token", "redirect_uri", "pkce", "client"} | {
+GRANT_ONLY = {"username", "password", "otp", "refresh_token", "redirect_uri", "pkce", "client"} | {
     k for k in ALL_KEYS if k.startswith("jwt_")
 }
 USED_BY = {
-    "password": {"username", "password"},
+    "password": {"username", "password", "otp"},
     "client_credentials": set(),
     "authorization_code": {"redirect_uri", "pkce", "client"},
     "refresh_token": {"refresh_token"},
@@ -111,7 +111,19 @@ def test_present_keys_are_not_offered_and_token_table_is() -> None:
     text = render("table", password_keys(), name="dev").rstrip("\n") + "\n|"
     got = items(text)
     assert [c.label for c in got] == [
-        *sorted(["scope", "client_auth", "timeout", "ca_bundle", "token_store", "auto_refresh", "export"]),
+        *sorted(
+            [
+                "otp",
+                "scope",
+                "client_auth",
+                "timeout",
+                "ca_bundle",
+                "token_store",
+                "remember_prompts",
+                "auto_refresh",
+                "export",
+            ]
+        ),
         "token",
     ]
     token = got[-1]
@@ -282,7 +294,8 @@ def test_no_completion_in_comments_or_arrays_of_tables() -> None:
     [
         ("grant_type", [*model.GRANTS, "jwt_bearer"]),
         ("client_auth", ["body", "basic"]),
-        ("token_store", ["file", "cache"]),
+        ("token_store", ["file", "cache", "keyring"]),
+        ("remember_prompts", ["keyring", "never"]),
         ("jwt_algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
     ],
 )
@@ -420,6 +433,7 @@ FULL = {
     "client": '"none-known"',  # not "servicenow-sdk": the connection stays a password one
     "username": '"u"',
     "password": '"${env:SNOW_PW}"',
+    "otp": '"${prompt}"',
     "refresh_token": '"${prompt}"',
     "redirect_uri": '"http://127.0.0.1:1/cb"',
     "pkce": "true",
@@ -432,6 +446,7 @@ FULL = {
     "timeout": "30",
     "ca_bundle": '"ca.pem"',
     "token_store": '"file"',
+    "remember_prompts": '"keyring"',
     "auto_refresh": "true",
 }
 TOKEN_VALUES = {
