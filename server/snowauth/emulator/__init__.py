@@ -66,6 +66,7 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     oauth_active = true                  # com.snc.platform.security.oauth.is.active
     password_grant_disabled = false      # glide.oauth.inbound.ropc.grant_type.disabled
     no_application_user = "unauthorized_client"   # or "access_denied" (see grants)
+    mfa_for_integrations = false         # glide.authenticate.multifactor.for_integrations
 
     [clients.<name>]                     # an Application Registry record
     client_id = "<32 hex>"
@@ -90,6 +91,8 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     last_name = "..."
     email = "..."
     roles = ["admin"]                    # admin: the Table API beyond reading sys_user
+    mfa_code = "123456"                  # enrolled in MFA: with mfa_for_integrations, the
+                                         # password grant and Basic auth want password+code
 
 Unknown keys and wrong types raise :class:`ConfigError` naming the file and the key.
 Logging (logger ``snowauth.emulator``) carries only method, path and status.
