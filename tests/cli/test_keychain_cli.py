@@ -127,3 +127,13 @@ def test_mfa_for_integrations_appends_the_one_time_code_asked_each_time(tmp_path
             assert right.exit_code(60) == 0, right.text()
             assert "Authorization: Bearer " in right.text() and "493817" not in right.text()
             assert entries(keychain) == {}  # a one-time code is never remembered
+
+
+def test_check_warns_on_a_written_one_time_code_and_a_wrong_remember_prompts(tmp_path: Path) -> None:
+    path = connection(
+        tmp_path, "dev12345", extra='otp = "${env:SNOW_OTP}"\nremember_prompts = "always"\ntoken_store = "keyring"\n'
+    )
+    out = run_snowauth("check", str(path), "--format", "json", env={**os.environ, **ENV})
+    assert out.returncode == 1
+    found = {(p["code"], p["severity"]) for p in json.loads(out.stdout)}
+    assert found == {("otp-not-prompt", "warning"), ("invalid-value", "error")}
