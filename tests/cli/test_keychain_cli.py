@@ -12,6 +12,7 @@ from pathlib import Path
 
 from snowauth.emulator import Emulator
 from snowauth.store import cache_key
+from snowauth.trust import local_emulator
 from tests.kit.cli import Pty, run_snowauth
 from tests.kit.emulator import DEMO_SECRET, USER, USER_PASSWORD, emulator_config, emulators, password_connection
 from tests.kit.keychain import entries, keyring_env
@@ -104,8 +105,6 @@ def test_a_remembered_password_the_instance_rejects_is_forgotten(tmp_path: Path,
 def test_mfa_for_integrations_appends_the_one_time_code_asked_each_time(tmp_path: Path) -> None:
     with emulators() as make:
         emu = make(emulator_config(mfa_code="493817"))
-        from snowauth.trust import local_emulator
-
         with local_emulator(emu.url):
             plain = connection(tmp_path, emu.url)
             refused = token(plain, None, tmp_path / "cache")
@@ -137,3 +136,26 @@ def test_check_warns_on_a_written_one_time_code_and_a_wrong_remember_prompts(tmp
     assert out.returncode == 1
     found = {(p["code"], p["severity"]) for p in json.loads(out.stdout)}
     assert found == {("otp-not-prompt", "warning"), ("invalid-value", "error")}
+
+
+def test_a_remembered_answer_is_never_sent_to_another_instance(tmp_path: Path, emulator: Emulator) -> None:
+    """A repository's file with the same connection name and user but another instance
+    finds nothing in the keychain: the password the person typed for one instance does not
+    go to another."""
+    keychain = tmp_path / "keychain.json"
+    answer = f"prompt:{cache_key(emulator.url, 'connection:dev', USER)}:password"
+    keychain.write_text(json.dumps({"snowauth": {answer: USER_PASSWORD}}), encoding="utf-8")
+    with emulators() as make:
+        other = make()
+        with local_emulator(other.url):
+            path = connection(tmp_path, other.url, password="${prompt}", extra='remember_prompts = "keyring"\n')
+            out = token(path, keychain, tmp_path / "cache")
+            assert out.returncode == 1 and "no terminal to ask on" in out.stderr
+            assert other.token_requests == 0
+    assert entries(keychain) == {answer: USER_PASSWORD}
+    same = token(
+        connection(tmp_path, emulator.url, password="${prompt}", extra='remember_prompts = "keyring"\n'),
+        keychain,
+        tmp_path / "cache",
+    )
+    assert same.returncode == 0, same.stderr  # where it was typed for, it is used
