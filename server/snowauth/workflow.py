@@ -46,7 +46,7 @@ import functools
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
 
 from snowauth import connections as conns
 from snowauth import exports, keychain
@@ -208,7 +208,7 @@ class TokenWorkflow:
         async def remembered(connection: str, key: str) -> str | None:
             if key in ONE_TIME_KEYS:
                 if direct is None:
-                    return await self._cannot_ask(key)
+                    self._cannot_ask(key)
                 return await direct(connection, key)
             entry = self.answer_key()
             found = await self._keep(lambda: keychain.remembered(entry, key))
@@ -216,7 +216,7 @@ class TokenWorkflow:
                 self._from_keychain.add(key)
                 return found
             if direct is None:
-                return await self._cannot_ask(key, keychain_empty=True)
+                self._cannot_ask(key, keychain_empty=True)
             value = await direct(connection, key)
             if value:
                 await self._keep(lambda: keychain.remember(entry, key, value))
@@ -224,7 +224,8 @@ class TokenWorkflow:
 
         return remembered
 
-    async def _cannot_ask(self, key: str, *, keychain_empty: bool = False) -> str | None:
+    @staticmethod
+    def _cannot_ask(key: str, *, keychain_empty: bool = False) -> NoReturn:
         more = (
             " and the system keychain holds no remembered answer: run `snowauth token` once in a "
             "terminal to remember it there"
