@@ -119,6 +119,12 @@ def token_store(c: Connection) -> str:
     return v if isinstance(v, str) and v in model.TOKEN_STORE_VALUES else "file"
 
 
+def remember_prompts(c: Connection) -> str:
+    """Where `${prompt}` answers may be remembered: "keyring" or "never"."""
+    v = _value(c, "remember_prompts")
+    return v if isinstance(v, str) and v in model.REMEMBER_PROMPTS_VALUES else "never"
+
+
 @dataclass(frozen=True)
 class Destination:
     """Where a connection's credentials go: the instance URL and the trust settings that
@@ -273,6 +279,7 @@ async def resolve(
         client_secret=None if sdk else await get("client_secret", secret=True),
         username=await get("username") if used("username") else None,
         password=await get("password", secret=True) if used("password") else None,
+        otp=await get("otp", secret=True) if used("otp") else None,
         refresh_token=await get("refresh_token", secret=True) if used("refresh_token") else None,
         redirect_uri=records.SDK_REDIRECT_PATH if sdk else await get("redirect_uri") if used("redirect_uri") else None,
         pkce=pkce if isinstance(pkce, bool) else True,

@@ -46,6 +46,9 @@ PROP_OAUTH_ACTIVE: Final = "com.snc.platform.security.oauth.is.active"
 PROP_CLIENT_CREDENTIALS_ENABLED: Final = "glide.oauth.inbound.client.credential.grant_type.enabled"
 #: the password grant, switched off instance-wide when "true"
 PROP_PASSWORD_GRANT_DISABLED: Final = "glide.oauth.inbound.ropc.grant_type.disabled"
+#: MFA for API logins (the password grant, Basic auth) of users enrolled in MFA, when "true":
+#: the password followed by the current one-time code (docs/servicenow.md, "MFA")
+PROP_MFA_FOR_INTEGRATIONS: Final = "glide.authenticate.multifactor.for_integrations"
 
 # -- the system log -------------------------------------------------------------------------
 SYSLOG: Final = "syslog"

@@ -57,6 +57,18 @@ CLIENT_AUTH_VALUES: Mapping[str, str] = {
 TOKEN_STORE_VALUES: Mapping[str, str] = {
     "file": "Write fetched tokens into `[connections.<name>.token]` of this file.",
     "cache": "Keep fetched tokens in your user cache folder only; this file is never written.",
+    "keyring": (
+        "Keep fetched tokens in the system keychain (macOS Keychain, Windows Credential Locker, "
+        "the Secret Service on Linux); this file is never written."
+    ),
+}
+REMEMBER_PROMPTS_VALUES: Mapping[str, str] = {
+    "keyring": (
+        "The command line asks once whether to remember each `${prompt}` answer in the system "
+        "keychain; later runs (and editors without their own secret storage, such as Neovim) "
+        "read it from there."
+    ),
+    "never": "Ask every time.",
 }
 JWT_ALGORITHMS: Mapping[str, str] = {
     alg: f"{'RSA PKCS#1 v1.5' if alg[0] == 'R' else 'ECDSA'} with SHA-{alg[2:]}."
@@ -185,6 +197,18 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "string",
         "The password of `username`. Prefer `${env:…}` or `${prompt}` to a literal.",
         where="User Administration > Users > *Set Password*.",
+        grants=frozenset({GRANT_PASSWORD}),
+        secret=True,
+        placeholder='"${prompt}"',
+    ),
+    KeySpec(
+        "otp",
+        "string",
+        "The current one-time code of the user's authenticator, appended to the password "
+        "when the instance enforces multi-factor authentication for integrations (the system "
+        "property `glide.authenticate.multifactor.for_integrations`, for users enrolled in "
+        'MFA). Always `"${prompt}"`: asked at each fetch and never stored or remembered.',
+        where="the user's authenticator app (enrolled under *Multi-factor Authentication*).",
         grants=frozenset({GRANT_PASSWORD}),
         secret=True,
         placeholder='"${prompt}"',
@@ -327,6 +351,16 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         default="file",
         values=TOKEN_STORE_VALUES,
         placeholder='"file"',
+    ),
+    KeySpec(
+        "remember_prompts",
+        "string",
+        "Whether `${prompt}` answers (a password, a client secret) may be remembered in the "
+        "system keychain. VS Code keeps its own (SecretStorage) and ignores this key; a "
+        "one-time code (`otp`) is never remembered.",
+        default="never",
+        values=REMEMBER_PROMPTS_VALUES,
+        placeholder='"keyring"',
     ),
     KeySpec(
         "auto_refresh",

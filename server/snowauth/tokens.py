@@ -34,6 +34,8 @@ class ResolvedConnection:
     client_secret: str | None = field(default=None, repr=False)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    # the one-time code appended to the password (MFA for integrations); never stored
+    otp: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     redirect_uri: str | None = None
     pkce: bool = True
@@ -55,7 +57,10 @@ class ResolvedConnection:
 
     def __post_init__(self) -> None:
         pem = self.jwt_key_pem.decode("ascii", "ignore").strip() if self.jwt_key_pem else None
-        redact.register(self.client_secret, self.password, self.refresh_token, pem, self.client_key_password)
+        login = (self.password or "") + self.otp if self.password and self.otp else None
+        redact.register(
+            self.client_secret, self.password, self.otp, login, self.refresh_token, pem, self.client_key_password
+        )
 
 
 @dataclass(frozen=True)

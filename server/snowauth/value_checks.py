@@ -44,6 +44,18 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
         except ReferenceSyntaxError as exc:
             ch.add(v.start, v.end, WARNING, "invalid-reference", str(exc), connection=name)
             continue
+        if key == "otp" and (ref is None or ref.kind != "prompt") and not model.is_ignored(key, grant):
+            ch.add(
+                v.start,
+                v.end,
+                WARNING,
+                "otp-not-prompt",
+                '`otp` is a one-time code that changes every few seconds: use `"${prompt}"` so it is '
+                "asked at each fetch (and never stored)",
+                fixes=[Fix('Use "${prompt}"', [Edit(v.start, v.end, '"${prompt}"')], preferred=True)],
+                connection=name,
+            )
+            continue
         if ref is not None:
             problem = ch.env.problem(ref)
             if problem:

@@ -4,7 +4,9 @@ One policy, written once: which destination a connection's credentials go to and
 question before the first send there (SECURITY.md), reuse of a stored token with at least
 :data:`MIN_LIFETIME` left, refresh (falling back to the connection's own grant when the
 refresh token is dead and that grant needs no person), the grant itself, and where the
-result goes (the token cache, or the connection file, see docs/reference.md).
+result goes (the token cache, the system keychain, or the connection file, see
+docs/reference.md); ``${prompt}`` answers remembered in the keychain
+(``remember_prompts = "keyring"``) for a UI that keeps none of its own.
 
 The caller talks to the person through a :class:`TokenUI`: the terminal (``token_cli``)
 or the editor (``lsp/commands``). A new front end (a command that runs a program with a
@@ -40,18 +42,19 @@ operation first needs it, or given as ``client``.
 from __future__ import annotations
 
 import asyncio
+import functools
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NoReturn, Protocol, TypeVar
 
 from snowauth import connections as conns
-from snowauth import exports
+from snowauth import exports, keychain
 from snowauth.store import TokenCache, cache_key
 from snowauth.trust import KnownHosts, refusal
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Collection
 
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
@@ -59,7 +62,12 @@ if TYPE_CHECKING:
     from snowauth.secrets import Environment
     from snowauth.tokens import ResolvedConnection, TokenSet
 
+_T = TypeVar("_T")
+
 MIN_LIFETIME = timedelta(seconds=60)  # a stored token with less left is not handed out
+#: `${prompt}` keys whose answer is good for one request: asked with ``once`` (never
+#: remembered by the editor) and never kept in the keychain
+ONE_TIME_KEYS = frozenset({"otp"})
 
 
 class TokenUI(Protocol):
@@ -162,6 +170,7 @@ class TokenWorkflow:
         self.exported: list[exports.Target] = []  # the files the last export() wrote
         #: keys whose absence does not stop destination() (register writes them)
         self.allow_missing = allow_missing
+        self._from_keychain: set[str] = set()  # `${prompt}` keys answered by the keychain
 
     @property
     def name(self) -> str:
@@ -169,8 +178,77 @@ class TokenWorkflow:
 
     @property
     def store(self) -> str:
-        """Where the tokens go: "file" or "cache"."""
+        """Where the tokens go: "file", "cache" or "keyring"."""
         return conns.token_store(self.connection)
+
+    def _kept(self) -> TokenCache | keychain.TokenKeychain:
+        """The store of a connection that keeps its tokens outside its file."""
+        return keychain.TokenKeychain() if self.store == "keyring" else self.cache
+
+    async def _keep(self, run: Callable[[], _T]) -> _T:
+        """Run a store call in a thread; a keychain that cannot be used is a ConnectionProblem."""
+        try:
+            return await asyncio.to_thread(run)
+        except keychain.KeychainUnavailable as exc:
+            raise conns.ConnectionProblem(str(exc), "token_store") from None
+
+    def _prompt(self) -> conns.AsyncPrompt | None:
+        """How `${prompt}` keys are answered: the UI (one-time keys with ``once``), and
+        with ``remember_prompts = "keyring"`` the keychain first, unless the UI keeps its
+        answers itself (the VS Code extension's SecretStorage: ``remembers_answers``)."""
+        ui = self.ui
+
+        async def ask(connection: str, key: str) -> str | None:
+            return await ui.ask_secret(connection, key, once=key in ONE_TIME_KEYS)
+
+        direct = ask if ui.can_ask else None
+        if conns.remember_prompts(self.connection) != "keyring" or getattr(ui, "remembers_answers", False):
+            return direct
+
+        async def remembered(connection: str, key: str) -> str | None:
+            if key in ONE_TIME_KEYS:
+                if direct is None:
+                    self._cannot_ask(key)
+                return await direct(connection, key)
+            entry = self.answer_key()
+            found = await self._keep(lambda: keychain.remembered(entry, key))
+            if found is not None:
+                self._from_keychain.add(key)
+                return found
+            if direct is None:
+                self._cannot_ask(key, keychain_empty=True)
+            value = await direct(connection, key)
+            if value:
+                await self._keep(lambda: keychain.remember(entry, key, value))
+            return value
+
+        return remembered
+
+    @staticmethod
+    def _cannot_ask(key: str, *, keychain_empty: bool = False) -> NoReturn:
+        more = (
+            " and the system keychain holds no remembered answer: run `snowauth token` once in a "
+            "terminal to remember it there"
+            if keychain_empty
+            else ""
+        )
+        raise conns.ConnectionProblem(f"`{key}` is `${{prompt}}`, but this client cannot ask for secrets{more}", key)
+
+    def answer_key(self) -> str:
+        """The keychain entry of this connection's remembered answers: its destination
+        (instance + trust settings), name and user, so an answer goes only where it was
+        typed for."""
+        assert self.target is not None
+        user = conns.cache_user(self.connection)
+        return cache_key(self.target.base_url, f"connection:{self.name}", user, self.target.trust.fingerprint)
+
+    async def forget_answers(self, keys: Collection[str]) -> None:
+        """Remove the answers to ``keys`` remembered in the keychain for this connection."""
+        await self.destination()
+        entry = self.answer_key()
+        for key in sorted(keys):
+            await self._keep(functools.partial(keychain.forget, entry, key))
+        self._from_keychain.difference_update(keys)
 
     # -- the steps --------------------------------------------------------------------------
 
@@ -195,7 +273,7 @@ class TokenWorkflow:
         """The connection ready to send (see :func:`snowauth.connections.resolve`), once
         its destination is confirmed."""
         target = await self.destination()
-        prompt = self.ui.ask_secret if self.ui.can_ask else None
+        prompt = self._prompt()
         return await conns.resolve(
             self.analysis,
             self.connection,
@@ -217,12 +295,14 @@ class TokenWorkflow:
         """The tokens stored for the connection (in its file, or in the cache)."""
         if self.store == "file":
             return conns.stored_tokens(self.connection)
-        return await asyncio.to_thread(self.cache.load, self.cache_key(conn))
+        kept, key = self._kept(), self.cache_key(conn)
+        return await self._keep(lambda: kept.load(key))
 
     async def save(self, conn: ResolvedConnection, tokens: TokenSet) -> None:
         """Store the tokens, then write them to the connection's export files."""
-        if self.store == "cache":
-            await asyncio.to_thread(self.cache.save, self.cache_key(conn), tokens)
+        if self.store != "file":
+            kept, key = self._kept(), self.cache_key(conn)
+            await self._keep(lambda: kept.save(key, tokens))
         else:
             await self.ui.write_tokens(self.name, tokens)
         await self.export(tokens)
@@ -267,6 +347,9 @@ class TokenWorkflow:
         try:
             return await self._with_client(run)
         except Exception as exc:
+            if self._from_keychain and getattr(exc, "code", None) == "access-denied":
+                # a remembered answer the instance rejects is asked again next time
+                await self.forget_answers(self._from_keychain)
             self.ui.exchange_failed(exc)
             raise
 
@@ -276,7 +359,7 @@ class TokenWorkflow:
         """A token to use: the stored one with ≥ 60 s left, else a refreshed one (falling
         back to a grant that needs no person), else the connection's grant; stored."""
         # a ${prompt} password is asked for only when the grant itself runs
-        conn = await self.resolve(no_prompt=frozenset({"password"}))
+        conn = await self.resolve(no_prompt=frozenset({"password", "otp"}))
         stored = await self.stored(conn)
         if stored is not None and usable(stored):
             return Obtained(stored, False)
@@ -311,7 +394,7 @@ class TokenWorkflow:
         no stored refresh token, or a rejected one, is a failure."""
         # a ${prompt} password is not asked for: refresh falls back only to grants that
         # need no person
-        conn = await self.resolve(no_prompt=frozenset({"password"}))
+        conn = await self.resolve(no_prompt=frozenset({"password", "otp"}))
         stored = await self.stored(conn)
         refresh_token = stored.refresh_token if stored else None
         if not fallback and not refresh_token:
@@ -343,8 +426,9 @@ class TokenWorkflow:
                 return stored
 
             await self._with_client(run)
-        if self.store == "cache":
-            await asyncio.to_thread(self.cache.delete, self.cache_key(conn))
+        if self.store != "file":
+            kept, key = self._kept(), self.cache_key(conn)
+            await self._keep(lambda: kept.delete(key))
         else:
             await self.ui.write_tokens(self.name, None)
         await self.export(None)

@@ -60,11 +60,11 @@ GRANT_ORDER = {
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
     "jwt_bearer": ["instance", "grant_type", "client_id", "client_secret", "jwt_key_file", "jwt_subject"],
 }
-GRANT_ONLY = {"username", "password", "refresh_token", "redirect_uri", "pkce", "client"} | {
+GRANT_ONLY = {"username", "password", "otp", "refresh_token", "redirect_uri", "pkce", "client"} | {
     k for k in ALL_KEYS if k.startswith("jwt_")
 }
 USED_BY = {
-    "password": {"username", "password"},
+    "password": {"username", "password", "otp"},
     "client_credentials": set(),
     "authorization_code": {"redirect_uri", "pkce", "client"},
     "refresh_token": {"refresh_token"},
@@ -113,6 +113,7 @@ def test_present_keys_are_not_offered_and_token_table_is() -> None:
     assert [c.label for c in got] == [
         *sorted(
             [
+                "otp",
                 "scope",
                 "client_auth",
                 "timeout",
@@ -122,6 +123,7 @@ def test_present_keys_are_not_offered_and_token_table_is() -> None:
                 "client_key",
                 "client_key_password",
                 "token_store",
+                "remember_prompts",
                 "auto_refresh",
                 "export",
             ]
@@ -296,7 +298,8 @@ def test_no_completion_in_comments_or_arrays_of_tables() -> None:
     [
         ("grant_type", [*model.GRANTS, "jwt_bearer"]),
         ("client_auth", ["body", "basic"]),
-        ("token_store", ["file", "cache"]),
+        ("token_store", ["file", "cache", "keyring"]),
+        ("remember_prompts", ["keyring", "never"]),
         ("jwt_algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
     ],
 )
@@ -434,6 +437,7 @@ FULL = {
     "client": '"none-known"',  # not "servicenow-sdk": the connection stays a password one
     "username": '"u"',
     "password": '"${env:SNOW_PW}"',
+    "otp": '"${prompt}"',
     "refresh_token": '"${prompt}"',
     "redirect_uri": '"http://127.0.0.1:1/cb"',
     "pkce": "true",
@@ -450,6 +454,7 @@ FULL = {
     "client_key": '"client-key.pem"',
     "client_key_password": '"${env:SNOW_PW}"',
     "token_store": '"file"',
+    "remember_prompts": '"keyring"',
     "auto_refresh": "true",
 }
 TOKEN_VALUES = {

@@ -179,8 +179,10 @@ def emulator_config(
     jwt_key_id: str | None = None,
     lockout_threshold: int | None = None,
     access_token_lifespan: int | None = None,
+    mfa_code: str | None = None,
 ) -> EmulatorConfig:
-    """The built-in demo config, changed for a test."""
+    """The built-in demo config, changed for a test. ``mfa_code``: MFA for integrations
+    is on and the demo user is enrolled, this their current one-time code."""
     config = default_config()
     clients = dict(config.clients)
     if access_token_lifespan is not None:
@@ -204,6 +206,11 @@ def emulator_config(
     }
     if lockout_threshold is not None:
         changes["lockout_threshold"] = lockout_threshold
+    if mfa_code is not None:
+        users = dict(config.users)
+        users[USER] = dataclasses.replace(users[USER], mfa_code=mfa_code)
+        changes["users"] = users
+        changes["mfa_for_integrations"] = True
     return dataclasses.replace(config, **changes)
 
 

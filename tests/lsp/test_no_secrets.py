@@ -24,6 +24,7 @@ from tests.kit.cli import run_snowauth
 from tests.kit.doctor import ADMIN, ADMIN_PASSWORD, doctor_config, instance
 from tests.kit.emulator import emulator_config, emulators, sdk_page_code
 from tests.kit.http import free_port
+from tests.kit.keychain import entries, keyring_env
 from tests.kit.lsp import Editor, eventually, session_fixture
 from tests.kit.proxy import running_proxy
 
@@ -31,6 +32,7 @@ LOG = Path(tempfile.gettempdir()) / f"snowauth-no-secrets-{os.getpid()}.log"
 CLIENT_SECRET = "demo-client-secret"
 PASSWORD = "demo-password"
 URI = "file:///tmp/snowauth-secrets/leak.snowauth.toml"
+KEYCHAIN = Path(tempfile.mkdtemp(prefix="snowauth-no-secrets-keychain-")) / "keychain.json"
 
 
 # values that come from `${env:}` and `${file:}` references: a file someone else wrote may
@@ -53,6 +55,7 @@ client = session_fixture(
         "SNOWAUTH_TRACE": "1",
         "SNOWAUTH_LOG_FILE": str(LOG),
         **REFERENCED,
+        **keyring_env(KEYCHAIN),
     }
 )
 
@@ -538,3 +541,60 @@ token_store = "cache"
     for secret in (PROXY_PASSWORD, KEY_PASSPHRASE, PASSWORD, CLIENT_SECRET):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     shutil.rmtree(NET_BASE, ignore_errors=True)
+
+
+async def test_no_secret_in_the_one_time_code_and_the_keychain(client: LanguageClient) -> None:
+    """MFA for integrations (`otp = "${prompt}"`, a one-time answer) with the tokens in the
+    OS keychain (`token_store = "keyring"`): a wrong code, then the right one, refresh and
+    revoke; neither the password, the codes, the password followed by a code, nor the
+    tokens appear in the log, the messages, the progress or the results, and the file holds
+    no token."""
+    codes = iter(["000000", "314159"])
+    asked: list[str] = []
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*args: object) -> dict[str, str]:
+        key = str(getattr(args[-1], "key", ""))
+        asked.append(key)
+        return {"value": PASSWORD if key == "password" else next(codes)}
+
+    with emulators(config=emulator_config(mfa_code="314159")) as start:
+        emu = start()
+        with local_emulator(emu.url):
+            editor = Editor(client)
+            text = f"""[connections.dev]
+instance = "{emu.url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "integration.user"
+password = "${{prompt}}"
+otp = "${{prompt}}"
+token_store = "keyring"
+"""
+            editor.open(URI, text)
+            seen = []
+            for command in ("snowauth.fetchToken", "snowauth.fetchToken", "snowauth.refreshToken"):
+                params = t.ExecuteCommandParams(command=command, arguments=[{"uri": URI, "connection": "dev"}])
+                try:
+                    seen.append(repr(await client.workspace_execute_command_async(params)))
+                except JsonRpcException as exc:
+                    seen.append(str(exc))
+            (stored,) = entries(KEYCHAIN).values()
+            access, refresh = json.loads(stored)["access_token"], json.loads(stored)["refresh_token"]
+            revoke = t.ExecuteCommandParams(
+                command="snowauth.revokeToken", arguments=[{"uri": URI, "connection": "dev"}]
+            )
+            seen.append(repr(await client.workspace_execute_command_async(revoke)))
+            assert entries(KEYCHAIN) == {} and editor.texts[URI] == text
+    assert asked == ["password", "otp", "password", "otp"]
+    assert "one-time code" in seen[0]
+    log = LOG.read_text(encoding="utf-8")
+    assert f"snowauth.oauth: token issued by {emu.url} (password grant)" in log
+    progress = [repr(reports) for reports in client.progress_reports.values()]
+    captured = "\n".join(
+        [log, *seen, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    for secret in (PASSWORD, "000000", "314159", PASSWORD + "314159", access, refresh):
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    LOG.unlink()

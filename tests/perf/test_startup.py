@@ -13,7 +13,16 @@ from snowauth.lsp.main import create_server
 from snowauth.lsp.server import SnowauthServer
 
 # the commands load at start (no stand-ins); the exchange they run loads at the first one
-HEAVY = ("httpx", "httpcore", "cryptography", "snowauth.oauth.client", "snowauth.oauth.http", "snowauth.oauth.jwt")
+# (and the OS keychain loads at the first use of `token_store = "keyring"` or `remember_prompts`)
+HEAVY = (
+    "httpx",
+    "httpcore",
+    "cryptography",
+    "snowauth.oauth.client",
+    "snowauth.oauth.http",
+    "snowauth.oauth.jwt",
+    "keyring",
+)
 
 
 def test_starting_the_server_loads_no_token_exchange() -> None:

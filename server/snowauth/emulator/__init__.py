@@ -74,6 +74,7 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     no_application_user = "unauthorized_client"   # or "access_denied" (see grants)
     redirect_fallback = true             # unregistered redirect_uri: the first registered
     pkce_failure = "access_denied"       # or "invalid_request" (a wrong code_verifier)
+    mfa_for_integrations = false         # glide.authenticate.multifactor.for_integrations
 
     [clients.<name>]                     # an Application Registry record
     client_id = "<32 hex>"
@@ -98,6 +99,8 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     last_name = "..."
     email = "..."
     roles = ["admin"]                    # admin: the Table API beyond reading sys_user
+    mfa_code = "123456"                  # enrolled in MFA: with mfa_for_integrations, the
+                                         # password grant and Basic auth want password+code
 
 Unknown keys and wrong types raise :class:`ConfigError` naming the file and the key.
 Logging (logger ``snowauth.emulator``) carries only method, path and status.

@@ -49,6 +49,9 @@ class UserRecord:
     last_name: str = ""
     email: str = ""
     roles: tuple[str, ...] = ()
+    #: the user's current one-time code (enrolled in MFA; a fixed code stands in for the
+    #: authenticator's TOTP), None: not enrolled
+    mfa_code: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.sys_id:
@@ -121,6 +124,8 @@ class EmulatorConfig:
     sdk_client: bool = True
     oauth_active: bool = True
     password_grant_disabled: bool = False
+    #: glide.authenticate.multifactor.for_integrations
+    mfa_for_integrations: bool = False
     #: the answer to client credentials on a record with no OAuth Application User
     #: (docs/servicenow.md: only "the request isn't passed" is documented)
     no_application_user: str = "unauthorized_client"
@@ -152,6 +157,7 @@ _PROPERTY_KEYS = {
     "no_application_user",
     "redirect_fallback",
     "pkce_failure",
+    "mfa_for_integrations",
 }
 NO_APPLICATION_USER_ANSWERS = ("unauthorized_client", "access_denied")
 PKCE_FAILURE_ANSWERS = ("access_denied", "invalid_request")
@@ -178,6 +184,7 @@ _USER_KEYS = {
     "last_name",
     "email",
     "roles",
+    "mfa_code",
 }
 
 
@@ -269,6 +276,7 @@ def _parse_user(source: str, user_name: str, table: Any) -> UserRecord:
         last_name=reader.string("last_name") or "",
         email=reader.string("email") or "",
         roles=reader.strings("roles"),
+        mfa_code=reader.string("mfa_code"),
     )
 
 
@@ -352,6 +360,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         sdk_client=props.boolean("sdk_client", True),
         oauth_active=props.boolean("oauth_active", True),
         password_grant_disabled=props.boolean("password_grant_disabled", False),
+        mfa_for_integrations=props.boolean("mfa_for_integrations", False),
         no_application_user=no_app_user,
         redirect_fallback=props.boolean("redirect_fallback", True),
         pkce_failure=pkce_failure,

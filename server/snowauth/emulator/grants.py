@@ -128,7 +128,7 @@ def _password(state: EmulatorState, client: ClientRecord, form: Mapping[str, str
     if not username or password is None:
         raise Denied("password grant: username or password missing")
     scope = resolve_scope(client, form.get("scope"))
-    user = state.check_login(username, password, "password grant")
+    user = state.check_login(username, password, "password grant", api=True)
     if user is None:
         raise Denied("")  # check_login logged why
     return Outcome(200, state.issue(client, user.user_name, scope, with_refresh=True))

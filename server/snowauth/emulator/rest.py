@@ -139,7 +139,7 @@ def _authenticate(state: EmulatorState, path: str, credentials: Credentials) -> 
             decoded = ""
         name, sep, password = decoded.partition(":")
         if sep:
-            user = state.check_login(name, password, f"REST {path} basic auth", interactive=False)
+            user = state.check_login(name, password, f"REST {path} basic auth", interactive=False, api=True)
     if user is None:
         user = _session(state, credentials.cookie)
     if user is None:

@@ -161,6 +161,7 @@ class EmulatorState:
             (ir.PROP_OAUTH_ACTIVE, config.oauth_active),
             (ir.PROP_CLIENT_CREDENTIALS_ENABLED, config.client_credentials_enabled),
             (ir.PROP_PASSWORD_GRANT_DISABLED, config.password_grant_disabled),
+            (ir.PROP_MFA_FOR_INTEGRATIONS, config.mfa_for_integrations),
         ):
             self.set_property(name, "true" if value else "false", now)
 
@@ -237,9 +238,14 @@ class EmulatorState:
             return None
         return user
 
-    def check_login(self, user_name: str, password: str, what: str, *, interactive: bool = True) -> UserRecord | None:
+    def check_login(
+        self, user_name: str, password: str, what: str, *, interactive: bool = True, api: bool = False
+    ) -> UserRecord | None:
         """A password login (password grant, the login form, or with ``interactive``
-        false HTTP Basic on REST, which web service users may use), counting failures."""
+        false HTTP Basic on REST, which web service users may use), counting failures.
+        ``api``: an API login (the password grant, Basic auth), where MFA for integrations
+        (:data:`ir.PROP_MFA_FOR_INTEGRATIONS`) wants the password followed by the one-time
+        code of an enrolled user."""
         user = self.user(user_name)
         if user is None:
             self.deny(f"{what}: no such user")
@@ -253,6 +259,16 @@ class EmulatorState:
         if user.password is None:
             self.deny(f"{what}: user {user_name} has no password")
             return None
+        code = user.mfa_code if api and self.property_true(ir.PROP_MFA_FOR_INTEGRATIONS) else None
+        if code:
+            if same_secret(password, user.password):
+                self.deny(f"{what}: MFA for integrations: no one-time code after the password of {user_name}")
+                return None
+            if len(password) > len(code) and same_secret(password[: -len(code)], user.password):
+                if not same_secret(password[-len(code) :], code):
+                    self.deny(f"{what}: MFA for integrations: wrong one-time code for {user_name}")
+                    return None
+                password = user.password  # the code is right: check the rest as usual
         if not same_secret(password, user.password):
             count = self.failed_logins.get(user_name, 0) + 1
             self.failed_logins[user_name] = count

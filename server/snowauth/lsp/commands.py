@@ -83,6 +83,13 @@ class Editor:
     def can_ask(self) -> bool:
         return self.ls.client_declares(ext.CAP_PROMPT_SECRET)
 
+    @property
+    def remembers_answers(self) -> bool:
+        """A client that answers `${prompt}` keeps its own answers (VS Code's SecretStorage):
+        the workflow does not use the keychain for them (``remember_prompts``), not even
+        when it cannot ask now (:class:`Unattended`)."""
+        return self.ls.client_declares(ext.CAP_PROMPT_SECRET)
+
     async def ask_secret(
         self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
     ) -> str | None:

@@ -127,8 +127,10 @@ def access_denied(
     jwt_algorithm: str | None = None,
     jwt_key_id: str | None = None,
     detail: str | None = None,
+    otp_sent: bool = False,
 ) -> OAuthError:
-    """The instance rejected the grant (401 access_denied, or invalid_grant/invalid_client)."""
+    """The instance rejected the grant (401 access_denied, or invalid_grant/invalid_client).
+    ``otp_sent``: a one-time code followed the password (`otp`)."""
     said = f" (the instance said: {detail})" if detail else ""
     summary = None
     if grant_type == GRANT_PASSWORD:
@@ -148,6 +150,17 @@ def access_denied(
             f"Administration > Users and the client under {REGISTRY}. Failed attempts count "
             "toward the user's lockout: fix the credentials before trying again."
         )
+        if otp_sent:
+            message += (
+                " The one-time code (`otp`) is part of the password: it may have been mistyped or "
+                "expired (enter the code your authenticator shows now)."
+            )
+        else:
+            message += (
+                " When the instance enforces MFA for integrations "
+                "(glide.authenticate.multifactor.for_integrations) and the user is enrolled, the "
+                'password must be followed by the current one-time code: add `otp = "${prompt}"`.'
+            )
         # what a one-line notification shows: the warning must not be cut off
         summary = f"{origin} rejected the password grant. Retrying can lock the account: fix the credentials first."
         key = "password"

@@ -53,7 +53,9 @@ def password_form(conn: ResolvedConnection) -> dict[str, str]:
     form = {
         "grant_type": GRANT_PASSWORD,
         "username": _require(conn.username, "username", conn, "for the password grant"),
-        "password": _require(conn.password, "password", conn, "for the password grant"),
+        # an instance that enforces MFA for integrations takes the password followed by
+        # the current one-time code (docs/servicenow.md, "MFA")
+        "password": _require(conn.password, "password", conn, "for the password grant") + (conn.otp or ""),
     }
     if conn.scope:
         form["scope"] = conn.scope

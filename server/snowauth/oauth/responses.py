@@ -143,7 +143,7 @@ def parse_token_response(
         if tokens is None:
             raise errors.malformed_response(response.url, f"HTTP {status} without an access_token", status=status)
         return tokens
-    hidden = [*secrets, conn.client_secret, conn.password, conn.refresh_token]
+    hidden = [*secrets, conn.client_secret, conn.password, conn.otp, conn.refresh_token]
     error = data.get("error")
     raw_description = data.get("error_description")
     description = errors.scrub(raw_description, hidden) if isinstance(raw_description, str) else ""
@@ -166,6 +166,7 @@ def parse_token_response(
             jwt_algorithm=conn.jwt_algorithm,
             jwt_key_id=errors.shown(conn, "jwt_key_id", conn.jwt_key_id),
             detail=detail,
+            otp_sent=bool(conn.otp),
         )
     if isinstance(error, str):
         raise errors.invalid_request(
