@@ -177,6 +177,7 @@ def emulator_config(
     jwt_key_id: str | None = None,
     lockout_threshold: int | None = None,
     access_token_lifespan: int | None = None,
+    api_scopes: dict[str, str] | None = None,
 ) -> EmulatorConfig:
     """The built-in demo config, changed for a test."""
     config = default_config()
@@ -202,6 +203,8 @@ def emulator_config(
     }
     if lockout_threshold is not None:
         changes["lockout_threshold"] = lockout_threshold
+    if api_scopes is not None:
+        changes["api_scopes"] = api_scopes
     return dataclasses.replace(config, **changes)
 
 

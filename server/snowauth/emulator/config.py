@@ -64,7 +64,9 @@ class UserRecord:
 class ClientRecord:
     """An Application Registry record ("OAuth API endpoint for external clients").
 
-    ``scopes`` lists the scopes the client may request; empty means any.
+    ``scopes`` are the record's Auth Scopes: the scopes the client may request (empty:
+    any), and, read at request time, the REST API auth scopes its tokens pass
+    (``useraccount`` passes all of them).
     ``jwt_public_key_pem`` (a PEM public key or X.509 certificate) enables the JWT
     bearer grant; the TOML key ``jwt_public_key_file`` fills it from a file.
     """
@@ -121,6 +123,9 @@ class EmulatorConfig:
     sdk_client: bool = True
     oauth_active: bool = True
     password_grant_disabled: bool = False
+    #: REST API Auth Scopes: an API path prefix → the auth scope it needs (none: any
+    #: valid token; docs/servicenow.md "Scopes and JWT")
+    api_scopes: Mapping[str, str] = field(default_factory=dict)
     #: the answer to client credentials on a record with no OAuth Application User
     #: (docs/servicenow.md: only "the request isn't passed" is documented)
     no_application_user: str = "unauthorized_client"
@@ -308,7 +313,7 @@ def _named_tables(top: _Reader, key: str) -> dict[str, Any]:
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> EmulatorConfig:
     """Build a config from parsed TOML. ``base_dir`` resolves relative key files."""
-    top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users"})
+    top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users", "api_scopes"})
     props = _Reader(source, "properties", top.table.get("properties", {}), _PROPERTY_KEYS)
     users_table = _named_tables(top, "users")
     clients_table = _named_tables(top, "clients")
@@ -324,6 +329,12 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
                 f"clients.{name}.application_user",
                 f"no user {client.application_user!r} in [users]",
             )
+    api_scopes = _named_tables(top, "api_scopes")
+    for prefix, scope in api_scopes.items():
+        if not prefix.startswith("/api/"):
+            raise top.error(f"api_scopes.{prefix}", "must be an API path such as /api/now/table")
+        if not isinstance(scope, str) or not scope:
+            raise top.error(f"api_scopes.{prefix}", "must be the name of an auth scope")
     auto_user = props.string("auto_approve_user")
     if auto_user is not None and auto_user not in users:
         raise top.error("properties.auto_approve_user", f"no user {auto_user!r} in [users]")
@@ -341,6 +352,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         oauth_active=props.boolean("oauth_active", True),
         password_grant_disabled=props.boolean("password_grant_disabled", False),
         no_application_user=no_app_user,
+        api_scopes=dict(api_scopes),
         source=source,
     )
 

@@ -3,9 +3,14 @@ API (:mod:`snowauth.emulator.table_api`).
 
 A caller authenticates with a Bearer token the emulator issued or with HTTP Basic (a
 user with a password; web service users too). Bad, expired or revoked credentials
-answer ServiceNow's 401 with ``WWW-Authenticate: BASIC realm="Service-now"``. A token
-whose scope lacks ``useraccount`` answers 403 "Missing required api access scope" (the
-emulator treats ``useraccount`` as the auth scope of every REST API it serves).
+answer ServiceNow's 401 with ``WWW-Authenticate: BASIC realm="Service-now"``.
+
+REST API Auth Scopes as the instance checks them (docs/servicenow.md "Scopes and JWT"):
+an API with no auth scope (the config's ``[api_scopes]``, by path prefix) takes any
+valid token; one with an auth scope takes a token only when the Auth Scopes of the
+client's Application Registry record, read at request time rather than the scope the
+token asked for, hold that scope or ``useraccount``. Otherwise 403 "Missing required
+api access scope". HTTP Basic is not scope-checked.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ _NOT_AUTHENTICATED = {
 _MISSING_SCOPE = {
     "error": {
         "message": "Missing required api access scope",
-        "detail": f"The access token does not carry the '{DEFAULT_SCOPE}' scope",
+        "detail": "The OAuth client is not linked to the auth scope this API requires",
     },
     "status": "failure",
 }
@@ -55,17 +60,40 @@ def _current_user(user: UserRecord) -> dict[str, Any]:
     }
 
 
+def required_scope(api_scopes: Mapping[str, str], path: str) -> str | None:
+    """The auth scope the API at ``path`` needs (the longest configured prefix), if any."""
+    best: tuple[int, str] | None = None
+    for prefix, scope in api_scopes.items():
+        base = prefix.rstrip("/")
+        if (path == base or path.startswith(base + "/")) and (best is None or len(base) > best[0]):
+            best = (len(base), scope)
+    return None if best is None else best[1]
+
+
+def _scope_refusal(state: EmulatorState, path: str, client_id: str) -> Reply | None:
+    """403 unless the client's record, as it is now, holds the API's auth scope."""
+    required = required_scope(state.config.api_scopes, path)
+    if required is None:
+        return None
+    client = state.client_by_id(client_id)
+    held = client.scopes if client is not None else ()
+    if required in held or DEFAULT_SCOPE in held:
+        return None
+    state.deny(f"REST {path}: the client's record lacks the auth scope {required}")
+    return json_reply(403, _MISSING_SCOPE)
+
+
 def _authenticate(state: EmulatorState, path: str, authorization: str | None) -> UserRecord | Reply:
-    """The user behind a Bearer token (whose scope must hold ``useraccount``) or an
-    HTTP Basic user name and password (a failure counts toward the lockout)."""
+    """The user behind a Bearer token (whose client must hold the API's auth scope) or
+    an HTTP Basic user name and password (a failure counts toward the lockout)."""
     scheme, _, value = (authorization or "").strip().partition(" ")
     user: UserRecord | None = None
     if scheme.lower() == "bearer":
         token = state.bearer(value.strip())
         if token is not None:
-            if DEFAULT_SCOPE not in token.scope.split():
-                state.deny(f"REST {path}: token scope lacks {DEFAULT_SCOPE}")
-                return json_reply(403, _MISSING_SCOPE)
+            refused = _scope_refusal(state, path, token.client_id)
+            if refused is not None:
+                return refused
             user = state.users[token.user_name]
     elif scheme.lower() == "basic":
         try:

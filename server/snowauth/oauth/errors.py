@@ -491,10 +491,11 @@ def not_authenticated(origin: str, *, status: int = 401) -> OAuthError:
 def missing_scope(origin: str, *, status: int = 403) -> OAuthError:
     return OAuthError(
         "missing-scope",
-        f"{origin} refused the request (HTTP 403): the token lacks the API's auth scope "
-        "(Missing required api access scope). Add the scope (for example useraccount) to "
-        f"scope and to the Auth Scopes of the client's record in {REGISTRY}, then fetch a "
-        "new token.",
+        f"{origin} refused the request (HTTP 403, Missing required api access scope): the "
+        "OAuth client is not linked to the auth scope this REST API requires. Add that scope "
+        f"(or useraccount, which opens every API) to the Auth Scopes of the client's record in "
+        f"{REGISTRY}; the instance reads them at each request, so the same token works "
+        "afterwards. Fetching a new token does not help.",
         key="scope",
         status=status,
     )
