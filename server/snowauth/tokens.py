@@ -41,6 +41,10 @@ class ResolvedConnection:
     jwt_subject: str | None = None
     jwt_key_id: str | None = None
     jwt_algorithm: str = "RS256"
+    #: the JWT verifier map's Shared key (HS256/384/512)
+    jwt_shared_secret: str | None = field(default=None, repr=False)
+    #: the JWT ``aud`` claim; None: the client ID
+    jwt_audience: str | None = None
     scope: str | None = None
     client_auth: str = "body"  # "body" | "basic"
     timeout: float = 30.0
@@ -51,7 +55,7 @@ class ResolvedConnection:
 
     def __post_init__(self) -> None:
         pem = self.jwt_key_pem.decode("ascii", "ignore").strip() if self.jwt_key_pem else None
-        redact.register(self.client_secret, self.password, self.refresh_token, pem)
+        redact.register(self.client_secret, self.password, self.refresh_token, pem, self.jwt_shared_secret)
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,9 @@ class ClientRecord:
     ``scopes`` are the record's Auth Scopes: the scopes the client may request (empty:
     any), and, read at request time, the REST API auth scopes its tokens pass
     (``useraccount`` passes all of them).
-    ``jwt_public_key_pem`` (a PEM public key or X.509 certificate) enables the JWT
-    bearer grant; the TOML key ``jwt_public_key_file`` fills it from a file.
+    ``jwt_public_key_pem`` (a PEM public key or X.509 certificate) or ``jwt_shared_key``
+    (HS256/384/512) enables the JWT bearer grant; the TOML key ``jwt_public_key_file``
+    fills the first from a file.
     """
 
     name: str
@@ -83,6 +84,14 @@ class ClientRecord:
     jwt_public_key_pem: bytes | None = None
     jwt_user_field: str = "user_name"
     jwt_key_id: str | None = None
+    #: the JWT verifier map's Shared key (HS256/384/512); enables the grant too
+    jwt_shared_key: str | None = field(default=None, repr=False)
+    #: the ``aud`` the verifier takes; None: the client ID
+    jwt_audience: str | None = None
+    #: whether ``iss`` must be the client ID (the docs say "should match")
+    jwt_check_issuer: bool = True
+    #: the verifier map's Clock skew, seconds (ServiceNow's default: 0)
+    jwt_clock_skew: int = 0
     scopes: tuple[str, ...] = ()
     active: bool = True
     sys_id: str = ""
@@ -162,6 +171,10 @@ _CLIENT_KEYS = {
     "jwt_public_key_file",
     "jwt_user_field",
     "jwt_key_id",
+    "jwt_shared_key",
+    "jwt_audience",
+    "jwt_check_issuer",
+    "jwt_clock_skew",
     "scopes",
 }
 _USER_KEYS = {
@@ -300,6 +313,10 @@ def _parse_client(source: str, name: str, table: Any, base_dir: Path | None) -> 
         jwt_public_key_pem=key_pem,
         jwt_user_field=user_field,
         jwt_key_id=reader.string("jwt_key_id"),
+        jwt_shared_key=reader.string("jwt_shared_key"),
+        jwt_audience=reader.string("jwt_audience"),
+        jwt_check_issuer=reader.boolean("jwt_check_issuer", True),
+        jwt_clock_skew=reader.integer("jwt_clock_skew", 0, 0),
         scopes=reader.strings("scopes"),
     )
 

@@ -460,6 +460,16 @@ def jwt_key(detail: str) -> OAuthError:
     )
 
 
+def jwt_shared_key(detail: str) -> OAuthError:
+    return OAuthError(
+        "jwt-shared-key",
+        f"The JWT shared key could not be used: {detail}. jwt_shared_secret must be the "
+        "Shared key of the JWT verifier map linked to the client's record (System OAuth > "
+        "JWT Verifier Maps), at least 32 bytes for HS256, 48 for HS384, 64 for HS512.",
+        key="jwt_shared_secret",
+    )
+
+
 def no_refresh_token(name: str) -> OAuthError:
     return OAuthError(
         "no-refresh-token",
