@@ -178,8 +178,10 @@ def emulator_config(
     lockout_threshold: int | None = None,
     access_token_lifespan: int | None = None,
     api_scopes: dict[str, str] | None = None,
+    demo: dict[str, Any] | None = None,
 ) -> EmulatorConfig:
-    """The built-in demo config, changed for a test."""
+    """The built-in demo config, changed for a test (``demo``: fields of the demo
+    client's record, such as ``jwt_shared_key`` or ``jwt_clock_skew``)."""
     config = default_config()
     clients = dict(config.clients)
     if access_token_lifespan is not None:
@@ -197,6 +199,8 @@ def emulator_config(
             )
     if jwt_public_pem is not None:
         clients["demo"] = dataclasses.replace(clients["demo"], jwt_public_key_pem=jwt_public_pem, jwt_key_id=jwt_key_id)
+    if demo is not None:
+        clients["demo"] = dataclasses.replace(clients["demo"], **demo)
     changes: dict[str, Any] = {
         "clients": clients,
         "client_credentials_enabled": client_credentials,
