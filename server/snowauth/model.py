@@ -257,11 +257,11 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "string",
         "The shared key that signs the JWT assertion for `jwt_algorithm` = `HS256`, `HS384` "
         "or `HS512` (at least 32, 48 or 64 bytes). A secret: write a reference such as "
-        '`"${env:SN_JWT_SHARED_KEY}"`.',
+        '`"${env:SNOW_JWT_SHARED_SECRET}"`.',
         where="System OAuth > JWT Verifier Maps > your map > *Shared key*.",
         grants=frozenset({GRANT_JWT_BEARER}),
         secret=True,
-        placeholder='"${env:SN_JWT_SHARED_KEY}"',
+        placeholder='"${env:SNOW_JWT_SHARED_SECRET}"',
     ),
     KeySpec(
         "jwt_audience",

@@ -58,7 +58,7 @@ GRANT_ORDER = {
     "client_credentials": ["instance", "grant_type", "client_id", "client_secret"],
     "authorization_code": ["instance", "grant_type", "client_id", "redirect_uri"],
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
-    "jwt_bearer": ["instance", "grant_type", "client_id", "client_secret", "jwt_key_file", "jwt_subject"],
+    "jwt_bearer": ["instance", "grant_type", "client_id", "jwt_key_file", "jwt_subject"],
 }
 GRANT_ONLY = {"username", "password", "refresh_token", "redirect_uri", "pkce", "client"} | {
     k for k in ALL_KEYS if k.startswith("jwt_")
@@ -68,7 +68,7 @@ USED_BY = {
     "client_credentials": set(),
     "authorization_code": {"redirect_uri", "pkce", "client"},
     "refresh_token": {"refresh_token"},
-    "jwt_bearer": {"jwt_key_file", "jwt_subject", "jwt_key_id", "jwt_algorithm"},
+    "jwt_bearer": {"jwt_key_file", "jwt_subject", "jwt_key_id", "jwt_algorithm", "jwt_shared_secret", "jwt_audience"},
 }
 
 
@@ -283,7 +283,7 @@ def test_no_completion_in_comments_or_arrays_of_tables() -> None:
         ("grant_type", [*model.GRANTS, "jwt_bearer"]),
         ("client_auth", ["body", "basic"]),
         ("token_store", ["file", "cache"]),
-        ("jwt_algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
+        ("jwt_algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"]),
     ],
 )
 @pytest.mark.parametrize("form", ["table", "dotted", "dotted_top", "inline"])
@@ -427,6 +427,8 @@ FULL = {
     "jwt_subject": '"s"',
     "jwt_key_id": '"kid"',
     "jwt_algorithm": '"RS256"',
+    "jwt_shared_secret": '"${env:SNOW_JWT_KEY}"',
+    "jwt_audience": '"aud"',
     "scope": '"useraccount"',
     "client_auth": '"body"',
     "timeout": "30",
