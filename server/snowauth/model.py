@@ -73,6 +73,7 @@ def jwt_shared(algorithm: object) -> bool:
     """True when ``jwt_algorithm`` signs with a shared key (HS256/384/512), not a key file."""
     return isinstance(algorithm, str) and algorithm.upper().startswith("HS")
 
+
 REGISTRY = "System OAuth > Application Registry"
 
 #: `client = "servicenow-sdk"`: the ServiceNow SDK's public OAuth client, shipped with

@@ -182,7 +182,7 @@ def test_jwt_bearer_needs_no_client_secret(form: str) -> None:
 @pytest.mark.parametrize("form", FORMS)
 @pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
 def test_a_shared_key_algorithm_needs_jwt_shared_secret_not_a_key_file(form: str, alg: str) -> None:
-    keys = grant_keys(JWT, jwt_key_file=None) + [("jwt_algorithm", f'"{alg}"')]
+    keys = [*grant_keys(JWT, jwt_key_file=None), ("jwt_algorithm", f'"{alg}"')]
     f = one(run(render(form, keys)), "missing-key")
     assert "`jwt_shared_secret`" in f.message and "JWT bearer" in f.message
     fixed = fix_removes(render(form, keys), f, form)

@@ -845,3 +845,10 @@ def test_every_completion_typed_into_parses() -> None:
             tomllib.loads(done)
             checked += 1
     assert checked > 150
+
+
+def test_a_shared_key_algorithm_asks_for_jwt_shared_secret_first() -> None:
+    got = items('[connections.dev]\ngrant_type = "jwt_bearer"\njwt_algorithm = "HS512"\n|\n')
+    required = [c.label for c in got if c.kind == "key" and c.detail.startswith("required")]
+    assert required == ["instance", "client_id", "jwt_shared_secret", "jwt_subject"]
+    assert "jwt_key_file" in [c.label for c in got if c.kind == "key" and c.detail == "optional"]

@@ -194,7 +194,8 @@ SHARED = "a-shared-key-of-sixty-four-bytes-0123456789abcdef0123456789abcde"
 
 
 def _hs_conn(base_url: str, alg: str = "HS256", **changes: Any) -> Any:
-    return jwt_conn(base_url, b"", **{"jwt_key_pem": None, "jwt_algorithm": alg, "jwt_shared_secret": SHARED, **changes})
+    values = {"jwt_key_pem": None, "jwt_algorithm": alg, "jwt_shared_secret": SHARED, **changes}
+    return jwt_conn(base_url, b"", **values)
 
 
 @pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
