@@ -81,6 +81,10 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     jwt_public_key_file = "jwt.pem"      # PEM key or certificate, relative to the file
     jwt_user_field = "user_name"         # user_name | email | sys_id
     jwt_key_id = "..."                   # optional required `kid`
+    jwt_shared_key = "..."               # the verifier map's Shared key (HS256/384/512)
+    jwt_audience = "..."                 # the `aud` it takes; absent: the client ID
+    jwt_check_issuer = true              # `iss` must be the client ID
+    jwt_clock_skew = 0                   # seconds of leeway on `exp` and `nbf`
 
     [api_scopes]                         # REST API Auth Scopes; absent: any valid token
     "/api/now/table" = "table_api"       # path prefix = the auth scope it needs
