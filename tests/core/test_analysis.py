@@ -490,6 +490,16 @@ CASES = [
         '"${env:SNOW_DEV_PASSWORD}"',
     ),
     Case(
+        "literal-jwt-shared-secret",
+        [*grant_keys(JWT, jwt_key_file=None), ("jwt_algorithm", '"HS256"'), ("jwt_shared_secret", '"hs-key"')],
+        "literal-secret",
+        WARNING,
+        ("value", "jwt_shared_secret", '"hs-key"'),
+        ("`jwt_shared_secret` is written in plain text", "${env:SNOW_DEV_JWT_SHARED_SECRET}"),
+        "Move `jwt_shared_secret` to ${env:SNOW_DEV_JWT_SHARED_SECRET}",
+        '"${env:SNOW_DEV_JWT_SHARED_SECRET}"',
+    ),
+    Case(
         "literal-refresh-token",
         grant_keys("refresh_token", refresh_token='"rt-123"'),
         "literal-secret",
