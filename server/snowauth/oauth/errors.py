@@ -9,6 +9,8 @@ when one was received.
 Messages name hosts and URLs (scheme, host, port and path; never a query string) and
 timeouts, never a secret, token, code, verifier, assertion or request body. Text that
 comes from the server (an ``error_description``) goes through :func:`scrub` first.
+
+One cohesive thing, the error catalogue: it may pass 500 lines, one builder per failure.
 """
 
 from __future__ import annotations
