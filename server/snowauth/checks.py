@@ -196,7 +196,9 @@ class Checker:
         pkce_assign = c.keys.get("pkce")
         pkce = pkce_assign.value.data if pkce_assign and pkce_assign.value.kind == "boolean" else True
         grant_label = "JWT bearer" if grant == model.GRANT_JWT_BEARER else grant or ""
-        for key in _required_keys(grant, bool(pkce), client):
+        algorithm = c.keys.get("jwt_algorithm")
+        shared = algorithm is not None and model.jwt_shared(algorithm.value.data)
+        for key in _required_keys(grant, bool(pkce), client, shared):
             if key not in c.keys:
                 why = (
                     f"required for the `{grant_label}` grant"
@@ -442,7 +444,7 @@ _SUB_KEYS: dict[str, Mapping[str, model.KeySpec]] = {
     model.EXPORT_TABLE: model.EXPORT_KEYS,
 }
 _KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}
-_REQUIRED: dict[tuple[str | None, bool, str | None], tuple[str, ...]] = {}
+_REQUIRED: dict[tuple[str | None, bool, str | None, bool], tuple[str, ...]] = {}
 # the grants whose connection without a `client_id` may sign in with the SDK client
 # instead (client credentials and JWT bearer act as no person: the SDK client cannot)
 _SDK_INSTEAD = frozenset({None, model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE})
@@ -453,10 +455,12 @@ _REGISTERED = frozenset({model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE, m
 REGISTER_TITLE = "Register an OAuth client on the instance"
 
 
-def _required_keys(grant: str | None, pkce: bool, client: str | None = None) -> tuple[str, ...]:
-    found = _REQUIRED.get((grant, pkce, client))
+def _required_keys(grant: str | None, pkce: bool, client: str | None = None, shared: bool = False) -> tuple[str, ...]:
+    found = _REQUIRED.get((grant, pkce, client, shared))
     if found is None:
-        found = _REQUIRED[grant, pkce, client] = model.required_keys(grant, pkce=pkce, client=client)
+        algorithm = "HS256" if shared else None
+        found = model.required_keys(grant, pkce=pkce, client=client, jwt_algorithm=algorithm)
+        _REQUIRED[grant, pkce, client, shared] = found
     return found
 
 

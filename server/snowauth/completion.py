@@ -446,7 +446,10 @@ def _complete_keys(
             grant = model.canonical_grant(typed["grant_type"]) or grant
         # the key under the cursor is being rewritten: it is offered again
         present = ((set(c.keys) if c else set()) | set(typed)) - {word}
-        required = model.required_keys(grant, pkce=pkce, client=client)
+        algorithm: object = typed.get("jwt_algorithm")
+        if algorithm is None and c is not None and "jwt_algorithm" in c.keys:
+            algorithm = c.keys["jwt_algorithm"].value.data
+        required = model.required_keys(grant, pkce=pkce, client=client, jwt_algorithm=algorithm)
         for name, spec in model.CONNECTION_KEYS.items():
             if name in present or model.is_ignored(name, grant, client):
                 continue

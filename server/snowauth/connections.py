@@ -287,6 +287,8 @@ async def resolve(
         jwt_subject=await get("jwt_subject") if used("jwt_subject") else None,
         jwt_key_id=await get("jwt_key_id") if used("jwt_key_id") else None,
         jwt_algorithm=str(await get("jwt_algorithm") or "RS256"),
+        jwt_shared_secret=await get("jwt_shared_secret", secret=True) if used("jwt_shared_secret") else None,
+        jwt_audience=await get("jwt_audience") if used("jwt_audience") else None,
         scope=await get("scope"),
         client_auth=str(await get("client_auth") or "body"),
         timeout=float(timeout) if isinstance(timeout, int | float) else 30.0,
@@ -297,7 +299,7 @@ async def resolve(
         client_key_password=await get("client_key_password", secret=True) if client_cert else None,
         references=tuple(
             (key, ref)
-            for key in ("username", "redirect_uri", "jwt_subject", "jwt_key_id")
+            for key in ("username", "redirect_uri", "jwt_subject", "jwt_key_id", "jwt_audience")
             if (ref := _reference_text(c, key))
         ),
     )

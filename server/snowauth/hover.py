@@ -126,7 +126,12 @@ def _path_doc(a: Analysis, path: tuple[str, ...], now: datetime) -> str | None:
     client = c.client if c is not None else None
     if client is not None and model.is_ignored(rel[0], grant, client):
         doc += f'\n\nNot needed with `client = "{client}"` (ignored).'
-    elif grant is not None and rel[0] in model.required_keys(grant, pkce=pkce, client=client):
+    elif grant is not None and rel[0] in model.required_keys(
+        grant,
+        pkce=pkce,
+        client=client,
+        jwt_algorithm=c.keys["jwt_algorithm"].value.data if c is not None and "jwt_algorithm" in c.keys else None,
+    ):
         doc += f"\n\nRequired for this connection's grant (`{grant}`)."
     return doc
 

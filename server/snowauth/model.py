@@ -71,9 +71,21 @@ REMEMBER_PROMPTS_VALUES: Mapping[str, str] = {
     "never": "Ask every time.",
 }
 JWT_ALGORITHMS: Mapping[str, str] = {
-    alg: f"{'RSA PKCS#1 v1.5' if alg[0] == 'R' else 'ECDSA'} with SHA-{alg[2:]}."
-    for alg in ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+    **{
+        alg: f"{'RSA PKCS#1 v1.5' if alg[0] == 'R' else 'ECDSA'} with SHA-{alg[2:]} (the key: `jwt_key_file`)."
+        for alg in ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+    },
+    **{
+        alg: f"HMAC with SHA-{alg[2:]}: the verifier map's shared key (`jwt_shared_secret`)."
+        for alg in ("HS256", "HS384", "HS512")
+    },
 }
+
+
+def jwt_shared(algorithm: object) -> bool:
+    """True when ``jwt_algorithm`` signs with a shared key (HS256/384/512), not a key file."""
+    return isinstance(algorithm, str) and algorithm.upper().startswith("HS")
+
 
 REGISTRY = "System OAuth > Application Registry"
 
@@ -252,7 +264,8 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
     KeySpec(
         "jwt_key_file",
         "string",
-        "Path of the PEM private key that signs the JWT assertion, relative to this file's folder.",
+        "Path of the PEM private key that signs the JWT assertion, relative to this file's "
+        "folder (RS and ES algorithms; the HS ones use `jwt_shared_secret`).",
         where="System OAuth > JWT Keys holds the matching certificate; the JWT verifier map "
         "links it to the registry record.",
         grants=frozenset({GRANT_JWT_BEARER}),
@@ -272,6 +285,27 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "string",
         "The JWT `kid` header, when the verifier map needs it.",
         where="System OAuth > JWT Verifier Maps > *Kid*.",
+        grants=frozenset({GRANT_JWT_BEARER}),
+        placeholder='""',
+    ),
+    KeySpec(
+        "jwt_shared_secret",
+        "string",
+        "The shared key that signs the JWT assertion for `jwt_algorithm` = `HS256`, `HS384` "
+        "or `HS512` (at least 32, 48 or 64 bytes). A secret: write a reference such as "
+        '`"${env:SNOW_JWT_SHARED_SECRET}"`.',
+        where="System OAuth > JWT Verifier Maps > your map > *Shared key*.",
+        grants=frozenset({GRANT_JWT_BEARER}),
+        secret=True,
+        placeholder='"${env:SNOW_JWT_SHARED_SECRET}"',
+    ),
+    KeySpec(
+        "jwt_audience",
+        "string",
+        "The JWT `aud` claim. Default: the client ID, which is what the registry record's "
+        "*Client ID* field says it must match; set it when your verifier expects another "
+        "audience (such as the token endpoint's URL).",
+        where=f"{REGISTRY} > your JWT record > *Client ID*.",
         grants=frozenset({GRANT_JWT_BEARER}),
         placeholder='""',
     ),
@@ -473,22 +507,25 @@ def canonical_grant(value: str) -> str | None:
     return value if value in GRANTS else None
 
 
-def required_keys(grant: str | None, *, pkce: bool = True, client: str | None = None) -> tuple[str, ...]:
+def required_keys(
+    grant: str | None, *, pkce: bool = True, client: str | None = None, jwt_algorithm: object = None
+) -> tuple[str, ...]:
     """The keys a connection with this (canonical) grant must have, in display order
-    (with ``client = "servicenow-sdk"``: the instance only)."""
+    (with ``client = "servicenow-sdk"``: the instance only; the JWT bearer grant's key
+    depends on ``jwt_algorithm``)."""
     if client == CLIENT_SDK:
         return ("instance",)
     keys = ["instance", "grant_type", "client_id"]
     if grant is None:
         return tuple(keys)
-    if not (grant == GRANT_AUTHORIZATION_CODE and pkce):
-        keys.append("client_secret")
+    if not (grant == GRANT_AUTHORIZATION_CODE and pkce) and grant != GRANT_JWT_BEARER:
+        keys.append("client_secret")  # a public JWT client has none (docs/servicenow.md)
     keys += {
         GRANT_PASSWORD: ["username", "password"],
         GRANT_REFRESH: ["refresh_token"],
         GRANT_CLIENT_CREDENTIALS: [],
         GRANT_AUTHORIZATION_CODE: ["redirect_uri"],
-        GRANT_JWT_BEARER: ["jwt_key_file", "jwt_subject"],
+        GRANT_JWT_BEARER: ["jwt_shared_secret" if jwt_shared(jwt_algorithm) else "jwt_key_file", "jwt_subject"],
     }[grant]
     return tuple(keys)
 

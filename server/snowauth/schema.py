@@ -36,6 +36,15 @@ def _required_rules() -> list[dict[str, Any]]:
             "if": {"properties": {"grant_type": {"enum": names}}, "required": ["grant_type"]},
             "then": {"required": required},
         }
+        if grant == model.GRANT_JWT_BEARER:
+            # the key that signs: a key file (RS, ES) or the shared key (HS)
+            shared = [alg for alg in model.JWT_ALGORITHMS if model.jwt_shared(alg)]
+            rule["then"] = {
+                "required": [k for k in required if k != "jwt_key_file"],
+                "if": {"properties": {"jwt_algorithm": {"enum": shared}}, "required": ["jwt_algorithm"]},
+                "then": {"required": ["jwt_shared_secret"]},
+                "else": {"required": ["jwt_key_file"]},
+            }
         if grant == model.GRANT_AUTHORIZATION_CODE:
             # client_secret is optional for a public client (pkce = true, the default)
             rule["then"] = {

@@ -43,6 +43,10 @@ class ResolvedConnection:
     jwt_subject: str | None = None
     jwt_key_id: str | None = None
     jwt_algorithm: str = "RS256"
+    #: the JWT verifier map's Shared key (HS256/384/512)
+    jwt_shared_secret: str | None = field(default=None, repr=False)
+    #: the JWT ``aud`` claim; None: the client ID
+    jwt_audience: str | None = None
     scope: str | None = None
     client_auth: str = "body"  # "body" | "basic"
     timeout: float = 30.0
@@ -59,7 +63,14 @@ class ResolvedConnection:
         pem = self.jwt_key_pem.decode("ascii", "ignore").strip() if self.jwt_key_pem else None
         login = (self.password or "") + self.otp if self.password and self.otp else None
         redact.register(
-            self.client_secret, self.password, self.otp, login, self.refresh_token, pem, self.client_key_password
+            self.client_secret,
+            self.password,
+            self.otp,
+            login,
+            self.refresh_token,
+            pem,
+            self.client_key_password,
+            self.jwt_shared_secret,
         )
 
 

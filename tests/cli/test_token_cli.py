@@ -9,7 +9,9 @@ from pathlib import Path
 
 from snowauth.analysis import analyze
 from snowauth.emulator import Emulator
+from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
+from tests.kit.emulator import DEMO_ID, emulator_config
 from tests.kit.workflow import ENV, conn_file
 
 
@@ -66,3 +68,37 @@ def test_failures_exit_1_with_the_mapped_message(tmp_path: Path, emulator: Emula
     assert asked.returncode == 1 and "no terminal to ask on" in asked.stderr
     missing = token(tmp_path / "nope.snowauth.toml", cache=tmp_path / "cache")
     assert missing.returncode == 1 and "cannot read" in missing.stderr
+
+
+def test_jwt_bearer_with_a_shared_key_from_the_environment(tmp_path: Path) -> None:
+    """HS256 signed with `jwt_shared_secret = "${env:…}"`, by a public JWT client (no
+    client_secret); a key too short for HS256 is refused before anything is sent."""
+    shared = "cli-shared-key-marker-0123456789abcdef"
+    config = emulator_config(demo={"jwt_shared_key": shared, "public": True, "client_secret": None})
+    path = tmp_path / "jwt.snowauth.toml"
+    with Emulator(config) as emu, local_emulator(emu.url):
+        path.write_text(
+            f"""[connections.jwt]
+instance = "{emu.url}"
+grant_type = "jwt_bearer"
+client_id = "{DEMO_ID}"
+jwt_algorithm = "HS256"
+jwt_shared_secret = "${{env:SNOW_JWT_KEY}}"
+jwt_subject = "integration.user"
+token_store = "cache"
+""",
+            encoding="utf-8",
+        )
+        env = {**os.environ, "SNOWAUTH_CACHE_DIR": str(tmp_path / "cache")}
+        out = run_snowauth("token", str(path), "--format", "json", env={**env, "SNOW_JWT_KEY": shared})
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout)["connection"] == "jwt"
+        assert shared not in out.stderr
+        assert emu.token_requests == 1
+        short = "short-shared-key-marker"
+        fresh_cache = {**env, "SNOW_JWT_KEY": short, "SNOWAUTH_CACHE_DIR": str(tmp_path / "c2")}
+        refused = run_snowauth("token", str(path), env=fresh_cache)
+        assert refused.returncode == 1 and refused.stdout == ""
+        assert "jwt_shared_secret" in refused.stderr and "at least 32" in refused.stderr
+        assert short not in refused.stderr
+        assert emu.token_requests == 1

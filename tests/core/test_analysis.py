@@ -49,12 +49,12 @@ REQUIRED = {
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
     "client_credentials": ["instance", "grant_type", "client_id", "client_secret"],
     "authorization_code": ["instance", "grant_type", "client_id", "redirect_uri"],
-    JWT: ["instance", "grant_type", "client_id", "client_secret", "jwt_key_file", "jwt_subject"],
+    # no client_secret: a public JWT client has none (docs/servicenow.md "Scopes and JWT")
+    JWT: ["instance", "grant_type", "client_id", "jwt_key_file", "jwt_subject"],
     "jwt_bearer": [
         "instance",
         "grant_type",
         "client_id",
-        "client_secret",
         "jwt_key_file",
         "jwt_subject",
     ],
@@ -171,6 +171,24 @@ def test_missing_key_message_names_the_grant(form: str) -> None:
     a = run(render(form, grant_keys("refresh_token", refresh_token=None)))
     f = one(a, "missing-key")
     assert "`refresh_token` grant" in f.message
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_jwt_bearer_needs_no_client_secret(form: str) -> None:
+    a = run(render(form, grant_keys(JWT, client_secret=None)))
+    assert a.findings == [], [(f.code, f.message) for f in a.findings]
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
+def test_a_shared_key_algorithm_needs_jwt_shared_secret_not_a_key_file(form: str, alg: str) -> None:
+    keys = [*grant_keys(JWT, jwt_key_file=None), ("jwt_algorithm", f'"{alg}"')]
+    f = one(run(render(form, keys)), "missing-key")
+    assert "`jwt_shared_secret`" in f.message and "JWT bearer" in f.message
+    fixed = fix_removes(render(form, keys), f, form)
+    assert "jwt_shared_secret = " in fixed
+    keys.append(("jwt_shared_secret", '"${env:SNOW_SECRET}"'))
+    assert run(render(form, keys)).findings == []
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -470,6 +488,16 @@ CASES = [
         ("`password` is written in plain text", "${env:SNOW_DEV_PASSWORD}"),
         "Move `password` to ${env:SNOW_DEV_PASSWORD}",
         '"${env:SNOW_DEV_PASSWORD}"',
+    ),
+    Case(
+        "literal-jwt-shared-secret",
+        [*grant_keys(JWT, jwt_key_file=None), ("jwt_algorithm", '"HS256"'), ("jwt_shared_secret", '"hs-key"')],
+        "literal-secret",
+        WARNING,
+        ("value", "jwt_shared_secret", '"hs-key"'),
+        ("`jwt_shared_secret` is written in plain text", "${env:SNOW_DEV_JWT_SHARED_SECRET}"),
+        "Move `jwt_shared_secret` to ${env:SNOW_DEV_JWT_SHARED_SECRET}",
+        '"${env:SNOW_DEV_JWT_SHARED_SECRET}"',
     ),
     Case(
         "literal-refresh-token",

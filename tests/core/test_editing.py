@@ -58,7 +58,7 @@ GRANT_ORDER = {
     "client_credentials": ["instance", "grant_type", "client_id", "client_secret"],
     "authorization_code": ["instance", "grant_type", "client_id", "redirect_uri"],
     "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
-    "jwt_bearer": ["instance", "grant_type", "client_id", "client_secret", "jwt_key_file", "jwt_subject"],
+    "jwt_bearer": ["instance", "grant_type", "client_id", "jwt_key_file", "jwt_subject"],
 }
 GRANT_ONLY = {"username", "password", "otp", "refresh_token", "redirect_uri", "pkce", "client"} | {
     k for k in ALL_KEYS if k.startswith("jwt_")
@@ -68,7 +68,7 @@ USED_BY = {
     "client_credentials": set(),
     "authorization_code": {"redirect_uri", "pkce", "client"},
     "refresh_token": {"refresh_token"},
-    "jwt_bearer": {"jwt_key_file", "jwt_subject", "jwt_key_id", "jwt_algorithm"},
+    "jwt_bearer": {"jwt_key_file", "jwt_subject", "jwt_key_id", "jwt_algorithm", "jwt_shared_secret", "jwt_audience"},
 }
 
 
@@ -300,7 +300,7 @@ def test_no_completion_in_comments_or_arrays_of_tables() -> None:
         ("client_auth", ["body", "basic"]),
         ("token_store", ["file", "cache", "keyring"]),
         ("remember_prompts", ["keyring", "never"]),
-        ("jwt_algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]),
+        ("jwt_algorithm", ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512"]),
     ],
 )
 @pytest.mark.parametrize("form", ["table", "dotted", "dotted_top", "inline"])
@@ -445,6 +445,8 @@ FULL = {
     "jwt_subject": '"s"',
     "jwt_key_id": '"kid"',
     "jwt_algorithm": '"RS256"',
+    "jwt_shared_secret": '"${env:SNOW_JWT_KEY}"',
+    "jwt_audience": '"aud"',
     "scope": '"useraccount"',
     "client_auth": '"body"',
     "timeout": "30",
@@ -866,3 +868,10 @@ def test_every_completion_typed_into_parses() -> None:
             tomllib.loads(done)
             checked += 1
     assert checked > 150
+
+
+def test_a_shared_key_algorithm_asks_for_jwt_shared_secret_first() -> None:
+    got = items('[connections.dev]\ngrant_type = "jwt_bearer"\njwt_algorithm = "HS512"\n|\n')
+    required = [c.label for c in got if c.kind == "key" and c.detail.startswith("required")]
+    assert required == ["instance", "client_id", "jwt_shared_secret", "jwt_subject"]
+    assert "jwt_key_file" in [c.label for c in got if c.kind == "key" and c.detail == "optional"]

@@ -175,6 +175,10 @@ email = "bob@example.com"
             "[clients.a]\nclient_id = 'x'\nclient_secret = 'y'\n[clients.b]\nclient_id = 'x'\nclient_secret = 'z'\n",
             "clients.b.client_id",
         ),
+        ("[api_scopes]\n'/x' = 'y'\n", "api_scopes./x"),
+        ("[api_scopes]\n'/api/now' = 3\n", "api_scopes./api/now"),
+        ("[clients.a]\nclient_id = 'x'\nclient_secret = 'y'\njwt_clock_skew = -1\n", "clients.a.jwt_clock_skew"),
+        ("[clients.a]\nclient_id = 'x'\nclient_secret = 'y'\njwt_check_issuer = 'no'\n", "jwt_check_issuer"),
         ("[users.u]\nactive = 1\n", "users.u.active"),
         ("[users.u]\nsys_id = 'XYZ'\n", "users.u.sys_id"),
         ("[users.u]\nrole = 'admin'\n", "users.u.role"),
@@ -190,6 +194,33 @@ def test_bad_config_names_file_and_key(tmp_path: Path, text: str, key: str) -> N
     message = str(info.value)
     assert message.startswith(f"{config_file}: ")
     assert key in message
+
+
+def test_api_scopes_and_the_jwt_verifier_keys(tmp_path: Path) -> None:
+    config_file = tmp_path / "emu.toml"
+    config_file.write_text(
+        """
+[api_scopes]
+"/api/now/table" = "table_api"
+
+[clients.hs]
+client_id = "abcdefabcdefabcdefabcdefabcdefab"
+public = true
+jwt_shared_key = "a-shared-key-for-the-hmac-algorithms"
+jwt_audience = "https://example.service-now.com/oauth_token.do"
+jwt_check_issuer = false
+jwt_clock_skew = 300
+""",
+        encoding="utf-8",
+    )
+    config = load_config(config_file)
+    assert config.api_scopes == {"/api/now/table": "table_api"}
+    client = config.clients["hs"]
+    assert client.jwt_shared_key == "a-shared-key-for-the-hmac-algorithms"
+    assert "a-shared-key-for-the-hmac-algorithms" not in repr(client)
+    assert client.jwt_audience == "https://example.service-now.com/oauth_token.do"
+    assert (client.jwt_check_issuer, client.jwt_clock_skew) == (False, 300)
+    assert default_config().api_scopes == {}
 
 
 def test_key_file_that_is_not_a_key(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from snowauth import instance_records as ir
 from snowauth.emulator import Emulator, default_config
+from snowauth.emulator.records import ENTITY_AUTH_SCOPES
 from tests.kit.clock import FakeClock
 from tests.kit.emulator import (
     DEMO_ID,
@@ -16,8 +18,11 @@ from tests.kit.emulator import (
     USER,
     assert_denied,
     current_user,
+    emulator_config,
     password_grant,
     refresh_grant,
+    table_api,
+    table_rows,
 )
 
 
@@ -86,7 +91,23 @@ def test_expired_access_token(emu: Emulator, clock: FakeClock) -> None:
     _assert_not_authenticated(_table(emu, access))
 
 
-def test_scope_without_useraccount_is_403(emu: Emulator) -> None:
+def _set_auth_scopes(emu: Emulator, client_id: str, scopes: str) -> None:
+    [row] = table_rows(emu, ir.OAUTH_ENTITY, sysparm_query=f"{ir.ENTITY_CLIENT_ID}={client_id}")
+    response = table_api(emu, "PATCH", ir.OAUTH_ENTITY, row["sys_id"], body={ENTITY_AUTH_SCOPES: scopes})
+    assert response.status_code == 200, response.text
+    assert response.json()["result"][ENTITY_AUTH_SCOPES] == scopes
+
+
+def test_an_api_without_an_auth_scope_takes_any_valid_token(emu: Emulator) -> None:
+    # behaviour changed on purpose: the token's requested scope is not what the
+    # instance checks (docs/servicenow.md "Scopes and JWT")
+    access = password_grant(emu, scope="other").json()["access_token"]
+    assert _table(emu, access).status_code == 200
+    assert current_user(emu, access).status_code == 200
+
+
+def test_scope_without_useraccount_is_403(make_emu: Callable[..., Emulator]) -> None:
+    emu = make_emu(emulator_config(api_scopes={"/api/now": "rest_api"}))
     access = password_grant(emu, scope="other").json()["access_token"]
     response = _table(emu, access)
     assert response.status_code == 403
@@ -94,8 +115,26 @@ def test_scope_without_useraccount_is_403(emu: Emulator) -> None:
     assert body["status"] == "failure"
     assert body["error"]["message"] == "Missing required api access scope"
     assert current_user(emu, access).status_code == 403
-    wider = password_grant(emu, scope="other useraccount").json()["access_token"]
-    assert _table(emu, wider).status_code == 200
+    # the record's Auth Scopes decide at request time: the same token passes once
+    # the record holds the API's scope, fails when it is taken away, and passes
+    # with useraccount, which opens every API
+    _set_auth_scopes(emu, DEMO_ID, "rest_api")
+    assert _table(emu, access).status_code == 200
+    assert current_user(emu, access).status_code == 200
+    _set_auth_scopes(emu, DEMO_ID, "other_scope")
+    assert _table(emu, access).status_code == 403
+    _set_auth_scopes(emu, DEMO_ID, "useraccount")
+    assert _table(emu, access).status_code == 200
+    wider = password_grant(emu, scope="other useraccount")
+    assert wider.status_code == 401  # the record now allows only useraccount to be asked for
+
+
+def test_the_longest_api_prefix_names_the_scope(make_emu: Callable[..., Emulator]) -> None:
+    emu = make_emu(emulator_config(api_scopes={"/api/now": "useraccount", "/api/now/table": "table_read"}))
+    _set_auth_scopes(emu, DEMO_ID, "table_read")
+    access = password_grant(emu, scope="table_read").json()["access_token"]
+    assert _table(emu, access).status_code == 200
+    assert current_user(emu, access).status_code == 403
 
 
 def test_unknown_table_and_resource(emu: Emulator) -> None:

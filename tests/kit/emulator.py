@@ -180,9 +180,12 @@ def emulator_config(
     lockout_threshold: int | None = None,
     access_token_lifespan: int | None = None,
     mfa_code: str | None = None,
+    api_scopes: dict[str, str] | None = None,
+    demo: dict[str, Any] | None = None,
 ) -> EmulatorConfig:
     """The built-in demo config, changed for a test. ``mfa_code``: MFA for integrations
-    is on and the demo user is enrolled, this their current one-time code."""
+    is on and the demo user is enrolled, this their current one-time code. ``demo``:
+    fields of the demo client's record, such as ``jwt_shared_key`` or ``jwt_clock_skew``."""
     config = default_config()
     clients = dict(config.clients)
     if access_token_lifespan is not None:
@@ -200,6 +203,8 @@ def emulator_config(
             )
     if jwt_public_pem is not None:
         clients["demo"] = dataclasses.replace(clients["demo"], jwt_public_key_pem=jwt_public_pem, jwt_key_id=jwt_key_id)
+    if demo is not None:
+        clients["demo"] = dataclasses.replace(clients["demo"], **demo)
     changes: dict[str, Any] = {
         "clients": clients,
         "client_credentials_enabled": client_credentials,
@@ -211,6 +216,8 @@ def emulator_config(
         users[USER] = dataclasses.replace(users[USER], mfa_code=mfa_code)
         changes["users"] = users
         changes["mfa_for_integrations"] = True
+    if api_scopes is not None:
+        changes["api_scopes"] = api_scopes
     return dataclasses.replace(config, **changes)
 
 

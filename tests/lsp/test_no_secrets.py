@@ -598,3 +598,61 @@ token_store = "keyring"
     for secret in (PASSWORD, "000000", "314159", PASSWORD + "314159", access, refresh):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     LOG.unlink()
+
+
+async def test_no_secret_in_the_jwt_shared_key(client: LanguageClient) -> None:
+    """The JWT bearer grant signed with a shared key (HS256) from a prompt: a wrong key
+    (refused) and the right one (a token) appear in no log line, message or result."""
+    shared = "jwt-shared-key-marker-0123456789abcdef"
+    wrong = "wrong-shared-key-marker-0123456789abcdef"
+    answers = [wrong, shared]
+
+    @client.feature("snowauth/promptSecret")
+    def prompt(*_args: object) -> dict[str, str]:
+        return {"value": answers.pop(0)}
+
+    with emulators(config=emulator_config(demo={"jwt_shared_key": shared})) as start:
+        emu = start()
+        with local_emulator(emu.url):
+            editor = Editor(client)
+            editor.open(
+                URI,
+                f"""[connections.jwt]
+instance = "{emu.url}"
+grant_type = "jwt_bearer"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+jwt_algorithm = "HS256"
+jwt_shared_secret = "${{prompt}}"
+jwt_subject = "integration.user"
+""",
+            )
+            seen: list[str] = []
+            for _ in range(2):
+                try:
+                    seen.append(
+                        repr(
+                            await client.workspace_execute_command_async(
+                                t.ExecuteCommandParams(
+                                    command="snowauth.fetchToken", arguments=[{"uri": URI, "connection": "jwt"}]
+                                )
+                            )
+                        )
+                    )
+                except JsonRpcException as exc:
+                    seen.append(repr(exc))
+            tokens = analyze(editor.texts[URI]).connections["jwt"].token
+            access = str(tokens["access_token"].value.data)
+            report = await client.text_document_diagnostic_async(
+                t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
+            )
+    assert answers == []
+    assert access and emu.token_requests == 2
+    log = LOG.read_text(encoding="utf-8")
+    assert f"token issued by {emu.url}" in log
+    captured = "\n".join(
+        [log, repr(report), *seen, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    for secret in (shared, wrong, CLIENT_SECRET, access):
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    LOG.unlink()

@@ -99,6 +99,7 @@ def test_access_denied_per_grant(grant: str, key: str, phrases: list[str]) -> No
         (errors.authorization_timeout("http://127.0.0.1:1/cb", 300), "authorization-timeout"),
         (errors.authorization_denied("access_denied", ""), "authorization-denied"),
         (errors.jwt_key("bad"), "jwt-key"),
+        (errors.jwt_shared_key("bad"), "jwt-shared-key"),
         (errors.revoke_failed(BASE, status=400), "revoke-failed"),
         (errors.not_authenticated(BASE), "not-authenticated"),
         (errors.missing_scope(BASE), "missing-scope"),

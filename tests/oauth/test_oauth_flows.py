@@ -91,7 +91,10 @@ async def test_whoami(emu: Emulator, client: OAuthClient) -> None:
     }
 
 
-async def test_whoami_without_the_api_scope_is_missing_scope(emu: Emulator, client: OAuthClient) -> None:
+async def test_whoami_without_the_api_scope_is_missing_scope(
+    make_emu: Callable[..., Emulator], client: OAuthClient
+) -> None:
+    emu = make_emu(emulator_config(api_scopes={"/api/now/ui": "user_info"}))
     conn = password_conn(emu.url, scope="some_other_scope")
     tokens = await client.fetch(conn)
     with pytest.raises(OAuthError) as caught:
@@ -100,6 +103,7 @@ async def test_whoami_without_the_api_scope_is_missing_scope(emu: Emulator, clie
     assert caught.value.key == "scope"
     assert caught.value.status == 403
     assert "scope" in caught.value.message and "Application Registry" in caught.value.message
+    assert "Auth Scopes" in caught.value.message and "does not help" in caught.value.message
 
 
 async def test_revoke_makes_whoami_fail(emu: Emulator, client: OAuthClient) -> None:

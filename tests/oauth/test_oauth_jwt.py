@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from snowauth.emulator import Emulator
 from snowauth.oauth.client import OAuthClient
 from snowauth.oauth.errors import OAuthError
-from snowauth.oauth.jwt import build_assertion
-from tests.kit.emulator import DEMO_ID, KEY_ID, emulator_config
+from snowauth.oauth.jwt import build_assertion, sign_shared
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET, KEY_ID, emulator_config, token
 from tests.kit.oauth import ec_key, jwt_conn, rsa_key
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -129,7 +130,8 @@ def test_ec_algorithm_with_the_wrong_curve() -> None:
 
 
 def test_unsupported_algorithm(rsa_pair: tuple[bytes, bytes]) -> None:
-    _assert_key_error({"jwt_algorithm": "HS256"}, rsa_pair[0], "not supported")
+    # HS256 is supported now (a shared key); PS256 is not among ServiceNow's algorithms
+    _assert_key_error({"jwt_algorithm": "PS256"}, rsa_pair[0], "not supported")
 
 
 def test_small_rsa_key() -> None:
@@ -184,3 +186,127 @@ async def test_jwt_refresh_or_fallback_signs_a_new_assertion(
     emu = make_emu(emulator_config(jwt_public_pem=rsa_pair[1]))
     tokens, fell_back = await client.refresh_or_fallback(jwt_conn(emu.url, rsa_pair[0]), None)
     assert fell_back and tokens.access_token
+
+
+# --- shared keys (HS256/384/512), audience, issuer, clock skew, kid ----------------------
+
+SHARED = "a-shared-key-of-sixty-four-bytes-0123456789abcdef0123456789abcde"
+
+
+def _hs_conn(base_url: str, alg: str = "HS256", **changes: Any) -> Any:
+    values = {"jwt_key_pem": None, "jwt_algorithm": alg, "jwt_shared_secret": SHARED, **changes}
+    return jwt_conn(base_url, b"", **values)
+
+
+@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
+def test_hmac_assertion(alg: str) -> None:
+    header, claims, signed, signature = _parts(build_assertion(_hs_conn(BASE, alg, jwt_key_id=KEY_ID), now=NOW))
+    assert header == {"alg": alg, "typ": "JWT", "kid": KEY_ID}
+    assert claims["iss"] == claims["aud"] == DEMO_ID
+    assert hmac.compare_digest(signature, hmac.digest(SHARED.encode(), signed, "sha" + alg[2:]))
+
+
+def test_audience_overrides_aud_not_iss() -> None:
+    url = BASE + "/oauth_token.do"
+    _, claims, _, _ = _parts(build_assertion(_hs_conn(BASE, jwt_audience=url), now=NOW))
+    assert (claims["aud"], claims["iss"]) == (url, DEMO_ID)
+
+
+@pytest.mark.parametrize(("alg", "size"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_short_shared_key(alg: str, size: int) -> None:
+    short = "k" * (size - 1)
+    with pytest.raises(OAuthError) as caught:
+        build_assertion(_hs_conn(BASE, alg, jwt_shared_secret=short), now=NOW)
+    assert caught.value.code == "jwt-shared-key"
+    assert caught.value.key == "jwt_shared_secret"
+    assert f"at least {size}" in caught.value.message
+    assert short not in caught.value.message
+
+
+def test_hmac_without_a_shared_key() -> None:
+    with pytest.raises(OAuthError) as caught:
+        build_assertion(_hs_conn(BASE, jwt_shared_secret=None), now=NOW)
+    assert caught.value.key == "jwt_shared_secret"
+
+
+@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512"])
+async def test_jwt_grant_with_a_shared_key(make_emu: Callable[..., Emulator], client: OAuthClient, alg: str) -> None:
+    emu = make_emu(emulator_config(demo={"jwt_shared_key": SHARED}))
+    conn = _hs_conn(emu.url, alg)
+    tokens = await client.fetch(conn)
+    assert (await client.whoami(conn, tokens.access_token))["user_name"] == "integration.user"
+
+
+async def test_a_wrong_shared_key_is_refused(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
+    emu = make_emu(emulator_config(demo={"jwt_shared_key": SHARED[::-1]}))
+    with pytest.raises(OAuthError) as caught:
+        await client.fetch(_hs_conn(emu.url))
+    assert caught.value.status == 401
+    assert any("bad signature" in line for line in emu.system_log)
+
+
+async def test_es256_with_kid_end_to_end(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
+    private, public = ec_key(ec.SECP256R1())
+    emu = make_emu(emulator_config(jwt_public_pem=public, jwt_key_id=KEY_ID))
+    with pytest.raises(OAuthError):
+        await client.fetch(jwt_conn(emu.url, private, jwt_algorithm="ES256"))
+    assert any("kid does not match" in line for line in emu.system_log)
+    assert (await client.fetch(jwt_conn(emu.url, private, jwt_algorithm="ES256", jwt_key_id=KEY_ID))).access_token
+
+
+async def test_the_audience_the_verifier_expects(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
+    emu = make_emu(emulator_config(demo={"jwt_shared_key": SHARED, "jwt_audience": "https://aud.example"}))
+    with pytest.raises(OAuthError):
+        await client.fetch(_hs_conn(emu.url))
+    assert any("aud is not the expected audience" in line for line in emu.system_log)
+    assert (await client.fetch(_hs_conn(emu.url, jwt_audience="https://aud.example"))).access_token
+
+
+def _assertion(claims: dict[str, Any]) -> str:
+    def segment(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    signing_input = f"{segment({'alg': 'HS256', 'typ': 'JWT'})}.{segment(claims)}"
+    signature = sign_shared(signing_input.encode(), SHARED, "HS256")
+    return f"{signing_input}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+
+
+def _jwt_form(assertion: str) -> dict[str, str]:
+    return {
+        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "client_id": DEMO_ID,
+        "client_secret": DEMO_SECRET,
+        "assertion": assertion,
+    }
+
+
+@pytest.mark.parametrize("check_issuer", [True, False])
+def test_the_issuer_check_is_configurable(make_emu: Callable[..., Emulator], check_issuer: bool) -> None:
+    emu = make_emu(emulator_config(demo={"jwt_shared_key": SHARED, "jwt_check_issuer": check_issuer}))
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"iss": "another-issuer", "sub": "integration.user", "aud": DEMO_ID, "iat": now, "exp": now + 300}
+    response = token(emu, **_jwt_form(_assertion({**claims, "jti": "one"})))
+    assert response.status_code == (401 if check_issuer else 200)
+    same = token(emu, **_jwt_form(_assertion({**claims, "iss": DEMO_ID, "jti": "two"})))
+    assert same.status_code == 200
+
+
+@pytest.mark.parametrize(("skew", "status"), [(0, 401), (120, 200)])
+def test_the_clock_skew_admits_a_just_expired_assertion(
+    make_emu: Callable[..., Emulator], skew: int, status: int
+) -> None:
+    emu = make_emu(emulator_config(demo={"jwt_shared_key": SHARED, "jwt_clock_skew": skew}))
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"iss": DEMO_ID, "sub": "integration.user", "aud": DEMO_ID, "iat": now - 330, "exp": now - 30, "jti": "j"}
+    assert token(emu, **_jwt_form(_assertion(claims))).status_code == status
+
+
+async def test_a_public_jwt_client_sends_no_secret(make_emu: Callable[..., Emulator], client: OAuthClient) -> None:
+    emu = make_emu(emulator_config(demo={"jwt_shared_key": SHARED, "public": True, "client_secret": None}))
+    tokens = await client.fetch(_hs_conn(emu.url, client_secret=None))
+    assert tokens.access_token
+    # a confidential record still wants its secret
+    other = make_emu(emulator_config(demo={"jwt_shared_key": SHARED}))
+    with pytest.raises(OAuthError):
+        await client.fetch(_hs_conn(other.url, client_secret=None))
+    assert any("no client_secret" in line for line in other.system_log)

@@ -38,8 +38,10 @@ log: a ``syslog`` row "Exception on token flow - <reason>" (level ``2``, source
 ``com.glide.ui.ServletErrorListener``; read it with
 ``sysparm_query=ORDERBYDESCsys_created_on``, or ``Emulator.syslog``), and
 ``Emulator.system_log`` (every refusal, authorize and REST included). Reasons never
-hold a secret. Emulated, not observed: a REST call with a token whose scope lacks
-``useraccount`` answers 403 "Missing required api access scope".
+hold a secret. REST API Auth Scopes (``[api_scopes]``, none by default) are checked as
+the instance does: against the Auth Scopes of the token's client record at request time
+(``useraccount`` opens every API), never the scope the token asked for; a refusal is 403
+"Missing required api access scope" (:mod:`snowauth.emulator.rest`).
 
 Modes (``Emulator.set_mode`` or ``--mode``): *hibernating* (every path answers 200 HTML
 titled "Instance Hibernating page"), *rate_limited* (token requests answer 429 with
@@ -84,10 +86,17 @@ Configuration TOML (``load_config``; the built-in one is ``default.toml`` here):
     application_user = "<user_name>"     # OAuth Application User (client credentials)
     access_token_lifespan = 1800
     refresh_token_lifespan = 8640000
-    scopes = ["useraccount"]             # allowed scopes; absent: any
+    scopes = ["useraccount"]             # Auth Scopes: may request (absent: any), REST access
     jwt_public_key_file = "jwt.pem"      # PEM key or certificate, relative to the file
     jwt_user_field = "user_name"         # user_name | email | sys_id
     jwt_key_id = "..."                   # optional required `kid`
+    jwt_shared_key = "..."               # the verifier map's Shared key (HS256/384/512)
+    jwt_audience = "..."                 # the `aud` it takes; absent: the client ID
+    jwt_check_issuer = true              # `iss` must be the client ID
+    jwt_clock_skew = 0                   # seconds of leeway on `exp` and `nbf`
+
+    [api_scopes]                         # REST API Auth Scopes; absent: any valid token
+    "/api/now/table" = "table_api"       # path prefix = the auth scope it needs
 
     [users."<user_name>"]
     password = "..."                     # absent: no password login

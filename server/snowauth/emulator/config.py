@@ -67,9 +67,12 @@ class UserRecord:
 class ClientRecord:
     """An Application Registry record ("OAuth API endpoint for external clients").
 
-    ``scopes`` lists the scopes the client may request; empty means any.
-    ``jwt_public_key_pem`` (a PEM public key or X.509 certificate) enables the JWT
-    bearer grant; the TOML key ``jwt_public_key_file`` fills it from a file.
+    ``scopes`` are the record's Auth Scopes: the scopes the client may request (empty:
+    any), and, read at request time, the REST API auth scopes its tokens pass
+    (``useraccount`` passes all of them).
+    ``jwt_public_key_pem`` (a PEM public key or X.509 certificate) or ``jwt_shared_key``
+    (HS256/384/512) enables the JWT bearer grant; the TOML key ``jwt_public_key_file``
+    fills the first from a file.
     """
 
     name: str
@@ -84,6 +87,14 @@ class ClientRecord:
     jwt_public_key_pem: bytes | None = None
     jwt_user_field: str = "user_name"
     jwt_key_id: str | None = None
+    #: the JWT verifier map's Shared key (HS256/384/512); enables the grant too
+    jwt_shared_key: str | None = field(default=None, repr=False)
+    #: the ``aud`` the verifier takes; None: the client ID
+    jwt_audience: str | None = None
+    #: whether ``iss`` must be the client ID (the docs say "should match")
+    jwt_check_issuer: bool = True
+    #: the verifier map's Clock skew, seconds (ServiceNow's default: 0)
+    jwt_clock_skew: int = 0
     scopes: tuple[str, ...] = ()
     active: bool = True
     sys_id: str = ""
@@ -126,6 +137,9 @@ class EmulatorConfig:
     password_grant_disabled: bool = False
     #: glide.authenticate.multifactor.for_integrations
     mfa_for_integrations: bool = False
+    #: REST API Auth Scopes: an API path prefix → the auth scope it needs (none: any
+    #: valid token; docs/servicenow.md "Scopes and JWT")
+    api_scopes: Mapping[str, str] = field(default_factory=dict)
     #: the answer to client credentials on a record with no OAuth Application User
     #: (docs/servicenow.md: only "the request isn't passed" is documented)
     no_application_user: str = "unauthorized_client"
@@ -172,6 +186,10 @@ _CLIENT_KEYS = {
     "jwt_public_key_file",
     "jwt_user_field",
     "jwt_key_id",
+    "jwt_shared_key",
+    "jwt_audience",
+    "jwt_check_issuer",
+    "jwt_clock_skew",
     "scopes",
 }
 _USER_KEYS = {
@@ -312,6 +330,10 @@ def _parse_client(source: str, name: str, table: Any, base_dir: Path | None) -> 
         jwt_public_key_pem=key_pem,
         jwt_user_field=user_field,
         jwt_key_id=reader.string("jwt_key_id"),
+        jwt_shared_key=reader.string("jwt_shared_key"),
+        jwt_audience=reader.string("jwt_audience"),
+        jwt_check_issuer=reader.boolean("jwt_check_issuer", True),
+        jwt_clock_skew=reader.integer("jwt_clock_skew", 0, 0),
         scopes=reader.strings("scopes"),
     )
 
@@ -325,7 +347,7 @@ def _named_tables(top: _Reader, key: str) -> dict[str, Any]:
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> EmulatorConfig:
     """Build a config from parsed TOML. ``base_dir`` resolves relative key files."""
-    top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users"})
+    top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users", "api_scopes"})
     props = _Reader(source, "properties", top.table.get("properties", {}), _PROPERTY_KEYS)
     users_table = _named_tables(top, "users")
     clients_table = _named_tables(top, "clients")
@@ -341,6 +363,12 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
                 f"clients.{name}.application_user",
                 f"no user {client.application_user!r} in [users]",
             )
+    api_scopes = _named_tables(top, "api_scopes")
+    for prefix, scope in api_scopes.items():
+        if not prefix.startswith("/api/"):
+            raise top.error(f"api_scopes.{prefix}", "must be an API path such as /api/now/table")
+        if not isinstance(scope, str) or not scope:
+            raise top.error(f"api_scopes.{prefix}", "must be the name of an auth scope")
     auto_user = props.string("auto_approve_user")
     if auto_user is not None and auto_user not in users:
         raise top.error("properties.auto_approve_user", f"no user {auto_user!r} in [users]")
@@ -364,6 +392,7 @@ def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Pa
         no_application_user=no_app_user,
         redirect_fallback=props.boolean("redirect_fallback", True),
         pkce_failure=pkce_failure,
+        api_scopes=dict(api_scopes),
         source=source,
     )
 

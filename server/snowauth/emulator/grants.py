@@ -205,7 +205,7 @@ def _authorization_code(state: EmulatorState, client: ClientRecord, form: Mappin
 
 
 def _jwt_bearer(state: EmulatorState, client: ClientRecord, form: Mapping[str, str]) -> Outcome:
-    if client.jwt_public_key_pem is None:
+    if client.jwt_public_key_pem is None and client.jwt_shared_key is None:
         raise Denied(f"jwt bearer: client {client.name} has no JWT verifier")
     assertion = form.get("assertion")
     if not assertion:
@@ -218,6 +218,10 @@ def _jwt_bearer(state: EmulatorState, client: ClientRecord, form: Mapping[str, s
             client_id=client.client_id,
             key_id=client.jwt_key_id,
             now=state.clock(),
+            leeway=client.jwt_clock_skew,
+            shared_key=client.jwt_shared_key,
+            audience=client.jwt_audience,
+            check_issuer=client.jwt_check_issuer,
         )
     except AssertionRejected as exc:
         raise Denied(f"jwt bearer: {exc}") from None
@@ -241,7 +245,9 @@ _GRANTS = {
     "authorization_code": _authorization_code,
     GRANT_JWT_BEARER: _jwt_bearer,
 }
-_PUBLIC_GRANTS = {"authorization_code", "refresh_token"}
+#: grants a public client runs without a secret (a public JWT client, such as the
+#: Mobile SDK's, omits it: docs/servicenow.md "Scopes and JWT")
+_PUBLIC_GRANTS = {"authorization_code", "refresh_token", GRANT_JWT_BEARER}
 
 
 def token_request(state: EmulatorState, form: Mapping[str, str], authorization: str | None) -> Outcome:

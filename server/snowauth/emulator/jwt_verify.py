@@ -1,6 +1,9 @@
 """Checking a JWT bearer assertion the way a ServiceNow JWT verifier map does.
 
-Only the signature and the claims' shapes are checked here; which user ``sub`` names,
+RS/ES against the map's certificate or public key, HS256/384/512 against its Shared
+key. ``aud`` must be the audience (the client ID unless configured), ``iss`` the client
+ID unless ``check_issuer`` is off, and times hold within ``leeway`` (the map's Clock
+skew). Only the signature and the claims' shapes are checked here; which user ``sub`` names,
 and whether ``jti`` was seen before, is the state's business.
 """
 
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +33,10 @@ _EC_CURVES: dict[str, tuple[type[ec.EllipticCurve], int]] = {
     "ES384": (ec.SECP384R1, 48),
     "ES512": (ec.SECP521R1, 66),
 }
+
+
+_ASYMMETRIC_RSA = ("RS256", "RS384", "RS512")
+_SHARED = ("HS256", "HS384", "HS512")
 
 
 class AssertionRejected(Exception):
@@ -92,14 +100,23 @@ def _number(claims: dict[str, Any], name: str) -> float:
     return float(value)
 
 
+def _check_shared(alg: str, shared_key: str, signed: bytes, signature: bytes) -> None:
+    expected = hmac.digest(shared_key.encode("utf-8"), signed, "sha" + alg[2:])
+    if not hmac.compare_digest(expected, signature):
+        raise AssertionRejected("bad signature")
+
+
 def verify_assertion(
     assertion: str,
     *,
-    public_key_pem: bytes,
+    public_key_pem: bytes | None,
     client_id: str,
     key_id: str | None,
     now: float,
     leeway: float = 0.0,
+    shared_key: str | None = None,
+    audience: str | None = None,
+    check_issuer: bool = True,
 ) -> VerifiedAssertion:
     """Verify signature and claims; raise :class:`AssertionRejected` on any failure."""
     if not assertion.isascii():
@@ -109,22 +126,30 @@ def verify_assertion(
         raise AssertionRejected("not a signed JWT")
     header = _json_object(parts[0], "header")
     alg = header.get("alg")
-    if not isinstance(alg, str) or not (alg in _EC_CURVES or alg in ("RS256", "RS384", "RS512")):
+    if not isinstance(alg, str) or not (alg in _EC_CURVES or alg in _ASYMMETRIC_RSA or alg in _SHARED):
         raise AssertionRejected("unsupported alg")
     if key_id is not None and header.get("kid") != key_id:
         raise AssertionRejected("kid does not match")
-    try:
-        key = _load_key(public_key_pem)
-    except ValueError:
-        raise AssertionRejected("the configured key cannot be loaded") from None
     signed = f"{parts[0]}.{parts[1]}".encode("ascii")
-    _check_signature(alg, key, signed, _b64url_decode(parts[2]))
+    if alg in _SHARED:
+        if shared_key is None:
+            raise AssertionRejected("an HMAC alg and no shared key configured")
+        _check_shared(alg, shared_key, signed, _b64url_decode(parts[2]))
+    else:
+        if public_key_pem is None:
+            raise AssertionRejected("a public-key alg and no certificate configured")
+        try:
+            key = _load_key(public_key_pem)
+        except ValueError:
+            raise AssertionRejected("the configured key cannot be loaded") from None
+        _check_signature(alg, key, signed, _b64url_decode(parts[2]))
 
     claims = _json_object(parts[1], "payload")
     aud = claims.get("aud")
-    if not (aud == client_id or (isinstance(aud, list) and client_id in aud)):
-        raise AssertionRejected("aud is not the client id")
-    if claims.get("iss") != client_id:
+    expected_aud = audience or client_id
+    if not (aud == expected_aud or (isinstance(aud, list) and expected_aud in aud)):
+        raise AssertionRejected("aud is not the expected audience")
+    if check_issuer and claims.get("iss") != client_id:
         raise AssertionRejected("iss is not the client id")
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:

@@ -25,6 +25,10 @@ from snowauth.emulator.config import (
 )
 from snowauth.emulator.state import EmulatorState, PropertyRecord, SyslogRecord, new_sys_id
 
+#: the record's Auth Scopes, comma-separated: the emulator's stand-in for the registry
+#: form's Auth Scopes related list (docs/servicenow.md "Scopes and JWT")
+ENTITY_AUTH_SCOPES = "auth_scopes"
+
 #: the tables the emulated Table API serves
 TABLES = (ir.OAUTH_ENTITY, ir.SYS_USER, ir.SYS_PROPERTIES, ir.SYSLOG)
 
@@ -70,6 +74,7 @@ def entity_row(state: EmulatorState, client: ClientRecord, base_url: str) -> Row
         ir.ENTITY_ACCESS_TOKEN_LIFESPAN: str(client.access_token_lifespan),
         ir.ENTITY_REFRESH_TOKEN_LIFESPAN: str(client.refresh_token_lifespan),
         ir.ENTITY_APPLICATION_USER: reference(base_url, ir.SYS_USER, user_id),
+        ENTITY_AUTH_SCOPES: ",".join(client.scopes),
         "sys_class_name": ir.OAUTH_ENTITY,
     }
 
@@ -169,6 +174,9 @@ def change_entity(state: EmulatorState, body: Mapping[str, Any], old: ClientReco
     if ir.ENTITY_REDIRECT_URL in body:
         urls = [u.strip() for u in _text(body[ir.ENTITY_REDIRECT_URL]).split(",")]
         changes["redirect_uris"] = tuple(u for u in urls if u)
+    if ENTITY_AUTH_SCOPES in body:
+        scopes = [s.strip() for s in _text(body[ENTITY_AUTH_SCOPES]).split(",")]
+        changes["scopes"] = tuple(s for s in scopes if s)
     if ir.ENTITY_ACTIVE in body:
         changes["active"] = _truthy(body[ir.ENTITY_ACTIVE])
     if ir.ENTITY_PUBLIC_CLIENT in body:

@@ -4,10 +4,16 @@ API (:mod:`snowauth.emulator.table_api`).
 A caller authenticates with a Bearer token the emulator issued, with HTTP Basic (a
 user with a password; web service users too), or, when neither is valid, with the
 session cookie (``JSESSIONID``) a token answer set, as an instance's REST API does: a
-client that keeps cookies passes on the session even with a revoked token. Bad, expired or revoked credentials
-answer ServiceNow's 401 with ``WWW-Authenticate: BASIC realm="Service-now"``. A token
-whose scope lacks ``useraccount`` answers 403 "Missing required api access scope" (the
-emulator treats ``useraccount`` as the auth scope of every REST API it serves).
+client that keeps cookies passes on the session even with a revoked token. Bad, expired
+or revoked credentials answer ServiceNow's 401 with ``WWW-Authenticate: BASIC
+realm="Service-now"``.
+
+REST API Auth Scopes as the instance checks them (docs/servicenow.md "Scopes and JWT"):
+an API with no auth scope (the config's ``[api_scopes]``, by path prefix) takes any
+valid token; one with an auth scope takes a token only when the Auth Scopes of the
+client's Application Registry record, read at request time rather than the scope the
+token asked for, hold that scope or ``useraccount``. Otherwise 403 "Missing required
+api access scope". HTTP Basic is not scope-checked.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ _NOT_AUTHENTICATED = {
 _MISSING_SCOPE = {
     "error": {
         "message": "Missing required api access scope",
-        "detail": f"The access token does not carry the '{DEFAULT_SCOPE}' scope",
+        "detail": "The OAuth client is not linked to the auth scope this API requires",
     },
     "status": "failure",
 }
@@ -119,18 +125,41 @@ def _current_user(user: UserRecord) -> dict[str, Any]:
     }
 
 
+def required_scope(api_scopes: Mapping[str, str], path: str) -> str | None:
+    """The auth scope the API at ``path`` needs (the longest configured prefix), if any."""
+    best: tuple[int, str] | None = None
+    for prefix, scope in api_scopes.items():
+        base = prefix.rstrip("/")
+        if (path == base or path.startswith(base + "/")) and (best is None or len(base) > best[0]):
+            best = (len(base), scope)
+    return None if best is None else best[1]
+
+
+def _scope_refusal(state: EmulatorState, path: str, client_id: str) -> Reply | None:
+    """403 unless the client's record, as it is now, holds the API's auth scope."""
+    required = required_scope(state.config.api_scopes, path)
+    if required is None:
+        return None
+    client = state.client_by_id(client_id)
+    held = client.scopes if client is not None else ()
+    if required in held or DEFAULT_SCOPE in held:
+        return None
+    state.deny(f"REST {path}: the client's record lacks the auth scope {required}")
+    return json_reply(403, _MISSING_SCOPE)
+
+
 def _authenticate(state: EmulatorState, path: str, credentials: Credentials) -> UserRecord | Reply:
-    """The user behind a Bearer token (whose scope must hold ``useraccount``), an
-    HTTP Basic user name and password (a failure counts toward the lockout), or else
-    a session cookie."""
+    """The user behind a Bearer token (whose client must hold the API's auth scope), an
+    HTTP Basic user name and password (a failure counts toward the lockout), or else a
+    session cookie."""
     scheme, _, value = (credentials.authorization or "").strip().partition(" ")
     user: UserRecord | None = None
     if scheme.lower() == "bearer":
         token = state.bearer(value.strip())
         if token is not None:
-            if DEFAULT_SCOPE not in token.scope.split():
-                state.deny(f"REST {path}: token scope lacks {DEFAULT_SCOPE}")
-                return json_reply(403, _MISSING_SCOPE)
+            refused = _scope_refusal(state, path, token.client_id)
+            if refused is not None:
+                return refused
             user = state.users[token.user_name]
     elif scheme.lower() == "basic":
         try:

@@ -80,7 +80,7 @@ def can_run_unattended(conn: ResolvedConnection) -> bool:
     if conn.grant_type == GRANT_CLIENT_CREDENTIALS:
         return True
     if conn.grant_type == GRANT_JWT_BEARER:
-        return bool(conn.jwt_key_pem and conn.jwt_subject)
+        return bool((conn.jwt_shared_secret or conn.jwt_key_pem) and conn.jwt_subject)
     if conn.grant_type == GRANT_REFRESH:
         return bool(conn.refresh_token)
     return False

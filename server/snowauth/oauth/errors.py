@@ -575,6 +575,16 @@ def jwt_key(detail: str) -> OAuthError:
     )
 
 
+def jwt_shared_key(detail: str) -> OAuthError:
+    return OAuthError(
+        "jwt-shared-key",
+        f"The JWT shared key could not be used: {detail}. jwt_shared_secret must be the "
+        "Shared key of the JWT verifier map linked to the client's record (System OAuth > "
+        "JWT Verifier Maps), at least 32 bytes for HS256, 48 for HS384, 64 for HS512.",
+        key="jwt_shared_secret",
+    )
+
+
 def no_refresh_token(name: str) -> OAuthError:
     return OAuthError(
         "no-refresh-token",
@@ -606,10 +616,11 @@ def not_authenticated(origin: str, *, status: int = 401) -> OAuthError:
 def missing_scope(origin: str, *, status: int = 403) -> OAuthError:
     return OAuthError(
         "missing-scope",
-        f"{origin} refused the request (HTTP 403): the token lacks the API's auth scope "
-        "(Missing required api access scope). Add the scope (for example useraccount) to "
-        f"scope and to the Auth Scopes of the client's record in {REGISTRY}, then fetch a "
-        "new token.",
+        f"{origin} refused the request (HTTP 403, Missing required api access scope): the "
+        "OAuth client is not linked to the auth scope this REST API requires. Add that scope "
+        f"(or useraccount, which opens every API) to the Auth Scopes of the client's record in "
+        f"{REGISTRY}; the instance reads them at each request, so the same token works "
+        "afterwards. Fetching a new token does not help.",
         key="scope",
         status=status,
     )

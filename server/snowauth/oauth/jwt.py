@@ -1,13 +1,17 @@
-"""Signing the JWT bearer assertion with ``cryptography`` (RS/ES 256/384/512).
+"""Signing the JWT bearer assertion with ``cryptography`` (RS/ES/HS 256/384/512).
 
-Claims: ``iss`` = ``aud`` = the client ID, ``sub`` = ``jwt_subject``, ``iat``, ``exp``
-(``iat`` + 300 s) and a unique ``jti``. The header carries ``kid`` when ``jwt_key_id``
-is set. A key that cannot be used raises ``jwt-key`` without echoing any key material.
+Claims: ``iss`` = the client ID, ``aud`` = ``jwt_audience`` or else the client ID,
+``sub`` = ``jwt_subject``, ``iat``, ``exp`` (``iat`` + 300 s) and a unique ``jti``. The
+header carries ``kid`` when ``jwt_key_id`` is set. RS/ES sign with the private key of
+``jwt_key_file``; HS with ``jwt_shared_secret``, the JWT verifier map's *Shared key*
+(docs/servicenow.md "Scopes and JWT"). A key that cannot be used raises ``jwt-key``
+without echoing any key material.
 """
 
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 import uuid
 from datetime import datetime
@@ -33,7 +37,7 @@ _EC_CURVES: Final[dict[str, tuple[str, int]]] = {
     "ES384": ("secp384r1", 48),
     "ES512": ("secp521r1", 66),
 }
-ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
+ALGORITHMS: Final = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512")
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
 
@@ -47,8 +51,8 @@ def _segment(value: dict[str, object]) -> str:
 
 
 def load_private_key(pem: bytes, algorithm: str) -> PrivateKey:
-    """Load a PEM private key and check it fits ``algorithm``."""
-    if algorithm not in ALGORITHMS:
+    """Load a PEM private key and check it fits ``algorithm`` (RS or ES)."""
+    if algorithm not in ALGORITHMS or is_shared_key(algorithm):
         raise errors.jwt_key(f"jwt_algorithm {algorithm!r} is not supported (use one of {', '.join(ALGORITHMS)})")
     try:
         key = serialization.load_pem_private_key(pem, password=None)
@@ -68,6 +72,23 @@ def load_private_key(pem: bytes, algorithm: str) -> PrivateKey:
     return key
 
 
+def is_shared_key(algorithm: str) -> bool:
+    """True for the HMAC algorithms (HS256/384/512), signed with a shared secret."""
+    return algorithm.upper().startswith("HS")
+
+
+def sign_shared(signing_input: bytes, secret: str, algorithm: str) -> bytes:
+    """The HMAC JWS signature of ``signing_input`` with the shared key ``secret``, at
+    least as long as the hash (RFC 7518 section 3.2)."""
+    if algorithm not in ALGORITHMS or not is_shared_key(algorithm):
+        raise errors.jwt_shared_key(f"jwt_algorithm {algorithm!r} is not an HMAC algorithm")
+    key = secret.encode("utf-8")
+    size = int(algorithm[2:]) // 8
+    if len(key) < size:
+        raise errors.jwt_shared_key(f"it is {len(key)} bytes long and {algorithm} needs at least {size}")
+    return hmac.digest(key, signing_input, "sha" + algorithm[2:])
+
+
 def sign(signing_input: bytes, key: PrivateKey, algorithm: str) -> bytes:
     """The JWS signature of ``signing_input`` (ES: raw r||s, not DER)."""
     digest = _HASHES[algorithm[2:]]()
@@ -81,7 +102,14 @@ def sign(signing_input: bytes, key: PrivateKey, algorithm: str) -> bytes:
 
 def build_assertion(conn: ResolvedConnection, *, now: datetime, lifetime: int = ASSERTION_LIFETIME) -> str:
     """A signed JWT bearer assertion for ``conn``."""
-    if not conn.jwt_key_pem:
+    algorithm = conn.jwt_algorithm.upper()
+    shared = is_shared_key(algorithm)
+    if shared and not conn.jwt_shared_secret:
+        raise errors.invalid_connection(
+            "jwt_shared_secret",
+            f'Connection "{conn.name}" needs jwt_shared_secret for jwt_algorithm = "{algorithm}".',
+        )
+    if not shared and not conn.jwt_key_pem:
         raise errors.invalid_connection(
             "jwt_key_file", f'Connection "{conn.name}" needs jwt_key_file for the JWT bearer grant.'
         )
@@ -89,8 +117,7 @@ def build_assertion(conn: ResolvedConnection, *, now: datetime, lifetime: int = 
         raise errors.invalid_connection(
             "jwt_subject", f'Connection "{conn.name}" needs jwt_subject for the JWT bearer grant.'
         )
-    algorithm = conn.jwt_algorithm.upper()
-    key = load_private_key(conn.jwt_key_pem, algorithm)
+    key = None if shared else load_private_key(conn.jwt_key_pem or b"", algorithm)
     header: dict[str, object] = {"alg": algorithm, "typ": "JWT"}
     if conn.jwt_key_id:
         header["kid"] = conn.jwt_key_id
@@ -98,11 +125,14 @@ def build_assertion(conn: ResolvedConnection, *, now: datetime, lifetime: int = 
     claims: dict[str, object] = {
         "iss": conn.client_id,
         "sub": conn.jwt_subject,
-        "aud": conn.client_id,
+        "aud": conn.jwt_audience or conn.client_id,
         "iat": issued,
         "exp": issued + lifetime,
         "jti": uuid.uuid4().hex,
     }
     signing_input = f"{_segment(header)}.{_segment(claims)}".encode("ascii")
-    signature = sign(signing_input, key, algorithm)
+    if key is None:
+        signature = sign_shared(signing_input, conn.jwt_shared_secret or "", algorithm)
+    else:
+        signature = sign(signing_input, key, algorithm)
     return f"{signing_input.decode('ascii')}.{_b64url(signature)}"
