@@ -188,9 +188,11 @@ CONNECTION_KEYS: Mapping[str, KeySpec] = _k(
         "client_secret",
         "string",
         "The OAuth client secret. Prefer a reference such as `${env:SNOW_CLIENT_SECRET}` "
-        "or `${prompt}` to a literal. Optional only for `authorization_code` with "
-        "`pkce = true` and a public client (a record without a secret); *PKCE required* "
-        "on a record with a secret does not make it optional.",
+        "or `${prompt}` to a literal. Optional only for a public client (a record without "
+        "a secret): `authorization_code` with `pkce = true`, `refresh_token` (a refresh "
+        "token a public client was given, e.g. by the ServiceNow SDK's sign-in, is "
+        "refreshed with `client_id` alone) and the JWT bearer grant; *PKCE required* on a "
+        "record with a secret does not make it optional.",
         where=f"{REGISTRY} > your record > *Client Secret* (the padlock field).",
         secret=True,
         placeholder='"${env:SNOW_CLIENT_SECRET}"',
@@ -518,8 +520,10 @@ def required_keys(
     keys = ["instance", "grant_type", "client_id"]
     if grant is None:
         return tuple(keys)
-    if not (grant == GRANT_AUTHORIZATION_CODE and pkce) and grant != GRANT_JWT_BEARER:
-        keys.append("client_secret")  # a public JWT client has none (docs/servicenow.md)
+    if not (grant == GRANT_AUTHORIZATION_CODE and pkce) and grant not in (GRANT_JWT_BEARER, GRANT_REFRESH):
+        # a public client has none: a JWT one, or one whose refresh token is refreshed
+        # with client_id alone (docs/servicenow.md)
+        keys.append("client_secret")
     keys += {
         GRANT_PASSWORD: ["username", "password"],
         GRANT_REFRESH: ["refresh_token"],

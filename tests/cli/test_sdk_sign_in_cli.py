@@ -70,3 +70,30 @@ def test_end_of_input_at_the_code_prompt_sends_nothing(tmp_path: Path, instance:
     assert "No code was pasted" in shown and "nothing was sent" in shown
     assert "Traceback" not in shown
     assert instance.token_requests == 0
+
+
+def test_a_public_clients_refresh_token_is_refreshed_without_a_secret(instance: Emulator, tmp_path: Path) -> None:
+    """A refresh token the SDK's public client was given (here by the SDK's own sign-in)
+    in a `refresh_token` connection with no `client_secret`: `snowauth check` finds
+    nothing missing and `snowauth token` refreshes it with `client_id` alone."""
+    import json
+    import os
+
+    from tests.kit.cli import run_snowauth
+    from tests.kit.emulator import sdk_exchange, sdk_sign_in
+
+    code, verifier = sdk_sign_in(instance)
+    refresh_token = sdk_exchange(instance, code, verifier).json()["refresh_token"]
+    path = tmp_path / "refresh.snowauth.toml"
+    path.write_text(
+        f'[connections.dev]\ninstance = "{instance.url}"\ngrant_type = "refresh_token"\nclient_id = "{SDK_ID}"\n'
+        'refresh_token = "${env:SNOW_SDK_REFRESH_TOKEN}"\ntoken_store = "cache"\n',
+        encoding="utf-8",
+    )
+    env = {**os.environ, "SNOW_SDK_REFRESH_TOKEN": refresh_token}
+    checked = run_snowauth("check", str(path), env=env)
+    assert checked.returncode == 0, checked.stdout
+    token = run_snowauth("token", str(path), "--format", "json", env=env)
+    assert token.returncode == 0, token.stderr
+    assert json.loads(token.stdout)["access_token"]
+    assert refresh_token not in token.stderr

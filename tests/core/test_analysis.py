@@ -46,7 +46,7 @@ ALL_GRANTS = (
 # (not derived from model.required_keys)
 REQUIRED = {
     "password": ["instance", "grant_type", "client_id", "client_secret", "username", "password"],
-    "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
+    "refresh_token": ["instance", "grant_type", "client_id", "refresh_token"],
     "client_credentials": ["instance", "grant_type", "client_id", "client_secret"],
     "authorization_code": ["instance", "grant_type", "client_id", "redirect_uri"],
     # no client_secret: a public JWT client has none (docs/servicenow.md "Scopes and JWT")

@@ -57,7 +57,7 @@ GRANT_ORDER = {
     "password": ["instance", "grant_type", "client_id", "client_secret", "username", "password"],
     "client_credentials": ["instance", "grant_type", "client_id", "client_secret"],
     "authorization_code": ["instance", "grant_type", "client_id", "redirect_uri"],
-    "refresh_token": ["instance", "grant_type", "client_id", "client_secret", "refresh_token"],
+    "refresh_token": ["instance", "grant_type", "client_id", "refresh_token"],
     "jwt_bearer": ["instance", "grant_type", "client_id", "jwt_key_file", "jwt_subject"],
 }
 GRANT_ONLY = {"username", "password", "otp", "refresh_token", "redirect_uri", "pkce", "client"} | {
