@@ -213,7 +213,7 @@ class Checker:
                     if key == "client_id" and grant in _SDK_INSTEAD:
                         sdk = self._sdk_fix(c)
                         fixes += [sdk] if sdk else []
-                    if key == "client_id" and grant in _REGISTERED:
+                    if key == "client_id" and grant in model.REGISTERABLE_GRANTS:
                         fixes.append(Fix(REGISTER_TITLE, action="register", connection=name))
                 self.add(
                     c.header[0],
@@ -448,9 +448,6 @@ _REQUIRED: dict[tuple[str | None, bool, str | None, bool], tuple[str, ...]] = {}
 # the grants whose connection without a `client_id` may sign in with the SDK client
 # instead (client credentials and JWT bearer act as no person: the SDK client cannot)
 _SDK_INSTEAD = frozenset({None, model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE})
-# the grants Register OAuth Client makes a record for (register.py; JWT bearer needs keys
-# and a verifier map, a refresh token belongs to the client that issued it)
-_REGISTERED = frozenset({model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE, model.GRANT_CLIENT_CREDENTIALS})
 #: the quick fix on a missing `client_id` that runs Register OAuth Client
 REGISTER_TITLE = "Register an OAuth client on the instance"
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
 from snowauth.findings import TokenAction
-from snowauth.model import GRANT_JWT_BEARER
+from snowauth.model import REGISTERABLE_GRANTS
 from snowauth.wording import humanize
 
 
@@ -33,14 +33,12 @@ CLIENT_KEY = "client"
 
 def needs_client(c: Connection) -> bool:
     """Whether Register OAuth Client fits the connection: it has no ``client_id``, names
-    no shipped client (``client = …``, read by its name), and its grant is one register
-    can make a client for (not JWT bearer, which needs keys and a verifier map)."""
+    no shipped client (``client = …``), and its grant is one register makes a client for
+    (``model.REGISTERABLE_GRANTS``)."""
     if "client_id" in c.keys or CLIENT_KEY in c.keys:
         return False
-    if any(part.name == CLIENT_KEY and where == "" for part, where in c.unknown):
-        return False
     grant, _pkce = c.grant_and_pkce()
-    return grant is not None and grant != GRANT_JWT_BEARER
+    return grant in REGISTERABLE_GRANTS
 
 
 def lenses(a: Analysis) -> list[LensInfo]:

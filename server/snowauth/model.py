@@ -534,6 +534,11 @@ def required_keys(
     return tuple(keys)
 
 
+#: the grants Register OAuth Client makes a record for (JWT bearer needs keys and a
+#: verifier map; a refresh token belongs to the client that issued it)
+REGISTERABLE_GRANTS = frozenset({GRANT_PASSWORD, GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS})
+
+
 def effective_grant(grant: str | None, client: str | None) -> str | None:
     """The grant a connection runs: ``grant`` (canonical) as written, else the one its
     ``client`` implies (the SDK client: authorization code)."""

@@ -39,7 +39,7 @@ from snowauth import instance_records as rec
 from snowauth import redact
 from snowauth.connections import ConnectionProblem
 from snowauth.lenses import CLIENT_KEY
-from snowauth.model import GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER
+from snowauth.model import GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_JWT_BEARER, REGISTERABLE_GRANTS
 from snowauth.secrets import DOTENV, env_name, parse_reference
 from snowauth.token_edits import toml_string
 from snowauth.workflow import TokenUI, TokenWorkflow
@@ -118,7 +118,7 @@ def plan(c: Connection, env: Environment, file_stem: str) -> Plan:
             "connection without one",
             "client_id",
         )
-    if CLIENT_KEY in c.keys or any(p.name == CLIENT_KEY and not where for p, where in c.unknown):
+    if CLIENT_KEY in c.keys:
         raise ConnectionProblem(
             f"The connection “{c.name}” uses a client shipped with the instance (`client`): it needs no "
             "registered client",
@@ -133,6 +133,12 @@ def plan(c: Connection, env: Environment, file_stem: str) -> Plan:
             "the public key on the instance. Create the client in System OAuth > Application Registry "
             "(“Create an OAuth JWT API endpoint for external clients”), then set client_id.",
             "grant_type",
+        )
+    if grant not in REGISTERABLE_GRANTS:
+        raise ConnectionProblem(
+            "A refresh token belongs to the client that issued it: set that client's client_id "
+            f"in “{c.name}” instead of registering a new client",
+            "client_id",
         )
     redirect, write_redirect = "", False
     if grant == GRANT_AUTHORIZATION_CODE:

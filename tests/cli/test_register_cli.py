@@ -184,6 +184,14 @@ def test_jwt_bearer_is_refused_and_without_an_admin_nothing_is_sent(emulator: Em
     assert len(emulator.requests) == before
 
 
+def test_a_refresh_token_connection_is_refused_before_anything_is_sent(emulator: Emulator, tmp_path: Path) -> None:
+    path = project(tmp_path, unregistered(emulator.url, "refresh_token", extra='refresh_token = "${env:SNOW_RT}"\n'))
+    before = len(emulator.requests)
+    status, _result, stderr = register(path, "--no-fetch")
+    assert status == 1 and "belongs to the client that issued it" in stderr
+    assert len(emulator.requests) == before and "client_id" not in path.read_text(encoding="utf-8")
+
+
 def test_an_admin_connection_registers_with_its_token(emulator: Emulator, tmp_path: Path) -> None:
     from tests.kit.emulator import DEMO_ID, DEMO_SECRET
 
