@@ -490,3 +490,32 @@ async def eventually(check: Callable[[], bool], what: str, timeout: float = 20) 
         if time.monotonic() > deadline:
             raise TimeoutError(f"still not {what} after {timeout} s")
         await asyncio.sleep(0.05)
+
+
+# -- navigation: exact ranges without the server's converter -------------------------------------
+
+
+def expected_range(text: str, start: int, end: int, encoding: str) -> t.Range:
+    """The LSP range of ``text[start:end]`` (code points) in ``encoding``, counted here
+    independently of ``lsp/convert`` (lines end at LF; a test's texts have no CR)."""
+
+    def pos(offset: int) -> t.Position:
+        line_start = text.rfind("\n", 0, offset) + 1
+        before = text[line_start:offset]
+        units = {
+            "utf-8": len(before.encode("utf-8")),
+            "utf-16": len(before.encode("utf-16-le")) // 2,
+            "utf-32": len(before),
+        }[encoding]
+        return t.Position(text.count("\n", 0, offset), units)
+
+    return t.Range(pos(start), pos(end))
+
+
+def span_of(text: str, needle: str, nth: int = 0, *, within: str | None = None) -> tuple[int, int]:
+    """The span of the ``nth`` ``needle`` in ``text`` (after the first ``within`` when given)."""
+    at = text.index(within) if within is not None else 0
+    for _ in range(nth + 1):
+        at = text.index(needle, at)
+        found, at = at, at + 1
+    return found, found + len(needle)

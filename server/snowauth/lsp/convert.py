@@ -18,7 +18,9 @@ from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
 from snowauth.hover import Hover
 from snowauth.lenses import LensAction, LensInfo
+from snowauth.links import Link
 from snowauth.lsp import ext
+from snowauth.navigation import FileSpot, Rename, Target
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
 from snowauth.token_edits import toml_datetime
@@ -382,3 +384,57 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
     return {
         "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
     }
+
+
+# -- navigation: definition, references, rename, document links --------------------------------
+
+
+def location(uri: str, conv: Converter, target: Target) -> t.Location:
+    """A definition's place: a span of this document (``uri``), or of another file (its
+    own text decides its positions in the client's encoding)."""
+    if isinstance(target, FileSpot):
+        other = Converter(LineIndex(target.text), conv.encoding)
+        return t.Location(target.path.as_uri(), other.range(target.start, target.end))
+    return t.Location(uri, conv.range(*target))
+
+
+def locations(uri: str, conv: Converter, spans: Iterable[tuple[int, int]]) -> list[t.Location]:
+    return [t.Location(uri, conv.range(s, e)) for s, e in spans]
+
+
+def prepare_rename(conv: Converter, start: int, end: int, placeholder: str) -> t.PrepareRenamePlaceholder:
+    return t.PrepareRenamePlaceholder(range=conv.range(start, end), placeholder=placeholder)
+
+
+def rename_edit(
+    uri: str, version: int | None, conv: Converter, found: Rename, *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """A rename: this document's edits against ``version``, and the other files' edits
+    (their positions from their own text) in the same workspace edit."""
+    edits = text_edits(conv, found.edits)
+    others = [
+        (path.as_uri(), text_edits(Converter(LineIndex(text), conv.encoding), file_edits))
+        for path, text, file_edits in found.files
+    ]
+    if document_changes:
+        ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
+            versioned_edit(uri, version, edits)
+        ]
+        ops += [versioned_edit(other, None, e) for other, e in others]
+        return t.WorkspaceEdit(document_changes=ops)
+    changes = {uri: edits}
+    for other, e in others:
+        changes.setdefault(other, []).extend(e)
+    return t.WorkspaceEdit(changes=changes)
+
+
+def document_links(found: Iterable[Link], conv: Converter, *, tooltips: bool) -> Wire:
+    """Document links, already in their wire form (a long file has thousands); their
+    tooltips when the client shows them."""
+    out = Wire()
+    for k in found:
+        link: dict[str, Any] = {"range": conv.range_json(k.start, k.end), "target": k.target}
+        if k.tooltip and tooltips:
+            link["tooltip"] = k.tooltip
+        out.append(link)
+    return out
