@@ -390,6 +390,27 @@ class Editor:
         return t.ApplyWorkspaceEditResult(applied=True)
 
 
+def apply_everywhere(editor: Editor, edit: t.WorkspaceEdit) -> None:
+    """Apply a workspace edit as an editor does for a rename: open documents through
+    ``editor`` (a `didChange` each), the other files edited on disk (read, edited in
+    ``editor.encoding``, written back byte for byte)."""
+    per_doc: list[tuple[str, list[t.TextEdit]]] = []
+    for change in edit.document_changes or []:
+        assert isinstance(change, t.TextDocumentEdit)
+        per_doc.append((change.text_document.uri, list(change.edits)))  # type: ignore[arg-type]
+    per_doc += [(uri, list(edits)) for uri, edits in (edit.changes or {}).items()]
+    for uri, edits in per_doc:
+        text = editor.texts[uri] if uri in editor.texts else Path(uri.removeprefix("file://")).read_bytes().decode()
+        conv = Converter(LineIndex(text), editor.encoding)
+        spans = [(conv.offset(e.range.start), conv.offset(e.range.end), e.new_text) for e in edits]
+        if uri in editor.texts:
+            editor._change(uri, spans)
+            continue
+        for start, end, new in sorted(spans, key=lambda e: e[0], reverse=True):
+            text = text[:start] + new + text[end:]
+        Path(uri.removeprefix("file://")).write_bytes(text.encode())
+
+
 class Watched:
     """The client's side: every request the server makes of the person (a secret prompt,
     a question such as the one before credentials go to a new host: never answered), every

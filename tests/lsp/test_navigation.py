@@ -4,13 +4,18 @@ connection file, its `.env`, key files, a symbolic link out of the folder, expor
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.kit.lsp import Editor, expected_range, negotiated_encoding, session_fixture, span_of
+from snowauth import navigation
+from snowauth.findings import Edit
+from snowauth.lsp import convert
+from snowauth.positions import LineIndex
+from tests.kit.lsp import Editor, apply_everywhere, expected_range, negotiated_encoding, session_fixture, span_of
 
 client = session_fixture(presets=("visual-studio-code", "neovim"), env={"SNOW_NAV_PROCESS": "process-value-42"})
 
@@ -188,3 +193,75 @@ async def test_references_of_a_connection(client: LanguageClient, tmp_path: Path
         )
     )
     assert found is not None and [loc.range for loc in found] == [expected_range(NAMED, s, s + 3, enc)]
+
+
+async def test_prepare_rename(client: LanguageClient, tmp_path: Path) -> None:
+    enc = negotiated_encoding(client)
+    _folder, uri = named_project(tmp_path)
+    Editor(client, enc).open(uri, NAMED)
+    s, e = span_of(NAMED, "dév😀", within="[connections.")
+    found = await client.text_document_prepare_rename_async(
+        t.PrepareRenameParams(t.TextDocumentIdentifier(uri), at(NAMED, s + 2, enc))
+    )
+    assert isinstance(found, t.PrepareRenamePlaceholder)
+    assert found.range == expected_range(NAMED, s, e, enc) and found.placeholder == "dév😀"
+    with pytest.raises(Exception, match="only a connection's name can be renamed here"):
+        await client.text_document_prepare_rename_async(
+            t.PrepareRenameParams(t.TextDocumentIdentifier(uri), at(NAMED, span_of(NAMED, "instance")[0], enc))
+        )
+
+
+async def rename(client: LanguageClient, uri: str, text: str, offset: int, new: str) -> t.WorkspaceEdit:
+    edit = await client.text_document_rename_async(
+        t.RenameParams(t.TextDocumentIdentifier(uri), at(text, offset, negotiated_encoding(client)), new)
+    )
+    assert edit is not None
+    return edit
+
+
+async def test_rename_and_back_gives_the_original_bytes(client: LanguageClient, tmp_path: Path) -> None:
+    enc = negotiated_encoding(client)
+    folder, uri = named_project(tmp_path)
+    editor = Editor(client, enc)
+    editor.open(uri, NAMED)
+    edit = await rename(client, uri, NAMED, span_of(NAMED, "dév😀")[0] + 1, "prod")  # from `default`
+    uris = [c.text_document.uri for c in edit.document_changes or [] if isinstance(c, t.TextDocumentEdit)]
+    uris += list(edit.changes or {})
+    dotenv, http = (folder / ".env").as_uri(), (folder / "http-client.private.env.json").as_uri()
+    assert sorted(uris) == sorted([uri, dotenv, http])
+    if edit.document_changes:  # this document against its version, the others against none
+        versions = {c.text_document.uri: c.text_document.version for c in edit.document_changes}  # type: ignore[union-attr]
+        assert versions == {uri: 1, dotenv: None, http: None}
+    apply_everywhere(editor, edit)
+    renamed = editor.texts[uri]
+    assert renamed == (
+        NAMED.replace('default = "dév😀"', 'default = "prod"').replace('"dév😀"', "prod").replace("dév😀", "prod")
+    )
+    assert (folder / ".env").read_text(encoding="utf-8") == EXPORT_DOTENV.replace("SNOWAUTH_D_V__", "SNOWAUTH_PROD_")
+    assert json.loads((folder / "http-client.private.env.json").read_text(encoding="utf-8")) == {
+        "other": {"access_token": "keep"},
+        "prod": {"instance_url": "https://dev12345.service-now.com", "access_token": "t"},
+    }
+    # a name another connection has is refused, with the reason
+    with pytest.raises(Exception, match='A connection named "dev" already exists'):
+        await rename(client, uri, renamed, span_of(renamed, "prod", within="[connections.")[0], "dev")
+    edit = await rename(client, uri, renamed, span_of(renamed, "prod", within="[connections.")[0], "dév😀")
+    apply_everywhere(editor, edit)
+    assert editor.texts[uri] == NAMED
+    assert (folder / ".env").read_bytes() == EXPORT_DOTENV.encode()
+    assert (folder / "http-client.private.env.json").read_bytes() == HTTP_CLIENT.encode()
+
+
+def test_rename_edit_as_plain_changes_for_a_client_without_document_changes(tmp_path: Path) -> None:
+    text = "# 😀\n[connections.dev]\n"
+    other = tmp_path / ".env"
+    found = navigation.Rename(
+        [Edit(17, 20, "prod")], [(other, "# 😀 SNOWAUTH_DEV_ACCESS_TOKEN=1\n", [Edit(4, 16, "SNOWAUTH_PROD_")])]
+    )
+    conv = convert.Converter(LineIndex(text), "utf-16")
+    edit = convert.rename_edit("file:///x.snowauth.toml", 3, conv, found, document_changes=False)
+    assert edit.document_changes is None
+    assert edit.changes == {
+        "file:///x.snowauth.toml": [t.TextEdit(t.Range(t.Position(1, 13), t.Position(1, 16)), "prod")],
+        other.as_uri(): [t.TextEdit(t.Range(t.Position(0, 5), t.Position(0, 17)), "SNOWAUTH_PROD_")],
+    }
