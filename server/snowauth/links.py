@@ -68,6 +68,34 @@ def registry_url(origin: str, client_id: str) -> str:
 
 
 def connection_links(text: str, c: Connection, env: Environment) -> list[Link]:
+    """The connection's links: ``address_links`` and ``file_links``."""
+    return sorted([*address_links(text, c, env), *file_links(text, c, env)], key=lambda k: k.start)
+
+
+def reads_files(c: Connection) -> bool:
+    """Whether the connection has a value that may link to a file (its links then depend
+    on the files, not only on the text)."""
+    return any(
+        key in model.FILE_KEYS or (a.value.kind == "string" and "${file:" in str(a.value.data))
+        for key, a in c.keys.items()
+    )
+
+
+def file_links(text: str, c: Connection, env: Environment) -> list[Link]:
+    """`${file:}` and key-file values to their file, where `${file:}` may read."""
+    out: list[Link] = []
+    for key, a in c.keys.items():
+        v = a.value
+        if v.kind == "string" and ("${file:" in str(v.data) or key in model.FILE_KEYS):
+            path = file_target(key, str(v.data), env)
+            if path is not None:
+                out.append(Link(*_inner(text, v), path.as_uri(), None))
+    return out
+
+
+def address_links(text: str, c: Connection, env: Environment) -> list[Link]:
+    """`instance`, `client_id` and the SDK's client to the instance's pages (the text
+    and the process's `SDK_OAUTH_APP_CLIENT_ID` decide them)."""
     out: list[Link] = []
     origin = host_of(c)
     host = urlsplit(origin).netloc if origin else None
@@ -84,8 +112,4 @@ def connection_links(text: str, c: Connection, env: Environment) -> list[Link]:
         elif key == "client" and v.data == model.CLIENT_SDK and origin is not None:
             sdk = env.env.get(records.SDK_CLIENT_ID_ENV) or records.SDK_CLIENT_ID
             out.append(Link(start, end, registry_url(origin, sdk), tooltip))
-        elif "${file:" in str(v.data) or key in model.FILE_KEYS:
-            path = file_target(key, str(v.data), env)
-            if path is not None:
-                out.append(Link(start, end, path.as_uri(), None))
     return out

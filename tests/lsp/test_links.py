@@ -45,7 +45,8 @@ async def test_document_links(client: LanguageClient, tmp_path: Path) -> None:
     assert found is not None
     caps = client.capabilities.text_document  # type: ignore[union-attr]
     tips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
-    got = [(link.range, link.target, link.tooltip if tips else "(none)") for link in found]
+    ordered = sorted(found, key=lambda k: (k.range.start.line, k.range.start.character))
+    got = [(link.range, link.target, link.tooltip if tips else "(none)") for link in ordered]
     assert tips or all(link.tooltip is None for link in found)
 
     def tip(text: str | None) -> str | None:
@@ -85,3 +86,50 @@ async def test_document_links(client: LanguageClient, tmp_path: Path) -> None:
     shown = repr(found)
     for secret in ("evil.example.com", "file-secret-value", "literal-secret-1", "outside.pem", "link.pem"):
         assert secret not in shown
+
+
+MANY = (
+    "# café ✓ 😀\n"
+    + "".join(f'[connections.c{i}]\ninstance = "dev{i}"\nclient_id = "id{i}"\n\n' for i in range(6))
+    + '[connections]\ninl = { client_secret = "😀", instance = "devinl" }\n'
+)
+
+
+async def test_links_follow_edits(client: LanguageClient, tmp_path: Path) -> None:
+    enc = negotiated_encoding(client)
+    path = tmp_path / "many.snowauth.toml"
+    path.write_text(MANY, encoding="utf-8")
+    uri = path.as_uri()
+    editor = Editor(client, enc)
+    editor.open(uri, MANY)
+
+    async def check() -> None:
+        text = editor.texts[uri]
+        found = await client.text_document_document_link_async(t.DocumentLinkParams(t.TextDocumentIdentifier(uri)))
+        assert found is not None
+        got = sorted((k.range.start.line, k.range.start.character, k.range.end.character, k.target) for k in found)
+        wanted = []
+        for i in [*range(6), "inl"]:
+            host = f"dev{i}.service-now.com"
+            s, e = span_of(text, f'"dev{i}"')
+            r = expected_range(text, s + 1, e - 1, enc)
+            wanted.append((r.start.line, r.start.character, r.end.character, f"https://{host}/"))
+            if i != "inl":
+                s, e = span_of(text, f'"id{i}"')
+                r = expected_range(text, s + 1, e - 1, enc)
+                url = f"https://{host}/oauth_entity_list.do?sysparm_query=client_id=id{i}"
+                wanted.append((r.start.line, r.start.character, r.end.character, url))
+        assert got == sorted(wanted)
+
+    await check()
+    editor.type(uri, MANY.index("[connections.c2]"), "# 😀 two\n# lines\n")  # the connections after move
+    await check()
+    at = editor.texts[uri].index('"dev4"') + 1
+    editor.replace(uri, at, at + 4, "dev4😀x")  # one connection's instance changes: not a host
+    text = editor.texts[uri]
+    found = await client.text_document_document_link_async(t.DocumentLinkParams(t.TextDocumentIdentifier(uri)))
+    assert found is not None and len(found) == 11  # c4 lost both its links
+    assert not any("dev4" in k.target for k in found)
+    editor.replace(uri, at, at + len("dev4😀x"), "dev4")
+    assert editor.texts[uri] == text.replace("dev4😀x", "dev4")
+    await check()

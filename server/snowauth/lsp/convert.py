@@ -12,6 +12,7 @@ from typing import Any
 
 from lsprotocol import types as t
 
+from snowauth import links as doc_links
 from snowauth.analysis import Analysis
 from snowauth.completion import Completion
 from snowauth.document import Connection
@@ -23,6 +24,7 @@ from snowauth.lsp import ext
 from snowauth.navigation import FileSpot, Rename, Target
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
+from snowauth.secrets import Environment
 from snowauth.token_edits import toml_datetime
 
 
@@ -438,3 +440,47 @@ def document_links(found: Iterable[Link], conv: Converter, *, tooltips: bool) ->
             link["tooltip"] = k.tooltip
         out.append(link)
     return out
+
+
+class LinkCache:
+    """A document's links in the client's units, kept per connection across edits:
+    editors ask for links after every edit, and a connection an edit did not touch is
+    the same object in the next analysis (``incremental``), moved as a whole. Its
+    address links are converted once, with lines relative to its header's line; file
+    links are looked up at every request (files come and go)."""
+
+    def __init__(self, encoding: str, tooltips: bool) -> None:
+        self.encoding = encoding
+        self.tooltips = tooltips
+        # id(connection) -> (the connection, its header's line then, links, reads files)
+        self._kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+
+    def links(self, a: Analysis, conv: Converter, env: Environment) -> Wire:
+        out = Wire()
+        kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+        for name in a.connection_names():
+            c = a.connection(name)
+            if c is None:
+                continue
+            line = conv.index.position(c.header[0])[0]
+            entry = self._kept.get(id(c))
+            if entry is None or entry[0] is not c:
+                found = document_links(doc_links.address_links(a.text, c, env), conv, tooltips=self.tooltips)
+                entry = (c, line, list(found), doc_links.reads_files(c))
+            kept[id(c)] = entry
+            shift = line - entry[1]
+            for link in entry[2]:
+                if shift:
+                    r = link["range"]
+                    link = {
+                        **link,
+                        "range": {
+                            "start": {"line": r["start"]["line"] + shift, "character": r["start"]["character"]},
+                            "end": {"line": r["end"]["line"] + shift, "character": r["end"]["character"]},
+                        },
+                    }
+                out.append(link)
+            if entry[3]:
+                out.extend(document_links(doc_links.file_links(a.text, c, env), conv, tooltips=self.tooltips))
+        self._kept = kept
+        return out

@@ -10,10 +10,9 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import links as doc_links
 from snowauth import navigation
-from snowauth.analysis import gc_paused
 from snowauth.lsp import convert
+from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandFailed
 from snowauth.lsp.server import SnowauthServer, guarded, log_exception
 from snowauth.secrets import Environment
@@ -76,6 +75,9 @@ def register(ls: SnowauthServer) -> None:
             log_exception("rename", exc)
             return None
 
+    # per open document: its links kept per connection across edits (convert.LinkCache)
+    link_caches: dict[str, tuple[Document, convert.LinkCache]] = {}
+
     @ls.feature(t.TEXT_DOCUMENT_DOCUMENT_LINK, t.DocumentLinkOptions(resolve_provider=False))
     @guarded(None)
     def document_link(params: t.DocumentLinkParams) -> Any:
@@ -85,11 +87,15 @@ def register(ls: SnowauthServer) -> None:
         conv = ls.converter(doc)
         tooltips = get_capability(ls.client_capabilities, "text_document.document_link.tooltip_support", False)
         key = ("links", conv.encoding, tooltips)
-        found = doc.cache.get(key)  # editors ask after every edit
+        found = doc.cache.get(key)  # asked again before the next edit
         if found is None:
-            with gc_paused():
-                found = convert.document_links(
-                    doc_links.links(doc.analysis(ls.env), Environment(ls.env, doc.folder)), conv, tooltips=tooltips
-                )
+            for uri in [u for u, (d, _) in link_caches.items() if ls.docs.get(u) is not d]:
+                del link_caches[uri]  # closed, or opened again
+            kept = link_caches.get(doc.uri)
+            cache = kept[1] if kept is not None else None
+            if cache is None or (cache.encoding, cache.tooltips) != (conv.encoding, tooltips):
+                cache = convert.LinkCache(conv.encoding, tooltips)
+                link_caches[doc.uri] = (doc, cache)
+            found = cache.links(doc.analysis(ls.env), conv, Environment(ls.env, doc.folder))
             doc.cache[key] = found
         return found
