@@ -110,6 +110,15 @@ class Analysis:
         e = self._live()
         return e.default() if e is not None else self.layout.default
 
+    def connection_headers(self) -> list[tuple[Connection, int]]:
+        """Every connection and where its ``header`` span starts in this text; the
+        connection's own spans may be those of an earlier text until ``connection(name)``
+        moves it (the engine's connections are moved when asked for)."""
+        e = self._live()
+        if e is not None and not e.whole:
+            return e.connection_headers()
+        return [(c, c.header[0]) for c in self.layout.connections.values()]
+
     def statements_of(self, name: str) -> list[tuple[Header | None, Header | Entry]]:
         """The statements that belong to connection ``name`` (``document.header_owner``,
         ``entry_owner``), each with the header it is under (None for a header, or at the

@@ -297,6 +297,12 @@ class Incremental:
         self._rebase(top)
         return top.default
 
+    def connection_headers(self) -> list[tuple[Connection, int]]:
+        """Every connection with where its ``header`` span starts in the current text,
+        without moving the connections there (``_rebase`` moves every span of a
+        connection: for all of them after an edit near the top, that is the file's work)."""
+        return [(g.conn, g.conn.header[0] + g.chunks[0].start - g.base) for g in self.groups.values() if g.conn]
+
     def statements_of(self, name: str) -> list[tuple[Header | None, Header | Entry]]:
         """The statements that belong to connection ``name``, each with the header it is
         under (None for a header, or at the top), at their place in the text."""

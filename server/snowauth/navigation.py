@@ -66,7 +66,6 @@ class EnvReference:
     where: str
     line: int | None = None
     refused: str | None = None
-    in_dotenv: bool = False
 
 
 class RenameError(ValueError):
@@ -218,9 +217,9 @@ def env_reference_at(a: Analysis, offset: int, env: Environment) -> EnvReference
     line = spot.text.count("\n", 0, spot.start) + 1 if spot is not None else None
     refused = env.dotenv_refused if env.folder is not None else None
     if name in env.env:
-        return EnvReference(start, end, name, "process", line, refused, spot is not None)
+        return EnvReference(start, end, name, "process", line, refused)
     if spot is not None:
-        return EnvReference(start, end, name, "dotenv", line, None, True)
+        return EnvReference(start, end, name, "dotenv", line)
     return EnvReference(start, end, name, "nowhere", None, refused)
 
 

@@ -458,13 +458,12 @@ class LinkCache:
     def links(self, a: Analysis, conv: Converter, env: Environment) -> Wire:
         out = Wire()
         kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
-        for name in a.connection_names():
-            c = a.connection(name)
-            if c is None:
-                continue
-            line = conv.index.position(c.header[0])[0]
+        for c, start in a.connection_headers():
+            line = conv.index.position(start)[0]
             entry = self._kept.get(id(c))
             if entry is None or entry[0] is not c:
+                if a.connection(c.name) is not c:  # moves its spans to this text
+                    continue
                 found = document_links(doc_links.address_links(a.text, c, env), conv, tooltips=self.tooltips)
                 entry = (c, line, list(found), doc_links.reads_files(c))
             kept[id(c)] = entry
@@ -480,7 +479,7 @@ class LinkCache:
                         },
                     }
                 out.append(link)
-            if entry[3]:
+            if entry[3] and a.connection(c.name) is c:
                 out.extend(document_links(doc_links.file_links(a.text, c, env), conv, tooltips=self.tooltips))
         self._kept = kept
         return out

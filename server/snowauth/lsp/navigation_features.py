@@ -11,6 +11,7 @@ from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
 from snowauth import navigation
+from snowauth.analysis import gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandFailed
@@ -96,6 +97,7 @@ def register(ls: SnowauthServer) -> None:
             if cache is None or (cache.encoding, cache.tooltips) != (conv.encoding, tooltips):
                 cache = convert.LinkCache(conv.encoding, tooltips)
                 link_caches[doc.uri] = (doc, cache)
-            found = cache.links(doc.analysis(ls.env), conv, Environment(ls.env, doc.folder))
+            with gc_paused():  # thousands of small objects, none freed: no collection passes
+                found = cache.links(doc.analysis(ls.env), conv, Environment(ls.env, doc.folder))
             doc.cache[key] = found
         return found
