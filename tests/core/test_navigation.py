@@ -180,3 +180,17 @@ def test_links_never_read_a_reference(tmp_path: Path) -> None:
         ("https://h.example.com/x", "https://h.example.com/"),
         ("servicenow-sdk", "https://h.example.com/oauth_entity_list.do?sysparm_query=client_id=mine"),
     ]
+
+
+def test_connection_headers_follow_edits_without_moving_connections() -> None:
+    text = FORMS + "".join(f'[connections.c{i}]\ninstance = "dev{i}"\n' for i in range(5))
+    engine = Incremental(text)
+    engine.analysis(env(), NOW)
+    for at, new in ((0, "\n\n"), (text.index("[connections.c3]") + 5, "x"), (0, "# é\n")):
+        text = text[:at] + new + text[at:]
+        engine.edit(text, at, at, len(new))
+        live = engine.analysis(env(), NOW)
+        got = sorted((c.name, start) for c, start in live.connection_headers())
+        fresh = analyze(text)
+        assert got == sorted((c.name, start) for c, start in fresh.connection_headers())
+        assert all(text.startswith(("[connections.", "dev.", "inl ="), start) for _, start in got)
