@@ -390,6 +390,27 @@ class Editor:
         return t.ApplyWorkspaceEditResult(applied=True)
 
 
+def apply_everywhere(editor: Editor, edit: t.WorkspaceEdit) -> None:
+    """Apply a workspace edit as an editor does for a rename: open documents through
+    ``editor`` (a `didChange` each), the other files edited on disk (read, edited in
+    ``editor.encoding``, written back byte for byte)."""
+    per_doc: list[tuple[str, list[t.TextEdit]]] = []
+    for change in edit.document_changes or []:
+        assert isinstance(change, t.TextDocumentEdit)
+        per_doc.append((change.text_document.uri, list(change.edits)))  # type: ignore[arg-type]
+    per_doc += [(uri, list(edits)) for uri, edits in (edit.changes or {}).items()]
+    for uri, edits in per_doc:
+        text = editor.texts[uri] if uri in editor.texts else Path(uri.removeprefix("file://")).read_bytes().decode()
+        conv = Converter(LineIndex(text), editor.encoding)
+        spans = [(conv.offset(e.range.start), conv.offset(e.range.end), e.new_text) for e in edits]
+        if uri in editor.texts:
+            editor._change(uri, spans)
+            continue
+        for start, end, new in sorted(spans, key=lambda e: e[0], reverse=True):
+            text = text[:start] + new + text[end:]
+        Path(uri.removeprefix("file://")).write_bytes(text.encode())
+
+
 class Watched:
     """The client's side: every request the server makes of the person (a secret prompt,
     a question such as the one before credentials go to a new host: never answered), every
@@ -490,3 +511,32 @@ async def eventually(check: Callable[[], bool], what: str, timeout: float = 20) 
         if time.monotonic() > deadline:
             raise TimeoutError(f"still not {what} after {timeout} s")
         await asyncio.sleep(0.05)
+
+
+# -- navigation: exact ranges without the server's converter -------------------------------------
+
+
+def expected_range(text: str, start: int, end: int, encoding: str) -> t.Range:
+    """The LSP range of ``text[start:end]`` (code points) in ``encoding``, counted here
+    independently of ``lsp/convert`` (lines end at LF; a test's texts have no CR)."""
+
+    def pos(offset: int) -> t.Position:
+        line_start = text.rfind("\n", 0, offset) + 1
+        before = text[line_start:offset]
+        units = {
+            "utf-8": len(before.encode("utf-8")),
+            "utf-16": len(before.encode("utf-16-le")) // 2,
+            "utf-32": len(before),
+        }[encoding]
+        return t.Position(text.count("\n", 0, offset), units)
+
+    return t.Range(pos(start), pos(end))
+
+
+def span_of(text: str, needle: str, nth: int = 0, *, within: str | None = None) -> tuple[int, int]:
+    """The span of the ``nth`` ``needle`` in ``text`` (after the first ``within`` when given)."""
+    at = text.index(within) if within is not None else 0
+    for _ in range(nth + 1):
+        at = text.index(needle, at)
+        found, at = at, at + 1
+    return found, found + len(needle)

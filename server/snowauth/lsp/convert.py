@@ -12,15 +12,19 @@ from typing import Any
 
 from lsprotocol import types as t
 
+from snowauth import links as doc_links
 from snowauth.analysis import Analysis
 from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
 from snowauth.hover import Hover
 from snowauth.lenses import LensAction, LensInfo
+from snowauth.links import Link
 from snowauth.lsp import ext
+from snowauth.navigation import FileSpot, Rename, Target
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
+from snowauth.secrets import Environment
 from snowauth.token_edits import toml_datetime
 
 
@@ -382,3 +386,100 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
     return {
         "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
     }
+
+
+# -- navigation: definition, references, rename, document links --------------------------------
+
+
+def location(uri: str, conv: Converter, target: Target) -> t.Location:
+    """A definition's place: a span of this document (``uri``), or of another file (its
+    own text decides its positions in the client's encoding)."""
+    if isinstance(target, FileSpot):
+        other = Converter(LineIndex(target.text), conv.encoding)
+        return t.Location(target.path.as_uri(), other.range(target.start, target.end))
+    return t.Location(uri, conv.range(*target))
+
+
+def locations(uri: str, conv: Converter, spans: Iterable[tuple[int, int]]) -> list[t.Location]:
+    return [t.Location(uri, conv.range(s, e)) for s, e in spans]
+
+
+def prepare_rename(conv: Converter, start: int, end: int, placeholder: str) -> t.PrepareRenamePlaceholder:
+    return t.PrepareRenamePlaceholder(range=conv.range(start, end), placeholder=placeholder)
+
+
+def rename_edit(
+    uri: str, version: int | None, conv: Converter, found: Rename, *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """A rename: this document's edits against ``version``, and the other files' edits
+    (their positions from their own text) in the same workspace edit."""
+    edits = text_edits(conv, found.edits)
+    others = [
+        (path.as_uri(), text_edits(Converter(LineIndex(text), conv.encoding), file_edits))
+        for path, text, file_edits in found.files
+    ]
+    if document_changes:
+        ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
+            versioned_edit(uri, version, edits)
+        ]
+        ops += [versioned_edit(other, None, e) for other, e in others]
+        return t.WorkspaceEdit(document_changes=ops)
+    changes = {uri: edits}
+    for other, e in others:
+        changes.setdefault(other, []).extend(e)
+    return t.WorkspaceEdit(changes=changes)
+
+
+def document_links(found: Iterable[Link], conv: Converter, *, tooltips: bool) -> Wire:
+    """Document links, already in their wire form (a long file has thousands); their
+    tooltips when the client shows them."""
+    out = Wire()
+    for k in found:
+        link: dict[str, Any] = {"range": conv.range_json(k.start, k.end), "target": k.target}
+        if k.tooltip and tooltips:
+            link["tooltip"] = k.tooltip
+        out.append(link)
+    return out
+
+
+class LinkCache:
+    """A document's links in the client's units, kept per connection across edits:
+    editors ask for links after every edit, and a connection an edit did not touch is
+    the same object in the next analysis (``incremental``), moved as a whole. Its
+    address links are converted once, with lines relative to its header's line; file
+    links are looked up at every request (files come and go)."""
+
+    def __init__(self, encoding: str, tooltips: bool) -> None:
+        self.encoding = encoding
+        self.tooltips = tooltips
+        # id(connection) -> (the connection, its header's line then, links, reads files)
+        self._kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+
+    def links(self, a: Analysis, conv: Converter, env: Environment) -> Wire:
+        out = Wire()
+        kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+        for c, start in a.connection_headers():
+            line = conv.index.position(start)[0]
+            entry = self._kept.get(id(c))
+            if entry is None or entry[0] is not c:
+                if a.connection(c.name) is not c:  # moves its spans to this text
+                    continue
+                found = document_links(doc_links.address_links(a.text, c, env), conv, tooltips=self.tooltips)
+                entry = (c, line, list(found), doc_links.reads_files(c))
+            kept[id(c)] = entry
+            shift = line - entry[1]
+            for link in entry[2]:
+                if shift:
+                    r = link["range"]
+                    link = {
+                        **link,
+                        "range": {
+                            "start": {"line": r["start"]["line"] + shift, "character": r["start"]["character"]},
+                            "end": {"line": r["end"]["line"] + shift, "character": r["end"]["character"]},
+                        },
+                    }
+                out.append(link)
+            if entry[3] and a.connection(c.name) is c:
+                out.extend(document_links(doc_links.file_links(a.text, c, env), conv, tooltips=self.tooltips))
+        self._kept = kept
+        return out

@@ -64,6 +64,9 @@ def create_server() -> object:
 
     ls = SnowauthServer()
     features.register(ls)
+    from snowauth.lsp import navigation_features
+
+    navigation_features.register(ls)
     ls.auto_refresh = AutoRefresh(ls, commands.register(ls))
     return ls
 
