@@ -342,6 +342,10 @@ class Editor:
         def lens_refresh(_params: None) -> None:
             self.refreshes.append("codeLens")
 
+        @client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
+        def inlay_hint_refresh(_params: None) -> None:
+            self.refreshes.append("inlayHint")
+
         @client.feature(t.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: t.ApplyWorkspaceEditParams) -> t.ApplyWorkspaceEditResult:
             return self.apply(params.edit)
@@ -436,6 +440,15 @@ def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
             text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
         with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
             handle.write(text)
+
+
+# -- inlay hints and semantic tokens -----------------------------------------------------------
+
+
+async def inlay_hints(client: LanguageClient, uri: str, rng: t.Range) -> list[t.InlayHint]:
+    """The server's inlay hints for ``rng`` of ``uri`` (none: an empty list)."""
+    found = await client.text_document_inlay_hint_async(t.InlayHintParams(t.TextDocumentIdentifier(uri), rng))
+    return list(found or [])
 
 
 # -- completion ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
 from snowauth.hover import Hover
+from snowauth.inlay_hints import Hint as InlayHintData
 from snowauth.lenses import LensAction, LensInfo
 from snowauth.lsp import ext
 from snowauth.outline import Symbol
@@ -382,3 +383,8 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
     return {
         "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
     }
+
+
+def inlay_hints(hints: Iterable[InlayHintData], conv: Converter) -> list[t.InlayHint]:
+    """Inlay hints (``inlay_hints.Hint``): each just after its value, padded on the left."""
+    return [t.InlayHint(conv.position(h.offset), h.label, tooltip=h.tooltip, padding_left=True) for h in hints]
