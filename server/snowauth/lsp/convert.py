@@ -22,6 +22,7 @@ from snowauth.lenses import LensAction, LensInfo
 from snowauth.lsp import ext
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
+from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Encoded, Encoder, Token
 from snowauth.token_edits import toml_datetime
 
 
@@ -388,3 +389,57 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
 def inlay_hints(hints: Iterable[InlayHintData], conv: Converter) -> list[t.InlayHint]:
     """Inlay hints (``inlay_hints.Hint``): each just after its value, padded on the left."""
     return [t.InlayHint(conv.position(h.offset), h.label, tooltip=h.tooltip, padding_left=True) for h in hints]
+
+
+def semantic_legend() -> t.SemanticTokensLegend:
+    """The legend of ``semantic_tokens`` (README.md describes it)."""
+    return t.SemanticTokensLegend(list(TOKEN_TYPES), list(TOKEN_MODIFIERS))
+
+
+def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
+    """Encodes a chunk's tokens (``semantic_tokens.Token``, code points in the chunk's
+    text, which starts at a line start) in the relative form of LSP, in the client's
+    units; a token over several lines is split per line unless the client takes
+    ``multiline`` tokens."""
+
+    def encode(region: str, tokens: list[Token]) -> Encoded:
+        index = LineIndex(region)
+        starts = index.starts
+        data: list[int] = []
+        prev_line, prev_col, prev_at = 0, 0, 0
+        first: int | None = None
+        for start, end, kind, mods in tokens:
+            line = index.position(start)[0]
+            end_line = index.position(end)[0] if not multiline else line
+            pieces = (
+                [(line, start, end)]
+                if end_line == line
+                else [
+                    (n, max(start, starts[n]), min(end, starts[n] + len(index.line_text(n))))
+                    for n in range(line, end_line + 1)
+                ]
+            )
+            for n, s, e in pieces:
+                if e <= s:
+                    continue
+                if n == prev_line and first is not None:  # counted on from the token before
+                    col = prev_col + _units(region[prev_at:s], encoding)
+                    data += (0, col - prev_col, _units(region[s:e], encoding), kind, mods)
+                else:
+                    col = _units(region[starts[n] : s], encoding)
+                    data += (n - prev_line, col, _units(region[s:e], encoding), kind, mods)
+                    if first is None:
+                        first = n
+                prev_line, prev_col, prev_at = n, col, s
+        return Encoded(data, first or 0, prev_line)
+
+    return encode
+
+
+def semantic_tokens(data: list[int], result_id: str | None) -> t.SemanticTokens:
+    return t.SemanticTokens(data=data, result_id=result_id)
+
+
+def semantic_tokens_delta(start: int, deleted: int, data: list[int], result_id: str) -> t.SemanticTokensDelta:
+    edits = [t.SemanticTokensEdit(start, deleted, data)] if deleted or data else []
+    return t.SemanticTokensDelta(edits=edits, result_id=result_id)

@@ -5,13 +5,16 @@ again when their wording changes (`workspace/inlayHint/refresh`)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import UTC, datetime
 
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import inlay_hints
+from snowauth import inlay_hints, semantic_tokens
+from snowauth.analysis import gc_paused
 from snowauth.lsp import convert
+from snowauth.lsp.documents import Document
 from snowauth.lsp.server import SnowauthServer, guarded
 from snowauth.secrets import Environment
 
@@ -21,6 +24,7 @@ SLACK = 0.05
 
 def register(ls: SnowauthServer) -> None:
     refresh = HintRefresh(ls)
+    register_semantic_tokens(ls)
 
     @ls.feature(t.TEXT_DOCUMENT_INLAY_HINT, t.InlayHintOptions(resolve_provider=False))
     @guarded(None)
@@ -85,3 +89,74 @@ class HintRefresh:
         if any(uri in self._ls.docs for uri in changed):
             self._ls.workspace_inlay_hint_refresh(None)
         self._arm()
+
+
+class SemanticTokens:
+    """The semantic tokens of the open documents: each one's ``semantic_tokens.Tokens``
+    (its chunks' encodings and the result sent last), numbered results for deltas."""
+
+    def __init__(self, ls: SnowauthServer) -> None:
+        self._ls = ls
+        self._docs: dict[str, tuple[Document, semantic_tokens.Tokens]] = {}
+        self._ids = itertools.count(1)
+
+    @property
+    def multiline(self) -> bool:
+        return bool(
+            get_capability(self._ls.client_capabilities, "text_document.semantic_tokens.multiline_token_support", False)
+        )
+
+    def of(self, doc: Document) -> semantic_tokens.Tokens:
+        for uri in [u for u, (d, _) in self._docs.items() if self._ls.docs.get(u) is not d]:
+            del self._docs[uri]  # closed, or opened again
+        found = self._docs.get(doc.uri)
+        if found is None or found[0] is not doc:
+            tokens = semantic_tokens.Tokens(convert.semantic_encoder(self._ls.encoding, multiline=self.multiline))
+            found = self._docs[doc.uri] = (doc, tokens)
+        return found[1]
+
+    def next_id(self) -> str:
+        return str(next(self._ids))
+
+
+def register_semantic_tokens(ls: SnowauthServer) -> None:
+    state = SemanticTokens(ls)
+    legend = convert.semantic_legend()
+
+    @ls.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, legend)
+    @guarded(None)
+    def full(params: t.SemanticTokensParams) -> t.SemanticTokens | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        with gc_paused():
+            a = doc.analysis(ls.env)
+            result_id = state.next_id()
+            return convert.semantic_tokens(state.of(doc).full(a, doc.index, result_id), result_id)
+
+    @ls.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA, legend)
+    @guarded(None)
+    def delta(params: t.SemanticTokensDeltaParams) -> t.SemanticTokens | t.SemanticTokensDelta | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        with gc_paused():
+            a = doc.analysis(ls.env)
+            tokens = state.of(doc)
+            result_id = state.next_id()
+            edit = tokens.delta(a, doc.index, params.previous_result_id, result_id)
+            if edit is None:  # not the result sent last: all of it
+                return convert.semantic_tokens(tokens.full(a, doc.index, result_id), result_id)
+            return convert.semantic_tokens_delta(*edit, result_id)
+
+    @ls.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE, legend)
+    @guarded(None)
+    def range_(params: t.SemanticTokensRangeParams) -> t.SemanticTokens | None:
+        doc = ls.docs.get(params.text_document.uri)
+        if doc is None:
+            return None
+        conv = ls.converter(doc)
+        start, end = conv.offset(params.range.start), conv.offset(params.range.end)
+        with gc_paused():
+            segments = state.of(doc).segments(doc.analysis(ls.env), doc.index, start, end)
+            return convert.semantic_tokens(semantic_tokens.flatten(segments), None)
