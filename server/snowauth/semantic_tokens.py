@@ -267,7 +267,8 @@ def flatten(segments: list[Segment]) -> list[int]:
 
 def delta(old: list[Segment], new: list[Segment]) -> tuple[int, int, list[int]]:
     """The one edit that turns the numbers of ``old`` into those of ``new``: the
-    segments both start with and end with stay, the ones between are replaced."""
+    segments both start with and end with stay, and of the ones between, the numbers
+    that differ are replaced."""
     p = 0
     limit = min(len(old), len(new))
     while p < limit and _same(old[p], new[p]):
@@ -276,8 +277,15 @@ def delta(old: list[Segment], new: list[Segment]) -> tuple[int, int, list[int]]:
     while s < limit - p and _same(old[-1 - s], new[-1 - s]):
         s += 1
     start = sum(len(enc.data) for _, enc in old[:p])
-    deleted = sum(len(enc.data) for _, enc in old[p : len(old) - s])
-    return start, deleted, flatten(new[p : len(new) - s])
+    removed, added = flatten(old[p : len(old) - s]), flatten(new[p : len(new) - s])
+    # then the numbers both middles start and end with (a token's length, say, is one)
+    i, limit = 0, min(len(removed), len(added))
+    while i < limit and removed[i] == added[i]:
+        i += 1
+    j = 0
+    while j < limit - i and removed[-1 - j] == added[-1 - j]:
+        j += 1
+    return start + i, len(removed) - i - j, added[i : len(added) - j]
 
 
 def _same(a: Segment, b: Segment) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
+from lsprotocol import types as t
 
 from snowauth.analysis import analyze
 from snowauth.incremental import Incremental
@@ -16,6 +17,7 @@ from snowauth.secrets import Environment
 from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Tokens, known
 from tests.kit.clock import NOW
 from tests.kit.fuzz import FUZZ
+from tests.kit.lsp import apply_semantic_delta, decode_semantic_tokens
 
 TEXT = """# café ✓ 😀
 [connections.dev]  # the dev one
@@ -33,17 +35,7 @@ liné\"\"\"
 
 
 def decode(data: list[int]) -> list[tuple[int, int, int, str, tuple[str, ...]]]:
-    """(line, column, length, type, modifiers) of each token of an LSP result."""
-    out = []
-    line = col = 0
-    assert len(data) % 5 == 0
-    for i in range(0, len(data), 5):
-        dl, dc, length, kind, mods = data[i : i + 5]
-        line, col = (line + dl, dc) if dl else (line, col + dc)
-        out.append(
-            (line, col, length, TOKEN_TYPES[kind], tuple(m for b, m in enumerate(TOKEN_MODIFIERS) if mods >> b & 1))
-        )
-    return out
+    return decode_semantic_tokens(data, TOKEN_TYPES, TOKEN_MODIFIERS)
 
 
 def full(text: str, encoding: str = "utf-16", *, multiline: bool = False) -> list[int]:
@@ -102,8 +94,7 @@ def test_known_paths() -> None:
 
 
 def _apply(old: list[int], edit: tuple[int, int, list[int]]) -> list[int]:
-    start, deleted, data = edit
-    return old[:start] + data + old[start + deleted :]
+    return apply_semantic_delta(old, t.SemanticTokensDelta([t.SemanticTokensEdit(*edit)]))
 
 
 def test_a_one_character_edit_gives_a_small_delta() -> None:
