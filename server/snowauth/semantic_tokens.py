@@ -183,58 +183,94 @@ class Encoded:
 
 #: encodes one chunk's tokens: (region, tokens) -> Encoded (the language server's units)
 Encoder = Callable[[str, list[Token]], Encoded]
-#: one chunk's part of a result: the delta line of its first token, and its encoding
-Segment = tuple[int, Encoded]
+#: one chunk's part of a result: the delta line of its first token, its encoding, the chunk
+Segment = tuple[int, Encoded, Chunk]
 
 
 @dataclass(slots=True, eq=False)
 class Tokens:
-    """A document's tokens: each chunk's, encoded once while the chunk lives, and the
-    result sent last (for a delta)."""
+    """A document's tokens, kept current edit by edit: one segment per chunk with
+    tokens (``count[i]``: the segments of the chunks before chunk ``i``), and the result
+    sent last (for a delta).
+
+    After an edit, the chunks the previous state and the current text start and end with
+    (the same objects: the incremental scan keeps them, and their text with them) keep
+    their segments; only the chunks between are encoded again, and the first segment
+    after them gets its delta line again. The chunks after the edit up to the next
+    header are between too: their table (hence their `unknown` keys) may have changed."""
 
     encode: Encoder
-    _chunks: dict[int, tuple[Chunk, Header | None, Encoded]] = field(default_factory=dict)
+    _chunks: list[Chunk] = field(default_factory=list)
+    _segments: list[Segment] = field(default_factory=list)
+    _count: list[int] = field(default_factory=lambda: [0])
     last: list[Segment] | None = None
     last_id: str | None = None
 
     def segments(self, a: Analysis, index: LineIndex, start: int = 0, end: int | None = None) -> list[Segment]:
-        """The document's tokens as segments, one per chunk that has any; with ``end``,
-        those of the chunks that hold [start, end] only."""
+        """The document's segments; with ``end``, those of the chunks that hold
+        [start, end] (the first one's delta line counted from line 0)."""
+        self._update(a, index)
+        if end is None:
+            return self._segments
+        chunks, starts = self._chunks, index.starts
+        i = max(0, bisect_right(chunks, start, key=_chunk_start) - 1)
+        j = bisect_right(chunks, end, key=_chunk_start)
+        found = self._segments[self._count[i] : self._count[j]]
+        if found:
+            _, enc, c = found[0]
+            found[0] = (_line_of(starts, c.start) + enc.first, enc, c)
+        return found
+
+    def _update(self, a: Analysis, index: LineIndex) -> None:
         chunks = a.chunks()
-        text = a.text
-        whole = end is None
-        cache = self._chunks
-        kept: dict[int, tuple[Chunk, Header | None, Encoded]] = {}
-        out: list[Segment] = []
-        gov: Header | None = None
+        old, segs, count = self._chunks, self._segments, self._count
+        n_old, n = len(old), len(chunks)
+        limit = min(n_old, n)
+        p = 0
+        while p < limit and old[p] is chunks[p]:
+            p += 1
+        s = 0
+        while s < limit - p and old[n_old - 1 - s] is chunks[n - 1 - s]:
+            s += 1
+        while s and not _opens_table(chunks[n - s]):
+            s -= 1  # under a header the edit may have changed
+        if p == n and s == 0 and n == n_old:
+            return  # nothing changed
+        starts, text = index.starts, a.text
+        a_seg, b_seg = count[p], count[n_old - s]
         line = 0  # of the last token so far
-        starts = index.starts
-        n = len(chunks)
-        for k in range(n):
+        if a_seg:
+            _, enc, c = segs[a_seg - 1]
+            line = _line_of(starts, c.start) + enc.last
+        gov: Header | None = None
+        for k in range(p - 1, -1, -1):
+            if _opens_table(chunks[k]):
+                gov = cast(Header, chunks[k].items[0])
+                break
+        middle: list[Segment] = []
+        counts: list[int] = []
+        for k in range(p, n - s):
             c = chunks[k]
             own = c.items[0] if c.items and type(c.items[0]) is Header else None
             if own is not None:
                 gov = own
-            stop = chunks[k + 1].start if k + 1 < n else len(text)
-            if end is not None and (stop < start or c.start > end):
-                continue
-            hit = cache.get(id(c))
-            if hit is not None and hit[0] is c and hit[1] is gov:
-                enc = hit[2]
-            else:
-                c.rebase()
-                region = text[c.start : stop]
-                enc = self.encode(region, chunk_tokens(c, region, None if own is not None else gov))
-                cache[id(c)] = (c, gov, enc)
-            if whole:
-                kept[id(c)] = (c, gov, enc)
+            c.rebase()
+            region = text[c.start : chunks[k + 1].start if k + 1 < n else len(text)]
+            enc = self.encode(region, chunk_tokens(c, region, None if own is not None else gov))
             if enc.data:
                 chunk_line = _line_of(starts, c.start)
-                out.append((chunk_line + enc.first - line, enc))
+                middle.append((chunk_line + enc.first - line, enc, c))
                 line = chunk_line + enc.last
-        if whole:
-            self._chunks = kept  # the chunks gone with edits are dropped
-        return out
+            counts.append(a_seg + len(middle))
+        after = segs[b_seg:]
+        if after:
+            _, enc, c = after[0]
+            after[0] = (_line_of(starts, c.start) + enc.first - line, enc, c)
+        shift = a_seg + len(middle) - b_seg
+        tail = count[n_old - s + 1 :]
+        self._segments = segs[:a_seg] + middle + after
+        self._count = count[: p + 1] + counts + ([x + shift for x in tail] if shift else tail)
+        self._chunks = list(chunks)
 
     def full(self, a: Analysis, index: LineIndex, result_id: str) -> list[int]:
         segments = self.segments(a, index)
@@ -256,9 +292,17 @@ def _line_of(starts: list[int], offset: int) -> int:
     return bisect_right(starts, offset) - 1
 
 
+def _chunk_start(c: Chunk) -> int:
+    return c.start
+
+
+def _opens_table(c: Chunk) -> bool:
+    return bool(c.items) and type(c.items[0]) is Header
+
+
 def flatten(segments: list[Segment]) -> list[int]:
     out: list[int] = []
-    for first, enc in segments:
+    for first, enc, _ in segments:
         at = len(out)
         out.extend(enc.data)
         out[at] = first
@@ -271,12 +315,12 @@ def delta(old: list[Segment], new: list[Segment]) -> tuple[int, int, list[int]]:
     that differ are replaced."""
     p = 0
     limit = min(len(old), len(new))
-    while p < limit and _same(old[p], new[p]):
+    while p < limit and (old[p] is new[p] or _same(old[p], new[p])):
         p += 1
     s = 0
-    while s < limit - p and _same(old[-1 - s], new[-1 - s]):
+    while s < limit - p and (old[-1 - s] is new[-1 - s] or _same(old[-1 - s], new[-1 - s])):
         s += 1
-    start = sum(len(enc.data) for _, enc in old[:p])
+    start = sum(len(seg[1].data) for seg in old[:p])
     removed, added = flatten(old[p : len(old) - s]), flatten(new[p : len(new) - s])
     # then the numbers both middles start and end with (a token's length, say, is one)
     i, limit = 0, min(len(removed), len(added))
