@@ -81,6 +81,14 @@ def test_every_token_in_utf16_and_utf8() -> None:
         assert got == want, encoding
 
 
+def test_crlf_lines_give_the_same_tokens() -> None:
+    crlf = TEXT.replace("\n", "\r\n")
+    for encoding in ("utf-16", "utf-8"):
+        assert decode(full(crlf, encoding)) == decode(full(TEXT, encoding))
+    # kept whole, a multi-line string counts its CRLF
+    assert decode(full(crlf, multiline=True))[-1] == (10, 4, len('"""multi\r\nliné"""'), "string", ())
+
+
 def test_a_multiline_token_is_kept_whole_for_a_client_that_takes_one() -> None:
     got = decode(full(TEXT, multiline=True))
     assert got[-1] == (10, 4, len('"""multi\nliné"""'), "string", ())
@@ -113,7 +121,7 @@ def test_a_one_character_edit_gives_a_small_delta() -> None:
     assert tokens.delta(engine.analysis(env, NOW), LineIndex(text), "1", "3") is None  # not the last result
 
 
-ALPHABET = st.sampled_from(list("a=\" \n#[].{}${env:X}0é😀,'t"))
+ALPHABET = st.sampled_from([*"a=\" \n#[].{}${env:X}0é😀,'t", "\r\n"])
 
 
 @FUZZ
@@ -135,7 +143,7 @@ def test_delta_after_one_character_edits_equals_full(edits: list[tuple[int, bool
         at = where % (len(text) + 1)
         if insert or at == len(text):
             text, end = text[:at] + ch + text[at:], at
-            engine.edit(text, at, at, 1)
+            engine.edit(text, at, at, len(ch))
         else:
             end = at + 1
             text = text[:at] + text[end:]

@@ -403,31 +403,37 @@ def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
     ``multiline`` tokens."""
 
     def encode(region: str, tokens: list[Token]) -> Encoded:
-        index = LineIndex(region)
-        starts = index.starts
+        starts = LineIndex(region).starts
+        ascii_ = region.isascii() or encoding == "utf-32"
         data: list[int] = []
+        n_lines = len(starts)
+        line = 0  # the line of the token at hand: tokens come in order
         prev_line, prev_col, prev_at = 0, 0, 0
         first: int | None = None
         for start, end, kind, mods in tokens:
-            line = index.position(start)[0]
-            end_line = index.position(end)[0] if not multiline else line
-            pieces = (
-                [(line, start, end)]
-                if end_line == line
-                else [
-                    (n, max(start, starts[n]), min(end, starts[n] + len(index.line_text(n))))
-                    for n in range(line, end_line + 1)
-                ]
-            )
+            while line + 1 < n_lines and starts[line + 1] <= start:
+                line += 1
+            if multiline or line + 1 >= n_lines or end < starts[line + 1]:
+                pieces: list[tuple[int, int, int]] = [(line, start, end)]
+            else:  # one token a line
+                pieces = []
+                n = line
+                while n < n_lines and starts[n] < end:
+                    stop = starts[n + 1] if n + 1 < n_lines else len(region)
+                    while stop > starts[n] and region[stop - 1] in "\r\n":
+                        stop -= 1  # the line's text, without its break
+                    pieces.append((n, max(start, starts[n]), min(end, stop)))
+                    n += 1
             for n, s, e in pieces:
                 if e <= s:
                     continue
+                length = e - s if ascii_ else _units(region[s:e], encoding)
                 if n == prev_line and first is not None:  # counted on from the token before
-                    col = prev_col + _units(region[prev_at:s], encoding)
-                    data += (0, col - prev_col, _units(region[s:e], encoding), kind, mods)
+                    col = prev_col + (s - prev_at if ascii_ else _units(region[prev_at:s], encoding))
+                    data += (0, col - prev_col, length, kind, mods)
                 else:
-                    col = _units(region[starts[n] : s], encoding)
-                    data += (n - prev_line, col, _units(region[s:e], encoding), kind, mods)
+                    col = s - starts[n] if ascii_ else _units(region[starts[n] : s], encoding)
+                    data += (n - prev_line, col, length, kind, mods)
                     if first is None:
                         first = n
                 prev_line, prev_col, prev_at = n, col, s
