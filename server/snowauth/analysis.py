@@ -21,7 +21,7 @@ from snowauth.document import Connection, Layout, build, entry_owner, header_own
 from snowauth.findings import Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
-from snowauth.syntax import Entry, Header, KeyPart, Parsed, Value, flatten, parse
+from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value, flatten, parse
 
 if TYPE_CHECKING:
     from snowauth.incremental import Incremental
@@ -136,6 +136,20 @@ class Analysis:
             elif entry_owner(gov, it) == name:  # type: ignore[arg-type]
                 out.append((gov, it))
         return out
+
+    def connections_between(self, start: int, end: int) -> list[Connection]:
+        """The connections with statements in [start, end], in no particular order: for a
+        live analysis only those of the chunks there are moved (inlay hints of a screen)."""
+        e = self._live()
+        if e is not None:
+            return e.connections_between(start, end)
+        return [c for c in self.connections.values() if any(s <= end and start <= t for s, t in c.segments)]
+
+    def chunks(self) -> list[Chunk]:
+        """The text's chunks of statements, in order (each rebased when read): the live
+        engine's, kept as the text is edited, else those of one scan."""
+        e = self._live()
+        return e.chunks.list if e is not None else self.parsed.chunks
 
     def item_at(self, offset: int) -> Header | Entry | None:
         """The statement whose span holds ``offset`` (ends included)."""

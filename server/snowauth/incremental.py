@@ -322,6 +322,14 @@ class Incremental:
                     out.append((gov, it))
         return out
 
+    def connections_between(self, start: int, end: int) -> list[Connection]:
+        """The connections with statements in the chunks that hold [start, end]."""
+        chunks = self.chunks.list
+        i = max(0, bisect_right(chunks, start, key=_chunk_start) - 1)
+        j = bisect_right(chunks, end, key=_chunk_start)
+        names = dict.fromkeys(o for c in chunks[i:j] for o in c.owners if o is not None)
+        return [c for n in names if (c := self.connection(n)) is not None]
+
     def items_near(self, offset: int) -> list[Header | Entry]:
         """The statements of the chunk that holds ``offset`` (no other can hold it)."""
         chunks = self.chunks.list

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
@@ -105,7 +105,7 @@ def session_fixture(
     """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment,
     once per client preset; ``prompt`` declares `experimental.snowauth.promptSecret`.
     The test can pass `initializationOptions` through ``request.param`` of a preset
-    written as "preset|untrusted"."""
+    written as "preset|untrusted"; the server's answer is ``client.initialize_result``."""
 
     @pytest_lsp.fixture(
         config=ClientServerConfig(
@@ -120,7 +120,10 @@ def session_fixture(
         if prompt:
             caps.experimental = {"snowauth": {"promptSecret": True}}
         options = {"trusted": mode != "untrusted"}
-        await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=options))
+        result = await lsp_client.initialize_session(
+            t.InitializeParams(capabilities=caps, initialization_options=options)
+        )
+        lsp_client.initialize_result = result  # type: ignore[attr-defined]
         lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
         yield lsp_client
         await lsp_client.shutdown_session()
@@ -342,6 +345,10 @@ class Editor:
         def lens_refresh(_params: None) -> None:
             self.refreshes.append("codeLens")
 
+        @client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
+        def inlay_hint_refresh(_params: None) -> None:
+            self.refreshes.append("inlayHint")
+
         @client.feature(t.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: t.ApplyWorkspaceEditParams) -> t.ApplyWorkspaceEditResult:
             return self.apply(params.edit)
@@ -457,6 +464,36 @@ def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
             text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
         with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
             handle.write(text)
+
+
+# -- inlay hints and semantic tokens -----------------------------------------------------------
+
+
+async def inlay_hints(client: LanguageClient, uri: str, rng: t.Range) -> list[t.InlayHint]:
+    """The server's inlay hints for ``rng`` of ``uri`` (none: an empty list)."""
+    found = await client.text_document_inlay_hint_async(t.InlayHintParams(t.TextDocumentIdentifier(uri), rng))
+    return list(found or [])
+
+
+def decode_semantic_tokens(
+    data: Sequence[int], types: Sequence[str], modifiers: Sequence[str]
+) -> list[tuple[int, int, int, str, tuple[str, ...]]]:
+    """(line, column, length, type, modifiers) of each token of a semantic tokens result."""
+    assert len(data) % 5 == 0
+    out = []
+    line = col = 0
+    for i in range(0, len(data), 5):
+        dl, dc, length, kind, mods = data[i : i + 5]
+        line, col = (line + dl, dc) if dl else (line, col + dc)
+        out.append((line, col, length, types[kind], tuple(m for b, m in enumerate(modifiers) if mods >> b & 1)))
+    return out
+
+
+def apply_semantic_delta(data: list[int], delta: t.SemanticTokensDelta) -> list[int]:
+    """``data`` with the edits of ``delta`` applied, as a client does (from the last one)."""
+    for e in sorted(delta.edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + list(e.data or []) + data[e.start + e.delete_count :]
+    return data
 
 
 # -- completion ------------------------------------------------------------------------------------

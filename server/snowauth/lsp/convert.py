@@ -18,6 +18,7 @@ from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
 from snowauth.hover import Hover
+from snowauth.inlay_hints import Hint as InlayHintData
 from snowauth.lenses import LensAction, LensInfo
 from snowauth.links import Link
 from snowauth.lsp import ext
@@ -25,6 +26,7 @@ from snowauth.navigation import FileSpot, Rename, Target
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
+from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Encoded, Encoder, Token
 from snowauth.token_edits import toml_datetime
 
 
@@ -483,3 +485,68 @@ class LinkCache:
                 out.extend(document_links(doc_links.file_links(a.text, c, env), conv, tooltips=self.tooltips))
         self._kept = kept
         return out
+
+
+def inlay_hints(hints: Iterable[InlayHintData], conv: Converter) -> list[t.InlayHint]:
+    """Inlay hints (``inlay_hints.Hint``): each just after its value, padded on the left."""
+    return [t.InlayHint(conv.position(h.offset), h.label, tooltip=h.tooltip, padding_left=True) for h in hints]
+
+
+def semantic_legend() -> t.SemanticTokensLegend:
+    """The legend of ``semantic_tokens`` (README.md describes it)."""
+    return t.SemanticTokensLegend(list(TOKEN_TYPES), list(TOKEN_MODIFIERS))
+
+
+def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
+    """Encodes a chunk's tokens (``semantic_tokens.Token``, code points in the chunk's
+    text, which starts at a line start) in the relative form of LSP, in the client's
+    units; a token over several lines is split per line unless the client takes
+    ``multiline`` tokens."""
+
+    def encode(region: str, tokens: list[Token]) -> Encoded:
+        starts = LineIndex(region).starts
+        ascii_ = region.isascii() or encoding == "utf-32"
+        data: list[int] = []
+        n_lines = len(starts)
+        line = 0  # the line of the token at hand: tokens come in order
+        prev_line, prev_col, prev_at = 0, 0, 0
+        first: int | None = None
+        for start, end, kind, mods in tokens:
+            while line + 1 < n_lines and starts[line + 1] <= start:
+                line += 1
+            if multiline or line + 1 >= n_lines or end < starts[line + 1]:
+                pieces: list[tuple[int, int, int]] = [(line, start, end)]
+            else:  # one token a line
+                pieces = []
+                n = line
+                while n < n_lines and starts[n] < end:
+                    stop = starts[n + 1] if n + 1 < n_lines else len(region)
+                    while stop > starts[n] and region[stop - 1] in "\r\n":
+                        stop -= 1  # the line's text, without its break
+                    pieces.append((n, max(start, starts[n]), min(end, stop)))
+                    n += 1
+            for n, s, e in pieces:
+                if e <= s:
+                    continue
+                length = e - s if ascii_ else _units(region[s:e], encoding)
+                if n == prev_line and first is not None:  # counted on from the token before
+                    col = prev_col + (s - prev_at if ascii_ else _units(region[prev_at:s], encoding))
+                    data += (0, col - prev_col, length, kind, mods)
+                else:
+                    col = s - starts[n] if ascii_ else _units(region[starts[n] : s], encoding)
+                    data += (n - prev_line, col, length, kind, mods)
+                    if first is None:
+                        first = n
+                prev_line, prev_col, prev_at = n, col, s
+        return Encoded(data, first or 0, prev_line)
+
+    return encode
+
+
+def semantic_tokens(data: list[int], result_id: str | None) -> t.SemanticTokens:
+    return t.SemanticTokens(data=data, result_id=result_id)
+
+
+def semantic_tokens_delta(start: int, deleted: int, data: list[int], result_id: str) -> t.SemanticTokensDelta:
+    edits = [t.SemanticTokensEdit(start, deleted, data)] if deleted or data else []
+    return t.SemanticTokensDelta(edits=edits, result_id=result_id)
