@@ -101,11 +101,13 @@ def session_fixture(
     presets: tuple[str, ...] = ("visual-studio-code",),
     env: dict[str, str] | None = None,
     prompt: bool = True,
+    options: dict[str, Any] | None = None,
 ) -> Any:
     """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment,
     once per client preset; ``prompt`` declares `experimental.snowauth.promptSecret`.
     The test can pass `initializationOptions` through ``request.param`` of a preset
-    written as "preset|untrusted"; the server's answer is ``client.initialize_result``."""
+    written as "preset|untrusted"; ``options`` adds to them; the server's answer is
+    ``client.initialize_result``."""
 
     @pytest_lsp.fixture(
         config=ClientServerConfig(
@@ -119,10 +121,8 @@ def session_fixture(
         caps = client_capabilities(preset)
         if prompt:
             caps.experimental = {"snowauth": {"promptSecret": True}}
-        options = {"trusted": mode != "untrusted"}
-        result = await lsp_client.initialize_session(
-            t.InitializeParams(capabilities=caps, initialization_options=options)
-        )
+        init = {"trusted": mode != "untrusted", **(options or {})}
+        result = await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=init))
         lsp_client.initialize_result = result  # type: ignore[attr-defined]
         lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
         yield lsp_client

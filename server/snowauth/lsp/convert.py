@@ -17,6 +17,7 @@ from snowauth.analysis import Analysis
 from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
+from snowauth.folding import Fold
 from snowauth.hover import Hover
 from snowauth.inlay_hints import Hint as InlayHintData
 from snowauth.lenses import LensAction, LensInfo
@@ -550,3 +551,54 @@ def semantic_tokens(data: list[int], result_id: str | None) -> t.SemanticTokens:
 def semantic_tokens_delta(start: int, deleted: int, data: list[int], result_id: str) -> t.SemanticTokensDelta:
     edits = [t.SemanticTokensEdit(start, deleted, data)] if deleted or data else []
     return t.SemanticTokensDelta(edits=edits, result_id=result_id)
+
+
+# -- layout: formatting, folding ranges, selection ranges --------------------------------
+
+
+def formatting_edits(conv: Converter, edits: Iterable[Edit]) -> Wire:
+    """Formatting's text edits, as they go on the wire (thousands in a long file)."""
+    return Wire({"range": conv.range_json(e.start, e.end), "newText": e.text} for e in edits)
+
+
+def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only: bool) -> Wire:
+    """The folds as LSP folding ranges on the wire. A client that folds whole lines only
+    gets lines (a closing bracket alone on its line stays out); others get a value's
+    inside to the character. A fold within one line is left out."""
+    out = Wire()
+    position = conv.index.position
+    for f in folds:
+        if f.inner is not None and not line_folding_only:
+            r = conv.range_json(*f.inner)
+            start, end = r["start"], r["end"]
+            if end["line"] <= start["line"]:
+                continue
+            out.append(
+                {
+                    "startLine": start["line"],
+                    "startCharacter": start["character"],
+                    "endLine": end["line"],
+                    "endCharacter": end["character"],
+                }
+            )
+            continue
+        first, last = position(f.start)[0], position(f.end)[0]
+        if last <= first:
+            continue
+        item: dict[str, Any] = {"startLine": first, "endLine": last}
+        if f.kind is not None:
+            item["kind"] = f.kind
+        out.append(item)
+    return out
+
+
+def selection_ranges(chains: Iterable[Sequence[tuple[int, int]]], conv: Converter) -> list[t.SelectionRange]:
+    """Each chain of spans (innermost first) as nested selection ranges."""
+    out = []
+    for chain in chains:
+        node: t.SelectionRange | None = None
+        for start, end in reversed(chain):
+            node = t.SelectionRange(conv.range(start, end), node)
+        assert node is not None
+        out.append(node)
+    return out
