@@ -41,10 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "sarif", "github"),
         default="text",
         help="text: one `path:line:col: severity: message [code]` line per problem and a summary; "
-        "json: a list of objects (default: %(default)s)",
+        "json: a list of objects; sarif: a SARIF 2.1.0 log for code scanning; github: GitHub Actions "
+        "annotations (workflow commands) (default: %(default)s)",
     )
 
     p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
