@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -111,10 +112,17 @@ def summary(rows: list[dict[str, Any]], files: int) -> str:
     return f"{', '.join(counts)} in {where}"
 
 
-def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = None) -> int:
-    """Check, print, and return the exit status: 0 no error, 1 errors, 2 no file found.
+def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = None, fail_on: Iterable[str] = ()) -> int:
+    """Check, print, and return the exit status: 0 no error, 1 errors (or a finding whose
+    code is in ``fail_on``), 2 no file found or an unknown code in ``fail_on``.
     ``fmt``: text, json, sarif or github (the last two: `report_formats.py`)."""
     from snowauth import report_formats as reports
+    from snowauth.codes import BY_ID
+
+    failing = set(fail_on)
+    if unknown := sorted(failing - BY_ID.keys()):
+        print(f"snowauth check: --fail-on: unknown code {', '.join(map(printable, unknown))}", file=err or sys.stderr)
+        return 2
 
     checked = reports.Checked()
     seen = 0
@@ -154,4 +162,4 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
             where, message = printable(r["path"]), printable(plain_text(r["message"]))
             out.write(f"{where}:{r['line']}:{r['column']}: {r['severity']}: {message} [{r['code']}]\n")
         out.write(summary(rows, seen + len(missing)) + "\n")
-    return 1 if any(r["severity"] == "error" for r in rows) else 0
+    return 1 if any(r["severity"] == "error" or r["code"] in failing for r in rows) else 0

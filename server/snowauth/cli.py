@@ -47,6 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
         "json: a list of objects; sarif: a SARIF 2.1.0 log for code scanning; github: GitHub Actions "
         "annotations (workflow commands) (default: %(default)s)",
     )
+    p.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="exit with status 1 when a problem with this code is found, whatever its severity "
+        "(repeatable; e.g. tokens-in-git, as the pre-commit hook does)",
+    )
 
     p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
     p.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio (default: stdio)")
@@ -226,7 +234,7 @@ def _run(args_list: list[str]) -> int:
     if args.command == "check":
         from snowauth.check import run_check
 
-        return run_check(args.paths, args.format, sys.stdout)
+        return run_check(args.paths, args.format, sys.stdout, fail_on=args.fail_on)
     if args.command == "schema":
         from snowauth.schema import json_schema
 

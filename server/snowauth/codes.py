@@ -189,8 +189,7 @@ CODES: tuple[Code, ...] = (
         "unresolved-reference",
         WARNING,
         "A secret reference with no value",
-        "The environment variable is not set (neither in the process nor in `.env`), or the file is "
-        "missing.",
+        "The environment variable is not set (neither in the process nor in `.env`), or the file is missing.",
     ),
     _c(
         "missing-file",
@@ -272,4 +271,3 @@ _UNKNOWN_TEXT = "A problem snowauth reports."
 def code_info(code: str) -> Code:
     """The code's entry; one the list lacks gets a neutral one rather than failing a report."""
     return BY_ID.get(code) or Code(code, WARNING, code, _UNKNOWN_TEXT)
-
