@@ -7,6 +7,7 @@ units, as SARIF's default column kind and GitHub's web pages do (docs/decisions.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path, PurePath
@@ -81,11 +82,16 @@ def sarif_rule(code: Code) -> dict[str, Any]:
     }
 
 
+def _absolute(path: str, root: Path) -> Path:
+    """``path`` made absolute against ``root``, `..` removed (symbolic links are not
+    followed: the report names the file as it was given)."""
+    return Path(os.path.normpath(root / path))
+
+
 def artifact_uri(path: str, root: Path) -> tuple[str, str | None]:
     """A file's URI for SARIF: relative to ``root`` (with the base id `%SRCROOT%`) when it
     is inside it, else an absolute `file:` URI."""
-    p = Path(path)
-    full = p if p.is_absolute() else root / p
+    full = _absolute(path, root)
     try:
         relative = PurePath(full).relative_to(root)
     except ValueError:
@@ -178,8 +184,7 @@ def github(checked: Checked, root: Path) -> Iterable[str]:
     """One workflow command per row: `::error file=…,line=…,col=…,endLine=…,endColumn=…,
     title=snowauth CODE::MESSAGE` (warning and notice for the other severities)."""
     for row in checked.rows:
-        p = Path(row["path"])
-        full = p if p.is_absolute() else root / p
+        full = _absolute(row["path"], root)
         try:
             name = PurePath(full).relative_to(root).as_posix()
         except ValueError:
