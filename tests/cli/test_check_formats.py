@@ -302,3 +302,22 @@ def test_every_code_the_checks_write_is_in_the_list() -> None:
     assert {"toml-syntax", "nesting-too-deep", "tokens-in-git", "fetch-failed", "unknown-key"} <= written
     assert sorted(written - BY_ID.keys()) == []
     assert sorted(BY_ID.keys() - written) == []
+
+
+def test_check_only_codes_are_results_too(tmp_path: Path) -> None:
+    (tmp_path / "latin1.snowauth.toml").write_bytes(b"# caf\xe9\n[connections.dev]\n")
+    code, log = sarif("latin1.snowauth.toml", "missing.snowauth.toml", cwd=tmp_path)
+    assert code == 1
+    results = log["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"], *_region(r)) for r in results][0] == (
+        "encoding",
+        "error",
+        "latin1.snowauth.toml",
+        1,
+        1,
+        1,
+        1,
+    )
+    assert (results[-1]["ruleId"], *_region(results[-1])) == ("not-found", "missing.snowauth.toml", 1, 1, 1, 1)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
