@@ -13,6 +13,9 @@ import pytest
 
 from tests.kit.precommit import commit, head, pre_commit, project, snapshot
 
+# the first test builds the hook's environment (about a minute here, from PyPI)
+pytestmark = pytest.mark.timeout(600)
+
 GOOD = """[connections.dev]
 instance = "dev12345"
 grant_type = "client_credentials"
