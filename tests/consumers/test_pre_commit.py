@@ -87,3 +87,31 @@ def test_a_token_git_would_publish_blocks_the_commit(hooks: tuple[Path, str, Pat
     assert "dev.snowauth.toml:9:1: warning: This file is tracked by git and holds the token of dev" in out
     assert "[tokens-in-git]" in out
     assert ACCESS not in out
+
+
+UNFORMATTED = """[connections.dev]
+grant_type   =  "client_credentials"
+instance = "dev12345"
+
+client_secret = "${prompt}"
+client_id = "0123456789abcdef0123456789abcdef"
+"""
+
+
+def test_the_fmt_hook_rewrites_the_file_and_blocks_the_commit_once(
+    hooks: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    source, rev, home = hooks
+    repo = project(tmp_path / "p", source, rev, ["snowauth-fmt", "snowauth-check"], home)
+    path = repo / "dev.snowauth.toml"
+    path.write_text(UNFORMATTED, encoding="utf-8")
+    done = commit(repo, home, "dev.snowauth.toml")
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and head(repo) is None  # a fixer changed the file: commit again
+    assert "snowauth fmt" in out and "files were modified by this hook" in out
+    assert path.read_text(encoding="utf-8") == GOOD
+    done = commit(repo, home, "dev.snowauth.toml")
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    assert out.count("Passed") == 2 and head(repo) is not None
+    assert path.read_text(encoding="utf-8") == GOOD
