@@ -104,12 +104,15 @@ def sarif(checked: Checked, root: Path, *, found_files: bool = True) -> str:
     rules = [sarif_rule(c) for c in CODES]
     index = {c.id: i for i, c in enumerate(CODES)}
     results = []
+    uris: dict[str, tuple[str, str | None]] = {}
     for row in checked.rows:
         code = row["code"]
         if code not in index:  # never expected (tests read every code): still a valid log
             index[code] = len(rules)
             rules.append(sarif_rule(code_info(code)))
-        uri, base = artifact_uri(row["path"], root)
+        if row["path"] not in uris:
+            uris[row["path"]] = artifact_uri(row["path"], root)
+        uri, base = uris[row["path"]]
         location: dict[str, Any] = {"uri": uri}
         if base is not None:
             location["uriBaseId"] = base
@@ -161,7 +164,8 @@ def sarif(checked: Checked, root: Path, *, found_files: bool = True) -> str:
             }
         ],
     }
-    return json_printable(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+    # no indent: json's C encoder (an indented dump of 3,000 results takes seconds)
+    return json_printable(json.dumps(log, ensure_ascii=False)) + "\n"
 
 
 # GitHub's workflow commands: `%`, CR and LF are escaped in a command's message, and `:`
@@ -183,12 +187,15 @@ def escape_property(text: str) -> str:
 def github(checked: Checked, root: Path) -> Iterable[str]:
     """One workflow command per row: `::error file=…,line=…,col=…,endLine=…,endColumn=…,
     title=snowauth CODE::MESSAGE` (warning and notice for the other severities)."""
+    names: dict[str, str] = {}
     for row in checked.rows:
-        full = _absolute(row["path"], root)
-        try:
-            name = PurePath(full).relative_to(root).as_posix()
-        except ValueError:
-            name = full.as_posix()
+        if row["path"] not in names:
+            full = _absolute(row["path"], root)
+            try:
+                names[row["path"]] = PurePath(full).relative_to(root).as_posix()
+            except ValueError:
+                names[row["path"]] = full.as_posix()
+        name = names[row["path"]]
         col, end_col = checked.utf16(row)
         props = ",".join(
             f"{k}={escape_property(printable(str(v)))}"
