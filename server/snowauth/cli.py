@@ -16,15 +16,73 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """A help page's prose paragraphs are filled to the terminal's width; a paragraph with
+    indented lines (the EXAMPLES, a file's text) is printed as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        paragraphs = text.strip("\n").split("\n\n")
+        return "\n\n".join(
+            textwrap.indent(p, indent)
+            if any(line.startswith(" ") for line in p.splitlines())
+            else textwrap.fill(" ".join(p.split()), width, initial_indent=indent, subsequent_indent=indent)
+            for p in paragraphs
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """Every subcommand's parser: its help page formatted by `_HelpFormatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: `snowauth <version>` from the installed package's metadata, looked up
+    only when asked (`snowauth check` does not pay for it)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        print(f"snowauth {version()}")
+        parser.exit(0)
+
+
+def version() -> str:
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("snowauth")
+    except PackageNotFoundError:
+        from snowauth import __version__
+
+        return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="snowauth", description="ServiceNow OAuth connections: check, serve, fetch.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = _Parser(
+        prog="snowauth",
+        description="ServiceNow OAuth connections kept in *.snowauth.toml files: check them as an editor "
+        "would, serve them to an editor (a language server), get tokens from the instance and hand them to "
+        "other tools, and run a local emulator of an instance.",
+        epilog=EXAMPLES["snowauth"],
+    )
+    parser.add_argument("--version", action=_VersionAction, help="print `snowauth VERSION` and exit")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", title="commands", parser_class=_Parser
+    )
 
     p = sub.add_parser(
         "check",
@@ -32,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Report the problems of *.snowauth.toml files, as the editor does. Exit status: 0 no "
         "errors (warnings allowed), 1 errors, 2 no *.snowauth.toml file found. Text output ends with a "
         "summary line on stdout.",
+        epilog=EXAMPLES["check"],
     )
     p.add_argument(
         "paths",
@@ -47,7 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
         "json: a list of objects (default: %(default)s)",
     )
 
-    p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
+    p = sub.add_parser(
+        "lsp",
+        help="run the language server (stdio unless --tcp)",
+        description="Run the snowauth language server for an editor: diagnostics, completion, hover, "
+        "symbols, code lenses, quick fixes and the token commands (Fetch, Refresh, Revoke, Test, Insert). "
+        "An editor starts it and speaks the Language Server Protocol on its stdin and stdout; nothing is "
+        "printed there but protocol messages. Logs go to stderr or $SNOWAUTH_LOG_FILE, never with a "
+        "secret. Exit status: 0 after the editor's shutdown request and exit notification, 1 after an "
+        "exit without a shutdown (as the protocol says).",
+        epilog=EXAMPLES["lsp"],
+    )
     p.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio (default: stdio)")
     p.add_argument(
         "--log-level",
@@ -57,15 +126,35 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $SNOWAUTH_LOG_LEVEL, else WARNING)",
     )
 
-    sub.add_parser("schema", help="print the JSON Schema of the file format (for taplo / Even Better TOML)")
-    sub.add_parser("reference", help="print docs/reference.md (generated from the model)")
-    sub.add_parser("emulator", help="run a local ServiceNow instance emulator (see `snowauth emulator --help`)")
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the file format (for taplo / Even Better TOML)",
+        description="Print the JSON Schema of *.snowauth.toml files on stdout: taplo (and the Even Better "
+        "TOML extension built on it) then completes and validates the keys without the language server.",
+        epilog=EXAMPLES["schema"],
+    )
+    sub.add_parser(
+        "reference",
+        help="print docs/reference.md (generated from the model)",
+        description="Print the reference of the file format as Markdown on stdout: every key, its type, "
+        "the grants that need it and where ServiceNow shows its value (docs/reference.md is this output).",
+        epilog=EXAMPLES["reference"],
+    )
+    sub.add_parser(
+        "emulator",
+        help="run a local ServiceNow instance emulator (see `snowauth emulator --help`)",
+        description="A local ServiceNow instance for demos and tests; its options and the demo instance's "
+        "clients and users: snowauth emulator --help.",
+    )
 
     p = sub.add_parser(
         "token",
         help="fetch (or reuse) a token and print it",
         description="Reuse a stored token with at least 60 s left, refresh an expired one, or run the "
-        "connection's grant; print the token on stdout. Questions and progress go to stderr.",
+        "connection's grant; print the token on stdout. Questions and progress go to stderr. Exit status: "
+        "0 the token was printed, 1 no token (the reason is on stderr), 2 a usage error or nothing entered "
+        "at a question, 130 Ctrl-C.",
+        epilog=EXAMPLES["token"],
     )
     _file_and_connection(p)
     p.add_argument(
@@ -83,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         "[connections.<name>.export] (dotenv, http_client, postman; docs/reference.md). The files "
         "written are listed on stdout; the token is never printed. Exit status: 0 done, 1 no token "
         "or a file not written, 2 the connection exports nothing.",
+        epilog=EXAMPLES["export"],
     )
     _file_and_connection(p)
     _write_option(p)
@@ -96,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         "kept), and on failure the instance's system log. The record checks need an admin's rights, asked "
         "once (without a terminal: SNOW_ADMIN_USER and SNOW_ADMIN_PASSWORD). Exit status: 0 all good "
         "(skipped checks allowed), 1 a check failed, 2 a usage error.",
+        epilog=EXAMPLES["doctor"],
     )
     _file_and_connection(p)
     p.add_argument(
@@ -126,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
         "terminal and the signals sent to snowauth. Exit status: COMMAND's (128 + N when signal N "
         "ended it); 2 no token could be had (COMMAND is not run) or a usage error; 126 COMMAND cannot "
         "be run; 127 COMMAND not found; 130 Ctrl-C before COMMAND started.",
+        epilog=EXAMPLES["exec"],
     )
     _file_and_connection(p)
     p.set_defaults(usage_error=p.error)
@@ -138,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         'generated client secret into the .env beside it (client_secret = "${env:…}"). Without a '
         "terminal the admin comes from SNOW_ADMIN_USER and SNOW_ADMIN_PASSWORD. The result is printed as "
         "JSON. Exit status: 0 registered, 1 a failure, 2 no value entered, 130 Ctrl-C.",
+        epilog=EXAMPLES["register"],
     )
     _file_and_connection(p)
     p.add_argument(
@@ -184,6 +277,81 @@ def _write_option(p: argparse.ArgumentParser) -> None:
         help='store a new token in the file as the editor does (token_store = "file"); '
         "default: the file is not changed",
     )
+
+
+# The EXAMPLES section of each help page (printed as written: `_HelpFormatter`).
+EXAMPLES: dict[str, str] = {
+    "snowauth": """\
+Examples:
+  snowauth check .                                 the problems of every *.snowauth.toml below .
+  snowauth token dev.snowauth.toml --write         a token, kept in the file as the editor keeps it
+  snowauth exec dev.snowauth.toml -- npx now-sdk deploy
+                                                   a command with a fresh token in its environment
+  snowauth doctor dev.snowauth.toml                why a connection fails, link by link
+  snowauth register dev.snowauth.toml --fetch      create the connection's OAuth client as an admin
+  snowauth lsp                                     the language server an editor starts (stdio)
+
+Exit status: 0 success, 1 problems found or the operation failed, 2 a usage error (or nothing to
+do), 130 Ctrl-C, 141 the reader of stdout went away; each command's page says more.
+
+Every command has its own page: snowauth COMMAND --help. The file format: snowauth reference.""",
+    "check": """\
+Examples:
+  snowauth check .                                 every *.snowauth.toml below the current folder
+  snowauth check dev.snowauth.toml other.toml      these files, whatever their names
+  snowauth check --format json conf/ | jq -r '.[] | select(.severity == "error") | .message'""",
+    "lsp": """\
+Examples:
+  snowauth lsp                                     what an editor runs: stdio
+  SNOWAUTH_LOG_FILE=/tmp/snowauth.log snowauth lsp --log-level DEBUG
+                                                   the same, with a debug log in a file
+  snowauth lsp --tcp 127.0.0.1:2087                listen on a loopback port for an editor""",
+    "schema": """\
+Examples:
+  snowauth schema > snowauth.schema.json
+  # .taplo.toml, read by taplo and Even Better TOML:
+  [[rule]]
+  include = ["**/*.snowauth.toml"]
+  schema = { path = "./snowauth.schema.json" }""",
+    "reference": """\
+Examples:
+  snowauth reference > reference.md
+  snowauth reference | less""",
+    "token": """\
+Examples:
+  snowauth token dev.snowauth.toml                 the token as JSON, with its expiry
+  snowauth token dev.snowauth.toml --write         and a new one stored in the file
+  snowauth token dev.snowauth.toml -c prod --format header
+                                                   `Authorization: Bearer …` for connection prod
+  eval "$(snowauth token dev.snowauth.toml --format env)"
+                                                   SNOW_ACCESS_TOKEN set in this shell""",
+    "export": """\
+Examples:
+  snowauth export dev.snowauth.toml                rewrite the files [connections.dev.export] names
+  snowauth export dev.snowauth.toml -c prod --write
+                                                   and keep a new token in the file too""",
+    "doctor": """\
+Examples:
+  snowauth doctor dev.snowauth.toml                asks for an admin when a terminal is there
+  snowauth doctor dev.snowauth.toml --admin-connection admin
+                                                   the records read with connection admin's token
+  snowauth doctor dev.snowauth.toml -c prod --no-admin --format json""",
+    "exec": """\
+Examples:
+  snowauth exec dev.snowauth.toml -- npx now-sdk deploy
+                                                   the ServiceNow SDK, without `now-sdk auth`
+  snowauth exec dev.snowauth.toml -c prod -- python sync.py
+  snowauth exec dev.snowauth.toml -- sh -c 'echo "Authorization: $SNOWAUTH_AUTHORIZATION" |
+      curl -sS -H @- "$SNOWAUTH_INSTANCE_URL/api/now/table/sys_user?sysparm_limit=1"'
+                                                   the header on curl's stdin, not its command line""",
+    "register": """\
+Examples:
+  snowauth register dev.snowauth.toml --fetch      as an admin asked for once; then the first token
+  snowauth register dev.snowauth.toml -c ci --admin-connection admin --no-fetch
+                                                   the admin's token from connection admin
+  snowauth register dev.snowauth.toml -c svc --application-user svc.integration
+                                                   client credentials acting as svc.integration""",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -50,6 +50,15 @@ A connection for it, with the URL it prints:
   client_secret = "${env:SNOW_DEMO_CLIENT_SECRET}"   # demo-client-secret
   username = "integration.user"
   password = "${prompt}"                             # demo-password
+
+Examples:
+  snowauth emulator --port 8080                      the demo instance on http://127.0.0.1:8080
+  snowauth emulator --mode hibernating               answers as a hibernating developer instance
+  snowauth emulator --mode flaky --flaky-failures 2  the first two token requests fail (HTTP 503)
+  snowauth emulator --cert cert.pem --key key.pem --port 8443 --config instance.toml -v
+
+Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 it could not start (the port is taken, the
+certificate cannot be read), 2 a usage or config error.
 """
 
 
