@@ -16,73 +16,24 @@ import argparse
 import json
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
-from typing import Any, NoReturn
+
+from snowauth.cli_help import EXAMPLES, Parser, VersionAction
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """A help page's prose paragraphs are filled to the terminal's width; a paragraph with
-    indented lines (the EXAMPLES, a file's text) is printed as written."""
-
-    def _fill_text(self, text: str, width: int, indent: str) -> str:
-        paragraphs = text.strip("\n").split("\n\n")
-        return "\n\n".join(
-            textwrap.indent(p, indent)
-            if any(line.startswith(" ") for line in p.splitlines())
-            else textwrap.fill(" ".join(p.split()), width, initial_indent=indent, subsequent_indent=indent)
-            for p in paragraphs
-        )
-
-
-class _Parser(argparse.ArgumentParser):
-    """Every subcommand's parser: its help page formatted by `_HelpFormatter`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-
-class _VersionAction(argparse.Action):
-    """`--version`: `snowauth <version>` from the installed package's metadata, looked up
-    only when asked (`snowauth check` does not pay for it)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
-
-    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
-        print(f"snowauth {version()}")
-        parser.exit(0)
-
-
-def version() -> str:
-    """The installed distribution's version (the package's own when run from a source tree)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
-    try:
-        return dist_version("snowauth")
-    except PackageNotFoundError:
-        from snowauth import __version__
-
-        return __version__
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="snowauth",
         description="ServiceNow OAuth connections kept in *.snowauth.toml files: check them as an editor "
         "would, serve them to an editor (a language server), get tokens from the instance and hand them to "
         "other tools, and run a local emulator of an instance.",
         epilog=EXAMPLES["snowauth"],
     )
-    parser.add_argument("--version", action=_VersionAction, help="print `snowauth VERSION` and exit")
-    sub = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", title="commands", parser_class=_Parser
-    )
+    parser.add_argument("--version", action=VersionAction, help="print `snowauth VERSION` and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands", parser_class=Parser)
 
     p = sub.add_parser(
         "check",
@@ -277,81 +228,6 @@ def _write_option(p: argparse.ArgumentParser) -> None:
         help='store a new token in the file as the editor does (token_store = "file"); '
         "default: the file is not changed",
     )
-
-
-# The EXAMPLES section of each help page (printed as written: `_HelpFormatter`).
-EXAMPLES: dict[str, str] = {
-    "snowauth": """\
-Examples:
-  snowauth check .                                 the problems of every *.snowauth.toml below .
-  snowauth token dev.snowauth.toml --write         a token, kept in the file as the editor keeps it
-  snowauth exec dev.snowauth.toml -- npx now-sdk deploy
-                                                   a command with a fresh token in its environment
-  snowauth doctor dev.snowauth.toml                why a connection fails, link by link
-  snowauth register dev.snowauth.toml --fetch      create the connection's OAuth client as an admin
-  snowauth lsp                                     the language server an editor starts (stdio)
-
-Exit status: 0 success, 1 problems found or the operation failed, 2 a usage error (or nothing to
-do), 130 Ctrl-C, 141 the reader of stdout went away; each command's page says more.
-
-Every command has its own page: snowauth COMMAND --help. The file format: snowauth reference.""",
-    "check": """\
-Examples:
-  snowauth check .                                 every *.snowauth.toml below the current folder
-  snowauth check dev.snowauth.toml other.toml      these files, whatever their names
-  snowauth check --format json conf/ | jq -r '.[] | select(.severity == "error") | .message'""",
-    "lsp": """\
-Examples:
-  snowauth lsp                                     what an editor runs: stdio
-  SNOWAUTH_LOG_FILE=/tmp/snowauth.log snowauth lsp --log-level DEBUG
-                                                   the same, with a debug log in a file
-  snowauth lsp --tcp 127.0.0.1:2087                listen on a loopback port for an editor""",
-    "schema": """\
-Examples:
-  snowauth schema > snowauth.schema.json
-  # .taplo.toml, read by taplo and Even Better TOML:
-  [[rule]]
-  include = ["**/*.snowauth.toml"]
-  schema = { path = "./snowauth.schema.json" }""",
-    "reference": """\
-Examples:
-  snowauth reference > reference.md
-  snowauth reference | less""",
-    "token": """\
-Examples:
-  snowauth token dev.snowauth.toml                 the token as JSON, with its expiry
-  snowauth token dev.snowauth.toml --write         and a new one stored in the file
-  snowauth token dev.snowauth.toml -c prod --format header
-                                                   `Authorization: Bearer …` for connection prod
-  eval "$(snowauth token dev.snowauth.toml --format env)"
-                                                   SNOW_ACCESS_TOKEN set in this shell""",
-    "export": """\
-Examples:
-  snowauth export dev.snowauth.toml                rewrite the files [connections.dev.export] names
-  snowauth export dev.snowauth.toml -c prod --write
-                                                   and keep a new token in the file too""",
-    "doctor": """\
-Examples:
-  snowauth doctor dev.snowauth.toml                asks for an admin when a terminal is there
-  snowauth doctor dev.snowauth.toml --admin-connection admin
-                                                   the records read with connection admin's token
-  snowauth doctor dev.snowauth.toml -c prod --no-admin --format json""",
-    "exec": """\
-Examples:
-  snowauth exec dev.snowauth.toml -- npx now-sdk deploy
-                                                   the ServiceNow SDK, without `now-sdk auth`
-  snowauth exec dev.snowauth.toml -c prod -- python sync.py
-  snowauth exec dev.snowauth.toml -- sh -c 'echo "Authorization: $SNOWAUTH_AUTHORIZATION" |
-      curl -sS -H @- "$SNOWAUTH_INSTANCE_URL/api/now/table/sys_user?sysparm_limit=1"'
-                                                   the header on curl's stdin, not its command line""",
-    "register": """\
-Examples:
-  snowauth register dev.snowauth.toml --fetch      as an admin asked for once; then the first token
-  snowauth register dev.snowauth.toml -c ci --admin-connection admin --no-fetch
-                                                   the admin's token from connection admin
-  snowauth register dev.snowauth.toml -c svc --application-user svc.integration
-                                                   client credentials acting as svc.integration""",
-}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
