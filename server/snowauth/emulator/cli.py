@@ -58,11 +58,11 @@ Examples:
   snowauth emulator --mode hibernating
   # the next two token requests fail with HTTP 503
   snowauth emulator --mode flaky --flaky-failures 2
-  # HTTPS, your own clients and users, each request logged
-  snowauth emulator --cert cert.pem --key key.pem --port 8443 --config instance.toml -v
+  # HTTPS with your own clients and users, each request logged
+  snowauth emulator --cert cert.pem --key key.pem --config instance.toml -v
 
-Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 it could not start (the port is taken,
-the certificate cannot be read), 2 a usage or config error.
+Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 it could not start (the port is
+taken, the certificate cannot be read), 2 a usage or config error.
 """
 
 
