@@ -96,9 +96,7 @@ def _pixel(x: int, y: int) -> tuple[int, int, int, int]:
     t = y / (SIZE - 1)
     base = [a + (b - a) * t for a, b in zip(BACKGROUND_TOP, BACKGROUND_BOTTOM, strict=True)]
     rest = bg - key - flake
-    rgb = tuple(
-        round((base[c] * rest + ACCENT[c] * key + WHITE[c] * flake) / bg) for c in range(3)
-    )
+    rgb = tuple(round((base[c] * rest + ACCENT[c] * key + WHITE[c] * flake) / bg) for c in range(3))
     return (rgb[0], rgb[1], rgb[2], round(255 * bg / n))
 
 
