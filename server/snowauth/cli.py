@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from snowauth.cli_help import EXAMPLES, Parser, VersionAction
+from snowauth.cli_help import Parser, VersionAction
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
@@ -30,7 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="ServiceNow OAuth connections kept in *.snowauth.toml files: check them as an editor "
         "would, serve them to an editor (a language server), get tokens from the instance and hand them to "
         "other tools, and run a local emulator of an instance.",
-        epilog=EXAMPLES["snowauth"],
     )
     parser.add_argument("--version", action=VersionAction, help="print `snowauth VERSION` and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands", parser_class=Parser)
@@ -41,7 +40,6 @@ def build_parser() -> argparse.ArgumentParser:
         description="Report the problems of *.snowauth.toml files, as the editor does. Exit status: 0 no "
         "errors (warnings allowed), 1 errors, 2 no *.snowauth.toml file found. Text output ends with a "
         "summary line on stdout.",
-        epilog=EXAMPLES["check"],
     )
     p.add_argument(
         "paths",
@@ -57,17 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "json: a list of objects (default: %(default)s)",
     )
 
-    p = sub.add_parser(
-        "lsp",
-        help="run the language server (stdio unless --tcp)",
-        description="Run the snowauth language server for an editor: diagnostics, completion, hover, "
-        "symbols, code lenses, quick fixes and the token commands (Fetch, Refresh, Revoke, Test, Insert). "
-        "An editor starts it and speaks the Language Server Protocol on its stdin and stdout; nothing is "
-        "printed there but protocol messages. Logs go to stderr or $SNOWAUTH_LOG_FILE, never with a "
-        "secret. Exit status: 0 after the editor's shutdown request and exit notification, 1 after an "
-        "exit without a shutdown (as the protocol says).",
-        epilog=EXAMPLES["lsp"],
-    )
+    p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
     p.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio (default: stdio)")
     p.add_argument(
         "--log-level",
@@ -77,26 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: $SNOWAUTH_LOG_LEVEL, else WARNING)",
     )
 
-    sub.add_parser(
-        "schema",
-        help="print the JSON Schema of the file format (for taplo / Even Better TOML)",
-        description="Print the JSON Schema of *.snowauth.toml files on stdout: taplo (and the Even Better "
-        "TOML extension built on it) then completes and validates the keys without the language server.",
-        epilog=EXAMPLES["schema"],
-    )
-    sub.add_parser(
-        "reference",
-        help="print docs/reference.md (generated from the model)",
-        description="Print the reference of the file format as Markdown on stdout: every key, its type, "
-        "the grants that need it and where ServiceNow shows its value (docs/reference.md is this output).",
-        epilog=EXAMPLES["reference"],
-    )
-    sub.add_parser(
-        "emulator",
-        help="run a local ServiceNow instance emulator (see `snowauth emulator --help`)",
-        description="A local ServiceNow instance for demos and tests; its options and the demo instance's "
-        "clients and users: snowauth emulator --help.",
-    )
+    sub.add_parser("schema", help="print the JSON Schema of the file format (for taplo / Even Better TOML)")
+    sub.add_parser("reference", help="print docs/reference.md (generated from the model)")
+    sub.add_parser("emulator", help="run a local ServiceNow instance emulator (see `snowauth emulator --help`)")
 
     p = sub.add_parser(
         "token",
@@ -105,7 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
         "connection's grant; print the token on stdout. Questions and progress go to stderr. Exit status: "
         "0 the token was printed, 1 no token (the reason is on stderr), 2 a usage error or nothing entered "
         "at a question, 130 Ctrl-C.",
-        epilog=EXAMPLES["token"],
     )
     _file_and_connection(p)
     p.add_argument(
@@ -123,7 +93,6 @@ def build_parser() -> argparse.ArgumentParser:
         "[connections.<name>.export] (dotenv, http_client, postman; docs/reference.md). The files "
         "written are listed on stdout; the token is never printed. Exit status: 0 done, 1 no token "
         "or a file not written, 2 the connection exports nothing.",
-        epilog=EXAMPLES["export"],
     )
     _file_and_connection(p)
     _write_option(p)
@@ -137,7 +106,6 @@ def build_parser() -> argparse.ArgumentParser:
         "kept), and on failure the instance's system log. The record checks need an admin's rights, asked "
         "once (without a terminal: SNOW_ADMIN_USER and SNOW_ADMIN_PASSWORD). Exit status: 0 all good "
         "(skipped checks allowed), 1 a check failed, 2 a usage error.",
-        epilog=EXAMPLES["doctor"],
     )
     _file_and_connection(p)
     p.add_argument(
@@ -168,7 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
         "terminal and the signals sent to snowauth. Exit status: COMMAND's (128 + N when signal N "
         "ended it); 2 no token could be had (COMMAND is not run) or a usage error; 126 COMMAND cannot "
         "be run; 127 COMMAND not found; 130 Ctrl-C before COMMAND started.",
-        epilog=EXAMPLES["exec"],
     )
     _file_and_connection(p)
     p.set_defaults(usage_error=p.error)
@@ -181,7 +148,6 @@ def build_parser() -> argparse.ArgumentParser:
         'generated client secret into the .env beside it (client_secret = "${env:…}"). Without a '
         "terminal the admin comes from SNOW_ADMIN_USER and SNOW_ADMIN_PASSWORD. The result is printed as "
         "JSON. Exit status: 0 registered, 1 a failure, 2 no value entered, 130 Ctrl-C.",
-        epilog=EXAMPLES["register"],
     )
     _file_and_connection(p)
     p.add_argument(

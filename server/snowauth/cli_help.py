@@ -25,10 +25,16 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 
 class Parser(argparse.ArgumentParser):
-    """Every subcommand's parser: its help page formatted by `HelpFormatter`."""
+    """`snowauth`'s parser and each command's: its page formatted by `HelpFormatter`, with
+    the command's EXAMPLES as epilog and, where the command gives none, its DESCRIPTIONS
+    entry (the command is the last word of the parser's prog: `snowauth check`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
+        command = str(kwargs.get("prog") or "").rpartition(" ")[2]
+        kwargs.setdefault("epilog", EXAMPLES.get(command))
+        if not kwargs.get("description"):
+            kwargs["description"] = DESCRIPTIONS.get(command)
         super().__init__(*args, **kwargs)
 
 
@@ -55,6 +61,22 @@ def version() -> str:
         from snowauth import __version__
 
         return __version__
+
+
+# The description of the commands whose `add_parser` gives only a one-line help.
+DESCRIPTIONS: dict[str, str] = {
+    "lsp": "Run the snowauth language server for an editor: diagnostics, completion, hover, symbols, code "
+    "lenses, quick fixes and the token commands (Fetch, Refresh, Revoke, Test, Insert). An editor starts it "
+    "and speaks the Language Server Protocol on its stdin and stdout; nothing else is printed there. Logs go "
+    "to stderr or $SNOWAUTH_LOG_FILE, never with a secret. Exit status: 0 after the editor's shutdown "
+    "request and exit notification, 1 after an exit without a shutdown (as the protocol says).",
+    "schema": "Print the JSON Schema of *.snowauth.toml files on stdout: taplo (and the Even Better TOML "
+    "extension built on it) then completes and validates the keys without the language server.",
+    "reference": "Print the reference of the file format as Markdown on stdout: every key, its type, the "
+    "grants that need it and where ServiceNow shows its value (docs/reference.md is this output).",
+    "emulator": "A local ServiceNow instance for demos and tests; its options and the demo instance's "
+    "clients and users: snowauth emulator --help.",
+}
 
 
 # The EXAMPLES section of each help page (printed as written: `HelpFormatter`), 80 columns wide.
@@ -86,6 +108,14 @@ Examples:
   snowauth check dev.snowauth.toml connections/prod.toml
   # the errors only, as JSON objects
   snowauth check --format json . | jq '.[] | select(.severity == "error")'""",
+    "fmt": """\
+Examples:
+  # give every *.snowauth.toml below the current folder its canonical layout
+  snowauth fmt .
+  # in CI: change nothing; exit 1 and list the files that would change
+  snowauth fmt --check .
+  # the values of each table aligned in a column
+  snowauth fmt --align-values dev.snowauth.toml""",
     "lsp": """\
 Examples:
   # what an editor runs: the protocol on stdin and stdout
