@@ -18,13 +18,21 @@ import os
 import sys
 from collections.abc import Sequence
 
+from snowauth.cli_help import Parser, VersionAction
+
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="snowauth", description="ServiceNow OAuth connections: check, serve, fetch.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = Parser(
+        prog="snowauth",
+        description="ServiceNow OAuth connections kept in *.snowauth.toml files: check them as an editor "
+        "would, serve them to an editor (a language server), get tokens from the instance and hand them to "
+        "other tools, and run a local emulator of an instance.",
+    )
+    parser.add_argument("--version", action=VersionAction, help="print `snowauth VERSION` and exit")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands", parser_class=Parser)
 
     p = sub.add_parser(
         "check",
@@ -86,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         "token",
         help="fetch (or reuse) a token and print it",
         description="Reuse a stored token with at least 60 s left, refresh an expired one, or run the "
-        "connection's grant; print the token on stdout. Questions and progress go to stderr.",
+        "connection's grant; print the token on stdout. Questions and progress go to stderr. Exit status: "
+        "0 the token was printed, 1 no token (the reason is on stderr), 2 a usage error or nothing entered "
+        "at a question, 130 Ctrl-C.",
     )
     _file_and_connection(p)
     p.add_argument(

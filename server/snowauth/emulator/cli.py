@@ -50,13 +50,26 @@ A connection for it, with the URL it prints:
   client_secret = "${env:SNOW_DEMO_CLIENT_SECRET}"   # demo-client-secret
   username = "integration.user"
   password = "${prompt}"                             # demo-password
+
+Examples:
+  # the demo instance on http://127.0.0.1:8080
+  snowauth emulator --port 8080
+  # an instance that answers as a hibernating developer instance does
+  snowauth emulator --mode hibernating
+  # the next two token requests fail with HTTP 503
+  snowauth emulator --mode flaky --flaky-failures 2
+  # HTTPS with your own clients and users, each request logged
+  snowauth emulator --cert cert.pem --key key.pem --config instance.toml -v
+
+Exit status: 0 stopped by Ctrl-C or SIGTERM, 1 it could not start (the port is
+taken, the certificate cannot be read), 2 a usage or config error.
 """
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snowauth emulator",
-        description="A local ServiceNow instance emulator (OAuth token, authorize, revoke "
+        description="A local ServiceNow instance emulator (OAuth token, authorize, revoke\n"
         "and REST endpoints) for demos and tests. Stop it with Ctrl-C.",
         epilog=DEMO_CREDENTIALS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
