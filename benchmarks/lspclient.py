@@ -61,6 +61,8 @@ class Client:
         self._buf = bytearray()
         self._next_id = 0
         self.server_requests: list[str] = []
+        self.extra_capabilities: Message = {}  # merged into CAPABILITIES at initialize
+        self.init_result: Any = None
 
     # -- wire -------------------------------------------------------------------------------
 
@@ -131,19 +133,24 @@ class Client:
 
     def initialize(self, root: Path, options: Any = None) -> Any:
         capabilities = json.loads(json.dumps(CAPABILITIES))
+        for part, extra in self.extra_capabilities.items():
+            capabilities.setdefault(part, {}).update(extra)
         if self.pull:
             capabilities["textDocument"]["diagnostic"] = {"dynamicRegistration": False, "relatedDocumentSupport": False}
+            capabilities["workspace"]["diagnostics"] = {"refreshSupport": False}
         result = self.request(
             "initialize",
             {
                 "processId": os.getpid(),
                 "rootUri": root.as_uri(),
+                "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
                 "capabilities": capabilities,
                 "initializationOptions": options,
                 "clientInfo": {"name": "snowauth-bench"},
             },
         )
         self.notify("initialized", {})
+        self.init_result = result
         return result
 
     def open(self, uri: str, text: str, version: int = 1, language: str = "toml") -> None:
