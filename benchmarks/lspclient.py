@@ -63,6 +63,8 @@ class Client:
         self.server_requests: list[str] = []
         self.extra_capabilities: Message = {}  # merged into CAPABILITIES at initialize
         self.init_result: Any = None
+        self.received_at = self.parsed_at = 0.0  # when the last message was read whole, and parsed
+        self.received_bytes = 0
 
     # -- wire -------------------------------------------------------------------------------
 
@@ -85,9 +87,12 @@ class Client:
                         length = int(value)
                 end = head_end + 4 + length
                 if len(self._buf) >= end:
+                    self.received_at = time.perf_counter()  # the whole message is in
                     body = bytes(self._buf[head_end + 4 : end])
                     del self._buf[:end]
                     msg: Message = json.loads(body)
+                    self.parsed_at = time.perf_counter()
+                    self.received_bytes = length
                     return msg
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -130,6 +135,12 @@ class Client:
 
     def request(self, method: str, params: Any, timeout: float = 60.0) -> Any:
         return self.response(self.request_async(method, params), timeout)
+
+    def timed_request(self, method: str, params: Any, timeout: float = 60.0) -> tuple[Any, float, float]:
+        """(result, ms from sending to the answer's last byte read, ms more to parse it)."""
+        t = time.perf_counter()
+        result = self.request(method, params, timeout)
+        return result, (self.received_at - t) * 1000, (self.parsed_at - self.received_at) * 1000
 
     def initialize(self, root: Path, options: Any = None) -> Any:
         capabilities = json.loads(json.dumps(CAPABILITIES))

@@ -382,3 +382,115 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
     return {
         "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
     }
+
+
+# -- answers kept per connection across edits (lsp/kept.py) ----------------------------------
+
+
+class RawJson(str):
+    """A result already written as JSON text: the protocol puts it into the response as it
+    is (``lsp/protocol.py``), so a long file's outline is not built as objects and
+    serialized again for every request."""
+
+
+def raw_list(pieces: Iterable[str]) -> RawJson:
+    """A JSON array of pieces that are JSON texts already."""
+    return RawJson("[" + ",".join(pieces) + "]")
+
+
+class LineTemplate:
+    """A piece of JSON whose line numbers count from one line of the text (``line``):
+    printed for another line (lines were added or removed above it), only they change."""
+
+    __slots__ = ("line", "rel", "template", "text")
+
+    def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
+        self.template, self.rel, self.line = template, rel, line
+        self.text = template % tuple(line + r for r in rel)
+
+    def at(self, line: int) -> str:
+        if line != self.line:
+            self.line = line
+            self.text = self.template % tuple(line + r for r in self.rel)
+        return self.text
+
+
+def _template_string(s: str) -> str:
+    import json
+
+    return json.dumps(s).replace("%", "%%")
+
+
+def _range_template(conv: Converter, start: int, end: int, line0: int, rel: list[int]) -> str:
+    index = conv.index
+    l1, c1 = index.position(start)
+    l2, c2 = index.position(end)
+    rel.append(l1 - line0)
+    rel.append(l2 - line0)
+    return (
+        '{"start":{"line":%d,"character":'
+        + str(conv._column(l1, c1))
+        + '},"end":{"line":%d,"character":'
+        + str(conv._column(l2, c2))
+        + "}}"
+    )
+
+
+def _symbol_template(s: Symbol, conv: Converter, line0: int, rel: list[int]) -> str:
+    parts = [
+        '{"name":',
+        _template_string(s.name),
+        ',"kind":',
+        str(int(_SYMBOL_KIND[s.kind])),
+        ',"range":',
+        _range_template(conv, s.start, s.end, line0, rel),
+        ',"selectionRange":',
+        _range_template(conv, s.selection_start, s.selection_end, line0, rel),
+    ]
+    if s.detail:
+        parts += [',"detail":', _template_string(s.detail)]
+    if s.children:
+        parts.append(',"children":[')
+        parts.append(",".join(_symbol_template(c, conv, line0, rel) for c in s.children))
+        parts.append("]")
+    parts.append("}")
+    return "".join(parts)
+
+
+def symbol_template(s: Symbol, conv: Converter, line0: int) -> LineTemplate:
+    """``document_symbol_json`` of one connection's symbol, its lines counted from ``line0``."""
+    rel: list[int] = []
+    template = _symbol_template(s, conv, line0, rel)
+    return LineTemplate(template, tuple(rel), line0)
+
+
+def range_template(conv: Converter, start: int, end: int, line0: int) -> LineTemplate:
+    """``range_json`` as a piece of JSON, its lines counted from ``line0``."""
+    rel: list[int] = []
+    template = _range_template(conv, start, end, line0, rel)
+    return LineTemplate(template, tuple(rel), line0)
+
+
+def lenses_text(uri: str, info: LensInfo, rng: str, actions: Sequence[LensAction]) -> str:
+    """``code_lenses`` of one connection as JSON text (its range ``rng`` already is):
+    the lenses, separated by commas."""
+    import json
+
+    target = json.dumps({"uri": uri, "connection": info.connection})
+    return ",".join(
+        '{"range":'
+        + rng
+        + ',"command":{"title":'
+        + json.dumps(a.title)
+        + ',"command":'
+        + json.dumps(ext.ACTIONS[a.action])
+        + ',"arguments":['
+        + target
+        + "]}}"
+        for a in actions
+    )
+
+
+def document_symbol_tree(symbols: list[Symbol], conv: Converter) -> Wire:
+    """``document_symbols`` for a client that takes a tree."""
+    return Wire(document_symbol_json(s, conv) for s in symbols)
