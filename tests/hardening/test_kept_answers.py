@@ -61,9 +61,9 @@ def _kept(doc: Document, encoding: str) -> tuple[Any, Any]:
     return _plain(symbols), _plain(found)
 
 
-def _plain(answer: str | list[Any]) -> Any:
+def _plain(answer: convert.RawJson | list[Any]) -> Any:
     """The answer as the client reads it (JSON text, or objects already in their JSON form)."""
-    return json.loads(answer) if isinstance(answer, str) else json.loads(json.dumps(answer))
+    return json.loads(answer.json() if isinstance(answer, convert.RawJson) else json.dumps(answer))
 
 
 @settings(max_examples=150, deadline=None)

@@ -387,32 +387,52 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
 # -- answers kept per connection across edits (lsp/kept.py) ----------------------------------
 
 
-class RawJson(str):
-    """A result already written as JSON text: the protocol puts it into the response as it
-    is (``lsp/protocol.py``), so a long file's outline is not built as objects and
-    serialized again for every request."""
+class RawJson:
+    """A JSON array whose items are JSON text already (UTF-8 bytes): the protocol writes
+    them into the response as they are (``lsp/protocol.py``), so a long file's outline
+    is neither built as objects nor serialized, nor copied more than once, per request."""
 
+    __slots__ = ("items",)
 
-def raw_list(pieces: Iterable[str]) -> RawJson:
-    """A JSON array of pieces that are JSON texts already."""
-    return RawJson("[" + ",".join(pieces) + "]")
+    def __init__(self, items: list[bytes]) -> None:
+        self.items = items
+
+    def json(self) -> bytes:
+        """The array as JSON text."""
+        return b"[" + b",".join(self.items) + b"]"
+
+    def size(self) -> int:
+        """The length of ``json()``."""
+        items = self.items
+        return sum(map(len, items)) + max(0, len(items) - 1) + 2
+
+    def framed(self, before: bytes, after: bytes) -> bytes:
+        """``before`` + the array + ``after``, joined in one copy."""
+        items = self.items
+        if not items:
+            return before + b"[]" + after
+        seq = [b","] * (2 * len(items) + 1)
+        seq[1::2] = items
+        seq[0], seq[-1] = before + b"[", b"]" + after
+        return b"".join(seq)
 
 
 class LineTemplate:
     """A piece of JSON whose line numbers count from one line of the text (``line``):
     printed for another line (lines were added or removed above it), only they change."""
 
-    __slots__ = ("line", "rel", "template", "text")
+    __slots__ = ("data", "line", "rel", "template")
 
     def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
         self.template, self.rel, self.line = template, rel, line
-        self.text = template % tuple(line + r for r in rel)
+        self.data = (template % tuple(line + r for r in rel)).encode()
 
-    def at(self, line: int) -> str:
+    def at(self, line: int) -> bytes:
+        """The piece printed for ``line``, as UTF-8."""
         if line != self.line:
             self.line = line
-            self.text = self.template % tuple(line + r for r in self.rel)
-        return self.text
+            self.data = (self.template % tuple(line + r for r in self.rel)).encode()
+        return self.data
 
 
 def _template_string(s: str) -> str:
@@ -471,9 +491,9 @@ def range_template(conv: Converter, start: int, end: int, line0: int) -> LineTem
     return LineTemplate(template, tuple(rel), line0)
 
 
-def lenses_text(uri: str, info: LensInfo, rng: str, actions: Sequence[LensAction]) -> str:
+def lenses_text(uri: str, info: LensInfo, rng: str, actions: Sequence[LensAction]) -> bytes:
     """``code_lenses`` of one connection as JSON text (its range ``rng`` already is):
-    the lenses, separated by commas."""
+    the lenses, separated by commas, as UTF-8."""
     import json
 
     target = json.dumps({"uri": uri, "connection": info.connection})
@@ -488,7 +508,7 @@ def lenses_text(uri: str, info: LensInfo, rng: str, actions: Sequence[LensAction
         + target
         + "]}}"
         for a in actions
-    )
+    ).encode()
 
 
 def document_symbol_tree(symbols: list[Symbol], conv: Converter) -> Wire:

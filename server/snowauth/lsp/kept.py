@@ -25,7 +25,6 @@ from snowauth.lsp.convert import (
     Wire,
     lenses_text,
     range_template,
-    raw_list,
     symbol_template,
 )
 
@@ -42,7 +41,7 @@ class _Piece:
         self.rng: LineTemplate | None = None  # its lenses' range
         self.timed = False  # its lenses' titles change with time (a token's expiry)
         self.titles: tuple[tuple[str, str], ...] = ()  # the lenses ``text`` was made for
-        self.text = ""  # its lenses as JSON
+        self.text = b""  # its lenses as JSON
 
 
 class Kept:
@@ -92,7 +91,7 @@ def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
     if placed is None:
         return convert.document_symbol_tree(outline.symbols(a), conv)
     starts = conv.index.starts
-    out: list[str] = []
+    out: list[bytes] = []
     for name, c, d, p in placed:
         if not c.segments:
             continue
@@ -104,7 +103,7 @@ def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
                 continue
             p.symbol = symbol_template(sym, conv, line)
         out.append(p.symbol.at(line))
-    return raw_list(out)
+    return RawJson(out)
 
 
 def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) -> RawJson | Wire:
@@ -114,7 +113,7 @@ def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) 
     if placed is None:
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
     starts = conv.index.starts
-    out: list[str] = []
+    out: list[bytes] = []
     for name, c, d, p in placed:
         line = bisect_right(starts, c.header[0] + d) - 1
         info, rng = p.info, p.rng
@@ -129,7 +128,7 @@ def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) 
         actions = lenses.lens_actions(info, now)
         titles = tuple((x.title, x.action) for x in actions)
         if titles != p.titles or line != rng.line or not p.text:
-            p.text = lenses_text(uri, info, rng.at(line), actions)
+            p.text = lenses_text(uri, info, rng.at(line).decode(), actions)
             p.titles = titles
         out.append(p.text)
-    return raw_list(out)
+    return RawJson(out)

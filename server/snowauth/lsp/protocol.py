@@ -87,11 +87,11 @@ class SnowauthProtocol(LanguageServerProtocol):
         if type(result) is not RawJson or self.writer is None or getattr(data, "error", None) is not None:
             super()._send_data(data)
             return
-        body = '{"id":' + json.dumps(data.id) + ',"jsonrpc":"2.0","result":' + result + "}"
-        raw = body.encode(self.CHARSET)
+        before = ('{"id":' + json.dumps(data.id) + ',"jsonrpc":"2.0","result":').encode()
         if self._include_headers:
-            header = f"Content-Length: {len(raw)}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
-            raw = header.encode("ascii") + raw
-        res = self.writer.write(raw)
+            length = len(before) + result.size() + 1
+            header = f"Content-Length: {length}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            before = header.encode("ascii") + before
+        res = self.writer.write(result.framed(before, b"}"))
         if inspect.isawaitable(res):
             asyncio.ensure_future(res)  # noqa: RUF006 (as pygls does)
