@@ -90,10 +90,16 @@ EDITOR_CAPABILITIES: dict[str, Any] = {
 
 def offered(capabilities: Mapping[str, Any], provider: str) -> bool:
     value = capabilities.get(provider)
-    if provider == "semanticTokensProvider":
-        full = value.get("full") if isinstance(value, dict) else None
-        return isinstance(full, dict) and bool(full.get("delta"))
+    if provider == "semanticTokensProvider":  # the whole document (with or without deltas)
+        return isinstance(value, dict) and bool(value.get("full"))
     return bool(value)
+
+
+def semantic_delta(capabilities: Mapping[str, Any]) -> bool:
+    """Whether the server answers semanticTokens/full/delta (else: full each time)."""
+    value = capabilities.get("semanticTokensProvider")
+    full = value.get("full") if isinstance(value, dict) else None
+    return isinstance(full, dict) and bool(full.get("delta"))
 
 
 def editor_client(cmd: list[str], env: Mapping[str, str], cwd: Path, root: Path, *, pull: bool = False) -> Client:
@@ -124,6 +130,8 @@ def editor_session(
     try:
         caps = c.init_result.get("capabilities", {}) if isinstance(c.init_result, dict) else {}
         out["offered"] = [key for key, _, provider in PER_EDIT if offered(caps, provider)]
+        delta = semantic_delta(caps)
+        out["semantic_delta"] = delta
         if offered(caps, "documentFormattingProvider"):
             out["offered"].append("formatting")
         t0 = time.perf_counter()
@@ -155,7 +163,7 @@ def editor_session(
                 if key == "inlay":
                     params["range"] = _range(top, 0, top + VISIBLE_LINES, 0)
                 if key == "semantic":
-                    if result_id is None:
+                    if result_id is None or not delta:
                         method = "textDocument/semanticTokens/full"
                     else:
                         params["previousResultId"] = result_id
@@ -181,7 +189,7 @@ EDITOR_LABELS = {
     "lenses": "code lenses",
     "inlay": f"inlay hints ({VISIBLE_LINES} visible lines)",
     "folding": "folding ranges",
-    "semantic": "semantic tokens (full, then delta)",
+    "semantic": "semantic tokens (full, then delta when offered)",
 }
 
 
