@@ -409,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             info.append(
                 f"{n:,} lines: didOpen → first diagnostics {ms(pooled_median(ours_r, 'open_ms'))} "
                 f"(floor {ms(pooled_median(floor_r, 'open_ms'))}); document symbols "
-                f"{ms(pooled_median(ours_r, 'symbols'))}, code lenses {ms(pooled_median(ours_r, 'lenses'))}"
+                f"{ms(pooled_median(ours_r, 'symbols'))}, code lenses {ms(pooled_median(ours_r, 'lenses'))} "
+                "(each with the client's parse of the answer)"
             )
         say("session with pulled diagnostics, 10,000 lines")
         pulled = [session(OURS, paths[10_000], edits, 0, pull=True) for _ in range(1 if quick else 2)]
