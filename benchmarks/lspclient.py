@@ -61,6 +61,10 @@ class Client:
         self._buf = bytearray()
         self._next_id = 0
         self.server_requests: list[str] = []
+        self.extra_capabilities: Message = {}  # merged into CAPABILITIES at initialize
+        self.init_result: Any = None
+        self.received_at = self.parsed_at = 0.0  # when the last message was read whole, and parsed
+        self.received_bytes = 0
 
     # -- wire -------------------------------------------------------------------------------
 
@@ -83,9 +87,12 @@ class Client:
                         length = int(value)
                 end = head_end + 4 + length
                 if len(self._buf) >= end:
+                    self.received_at = time.perf_counter()  # the whole message is in
                     body = bytes(self._buf[head_end + 4 : end])
                     del self._buf[:end]
                     msg: Message = json.loads(body)
+                    self.parsed_at = time.perf_counter()
+                    self.received_bytes = length
                     return msg
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -129,21 +136,32 @@ class Client:
     def request(self, method: str, params: Any, timeout: float = 60.0) -> Any:
         return self.response(self.request_async(method, params), timeout)
 
+    def timed_request(self, method: str, params: Any, timeout: float = 60.0) -> tuple[Any, float, float]:
+        """(result, ms from sending to the answer's last byte read, ms more to parse it)."""
+        t = time.perf_counter()
+        result = self.request(method, params, timeout)
+        return result, (self.received_at - t) * 1000, (self.parsed_at - self.received_at) * 1000
+
     def initialize(self, root: Path, options: Any = None) -> Any:
         capabilities = json.loads(json.dumps(CAPABILITIES))
+        for part, extra in self.extra_capabilities.items():
+            capabilities.setdefault(part, {}).update(extra)
         if self.pull:
             capabilities["textDocument"]["diagnostic"] = {"dynamicRegistration": False, "relatedDocumentSupport": False}
+            capabilities["workspace"]["diagnostics"] = {"refreshSupport": False}
         result = self.request(
             "initialize",
             {
                 "processId": os.getpid(),
                 "rootUri": root.as_uri(),
+                "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
                 "capabilities": capabilities,
                 "initializationOptions": options,
                 "clientInfo": {"name": "snowauth-bench"},
             },
         )
         self.notify("initialized", {})
+        self.init_result = result
         return result
 
     def open(self, uri: str, text: str, version: int = 1, language: str = "toml") -> None:

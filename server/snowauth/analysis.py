@@ -105,6 +105,13 @@ class Analysis:
         e = self._live()
         return e.connection_names() if e is not None else list(self.layout.connections)
 
+    def placed_connections(self) -> list[tuple[str, Connection, int]] | None:
+        """The connections in the file's order, none moved: (name, connection, how far its
+        offsets lag behind this text); None without an incremental engine (use
+        ``connections``). See ``Incremental.placed_connections``."""
+        e = self._live()
+        return e.placed_connections() if e is not None else None
+
     @property
     def default(self) -> tuple[KeyPart, Value] | None:
         e = self._live()

@@ -29,8 +29,6 @@ import json
 import os
 import re
 import stat
-import tempfile
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +178,8 @@ def render_http_client(old: str | None, connection: str, values: Values | None) 
 def render_postman(old: str | None, connection: str, values: Values | None) -> str:
     fresh = old is None or not old.strip()
     if fresh:
+        import uuid  # only a new environment needs it
+
         data: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "name": f"snowauth {connection}",
@@ -230,6 +230,8 @@ def _folder_lock(folder: Path) -> Iterator[None]:
 
 
 def _replace(path: Path, text: str, mode: int | None) -> None:
+    import tempfile  # only a write needs it
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".snowauth.tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

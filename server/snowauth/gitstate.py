@@ -31,7 +31,6 @@ import os
 import shutil
 import stat
 import subprocess
-import tempfile
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,6 @@ from snowauth.analysis import Analysis
 from snowauth.checks import set_key_fix
 from snowauth.document import Connection
 from snowauth.findings import WARNING, FileAppend, Finding, Fix
-from snowauth.token_edits import remove_edits
 
 TRACKED, UNIGNORED, SAFE = "tracked", "unignored", "safe"
 # A state that starts with UNCHECKED says why git was not asked (the rest is the reason).
@@ -245,6 +243,8 @@ def _steps(path: Path) -> Generator[_Command, tuple[int, bytes], str]:
         return repo
     owner_checked = [p for p in (repo.top, repo.gitfile, repo.git_dir) if p is not None]
     if not all(_owned(p) for p in owner_checked):
+        import tempfile  # rare: loaded only here
+
         with tempfile.TemporaryDirectory(prefix="snowauth-git-") as empty:
             # read the user's and the system's settings from a folder in no repository
             env = _environment({"GIT_CEILING_DIRECTORIES": str(Path(empty).parent)})
@@ -397,6 +397,8 @@ def _token_fixes(a: Analysis, c: Connection, state: str, name: str | None) -> li
     if entry is not None:  # (a tracked file stays tracked when ignored: no help there)
         out.append(Fix(f"Add {name} to .gitignore", appends=[FileAppend(GITIGNORE, entry + "\n")]))
     if _uses_cache(c):
+        from snowauth.token_edits import remove_edits  # (and the token values: not for `check`)
+
         edits = remove_edits(a, c)
         if edits:
             out.append(Fix(f"Remove the token table of `{c.name}` (tokens now go to the cache)", edits))

@@ -290,6 +290,14 @@ class Incremental:
         found.sort(key=lambda x: x[0])
         return [name for _, name in found if name is not None]
 
+    def placed_connections(self) -> list[tuple[str, Connection, int]]:
+        """Every connection in the file's order, none moved: (name, connection, how far its
+        offsets lag behind the text). A connection keeps its object until an edit touches
+        it (``connection(name)`` moves it), so answers made per connection can be kept."""
+        found = [(g.created + g.chunks[0].start - g.base, g) for g in self.groups.values() if g.conn is not None]
+        found.sort(key=_first)
+        return [(g.name, g.conn, g.chunks[0].start - g.base) for _, g in found]  # type: ignore[misc]
+
     def default(self) -> tuple[KeyPart, Value] | None:
         top = self.groups.get(None)
         if top is None:
@@ -370,6 +378,10 @@ class Incremental:
 
 def _chunk_start(c: Chunk) -> int:
     return c.start
+
+
+def _first(x: tuple[int, _Group]) -> int:
+    return x[0]
 
 
 def _row_key(r: tuple[int, int, int, Finding]) -> tuple[int, int, int]:

@@ -42,18 +42,12 @@ def needs_client(c: Connection) -> bool:
 
 
 def lenses(a: Analysis) -> list[LensInfo]:
-    return [
-        LensInfo(
-            c.name,
-            c.header[0],
-            c.header[1],
-            c.token_expiry,
-            c.has_token,
-            c.has_refresh_token,
-            needs_client(c),
-        )
-        for c in a.connections.values()
-    ]
+    return [lens_info(c) for c in a.connections.values()]
+
+
+def lens_info(c: Connection) -> LensInfo:
+    """The lens data of one connection."""
+    return LensInfo(c.name, c.header[0], c.header[1], c.token_expiry, c.has_token, c.has_refresh_token, needs_client(c))
 
 
 @dataclass(frozen=True, slots=True)

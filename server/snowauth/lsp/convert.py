@@ -602,3 +602,135 @@ def selection_ranges(chains: Iterable[Sequence[tuple[int, int]]], conv: Converte
         assert node is not None
         out.append(node)
     return out
+
+
+# -- answers kept per connection across edits (lsp/kept.py) ----------------------------------
+
+
+class RawJson:
+    """A JSON array whose items are JSON text already (UTF-8 bytes): the protocol writes
+    them into the response as they are (``lsp/protocol.py``), so a long file's outline
+    is neither built as objects nor serialized, nor copied more than once, per request."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: list[bytes]) -> None:
+        self.items = items
+
+    def json(self) -> bytes:
+        """The array as JSON text."""
+        return b"[" + b",".join(self.items) + b"]"
+
+    def size(self) -> int:
+        """The length of ``json()``."""
+        items = self.items
+        return sum(map(len, items)) + max(0, len(items) - 1) + 2
+
+    def framed(self, before: bytes, after: bytes) -> bytes:
+        """``before`` + the array + ``after``, joined in one copy."""
+        items = self.items
+        if not items:
+            return before + b"[]" + after
+        seq = [b","] * (2 * len(items) + 1)
+        seq[1::2] = items
+        seq[0], seq[-1] = before + b"[", b"]" + after
+        return b"".join(seq)
+
+
+class LineTemplate:
+    """A piece of JSON whose line numbers count from one line of the text (``line``):
+    printed for another line (lines were added or removed above it), only they change."""
+
+    __slots__ = ("data", "line", "rel", "template")
+
+    def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
+        self.template, self.rel, self.line = template, rel, line
+        self.data = (template % tuple(line + r for r in rel)).encode()
+
+    def at(self, line: int) -> bytes:
+        """The piece printed for ``line``, as UTF-8."""
+        if line != self.line:
+            self.line = line
+            self.data = (self.template % tuple(line + r for r in self.rel)).encode()
+        return self.data
+
+
+def _template_string(s: str) -> str:
+    import json
+
+    return json.dumps(s).replace("%", "%%")
+
+
+def _range_template(conv: Converter, start: int, end: int, line0: int, rel: list[int]) -> str:
+    index = conv.index
+    l1, c1 = index.position(start)
+    l2, c2 = index.position(end)
+    rel.append(l1 - line0)
+    rel.append(l2 - line0)
+    return (
+        '{"start":{"line":%d,"character":'
+        + str(conv._column(l1, c1))
+        + '},"end":{"line":%d,"character":'
+        + str(conv._column(l2, c2))
+        + "}}"
+    )
+
+
+def _symbol_template(s: Symbol, conv: Converter, line0: int, rel: list[int]) -> str:
+    parts = [
+        '{"name":',
+        _template_string(s.name),
+        ',"kind":',
+        str(int(_SYMBOL_KIND[s.kind])),
+        ',"range":',
+        _range_template(conv, s.start, s.end, line0, rel),
+        ',"selectionRange":',
+        _range_template(conv, s.selection_start, s.selection_end, line0, rel),
+    ]
+    if s.detail:
+        parts += [',"detail":', _template_string(s.detail)]
+    if s.children:
+        parts.append(',"children":[')
+        parts.append(",".join(_symbol_template(c, conv, line0, rel) for c in s.children))
+        parts.append("]")
+    parts.append("}")
+    return "".join(parts)
+
+
+def symbol_template(s: Symbol, conv: Converter, line0: int) -> LineTemplate:
+    """``document_symbol_json`` of one connection's symbol, its lines counted from ``line0``."""
+    rel: list[int] = []
+    template = _symbol_template(s, conv, line0, rel)
+    return LineTemplate(template, tuple(rel), line0)
+
+
+def range_template(conv: Converter, start: int, end: int, line0: int) -> LineTemplate:
+    """``range_json`` as a piece of JSON, its lines counted from ``line0``."""
+    rel: list[int] = []
+    template = _range_template(conv, start, end, line0, rel)
+    return LineTemplate(template, tuple(rel), line0)
+
+
+def lenses_text(uri: str, info: LensInfo, rng: str, actions: Sequence[LensAction]) -> bytes:
+    """``code_lenses`` of one connection as JSON text (its range ``rng`` already is):
+    the lenses, separated by commas, as UTF-8."""
+    import json
+
+    target = json.dumps({"uri": uri, "connection": info.connection})
+    return ",".join(
+        '{"range":'
+        + rng
+        + ',"command":{"title":'
+        + json.dumps(a.title)
+        + ',"command":'
+        + json.dumps(ext.ACTIONS[a.action])
+        + ',"arguments":['
+        + target
+        + "]}}"
+        for a in actions
+    ).encode()
+
+
+def document_symbol_tree(symbols: list[Symbol], conv: Converter) -> Wire:
+    """``document_symbols`` for a client that takes a tree."""
+    return Wire(document_symbol_json(s, conv) for s in symbols)

@@ -37,7 +37,9 @@ class Diagnostics:
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
         related, tags = ls.related_information, ls.diagnostic_tags
-        found = [*a.findings, *doc.extra, *token_findings(a, doc.git), *export_findings(a, doc.exports_git, doc.folder)]
+        found = [*a.findings, *doc.extra, *token_findings(a, doc.git)]
+        if doc.exports_git:  # (else none: and asking would list every connection at every edit)
+            found += export_findings(a, doc.exports_git, doc.folder)
         hidden = 0
         if len(found) > MAX_DIAGNOSTICS:
             # a hostile (or generated) file with 200,000 problems would make every edit send

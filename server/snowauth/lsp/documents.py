@@ -47,6 +47,7 @@ class Document:
     _engine: Incremental | None = None
     _edits: list[tuple[str, int, int, int]] = field(default_factory=list)  # not yet shown to _engine
     cache: dict[object, object] = field(default_factory=dict)  # answers computed for this version
+    kept: dict[object, object] = field(default_factory=dict)  # answers' pieces kept across edits (lsp/kept.py)
 
     def __post_init__(self) -> None:
         self.path = uri_path(self.uri)
@@ -65,6 +66,7 @@ class Document:
         self.text = text
         self.version = version
         self.cache.clear()
+        self.kept.clear()
         self._analysis = None
         self._converter = None
         self._index = None

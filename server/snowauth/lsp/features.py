@@ -10,11 +10,10 @@ from lsprotocol import types as t
 
 from snowauth import completion as completions
 from snowauth import hover as hovers
-from snowauth import lenses as code_lenses
 from snowauth import outline
 from snowauth.analysis import gc_paused
 from snowauth.findings import Fix
-from snowauth.lsp import convert, ext, fixes
+from snowauth.lsp import convert, ext, fixes, kept
 from snowauth.lsp.diagnostics import expiry_tick
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
@@ -112,8 +111,11 @@ def register(ls: SnowauthServer) -> None:
         found: Any = doc.cache.get(key)  # editors ask again and again (outline, breadcrumbs…)
         if found is None:
             with gc_paused():
-                symbols = outline.symbols(doc.analysis(ls.env))
-                found = convert.document_symbols(symbols, conv, doc.uri, hierarchical=hierarchical)
+                a = doc.analysis(ls.env)
+                if hierarchical:  # only the connections an edit touched are made again
+                    found = kept.document_symbols(kept.kept_for(doc.kept, conv.encoding), a, conv)
+                else:
+                    found = convert.document_symbols(outline.symbols(a), conv, doc.uri, hierarchical=False)
             doc.cache[key] = found
         return found  # type: ignore[no-any-return]
 
@@ -156,8 +158,9 @@ def register(ls: SnowauthServer) -> None:
         conv = ls.converter(doc)
         now = datetime.now(UTC)
         with gc_paused():
-            found = [(info, code_lenses.lens_actions(info, now)) for info in code_lenses.lenses(doc.analysis(ls.env))]
-            return convert.code_lenses(doc.uri, conv, found)
+            a = doc.analysis(ls.env)
+            # only the connections an edit touched are made again
+            return kept.code_lenses(kept.kept_for(doc.kept, conv.encoding), a, conv, doc.uri, now)  # type: ignore[return-value]
 
     @ls.feature(ext.LIST_CONNECTIONS)
     @guarded({"connections": []})

@@ -1,4 +1,5 @@
-"""pygls' protocol with two changes: we own document text, and errors carry no data.
+"""pygls' protocol with three changes: we own document text, errors carry no data, and
+a result already written as JSON (``convert.RawJson``) is sent as it is.
 
 pygls keeps its own copy of each document and splits lines on characters LSP does not
 treat as line breaks (U+2028, form feed…); ``lsp.documents`` keeps ours instead. pygls
@@ -8,12 +9,16 @@ puts a traceback into an error reply's ``data``, which could carry secrets: we d
 from __future__ import annotations
 
 import asyncio
+import inspect
+import json
 from collections.abc import Generator
 from typing import Any
 
 from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from snowauth.lsp.convert import RawJson
 
 
 class _Answered:
@@ -74,3 +79,19 @@ class SnowauthProtocol(LanguageServerProtocol):
         if error is not None and getattr(error, "data", None) is not None:
             error.data = None
         super()._send_response(msg_id, result=result, error=error)
+
+    def _send_data(self, data: Any) -> None:
+        """A response whose result is JSON text already (a long file's outline, its
+        lenses) is written around that text, not serialized again."""
+        result = getattr(data, "result", None)
+        if type(result) is not RawJson or self.writer is None or getattr(data, "error", None) is not None:
+            super()._send_data(data)
+            return
+        before = ('{"id":' + json.dumps(data.id) + ',"jsonrpc":"2.0","result":').encode()
+        if self._include_headers:
+            length = len(before) + result.size() + 1
+            header = f"Content-Length: {length}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            before = header.encode("ascii") + before
+        res = self.writer.write(result.framed(before, b"}"))
+        if inspect.isawaitable(res):
+            asyncio.ensure_future(res)  # noqa: RUF006 (as pygls does)
