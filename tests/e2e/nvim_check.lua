@@ -6,6 +6,7 @@
 --   typing:      type a connection into the empty FILE as a person does, with
 --                vim.lsp.completion (KEYS: the steps, as JSON), then `:SnowAuth fetchToken`
 --   token_env:   the README's `:SnowAuthEnv` (its second snippet, appended to init.lua)
+--   format:      vim.lsp.buf.format() twice, then :write (the bytes on disk are the result)
 local scenario = os.getenv("SCENARIO") or "diagnostics"
 local file, out = os.getenv("FILE"), os.getenv("OUT")
 local result = { error = nil, notes = {}, deprecated = {}, selects = {}, log = {} }
@@ -294,6 +295,16 @@ function scenarios.token_env()
   result.instance = vim.env.SNOWAUTH_INSTANCE_URL
   result.token_length = #vim.env.SNOWAUTH_ACCESS_TOKEN
   result.job_sees = vim.trim(vim.fn.system({ "sh", "-c", 'test -n "$SNOWAUTH_ACCESS_TOKEN" && echo set' }))
+end
+
+function scenarios.format()
+  local bufnr = open()
+  vim.lsp.buf.format({ bufnr = bufnr, timeout_ms = 30000 })
+  result.text = buffer_text(bufnr)
+  local tick = vim.b[bufnr].changedtick
+  vim.lsp.buf.format({ bufnr = bufnr, timeout_ms = 30000 })
+  result.unchanged_by_second_format = vim.b[bufnr].changedtick == tick
+  vim.cmd("write")
 end
 
 co = coroutine.create(function()
