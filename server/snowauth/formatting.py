@@ -373,6 +373,11 @@ def _edits(old: _Text, new: list[_Line], nl: str) -> list[Edit]:
             was, now = text[lo:hi], "".join(full[pj + 1 : j])
             edits.extend(_trimmed(lo, was, now))
         pi, pj = i, j
+    last = edits[-1] if edits else None
+    if last is not None and last.start == len(text) and text.endswith(nl) and last.text.endswith(nl):
+        # an insertion after the final line break: put it before (Neovim appends an extra
+        # empty line for text inserted past the last line)
+        edits[-1] = Edit(last.start - len(nl), last.start - len(nl), nl + last.text[: -len(nl)])
     return edits
 
 

@@ -146,6 +146,13 @@ def test_edits_are_small_and_give_the_formatted_text() -> None:
     assert diff_edits("a\nb\nc\n", "a\nB\nc\n")[0].text == "B"
 
 
+def test_text_added_at_the_end_is_inserted_before_the_final_line_break() -> None:
+    text = "[connections.a.token]\nx = 1\n[connections.a]\ni = 2\n"
+    edits = format_edits(text) or []
+    assert all(e.start < len(text) for e in edits)  # never past the last line (Neovim)
+    assert apply_edits(text, edits) == format_text(text) == "[connections.a]\ni = 2\n\n[connections.a.token]\nx = 1\n"
+
+
 def test_range_formatting_formats_the_tables_it_touches_only() -> None:
     at = MESSY.index("username")
     out = apply_edits(MESSY, range_edits(MESSY, at, at) or [])

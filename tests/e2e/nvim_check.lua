@@ -304,6 +304,7 @@ function scenarios.format()
   local tick = vim.b[bufnr].changedtick
   vim.lsp.buf.format({ bufnr = bufnr, timeout_ms = 30000 })
   result.unchanged_by_second_format = vim.b[bufnr].changedtick == tick
+  result.text_after_second_format = buffer_text(bufnr)
   vim.cmd("write")
 end
 
