@@ -147,10 +147,14 @@ def test_edits_are_small_and_give_the_formatted_text() -> None:
 
 
 def test_text_added_at_the_end_is_inserted_before_the_final_line_break() -> None:
-    text = "[connections.a.token]\nx = 1\n[connections.a]\ni = 2\n"
+    text = "[connections.a.token]\nx = 1\n[connections.a]\ni = 2\nj = 3\n"
     edits = format_edits(text) or []
-    assert all(e.start < len(text) for e in edits)  # never past the last line (Neovim)
-    assert apply_edits(text, edits) == format_text(text) == "[connections.a]\ni = 2\n\n[connections.a.token]\nx = 1\n"
+    assert edits[-1].start == edits[-1].end == len(text) - 1  # never past the last line (Neovim)
+    assert (
+        apply_edits(text, edits)
+        == format_text(text)
+        == "[connections.a]\ni = 2\nj = 3\n\n[connections.a.token]\nx = 1\n"
+    )
 
 
 def test_range_formatting_formats_the_tables_it_touches_only() -> None:
