@@ -21,7 +21,7 @@ from snowauth.document import Connection, Layout, build
 from snowauth.findings import Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
-from snowauth.syntax import Entry, Header, KeyPart, Parsed, Value, flatten, parse
+from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value, flatten, parse
 
 if TYPE_CHECKING:
     from snowauth.incremental import Incremental
@@ -77,6 +77,13 @@ class Analysis:
             e = self._live()
             self._layout = e.layout() if e is not None else build(self.parsed)
         return self._layout
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """The scan's chunks without moving every statement (``parsed`` does): a chunk's
+        ``start`` is current, its items are where ``rebase()`` puts them."""
+        e = self._live()
+        return e.chunks.list if e is not None else self.parsed.chunks
 
     @property
     def index(self) -> LineIndex:
