@@ -167,6 +167,12 @@ def folding_ranges(text: str, chunks: Sequence[Chunk], cache: FoldCache | None =
             if table >= 0 and last_end > table_start:
                 out[table] = Fold(table_start, last_end)
             start, name = head
+            before = 0  # comments above the header (the file's first chunk starts at 0)
+            while before < len(placed) and placed[before].start < base + start:
+                before += 1
+            if before:
+                out.extend(placed[:before])
+                placed = placed[before:]
             if name is None or name != group:
                 if group_at >= 0 and group_tables > 1:
                     out[group_at] = Fold(group_start, last_end)

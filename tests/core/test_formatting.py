@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from snowauth.formatting import apply_edits, diff_edits, format_edits, format_text, range_edits
 from snowauth.syntax import parse
 from tests.kit.corpus import mutated_files
-from tests.kit.fuzz import FUZZ
-from tests.kit.layout import comment_facts, lines_ending_outside_values, messy_files
+from tests.kit.layout import LAYOUT_FUZZ, comment_facts, lines_ending_outside_values, messy_files
 
 MESSY = """\
 # café ✓ 😀
@@ -174,7 +173,7 @@ def test_range_formatting_formats_the_tables_it_touches_only() -> None:
 
 
 @pytest.mark.parametrize("align", [False, True])
-@FUZZ
+@LAYOUT_FUZZ
 @given(text=messy_files())
 def test_fuzz_formatting_keeps_data_and_comments(text: str, align: bool) -> None:
     out = format_text(text, align_values=align)
@@ -187,7 +186,7 @@ def test_fuzz_formatting_keeps_data_and_comments(text: str, align: bool) -> None
     assert not any(line != line.rstrip() for line in lines_ending_outside_values(out))
 
 
-@FUZZ
+@LAYOUT_FUZZ
 @given(text=mutated_files, picks=st.lists(st.integers(0, 1 << 16), min_size=2, max_size=2))
 def test_fuzz_mutated_files(text: str, picks: list[int]) -> None:
     out = format_text(text)
