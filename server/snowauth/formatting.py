@@ -144,7 +144,8 @@ def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
             ve = item.value.end
             after = text[ve:eol].rstrip()
             comment = after.lstrip(" \t")
-            column = -1 if last > first else ve + len(after) - len(comment) - old.starts[first]
+            line_start = old.starts[first] + (1 if first == 0 and text.startswith(_BOM) else 0)
+            column = -1 if last > first else ve + len(after) - len(comment) - line_start
             cur.units.append(
                 _Unit(
                     _tidy(gap, keep_last_blank=True),

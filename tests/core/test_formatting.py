@@ -86,6 +86,12 @@ def test_the_file_newline_and_bom_are_kept() -> None:
     assert format_text("\ufeff" + MESSY) == "\ufeff" + CANONICAL
 
 
+def test_a_comment_keeps_its_column_after_a_bom() -> None:
+    text = '\ufeffdefault="a"   # the one\n'
+    assert format_text(text) == '\ufeffdefault = "a" # the one\n'
+    assert format_text(format_text(text) or "") == format_text(text)
+
+
 def test_one_final_newline_and_an_empty_file() -> None:
     assert format_text('[connections.a]\ninstance = "x"') == '[connections.a]\ninstance = "x"\n'
     assert format_text('[connections.a]\ninstance = "x"\n\n\n\n') == '[connections.a]\ninstance = "x"\n'
