@@ -79,6 +79,13 @@ class Analysis:
         return self._layout
 
     @property
+    def chunks(self) -> list[Chunk]:
+        """The scan's chunks without moving every statement (``parsed`` does): a chunk's
+        ``start`` is current, its items are where ``rebase()`` puts them."""
+        e = self._live()
+        return e.chunks.list if e is not None else self.parsed.chunks
+
+    @property
     def index(self) -> LineIndex:
         if self._index is None:
             self._index = LineIndex(self.text)

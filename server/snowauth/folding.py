@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from snowauth.model import CONNECTIONS_TABLE
 from snowauth.syntax import Chunk, Entry, Header, Value
@@ -19,8 +20,7 @@ from snowauth.syntax import Chunk, Entry, Header, Value
 COMMENT = "comment"
 
 
-@dataclass(frozen=True, slots=True)
-class Fold:
+class Fold(NamedTuple):
     """A range to fold, in offsets. ``start`` is on its first line and ``end`` on the last
     line to hide when only whole lines fold (a closing bracket alone on its line stays
     visible). A value also says where its inside starts and ends (``inner``), for a client
@@ -42,10 +42,12 @@ class _Local:
 
 
 class FoldCache:
-    """The folds of each chunk of one document, kept while the chunk lives."""
+    """The folds of each chunk of one document, kept while the chunk lives: by the
+    chunk's id, the chunk, its extent, its own folds (from its start) and those folds
+    where the chunk was last seen."""
 
     def __init__(self) -> None:
-        self.chunks: dict[int, tuple[Chunk, int, _Local]] = {}
+        self.chunks: dict[int, tuple[Chunk, int, _Local, int, list[Fold]]] = {}
 
 
 def _shift(f: Fold, d: int) -> Fold:
@@ -124,51 +126,72 @@ def _local(text: str, c: Chunk, stop: int) -> _Local:
     head = (first.start - c.start, _connection(first)) if type(first) is Header else None
     d = -c.start
     last_end = c.items[-1].end + d if c.items else None
+    folds.sort(key=_order)
     return _Local(head, last_end, [_shift(f, d) for f in folds])
 
 
+def _order(f: Fold) -> tuple[int, int]:
+    return f.start, -f.end
+
+
 def folding_ranges(text: str, chunks: Sequence[Chunk], cache: FoldCache | None = None) -> list[Fold]:
-    """The folds of ``text``, whose scan is ``chunks`` (rebased: their items at their
-    current offsets); ``cache`` keeps each chunk's own between calls. Sorted by start."""
-    old = cache.chunks if cache is not None else {}
-    kept: dict[int, tuple[Chunk, int, _Local]] = {}
-    out: list[Fold] = []
-    table: int | None = None  # the current table's header start
-    last_end = 0
+    """The folds of ``text``, whose scan is ``chunks`` (``Chunk.start`` current; a chunk
+    not in ``cache`` is rebased); ``cache`` keeps each chunk's own between calls. Sorted
+    by start."""
+    seen = cache.chunks if cache is not None else {}
+    # in order of their start: a table's and a connection's fold take their place when
+    # they begin (None until they end, and for good when they fold nothing)
+    out: list[Fold | None] = []
+    table = group_at = -1  # where the current table's (connection's) fold goes in ``out``
+    table_start = group_start = last_end = 0
     group: str | None = None  # the connection of the current run of tables
-    group_start = group_tables = 0
-
-    def close_table() -> None:
-        if table is not None and last_end > table:
-            out.append(Fold(table, last_end))
-
-    def close_group() -> None:
-        if group is not None and group_tables > 1:
-            out.append(Fold(group_start, last_end))
-
+    group_tables = 0
     for k, c in enumerate(chunks):
         stop = chunks[k + 1].start if k + 1 < len(chunks) else len(text)
         extent = stop - c.start
-        hit = old.get(id(c))
-        reuse = hit is not None and hit[0] is c and hit[1] == extent
-        local = hit[2] if reuse and hit is not None else _local(text, c, stop)
-        kept[id(c)] = (c, extent, local)
         base = c.start
-        if local.head is not None:
-            close_table()
-            start, name = local.head
+        hit = seen.get(id(c))
+        if hit is not None and hit[0] is c and hit[1] == extent:
+            local = hit[2]
+            if hit[3] == base:
+                placed = hit[4]
+            else:
+                placed = [_shift(f, base) for f in local.folds]
+                seen[id(c)] = (c, extent, local, base, placed)
+        else:
+            local = _local(text, c, stop)
+            placed = [_shift(f, base) for f in local.folds]
+            seen[id(c)] = (c, extent, local, base, placed)
+        head = local.head
+        if head is not None:
+            if table >= 0 and last_end > table_start:
+                out[table] = Fold(table_start, last_end)
+            start, name = head
+            before = 0  # comments above the header (the file's first chunk starts at 0)
+            while before < len(placed) and placed[before].start < base + start:
+                before += 1
+            if before:
+                out.extend(placed[:before])
+                placed = placed[before:]
             if name is None or name != group:
-                close_group()
-                group, group_start, group_tables = name, base + start, 0
+                if group_at >= 0 and group_tables > 1:
+                    out[group_at] = Fold(group_start, last_end)
+                group, group_tables, group_at = name, 0, -1
+                if name is not None:
+                    group_at, group_start = len(out), base + start
+                    out.append(None)
             group_tables += 1
-            table = base + start
-            last_end = table
+            table, table_start = len(out), base + start
+            out.append(None)
+            last_end = table_start
         if local.last_end is not None:
             last_end = base + local.last_end
-        out.extend(_shift(f, base) for f in local.folds)
-    close_table()
-    close_group()
-    if cache is not None:
-        cache.chunks = kept
-    out.sort(key=lambda f: (f.start, -f.end))
-    return out
+        out.extend(placed)
+    if table >= 0 and last_end > table_start:
+        out[table] = Fold(table_start, last_end)
+    if group_at >= 0 and group_tables > 1:
+        out[group_at] = Fold(group_start, last_end)
+    if cache is not None and len(seen) > len(chunks) + 64:  # forget the chunks that are gone
+        live = {id(c) for c in chunks}
+        cache.chunks = {i: v for i, v in seen.items() if i in live}
+    return [f for f in out if f is not None]

@@ -144,7 +144,8 @@ def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
             ve = item.value.end
             after = text[ve:eol].rstrip()
             comment = after.lstrip(" \t")
-            column = -1 if last > first else ve + len(after) - len(comment) - old.starts[first]
+            line_start = old.starts[first] + (1 if first == 0 and text.startswith(_BOM) else 0)
+            column = -1 if last > first else ve + len(after) - len(comment) - line_start
             cur.units.append(
                 _Unit(
                     _tidy(gap, keep_last_blank=True),
@@ -373,6 +374,11 @@ def _edits(old: _Text, new: list[_Line], nl: str) -> list[Edit]:
             was, now = text[lo:hi], "".join(full[pj + 1 : j])
             edits.extend(_trimmed(lo, was, now))
         pi, pj = i, j
+    last = edits[-1] if edits else None
+    if last is not None and last.start == len(text) and text.endswith(nl) and last.text.endswith(nl):
+        # an insertion after the final line break: put it before (Neovim appends an extra
+        # empty line for text inserted past the last line)
+        edits[-1] = Edit(last.start - len(nl), last.start - len(nl), nl + last.text[: -len(nl)])
     return edits
 
 

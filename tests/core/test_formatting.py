@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from snowauth.formatting import apply_edits, diff_edits, format_edits, format_text, range_edits
 from snowauth.syntax import parse
 from tests.kit.corpus import mutated_files
-from tests.kit.fuzz import FUZZ
-from tests.kit.layout import comment_facts, lines_ending_outside_values, messy_files
+from tests.kit.layout import LAYOUT_FUZZ, comment_facts, lines_ending_outside_values, messy_files
 
 MESSY = """\
 # café ✓ 😀
@@ -87,6 +86,12 @@ def test_the_file_newline_and_bom_are_kept() -> None:
     assert format_text("\ufeff" + MESSY) == "\ufeff" + CANONICAL
 
 
+def test_a_comment_keeps_its_column_after_a_bom() -> None:
+    text = '\ufeffdefault="a"   # the one\n'
+    assert format_text(text) == '\ufeffdefault = "a" # the one\n'
+    assert format_text(format_text(text) or "") == format_text(text)
+
+
 def test_one_final_newline_and_an_empty_file() -> None:
     assert format_text('[connections.a]\ninstance = "x"') == '[connections.a]\ninstance = "x"\n'
     assert format_text('[connections.a]\ninstance = "x"\n\n\n\n') == '[connections.a]\ninstance = "x"\n'
@@ -146,6 +151,17 @@ def test_edits_are_small_and_give_the_formatted_text() -> None:
     assert diff_edits("a\nb\nc\n", "a\nB\nc\n")[0].text == "B"
 
 
+def test_text_added_at_the_end_is_inserted_before_the_final_line_break() -> None:
+    text = "[connections.a.token]\nx = 1\n[connections.a]\ni = 2\nj = 3\n"
+    edits = format_edits(text) or []
+    assert edits[-1].start == edits[-1].end == len(text) - 1  # never past the last line (Neovim)
+    assert (
+        apply_edits(text, edits)
+        == format_text(text)
+        == "[connections.a]\ni = 2\nj = 3\n\n[connections.a.token]\nx = 1\n"
+    )
+
+
 def test_range_formatting_formats_the_tables_it_touches_only() -> None:
     at = MESSY.index("username")
     out = apply_edits(MESSY, range_edits(MESSY, at, at) or [])
@@ -163,7 +179,7 @@ def test_range_formatting_formats_the_tables_it_touches_only() -> None:
 
 
 @pytest.mark.parametrize("align", [False, True])
-@FUZZ
+@LAYOUT_FUZZ
 @given(text=messy_files())
 def test_fuzz_formatting_keeps_data_and_comments(text: str, align: bool) -> None:
     out = format_text(text, align_values=align)
@@ -176,7 +192,7 @@ def test_fuzz_formatting_keeps_data_and_comments(text: str, align: bool) -> None
     assert not any(line != line.rstrip() for line in lines_ending_outside_values(out))
 
 
-@FUZZ
+@LAYOUT_FUZZ
 @given(text=mutated_files, picks=st.lists(st.integers(0, 1 << 16), min_size=2, max_size=2))
 def test_fuzz_mutated_files(text: str, picks: list[int]) -> None:
     out = format_text(text)

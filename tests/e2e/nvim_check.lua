@@ -7,6 +7,7 @@
 --                vim.lsp.completion (KEYS: the steps, as JSON), then `:SnowAuth fetchToken`
 --   token_env:   the README's `:SnowAuthEnv` (its second snippet, appended to init.lua)
 --   navigation:  go to definition from `default` (LINE:COL), then rename (NEW_NAME)
+--   format:      vim.lsp.buf.format() twice, then :write (the bytes on disk are the result)
 local scenario = os.getenv("SCENARIO") or "diagnostics"
 local file, out = os.getenv("FILE"), os.getenv("OUT")
 local result = { error = nil, notes = {}, deprecated = {}, selects = {}, log = {} }
@@ -317,6 +318,17 @@ function scenarios.navigation()
   end)
   sleep(200)
   result.text = buffer_text(bufnr)
+end
+
+function scenarios.format()
+  local bufnr = open()
+  vim.lsp.buf.format({ bufnr = bufnr, timeout_ms = 30000 })
+  result.text = buffer_text(bufnr)
+  local tick = vim.b[bufnr].changedtick
+  vim.lsp.buf.format({ bufnr = bufnr, timeout_ms = 30000 })
+  result.unchanged_by_second_format = vim.b[bufnr].changedtick == tick
+  result.text_after_second_format = buffer_text(bufnr)
+  vim.cmd("write")
 end
 
 co = coroutine.create(function()

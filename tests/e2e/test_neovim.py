@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from snowauth.emulator import Emulator
+from snowauth.formatting import format_text
 
 ROOT = Path(__file__).resolve().parents[2]
 BROKEN = """[connections.dev]
@@ -239,3 +240,39 @@ def test_definition_and_rename_in_neovim(tmp_path: Path) -> None:
         .replace("dev.scope", '"prod ✓".scope')
     )
     assert result["text"] == renamed.rstrip("\n")
+
+
+LAYOUT_MESSY = """# café ✓ 😀 — the file's own comment
+
+[connections.dev.token]
+access_token = "not-a-real-token"
+[connections.dev]
+"ключ"="значение"   # trailing, kept in its column
+  username = "integration.user"
+instance="dev12345"
+scopes = [ "a",
+  "b" ]
+"""
+
+
+def test_format_gives_the_canonical_bytes(tmp_path: Path) -> None:
+    doc = tmp_path / "fmt.snowauth.toml"
+    doc.write_bytes(LAYOUT_MESSY.encode("utf-8"))
+    result = run_nvim(tmp_path, doc, "format")
+    expected = format_text(LAYOUT_MESSY)
+    assert expected is not None and expected != LAYOUT_MESSY
+    assert doc.read_bytes() == expected.encode("utf-8")
+    assert expected == (
+        "# café ✓ 😀 — the file's own comment\n"
+        "\n"
+        "[connections.dev]\n"
+        'instance = "dev12345"\n'
+        'username = "integration.user"\n'
+        '"ключ" = "значение" # trailing, kept in its column\n'
+        'scopes = [ "a",\n'
+        '  "b" ]\n'
+        "\n"
+        "[connections.dev.token]\n"
+        'access_token = "not-a-real-token"\n'
+    )
+    assert result["unchanged_by_second_format"] is True

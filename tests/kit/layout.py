@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from snowauth.syntax import Entry, Header, parse
+from tests.kit.fuzz import FUZZ
 
 # value texts, as written: never touched by the formatter
 VALUES = [
@@ -158,3 +160,8 @@ def lines_ending_outside_values(text: str) -> list[str]:
             out.append(line.rstrip("\r"))
         at += len(line) + 1
     return out
+
+
+# the layout properties in tests/core run on every `pytest tests/core`: a third of the
+# hardening profile's examples (SNOWAUTH_FUZZ=long still multiplies them)
+LAYOUT_FUZZ = settings(FUZZ, max_examples=max(50, FUZZ.max_examples // 3))

@@ -7,6 +7,7 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -566,7 +567,7 @@ def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only:
     gets lines (a closing bracket alone on its line stays out); others get a value's
     inside to the character. A fold within one line is left out."""
     out = Wire()
-    position = conv.index.position
+    starts = conv.index.starts
     for f in folds:
         if f.inner is not None and not line_folding_only:
             r = conv.range_json(*f.inner)
@@ -582,13 +583,12 @@ def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only:
                 }
             )
             continue
-        first, last = position(f.start)[0], position(f.end)[0]
+        first, last = bisect_right(starts, f.start) - 1, bisect_right(starts, f.end) - 1
         if last <= first:
             continue
-        item: dict[str, Any] = {"startLine": first, "endLine": last}
-        if f.kind is not None:
-            item["kind"] = f.kind
-        out.append(item)
+        out.append(
+            {"startLine": first, "endLine": last, "kind": f.kind} if f.kind else {"startLine": first, "endLine": last}
+        )
     return out
 
 

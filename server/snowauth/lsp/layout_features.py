@@ -71,7 +71,7 @@ def register(ls: SnowauthServer) -> None:
                 del fold_caches[uri]
             cache = fold_caches.setdefault(doc.uri, folding.FoldCache())
             with gc_paused():
-                chunks = doc.analysis(ls.env).parsed.chunks
+                chunks = doc.analysis(ls.env).chunks
                 folds = folding.folding_ranges(doc.text, chunks, cache)
                 found = convert.folding_ranges(folds, conv, line_folding_only=lines_only)
             doc.cache[key] = found
