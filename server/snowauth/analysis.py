@@ -159,12 +159,6 @@ class Analysis:
             return e.connections_between(start, end)
         return [c for c in self.connections.values() if any(s <= end and start <= t for s, t in c.segments)]
 
-    def chunks(self) -> list[Chunk]:
-        """The text's chunks of statements, in order (each rebased when read): the live
-        engine's, kept as the text is edited, else those of one scan."""
-        e = self._live()
-        return e.chunks.list if e is not None else self.parsed.chunks
-
     def item_at(self, offset: int) -> Header | Entry | None:
         """The statement whose span holds ``offset`` (ends included)."""
         e = self._live()

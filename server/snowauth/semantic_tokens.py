@@ -222,7 +222,7 @@ class Tokens:
         return found
 
     def _update(self, a: Analysis, index: LineIndex) -> None:
-        chunks = a.chunks()
+        chunks = a.chunks
         old, segs, count = self._chunks, self._segments, self._count
         n_old, n = len(old), len(chunks)
         limit = min(n_old, n)
