@@ -14,10 +14,16 @@ from snowauth.files import find_files, read_text
 from snowauth.findings import ERROR, SEVERITY_NAMES
 from snowauth.secrets import Environment
 from snowauth.terminal import json_printable, printable
+from snowauth.workspace import Facts, cross_file, facts
 
 
 def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     """The findings of one file as rows (1-based lines, columns in characters)."""
+    return _check_file(path, now)[0]
+
+
+def _check_file(path: Path, now: datetime | None = None) -> tuple[list[dict[str, Any]], Facts | None]:
+    """``check_file``, and what the file says that matters to the other files checked."""
     try:
         text, problem = read_text(path)
     except OSError as exc:
@@ -32,7 +38,7 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
                 "unreadable",
                 f"Cannot read the file: {exc.strerror or exc}",
             )
-        ]
+        ], None
     a = analyze(text, Environment.of_process(path.parent.resolve()), now or datetime.now(UTC))
     rows = []
     if problem:
@@ -54,7 +60,19 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
         rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
-    return rows
+    return rows, facts(path, a)
+
+
+def cross_file_rows(found: list[Facts]) -> dict[Path, list[dict[str, Any]]]:
+    """The findings that need several files (workspace.cross_file), as rows per file."""
+    out: dict[Path, list[dict[str, Any]]] = {}
+    for path, crossed in cross_file(found, lambda p: str(p)).items():
+        idx = next(f.index for f in found if f.path == path)
+        for c in crossed:
+            f = c.finding
+            (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
+            out.setdefault(path, []).append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
+    return out
 
 
 def _row(
@@ -108,12 +126,23 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
     rows: list[dict[str, Any]] = []
     seen = 0
     missing = []
+    per_file: list[tuple[Path, list[dict[str, Any]]]] = []
+    found: list[Facts] = []
     for path in find_files(paths):
         if not path.exists():
             missing.append(str(path))
             continue
         seen += 1
-        rows.extend(check_file(path))
+        file_rows, file_facts = _check_file(path)
+        per_file.append((path, file_rows))
+        if file_facts is not None and all(f.path.resolve() != path.resolve() for f in found):
+            found.append(file_facts)
+    # a connection name or a `default` in several of the files checked (docs/decisions.md)
+    crossed = cross_file_rows(found) if len(found) > 1 else {}
+    for path, file_rows in per_file:
+        if path in crossed:
+            file_rows = sorted([*file_rows, *crossed.pop(path)], key=lambda r: (r["line"], r["column"]))
+        rows.extend(file_rows)
     for name in missing:
         rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))
     if seen == 0 and not missing:
