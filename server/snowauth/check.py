@@ -128,6 +128,7 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
     missing = []
     per_file: list[tuple[Path, list[dict[str, Any]]]] = []
     found: list[Facts] = []
+    resolved: set[Path] = set()
     for path in find_files(paths):
         if not path.exists():
             missing.append(str(path))
@@ -135,7 +136,8 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
         seen += 1
         file_rows, file_facts = _check_file(path)
         per_file.append((path, file_rows))
-        if file_facts is not None and all(f.path.resolve() != path.resolve() for f in found):
+        if file_facts is not None and path.resolve() not in resolved:  # a file named twice is one file
+            resolved.add(path.resolve())
             found.append(file_facts)
     # a connection name or a `default` in several of the files checked (docs/decisions.md)
     crossed = cross_file_rows(found) if len(found) > 1 else {}

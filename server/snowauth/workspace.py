@@ -147,7 +147,7 @@ def cross_file(files: Iterable[Facts], label: Callable[[Path], str]) -> dict[Pat
         for f in holders:
             others = [o for o in holders if o is not f]
             start, end = f.names[name]
-            where = _where(others, label, lambda o: o.names[name][0])
+            where = _where(others, label, lambda o, name=name: o.names[name][0])  # type: ignore[misc]
             message = (
                 f"Connection `{name}` is also defined in {where}: a task or command that names only "
                 f"`{name}` (`snowauth.accessToken`) takes the first file by path, and the connection "
@@ -233,6 +233,11 @@ class Index:
                 self._files, self.stopped = w.files, w.stopped
                 self._entries = {p: e for p, e in self._entries.items() if p in set(w.files)}
             return list(self._files)
+
+    def known(self) -> list[Path]:
+        """The connection files found by the last walk (none before the first)."""
+        with self._lock:
+            return list(self._files or [])
 
     def rewalk(self) -> None:
         """A connection file was created or deleted: walk again at the next look."""

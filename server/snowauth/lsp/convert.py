@@ -7,7 +7,8 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
@@ -22,6 +23,7 @@ from snowauth.lsp import ext
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
 from snowauth.token_edits import toml_datetime
+from snowauth.workspace import CrossFinding
 
 
 def _units(s: str, encoding: str) -> int:
@@ -382,3 +384,47 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
     return {
         "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
     }
+
+
+# -- the workspace: files no editor holds open, symbols of every file ------------------------
+
+
+def cross_file_diagnostic(
+    c: CrossFinding,
+    conv: Converter,
+    uri: str,
+    locate: Callable[[Path, int, int], t.Location | None],
+    *,
+    related: bool,
+) -> t.Diagnostic:
+    """A finding that points to other files (workspace.cross_file); ``locate`` turns a
+    span of another file into a location in the client's encoding."""
+    d = diagnostic(c.finding, conv, uri, related=False, tags=False)
+    if related:
+        infos = [
+            t.DiagnosticRelatedInformation(loc, message)
+            for path, start, end, message in c.elsewhere
+            if (loc := locate(path, start, end)) is not None
+        ]
+        d.related_information = infos or None
+    return d
+
+
+def workspace_report(
+    uri: str, result_id: str, items: list[t.Diagnostic] | None
+) -> t.WorkspaceFullDocumentDiagnosticReport | t.WorkspaceUnchangedDocumentDiagnosticReport:
+    """One file of the answer to `workspace/diagnostic`: its diagnostics, or "unchanged"
+    (``items`` None) when the client's previous result is still right."""
+    if items is None:
+        return t.WorkspaceUnchangedDocumentDiagnosticReport(uri=uri, result_id=result_id, version=None)
+    return t.WorkspaceFullDocumentDiagnosticReport(uri=uri, items=items, version=None, result_id=result_id)
+
+
+def workspace_symbol(name: str, uri: str, conv: Converter, start: int, end: int, container: str) -> t.SymbolInformation:
+    """A connection as a workspace symbol: the outline's kind, its header's location."""
+    return t.SymbolInformation(
+        name=name,
+        kind=_SYMBOL_KIND["connection"],
+        location=t.Location(uri, conv.range(start, end)),
+        container_name=container,
+    )

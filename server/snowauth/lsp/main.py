@@ -58,12 +58,13 @@ def configure_logging(level: str | None) -> None:
 
 
 def create_server() -> object:
-    from snowauth.lsp import commands, features
+    from snowauth.lsp import commands, features, workspace_features
     from snowauth.lsp.auto_refresh import AutoRefresh
     from snowauth.lsp.server import SnowauthServer
 
     ls = SnowauthServer()
     features.register(ls)
+    workspace_features.register(ls)
     ls.auto_refresh = AutoRefresh(ls, commands.register(ls))
     return ls
 

@@ -29,6 +29,7 @@ from snowauth.lsp.watching import FileWatcher
 
 if TYPE_CHECKING:
     from snowauth.lsp.auto_refresh import AutoRefresh
+    from snowauth.lsp.workspace_features import Project
 
 logger = logging.getLogger("snowauth.lsp")
 
@@ -54,6 +55,8 @@ class SnowauthServer(LanguageServer):
         self.watcher = FileWatcher(self)
         #: keeps the tokens of open documents fresh (set when the server is made: lsp/main.py)
         self.auto_refresh: AutoRefresh | None = None
+        #: the workspace's connection files, opened or not (set by lsp/workspace_features.py)
+        self.project: Project | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
         @self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)

@@ -157,3 +157,5 @@ class FileWatcher:
                 ls.check_git(uri)
         if rechecked:
             ls.diagnostics.changed(*rechecked)
+        if ls.project is not None:  # the files no editor holds open, and the index of them
+            ls.project.files_changed(changed)
