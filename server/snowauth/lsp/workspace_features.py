@@ -175,9 +175,10 @@ class Project:
     # -- push clients, file changes -----------------------------------------------------------------
 
     def start(self) -> None:
-        """After `initialized`: a push client gets the diagnostics of every file now."""
-        if self.roots() and not self._ls.pull_diagnostics:
-            self._ls.spawn(self.publish())
+        """After `initialized`: the files are found and analysed now; a push client gets
+        their diagnostics."""
+        if self.roots():
+            self._ls.spawn(self._update(settle=0.0))
 
     async def publish(self) -> None:
         """Push the diagnostics of the files no editor holds open that changed since the last
@@ -200,25 +201,31 @@ class Project:
         self._documents_crossed(crossed)
 
     def _documents_crossed(self, crossed: dict[Path, list[CrossFinding]]) -> None:
+        """Open documents whose cross-file findings are not the ones they last showed:
+        published again, or the pull client asked to pull (once per change)."""
         changed = []
         for path, doc in self.open_documents().items():
-            if path in self._crossed and self._crossed[path] != _signature(crossed.get(path, [])):
+            now = _signature(crossed.get(path, []))
+            if path in self._crossed and self._crossed[path] != now:
+                self._crossed[path] = now
                 changed.append(doc.uri)
         if changed:
             self._ls.diagnostics.changed(*changed)
 
-    async def _update(self) -> None:
-        await asyncio.sleep(SETTLE)
+    async def _update(self, settle: float = SETTLE) -> None:
+        await asyncio.sleep(settle)
         self._pending = None
         if not self.roots():
             return
         if self._ls.pull_diagnostics:
-            return  # the client pulls again after the refresh that diagnostics.changed asked for
-        await self.publish()
+            await self.refresh()
+            self._documents_crossed(self.crossed())
+        else:
+            await self.publish()
 
     def soon(self) -> None:
         """An open document changed: other files' cross-file findings may have too."""
-        if self._pending is None and self.roots() and not self._ls.pull_diagnostics:
+        if self._pending is None and self.roots():
             self._pending = self._ls.spawn(self._update())
 
     def files_changed(self, changed: set[Path]) -> None:
