@@ -22,16 +22,18 @@ from tests.kit.lsp import eventually, open_doc, session_fixture
 VARIABLE = "SNOWAUTH_WS_TEST_SECRET"
 
 # non-ASCII before every range: UTF-16 and UTF-8 columns differ
-A = f"""# café ✓ 😀
-[connections]
-"😀" = {{ instance = "dev12345", grant_type = "client_credentials", client_id = "0123456789abcdef0123456789abcdef", client_secret = "${{env:{VARIABLE}}}" }}
-
+A = (
+    "# café ✓ 😀\n[connections]\n"
+    '"😀" = { instance = "dev12345", grant_type = "client_credentials", '
+    'client_id = "0123456789abcdef0123456789abcdef", client_secret = "${env:' + VARIABLE + '}" }\n'
+    """
 [connections."café"]
 instance = "dev12345"
 grant_type = "client_credentials"
 client_id = "0123456789abcdef0123456789abcdef"
 client_secret = "secret-in-b-is-not-here"
 """
+)
 B = """default = "café"
 [connections."café"]
 instance = "dev12345"
