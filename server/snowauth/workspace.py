@@ -32,8 +32,8 @@ MAX_ENTRIES = 200_000
 """Directory entries looked at in one walk of all workspace folders."""
 MAX_FILES = 2_000
 """Connection files kept: the rest of a huge workspace is not checked until opened."""
-MAX_RELATED = 10
-"""Other files a cross-file finding points to."""
+MAX_RELATED = 3
+"""Other files a cross-file finding points to (its message counts the rest)."""
 
 DUPLICATE_ACROSS_FILES = "duplicate-connection-across-files"
 DEFAULT_ACROSS_FILES = "default-across-files"
@@ -131,7 +131,8 @@ class CrossFinding:
 def cross_file(files: Iterable[Facts], label: Callable[[Path], str]) -> dict[Path, list[CrossFinding]]:
     """The cross-file findings of each file: a connection name defined in more than one
     file (Warning), a `default` in more than one file (Information). ``label`` names a
-    file in a message (its path relative to the workspace)."""
+    file in a message (its path relative to the workspace). Each points to at most
+    MAX_RELATED other files; the work is linear in the names and files involved."""
     listed = sorted(files, key=lambda f: str(f.path))
     by_name: dict[str, list[Facts]] = {}
     defaults: list[Facts] = []
@@ -140,38 +141,43 @@ def cross_file(files: Iterable[Facts], label: Callable[[Path], str]) -> dict[Pat
             by_name.setdefault(name, []).append(f)
         if f.default is not None:
             defaults.append(f)
+    labels: dict[Path, str] = {}
+
+    def where(others: list[Facts], count: int, offset: int) -> str:
+        first = others[0]
+        if first.path not in labels:
+            labels[first.path] = label(first.path)
+        line = first.index.position(offset)[0] + 1
+        more = f" and {count - 1} more" if count > 1 else ""
+        return f"`{labels[first.path]}` (line {line}){more}"
+
     out: dict[Path, list[CrossFinding]] = {}
     for name, holders in by_name.items():
         if len(holders) < 2:
             continue
         for f in holders:
-            others = [o for o in holders if o is not f]
+            others = _others(holders, f)
             start, end = f.names[name]
-            where = _where(others, label, lambda o, name=name: o.names[name][0])  # type: ignore[misc]
             message = (
-                f"Connection `{name}` is also defined in {where}: a task or command that names only "
-                f"`{name}` (`snowauth.accessToken`) takes the first file by path, and the connection "
-                "picker lists both under one name; rename one of them"
+                f"Connection `{name}` is also defined in {where(others, len(holders) - 1, others[0].names[name][0])}: "
+                f"a task or command that names only `{name}` (`snowauth.accessToken`) takes the first file by "
+                "path, and the connection picker lists both under one name; rename one of them"
             )
-            related = [(o.path, *o.names[name], f"`{name}` is also defined here") for o in others[:MAX_RELATED]]
+            related = [(o.path, *o.names[name], f"`{name}` is also defined here") for o in others]
             out.setdefault(f.path, []).append(
                 CrossFinding(Finding(start, end, WARNING, DUPLICATE_ACROSS_FILES, message, connection=name), related)
             )
     if len(defaults) > 1:
         for f in defaults:
             assert f.default is not None
-            others = [o for o in defaults if o is not f]
-            where = _where(others, label, lambda o: o.default[0] if o.default else 0)
+            others = _others(defaults, f)
+            spans = [(o, o.default) for o in others if o.default is not None]
             message = (
-                f"Another file of the workspace declares a `default` too ({where}): each file's `default` "
-                "applies to that file only, and the connection picker marks more than one connection "
-                "as the default"
+                "Another file of the workspace declares a `default` too "
+                f"({where(others, len(defaults) - 1, spans[0][1][0])}): each file's `default` applies to that "
+                "file only, and the connection picker marks more than one connection as the default"
             )
-            related = [
-                (o.path, o.default[0], o.default[1], "another `default`")
-                for o in others[:MAX_RELATED]
-                if o.default is not None
-            ]
+            related = [(o.path, d[0], d[1], "another `default`") for o, d in spans]
             out.setdefault(f.path, []).append(
                 CrossFinding(Finding(f.default[0], f.default[1], INFORMATION, DEFAULT_ACROSS_FILES, message), related)
             )
@@ -180,11 +186,15 @@ def cross_file(files: Iterable[Facts], label: Callable[[Path], str]) -> dict[Pat
     return out
 
 
-def _where(others: list[Facts], label: Callable[[Path], str], offset: Callable[[Facts], int]) -> str:
-    first = others[0]
-    line = first.index.position(offset(first))[0] + 1
-    more = f" and {len(others) - 1} more" if len(others) > 1 else ""
-    return f"`{label(first.path)}` (line {line}){more}"
+def _others(holders: list[Facts], f: Facts) -> list[Facts]:
+    """The first MAX_RELATED of ``holders`` that are not ``f``."""
+    out = []
+    for o in holders:
+        if o is not f:
+            out.append(o)
+            if len(out) == MAX_RELATED:
+                break
+    return out
 
 
 # -- the files no editor holds open ------------------------------------------------------------

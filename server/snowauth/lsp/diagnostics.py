@@ -43,31 +43,10 @@ class Diagnostics:
         return items
 
     def convert(self, found: list[Finding], conv: convert.Converter, uri: str) -> list[t.Diagnostic]:
-        """Findings of one file as diagnostics: the most severe MAX_DIAGNOSTICS when there
-        are more, and one line counting the rest."""
+        """Findings of one file as diagnostics (``shown``)."""
         ls = self._ls
         related, tags = ls.related_information, ls.diagnostic_tags
-        hidden = 0
-        if len(found) > MAX_DIAGNOSTICS:
-            # a hostile (or generated) file with 200,000 problems would make every edit send
-            # tens of megabytes: the most severe first, the rest counted in one line
-            hidden = len(found) - MAX_DIAGNOSTICS
-            found = sorted(found, key=lambda f: (f.severity, f.start))[:MAX_DIAGNOSTICS]
-        items = [
-            convert.diagnostic(f, conv, uri, related=related, tags=tags)
-            for f in sorted(found, key=lambda f: (f.start, f.end))
-        ]
-        if hidden:
-            more = Finding(
-                0,
-                0,
-                INFORMATION,
-                "too-many-problems",
-                f"{hidden} more problems are not shown (the editor shows the first {MAX_DIAGNOSTICS}): "
-                "run `snowauth check` on this file to list them all",
-            )
-            items.insert(0, convert.diagnostic(more, conv, uri, related=related, tags=tags))
-        return items
+        return [convert.diagnostic(f, conv, uri, related=related, tags=tags) for f in shown(found)]
 
     def changed(self, *uris: str) -> None:
         """Diagnostics of ``uris`` may have changed: push them, or ask a pull client to pull."""
@@ -106,6 +85,29 @@ class Diagnostics:
             return
         if not ls.pull_diagnostics:
             ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+
+
+def shown(found: list[Finding]) -> list[Finding]:
+    """The findings a file shows, in order: the most severe MAX_DIAGNOSTICS when there are
+    more, after one line counting the rest."""
+    hidden = 0
+    if len(found) > MAX_DIAGNOSTICS:
+        # a hostile (or generated) file with 200,000 problems would make every edit send
+        # tens of megabytes: the most severe first, the rest counted in one line
+        hidden = len(found) - MAX_DIAGNOSTICS
+        found = sorted(found, key=lambda f: (f.severity, f.start))[:MAX_DIAGNOSTICS]
+    out = sorted(found, key=lambda f: (f.start, f.end))
+    if hidden:
+        more = Finding(
+            0,
+            0,
+            INFORMATION,
+            "too-many-problems",
+            f"{hidden} more problems are not shown (the editor shows the first {MAX_DIAGNOSTICS}): "
+            "run `snowauth check` on this file to list them all",
+        )
+        out.insert(0, more)
+    return out
 
 
 async def expiry_tick(ls: SnowauthServer, period: float = TICK) -> None:

@@ -12,14 +12,16 @@ import asyncio
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
+from pygls.protocol import JsonRPCNotification
 from pygls.uris import from_fs_path
 
 from snowauth.files import SUFFIX
 from snowauth.findings import ERROR, Finding
 from snowauth.lsp import convert
+from snowauth.lsp.diagnostics import shown
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import log_exception
 from snowauth.positions import LineIndex
@@ -50,6 +52,9 @@ class Project:
         self._pushed: dict[Path, object] = {}  # push clients: what each file's last publish was made of
         self._crossed: dict[Path, object] = {}  # open documents: their last cross-file findings
         self._pending: asyncio.Task[None] | None = None
+        #: the facts cross_file was given last, its result, and each file's signature
+        self._cross_cache: tuple[list[Facts], dict[Path, list[CrossFinding]], dict[Path, tuple[object, ...]]] | None
+        self._cross_cache = None
 
     # -- the files ---------------------------------------------------------------------------
 
@@ -101,53 +106,88 @@ class Project:
         return found
 
     def crossed(self) -> dict[Path, list[CrossFinding]]:
-        """The cross-file findings of every file, from what is known now (no reading)."""
-        return cross_file(self._facts(self.index.known()), self.index.label)
+        """The cross-file findings of every file, from what is known now (no reading);
+        computed again only when a file's facts changed (a new analysis, an edit)."""
+        found = self._facts(self.index.known())
+        cached = self._cross_cache
+        if (
+            cached is None
+            or len(cached[0]) != len(found)
+            or any(a is not b for a, b in zip(cached[0], found, strict=True))
+        ):
+            self._cross_cache = cached = (found, cross_file(found, self.index.label), {})
+        return cached[1]
+
+    def signature(self, path: Path) -> tuple[object, ...]:
+        """What the file's cross-file findings are made of (compared, not shown)."""
+        crossed = self.crossed()
+        assert self._cross_cache is not None
+        signatures = self._cross_cache[2]
+        if path not in signatures:
+            signatures[path] = _signature(crossed.get(path, []))
+        return signatures[path]
 
     # -- diagnostics ----------------------------------------------------------------------------
 
-    def _locate(self, path: Path, start: int, end: int) -> t.Location | None:
-        doc = self.open_documents().get(path)
+    def _locator(self) -> convert.Locate:
+        """Spans of other files as locations (their converters made once per answer)."""
         ls = self._ls
-        if doc is not None:
-            return t.Location(doc.uri, ls.converter(doc).range(start, end))
-        e = self.index.cached(path)
-        if e is None:
-            return None
-        return t.Location(from_fs_path(str(path)) or path.as_uri(), _converter(e, ls.encoding).range(start, end))
+        opened = self.open_documents()
+        made: dict[Path, tuple[str, convert.Converter] | None] = {}
+        spans: dict[tuple[Path, int, int], dict[str, Any] | None] = {}
+
+        def locate(path: Path, start: int, end: int) -> dict[str, Any] | None:
+            if (path, start, end) in spans:  # the same few headers, over and over
+                return spans[path, start, end]
+            if path not in made:
+                doc = opened.get(path)
+                e = self.index.cached(path) if doc is None else None
+                if doc is not None:
+                    made[path] = (doc.uri, ls.converter(doc))
+                elif e is not None:
+                    made[path] = (_uri(path), _converter(e, ls.encoding))
+                else:
+                    made[path] = None
+            found = made[path]
+            loc = {"uri": found[0], "range": found[1].range_json(start, end)} if found is not None else None
+            spans[path, start, end] = loc
+            return loc
+
+        return locate
 
     def cross_diagnostics(self, doc: Document) -> list[t.Diagnostic]:
         """An open document's cross-file findings as diagnostics."""
         if doc.path is None or not doc.path.name.endswith(SUFFIX) or not self.roots():
             return []
         found = self.crossed().get(doc.path, [])
-        self._crossed[doc.path] = _signature(found)
+        self._crossed[doc.path] = self.signature(doc.path)
         conv = self._ls.converter(doc)
         related = self._ls.related_information
-        return [convert.cross_file_diagnostic(c, conv, doc.uri, self._locate, related=related) for c in found]
+        locate = self._locator()
+        return [convert.cross_file_lsp(c, conv, doc.uri, locate, related=related) for c in found]
 
-    def _file_diagnostics(self, e: Entry, crossed: list[CrossFinding]) -> list[t.Diagnostic]:
+    def _file_diagnostics(self, e: Entry, crossed: list[CrossFinding], locate: convert.Locate) -> list[dict[str, Any]]:
+        """The diagnostics of a file no editor holds open, on the wire."""
         ls = self._ls
         conv = _converter(e, ls.encoding)
-        uri = from_fs_path(str(e.path)) or e.path.as_uri()
+        uri = _uri(e.path)
         found = list(e.analysis.findings)
         if e.problem:
             found.append(Finding(0, 0, ERROR, "encoding", e.problem))
-        items = ls.diagnostics.convert(found, conv, uri)
-        related = ls.related_information
-        items.extend(convert.cross_file_diagnostic(c, conv, uri, self._locate, related=related) for c in crossed)
+        related, tags = ls.related_information, ls.diagnostic_tags
+        items = [convert.diagnostic_json(f, conv, uri, related=related, tags=tags) for f in shown(found)]
+        items.extend(convert.cross_file_diagnostic(c, conv, uri, locate, related=related) for c in crossed)
         return items
 
-    def _reports(self, files: list[Path]) -> list[tuple[Path, Entry, object]]:
+    def _reports(self, files: list[Path], crossed: dict[Path, list[CrossFinding]]) -> list[tuple[Path, Entry, object]]:
         """The files no editor holds open, their analyses and what their report is made of."""
         opened = self.open_documents()
-        crossed = self.crossed()
         out: list[tuple[Path, Entry, object]] = []
         for path in files:
             e = self.index.cached(path)
             if path in opened or e is None:
                 continue
-            out.append((path, e, (e.stamp, _signature(crossed.get(path, [])), self._ls.encoding)))
+            out.append((path, e, (e.stamp, self.signature(path), self._ls.encoding)))
         return out
 
     def _result_id(self, path: Path, made_of: object) -> str:
@@ -158,19 +198,21 @@ class Project:
         self._ids[path] = (made_of, str(self._next_id))
         return str(self._next_id)
 
-    async def workspace_report(self, params: t.WorkspaceDiagnosticParams) -> t.WorkspaceDiagnosticReport:
+    async def workspace_report(self, params: t.WorkspaceDiagnosticParams) -> convert.WireObject:
         previous = {p.uri: p.value for p in params.previous_result_ids}
         files = await self.refresh()
         crossed = self.crossed()
-        items: list[t.WorkspaceDocumentDiagnosticReport] = []
-        for path, e, made_of in self._reports(files):
-            uri = from_fs_path(str(path)) or path.as_uri()
+        locate = self._locator()
+        items: list[dict[str, Any]] = []
+        for path, e, made_of in self._reports(files, crossed):
+            uri = _uri(path)
             result_id = self._result_id(path, made_of)
             if previous.get(uri) == result_id:
                 items.append(convert.workspace_report(uri, result_id, None))
             else:
-                items.append(convert.workspace_report(uri, result_id, self._file_diagnostics(e, crossed.get(path, []))))
-        return t.WorkspaceDiagnosticReport(items=items)
+                found = self._file_diagnostics(e, crossed.get(path, []), locate)
+                items.append(convert.workspace_report(uri, result_id, found))
+        return convert.WireObject(items=items)
 
     # -- push clients, file changes -----------------------------------------------------------------
 
@@ -178,7 +220,7 @@ class Project:
         """After `initialized`: the files are found and analysed now; a push client gets
         their diagnostics."""
         if self.roots():
-            self._ls.spawn(self._update(settle=0.0))
+            self._ls.spawn(self._update())  # after the first documents are open
 
     async def publish(self) -> None:
         """Push the diagnostics of the files no editor holds open that changed since the last
@@ -187,16 +229,17 @@ class Project:
         ls = self._ls
         files = await self.refresh()
         crossed = self.crossed()
+        locate = self._locator()
         now = {}
-        for path, e, made_of in self._reports(files):
+        for path, e, made_of in self._reports(files, crossed):
             now[path] = made_of
             if self._pushed.get(path) != made_of:
-                uri = from_fs_path(str(path)) or path.as_uri()
-                items = self._file_diagnostics(e, crossed.get(path, []))
-                ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, items))
+                uri = _uri(path)
+                items = self._file_diagnostics(e, crossed.get(path, []), locate)
+                _notify_json(ls, t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, convert.publish_json(uri, items))
         opened = self.open_documents()
         for path in set(self._pushed) - set(now) - set(opened):  # deleted, or no longer found
-            ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(from_fs_path(str(path)) or "", []))
+            ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(_uri(path), []))
         self._pushed = now
         self._documents_crossed(crossed)
 
@@ -205,7 +248,7 @@ class Project:
         published again, or the pull client asked to pull (once per change)."""
         changed = []
         for path, doc in self.open_documents().items():
-            now = _signature(crossed.get(path, []))
+            now = self.signature(path)
             if path in self._crossed and self._crossed[path] != now:
                 self._crossed[path] = now
                 changed.append(doc.uri)
@@ -278,7 +321,7 @@ class Project:
                 e = self.index.cached(path)
                 if e is None:
                     continue
-                found, conv, uri = e.facts, _converter(e, ls.encoding), from_fs_path(str(path)) or path.as_uri()
+                found, conv, uri = e.facts, _converter(e, ls.encoding), _uri(path)
             label = self.index.label(path)
             for name, (start, end) in found.names.items():
                 if matches(query, name):
@@ -286,6 +329,16 @@ class Project:
                     if len(out) >= MAX_SYMBOLS:
                         return out
         return out
+
+
+def _notify_json(ls: SnowauthServer, method: str, params: convert.WireObject) -> None:
+    """A notification whose params are already in their JSON form: pygls' ``notify`` would
+    type them by the method (and unstructure them as lsprotocol objects)."""
+    ls.protocol._send_data(JsonRPCNotification(method=method, params=params, jsonrpc="2.0"))
+
+
+def _uri(path: Path) -> str:
+    return from_fs_path(str(path)) or path.as_uri()
 
 
 def _converter(e: Entry, encoding: str) -> convert.Converter:
@@ -301,12 +354,12 @@ def register(ls: SnowauthServer) -> None:
     project = ls.project = Project(ls)
 
     @ls.feature(t.WORKSPACE_DIAGNOSTIC)
-    async def workspace_diagnostic(params: t.WorkspaceDiagnosticParams) -> t.WorkspaceDiagnosticReport:
+    async def workspace_diagnostic(params: t.WorkspaceDiagnosticParams) -> convert.WireObject:
         try:
             return await project.workspace_report(params)
         except Exception as exc:  # one broken feature must not take the server down
             log_exception("workspace_diagnostic", exc)
-            return t.WorkspaceDiagnosticReport(items=[])
+            return convert.WireObject(items=[])
 
     @ls.feature(t.WORKSPACE_SYMBOL)
     async def workspace_symbol(params: t.WorkspaceSymbolParams) -> list[t.SymbolInformation]:
