@@ -124,7 +124,8 @@ def session_fixture(
     (and ``drop_env`` removed from it), once per client preset (``preset_capabilities``);
     ``prompt`` declares `experimental.snowauth.promptSecret`. The test can pass
     `initializationOptions` through ``request.param`` of a preset written as
-    "preset|untrusted". ``workspace`` names a fixture giving the folder opened as the
+    "preset|untrusted" (and "|open-only": no workspace-wide diagnostics; both:
+    "preset|untrusted,open-only"). ``workspace`` names a fixture giving the folder opened as the
     workspace (`rootUri` and `workspaceFolders`), made before the server starts;
     ``recording`` makes the client ``make_client``'s."""
 
@@ -141,7 +142,10 @@ def session_fixture(
         caps = preset_capabilities(preset)
         if prompt:
             caps.experimental = {"snowauth": {"promptSecret": True}}
-        options = {"trusted": mode != "untrusted"}
+        modes = set(mode.split(","))
+        options = {"trusted": "untrusted" not in modes}
+        if "open-only" in modes:
+            options["workspaceDiagnostics"] = False
         root: Path | None = request.getfixturevalue(workspace) if workspace else None
         folders = [t.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root else None
         await lsp_client.initialize_session(
@@ -152,7 +156,7 @@ def session_fixture(
                 workspace_folders=folders,
             )
         )
-        lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
+        lsp_client.trusted_workspace = "untrusted" not in modes  # type: ignore[attr-defined]
         yield lsp_client
         await lsp_client.shutdown_session()
 

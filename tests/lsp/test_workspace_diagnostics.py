@@ -81,6 +81,7 @@ def folder(tmp_path: Path) -> Path:
 
 DROPPED = (VARIABLE, "SNOW_WS_OTHER")
 client = session_fixture(presets=("pull", "push"), workspace="folder", drop_env=DROPPED, recording=True)
+open_only = session_fixture(presets=("pull|open-only", "push|open-only"), workspace="folder", drop_env=DROPPED)
 untrusted = session_fixture(presets=("pull|untrusted", "push|untrusted"), workspace="folder", drop_env=DROPPED)
 
 
@@ -296,3 +297,15 @@ async def test_an_untrusted_workspace_gets_the_same_static_diagnostics(untrusted
     a = (folder / "a.snowauth.toml").as_uri()
     assert codes(found[a]) == ["duplicate-connection-across-files", "literal-secret", "unresolved-reference"]
     assert not (folder / ".git").exists()  # and nothing ran git in it
+
+
+async def test_a_client_can_ask_for_open_documents_only(open_only: LanguageClient, folder: Path) -> None:
+    a = folder / "a.snowauth.toml"
+    if kind(open_only) == "pull":
+        assert await workspace_pull(open_only) == {}
+    open_doc(open_only, a.as_uri(), A)
+    await eventually(lambda: a.as_uri() in open_only.diagnostics or kind(open_only) == "pull", "published")
+    await asyncio.sleep(0.6)  # the server's start-up walk would have published by now
+    assert set(open_only.diagnostics) <= {a.as_uri()}
+    found = await open_only.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))
+    assert sorted(s.location.uri for s in found or []) == [a.as_uri(), a.as_uri()]

@@ -49,6 +49,8 @@ class SnowauthServer(LanguageServer):
         self.env: dict[str, str] = dict(os.environ)
         #: false when the client said the workspace is not trusted (initializationOptions)
         self.trusted = True
+        #: false when the client asked for no workspace-wide diagnostics (initializationOptions)
+        self.workspace_diagnostics = True
         #: folder -> gitstate of its .env (found in trusted workspaces only)
         self.dotenv_git: dict[Path, str] = {}
         self.diagnostics = Diagnostics(self)
@@ -65,9 +67,12 @@ class SnowauthServer(LanguageServer):
 
     def read_initialization_options(self, options: Any) -> None:
         """What the client sends at `initialize`: ``{"trusted": false}`` in an untrusted
-        workspace (the VS Code extension)."""
+        workspace (the VS Code extension); ``{"workspaceDiagnostics": false}`` checks the
+        open documents only (no walk of the workspace folders)."""
         if isinstance(options, dict) and options.get("trusted") is False:
             self.trusted = False
+        if isinstance(options, dict) and options.get("workspaceDiagnostics") is False:
+            self.workspace_diagnostics = False
 
     # -- what the client supports (pygls' lookup of its capabilities) ---------------------
 

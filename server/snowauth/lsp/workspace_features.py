@@ -59,7 +59,10 @@ class Project:
     # -- the files ---------------------------------------------------------------------------
 
     def roots(self) -> list[Path]:
-        """The workspace folders (`workspaceFolders`, else `rootUri`) on this machine."""
+        """The workspace folders (`workspaceFolders`, else `rootUri`) on this machine; none
+        when the client asked for no workspace-wide diagnostics."""
+        if not self._ls.workspace_diagnostics:
+            return []
         ws = self._ls.workspace
         uris = [f.uri for f in ws.folders.values()] or ([ws.root_uri] if ws.root_uri else [])
         return [p for uri in uris if (p := uri_path(uri)) is not None]
