@@ -309,3 +309,20 @@ async def test_a_client_can_ask_for_open_documents_only(open_only: LanguageClien
     assert set(open_only.diagnostics) <= {a.as_uri()}
     found = await open_only.workspace_symbol_async(t.WorkspaceSymbolParams(query=""))
     assert sorted(s.location.uri for s in found or []) == [a.as_uri(), a.as_uri()]
+
+
+def registered_patterns(client: LanguageClient) -> list[str]:
+    return [
+        w["globPattern"]
+        for r in getattr(client, "registrations", [])
+        for w in r.register_options["watchers"]  # type: ignore[index]
+    ]
+
+
+async def test_the_workspace_is_watched_before_any_document_is_opened(client: LanguageClient, folder: Path) -> None:
+    if client.capabilities.workspace.did_change_watched_files.dynamic_registration:  # type: ignore[union-attr]
+        await eventually(lambda: "**/.env" in registered_patterns(client), "watching .env files")
+        assert "**/*.snowauth.toml" in registered_patterns(client)
+    else:  # Neovim registers none: the server is not asked to
+        await reported(client, folder)
+        assert registered_patterns(client) == []

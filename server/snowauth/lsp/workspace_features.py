@@ -223,6 +223,7 @@ class Project:
         """After `initialized`: the files are found and analysed now; a push client gets
         their diagnostics."""
         if self.roots():
+            self._ls.watcher.watch_workspace()
             self._ls.spawn(self._update())  # after the first documents are open
 
     async def publish(self) -> None:
@@ -280,9 +281,11 @@ class Project:
         files beside and above it. Pushed again, or the pull client asked to pull."""
         if not self.roots():
             return
+        known = set(self.index.known())
         for path in changed:
             if path.name.endswith(SUFFIX):
-                self.index.rewalk()
+                if path not in known or not path.exists():  # created or deleted: walk again
+                    self.index.rewalk()
             else:
                 self.index.forget_below(path)
         ls = self._ls
