@@ -99,24 +99,37 @@ def walk(roots: Iterable[Path]) -> Walk:
 
 @dataclass(slots=True)
 class Facts:
-    """A file's connection names (with their header spans) and its `default` (the span
-    of the `default = …` statement and the name it gives), in code points of its text."""
+    """A file's connection names (in file order; their header spans asked for when a name
+    is in another file too) and its `default` (the span of the `default = …` statement
+    and the name it gives), in code points of its text. Cheap for an open document that
+    is edited: the names and the `default` are the incremental analysis' quick questions."""
 
     path: Path
-    index: LineIndex
-    names: dict[str, tuple[int, int]] = field(default_factory=dict)
+    analysis: Analysis
+    names: tuple[str, ...] = ()
     default: tuple[int, int, str] | None = None
+    _headers: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @property
+    def index(self) -> LineIndex:
+        return self.analysis.index
+
+    def header(self, name: str) -> tuple[int, int]:
+        """The span of connection ``name``'s header (or first introducer)."""
+        found = self._headers.get(name)
+        if found is None:
+            c = self.analysis.connection(name)
+            found = self._headers[name] = (c.header[0], c.header[1]) if c is not None else (0, 0)
+        return found
 
 
 def facts(path: Path, a: Analysis) -> Facts:
-    out = Facts(path, a.index)
-    for name, c in a.connections.items():
-        out.names.setdefault(name, (c.header[0], c.header[1]))
     d = a.default
+    default = None
     if d is not None:
         key, value = d
-        out.default = (key.start, value.end, str(value.data) if value.kind == "string" else "")
-    return out
+        default = (key.start, value.end, str(value.data) if value.kind == "string" else "")
+    return Facts(path, a, tuple(a.connection_names()), default)
 
 
 @dataclass(slots=True)
@@ -157,13 +170,13 @@ def cross_file(files: Iterable[Facts], label: Callable[[Path], str]) -> dict[Pat
             continue
         for f in holders:
             others = _others(holders, f)
-            start, end = f.names[name]
+            start, end = f.header(name)
             message = (
-                f"Connection `{name}` is also defined in {where(others, len(holders) - 1, others[0].names[name][0])}: "
+                f"Connection `{name}` is also defined in {where(others, len(holders) - 1, others[0].header(name)[0])}: "
                 f"a task or command that names only `{name}` (`snowauth.accessToken`) takes the first file by "
                 "path, and the connection picker lists both under one name; rename one of them"
             )
-            related = [(o.path, *o.names[name], f"`{name}` is also defined here") for o in others]
+            related = [(o.path, *o.header(name), f"`{name}` is also defined here") for o in others]
             out.setdefault(f.path, []).append(
                 CrossFinding(Finding(start, end, WARNING, DUPLICATE_ACROSS_FILES, message, connection=name), related)
             )

@@ -329,8 +329,9 @@ class Project:
                     continue
                 found, conv, uri = e.facts, _converter(e, ls.encoding), _uri(path)
             label = self.index.label(path)
-            for name, (start, end) in found.names.items():
+            for name in found.names:
                 if matches(query, name):
+                    start, end = found.header(name)
                     out.append(convert.workspace_symbol(name, uri, conv, start, end, label))
                     if len(out) >= MAX_SYMBOLS:
                         return out
