@@ -81,6 +81,8 @@ def folder(tmp_path: Path) -> Path:
 
 DROPPED = (VARIABLE, "SNOW_WS_OTHER")
 client = session_fixture(presets=("pull", "push"), workspace="folder", drop_env=DROPPED, recording=True)
+pull = session_fixture(presets=("pull",), workspace="folder", drop_env=DROPPED)
+push = session_fixture(presets=("push",), workspace="folder", drop_env=DROPPED, recording=True)
 open_only = session_fixture(presets=("pull|open-only", "push|open-only"), workspace="folder", drop_env=DROPPED)
 untrusted = session_fixture(presets=("pull|untrusted", "push|untrusted"), workspace="folder", drop_env=DROPPED)
 
@@ -155,14 +157,15 @@ async def test_every_connection_file_is_reported_and_links_out_are_not_walked(
     ]
 
 
-async def test_a_pull_with_previous_result_ids_is_answered_unchanged(client: LanguageClient, folder: Path) -> None:
-    if kind(client) == "push":
-        # a push client never pulls: its files were published once, and are not again
-        await reported(client, folder)
-        count = client.publish_count  # type: ignore[attr-defined]
-        await asyncio.sleep(0.8)
-        assert client.publish_count == count  # type: ignore[attr-defined]
-        return
+async def test_a_push_client_gets_each_file_once_while_nothing_changes(push: LanguageClient, folder: Path) -> None:
+    await reported(push, folder)
+    count = push.publish_count  # type: ignore[attr-defined]
+    await asyncio.sleep(0.8)
+    assert push.publish_count == count  # type: ignore[attr-defined]
+
+
+async def test_a_pull_with_previous_result_ids_is_answered_unchanged(pull: LanguageClient, folder: Path) -> None:
+    client = pull
     first = await workspace_pull(client)
     ids = {uri: r.result_id for uri, r in first.items()}
     assert all(isinstance(r, t.WorkspaceFullDocumentDiagnosticReport) for r in first.values())
