@@ -16,6 +16,7 @@ from snowauth.findings import ERROR, SEVERITY_NAMES
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.terminal import json_printable, printable
+from snowauth.workspace import Facts, cross_file, facts
 
 
 def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -23,25 +24,32 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     return checked_file(path, now)[0]
 
 
-def checked_file(path: Path, now: datetime | None = None) -> tuple[list[dict[str, Any]], LineIndex | None]:
-    """The findings of one file as rows, and the index of the text they were found in
-    (None when the file could not be read): the reports for other tools count columns
-    in UTF-16 code units (`report_formats.py`)."""
+def checked_file(
+    path: Path, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], LineIndex | None, Facts | None]:
+    """The findings of one file as rows, the index of the text they were found in (the
+    reports for other tools count columns in UTF-16 code units: `report_formats.py`) and
+    what the file says that matters to the other files checked (None, None when the file
+    could not be read)."""
     try:
         text, problem = read_text(path)
     except OSError as exc:
-        return [
-            _row(
-                path,
-                1,
-                1,
-                1,
-                1,
-                ERROR,
-                "unreadable",
-                f"Cannot read the file: {exc.strerror or exc}",
-            )
-        ], None
+        return (
+            [
+                _row(
+                    path,
+                    1,
+                    1,
+                    1,
+                    1,
+                    ERROR,
+                    "unreadable",
+                    f"Cannot read the file: {exc.strerror or exc}",
+                )
+            ],
+            None,
+            None,
+        )
     a = analyze(text, Environment.of_process(path.parent.resolve()), now or datetime.now(UTC))
     rows = []
     if problem:
@@ -63,7 +71,19 @@ def checked_file(path: Path, now: datetime | None = None) -> tuple[list[dict[str
     for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
         rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
-    return rows, idx
+    return rows, idx, facts(path, a)
+
+
+def cross_file_rows(found: list[Facts]) -> dict[Path, list[dict[str, Any]]]:
+    """The findings that need several files (workspace.cross_file), as rows per file."""
+    out: dict[Path, list[dict[str, Any]]] = {}
+    for path, crossed in cross_file(found, lambda p: str(p)).items():
+        idx = next(f.index for f in found if f.path == path)
+        for c in crossed:
+            f = c.finding
+            (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
+            out.setdefault(path, []).append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
+    return out
 
 
 def _row(
@@ -127,12 +147,25 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
     checked = reports.Checked()
     seen = 0
     missing = []
+    per_file: list[tuple[Path, list[dict[str, Any]], LineIndex | None]] = []
+    found: list[Facts] = []
+    resolved: set[Path] = set()
     for path in find_files(paths):
         if not path.exists():
             missing.append(str(path))
             continue
         seen += 1
-        checked.add(*checked_file(path))
+        file_rows, idx, file_facts = checked_file(path)
+        per_file.append((path, file_rows, idx))
+        if file_facts is not None and path.resolve() not in resolved:  # a file named twice is one file
+            resolved.add(path.resolve())
+            found.append(file_facts)
+    # a connection name or a `default` in several of the files checked (docs/decisions.md)
+    crossed = cross_file_rows(found) if len(found) > 1 else {}
+    for path, file_rows, idx in per_file:
+        if path in crossed:
+            file_rows = sorted([*file_rows, *crossed.pop(path)], key=lambda r: (r["line"], r["column"]))
+        checked.add(file_rows, idx)
     rows = checked.rows
     for name in missing:
         rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))

@@ -96,35 +96,70 @@ def change(
     did_change(client, uri, version, [t.TextDocumentContentChangePartial(range=rng, text=text)])
 
 
+def preset_capabilities(preset: str) -> t.ClientCapabilities:
+    """pytest-lsp's client preset, or one of ours: "pull" is VS Code (UTF-16) pulling
+    diagnostics, document and workspace, and taking refresh requests; "push" is Neovim
+    (UTF-8 first) with pushed diagnostics."""
+    if preset == "pull":
+        caps = client_capabilities("visual-studio-code")
+        assert caps.text_document is not None and caps.workspace is not None
+        caps.text_document.diagnostic = t.DiagnosticClientCapabilities(related_document_support=False)
+        caps.workspace.diagnostics = t.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+        return caps
+    if preset == "push":
+        return capabilities("utf-8")
+    return client_capabilities(preset)
+
+
 def session_fixture(
     *,
     presets: tuple[str, ...] = ("visual-studio-code",),
     env: dict[str, str] | None = None,
     prompt: bool = True,
     options: dict[str, Any] | None = None,
+    workspace: str | None = None,
+    drop_env: tuple[str, ...] = (),
+    recording: bool = False,
 ) -> Any:
-    """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment,
-    once per client preset; ``prompt`` declares `experimental.snowauth.promptSecret`.
-    The test can pass `initializationOptions` through ``request.param`` of a preset
-    written as "preset|untrusted"; ``options`` adds to them; the server's answer is
-    ``client.initialize_result``."""
+    """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment
+    (and ``drop_env`` removed from it), once per client preset (``preset_capabilities``);
+    ``prompt`` declares `experimental.snowauth.promptSecret`. The test can pass
+    `initializationOptions` through ``request.param`` of a preset written as
+    "preset|untrusted" (and "|open-only": no workspace-wide diagnostics; both:
+    "preset|untrusted,open-only"); ``options`` adds to them. ``workspace`` names a fixture
+    giving the folder opened as the workspace (`rootUri` and `workspaceFolders`), made
+    before the server starts; ``recording`` makes the client ``make_client``'s. The
+    server's answer is ``client.initialize_result``."""
 
     @pytest_lsp.fixture(
         config=ClientServerConfig(
             server_command=SERVER,
-            server_env={**os.environ, **(env or {})},
+            server_env={**{k: v for k, v in os.environ.items() if k not in drop_env}, **(env or {})},
+            **({"client_factory": make_client} if recording else {}),
         ),
         params=list(presets),
     )
     async def client(request: pytest.FixtureRequest, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
         preset, _, mode = str(request.param).partition("|")
-        caps = client_capabilities(preset)
+        caps = preset_capabilities(preset)
         if prompt:
             caps.experimental = {"snowauth": {"promptSecret": True}}
-        init = {"trusted": mode != "untrusted", **(options or {})}
-        result = await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=init))
+        modes = set(mode.split(","))
+        init: dict[str, Any] = {"trusted": "untrusted" not in modes, **(options or {})}
+        if "open-only" in modes:
+            init["workspaceDiagnostics"] = False
+        root: Path | None = request.getfixturevalue(workspace) if workspace else None
+        folders = [t.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root else None
+        result = await lsp_client.initialize_session(
+            t.InitializeParams(
+                capabilities=caps,
+                initialization_options=init,
+                root_uri=root.as_uri() if root else None,
+                workspace_folders=folders,
+            )
+        )
         lsp_client.initialize_result = result  # type: ignore[attr-defined]
-        lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
+        lsp_client.trusted_workspace = "untrusted" not in modes  # type: ignore[attr-defined]
         yield lsp_client
         await lsp_client.shutdown_session()
 

@@ -8,7 +8,8 @@ bytes (Neovim, when it offers them first) or code points, as negotiated at
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as t
@@ -30,6 +31,7 @@ from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Encoded, Encoder, Token
 from snowauth.token_edits import toml_datetime
+from snowauth.workspace import CrossFinding
 
 
 def _units(s: str, encoding: str) -> int:
@@ -130,6 +132,7 @@ def converter() -> Any:
 
     c = default_converter()  # type: ignore[no-untyped-call]
     c.register_unstructure_hook(Wire, lambda w: w)
+    c.register_unstructure_hook(WireObject, lambda w: w)
     return c
 
 
@@ -734,3 +737,89 @@ def lenses_text(uri: str, info: LensInfo, rng: str, actions: Sequence[LensAction
 def document_symbol_tree(symbols: list[Symbol], conv: Converter) -> Wire:
     """``document_symbols`` for a client that takes a tree."""
     return Wire(document_symbol_json(s, conv) for s in symbols)
+
+
+# -- the workspace: files no editor holds open, symbols of every file ------------------------
+
+
+class WireObject(dict[str, Any]):
+    """A result or notification object already in its JSON form (see ``Wire``): a
+    workspace's reports hold thousands of diagnostics, which lsprotocol objects would
+    take seconds to build and unstructure."""
+
+
+#: a span of another file as a location on the wire ({"uri", "range"}), None when unknown
+Locate = Callable[[Path, int, int], dict[str, Any] | None]
+
+
+def diagnostic_json(f: Finding, conv: Converter, uri: str, *, related: bool, tags: bool) -> dict[str, Any]:
+    """``diagnostic`` as it goes on the wire."""
+    out: dict[str, Any] = {
+        "range": conv.range_json(f.start, f.end),
+        "message": f.message,
+        "severity": f.severity,
+        "code": f.code,
+        "source": f.source or "snowauth",
+    }
+    if related and f.related:
+        out["relatedInformation"] = [
+            {"location": {"uri": uri, "range": conv.range_json(s, e)}, "message": msg} for s, e, msg in f.related
+        ]
+    if tags and 1 in f.tags:
+        out["tags"] = [int(t.DiagnosticTag.Unnecessary)]
+    return out
+
+
+def cross_file_diagnostic(
+    c: CrossFinding, conv: Converter, uri: str, locate: Locate, *, related: bool
+) -> dict[str, Any]:
+    """A finding that points to other files (workspace.cross_file), on the wire; ``locate``
+    turns a span of another file into a location in the client's encoding."""
+    d = diagnostic_json(c.finding, conv, uri, related=False, tags=False)
+    if related:
+        infos = [
+            {"location": loc, "message": message}
+            for path, start, end, message in c.elsewhere
+            if (loc := locate(path, start, end)) is not None
+        ]
+        if infos:
+            d["relatedInformation"] = infos
+    return d
+
+
+def cross_file_lsp(c: CrossFinding, conv: Converter, uri: str, locate: Locate, *, related: bool) -> t.Diagnostic:
+    """``cross_file_diagnostic`` as an lsprotocol object (an open document's diagnostics)."""
+    d = diagnostic(c.finding, conv, uri, related=False, tags=False)
+    if related:
+        infos = []
+        for path, start, end, message in c.elsewhere:
+            loc = locate(path, start, end)
+            if loc is not None:
+                r = loc["range"]
+                rng = t.Range(t.Position(**r["start"]), t.Position(**r["end"]))
+                infos.append(t.DiagnosticRelatedInformation(t.Location(loc["uri"], rng), message))
+        d.related_information = infos or None
+    return d
+
+
+def publish_json(uri: str, items: list[dict[str, Any]]) -> WireObject:
+    """`textDocument/publishDiagnostics` params for a file no editor holds open (no version)."""
+    return WireObject(uri=uri, diagnostics=items)
+
+
+def workspace_report(uri: str, result_id: str, items: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """One file of the answer to `workspace/diagnostic`: its diagnostics, or "unchanged"
+    (``items`` None) when the client's previous result is still right."""
+    if items is None:
+        return {"uri": uri, "resultId": result_id, "version": None, "kind": "unchanged"}
+    return {"uri": uri, "items": items, "version": None, "kind": "full", "resultId": result_id}
+
+
+def workspace_symbol(name: str, uri: str, conv: Converter, start: int, end: int, container: str) -> t.SymbolInformation:
+    """A connection as a workspace symbol: the outline's kind, its header's location."""
+    return t.SymbolInformation(
+        name=name,
+        kind=_SYMBOL_KIND["connection"],
+        location=t.Location(uri, conv.range(start, end)),
+        container_name=container,
+    )

@@ -36,35 +36,25 @@ class Diagnostics:
         ls = self._ls
         a = doc.analysis(ls.env)
         conv = doc.converter(ls.encoding)
-        related, tags = ls.related_information, ls.diagnostic_tags
         found = [*a.findings, *doc.extra, *token_findings(a, doc.git)]
         if doc.exports_git:  # (else none: and asking would list every connection at every edit)
             found += export_findings(a, doc.exports_git, doc.folder)
-        hidden = 0
-        if len(found) > MAX_DIAGNOSTICS:
-            # a hostile (or generated) file with 200,000 problems would make every edit send
-            # tens of megabytes: the most severe first, the rest counted in one line
-            hidden = len(found) - MAX_DIAGNOSTICS
-            found = sorted(found, key=lambda f: (f.severity, f.start))[:MAX_DIAGNOSTICS]
-        items = [
-            convert.diagnostic(f, conv, doc.uri, related=related, tags=tags)
-            for f in sorted(found, key=lambda f: (f.start, f.end))
-        ]
-        if hidden:
-            more = Finding(
-                0,
-                0,
-                INFORMATION,
-                "too-many-problems",
-                f"{hidden} more problems are not shown (the editor shows the first {MAX_DIAGNOSTICS}): "
-                "run `snowauth check` on this file to list them all",
-            )
-            items.insert(0, convert.diagnostic(more, conv, doc.uri, related=related, tags=tags))
+        items = self.convert(found, conv, doc.uri)
+        if ls.project is not None:  # a connection name or `default` in another file too
+            items.extend(ls.project.cross_diagnostics(doc))
         return items
+
+    def convert(self, found: list[Finding], conv: convert.Converter, uri: str) -> list[t.Diagnostic]:
+        """Findings of one file as diagnostics (``shown``)."""
+        ls = self._ls
+        related, tags = ls.related_information, ls.diagnostic_tags
+        return [convert.diagnostic(f, conv, uri, related=related, tags=tags) for f in shown(found)]
 
     def changed(self, *uris: str) -> None:
         """Diagnostics of ``uris`` may have changed: push them, or ask a pull client to pull."""
         ls = self._ls
+        if ls.project is not None:  # other files' cross-file findings may change too
+            ls.project.soon()
         if ls.pull_diagnostics:
             if ls.diagnostics_refresh:
                 ls.workspace_diagnostic_refresh(None)
@@ -90,9 +80,36 @@ class Diagnostics:
             self._publishing.pop(uri, None)
 
     def clear(self, uri: str) -> None:
-        """The document was closed: a push client drops its diagnostics."""
-        if not self._ls.pull_diagnostics:
-            self._ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+        """The document was closed: a push client drops its diagnostics, unless the file is
+        one of the workspace's, whose diagnostics come from its text on disk again."""
+        ls = self._ls
+        if ls.project is not None and ls.project.closed(uri):
+            return
+        if not ls.pull_diagnostics:
+            ls.text_document_publish_diagnostics(t.PublishDiagnosticsParams(uri, []))
+
+
+def shown(found: list[Finding]) -> list[Finding]:
+    """The findings a file shows, in order: the most severe MAX_DIAGNOSTICS when there are
+    more, after one line counting the rest."""
+    hidden = 0
+    if len(found) > MAX_DIAGNOSTICS:
+        # a hostile (or generated) file with 200,000 problems would make every edit send
+        # tens of megabytes: the most severe first, the rest counted in one line
+        hidden = len(found) - MAX_DIAGNOSTICS
+        found = sorted(found, key=lambda f: (f.severity, f.start))[:MAX_DIAGNOSTICS]
+    out = sorted(found, key=lambda f: (f.start, f.end))
+    if hidden:
+        more = Finding(
+            0,
+            0,
+            INFORMATION,
+            "too-many-problems",
+            f"{hidden} more problems are not shown (the editor shows the first {MAX_DIAGNOSTICS}): "
+            "run `snowauth check` on this file to list them all",
+        )
+        out.insert(0, more)
+    return out
 
 
 async def expiry_tick(ls: SnowauthServer, period: float = TICK) -> None:

@@ -43,6 +43,8 @@ def register(ls: SnowauthServer) -> None:
     @ls.feature(t.INITIALIZED)
     def initialized(_params: t.InitializedParams) -> None:
         ls.spawn(expiry_tick(ls))
+        if ls.project is not None:
+            ls.project.start()
 
     @ls.feature(t.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: t.DidChangeTextDocumentParams) -> None:
@@ -63,7 +65,7 @@ def register(ls: SnowauthServer) -> None:
 
     @ls.feature(
         t.TEXT_DOCUMENT_DIAGNOSTIC,
-        t.DiagnosticOptions(identifier="snowauth", inter_file_dependencies=False, workspace_diagnostics=False),
+        t.DiagnosticOptions(identifier="snowauth", inter_file_dependencies=True, workspace_diagnostics=True),
     )
     @guarded(None)
     def diagnostic(params: t.DocumentDiagnosticParams) -> t.DocumentDiagnosticReport:

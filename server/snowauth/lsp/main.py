@@ -58,7 +58,7 @@ def configure_logging(level: str | None) -> None:
 
 
 def create_server() -> object:
-    from snowauth.lsp import commands, features, hint_features, layout_features
+    from snowauth.lsp import commands, features, hint_features, layout_features, workspace_features
     from snowauth.lsp.auto_refresh import AutoRefresh
     from snowauth.lsp.server import SnowauthServer
 
@@ -69,6 +69,7 @@ def create_server() -> object:
     navigation_features.register(ls)
     hint_features.register(ls)
     layout_features.register(ls)
+    workspace_features.register(ls)
     ls.auto_refresh = AutoRefresh(ls, commands.register(ls))
     return ls
 

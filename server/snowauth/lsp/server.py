@@ -29,6 +29,7 @@ from snowauth.lsp.watching import FileWatcher
 
 if TYPE_CHECKING:
     from snowauth.lsp.auto_refresh import AutoRefresh
+    from snowauth.lsp.workspace_features import Project
 
 logger = logging.getLogger("snowauth.lsp")
 
@@ -50,12 +51,16 @@ class SnowauthServer(LanguageServer):
         self.trusted = True
         #: formatting aligns the values of a table (`format.alignValues`: lsp/layout_features.py)
         self.align_values = False
+        #: false when the client asked for no workspace-wide diagnostics (initializationOptions)
+        self.workspace_diagnostics = True
         #: folder -> gitstate of its .env (found in trusted workspaces only)
         self.dotenv_git: dict[Path, str] = {}
         self.diagnostics = Diagnostics(self)
         self.watcher = FileWatcher(self)
         #: keeps the tokens of open documents fresh (set when the server is made: lsp/main.py)
         self.auto_refresh: AutoRefresh | None = None
+        #: the workspace's connection files, opened or not (set by lsp/workspace_features.py)
+        self.project: Project | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
         @self.feature(t.WORKSPACE_DID_CHANGE_WATCHED_FILES)
@@ -64,12 +69,16 @@ class SnowauthServer(LanguageServer):
 
     def read_initialization_options(self, options: Any) -> None:
         """What the client sends at `initialize`: ``{"trusted": false}`` in an untrusted
-        workspace (the VS Code extension), ``{"format": {"alignValues": true}}``."""
+        workspace (the VS Code extension), ``{"format": {"alignValues": true}}``;
+        ``{"workspaceDiagnostics": false}`` checks the open documents only (no walk of the
+        workspace folders)."""
         if isinstance(options, dict) and options.get("trusted") is False:
             self.trusted = False
         fmt = options.get("format") if isinstance(options, dict) else None
         if isinstance(fmt, dict) and isinstance(fmt.get("alignValues"), bool):
             self.align_values = fmt["alignValues"]
+        if isinstance(options, dict) and options.get("workspaceDiagnostics") is False:
+            self.workspace_diagnostics = False
 
     # -- what the client supports (pygls' lookup of its capabilities) ---------------------
 

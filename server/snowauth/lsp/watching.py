@@ -91,11 +91,7 @@ class FileWatcher:
         if doc is None or not ls.watcher_registration:
             return
         relative = ls.relative_watch_patterns
-        watchers: list[t.FileSystemWatcher] = []
-        for pattern in WATCHED_EVERYWHERE:
-            if pattern not in self._watching:
-                self._watching.add(pattern)
-                watchers.append(t.FileSystemWatcher(glob_pattern=pattern))
+        watchers = self._everywhere()
         for path in sorted(dependencies(doc, ls.env)):
             if path.name == ".env" or len(self._watching) >= WATCHED_MAX:
                 continue
@@ -107,6 +103,26 @@ class FileWatcher:
             if key not in self._watching:
                 self._watching.add(key)
                 watchers.append(t.FileSystemWatcher(glob_pattern=glob))
+        self._register(watchers)
+
+    def watch_workspace(self) -> None:
+        """Watch the workspace's connection files, `.env` and `.gitignore` files before any
+        document is opened (workspace diagnostics), when the client lets a server register
+        watchers."""
+        if self._ls.watcher_registration:
+            self._register(self._everywhere())
+
+    def _everywhere(self) -> list[t.FileSystemWatcher]:
+        """WATCHED_EVERYWHERE's patterns not registered yet."""
+        watchers = []
+        for pattern in WATCHED_EVERYWHERE:
+            if pattern not in self._watching:
+                self._watching.add(pattern)
+                watchers.append(t.FileSystemWatcher(glob_pattern=pattern))
+        return watchers
+
+    def _register(self, watchers: list[t.FileSystemWatcher]) -> None:
+        ls = self._ls
         if not watchers:
             return
         registration = t.Registration(
@@ -160,3 +176,5 @@ class FileWatcher:
             ls.diagnostics.changed(*rechecked)
             if get_capability(ls.client_capabilities, "workspace.inlay_hint.refresh_support", False):
                 ls.workspace_inlay_hint_refresh(None)  # "✗ not set" may now be "✓ .env"
+        if ls.project is not None:  # the files no editor holds open, and the index of them
+            ls.project.files_changed(changed)
