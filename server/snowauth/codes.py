@@ -243,6 +243,23 @@ CODES: tuple[Code, ...] = (
         "An export target git would publish",
         "The file a token is exported to is tracked by git, or not ignored: ignore it.",
     ),
+    # several files: `snowauth check` given several, and the editor's workspace (docs/decisions.md,
+    # "Workspace-wide diagnostics")
+    _c(
+        "duplicate-connection-across-files",
+        WARNING,
+        "A connection name is defined in another file too",
+        "Two connection files of the workspace (or of one `snowauth check` run) define a connection of the same "
+        "name: a task or command that names only the connection (`snowauth.accessToken`) takes the first file "
+        "by path. Rename one of them, or name the file too.",
+    ),
+    _c(
+        "default-across-files",
+        INFORMATION,
+        "More than one file declares a `default`",
+        "Several connection files declare a `default`: each applies to its own file only, which a reader may "
+        "not expect.",
+    ),
     # `snowauth check` only
     _c("unreadable", ERROR, "The file cannot be read", "The file could not be opened or read.", by="cli"),
     _c("not-found", ERROR, "No such file or folder", "A path given to `snowauth check` does not exist.", by="cli"),

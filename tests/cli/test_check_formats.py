@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import pytest
 
 import snowauth
+from snowauth import workspace
 from snowauth.codes import BY_ID, CODES
 from snowauth.report_formats import escape_data, escape_property
 from tests.kit.cli import run_snowauth
@@ -35,14 +36,15 @@ client_secret = "${prompt}"
 export = { dotenv = "😀.env", fooo = "x" }
 """
 
-CLEAN = """[connections.dev]
+# each file its own connection name (a name in two files of one run is reported: cross-file)
+CLEAN = """[connections.prd]
 instance = "dev12345"
 grant_type = "client_credentials"
 client_id = "0123456789abcdef0123456789abcdef"
 client_secret = "${prompt}"
 """
 
-ERRORS = f"""[connections.dev]
+ERRORS = f"""[connections.err]
 instance = "http://example.com"
 grant_type = "password"
 client_id = "0123456789abcdef0123456789abcdef"
@@ -209,15 +211,15 @@ def test_github_workflow_commands(project: Path) -> None:
         "::error file=u.snowauth.toml,line=7,col=31,endLine=7,endColumn=35,title=snowauth unknown-key::"
         "Unknown key fooo in the export table of dev (known keys: dotenv, http_client, postman)",
         "::error file=sub/err.snowauth.toml,line=1,col=1,endLine=1,endColumn=18,title=snowauth missing-key::"
-        "The connection dev is missing username (required for the password grant)",
+        "The connection err is missing username (required for the password grant)",
         "::error file=sub/err.snowauth.toml,line=1,col=1,endLine=1,endColumn=18,title=snowauth missing-key::"
-        "The connection dev is missing password (required for the password grant)",
+        "The connection err is missing password (required for the password grant)",
         "::error file=sub/err.snowauth.toml,line=2,col=12,endLine=2,endColumn=32,title=snowauth insecure-instance::"
         "http:// sends credentials in clear text: use https://example.com (plain http is allowed only for "
         "loopback hosts such as 127.0.0.1)",
         "::warning file=sub/err.snowauth.toml,line=5,col=17,endLine=5,endColumn=39,title=snowauth literal-secret::"
         "client_secret is written in plain text: move it to an environment variable, e.g. "
-        "${env:SNOW_DEV_CLIENT_SECRET}",
+        "${env:SNOW_ERR_CLIENT_SECRET}",
     ]
 
 
@@ -299,6 +301,8 @@ def test_every_code_the_checks_write_is_in_the_list() -> None:
         written |= _codes_written_in(path.read_text(encoding="utf-8"))
     # the ones a condition picks (document.py's duplicates) and the instance's address
     written |= {"duplicate-connection", "duplicate-table", "duplicate-key", "invalid-instance", "insecure-instance"}
+    # the cross-file ones, named by workspace.py's constants
+    written |= {workspace.DUPLICATE_ACROSS_FILES, workspace.DEFAULT_ACROSS_FILES}
     assert {"toml-syntax", "nesting-too-deep", "tokens-in-git", "fetch-failed", "unknown-key"} <= written
     assert sorted(written - BY_ID.keys()) == []
     assert sorted(BY_ID.keys() - written) == []
