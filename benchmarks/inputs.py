@@ -89,11 +89,13 @@ def connection_file(lines: int) -> str:
 
 
 def write_inputs(folder: Path, sizes: tuple[int, ...] = SIZES) -> dict[int, Path]:
-    """The input files in ``folder`` (written when missing or stale)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """The input files, each in a folder of its own under ``folder`` (written when missing
+    or stale): the server walks the folder a session opens as its workspace, and the
+    files share their connection names (which, in one workspace, is a cross-file finding)."""
     paths = {}
     for n in sizes:
-        p = folder / f"bench-{n}.snowauth.toml"
+        (folder / f"lines-{n}").mkdir(parents=True, exist_ok=True)
+        p = folder / f"lines-{n}" / f"bench-{n}.snowauth.toml"
         text = connection_file(n)
         if not p.exists() or p.read_text(encoding="utf-8") != text:
             p.write_text(text, encoding="utf-8")
