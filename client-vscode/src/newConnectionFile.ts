@@ -72,7 +72,9 @@ async function create(uri: vscode.Uri, text: string): Promise<boolean> {
 export async function newConnectionFile(arg?: unknown): Promise<vscode.Uri | undefined> {
   const folder = await pickFolder(arg);
   if (!folder) return undefined;
-  const fileName = await ask(`The file to create in ${vscode.workspace.asRelativePath(folder)}`, 1, {
+  const root = vscode.workspace.getWorkspaceFolder(folder);
+  const where = root && root.uri.toString() === folder.toString() ? root.name : vscode.workspace.asRelativePath(folder);
+  const fileName = await ask(`The file to create in ${where}`, 1, {
     value: DEFAULT_FILE_NAME,
     valueSelection: [0, DEFAULT_FILE_NAME.length - '.snowauth.toml'.length],
     validateInput: async (v) => fileNameProblem(v) ?? ((await exists(vscode.Uri.joinPath(folder, v.trim()))) ? `${v.trim()} exists already` : undefined),

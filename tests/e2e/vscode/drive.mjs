@@ -353,6 +353,17 @@ async function noProblems(page, name) {
   if (now) throw new Error(`the Problems panel lists for ${name}:\n${now}`);
 }
 
+/** Answers the input box whose prompt matches `prompt` with `text` (filled, then checked, then Enter). */
+async function answerBox(page, prompt, text) {
+  await page.locator('.quick-input-widget', { hasText: prompt }).waitFor({ timeout: 15000 });
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await page.waitForTimeout(300);
+  await input.fill(text);
+  const value = await input.inputValue();
+  if (value !== text) throw new Error(`the box ${prompt} holds ${JSON.stringify(value)}, not ${JSON.stringify(text)}`);
+  await page.keyboard.press('Enter');
+}
+
 // ---------------------------------------------------------------- steps
 
 const STEPS = [
@@ -902,6 +913,123 @@ const STEPS = [
       const token = parseToml(ws(name)).connections?.sdk?.token;
       if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
       await noProblems(page, name);
+    },
+  },
+  {
+    id: 'walkthrough',
+    ready: true,
+    what: "Welcome: Open Walkthrough… → Get started with SnowAuth; its New Connection File button, the boxes answered (file name, the emulator, Password grant, client ID, user): the file opens with the expected text, no problem once the .env holds its secret",
+    async run(page) {
+      const name = 'servicenow.snowauth.toml';
+      const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+      // the connection is named after the instance ("local" for this machine); its client secret comes from the .env
+      const env = existsSync(ws('.env')) ? readFileSync(ws('.env'), 'utf8') : '';
+      if (!env.includes('SNOW_LOCAL_CLIENT_SECRET=')) writeFileSync(ws('.env'), `${env}SNOW_LOCAL_CLIENT_SECRET=demo-client-secret\n`);
+      await runCommand(page, 'Welcome: Open Walkthrough');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with SnowAuth' }).first().waitFor({ timeout: 15000 });
+      await page.locator('.quick-input-widget .quick-input-box input').first().fill('Get started with SnowAuth');
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Get started with SnowAuth' }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Enter');
+      const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'New Connection File' });
+      await button.first().waitFor({ timeout: 20000 });
+      // the README's picture: the walkthrough with its first step's media, no panel
+      await runCommand(page, 'View: Hide Panel').catch(() => {});
+      await page.waitForTimeout(2500);
+      await page.screenshot({ path: join(out, 'walkthrough.png') });
+      const checkbox = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).locator('[role="checkbox"]').first();
+      if ((await checkbox.getAttribute('aria-checked')) !== 'false') throw new Error('the first step is done before its command ran');
+      await button.first().click();
+      // 1. the file name: the default, accepted
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.first().waitFor({ state: 'visible', timeout: 15000 });
+      const first = await input.first().inputValue();
+      if (first !== name) throw new Error(`the file name box offers ${JSON.stringify(first)}, not ${name}`);
+      await page.keyboard.press('Enter');
+      // 2. the instance
+      await answerBox(page, 'The ServiceNow instance', instance);
+      // 3. how to sign in: the quick pick, SDK client first
+      const rows = page.locator('.quick-input-list .monaco-list-row');
+      await rows.first().waitFor({ timeout: 10000 });
+      const labels = await rows.allInnerTexts();
+      log('sign-in choices:', JSON.stringify(labels.map((l) => l.split('\n')[0])));
+      if (!/ServiceNow SDK client/.test(labels[0] ?? '')) throw new Error('the SDK client is not the first choice');
+      await input.first().fill('Password grant');
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: /^Password grant/ }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Enter');
+      // 4. the client ID, 5. the user
+      await answerBox(page, 'The client ID', '0123456789abcdef0123456789abcdef');
+      await answerBox(page, 'The ServiceNow user', 'integration.user');
+      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+      const want = [
+        '# A ServiceNow OAuth connection (SnowAuth). Hover a key for what it means; Ctrl+Space offers the others.',
+        '# Secrets stay out of this file: ${env:NAME} reads the environment or the .env beside it, ${prompt} asks.',
+        'default = "local"',
+        '',
+        '[connections.local]',
+        `instance = "${instance}"`,
+        'grant_type = "password"',
+        'client_id = "0123456789abcdef0123456789abcdef"',
+        'client_secret = "${env:SNOW_LOCAL_CLIENT_SECRET}"',
+        'username = "integration.user"',
+        'password = "${prompt}"                          # asked when you fetch',
+        '',
+      ].join('\n');
+      const onDisk = readFileSync(ws(name), 'utf8');
+      if (onDisk !== want) throw new Error(`the new file holds:\n${onDisk}\nnot:\n${want}`);
+      await waitForEditorText(page, (t) => t.trimEnd() === want.trimEnd(), 'the new file in the editor', 10000);
+      const local = parseToml(ws(name)).connections?.local ?? {};
+      if (local.client_secret !== '${env:SNOW_LOCAL_CLIENT_SECRET}' || local.password !== '${prompt}') throw new Error('a secret is not a reference');
+      await noProblems(page, name);
+      // the walkthrough's tab shows the step done (onCommand:snowauth.newConnectionFile)
+      await page.locator('.tab', { hasText: /Walkthrough|Welcome/ }).first().click();
+      const step = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).first();
+      try {
+        await step.locator('[role="checkbox"][aria-checked="true"]').first().waitFor({ timeout: 10000 });
+      } catch {
+        const html = (await step.evaluate((el) => el.outerHTML).catch(() => '')).replace(/\s+/g, ' ').slice(0, 600);
+        throw new Error(`the step "Create a connection file" is not shown as done: ${html}`);
+      }
+      // asked again, the same name is refused: an existing file is never overwritten
+      await button.first().click();
+      await input.first().waitFor({ state: 'visible', timeout: 15000 });
+      await page.waitForTimeout(300);
+      await page.keyboard.press('Enter'); // the default name: refused, the box stays
+      await page.locator('.quick-input-widget', { hasText: `${name} exists already` }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Escape');
+      if (readFileSync(ws(name), 'utf8') !== want) throw new Error('the file changed');
+    },
+  },
+  {
+    id: 'snippets',
+    ready: true,
+    what: 'an empty snip.snowauth.toml: `snowauth-password` typed, Ctrl+Space, the snippet accepted: the password-grant connection with its defaults, secrets as references',
+    async run(page) {
+      const name = 'snip.snowauth.toml';
+      writeFileSync(ws(name), '');
+      await openFile(page, name);
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.type('snowauth-password');
+      const rows = await suggestions(page, { trigger: true });
+      log('suggestions:', JSON.stringify(rows.slice(0, 6)));
+      await focusedSuggestion(page, 'snowauth-password');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Escape'); // leave the snippet's placeholders with their defaults
+      const want = [
+        '[connections.dev]',
+        'instance = "dev12345"',
+        'grant_type = "password"',
+        'client_id = "0123456789abcdef0123456789abcdef"',
+        'client_secret = "${env:SNOW_CLIENT_SECRET}"',
+        'username = "integration.user"',
+        'password = "${env:SNOW_PASSWORD}"',
+        'scope = "useraccount"',
+      ].join('\n');
+      await waitForEditorText(page, (t) => t.trimEnd() === want, 'the expanded snippet', 10000);
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      const dev = parseToml(ws(name)).connections?.dev ?? {};
+      const keys = Object.keys(dev).join(',');
+      if (keys !== 'instance,grant_type,client_id,client_secret,username,password,scope') throw new Error(`the saved connection has ${keys}`);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings

@@ -169,7 +169,7 @@ done
 # The extension README's screenshots (client-vscode/images/): screenshot.png comes from the fetch step,
 # completion.png from type-connection (the connection being typed, the completion list open); each is replaced
 # only when missing or with E2E_UPDATE_SCREENSHOT=1, so that test runs leave the work tree clean.
-for img in screenshot.png completion.png; do
+for img in screenshot.png completion.png walkthrough.png; do
   if [ -f "$ART/$img" ] && { [ ! -f "$REPO/client-vscode/images/$img" ] || [ "${E2E_UPDATE_SCREENSHOT:-}" = 1 ]; }; then
     cp "$ART/$img" "$REPO/client-vscode/images/$img"
   fi
