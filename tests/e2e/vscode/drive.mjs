@@ -925,6 +925,7 @@ const STEPS = [
       // the connection is named after the instance ("local" for this machine); its client secret comes from the .env
       const env = existsSync(ws('.env')) ? readFileSync(ws('.env'), 'utf8') : '';
       if (!env.includes('SNOW_LOCAL_CLIENT_SECRET=')) writeFileSync(ws('.env'), `${env}SNOW_LOCAL_CLIENT_SECRET=demo-client-secret\n`);
+      if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Toggle Panel Visibility');
       await runCommand(page, 'Welcome: Open Walkthrough');
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with SnowAuth' }).first().waitFor({ timeout: 15000 });
       await page.locator('.quick-input-widget .quick-input-box input').first().fill('Get started with SnowAuth');
@@ -932,8 +933,7 @@ const STEPS = [
       await page.keyboard.press('Enter');
       const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'New Connection File' });
       await button.first().waitFor({ timeout: 20000 });
-      // the README's picture: the walkthrough with its first step's media, no panel
-      await runCommand(page, 'View: Hide Panel').catch(() => {});
+      // the README's picture: the walkthrough with its first step's media (Escape there would go back to Welcome)
       await page.waitForTimeout(2500);
       await page.screenshot({ path: join(out, 'walkthrough.png') });
       const checkbox = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).locator('[role="checkbox"]').first();
@@ -1103,6 +1103,31 @@ const STEPS = [
       }
       const after = await editorText(page);
       if (after !== before) throw new Error(`the document changed:\n${after}`);
+    },
+  },
+  {
+    id: 'untrusted-new-file',
+    phase: 'untrusted',
+    ready: true,
+    what: 'SnowAuth: New Connection File in an untrusted workspace (it writes a file and runs nothing): the SDK client chosen, sdk-dev.snowauth.toml opens with its three lines',
+    async run(page) {
+      const name = 'sdk-dev.snowauth.toml';
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: New Connection File');
+      await answerBox(page, 'The file to create', name);
+      await answerBox(page, 'The ServiceNow instance', 'dev12345');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10000 });
+      await input.first().fill('ServiceNow SDK client');
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: /^Sign in with the ServiceNow SDK client/ }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+      const text = readFileSync(ws(name), 'utf8');
+      const want = ['default = "dev12345"', '', '[connections.dev12345]', 'instance = "dev12345"', 'client = "servicenow-sdk"'];
+      const lines = text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\s+#.*$/, ''));
+      if (lines.slice(0, want.length).join('\n') !== want.join('\n')) throw new Error(`the new file holds:\n${text}`);
+      const warned = (await notifications(page)).filter((n) => /untrusted workspace/.test(n));
+      if (warned.length) throw new Error(`the command was refused: ${JSON.stringify(warned)}`);
     },
   },
   // ------------------------------------------------ phase "hostile": a cloned repository that attacks on open
