@@ -178,6 +178,47 @@ def _range(l1: int, c1: int, l2: int, c2: int) -> dict[str, Any]:
     return {"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}}
 
 
+def navigation(cmd: list[str], path: Path, requests: int) -> dict[str, list[float]]:
+    """Go to definition (from `default`), references, prepareRename and rename of a
+    connection in the middle, and the document links after each of ``requests`` edits (a
+    character typed into a connection, then a line break at the top), in ms."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    uri = path.as_uri()
+    doc = {"textDocument": {"uri": uri}}
+    heads = [i for i, s in enumerate(lines) if s.startswith("[connections.c")]
+    out: dict[str, list[float]] = {k: [] for k in ("definition", "references", "rename", "links")}
+    c = Client(cmd, env=server_env(), cwd=HERE)
+    try:
+        c.initialize(path.parent)
+        c.open(uri, text)
+        c.diagnostics(uri, 1)
+        version, added = 1, 0  # added: line breaks typed at the top so far
+        for k in range(requests):
+            line = heads[(k * 7919) % len(heads)] + added
+            at = {**doc, "position": {"line": line, "character": len("[connections.") + 2}}
+            for key, method, params in (
+                ("definition", "textDocument/definition", {**doc, "position": {"line": added, "character": 12}}),
+                ("references", "textDocument/references", {**at, "context": {"includeDeclaration": True}}),
+                ("rename", "textDocument/prepareRename", at),
+                ("rename", "textDocument/rename", {**at, "newName": "renamed"}),
+            ):
+                t = time.perf_counter()
+                c.request(method, params)
+                out[key].append((time.perf_counter() - t) * 1000)
+            version += 1
+            edit = _range(line + 1, 0, line + 1, 0) if k % 2 == 0 else _range(0, 0, 0, 0)
+            c.change(uri, version, [{"range": edit, "text": "x" if k % 2 == 0 else "\n"}])
+            c.diagnostics(uri, version)
+            added += k % 2
+            t = time.perf_counter()
+            c.request("textDocument/documentLink", doc)
+            out["links"].append((time.perf_counter() - t) * 1000)
+    finally:
+        c.close()
+    return out
+
+
 # -- 5. snowauth check vs taplo ---------------------------------------------------------------------
 
 
@@ -334,9 +375,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (not for reporting)")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
-    ap.add_argument("--only", choices=("cold", "sessions", "check", "strings", "fetch"), action="append")
+    ap.add_argument("--only", choices=("cold", "sessions", "navigation", "check", "strings", "fetch"), action="append")
     args = ap.parse_args(argv)
-    only = set(args.only or ("cold", "sessions", "check", "strings", "fetch"))
+    only = set(args.only or ("cold", "sessions", "navigation", "check", "strings", "fetch"))
     quick = args.quick
     started = time.perf_counter()
     env_line = machine()
@@ -440,6 +481,31 @@ def main(argv: list[str] | None = None) -> int:
                 "p50 ≤ 15 ms; p95 ≤ 2× p50",
                 met(median(o) <= 15 and p95(o) <= 2 * median(o)),
             )
+        )
+
+    if "navigation" in only:
+        say("navigation, 10,000 lines")
+        r = navigation(OURS, paths[10_000], 10 if quick else 40)
+        raw["navigation_10000"] = r
+        for key, label in (
+            ("definition", "Go to definition"),
+            ("references", "References"),
+            ("rename", "prepareRename / rename"),
+        ):
+            o = r[key]
+            rows.append(
+                (
+                    f"{label}, 10,000 lines: p50 / p95",
+                    f"{ms(median(o))} / {ms(p95(o))}",
+                    "",
+                    "",
+                    "p50 ≤ 5 ms",
+                    met(median(o) <= 5),
+                )
+            )
+        info.append(
+            f"10,000 lines: document links after an edit {ms(median(r['links']))} (p95 {ms(p95(r['links']))}; "
+            "about 4,000 links, most of it the JSON)"
         )
 
     if "check" in only:

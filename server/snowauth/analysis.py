@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from snowauth.checks import Checker
-from snowauth.document import Connection, Layout, build
+from snowauth.document import Connection, Layout, build, entry_owner, header_owner
 from snowauth.findings import Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
-from snowauth.syntax import Entry, Header, KeyPart, Parsed, Value, flatten, parse
+from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value, flatten, parse
 
 if TYPE_CHECKING:
     from snowauth.incremental import Incremental
@@ -109,6 +109,47 @@ class Analysis:
     def default(self) -> tuple[KeyPart, Value] | None:
         e = self._live()
         return e.default() if e is not None else self.layout.default
+
+    def connection_headers(self) -> list[tuple[Connection, int]]:
+        """Every connection and where its ``header`` span starts in this text; the
+        connection's own spans may be those of an earlier text until ``connection(name)``
+        moves it (the engine's connections are moved when asked for)."""
+        e = self._live()
+        if e is not None and not e.whole:
+            return e.connection_headers()
+        return [(c, c.header[0]) for c in self.layout.connections.values()]
+
+    def statements_of(self, name: str) -> list[tuple[Header | None, Header | Entry]]:
+        """The statements that belong to connection ``name`` (``document.header_owner``,
+        ``entry_owner``), each with the header it is under (None for a header, or at the
+        top): a connection's own chunks only, while the engine holds this text."""
+        e = self._live()
+        if e is not None and not e.whole:
+            return e.statements_of(name)
+        out: list[tuple[Header | None, Header | Entry]] = []
+        gov: Header | None = None
+        for it in self.parsed.items:
+            if type(it) is Header:
+                gov = it
+                if header_owner(it) == name:
+                    out.append((None, it))
+            elif entry_owner(gov, it) == name:  # type: ignore[arg-type]
+                out.append((gov, it))
+        return out
+
+    def connections_between(self, start: int, end: int) -> list[Connection]:
+        """The connections with statements in [start, end], in no particular order: for a
+        live analysis only those of the chunks there are moved (inlay hints of a screen)."""
+        e = self._live()
+        if e is not None:
+            return e.connections_between(start, end)
+        return [c for c in self.connections.values() if any(s <= end and start <= t for s, t in c.segments)]
+
+    def chunks(self) -> list[Chunk]:
+        """The text's chunks of statements, in order (each rebased when read): the live
+        engine's, kept as the text is edited, else those of one scan."""
+        e = self._live()
+        return e.chunks.list if e is not None else self.parsed.chunks
 
     def item_at(self, offset: int) -> Header | Entry | None:
         """The statement whose span holds ``offset`` (ends included)."""

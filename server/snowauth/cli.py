@@ -47,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
         "json: a list of objects (default: %(default)s)",
     )
 
+    p = sub.add_parser(
+        "fmt",
+        help="give *.snowauth.toml files their canonical layout (the editor's Format Document)",
+        description="Format *.snowauth.toml files in place: keys in the documented order, one blank line "
+        "between tables, comments and values kept. Exit status: 0 nothing left to change, 1 with --check "
+        "when a file would change, 2 when a file could not be formatted (a syntax error, not UTF-8, a link "
+        "out of the folder) or none was found. Changed files are listed on stdout.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, or folders searched for *.snowauth.toml")
+    p.add_argument("--check", action="store_true", help="write nothing; list the files that would change")
+    p.add_argument("--align-values", action="store_true", help="align the values of each table in a column")
+
     p = sub.add_parser("lsp", help="run the language server (stdio unless --tcp)")
     p.add_argument("--tcp", metavar="HOST:PORT", default=None, help="listen on TCP instead of stdio (default: stdio)")
     p.add_argument(
@@ -226,6 +238,10 @@ def _run(args_list: list[str]) -> int:
         from snowauth.check import run_check
 
         return run_check(args.paths, args.format, sys.stdout)
+    if args.command == "fmt":
+        from snowauth.fmt_cli import run_fmt
+
+        return run_fmt(args.paths, check=args.check, align_values=args.align_values)
     if args.command == "schema":
         from snowauth.schema import json_schema
 

@@ -214,29 +214,7 @@ async def resolve(
     _refuse_errors(a, c)
 
     async def get(key: str, *, secret: bool = False) -> str | None:
-        raw = _value(c, key)
-        if raw is None:
-            return None
-        value = str(raw)
-        ref = parse_reference(value)
-        if ref is None:
-            return value
-        if ref.kind == "prompt":
-            if not secret or not need_secrets or key in no_prompt:
-                return None
-            if prompt is None:
-                raise ConnectionProblem(
-                    f"`{key}` is `${{prompt}}`, but this client cannot ask for secrets: use "
-                    f"`${{env:NAME}}` or `${{file:path}}` for `{key}` instead",
-                    key,
-                )
-            answer = await prompt(c.name, key)
-            if answer is None or answer == "":
-                raise ConnectionProblem(f"No value was entered for `{key}`; nothing was sent", key)
-            return answer
-        if secret and not need_secrets:
-            return None
-        return _reference_free(c, key, env)
+        return await _resolved(c, env, prompt, key, secret=secret, need_secrets=need_secrets, no_prompt=no_prompt)
 
     if target is None:
         target = destination(a, c, env)
@@ -303,6 +281,63 @@ async def resolve(
             if (ref := _reference_text(c, key))
         ),
     )
+
+
+async def _resolved(
+    c: Connection,
+    env: Environment,
+    prompt: AsyncPrompt | None,
+    key: str,
+    *,
+    secret: bool = False,
+    need_secrets: bool = True,
+    no_prompt: frozenset[str] = frozenset(),
+) -> str | None:
+    """One key's value with its reference resolved (``${prompt}`` asked only for a
+    ``secret`` key that is needed and not in ``no_prompt``)."""
+    raw = _value(c, key)
+    if raw is None:
+        return None
+    value = str(raw)
+    ref = parse_reference(value)
+    if ref is None:
+        return value
+    if ref.kind == "prompt":
+        if not secret or not need_secrets or key in no_prompt:
+            return None
+        if prompt is None:
+            raise ConnectionProblem(
+                f"`{key}` is `${{prompt}}`, but this client cannot ask for secrets: use "
+                f"`${{env:NAME}}` or `${{file:path}}` for `{key}` instead",
+                key,
+            )
+        answer = await prompt(c.name, key)
+        if answer is None or answer == "":
+            raise ConnectionProblem(f"No value was entered for `{key}`; nothing was sent", key)
+        return answer
+    if secret and not need_secrets:
+        return None
+    return _reference_free(c, key, env)
+
+
+@dataclass(frozen=True)
+class Network:
+    """How a connection reaches its instance, for requests that are not its grant
+    (Register OAuth client's Table API calls): its proxy and client certificate."""
+
+    proxy: str | None
+    client_cert: str | None
+    client_key: str | None
+    client_key_password: str | None
+
+
+async def network(c: Connection, env: Environment, prompt: AsyncPrompt | None) -> Network:
+    """The connection's ``proxy`` and client certificate, resolved as :func:`resolve`
+    does (confined paths; ``client_key_password`` asked when it is ``${prompt}``)."""
+    client_cert = _confined_path(c, "client_cert", env)
+    client_key = _confined_path(c, "client_key", env) if client_cert else None
+    password = await _resolved(c, env, prompt, "client_key_password", secret=True) if client_cert else None
+    return Network(_reference_free(c, "proxy", env) or None, client_cert, client_key, password)
 
 
 def _confined_path(c: Connection, key: str, env: Environment) -> str | None:

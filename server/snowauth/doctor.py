@@ -2,10 +2,10 @@
 by the command line (``doctor_cli``) and the language server (``lsp/commands``).
 
 One cohesive thing, the chain and what it says (longer than the core's usual 500 lines on
-purpose: each check, its messages and their rendering belong together, ARCHITECTURE.md):
-the connection's links are checked in order and the walk stops at the first broken one,
-whose message says what to do (docs/decisions.md, "Doctor: the chain", lists each check
-and its source):
+purpose: each check and its messages belong together, ARCHITECTURE.md; the report they
+fill and its rendering are ``doctor_report.py``): the connection's links are checked in
+order and the walk stops at the first broken one, whose message says what to do
+(docs/decisions.md, "Doctor: the chain", lists each check and its source):
 
 ====================  ==================================================================
 ``dns``               the instance's host name resolves
@@ -32,17 +32,15 @@ No check message holds a secret; text from the instance is scrubbed and quoted.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from snowauth import instance_records as rec
-from snowauth.check import plain_text
+from snowauth.doctor_report import Check, Report, Status
 from snowauth.hover import markdown_code as code
 from snowauth.model import REGISTRY
-from snowauth.terminal import json_printable, printable
 from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
@@ -56,21 +54,6 @@ if TYPE_CHECKING:
     from snowauth.tokens import ResolvedConnection
     from snowauth.workflow import TokenUI, TokenWorkflow
 
-Status = Literal["pass", "fail", "skipped"]
-
-#: the links of the chain, in order: (id, title)
-CHAIN: tuple[tuple[str, str], ...] = (
-    ("dns", "The host name resolves"),
-    ("tls", "TLS verifies"),
-    ("hibernating", "The instance is awake"),
-    ("oauth_active", "OAuth is active on the instance"),
-    ("client", "The client is registered and fits the grant"),
-    ("grant_enabled", "The grant is enabled on the instance"),
-    ("user", "The user can sign in"),
-    ("token", "The instance issues a token"),
-    ("syslog", "The instance's system log"),
-)
-TITLES = dict(CHAIN)
 #: the checks that read the instance's records (an admin's rights)
 ADMIN_CHECKS = ("oauth_active", "client", "grant_enabled", "user", "syslog")
 NEEDS_ADMIN = "needs an admin's rights"
@@ -106,100 +89,6 @@ async def ask_admin(
 
 
 AdminSource = Callable[[], Awaitable[AdminAccess]]
-
-
-@dataclass
-class Check:
-    id: str
-    status: Status
-    message: str
-    key: str | None = None
-
-    @property
-    def title(self) -> str:
-        return TITLES[self.id]
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``DiagnoseCheck`` shape of docs/reference.md's protocol (``lsp/ext.py``)."""
-        out: dict[str, Any] = {"id": self.id, "title": self.title, "status": self.status, "message": self.message}
-        if self.key is not None:
-            out["key"] = self.key
-        return out
-
-
-@dataclass
-class Report:
-    """The checks run, in chain order (stopping at the first failure)."""
-
-    connection: str
-    instance: str
-    checks: list[Check] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not any(c.status == "fail" for c in self.checks)
-
-    @property
-    def failed(self) -> Check | None:
-        return next((c for c in self.checks if c.status == "fail"), None)
-
-    @property
-    def skipped(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "skipped"]
-
-    def summary(self) -> str:
-        """One sentence: all good, or the broken link."""
-        failed = self.failed
-        if failed is not None:
-            return f"{self.connection}: “{failed.title}” failed. {failed.message}"
-        skipped = self.skipped
-        extra = f" ({len(skipped)} skipped: {', '.join(c.id for c in skipped)})" if skipped else ""
-        return f"All good: {self.connection} gets a token from {self.instance}{extra}."
-
-    # -- rendering ----------------------------------------------------------------------------
-
-    def as_result(self) -> dict[str, Any]:
-        """The ``DiagnoseResult`` shape (``lsp/ext.py``)."""
-        return {
-            "connection": self.connection,
-            "ok": self.ok,
-            "checks": [c.as_dict() for c in self.checks],
-            "report": self.markdown(),
-        }
-
-    def markdown(self) -> str:
-        lines = [f"# SnowAuth doctor: {code(self.connection)}", "", f"Instance: {code(self.instance)}", ""]
-        marks = {"pass": "✓", "fail": "✗", "skipped": "–"}
-        for c in self.checks:
-            at = f" ({code(c.key)})" if c.key else ""
-            lines.append(f"- {marks[c.status]} **{c.title}**{at}: {c.message}")
-        lines += ["", self._closing(markdown=True)]
-        return "\n".join(lines) + "\n"
-
-    def text(self) -> str:
-        """The checklist for a terminal: ✓ ✗ – per check, text from files and the instance
-        made printable."""
-        marks = {"pass": "✓", "fail": "✗", "skipped": "–"}
-        lines = [f"snowauth doctor: {printable(self.connection)} at {printable(self.instance)}"]
-        for c in self.checks:
-            lines.append(f"{marks[c.status]} {c.title}: {printable(plain_text(c.message))}")
-        lines.append(printable(plain_text(self._closing(markdown=False))))
-        return "\n".join(lines) + "\n"
-
-    def json(self) -> str:
-        result = self.as_result()
-        del result["report"]
-        result["instance"] = self.instance
-        return json_printable(json.dumps(result, indent=2, ensure_ascii=False)) + "\n"
-
-    def _closing(self, *, markdown: bool) -> str:
-        failed = self.failed
-        skipped = self.skipped
-        said = f" Skipped: {', '.join(c.id for c in skipped)}." if skipped else ""
-        if failed is not None:
-            return f"Broken link: {failed.id}.{said}"
-        name, where = (code(self.connection), code(self.instance)) if markdown else (self.connection, self.instance)
-        return f"All good: {name} gets a token from {where}.{said}"
 
 
 # -- reading the instance's answers -----------------------------------------------------------

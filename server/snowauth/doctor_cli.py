@@ -16,7 +16,8 @@ from pathlib import Path
 from snowauth import connections as conns
 from snowauth.analysis import analyze
 from snowauth.check import plain_text
-from snowauth.doctor import AdminAccess, Report, ask_admin, diagnose
+from snowauth.doctor import AdminAccess, ask_admin, diagnose
+from snowauth.doctor_report import Report
 from snowauth.files import read_text
 from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment

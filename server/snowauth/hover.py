@@ -10,6 +10,8 @@ from datetime import datetime
 from snowauth import model
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
+from snowauth.navigation import env_reference_at
+from snowauth.secrets import Environment
 from snowauth.syntax import Entry, Header, KeyPart
 from snowauth.terminal import printable
 from snowauth.wording import humanize
@@ -38,7 +40,11 @@ def _walk_entry(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str
     return None
 
 
-def hover(a: Analysis, offset: int, now: datetime) -> Hover | None:
+def hover(a: Analysis, offset: int, now: datetime, env: Environment | None = None) -> Hover | None:
+    """``env``: where `${env:NAME}` is looked up, for the hover on such a reference."""
+    ref = env_reference_at(a, offset, env) if env is not None else None
+    if ref is not None:
+        return Hover(ref.start, ref.end, _env_reference_text(ref.name, ref.where, ref.line, ref.refused))
     item = a.item_at(offset)
     if item is None:
         return None
@@ -73,6 +79,18 @@ def hover(a: Analysis, offset: int, now: datetime) -> Hover | None:
     ):
         return Hover(v.start, v.end, _expiry_text(v.data, now))
     return None
+
+
+def _env_reference_text(name: str, where: str, line: int | None, refused: str | None) -> str:
+    """Where a `${env:NAME}` is set (never its value): docs/decisions.md."""
+    shown = markdown_code(f"${{env:{name}}}")
+    if where == "process":
+        over = f" (it wins over line {line} of the .env beside this file)" if line is not None else ""
+        return f"{shown}: set in the process environment{over}."
+    if where == "dotenv":
+        return f"{shown}: set in the .env beside this file (line {line})."
+    why = f" The .env beside this file was not read: {refused}." if refused else ""
+    return f"{shown}: not set in .env nor in the environment.{why}"
 
 
 def _expiry_text(dt: datetime, now: datetime) -> str:

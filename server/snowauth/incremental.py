@@ -18,7 +18,17 @@ from datetime import datetime
 from snowauth import model
 from snowauth.analysis import Analysis, gc_paused
 from snowauth.checks import Checker, link_repeated_unknown_keys
-from snowauth.document import Connection, Issue, Layout, attribute, build, build_connection, needs_whole_file
+from snowauth.document import (
+    Connection,
+    Issue,
+    Layout,
+    attribute,
+    build,
+    build_connection,
+    entry_owner,
+    header_owner,
+    needs_whole_file,
+)
 from snowauth.findings import ERROR, Edit, Finding, Fix
 from snowauth.positions import LineIndex, newline_of
 from snowauth.secrets import DOTENV, Environment
@@ -286,6 +296,39 @@ class Incremental:
             return None
         self._rebase(top)
         return top.default
+
+    def connection_headers(self) -> list[tuple[Connection, int]]:
+        """Every connection with where its ``header`` span starts in the current text,
+        without moving the connections there (``_rebase`` moves every span of a
+        connection: for all of them after an edit near the top, that is the file's work)."""
+        return [(g.conn, g.conn.header[0] + g.chunks[0].start - g.base) for g in self.groups.values() if g.conn]
+
+    def statements_of(self, name: str) -> list[tuple[Header | None, Header | Entry]]:
+        """The statements that belong to connection ``name``, each with the header it is
+        under (None for a header, or at the top), at their place in the text."""
+        g = self.groups.get(name)
+        if g is None:
+            return []
+        out: list[tuple[Header | None, Header | Entry]] = []
+        for c in g.chunks:
+            c.rebase()
+            gov = c.gov
+            for it in c.items:
+                if type(it) is Header:
+                    gov = it
+                    if header_owner(it) == name:
+                        out.append((None, it))
+                elif entry_owner(gov, it) == name:  # type: ignore[arg-type]
+                    out.append((gov, it))
+        return out
+
+    def connections_between(self, start: int, end: int) -> list[Connection]:
+        """The connections with statements in the chunks that hold [start, end]."""
+        chunks = self.chunks.list
+        i = max(0, bisect_right(chunks, start, key=_chunk_start) - 1)
+        j = bisect_right(chunks, end, key=_chunk_start)
+        names = dict.fromkeys(o for c in chunks[i:j] for o in c.owners if o is not None)
+        return [c for n in names if (c := self.connection(n)) is not None]
 
     def items_near(self, offset: int) -> list[Header | Entry]:
         """The statements of the chunk that holds ``offset`` (no other can hold it)."""

@@ -244,13 +244,19 @@ class Registration:
             self.ui, self.name, purpose, admin_workflow=self.admin_workflow, environ=self.environ
         )
         from snowauth.oauth.table import TableClient
+        from snowauth.oauth.tls import ClientCertificate
 
+        net = await self.workflow.network()  # the connection's proxy and client certificate
         client = TableClient(
             target.base_url,
             admin,
             timeout=_timeout(self.connection),
             ca_bundle=target.trust.ca_bundle,
             transport=self.transport,
+            proxy=net.proxy,
+            client_cert=ClientCertificate(net.client_cert, net.client_key, net.client_key_password)
+            if net.client_cert
+            else None,
         )
         try:
             async with self.ui.progress(f"registering an OAuth client for {self.name}") as report:

@@ -172,24 +172,54 @@ def dotenv_quote(value: str) -> str:
 
 def load_dotenv(folder: Path | None, roots: tuple[Path, ...]) -> tuple[dict[str, str], str | None]:
     """The ``.env`` beside a connection file, and why it was not read (None when it was
-    read, or is absent).
+    read, or is absent): ``dotenv_text``'s text, parsed."""
+    text, refused = dotenv_text(folder, roots)
+    return (parse_dotenv(text) if text is not None else {}), refused
+
+
+def dotenv_names(text: str) -> dict[str, tuple[int, int]]:
+    """Where each variable of a dotenv text is set: the span (code points) of its name on
+    the line that wins (the later one, as ``parse_dotenv`` reads it)."""
+    out: dict[str, tuple[int, int]] = {}
+    at = 0
+    for m in (*_LINE_BREAK.finditer(text), None):
+        end = m.start() if m is not None else len(text)
+        line = text[at:end]
+        found = _dotenv_line(line)
+        if found is not None:
+            name = found[0]
+            s = line.lstrip()
+            lead = len(line) - len(s)
+            if not (s.startswith(name) and s[len(name) :].lstrip().startswith("=")):
+                after = s[len("export") :]  # `export NAME=…`
+                lead += len("export") + len(after) - len(after.lstrip())
+            out[name] = (at + lead, at + lead + len(name))
+        if m is None:
+            break
+        at = m.end()
+    return out
+
+
+def dotenv_text(folder: Path | None, roots: tuple[Path, ...]) -> tuple[str | None, str | None]:
+    """The text of the ``.env`` beside a connection file (None when absent or refused),
+    and why it was not read (None when it was read, or is absent).
 
     The .env comes with the repository like the connection file: a symbolic link to
     `~/.aws/credentials` would otherwise send the user's keys as `client_secret`, and a
     link to `/dev/zero` or a FIFO would hang every reader. So it is read only when it is
     (or links to) a regular file inside ``roots``, of at most files.SECRET_MAX_BYTES."""
     if folder is None:
-        return {}, None
+        return None, None
     path = folder / DOTENV
     try:
         linked = path.is_symlink()
         real = path.resolve(strict=True)
     except FileNotFoundError:
-        return {}, None  # absent (or a link to nothing): nothing to read
+        return None, None  # absent (or a link to nothing): nothing to read
     except (OSError, RuntimeError):
-        return {}, "it is a symbolic link that leads nowhere (a loop): make .env a regular file here"
+        return None, "it is a symbolic link that leads nowhere (a loop): make .env a regular file here"
     if linked and outside_roots(real, roots):
-        return {}, (
+        return None, (
             f"it is a symbolic link to `{real}`, outside this folder and ${ROOTS_VARIABLE}: "
             "make .env a regular file here"
         )
@@ -197,14 +227,14 @@ def load_dotenv(folder: Path | None, roots: tuple[Path, ...]) -> tuple[dict[str,
         data = files.read_bytes(real, files.SECRET_MAX_BYTES, follow_links=False)
     except files.RefusedFile as exc:
         advice = "keep .env smaller" if "larger" in exc.reason else "make .env a regular file here"
-        return {}, f"{exc.reason}: {advice}"
+        return None, f"{exc.reason}: {advice}"
     except OSError as exc:
-        return {}, f"it could not be read ({exc.strerror or exc})"
+        return None, f"it could not be read ({exc.strerror or exc})"
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return {}, "it is not valid UTF-8: save .env as UTF-8"
-    return parse_dotenv(text), None
+        return None, "it is not valid UTF-8: save .env as UTF-8"
+    return text, None
 
 
 def read_dotenv(folder: Path | None, env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -284,6 +284,12 @@ class TokenWorkflow:
             no_prompt=no_prompt,
         )
 
+    async def network(self) -> conns.Network:
+        """The connection's proxy and client certificate, once its destination is
+        confirmed (for requests that are not its grant: Register OAuth client)."""
+        await self.destination()
+        return await conns.network(self.connection, self.env, self._prompt())
+
     def cache_key(self, conn: ResolvedConnection) -> str:
         """The cache entry of instance + client + user *under these trust settings*: tokens
         obtained with the system's CAs are never sent through another file's ca_bundle."""

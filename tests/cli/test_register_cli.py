@@ -227,3 +227,23 @@ def test_nothing_is_sent_to_a_host_not_confirmed(tmp_path: Path) -> None:
         assert server.requests == []
     assert status == 1 and "Nothing was sent" in stderr
     assert not (path.parent / ".env").exists() and "client_id" not in path.read_text(encoding="utf-8")
+
+
+def test_register_goes_through_the_connections_proxy(tmp_path: Path) -> None:
+    """The Table API requests of register take the connection's `proxy` (and its
+    credentials from the environment), as its grant does."""
+    from tests.kit.proxy import running_proxy
+
+    proxy_password = "r3g-pr0xy-pw-77c1"
+    with (
+        register_instance("https", tmp_path) as (emu, tls, _ca),
+        running_proxy(credentials=("alice", proxy_password)) as proxy,
+    ):
+        path = project(tmp_path, unregistered(emu.url, "password", extra=tls + 'proxy = "${env:CORP_PROXY}"\n'))
+        status, result, stderr = register(
+            path, "--no-fetch", env={**ADMIN_ENV, "CORP_PROXY": proxy.url_with("alice", proxy_password)}
+        )
+        assert status == 0, stderr
+        assert result is not None and result["client_id"]
+        assert proxy.connects and set(proxy.connects) == {f"127.0.0.1:{emu.port}"}
+        assert proxy_password not in stderr

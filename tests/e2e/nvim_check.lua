@@ -6,6 +6,7 @@
 --   typing:      type a connection into the empty FILE as a person does, with
 --                vim.lsp.completion (KEYS: the steps, as JSON), then `:SnowAuth fetchToken`
 --   token_env:   the README's `:SnowAuthEnv` (its second snippet, appended to init.lua)
+--   navigation:  go to definition from `default` (LINE:COL), then rename (NEW_NAME)
 local scenario = os.getenv("SCENARIO") or "diagnostics"
 local file, out = os.getenv("FILE"), os.getenv("OUT")
 local result = { error = nil, notes = {}, deprecated = {}, selects = {}, log = {} }
@@ -294,6 +295,28 @@ function scenarios.token_env()
   result.instance = vim.env.SNOWAUTH_INSTANCE_URL
   result.token_length = #vim.env.SNOWAUTH_ACCESS_TOKEN
   result.job_sees = vim.trim(vim.fn.system({ "sh", "-c", 'test -n "$SNOWAUTH_ACCESS_TOKEN" && echo set' }))
+end
+
+-- go to definition from `default` (the cursor at LINE:COL, 1-based line), then rename the
+-- connection (the cursor on the header's name) to NEW_NAME with vim.lsp.buf.rename
+-- (prepareRename first)
+function scenarios.navigation()
+  local bufnr = open()
+  vim.api.nvim_win_set_cursor(0, { tonumber(os.getenv("LINE")), tonumber(os.getenv("COL")) })
+  local before = vim.api.nvim_win_get_cursor(0)
+  vim.lsp.buf.definition()
+  result.definition = wait_for("the jump to the definition", function()
+    local now = vim.api.nvim_win_get_cursor(0)
+    return (now[1] ~= before[1] or now[2] ~= before[2]) and now
+  end)
+  local header = vim.api.nvim_get_current_line()
+  vim.api.nvim_win_set_cursor(0, { result.definition[1], #header - 2 }) -- on the name
+  vim.lsp.buf.rename(os.getenv("NEW_NAME"))
+  wait_for("the renamed connection", function()
+    return buffer_text(bufnr):find(os.getenv("NEW_NAME"), 1, true)
+  end)
+  sleep(200)
+  result.text = buffer_text(bufnr)
 end
 
 co = coroutine.create(function()

@@ -205,3 +205,37 @@ def test_readme_token_snippet_hands_the_token_to_new_jobs(tmp_path: Path, emulat
     assert emulator.token_requests == 1  # no token was stored: the command fetched one
     assert any("set for new jobs" in note for note in result["notes"]), result["notes"]
     assert "demo-password" not in json.dumps(result) and "demo-client-secret" not in json.dumps(result)
+
+
+NAVIGATION = """# café ✓ 😀
+default = "dev"
+
+[connections.other]
+instance = "dev2"
+
+[connections.dev]
+instance = "dev12345"
+grant_type = "client_credentials"
+
+[connections.dev.token]
+access_token = "t"
+
+[connections]
+dev.scope = "useraccount"
+"""
+
+
+def test_definition_and_rename_in_neovim(tmp_path: Path) -> None:
+    doc = tmp_path / "nav.snowauth.toml"
+    doc.write_text(NAVIGATION, encoding="utf-8")
+    col = len(b'default = "d')
+    result = run_nvim(tmp_path, doc, "navigation", LINE="2", COL=str(col), NEW_NAME="prod ✓")
+    assert result["encoding"] == "utf-8"
+    # `default = "dev"` -> the [connections.dev] header (line 7, 1-based; column 0)
+    assert result["definition"] == [7, 0]
+    renamed = (
+        NAVIGATION.replace('default = "dev"', 'default = "prod ✓"')
+        .replace("connections.dev", 'connections."prod ✓"')
+        .replace("dev.scope", '"prod ✓".scope')
+    )
+    assert result["text"] == renamed.rstrip("\n")

@@ -12,7 +12,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
@@ -101,11 +101,13 @@ def session_fixture(
     presets: tuple[str, ...] = ("visual-studio-code",),
     env: dict[str, str] | None = None,
     prompt: bool = True,
+    options: dict[str, Any] | None = None,
 ) -> Any:
     """A pytest-lsp fixture running `snowauth lsp` with ``env`` added to the environment,
     once per client preset; ``prompt`` declares `experimental.snowauth.promptSecret`.
     The test can pass `initializationOptions` through ``request.param`` of a preset
-    written as "preset|untrusted"."""
+    written as "preset|untrusted"; ``options`` adds to them; the server's answer is
+    ``client.initialize_result``."""
 
     @pytest_lsp.fixture(
         config=ClientServerConfig(
@@ -119,8 +121,9 @@ def session_fixture(
         caps = client_capabilities(preset)
         if prompt:
             caps.experimental = {"snowauth": {"promptSecret": True}}
-        options = {"trusted": mode != "untrusted"}
-        await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=options))
+        init = {"trusted": mode != "untrusted", **(options or {})}
+        result = await lsp_client.initialize_session(t.InitializeParams(capabilities=caps, initialization_options=init))
+        lsp_client.initialize_result = result  # type: ignore[attr-defined]
         lsp_client.trusted_workspace = mode != "untrusted"  # type: ignore[attr-defined]
         yield lsp_client
         await lsp_client.shutdown_session()
@@ -342,6 +345,10 @@ class Editor:
         def lens_refresh(_params: None) -> None:
             self.refreshes.append("codeLens")
 
+        @client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
+        def inlay_hint_refresh(_params: None) -> None:
+            self.refreshes.append("inlayHint")
+
         @client.feature(t.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: t.ApplyWorkspaceEditParams) -> t.ApplyWorkspaceEditResult:
             return self.apply(params.edit)
@@ -390,6 +397,27 @@ class Editor:
         return t.ApplyWorkspaceEditResult(applied=True)
 
 
+def apply_everywhere(editor: Editor, edit: t.WorkspaceEdit) -> None:
+    """Apply a workspace edit as an editor does for a rename: open documents through
+    ``editor`` (a `didChange` each), the other files edited on disk (read, edited in
+    ``editor.encoding``, written back byte for byte)."""
+    per_doc: list[tuple[str, list[t.TextEdit]]] = []
+    for change in edit.document_changes or []:
+        assert isinstance(change, t.TextDocumentEdit)
+        per_doc.append((change.text_document.uri, list(change.edits)))  # type: ignore[arg-type]
+    per_doc += [(uri, list(edits)) for uri, edits in (edit.changes or {}).items()]
+    for uri, edits in per_doc:
+        text = editor.texts[uri] if uri in editor.texts else Path(uri.removeprefix("file://")).read_bytes().decode()
+        conv = Converter(LineIndex(text), editor.encoding)
+        spans = [(conv.offset(e.range.start), conv.offset(e.range.end), e.new_text) for e in edits]
+        if uri in editor.texts:
+            editor._change(uri, spans)
+            continue
+        for start, end, new in sorted(spans, key=lambda e: e[0], reverse=True):
+            text = text[:start] + new + text[end:]
+        Path(uri.removeprefix("file://")).write_bytes(text.encode())
+
+
 class Watched:
     """The client's side: every request the server makes of the person (a secret prompt,
     a question such as the one before credentials go to a new host: never answered), every
@@ -436,6 +464,36 @@ def apply_like_a_client(edit: t.WorkspaceEdit, editor: Editor) -> None:
             text = text[: conv.offset(e.range.start)] + e.new_text + text[conv.offset(e.range.end) :]
         with open(path, "w", encoding="utf-8", newline="") as handle:  # follows links, like editors
             handle.write(text)
+
+
+# -- inlay hints and semantic tokens -----------------------------------------------------------
+
+
+async def inlay_hints(client: LanguageClient, uri: str, rng: t.Range) -> list[t.InlayHint]:
+    """The server's inlay hints for ``rng`` of ``uri`` (none: an empty list)."""
+    found = await client.text_document_inlay_hint_async(t.InlayHintParams(t.TextDocumentIdentifier(uri), rng))
+    return list(found or [])
+
+
+def decode_semantic_tokens(
+    data: Sequence[int], types: Sequence[str], modifiers: Sequence[str]
+) -> list[tuple[int, int, int, str, tuple[str, ...]]]:
+    """(line, column, length, type, modifiers) of each token of a semantic tokens result."""
+    assert len(data) % 5 == 0
+    out = []
+    line = col = 0
+    for i in range(0, len(data), 5):
+        dl, dc, length, kind, mods = data[i : i + 5]
+        line, col = (line + dl, dc) if dl else (line, col + dc)
+        out.append((line, col, length, types[kind], tuple(m for b, m in enumerate(modifiers) if mods >> b & 1)))
+    return out
+
+
+def apply_semantic_delta(data: list[int], delta: t.SemanticTokensDelta) -> list[int]:
+    """``data`` with the edits of ``delta`` applied, as a client does (from the last one)."""
+    for e in sorted(delta.edits, key=lambda e: e.start, reverse=True):
+        data = data[: e.start] + list(e.data or []) + data[e.start + e.delete_count :]
+    return data
 
 
 # -- completion ------------------------------------------------------------------------------------
@@ -490,3 +548,32 @@ async def eventually(check: Callable[[], bool], what: str, timeout: float = 20) 
         if time.monotonic() > deadline:
             raise TimeoutError(f"still not {what} after {timeout} s")
         await asyncio.sleep(0.05)
+
+
+# -- navigation: exact ranges without the server's converter -------------------------------------
+
+
+def expected_range(text: str, start: int, end: int, encoding: str) -> t.Range:
+    """The LSP range of ``text[start:end]`` (code points) in ``encoding``, counted here
+    independently of ``lsp/convert`` (lines end at LF; a test's texts have no CR)."""
+
+    def pos(offset: int) -> t.Position:
+        line_start = text.rfind("\n", 0, offset) + 1
+        before = text[line_start:offset]
+        units = {
+            "utf-8": len(before.encode("utf-8")),
+            "utf-16": len(before.encode("utf-16-le")) // 2,
+            "utf-32": len(before),
+        }[encoding]
+        return t.Position(text.count("\n", 0, offset), units)
+
+    return t.Range(pos(start), pos(end))
+
+
+def span_of(text: str, needle: str, nth: int = 0, *, within: str | None = None) -> tuple[int, int]:
+    """The span of the ``nth`` ``needle`` in ``text`` (after the first ``within`` when given)."""
+    at = text.index(within) if within is not None else 0
+    for _ in range(nth + 1):
+        at = text.index(needle, at)
+        found, at = at, at + 1
+    return found, found + len(needle)

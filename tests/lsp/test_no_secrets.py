@@ -656,3 +656,30 @@ jwt_subject = "integration.user"
     for secret in (shared, wrong, CLIENT_SECRET, access):
         assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
     LOG.unlink()
+
+
+async def test_no_secret_in_inlay_hints(client: LanguageClient, tmp_path: Path) -> None:
+    """Inlay hints say where a `${env:}` value resolves from, never the value (nor its
+    length), not even the URL of an instance that comes from a variable: the hints, their
+    tooltips and the log hold none of them."""
+    dotenv_secret = "dotenv-marker-secret-value"
+    (tmp_path / ".env").write_text(f"SNOW_HINT_DOTENV={dotenv_secret}\n", encoding="utf-8")
+    uri = (tmp_path / "hints.snowauth.toml").as_uri()
+    text = evil_file("dev12345") + 'password = "${env:SNOW_HINT_DOTENV}"\n'
+    editor = Editor(client)
+    editor.open(uri, text)
+    lines = text.count("\n") + 1
+    hints = await client.text_document_inlay_hint_async(
+        t.InlayHintParams(t.TextDocumentIdentifier(uri), t.Range(t.Position(0, 0), t.Position(lines, 0)))
+    )
+    assert hints is not None
+    labels = [str(h.label) for h in hints]
+    assert labels.count("✓ environment") == 9 and labels.count("✓ .env") == 1
+    assert labels.count("→ https://dev12345.service-now.com") == 2
+    captured = "\n".join([LOG.read_text(encoding="utf-8"), *(repr(h) for h in hints)])
+    secrets = [*REFERENCED.values(), CLIENT_SECRET, dotenv_secret]
+    for secret in secrets:
+        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    for h in hints:
+        shown = f"{h.label} {h.tooltip}"
+        assert not any(str(len(secret)) in shown for secret in secrets), shown

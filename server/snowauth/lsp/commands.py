@@ -47,7 +47,6 @@ R = TypeVar("R")
 # the commands, by the id the client runs them with, and the method of Commands they run
 COMMANDS = {**{command: action for action, command in ext.ACTIONS.items()}, ext.ACCESS_TOKEN: "access"}
 
-DOCTOR_SOURCE = "snowauth doctor"  # the source of a failed diagnosis's problem
 # the one-time question of the paste-the-code sign-in (`snowauth/promptSecret`, once)
 CODE_KEY = "authorization code"
 CODE_PROMPT = "Paste the code the browser shows after you sign in"
@@ -429,40 +428,10 @@ class Commands:
         return result
 
     async def diagnose(self, p: dict[str, Any]) -> dict[str, Any]:
-        """Walk the connection's chain live (:mod:`snowauth.doctor`): ``ext.DiagnoseResult``;
-        a failed check becomes a problem on the key it names (source "snowauth doctor")
-        until the connection's text changes or a diagnosis passes."""
-        from snowauth.doctor import AdminAccess, ask_admin, diagnose
+        """Diagnose Connection (``ext.DiagnoseResult``): see :mod:`snowauth.lsp.diagnose`."""
+        from snowauth.lsp.diagnose import diagnose_connection
 
-        self._require_trust()
-        doc, a, c = self._target(p)
-        workflow = self._workflow(doc, a, c)
-        named = p.get("adminConnection")
-        if named is not None and not isinstance(named, str):
-            raise CommandError('"adminConnection" must name a connection of the file')
-        admin_workflow = self._workflow(doc, a, conns.select(a, named, None)) if named is not None else None
-
-        async def admin() -> AdminAccess:
-            return await ask_admin(workflow.ui, c.name, admin_workflow=admin_workflow)
-
-        async with self.reporter.progress(f"SnowAuth: diagnosing {c.name}"):
-            report = await diagnose(workflow, admin, self.client)
-        failed = report.failed
-        if failed is None:
-            self.reporter.clear_failure(doc.uri)
-        else:
-            self.reporter.record_problem(
-                doc,
-                c,
-                failed.key,
-                f"snowauth doctor, “{failed.title}” failed: {failed.message}",
-                code=f"doctor-{failed.id}",
-                pointer="Diagnosis failed",
-                source=DOCTOR_SOURCE,
-            )
-        self.reporter.announce(report.summary())
-        result: ext.DiagnoseResult = report.as_result()  # type: ignore[assignment]
-        return dict(result)
+        return await diagnose_connection(self, p)
 
     async def insert(self, p: dict[str, Any]) -> dict[str, Any]:
         self._require_trust()

@@ -12,15 +12,22 @@ from typing import Any
 
 from lsprotocol import types as t
 
+from snowauth import links as doc_links
 from snowauth.analysis import Analysis
 from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
+from snowauth.folding import Fold
 from snowauth.hover import Hover
+from snowauth.inlay_hints import Hint as InlayHintData
 from snowauth.lenses import LensAction, LensInfo
+from snowauth.links import Link
 from snowauth.lsp import ext
+from snowauth.navigation import FileSpot, Rename, Target
 from snowauth.outline import Symbol
 from snowauth.positions import LineIndex
+from snowauth.secrets import Environment
+from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Encoded, Encoder, Token
 from snowauth.token_edits import toml_datetime
 
 
@@ -382,3 +389,216 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
     return {
         "connections": [connection_info(c, conv, is_default=c.name == default_name) for c in a.connections.values()]
     }
+
+
+# -- navigation: definition, references, rename, document links --------------------------------
+
+
+def location(uri: str, conv: Converter, target: Target) -> t.Location:
+    """A definition's place: a span of this document (``uri``), or of another file (its
+    own text decides its positions in the client's encoding)."""
+    if isinstance(target, FileSpot):
+        other = Converter(LineIndex(target.text), conv.encoding)
+        return t.Location(target.path.as_uri(), other.range(target.start, target.end))
+    return t.Location(uri, conv.range(*target))
+
+
+def locations(uri: str, conv: Converter, spans: Iterable[tuple[int, int]]) -> list[t.Location]:
+    return [t.Location(uri, conv.range(s, e)) for s, e in spans]
+
+
+def prepare_rename(conv: Converter, start: int, end: int, placeholder: str) -> t.PrepareRenamePlaceholder:
+    return t.PrepareRenamePlaceholder(range=conv.range(start, end), placeholder=placeholder)
+
+
+def rename_edit(
+    uri: str, version: int | None, conv: Converter, found: Rename, *, document_changes: bool
+) -> t.WorkspaceEdit:
+    """A rename: this document's edits against ``version``, and the other files' edits
+    (their positions from their own text) in the same workspace edit."""
+    edits = text_edits(conv, found.edits)
+    others = [
+        (path.as_uri(), text_edits(Converter(LineIndex(text), conv.encoding), file_edits))
+        for path, text, file_edits in found.files
+    ]
+    if document_changes:
+        ops: list[t.TextDocumentEdit | t.CreateFile | t.RenameFile | t.DeleteFile] = [
+            versioned_edit(uri, version, edits)
+        ]
+        ops += [versioned_edit(other, None, e) for other, e in others]
+        return t.WorkspaceEdit(document_changes=ops)
+    changes = {uri: edits}
+    for other, e in others:
+        changes.setdefault(other, []).extend(e)
+    return t.WorkspaceEdit(changes=changes)
+
+
+def document_links(found: Iterable[Link], conv: Converter, *, tooltips: bool) -> Wire:
+    """Document links, already in their wire form (a long file has thousands); their
+    tooltips when the client shows them."""
+    out = Wire()
+    for k in found:
+        link: dict[str, Any] = {"range": conv.range_json(k.start, k.end), "target": k.target}
+        if k.tooltip and tooltips:
+            link["tooltip"] = k.tooltip
+        out.append(link)
+    return out
+
+
+class LinkCache:
+    """A document's links in the client's units, kept per connection across edits:
+    editors ask for links after every edit, and a connection an edit did not touch is
+    the same object in the next analysis (``incremental``), moved as a whole. Its
+    address links are converted once, with lines relative to its header's line; file
+    links are looked up at every request (files come and go)."""
+
+    def __init__(self, encoding: str, tooltips: bool) -> None:
+        self.encoding = encoding
+        self.tooltips = tooltips
+        # id(connection) -> (the connection, its header's line then, links, reads files)
+        self._kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+
+    def links(self, a: Analysis, conv: Converter, env: Environment) -> Wire:
+        out = Wire()
+        kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+        for c, start in a.connection_headers():
+            line = conv.index.position(start)[0]
+            entry = self._kept.get(id(c))
+            if entry is None or entry[0] is not c:
+                if a.connection(c.name) is not c:  # moves its spans to this text
+                    continue
+                found = document_links(doc_links.address_links(a.text, c, env), conv, tooltips=self.tooltips)
+                entry = (c, line, list(found), doc_links.reads_files(c))
+            kept[id(c)] = entry
+            shift = line - entry[1]
+            for link in entry[2]:
+                if shift:
+                    r = link["range"]
+                    link = {
+                        **link,
+                        "range": {
+                            "start": {"line": r["start"]["line"] + shift, "character": r["start"]["character"]},
+                            "end": {"line": r["end"]["line"] + shift, "character": r["end"]["character"]},
+                        },
+                    }
+                out.append(link)
+            if entry[3] and a.connection(c.name) is c:
+                out.extend(document_links(doc_links.file_links(a.text, c, env), conv, tooltips=self.tooltips))
+        self._kept = kept
+        return out
+
+
+def inlay_hints(hints: Iterable[InlayHintData], conv: Converter) -> list[t.InlayHint]:
+    """Inlay hints (``inlay_hints.Hint``): each just after its value, padded on the left."""
+    return [t.InlayHint(conv.position(h.offset), h.label, tooltip=h.tooltip, padding_left=True) for h in hints]
+
+
+def semantic_legend() -> t.SemanticTokensLegend:
+    """The legend of ``semantic_tokens`` (README.md describes it)."""
+    return t.SemanticTokensLegend(list(TOKEN_TYPES), list(TOKEN_MODIFIERS))
+
+
+def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
+    """Encodes a chunk's tokens (``semantic_tokens.Token``, code points in the chunk's
+    text, which starts at a line start) in the relative form of LSP, in the client's
+    units; a token over several lines is split per line unless the client takes
+    ``multiline`` tokens."""
+
+    def encode(region: str, tokens: list[Token]) -> Encoded:
+        starts = LineIndex(region).starts
+        ascii_ = region.isascii() or encoding == "utf-32"
+        data: list[int] = []
+        n_lines = len(starts)
+        line = 0  # the line of the token at hand: tokens come in order
+        prev_line, prev_col, prev_at = 0, 0, 0
+        first: int | None = None
+        for start, end, kind, mods in tokens:
+            while line + 1 < n_lines and starts[line + 1] <= start:
+                line += 1
+            if multiline or line + 1 >= n_lines or end < starts[line + 1]:
+                pieces: list[tuple[int, int, int]] = [(line, start, end)]
+            else:  # one token a line
+                pieces = []
+                n = line
+                while n < n_lines and starts[n] < end:
+                    stop = starts[n + 1] if n + 1 < n_lines else len(region)
+                    while stop > starts[n] and region[stop - 1] in "\r\n":
+                        stop -= 1  # the line's text, without its break
+                    pieces.append((n, max(start, starts[n]), min(end, stop)))
+                    n += 1
+            for n, s, e in pieces:
+                if e <= s:
+                    continue
+                length = e - s if ascii_ else _units(region[s:e], encoding)
+                if n == prev_line and first is not None:  # counted on from the token before
+                    col = prev_col + (s - prev_at if ascii_ else _units(region[prev_at:s], encoding))
+                    data += (0, col - prev_col, length, kind, mods)
+                else:
+                    col = s - starts[n] if ascii_ else _units(region[starts[n] : s], encoding)
+                    data += (n - prev_line, col, length, kind, mods)
+                    if first is None:
+                        first = n
+                prev_line, prev_col, prev_at = n, col, s
+        return Encoded(data, first or 0, prev_line)
+
+    return encode
+
+
+def semantic_tokens(data: list[int], result_id: str | None) -> t.SemanticTokens:
+    return t.SemanticTokens(data=data, result_id=result_id)
+
+
+def semantic_tokens_delta(start: int, deleted: int, data: list[int], result_id: str) -> t.SemanticTokensDelta:
+    edits = [t.SemanticTokensEdit(start, deleted, data)] if deleted or data else []
+    return t.SemanticTokensDelta(edits=edits, result_id=result_id)
+
+
+# -- layout: formatting, folding ranges, selection ranges --------------------------------
+
+
+def formatting_edits(conv: Converter, edits: Iterable[Edit]) -> Wire:
+    """Formatting's text edits, as they go on the wire (thousands in a long file)."""
+    return Wire({"range": conv.range_json(e.start, e.end), "newText": e.text} for e in edits)
+
+
+def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only: bool) -> Wire:
+    """The folds as LSP folding ranges on the wire. A client that folds whole lines only
+    gets lines (a closing bracket alone on its line stays out); others get a value's
+    inside to the character. A fold within one line is left out."""
+    out = Wire()
+    position = conv.index.position
+    for f in folds:
+        if f.inner is not None and not line_folding_only:
+            r = conv.range_json(*f.inner)
+            start, end = r["start"], r["end"]
+            if end["line"] <= start["line"]:
+                continue
+            out.append(
+                {
+                    "startLine": start["line"],
+                    "startCharacter": start["character"],
+                    "endLine": end["line"],
+                    "endCharacter": end["character"],
+                }
+            )
+            continue
+        first, last = position(f.start)[0], position(f.end)[0]
+        if last <= first:
+            continue
+        item: dict[str, Any] = {"startLine": first, "endLine": last}
+        if f.kind is not None:
+            item["kind"] = f.kind
+        out.append(item)
+    return out
+
+
+def selection_ranges(chains: Iterable[Sequence[tuple[int, int]]], conv: Converter) -> list[t.SelectionRange]:
+    """Each chain of spans (innermost first) as nested selection ranges."""
+    out = []
+    for chain in chains:
+        node: t.SelectionRange | None = None
+        for start, end in reversed(chain):
+            node = t.SelectionRange(conv.range(start, end), node)
+        assert node is not None
+        out.append(node)
+    return out

@@ -93,7 +93,9 @@ def register(ls: SnowauthServer) -> None:
         if doc is None:
             return None
         conv = ls.converter(doc)
-        h = hovers.hover(doc.analysis(ls.env), conv.offset(params.position), datetime.now(UTC))
+        h = hovers.hover(
+            doc.analysis(ls.env), conv.offset(params.position), datetime.now(UTC), Environment(ls.env, doc.folder)
+        )
         return convert.hover(h, conv, markdown=ls.markdown) if h is not None else None
 
     @ls.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)

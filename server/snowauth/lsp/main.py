@@ -58,12 +58,17 @@ def configure_logging(level: str | None) -> None:
 
 
 def create_server() -> object:
-    from snowauth.lsp import commands, features
+    from snowauth.lsp import commands, features, hint_features, layout_features
     from snowauth.lsp.auto_refresh import AutoRefresh
     from snowauth.lsp.server import SnowauthServer
 
     ls = SnowauthServer()
     features.register(ls)
+    from snowauth.lsp import navigation_features
+
+    navigation_features.register(ls)
+    hint_features.register(ls)
+    layout_features.register(ls)
     ls.auto_refresh = AutoRefresh(ls, commands.register(ls))
     return ls
 

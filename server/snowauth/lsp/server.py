@@ -48,6 +48,8 @@ class SnowauthServer(LanguageServer):
         self.env: dict[str, str] = dict(os.environ)
         #: false when the client said the workspace is not trusted (initializationOptions)
         self.trusted = True
+        #: formatting aligns the values of a table (`format.alignValues`: lsp/layout_features.py)
+        self.align_values = False
         #: folder -> gitstate of its .env (found in trusted workspaces only)
         self.dotenv_git: dict[Path, str] = {}
         self.diagnostics = Diagnostics(self)
@@ -62,9 +64,12 @@ class SnowauthServer(LanguageServer):
 
     def read_initialization_options(self, options: Any) -> None:
         """What the client sends at `initialize`: ``{"trusted": false}`` in an untrusted
-        workspace (the VS Code extension)."""
+        workspace (the VS Code extension), ``{"format": {"alignValues": true}}``."""
         if isinstance(options, dict) and options.get("trusted") is False:
             self.trusted = False
+        fmt = options.get("format") if isinstance(options, dict) else None
+        if isinstance(fmt, dict) and isinstance(fmt.get("alignValues"), bool):
+            self.align_values = fmt["alignValues"]
 
     # -- what the client supports (pygls' lookup of its capabilities) ---------------------
 

@@ -1,0 +1,406 @@
+"""The canonical layout of a connection file (``snowauth fmt``, the editor's Format
+Document and Format Selection): docs/decisions.md, "Formatting".
+
+What it does: within a table, keys in the model's order (``model.py``: unknown keys after
+the known ones, in their order), ``key = value`` with single spaces (or the values of a
+table aligned in a column), no indentation, no trailing whitespace, no blank line inside
+a table except one kept between a comment and its key; one blank line between tables; a
+connection's tables together, its own first and its ``export`` and ``token`` tables last;
+the file's newline; one final newline.
+
+What it never touches: a value's text (strings are never re-quoted, arrays and inline
+tables stay as written, whatever lines they span), a comment's text, a key's or header's
+spelling. A comment line above a key moves with the key, a comment right above a header
+moves with the table, a trailing comment stays on its line. A text with a syntax error is
+not formatted at all (None): what the scanner could not read could be lost.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from snowauth.findings import Edit
+from snowauth.model import (
+    CONNECTION_KEYS,
+    CONNECTIONS_TABLE,
+    EXPORT_KEYS,
+    EXPORT_TABLE,
+    TOKEN_KEYS,
+    TOKEN_TABLE,
+    TOP_KEYS,
+)
+from snowauth.positions import newline_of
+from snowauth.syntax import Entry, Header, Parsed, parse
+
+_BOM = "\ufeff"
+
+# A line of the new text: its content, its line break (None: the file's) and the line of
+# the old text it comes from (None: a new blank line). The edits come from these.
+_Line = tuple[str, str | None, int | None]
+_Comment = tuple[str, int]  # a comment line (or "" for a blank one), stripped; its line
+
+
+@dataclass(slots=True)
+class _Unit:
+    """One ``key = value`` statement and the comment lines above it."""
+
+    above: list[_Comment]  # comment lines (and one blank line between paragraphs)
+    key: str  # the key as written
+    value: str  # the value as written
+    name: str | None  # the key's name when it is not dotted
+    line: int  # the line the statement starts on
+    gap: str = ""  # the spaces between the value and its trailing comment
+    comment: str = ""  # the trailing comment (``# …``), if any
+    column: int = -1  # where the comment started on a one-line statement, to keep it there
+
+
+@dataclass(slots=True)
+class _Section:
+    """A table: the comments right above its header, the header line, its statements and
+    the comment lines after them. The file's top level is a section without a header."""
+
+    path: tuple[str, ...]
+    header: _Comment | None
+    is_array: bool = False
+    above: list[_Comment] = field(default_factory=list)
+    units: list[_Unit] = field(default_factory=list)
+    tail: list[_Comment] = field(default_factory=list)
+    first: int = -1  # the old text's lines of the section (comments above through its tail)
+    last: int = -2
+
+
+class _Text:
+    """The old text as lines split at LF (a CR before it stays with the line)."""
+
+    __slots__ = ("lines", "starts", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        starts = [0]
+        at = 0
+        for s in self.lines[:-1]:
+            at += len(s) + 1
+            starts.append(at)
+        self.starts = starts
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.starts, offset) - 1
+
+    def content(self, line: int) -> str:
+        s = self.lines[line]
+        s = s[:-1] if s.endswith("\r") else s
+        return s[1:] if line == 0 and s.startswith(_BOM) else s
+
+    def end_of(self, line: int) -> int:
+        """The offset where the content of ``line`` ends."""
+        return self.starts[line] + len(self.lines[line].removesuffix("\r"))
+
+
+def _tidy(lines: list[_Comment], *, keep_last_blank: bool, keep_first_blank: bool = False) -> list[_Comment]:
+    """Comment lines with at most one blank line in a row, none first unless
+    ``keep_first_blank`` (comments set apart after a table's keys) and none last unless
+    ``keep_last_blank`` (the blank line between a comment and its key)."""
+    out: list[_Comment] = []
+    for c in lines:
+        if c[0] or (out and out[-1][0]) or (keep_first_blank and not out):
+            out.append(c)
+    if out and not out[-1][0] and not keep_last_blank:
+        out.pop()
+    return out
+
+
+def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
+    text = old.text
+    top = _Section((), None)
+    sections = [top]
+    cur = top
+    nxt = 0  # the first line after the last statement
+    starts = old.starts
+    count = len(starts)
+    for item in parsed.items:
+        first = bisect_right(starts, item.start, nxt) - 1
+        gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
+        last = first if first + 1 >= count or item.end < starts[first + 1] else old.line_of(item.end)
+        nxt = last + 1
+        eol = old.end_of(last)
+        if type(item) is Header:
+            k = len(gap)
+            while k > 0 and gap[k - 1][0]:
+                k -= 1
+            _add_tail(cur, gap[:k])
+            header = text[item.start : eol].rstrip()
+            sec = _Section(tuple(p.name for p in item.key), (header, first), item.is_array, gap[k:])
+            sec.first = gap[k][1] if k < len(gap) else first
+            sec.last = first
+            sections.append(sec)
+            cur = sec
+        else:
+            assert type(item) is Entry and item.value is not None
+            if cur.first < 0:  # the file's first key
+                cur.first = next((k for c, k in gap if c), first)
+            ve = item.value.end
+            after = text[ve:eol].rstrip()
+            comment = after.lstrip(" \t")
+            column = -1 if last > first else ve + len(after) - len(comment) - old.starts[first]
+            cur.units.append(
+                _Unit(
+                    _tidy(gap, keep_last_blank=True),
+                    text[item.key_start : item.key_end],
+                    text[item.value.start : ve],
+                    item.key[0].name if len(item.key) == 1 else None,
+                    first,
+                    after[: len(after) - len(comment)],
+                    comment,
+                    column,
+                )
+            )
+            cur.last = last
+    _add_tail(cur, [(old.content(k).strip(), k) for k in range(nxt, len(old.lines))])
+    return sections
+
+
+def _add_tail(sec: _Section, gap: list[_Comment]) -> None:
+    comments = [k for c, k in gap if c]
+    if comments:
+        if sec.first < 0:
+            sec.first = comments[0]
+        sec.tail = _tidy(gap, keep_last_blank=False, keep_first_blank=bool(sec.units) or sec.header is not None)
+        sec.last = comments[-1]
+
+
+def _order_of(sec: _Section) -> Mapping[str, object] | None:
+    p = sec.path
+    if sec.is_array:
+        return None
+    if not p:
+        return TOP_KEYS
+    if p[0] != CONNECTIONS_TABLE:
+        return None
+    if len(p) == 2:
+        return CONNECTION_KEYS
+    if len(p) == 3 and p[2] == TOKEN_TABLE:
+        return TOKEN_KEYS
+    if len(p) == 3 and p[2] == EXPORT_TABLE:
+        return EXPORT_KEYS
+    return None
+
+
+_RANKS: dict[int, dict[str, int]] = {}
+
+
+def _render(sec: _Section, align: bool) -> list[_Line]:
+    order = _order_of(sec)
+    units = sec.units
+    if order is not None and len(units) > 1:
+        rank = _RANKS.get(id(order))
+        if rank is None:
+            rank = _RANKS[id(order)] = {name: i for i, name in enumerate(order)}
+        last = len(rank)
+        units = sorted(units, key=lambda u: rank.get(u.name, last) if u.name is not None else last)
+    width = max((len(u.key) for u in units), default=0) if align else 0
+    out: list[_Line] = [(c, None, k) for c, k in sec.above]
+    if sec.header is not None:
+        out.append((sec.header[0], None, sec.header[1]))
+    for u in units:
+        out.extend((c, None, k) for c, k in u.above)
+        pieces = f"{u.key.ljust(width)} = {u.value}".split("\n")
+        for k, piece in enumerate(pieces[:-1]):  # a value over lines keeps its own breaks
+            out.append((piece[:-1], "\r\n", u.line + k) if piece.endswith("\r") else (piece, "\n", u.line + k))
+        line = pieces[-1]
+        if u.comment:
+            # a comment set apart by more than a space keeps its column where it can
+            gap = u.gap if len(u.gap) <= 1 or u.column < 0 else " " * max(1, u.column - len(line))
+            line = f"{line}{gap}{u.comment}"
+        out.append((line, None, u.line + len(pieces) - 1))
+    out.extend((c, None, k) for c, k in sec.tail)
+    return out
+
+
+def _group_order(sections: list[_Section]) -> list[_Section]:
+    """A connection's tables together where its first one is: its own table, its other
+    tables, ``export``, ``token``. Tables of arrays (``[[…]]``) pin every table in place."""
+    if any(s.is_array for s in sections):
+        return sections
+    groups: dict[object, list[_Section]] = {}
+    for i, s in enumerate(sections):
+        p = s.path
+        key: object = p[1] if len(p) >= 2 and p[0] == CONNECTIONS_TABLE else i
+        groups.setdefault(key, []).append(s)
+
+    def rank(s: _Section) -> int:
+        p = s.path
+        if len(p) == 2:
+            return 0
+        return {EXPORT_TABLE: 2, TOKEN_TABLE: 3}.get(p[2], 1)
+
+    out: list[_Section] = []
+    for i, s in enumerate(sections):
+        p = s.path
+        name: object = p[1] if len(p) >= 2 and p[0] == CONNECTIONS_TABLE else i
+        members = groups.pop(name, None)
+        if members is not None:
+            out.extend(sorted(members, key=rank) if name != i else members)
+    return out
+
+
+def _parsed(text: str, parsed: Parsed | None) -> Parsed | None:
+    p = parse(text) if parsed is None else parsed
+    return None if p.errors else p
+
+
+def _formatted(old: _Text, parsed: Parsed, align: bool) -> list[_Line]:
+    sections = _sections(old, parsed)
+    out: list[_Line] = []
+    for s in [sections[0], *_group_order(sections[1:])]:
+        lines = _render(s, align)
+        if lines:
+            if out:
+                out.append(("", None, None))
+            out.extend(lines)
+    return out
+
+
+def _joined(lines: list[_Line], nl: str, bom: bool) -> str:
+    body = "".join(c + (nl if e is None else e) for c, e, _ in lines)
+    return _BOM + body if bom else body
+
+
+def format_text(text: str, *, align_values: bool = False, parsed: Parsed | None = None) -> str | None:
+    """The canonical layout of ``text``; None when it has a syntax error (``parsed``: its
+    scan, when the caller has it)."""
+    p = _parsed(text, parsed)
+    if p is None:
+        return None
+    return _joined(_formatted(_Text(text), p, align_values), newline_of(text), text.startswith(_BOM))
+
+
+def format_edits(text: str, *, align_values: bool = False, parsed: Parsed | None = None) -> list[Edit] | None:
+    """The edits that give ``text`` its canonical layout (few and small: changed lines
+    only); None when it has a syntax error."""
+    p = _parsed(text, parsed)
+    if p is None:
+        return None
+    old = _Text(text)
+    return _edits(old, _formatted(old, p, align_values), newline_of(text))
+
+
+def range_edits(
+    text: str, start: int, end: int, *, align_values: bool = False, parsed: Parsed | None = None
+) -> list[Edit] | None:
+    """Format the tables that [start, end] touches, and nothing else (the tables stay
+    where they are); None when the text has a syntax error."""
+    p = _parsed(text, parsed)
+    if p is None:
+        return None
+    old = _Text(text)
+    first, last = old.line_of(start), old.line_of(end)
+    sections = [s for s in _sections(old, p) if s.first >= 0]
+    new: list[_Line] = []
+    at = 0  # the first old line not yet in ``new``
+    for k, s in enumerate(sections):
+        stop = sections[k + 1].first - 1 if k + 1 < len(sections) else len(old.lines) - 1
+        if s.first <= last and first <= stop:
+            new.extend(_keep(old, at, s.first))
+            lines = _render(s, align_values)
+            if s.last == len(old.lines) - 1:  # the last line of a file without a final newline
+                lines[-1] = (lines[-1][0], "", lines[-1][2])
+            new.extend(lines)
+            at = s.last + 1
+    new.extend(_keep(old, at, len(old.lines)))
+    return _edits(old, new, newline_of(text))
+
+
+def _keep(old: _Text, a: int, b: int) -> list[_Line]:
+    """Old lines [a, b) as they are (a line's content never holds the BOM: ``_edits``
+    puts it back)."""
+    out: list[_Line] = []
+    for k in range(a, b):
+        s = old.lines[k].removeprefix(_BOM) if k == 0 else old.lines[k]
+        if k == len(old.lines) - 1:
+            if s:
+                out.append((s, "", k))
+        elif s.endswith("\r"):
+            out.append((s[:-1], "\r\n", k))
+        else:
+            out.append((s, "\n", k))
+    return out
+
+
+def _edits(old: _Text, new: list[_Line], nl: str) -> list[Edit]:
+    """Edits turning the old text into ``new``: the new lines that are an old line
+    unchanged and in order (the longest such run, found in n log n) stay; between two of
+    them the lines that changed become one edit, cut down to the characters that differ
+    (so that an editor keeps its cursor and the undo step is small)."""
+    text = old.text
+    bom = text.startswith(_BOM)
+    full = [c + (nl if e is None else e) for c, e, _ in new]
+    if bom and full:
+        full[0] = _BOM + full[0]
+    if "".join(full) == text:
+        return []
+    olds = [s + "\n" for s in old.lines[:-1]]
+    if old.lines[-1]:
+        olds.append(old.lines[-1])
+    # the longest run of kept lines: increasing old line numbers, in the new order
+    tails: list[int] = []  # patience sorting: the smallest last old line of a run of each length
+    tail_at: list[int] = []  # and the candidate it is
+    before: list[int] = []  # per candidate: the candidate before it in its run
+    candidates = [(j, k) for j, (_, _, k) in enumerate(new) if k is not None and k < len(olds) and full[j] == olds[k]]
+    for c, (_, k) in enumerate(candidates):
+        if not tails or k > tails[-1]:  # the usual case: lines in order
+            n = len(tails)
+            tails.append(k)
+            tail_at.append(c)
+        else:
+            n = bisect_left(tails, k)
+            tails[n], tail_at[n] = k, c
+        before.append(tail_at[n - 1] if n else -1)
+    kept: list[tuple[int, int]] = []
+    c = tail_at[-1] if tail_at else -1
+    while c >= 0:
+        kept.append(candidates[c])
+        c = before[c]
+    kept.reverse()
+    edits = []
+    pi, pj = -1, -1
+    for j, i in [*kept, (len(new), len(olds))]:
+        if i > pi + 1 or j > pj + 1:
+            lo = old.starts[pi + 1] if pi + 1 < len(old.starts) else len(text)
+            hi = old.starts[i] if i < len(old.starts) else len(text)
+            was, now = text[lo:hi], "".join(full[pj + 1 : j])
+            edits.extend(_trimmed(lo, was, now))
+        pi, pj = i, j
+    return edits
+
+
+def _trimmed(lo: int, was: str, now: str) -> list[Edit]:
+    n = min(len(was), len(now))
+    pre = 0
+    while pre < n and was[pre] == now[pre]:
+        pre += 1
+    suf = 0
+    while suf < n - pre and was[len(was) - 1 - suf] == now[len(now) - 1 - suf]:
+        suf += 1
+    if pre + suf == len(was) == len(now):
+        return []
+    return [Edit(lo + pre, lo + len(was) - suf, now[pre : len(now) - suf])]
+
+
+def diff_edits(old: str, new: str) -> list[Edit]:
+    """The edits turning ``old`` into ``new`` (one, cut down to what differs)."""
+    return _trimmed(0, old, new)
+
+
+def apply_edits(text: str, edits: Sequence[Edit]) -> str:
+    """``text`` with ``edits`` (sorted, not overlapping) applied."""
+    out = []
+    at = 0
+    for e in sorted(edits, key=lambda e: e.start):
+        out.append(text[at : e.start])
+        out.append(e.text)
+        at = e.end
+    out.append(text[at:])
+    return "".join(out)

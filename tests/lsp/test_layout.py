@@ -1,0 +1,270 @@
+"""Formatting, range formatting, folding ranges and selection ranges over a real session,
+with exact ranges in UTF-16 (VS Code) and UTF-8 (Neovim) after non-ASCII text; the
+`format.alignValues` setting; the CLI and the server give the same bytes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as t
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from snowauth.formatting import format_text
+from tests.kit.cli import run_snowauth
+from tests.kit.lsp import SERVER, Editor, capabilities, negotiated_encoding, session_fixture
+
+URI = "file:///tmp/snowauth-layout/l.snowauth.toml"
+OPTIONS = t.FormattingOptions(tab_size=4, insert_spaces=True)
+
+client = session_fixture(presets=("visual-studio-code", "neovim"))
+aligned = session_fixture(presets=("visual-studio-code",), options={"format": {"alignValues": True}})
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), params=["utf-16", "utf-8"])
+async def characters(request: Any, lsp_client: LanguageClient) -> AsyncIterator[LanguageClient]:
+    """A client that folds to the character (``lineFoldingOnly`` false)."""
+    caps = capabilities(request.param)
+    assert caps.text_document is not None
+    caps.text_document.folding_range = t.FoldingRangeClientCapabilities(line_folding_only=False)
+    await lsp_client.initialize_session(t.InitializeParams(capabilities=caps))
+    yield lsp_client
+    await lsp_client.shutdown_session()
+
+
+def doc(uri: str = URI) -> t.TextDocumentIdentifier:
+    return t.TextDocumentIdentifier(uri)
+
+
+def pos(line: int, character: int) -> t.Position:
+    return t.Position(line, character)
+
+
+def rng(l1: int, c1: int, l2: int, c2: int) -> t.Range:
+    return t.Range(pos(l1, c1), pos(l2, c2))
+
+
+def wide(encoding: str, utf16: int, utf8: int) -> int:
+    return utf16 if encoding == "utf-16" else utf8
+
+
+async def format_and_apply(client: LanguageClient, editor: Editor, uri: str = URI) -> list[t.TextEdit]:
+    edits = await client.text_document_formatting_async(t.DocumentFormattingParams(doc(uri), OPTIONS))
+    assert edits is not None
+    editor.apply(t.WorkspaceEdit(changes={uri: list(edits)}))
+    return list(edits)
+
+
+# -- formatting ---------------------------------------------------------------------------------
+
+MESSY = """\
+# café ✓ 😀
+
+[connections.a.token]
+access_token = "x"
+[connections.a]
+"café😀"="v"   # é
+  instance = "dev1"
+scope = [ "a",
+  "b" ]
+"""
+
+FORMATTED = """\
+# café ✓ 😀
+
+[connections.a]
+instance = "dev1"
+scope = [ "a",
+  "b" ]
+"café😀" = "v" # é
+
+[connections.a.token]
+access_token = "x"
+"""
+
+
+async def test_formatting_gives_small_edits_in_the_clients_encoding(client: LanguageClient) -> None:
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    text = '# café ✓ 😀\n[connections.a]\n"café😀"="v"\n'
+    editor.open(URI, text)
+    edits = await format_and_apply(client, editor)
+    col = wide(encoding, 8, 11)  # after `"café😀"`
+    assert list(edits) == [t.TextEdit(rng(2, col, 2, col + 1), " = ")]
+    assert editor.texts[URI] == '# café ✓ 😀\n[connections.a]\n"café😀" = "v"\n'
+
+
+async def test_formatting_twice_changes_nothing_and_gives_the_cores_bytes(client: LanguageClient) -> None:
+    editor = Editor(client, negotiated_encoding(client))
+    editor.open(URI, MESSY)
+    await format_and_apply(client, editor)
+    assert editor.texts[URI] == FORMATTED == format_text(MESSY)
+    assert list(await format_and_apply(client, editor)) == []
+
+
+async def test_a_syntax_error_gets_no_edits(client: LanguageClient) -> None:
+    editor = Editor(client, negotiated_encoding(client))
+    editor.open(URI, '[connections.a]\n  instance = "dev1\nscope="s"\n')
+    whole = await client.text_document_formatting_async(t.DocumentFormattingParams(doc(), OPTIONS))
+    params = t.DocumentRangeFormattingParams(doc(), rng(0, 0, 2, 0), OPTIONS)
+    ranged = await client.text_document_range_formatting_async(params)
+    assert whole is not None and ranged is not None  # an answer: no edits
+    assert list(whole) == list(ranged) == []
+
+
+async def test_range_formatting_formats_the_tables_it_touches(client: LanguageClient) -> None:
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    text = '# café ✓ 😀\n[connections.a]\nscope="s"\n[connections.b]\n"café😀"="x"\ninstance="i"\n'
+    editor.open(URI, text)
+    params = t.DocumentRangeFormattingParams(doc(), rng(4, 1, 4, 2), OPTIONS)
+    edits = await client.text_document_range_formatting_async(params)
+    assert edits is not None
+    assert list(edits) == [t.TextEdit(rng(4, 0, 5, 11), 'instance = "i"\n"café😀" = "x')]
+    editor.apply(t.WorkspaceEdit(changes={URI: list(edits)}))
+    assert editor.texts[URI] == (
+        '# café ✓ 😀\n[connections.a]\nscope="s"\n[connections.b]\ninstance = "i"\n"café😀" = "x"\n'
+    )
+
+
+async def test_align_values_from_initialization_options_then_settings(aligned: LanguageClient) -> None:
+    editor = Editor(aligned)
+    text = '[connections.a]\ninstance = "dev1"\nclient_secret = "${env:S}"\n'
+    editor.open(URI, text)
+    await format_and_apply(aligned, editor)
+    assert editor.texts[URI] == '[connections.a]\ninstance      = "dev1"\nclient_secret = "${env:S}"\n'
+    aligned.workspace_did_change_configuration(
+        t.DidChangeConfigurationParams(settings={"snowauth": {"format": {"alignValues": False}}})
+    )
+    await format_and_apply(aligned, editor)
+    assert editor.texts[URI] == text
+
+
+async def test_the_cli_and_the_server_give_the_same_bytes(client: LanguageClient, tmp_path: Path) -> None:
+    crlf = MESSY.replace("\n", "\r\n")
+    path = tmp_path / "same.snowauth.toml"
+    path.write_bytes(crlf.encode("utf-8"))
+    assert run_snowauth("fmt", str(path)).returncode == 0
+    editor = Editor(client, negotiated_encoding(client))
+    editor.open(path.as_uri(), crlf)
+    await format_and_apply(client, editor, path.as_uri())
+    assert editor.texts[path.as_uri()].encode("utf-8") == path.read_bytes() == FORMATTED.replace("\n", "\r\n").encode()
+
+
+# -- folding ------------------------------------------------------------------------------------
+
+FOLDS = """\
+# café ✓ 😀
+# second comment line
+default = "a"
+
+[connections.a]
+instance = "dev1"
+scope = [
+  "a",
+  "b",
+]
+"café😀" = \"\"\"café😀
+text\"\"\"
+
+[connections.a.token]
+access_token = "x"
+expires_at = 2030-01-01T00:00:00Z
+
+[connections.b]
+instance = "y"
+"""
+
+
+def folds(ranges: list[t.FoldingRange] | None) -> list[tuple[Any, ...]]:
+    assert ranges is not None
+    got = [
+        (
+            r.start_line,
+            r.start_character,
+            r.end_line,
+            r.end_character,
+            str(getattr(r.kind, "value", r.kind) or "") or None,
+        )
+        for r in ranges
+    ]
+    return sorted(got, key=lambda f: tuple(-1 if x is None else x for x in f[:4]))
+
+
+EXPECTED_LINES = [
+    (0, None, 1, None, "comment"),
+    (4, None, 11, None, None),  # the table
+    (4, None, 15, None, None),  # the connection, its token table included
+    (6, None, 8, None, None),  # the array (its closing bracket stays in sight)
+    (10, None, 11, None, None),  # the multi-line string
+    (13, None, 15, None, None),
+    (17, None, 18, None, None),
+]
+
+
+async def test_folding_ranges_by_lines(client: LanguageClient) -> None:
+    editor = Editor(client, negotiated_encoding(client))
+    editor.open(URI, FOLDS)
+    assert folds(await client.text_document_folding_range_async(t.FoldingRangeParams(doc()))) == EXPECTED_LINES
+
+
+async def test_folding_ranges_follow_edits(client: LanguageClient) -> None:
+    editor = Editor(client, negotiated_encoding(client))
+    editor.open(URI, FOLDS)
+    await client.text_document_folding_range_async(t.FoldingRangeParams(doc()))
+    editor.type(URI, FOLDS.index('  "b",'), '  "a2",\n')  # the array grows by a line
+    editor.type(URI, len(editor.texts[URI]), "scope = 1\n")  # and table b
+    got = folds(await client.text_document_folding_range_async(t.FoldingRangeParams(doc())))
+    assert got == [
+        (0, None, 1, None, "comment"),
+        (4, None, 12, None, None),
+        (4, None, 16, None, None),
+        (6, None, 9, None, None),
+        (11, None, 12, None, None),
+        (14, None, 16, None, None),
+        (18, None, 20, None, None),
+    ]
+    editor.replace(URI, 0, len("# café ✓ 😀\n"), "")  # the comment block is one line now
+    got = folds(await client.text_document_folding_range_async(t.FoldingRangeParams(doc())))
+    assert got[0] == (3, None, 11, None, None)
+
+
+async def test_folding_ranges_to_the_character(characters: LanguageClient) -> None:
+    encoding = negotiated_encoding(characters)
+    editor = Editor(characters, encoding)
+    editor.open(URI, FOLDS)
+    got = folds(await characters.text_document_folding_range_async(t.FoldingRangeParams(doc())))
+    values = [(6, 9, 9, 0, None), (10, wide(encoding, 14, 17), 11, 4, None)]
+    assert got == sorted(
+        [f for f in EXPECTED_LINES if f[0] not in (6, 10)] + values,
+        key=lambda f: tuple(-1 if x is None else x for x in f[:4]),
+    )
+
+
+# -- selection ranges ---------------------------------------------------------------------------
+
+
+def chain(s: t.SelectionRange | None) -> list[tuple[int, int, int, int]]:
+    out = []
+    while s is not None:
+        r = s.range
+        out.append((r.start.line, r.start.character, r.end.line, r.end.character))
+        s = s.parent
+    return out
+
+
+@pytest.mark.parametrize("where", ["key", "array"])
+async def test_selection_ranges_grow_to_the_connection_and_the_file(client: LanguageClient, where: str) -> None:
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    editor.open(URI, FOLDS)
+    at = pos(10, 2) if where == "key" else pos(8, 3)
+    [got] = await client.text_document_selection_range_async(t.SelectionRangeParams(doc(), [at])) or []
+    outer = [(10, 0, 11, 7), (4, 0, 11, 7), (4, 0, 15, 33), (0, 0, 19, 0)]
+    if where == "key":
+        assert chain(got) == [(10, 0, 10, wide(encoding, 8, 11)), *outer]
+    else:
+        assert chain(got) == [(8, 2, 8, 5), (6, 8, 9, 1), (6, 0, 9, 1), *outer[1:]]
