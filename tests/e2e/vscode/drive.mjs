@@ -364,6 +364,79 @@ async function answerBox(page, prompt, text) {
   await page.keyboard.press('Enter');
 }
 
+/**
+ * nav.snowauth.toml (written when missing): two connections, `default` naming the second, which points at the
+ * emulator; a comment with non-ASCII text before everything (the server's positions are code points, VS Code's UTF-16).
+ */
+function navFile() {
+  const name = 'nav.snowauth.toml';
+  const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+  if (!existsSync(ws(name))) {
+    writeFileSync(ws(name), [
+      '# café ✓ 😀 navigation, links and hints',
+      'default = "hinted"',
+      '',
+      '[connections.other]',
+      'instance = "dev12345"',
+      'client = "servicenow-sdk"',
+      '',
+      '[connections.hinted]                  # line 8',
+      `instance = "${instance}"`,
+      'grant_type = "password"',
+      'client_id = "0123456789abcdef0123456789abcdef"',
+      'client_secret = "demo-client-secret"',
+      'username = "integration.user"',
+      'password = "demo-password"',
+      '',
+    ].join('\n'));
+  }
+  return { name, instance, clientId: '0123456789abcdef0123456789abcdef' };
+}
+
+/** Opens a file a step has just written: the Explorer refreshed first (its watcher may not have seen it yet). */
+async function openNew(page, name) {
+  await page.locator('.explorer-folders-view').first().hover();
+  await page.locator('.pane-header [aria-label="Refresh Explorer"], .title-actions [aria-label="Refresh Explorer"]').first().click({ force: true });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+  await openFile(page, name);
+}
+
+/** The status bar's cursor position ("Ln 8, Col 2") as [line, column]. */
+async function cursorAt(page) {
+  const text = await page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText({ timeout: 5000 }).catch(() => '');
+  const m = /Ln (\d+), Col (\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** Sets (or with `undefined` removes) one setting of the workspace's .vscode/settings.json, which VS Code watches. */
+function setWorkspaceSetting(key, value) {
+  const file = ws(join('.vscode', 'settings.json'));
+  mkdirSync(ws('.vscode'), { recursive: true });
+  const settings = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (value === undefined) delete settings[key];
+  else settings[key] = value;
+  writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+/** Hovers the client_id link and returns the link targets its hover shows (the markdown link's data-href or href). */
+async function linkHover(page, clientId) {
+  const link = page.locator('.editor-group-container.active .view-lines .detected-link', { hasText: clientId }).first();
+  await link.waitFor({ timeout: 30000 });
+  const end = Date.now() + 20000;
+  while (Date.now() < end) {
+    await page.mouse.move(0, 0);
+    await link.hover();
+    const found = await page
+      .locator('.monaco-hover a')
+      .evaluateAll((els) => els.map((a) => a.getAttribute('data-href') || a.getAttribute('href') || '').filter(Boolean))
+      .catch(() => []);
+    if (found.some((h) => h.includes('oauth_entity_list.do'))) return found;
+    await page.waitForTimeout(1000);
+  }
+  const shown = await page.locator('.monaco-hover').allInnerTexts().catch(() => []);
+  throw new Error(`no hover with the registry link over ${clientId}; hovers: ${JSON.stringify(shown).slice(0, 800)}`);
+}
+
 // ---------------------------------------------------------------- steps
 
 const STEPS = [
@@ -1030,6 +1103,72 @@ const STEPS = [
       const dev = parseToml(ws(name)).connections?.dev ?? {};
       const keys = Object.keys(dev).join(',');
       if (keys !== 'instance,grant_type,client_id,client_secret,username,password,scope') throw new Error(`the saved connection has ${keys}`);
+    },
+  },
+  {
+    id: 'go-to-definition',
+    ready: true,
+    what: 'Go to Definition (F12) on the value of `default = "hinted"` moves the cursor to the `[connections.hinted]` header (line 8), past a line with non-ASCII text',
+    async run(page) {
+      const { name } = navFile();
+      await openNew(page, name);
+      await gotoLine(page, 2);
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      const [line] = await cursorAt(page);
+      if (line !== 2) throw new Error(`the cursor is on line ${line}, not on default`);
+      await page.mouse.move(0, 0);
+      // the palette's Go to Definition: what F12 runs (headless Chromium does not hand F12 to the page reliably)
+      await runCommand(page, 'Go to Definition');
+      const end = Date.now() + 20000;
+      let at = [0, 0];
+      while (Date.now() < end && at[0] !== 8) {
+        await page.waitForTimeout(250);
+        at = await cursorAt(page);
+      }
+      log('cursor after Go to Definition:', JSON.stringify(at));
+      if (at[0] !== 8) throw new Error(`Go to Definition left the cursor at line ${at[0]}, column ${at[1]}, not on the header (line 8)`);
+    },
+  },
+  {
+    id: 'registry-link',
+    ready: true,
+    what: "the client_id value is a link to the instance's Application Registry list filtered to it (the emulator is the instance): its hover shows https?://<instance>/oauth_entity_list.do?sysparm_query=client_id=<id>; nothing is opened",
+    async run(page) {
+      const { name, instance, clientId } = navFile();
+      await openNew(page, name);
+      const targets = await linkHover(page, clientId);
+      log('hover links:', JSON.stringify(targets));
+      const want = `${instance}/oauth_entity_list.do?sysparm_query=client_id=${clientId}`;
+      if (!targets.includes(want)) throw new Error(`the link's target is not ${want}: ${JSON.stringify(targets)}`);
+      await page.mouse.move(0, 0);
+    },
+  },
+  {
+    id: 'inlay-hints',
+    ready: true,
+    screenshotAs: 'inlay_hints',
+    what: 'editor.inlayHints.enabled on: after Fetch Token, "in N min" shows after expires_at (and the hover of the client_id link, for the picture)',
+    async run(page) {
+      const { name, clientId } = navFile();
+      setWorkspaceSetting('editor.inlayHints.enabled', 'on');
+      await openNew(page, name);
+      await gotoLine(page, 10);
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      await waitForEditorText(page, (t) => t.includes('[connections.hinted.token]'), 'the token table', 60000);
+      await waitForNotification(page, /Token for hinted expires at/);
+      const text = await waitForEditorText(page, (t) => /^expires_at = \S+\s*in \d+ min\b/m.test(t), 'the hint "in N min" after expires_at', 30000);
+      log('expires_at line:', JSON.stringify(text.split('\n').find((l) => l.startsWith('expires_at'))));
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      noteTokens(readFileSync(ws(name), 'utf8'));
+      if (/in \d+ min/.test(readFileSync(ws(name), 'utf8'))) throw new Error('the hint was written into the file');
+      await linkHover(page, clientId); // the picture: the hints and the link's hover
+    },
+    async after() {
+      setWorkspaceSetting('editor.inlayHints.enabled', undefined);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
