@@ -426,12 +426,15 @@ async function linkHover(page, clientId) {
   while (Date.now() < end) {
     await page.mouse.move(0, 0);
     await link.hover();
+    await page.waitForTimeout(1000); // the hover's delay
+    // only a hover on screen (a hidden hover widget keeps its last content)
     const found = await page
       .locator('.monaco-hover a')
-      .evaluateAll((els) => els.map((a) => a.getAttribute('data-href') || a.getAttribute('href') || '').filter(Boolean))
+      .evaluateAll((els) =>
+        els.filter((a) => a.checkVisibility()).map((a) => a.getAttribute('data-href') || a.getAttribute('href') || '').filter(Boolean),
+      )
       .catch(() => []);
     if (found.some((h) => h.includes('oauth_entity_list.do'))) return found;
-    await page.waitForTimeout(1000);
   }
   const shown = await page.locator('.monaco-hover').allInnerTexts().catch(() => []);
   throw new Error(`no hover with the registry link over ${clientId}; hovers: ${JSON.stringify(shown).slice(0, 800)}`);
@@ -1148,7 +1151,6 @@ const STEPS = [
   {
     id: 'inlay-hints',
     ready: true,
-    screenshotAs: 'inlay_hints',
     what: 'editor.inlayHints.enabled on: after Fetch Token, "in N min" shows after expires_at (and the hover of the client_id link, for the picture)',
     async run(page) {
       const { name, clientId } = navFile();
@@ -1165,7 +1167,10 @@ const STEPS = [
       await page.waitForTimeout(800);
       noteTokens(readFileSync(ws(name), 'utf8'));
       if (/in \d+ min/.test(readFileSync(ws(name), 'utf8'))) throw new Error('the hint was written into the file');
-      await linkHover(page, clientId); // the picture: the hints and the link's hover
+      // the README's picture: the hints and the client_id link's hover
+      await clearNotifications(page);
+      await linkHover(page, clientId);
+      await page.screenshot({ path: join(out, 'inlay_hints.png') });
     },
     async after() {
       setWorkspaceSetting('editor.inlayHints.enabled', undefined);

@@ -168,7 +168,8 @@ for phase in ${E2E_PHASES:-trusted untrusted hostile}; do
   esac
 done
 # The extension README's screenshots (client-vscode/images/): screenshot.png comes from the fetch step,
-# completion.png from type-connection (the connection being typed, the completion list open); each is replaced
+# completion.png from type-connection (the connection being typed, the completion list open), walkthrough.png from
+# walkthrough, inlay_hints.png from inlay-hints (the hints and the client_id link's hover); each is replaced
 # only when missing or with E2E_UPDATE_SCREENSHOT=1, so that test runs leave the work tree clean.
 for img in screenshot.png completion.png walkthrough.png inlay_hints.png; do
   if [ -f "$ART/$img" ] && { [ ! -f "$REPO/client-vscode/images/$img" ] || [ "${E2E_UPDATE_SCREENSHOT:-}" = 1 ]; }; then
