@@ -56,8 +56,9 @@ async function ask(prompt: string, step: number, options: Partial<vscode.InputBo
 async function create(uri: vscode.Uri, text: string): Promise<boolean> {
   if (uri.scheme === 'file') {
     try {
-      // O_CREAT|O_EXCL: refuses an existing file and does not follow a link at that name
-      await fs.writeFile(uri.fsPath, text, { flag: 'wx', mode: 0o644 });
+      // O_CREAT|O_EXCL: refuses an existing file and does not follow a link at that name; 0600 as the tokens a
+      // fetch writes into it (token_store = "file") are the user's alone
+      await fs.writeFile(uri.fsPath, text, { flag: 'wx', mode: 0o600 });
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;

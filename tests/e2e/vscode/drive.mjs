@@ -6,7 +6,7 @@
 //   E2E_MARKERS=folder   (hostile: where the workspace's attacks would leave a file; it must stay empty)
 //   E2E_USER_DATA=folder (code-server's --user-data-dir: the SnowAuth output's log file is read from its logs/)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
-import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1052,6 +1052,8 @@ const STEPS = [
       ].join('\n');
       const onDisk = readFileSync(ws(name), 'utf8');
       if (onDisk !== want) throw new Error(`the new file holds:\n${onDisk}\nnot:\n${want}`);
+      const mode = statSync(ws(name)).mode & 0o777;
+      if (mode !== 0o600) throw new Error(`the new file has mode ${mode.toString(8)}, not 600 (a fetch writes tokens into it)`);
       await waitForEditorText(page, (t) => t.trimEnd() === want.trimEnd(), 'the new file in the editor', 10000);
       const local = parseToml(ws(name)).connections?.local ?? {};
       if (local.client_secret !== '${env:SNOW_LOCAL_CLIENT_SECRET}' || local.password !== '${prompt}') throw new Error('a secret is not a reference');
