@@ -30,7 +30,8 @@ typecheck: $(STAMP)
 client-deps:
 	$(MAKE) -C client-vscode deps
 
-# tools no one here wrote that read snowauth's exports (tests/consumers): the httpyac and newman CLIs
+# tools no one here wrote that read snowauth's exports (tests/consumers): the httpyac and newman CLIs;
+# and the SARIF 2.1.0 schema (@microsoft/jest-sarif) that --format sarif is validated against
 consumer-deps: tests/consumers/node_modules/.package-lock.json
 
 tests/consumers/node_modules/.package-lock.json: tests/consumers/package.json tests/consumers/package-lock.json

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -12,12 +13,20 @@ from typing import IO, Any
 from snowauth.analysis import analyze
 from snowauth.files import find_files, read_text
 from snowauth.findings import ERROR, SEVERITY_NAMES
+from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.terminal import json_printable, printable
 
 
 def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     """The findings of one file as rows (1-based lines, columns in characters)."""
+    return checked_file(path, now)[0]
+
+
+def checked_file(path: Path, now: datetime | None = None) -> tuple[list[dict[str, Any]], LineIndex | None]:
+    """The findings of one file as rows, and the index of the text they were found in
+    (None when the file could not be read): the reports for other tools count columns
+    in UTF-16 code units (`report_formats.py`)."""
     try:
         text, problem = read_text(path)
     except OSError as exc:
@@ -32,7 +41,7 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
                 "unreadable",
                 f"Cannot read the file: {exc.strerror or exc}",
             )
-        ]
+        ], None
     a = analyze(text, Environment.of_process(path.parent.resolve()), now or datetime.now(UTC))
     rows = []
     if problem:
@@ -54,7 +63,7 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
     for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
         rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
-    return rows
+    return rows, idx
 
 
 def _row(
@@ -103,9 +112,19 @@ def summary(rows: list[dict[str, Any]], files: int) -> str:
     return f"{', '.join(counts)} in {where}"
 
 
-def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = None) -> int:
-    """Check, print, and return the exit status: 0 no error, 1 errors, 2 no file found."""
-    rows: list[dict[str, Any]] = []
+def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = None, fail_on: Iterable[str] = ()) -> int:
+    """Check, print, and return the exit status: 0 no error, 1 errors (or a finding whose
+    code is in ``fail_on``), 2 no file found or an unknown code in ``fail_on``.
+    ``fmt``: text, json, sarif or github (the last two: `report_formats.py`)."""
+    from snowauth import report_formats as reports
+    from snowauth.codes import BY_ID
+
+    failing = set(fail_on)
+    if unknown := sorted(failing - BY_ID.keys()):
+        print(f"snowauth check: --fail-on: unknown code {', '.join(map(printable, unknown))}", file=err or sys.stderr)
+        return 2
+
+    checked = reports.Checked()
     seen = 0
     missing = []
     for path in find_files(paths):
@@ -113,13 +132,17 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
             missing.append(str(path))
             continue
         seen += 1
-        rows.extend(check_file(path))
+        checked.add(*checked_file(path))
+    rows = checked.rows
     for name in missing:
         rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))
+    root = Path.cwd()
     if seen == 0 and not missing:
         # a CI job pointed at the wrong folder must not pass
         if fmt == "json":
             out.write("[]\n")
+        elif fmt == "sarif":
+            out.write(reports.sarif(checked, root, found_files=False))
         where = ", ".join(printable(p) for p in paths)
         print(
             f"snowauth check: no *.snowauth.toml file in {where}: name the files to check, or a folder that holds them",
@@ -130,9 +153,13 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
     # of them may reach the terminal as a control or reordering character
     if fmt == "json":
         out.write(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
+    elif fmt == "sarif":
+        out.write(reports.sarif(checked, root))
+    elif fmt == "github":
+        out.writelines(reports.github(checked, root))
     else:
         for r in rows:
             where, message = printable(r["path"]), printable(plain_text(r["message"]))
             out.write(f"{where}:{r['line']}:{r['column']}: {r['severity']}: {message} [{r['code']}]\n")
         out.write(summary(rows, seen + len(missing)) + "\n")
-    return 1 if any(r["severity"] == "error" for r in rows) else 0
+    return 1 if any(r["severity"] == "error" or r["code"] in failing for r in rows) else 0

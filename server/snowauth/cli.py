@@ -41,10 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "sarif", "github"),
         default="text",
         help="text: one `path:line:col: severity: message [code]` line per problem and a summary; "
-        "json: a list of objects (default: %(default)s)",
+        "json: a list of objects; sarif: a SARIF 2.1.0 log for code scanning; github: GitHub Actions "
+        "annotations (workflow commands) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--fail-on",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="exit with status 1 when a problem with this code is found, whatever its severity "
+        "(repeatable; e.g. tokens-in-git, as the pre-commit hook does)",
     )
 
     p = sub.add_parser(
@@ -237,7 +246,7 @@ def _run(args_list: list[str]) -> int:
     if args.command == "check":
         from snowauth.check import run_check
 
-        return run_check(args.paths, args.format, sys.stdout)
+        return run_check(args.paths, args.format, sys.stdout, fail_on=args.fail_on)
     if args.command == "fmt":
         from snowauth.fmt_cli import run_fmt
 

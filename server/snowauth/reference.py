@@ -1,8 +1,11 @@
-"""docs/reference.md, generated from the model (a test fails when the file is stale)."""
+"""docs/reference.md, generated from the model and the diagnostic codes (`codes.py`; a test
+fails when the file is stale)."""
 
 from __future__ import annotations
 
 from snowauth import model
+from snowauth.codes import CODES
+from snowauth.findings import SEVERITY_NAMES
 
 
 def _row(spec: model.KeySpec) -> str:
@@ -68,4 +71,21 @@ def reference_markdown() -> str:
     lines += [_row(s) for s in model.EXPORT_KEYS.values()]
     lines += ["", "## Grants", ""]
     lines += [f"- `{g}`: {doc}" for g, doc in model.GRANT_DOCS.items()]
+    lines += _codes()
     return "\n".join(lines) + "\n"
+
+
+_WHO = {"check": "", "cli": " (`snowauth check` only)", "editor": " (the editor only)"}
+
+
+def _codes() -> list[str]:
+    """One heading per code: its anchor is the code itself (the help link of a SARIF rule,
+    `report_formats.py`)."""
+    lines = ["", "## Diagnostic codes", ""]
+    lines.append(
+        "Each problem snowauth reports carries one of these codes (in the editor, `snowauth check`'s "
+        "`[code]` and its JSON and SARIF output). The severity is the usual one."
+    )
+    for c in CODES:
+        lines += ["", f"### {c.id}", "", f"{SEVERITY_NAMES[c.severity].capitalize()}{_WHO[c.by]}: {c.title}. {c.text}"]
+    return lines

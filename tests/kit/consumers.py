@@ -24,6 +24,19 @@ Authorization: Bearer {{access_token}}
 ROOT = Path(__file__).resolve().parents[1] / "consumers"
 HTTPYAC = ROOT / "node_modules" / ".bin" / "httpyac"
 NEWMAN = ROOT / "node_modules" / ".bin" / "newman"
+#: the SARIF 2.1.0 JSON schema as Microsoft's SARIF SDK ships it (@microsoft/jest-sarif, MIT):
+#: the OASIS standard's schema before its errata, which only add `type` next to each `enum`
+#: and require a region to say where it starts (docs/decisions.md, "Reports for code scanning")
+SARIF_SCHEMA = ROOT / "node_modules" / "@microsoft" / "jest-sarif" / "lib" / "schemas" / "sarif-2.1.0-rtm.5.json"
+
+
+def sarif_validator() -> Any:
+    """A jsonschema validator of SARIF 2.1.0 logs (the schema is JSON Schema draft 4)."""
+    import jsonschema
+
+    assert SARIF_SCHEMA.is_file(), "the SARIF schema is not installed: run `make consumer-deps`"
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema, format_checker=jsonschema.Draft4Validator.FORMAT_CHECKER)
 
 
 def node() -> str:

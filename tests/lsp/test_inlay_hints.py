@@ -94,3 +94,27 @@ async def test_the_client_is_asked_to_refresh_when_a_hint_changes(client: Langua
         await asyncio.sleep(3)
         assert "inlayHint" not in editor.refreshes
         assert str((await inlay_hints(client, uri, whole))[0].label).startswith("expired ")
+
+
+async def test_a_dotenv_written_on_disk_turns_not_set_into_set(client: LanguageClient, tmp_path: Path) -> None:
+    """The .env changes (a watched file): a client that takes it is asked to refresh its
+    hints, and asked again, every client gets the new answer."""
+    uri = (tmp_path / "e.snowauth.toml").as_uri()
+    editor = Editor(client, negotiated_encoding(client))
+    editor.open(uri, '[connections.dev]\npassword = "${env:SNOW_HINT_LATER}"\n')
+    whole = t.Range(t.Position(0, 0), t.Position(3, 0))
+    assert [str(h.label) for h in await inlay_hints(client, uri, whole)] == ["✗ not set"]
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SNOW_HINT_LATER=later-secret\n", encoding="utf-8")
+    client.workspace_did_change_watched_files(
+        t.DidChangeWatchedFilesParams([t.FileEvent(dotenv.as_uri(), t.FileChangeType.Created)])
+    )
+    workspace = client.capabilities.workspace if client.capabilities else None  # type: ignore[union-attr]
+    if workspace is not None and workspace.inlay_hint is not None and workspace.inlay_hint.refresh_support:
+        await eventually(lambda: "inlayHint" in editor.refreshes, "asked to refresh the inlay hints", timeout=10)
+    for _ in range(100):
+        labels = [str(h.label) for h in await inlay_hints(client, uri, whole)]
+        if labels == ["✓ .env"]:
+            break
+        await asyncio.sleep(0.1)
+    assert labels == ["✓ .env"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
+from pygls.capabilities import get_capability
 
 from snowauth import model
 from snowauth.lsp.documents import Document, uri_path
@@ -157,3 +158,5 @@ class FileWatcher:
                 ls.check_git(uri)
         if rechecked:
             ls.diagnostics.changed(*rechecked)
+            if get_capability(ls.client_capabilities, "workspace.inlay_hint.refresh_support", False):
+                ls.workspace_inlay_hint_refresh(None)  # "✗ not set" may now be "✓ .env"
