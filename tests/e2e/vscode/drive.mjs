@@ -1003,11 +1003,14 @@ const STEPS = [
       const env = existsSync(ws('.env')) ? readFileSync(ws('.env'), 'utf8') : '';
       if (!env.includes('SNOW_LOCAL_CLIENT_SECRET=')) writeFileSync(ws('.env'), `${env}SNOW_LOCAL_CLIENT_SECRET=demo-client-secret\n`);
       if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Toggle Panel Visibility');
-      await runCommand(page, 'Welcome: Open Walkthrough');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with SnowAuth' }).first().waitFor({ timeout: 15000 });
-      await page.locator('.quick-input-widget .quick-input-box input').first().fill('Get started with SnowAuth');
-      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Get started with SnowAuth' }).waitFor({ timeout: 10000 });
-      await page.keyboard.press('Enter');
+      const openWalkthrough = async () => {
+        await runCommand(page, 'Welcome: Open Walkthrough');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with SnowAuth' }).first().waitFor({ timeout: 15000 });
+        await page.locator('.quick-input-widget .quick-input-box input').first().fill('Get started with SnowAuth');
+        await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Get started with SnowAuth' }).waitFor({ timeout: 10000 });
+        await page.keyboard.press('Enter');
+      };
+      await openWalkthrough();
       const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'New Connection File' });
       await button.first().waitFor({ timeout: 20000 });
       // the README's picture: the walkthrough with its first step's media (Escape there would go back to Welcome)
@@ -1060,7 +1063,9 @@ const STEPS = [
       if (local.client_secret !== '${env:SNOW_LOCAL_CLIENT_SECRET}' || local.password !== '${prompt}') throw new Error('a secret is not a reference');
       await noProblems(page, name);
       // the walkthrough's tab shows the step done (onCommand:snowauth.newConnectionFile)
-      await page.locator('.tab', { hasText: /Walkthrough|Welcome/ }).first().click();
+      // (opened again: its tab may have been a preview the new file replaced; it shows the next step, done ones closed)
+      await openWalkthrough();
+      await page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).first().waitFor({ timeout: 20000 });
       const step = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).first();
       try {
         await step.locator('[role="checkbox"][aria-checked="true"]').first().waitFor({ timeout: 10000 });
@@ -1069,10 +1074,14 @@ const STEPS = [
         throw new Error(`the step "Create a connection file" is not shown as done: ${html}`);
       }
       // asked again, the same name is refused: an existing file is never overwritten
+      await step.click();
       await button.first().click();
       await input.first().waitFor({ state: 'visible', timeout: 15000 });
       await page.waitForTimeout(300);
-      await page.keyboard.press('Enter'); // the default name: refused, the box stays
+      // the default name typed again (validated on each change): refused, the box stays
+      await input.first().fill('');
+      await input.first().fill(name);
+      await page.keyboard.press('Enter');
       await page.locator('.quick-input-widget', { hasText: `${name} exists already` }).waitFor({ timeout: 10000 });
       await page.keyboard.press('Escape');
       if (readFileSync(ws(name), 'utf8') !== want) throw new Error('the file changed');
