@@ -1114,7 +1114,8 @@ const STEPS = [
       ].join('\n');
       await waitForEditorText(page, (t) => t.trimEnd() === want, 'the expanded snippet', 10000);
       await page.keyboard.press('Control+S');
-      await page.waitForTimeout(800);
+      // a loaded machine saves late: wait for the file, not a fixed time
+      for (let i = 0; i < 40 && !readFileSync(ws(name), 'utf8').includes('[connections.dev]'); i++) await page.waitForTimeout(250);
       const dev = parseToml(ws(name)).connections?.dev ?? {};
       const keys = Object.keys(dev).join(',');
       if (keys !== 'instance,grant_type,client_id,client_secret,username,password,scope') throw new Error(`the saved connection has ${keys}`);
