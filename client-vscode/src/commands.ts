@@ -14,6 +14,7 @@ import {
 import type { ReportDocuments } from './report';
 import type { SecretPrompter } from './secrets';
 import type { ServerManager } from './server';
+import { NEW_CONNECTION_FILE, newConnectionFile } from './newConnectionFile';
 import { UNTRUSTED_MESSAGE, isRecord, isWarning, successMessage } from './messages';
 import type { StatusBar } from './statusBar';
 import { authorizationHeader, curlLine, parseTokenArgs } from './tokenUse';
@@ -290,6 +291,8 @@ export function registerCommands(context: vscode.ExtensionContext, services: Ser
   }
   context.subscriptions.push(
     vscode.commands.registerCommand('snowauth.ui.insertToken', () => insertToken(services)),
+    // a client command: it writes a file and runs nothing, so it works in an untrusted workspace too
+    vscode.commands.registerCommand(NEW_CONNECTION_FILE, (arg?: unknown) => newConnectionFile(arg)),
     vscode.commands.registerCommand('snowauth.showOutput', () => services.log.show()),
     vscode.commands.registerCommand('snowauth.restartServer', async () => {
       services.connections.resetSupport();

@@ -4,6 +4,7 @@ import { ConnectionService } from './connections';
 import { ReportDocuments } from './report';
 import { SecretPrompter } from './secrets';
 import { ServerManager } from './server';
+import { SERVER_SETTINGS } from './settings';
 import { StatusBar } from './statusBar';
 
 let manager: ServerManager | undefined;
@@ -30,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): void {
       if (e.affectsConfiguration('snowauth.server')) {
         connections.resetSupport();
         void server.restart();
+      } else if (SERVER_SETTINGS.some((section) => e.affectsConfiguration(section))) {
+        void server.sendSettings();
       }
     }),
     // The server is told at start whether the workspace is trusted.

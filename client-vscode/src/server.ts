@@ -17,6 +17,7 @@ import { type ProcessPlace, serverProcess, withEditorProxy } from './processes';
 import { ACCESS_TOKEN, PROMPT_SECRET, type PromptSecretParams, declareCapabilities } from './protocol';
 import type { SecretPrompter } from './secrets';
 import type { ServerLaunch } from './serverCommand';
+import { initializationOptions, sendSettings } from './settings';
 import { createTraceChannel } from './traceChannel';
 
 /** Declares `capabilities.experimental.snowauth` (see CLIENT_CAPABILITIES). */
@@ -101,7 +102,8 @@ export class ServerManager implements vscode.Disposable {
       traceOutputChannel: this.traceChannel,
       // The server reports its own failures (window/showMessage or showMessageRequest): no second notification from the client.
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: { trusted: vscode.workspace.isTrusted },
+      // the settings the server reads (settings.ts), sent again on change by sendSettings
+      initializationOptions: initializationOptions(vscode.workspace.isTrusted, vscode.workspace.getConfiguration('snowauth')),
       synchronize: {
         fileEvents: vscode.workspace.createFileSystemWatcher('**/{*.snowauth.toml,.env}'),
       },
@@ -144,6 +146,15 @@ export class ServerManager implements vscode.Disposable {
         this.log.warn(`Stopping the language server: ${String(e)}`);
       }
       this.changed.fire();
+    }
+  }
+
+  /** Tells the running server the settings it reads (`workspace/didChangeConfiguration`); it is not restarted. */
+  async sendSettings(): Promise<void> {
+    try {
+      await sendSettings(this.running, vscode.workspace.getConfiguration('snowauth'));
+    } catch (e) {
+      this.log.warn(`Sending the settings to the language server: ${String(e)}`);
     }
   }
 

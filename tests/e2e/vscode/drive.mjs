@@ -6,7 +6,7 @@
 //   E2E_MARKERS=folder   (hostile: where the workspace's attacks would leave a file; it must stay empty)
 //   E2E_USER_DATA=folder (code-server's --user-data-dir: the SnowAuth output's log file is read from its logs/)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
-import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -351,6 +351,93 @@ async function noProblems(page, name) {
     now = await rows();
   }
   if (now) throw new Error(`the Problems panel lists for ${name}:\n${now}`);
+}
+
+/** Answers the input box whose prompt matches `prompt` with `text` (filled, then checked, then Enter). */
+async function answerBox(page, prompt, text) {
+  await page.locator('.quick-input-widget', { hasText: prompt }).waitFor({ timeout: 15000 });
+  const input = page.locator('.quick-input-widget .quick-input-box input').first();
+  await page.waitForTimeout(300);
+  await input.fill(text);
+  const value = await input.inputValue();
+  if (value !== text) throw new Error(`the box ${prompt} holds ${JSON.stringify(value)}, not ${JSON.stringify(text)}`);
+  await page.keyboard.press('Enter');
+}
+
+/**
+ * nav.snowauth.toml (written when missing): two connections, `default` naming the second, which points at the
+ * emulator; a comment with non-ASCII text before everything (the server's positions are code points, VS Code's UTF-16).
+ */
+function navFile() {
+  const name = 'nav.snowauth.toml';
+  const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+  if (!existsSync(ws(name))) {
+    writeFileSync(ws(name), [
+      '# café ✓ 😀 navigation, links and hints',
+      'default = "hinted"',
+      '',
+      '[connections.other]',
+      'instance = "dev12345"',
+      'client = "servicenow-sdk"',
+      '',
+      '[connections.hinted]                  # line 8',
+      `instance = "${instance}"`,
+      'grant_type = "password"',
+      'client_id = "0123456789abcdef0123456789abcdef"',
+      'client_secret = "demo-client-secret"',
+      'username = "integration.user"',
+      'password = "demo-password"',
+      '',
+    ].join('\n'));
+  }
+  return { name, instance, clientId: '0123456789abcdef0123456789abcdef' };
+}
+
+/** Opens a file a step has just written: the Explorer refreshed first (its watcher may not have seen it yet). */
+async function openNew(page, name) {
+  await page.locator('.explorer-folders-view').first().hover();
+  await page.locator('.pane-header [aria-label="Refresh Explorer"], .title-actions [aria-label="Refresh Explorer"]').first().click({ force: true });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+  await openFile(page, name);
+}
+
+/** The status bar's cursor position ("Ln 8, Col 2") as [line, column]. */
+async function cursorAt(page) {
+  const text = await page.locator('.statusbar-item', { hasText: /^Ln \d+, Col \d+/ }).first().innerText({ timeout: 5000 }).catch(() => '');
+  const m = /Ln (\d+), Col (\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** Sets (or with `undefined` removes) one setting of the workspace's .vscode/settings.json, which VS Code watches. */
+function setWorkspaceSetting(key, value) {
+  const file = ws(join('.vscode', 'settings.json'));
+  mkdirSync(ws('.vscode'), { recursive: true });
+  const settings = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  if (value === undefined) delete settings[key];
+  else settings[key] = value;
+  writeFileSync(file, JSON.stringify(settings, null, 2));
+}
+
+/** Hovers the client_id link and returns the link targets its hover shows (the markdown link's data-href or href). */
+async function linkHover(page, clientId) {
+  const link = page.locator('.editor-group-container.active .view-lines .detected-link', { hasText: clientId }).first();
+  await link.waitFor({ timeout: 30000 });
+  const end = Date.now() + 20000;
+  while (Date.now() < end) {
+    await page.mouse.move(0, 0);
+    await link.hover();
+    await page.waitForTimeout(1000); // the hover's delay
+    // only a hover on screen (a hidden hover widget keeps its last content)
+    const found = await page
+      .locator('.monaco-hover a')
+      .evaluateAll((els) =>
+        els.filter((a) => a.checkVisibility()).map((a) => a.getAttribute('data-href') || a.getAttribute('href') || '').filter(Boolean),
+      )
+      .catch(() => []);
+    if (found.some((h) => h.includes('oauth_entity_list.do'))) return found;
+  }
+  const shown = await page.locator('.monaco-hover').allInnerTexts().catch(() => []);
+  throw new Error(`no hover with the registry link over ${clientId}; hovers: ${JSON.stringify(shown).slice(0, 800)}`);
 }
 
 // ---------------------------------------------------------------- steps
@@ -853,6 +940,7 @@ const STEPS = [
       const lens = page.locator('.editor-group-container.active .codelens-decoration a', { hasText: 'Fetch token' });
       await lens.first().waitFor({ timeout: 30000 });
       const popup = page.context().waitForEvent('page', { timeout: 30000 });
+      popup.catch(() => {}); // when a later line throws first, the step fails; an unawaited rejection would end the run
       await lens.first().click();
       // VS Code may ask before it opens an external address
       const open = page.getByRole('button', { name: /^Open$/ });
@@ -902,6 +990,203 @@ const STEPS = [
       const token = parseToml(ws(name)).connections?.sdk?.token;
       if (typeof token?.access_token !== 'string' || !token.access_token) throw new Error('the saved file has no access_token');
       await noProblems(page, name);
+    },
+  },
+  {
+    id: 'walkthrough',
+    ready: true,
+    what: "Welcome: Open Walkthrough… → Get started with SnowAuth; its New Connection File button, the boxes answered (file name, the emulator, Password grant, client ID, user): the file opens with the expected text, no problem once the .env holds its secret",
+    async run(page) {
+      const name = 'servicenow.snowauth.toml';
+      const instance = /instance = "(http:\/\/127\.0\.0\.1:\d+)"/.exec(originals['emulator.snowauth.toml'])?.[1] ?? 'no emulator';
+      // the connection is named after the instance ("local" for this machine); its client secret comes from the .env
+      const env = existsSync(ws('.env')) ? readFileSync(ws('.env'), 'utf8') : '';
+      if (!env.includes('SNOW_LOCAL_CLIENT_SECRET=')) writeFileSync(ws('.env'), `${env}SNOW_LOCAL_CLIENT_SECRET=demo-client-secret\n`);
+      if (await page.locator('.part.panel').isVisible()) await runCommand(page, 'View: Toggle Panel Visibility');
+      const openWalkthrough = async () => {
+        await runCommand(page, 'Welcome: Open Walkthrough');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with SnowAuth' }).first().waitFor({ timeout: 15000 });
+        await page.locator('.quick-input-widget .quick-input-box input').first().fill('Get started with SnowAuth');
+        await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: 'Get started with SnowAuth' }).waitFor({ timeout: 10000 });
+        await page.keyboard.press('Enter');
+      };
+      await openWalkthrough();
+      const button = page.locator('.gettingStartedContainer').getByRole('button', { name: 'New Connection File' });
+      await button.first().waitFor({ timeout: 20000 });
+      // the README's picture: the walkthrough with its first step's media (Escape there would go back to Welcome)
+      await page.waitForTimeout(2500);
+      await page.screenshot({ path: join(out, 'walkthrough.png') });
+      const checkbox = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).locator('[role="checkbox"]').first();
+      if ((await checkbox.getAttribute('aria-checked')) !== 'false') throw new Error('the first step is done before its command ran');
+      await button.first().click();
+      // 1. the file name: the default, accepted
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.first().waitFor({ state: 'visible', timeout: 15000 });
+      const first = await input.first().inputValue();
+      if (first !== name) throw new Error(`the file name box offers ${JSON.stringify(first)}, not ${name}`);
+      await page.keyboard.press('Enter');
+      // 2. the instance
+      await answerBox(page, 'The ServiceNow instance', instance);
+      // 3. how to sign in: the quick pick, SDK client first
+      const rows = page.locator('.quick-input-list .monaco-list-row');
+      await rows.first().waitFor({ timeout: 10000 });
+      const labels = await rows.allInnerTexts();
+      log('sign-in choices:', JSON.stringify(labels.map((l) => l.split('\n')[0])));
+      if (!/ServiceNow SDK client/.test(labels[0] ?? '')) throw new Error('the SDK client is not the first choice');
+      await input.first().fill('Password grant');
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: /^Password grant/ }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Enter');
+      // 4. the client ID, 5. the user
+      await answerBox(page, 'The client ID', '0123456789abcdef0123456789abcdef');
+      await answerBox(page, 'The ServiceNow user', 'integration.user');
+      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+      const want = [
+        '# A ServiceNow OAuth connection (SnowAuth). Hover a key for what it means; Ctrl+Space offers the others.',
+        '# Secrets stay out of this file: ${env:NAME} reads the environment or the .env beside it, ${prompt} asks.',
+        'default = "local"',
+        '',
+        '[connections.local]',
+        `instance = "${instance}"`,
+        'grant_type = "password"',
+        'client_id = "0123456789abcdef0123456789abcdef"',
+        'client_secret = "${env:SNOW_LOCAL_CLIENT_SECRET}"',
+        'username = "integration.user"',
+        'password = "${prompt}"                          # asked when you fetch',
+        '',
+      ].join('\n');
+      const onDisk = readFileSync(ws(name), 'utf8');
+      if (onDisk !== want) throw new Error(`the new file holds:\n${onDisk}\nnot:\n${want}`);
+      const mode = statSync(ws(name)).mode & 0o777;
+      if (mode !== 0o600) throw new Error(`the new file has mode ${mode.toString(8)}, not 600 (a fetch writes tokens into it)`);
+      await waitForEditorText(page, (t) => t.trimEnd() === want.trimEnd(), 'the new file in the editor', 10000);
+      const local = parseToml(ws(name)).connections?.local ?? {};
+      if (local.client_secret !== '${env:SNOW_LOCAL_CLIENT_SECRET}' || local.password !== '${prompt}') throw new Error('a secret is not a reference');
+      await noProblems(page, name);
+      // the walkthrough's tab shows the step done (onCommand:snowauth.newConnectionFile)
+      // (opened again: its tab may have been a preview the new file replaced; it shows the next step, done ones closed)
+      await openWalkthrough();
+      await page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).first().waitFor({ timeout: 20000 });
+      const step = page.locator('.gettingStartedContainer .getting-started-step', { hasText: 'Create a connection file' }).first();
+      try {
+        await step.locator('[role="checkbox"][aria-checked="true"]').first().waitFor({ timeout: 10000 });
+      } catch {
+        const html = (await step.evaluate((el) => el.outerHTML).catch(() => '')).replace(/\s+/g, ' ').slice(0, 600);
+        throw new Error(`the step "Create a connection file" is not shown as done: ${html}`);
+      }
+      // asked again, the same name is refused: an existing file is never overwritten
+      await step.click();
+      await button.first().click();
+      await input.first().waitFor({ state: 'visible', timeout: 15000 });
+      await page.waitForTimeout(300);
+      // the default name typed again (validated on each change): refused, the box stays
+      await input.first().fill('');
+      await input.first().fill(name);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget', { hasText: `${name} exists already` }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Escape');
+      if (readFileSync(ws(name), 'utf8') !== want) throw new Error('the file changed');
+    },
+  },
+  {
+    id: 'snippets',
+    ready: true,
+    what: 'an empty snip.snowauth.toml: `snowauth-password` typed, Ctrl+Space, the snippet accepted: the password-grant connection with its defaults, secrets as references',
+    async run(page) {
+      const name = 'snip.snowauth.toml';
+      writeFileSync(ws(name), '');
+      await openFile(page, name);
+      await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+      await page.keyboard.type('snowauth-password');
+      const rows = await suggestions(page, { trigger: true });
+      log('suggestions:', JSON.stringify(rows.slice(0, 6)));
+      await focusedSuggestion(page, 'snowauth-password');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Escape'); // leave the snippet's placeholders with their defaults
+      const want = [
+        '[connections.dev]',
+        'instance = "dev12345"',
+        'grant_type = "password"',
+        'client_id = "0123456789abcdef0123456789abcdef"',
+        'client_secret = "${env:SNOW_CLIENT_SECRET}"',
+        'username = "integration.user"',
+        'password = "${env:SNOW_PASSWORD}"',
+        'scope = "useraccount"',
+      ].join('\n');
+      await waitForEditorText(page, (t) => t.trimEnd() === want, 'the expanded snippet', 10000);
+      await page.keyboard.press('Control+S');
+      // a loaded machine saves late: wait for the file, not a fixed time
+      for (let i = 0; i < 40 && !readFileSync(ws(name), 'utf8').includes('[connections.dev]'); i++) await page.waitForTimeout(250);
+      const dev = parseToml(ws(name)).connections?.dev ?? {};
+      const keys = Object.keys(dev).join(',');
+      if (keys !== 'instance,grant_type,client_id,client_secret,username,password,scope') throw new Error(`the saved connection has ${keys}`);
+    },
+  },
+  {
+    id: 'go-to-definition',
+    ready: true,
+    what: 'Go to Definition (F12) on the value of `default = "hinted"` moves the cursor to the `[connections.hinted]` header (line 8), past a line with non-ASCII text',
+    async run(page) {
+      const { name } = navFile();
+      await openNew(page, name);
+      await gotoLine(page, 2);
+      await page.keyboard.press('End');
+      await page.keyboard.press('ArrowLeft');
+      await page.keyboard.press('ArrowLeft');
+      const [line] = await cursorAt(page);
+      if (line !== 2) throw new Error(`the cursor is on line ${line}, not on default`);
+      await page.mouse.move(0, 0);
+      // the palette's Go to Definition: what F12 runs (headless Chromium does not hand F12 to the page reliably)
+      await runCommand(page, 'Go to Definition');
+      const end = Date.now() + 20000;
+      let at = [0, 0];
+      while (Date.now() < end && at[0] !== 8) {
+        await page.waitForTimeout(250);
+        at = await cursorAt(page);
+      }
+      log('cursor after Go to Definition:', JSON.stringify(at));
+      if (at[0] !== 8) throw new Error(`Go to Definition left the cursor at line ${at[0]}, column ${at[1]}, not on the header (line 8)`);
+    },
+  },
+  {
+    id: 'registry-link',
+    ready: true,
+    what: "the client_id value is a link to the instance's Application Registry list filtered to it (the emulator is the instance): its hover shows https?://<instance>/oauth_entity_list.do?sysparm_query=client_id=<id>; nothing is opened",
+    async run(page) {
+      const { name, instance, clientId } = navFile();
+      await openNew(page, name);
+      const targets = await linkHover(page, clientId);
+      log('hover links:', JSON.stringify(targets));
+      const want = `${instance}/oauth_entity_list.do?sysparm_query=client_id=${clientId}`;
+      if (!targets.includes(want)) throw new Error(`the link's target is not ${want}: ${JSON.stringify(targets)}`);
+      await page.mouse.move(0, 0);
+    },
+  },
+  {
+    id: 'inlay-hints',
+    ready: true,
+    what: 'editor.inlayHints.enabled on: after Fetch Token, "in N min" shows after expires_at (and the hover of the client_id link, for the picture)',
+    async run(page) {
+      const { name, clientId } = navFile();
+      setWorkspaceSetting('editor.inlayHints.enabled', 'on');
+      await openNew(page, name);
+      await gotoLine(page, 10);
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: Fetch Token');
+      await waitForEditorText(page, (t) => t.includes('[connections.hinted.token]'), 'the token table', 60000);
+      await waitForNotification(page, /Token for hinted expires at/);
+      const text = await waitForEditorText(page, (t) => /^expires_at = \S+\s*in \d+ min\b/m.test(t), 'the hint "in N min" after expires_at', 30000);
+      log('expires_at line:', JSON.stringify(text.split('\n').find((l) => l.startsWith('expires_at'))));
+      await page.keyboard.press('Control+S');
+      await page.waitForTimeout(800);
+      noteTokens(readFileSync(ws(name), 'utf8'));
+      if (/in \d+ min/.test(readFileSync(ws(name), 'utf8'))) throw new Error('the hint was written into the file');
+      // the README's picture: the hints and the client_id link's hover
+      await clearNotifications(page);
+      await linkHover(page, clientId);
+      await page.screenshot({ path: join(out, 'inlay_hints.png') });
+    },
+    async after() {
+      setWorkspaceSetting('editor.inlayHints.enabled', undefined);
     },
   },
   // ------------------------------------------------ phase "untrusted": a fresh profile without server settings
@@ -975,6 +1260,31 @@ const STEPS = [
       }
       const after = await editorText(page);
       if (after !== before) throw new Error(`the document changed:\n${after}`);
+    },
+  },
+  {
+    id: 'untrusted-new-file',
+    phase: 'untrusted',
+    ready: true,
+    what: 'SnowAuth: New Connection File in an untrusted workspace (it writes a file and runs nothing): the SDK client chosen, sdk-dev.snowauth.toml opens with its three lines',
+    async run(page) {
+      const name = 'sdk-dev.snowauth.toml';
+      await clearNotifications(page);
+      await runCommand(page, 'SnowAuth: New Connection File');
+      await answerBox(page, 'The file to create', name);
+      await answerBox(page, 'The ServiceNow instance', 'dev12345');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10000 });
+      await input.first().fill('ServiceNow SDK client');
+      await page.locator('.quick-input-list .monaco-list-row.focused', { hasText: /^Sign in with the ServiceNow SDK client/ }).waitFor({ timeout: 10000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+      const text = readFileSync(ws(name), 'utf8');
+      const want = ['default = "dev12345"', '', '[connections.dev12345]', 'instance = "dev12345"', 'client = "servicenow-sdk"'];
+      const lines = text.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\s+#.*$/, ''));
+      if (lines.slice(0, want.length).join('\n') !== want.join('\n')) throw new Error(`the new file holds:\n${text}`);
+      const warned = (await notifications(page)).filter((n) => /untrusted workspace/.test(n));
+      if (warned.length) throw new Error(`the command was refused: ${JSON.stringify(warned)}`);
     },
   },
   // ------------------------------------------------ phase "hostile": a cloned repository that attacks on open

@@ -119,6 +119,7 @@ run_phase() {
   "extensions.ignoreRecommendations": true,
   "chat.commandCenter.enabled": false,
   "editor.quickSuggestions": { "other": false, "comments": false, "strings": false },
+  "editor.inlayHints.enabled": "offUnlessPressed",
   "files.autoSave": "off",
   "git.enabled": false,
   "git.openRepositoryInParentFolders": "never",
@@ -167,9 +168,10 @@ for phase in ${E2E_PHASES:-trusted untrusted hostile}; do
   esac
 done
 # The extension README's screenshots (client-vscode/images/): screenshot.png comes from the fetch step,
-# completion.png from type-connection (the connection being typed, the completion list open); each is replaced
+# completion.png from type-connection (the connection being typed, the completion list open), walkthrough.png from
+# walkthrough, inlay_hints.png from inlay-hints (the hints and the client_id link's hover); each is replaced
 # only when missing or with E2E_UPDATE_SCREENSHOT=1, so that test runs leave the work tree clean.
-for img in screenshot.png completion.png; do
+for img in screenshot.png completion.png walkthrough.png inlay_hints.png; do
   if [ -f "$ART/$img" ] && { [ ! -f "$REPO/client-vscode/images/$img" ] || [ "${E2E_UPDATE_SCREENSHOT:-}" = 1 ]; }; then
     cp "$ART/$img" "$REPO/client-vscode/images/$img"
   fi
