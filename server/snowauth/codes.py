@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from snowauth.findings import ERROR, INFORMATION, WARNING
+from snowauth.findings import ERROR, HINT, INFORMATION, WARNING
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +255,7 @@ CODES: tuple[Code, ...] = (
     ),
     _c(
         "default-across-files",
-        INFORMATION,
+        HINT,
         "More than one file declares a `default`",
         "Several connection files declare a `default`: each applies to its own file only, which a reader may "
         "not expect.",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from snowauth.analysis import Analysis, analyze
 from snowauth.files import SUFFIX, read_text
-from snowauth.findings import INFORMATION, WARNING, Finding
+from snowauth.findings import HINT, WARNING, Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment, outside_roots
 
@@ -192,7 +192,7 @@ def cross_file(files: Iterable[Facts], label: Callable[[Path], str]) -> dict[Pat
             )
             related = [(o.path, d[0], d[1], "another `default`") for o, d in spans]
             out.setdefault(f.path, []).append(
-                CrossFinding(Finding(f.default[0], f.default[1], INFORMATION, DEFAULT_ACROSS_FILES, message), related)
+                CrossFinding(Finding(f.default[0], f.default[1], HINT, DEFAULT_ACROSS_FILES, message), related)
             )
     for found in out.values():
         found.sort(key=lambda c: (c.finding.start, c.finding.code))

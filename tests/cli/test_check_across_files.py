@@ -36,9 +36,9 @@ def test_a_name_in_two_files_and_defaults_in_two_files(tmp_path: Path) -> None:
     write(tmp_path / "proj" / "c.snowauth.toml", 'default = "qa"\n' + CONNECTION.format(name="qa"))
     found = rows("proj", cwd=tmp_path)
     assert [(r["path"], r["line"], r["column"], r["end_column"], r["severity"], r["code"]) for r in found] == [
-        ("proj/a.snowauth.toml", 1, 1, 16, "information", "default-across-files"),
+        ("proj/a.snowauth.toml", 1, 1, 16, "hint", "default-across-files"),
         ("proj/a.snowauth.toml", 2, 1, 18, "warning", "duplicate-connection-across-files"),
-        ("proj/c.snowauth.toml", 1, 1, 15, "information", "default-across-files"),
+        ("proj/c.snowauth.toml", 1, 1, 15, "hint", "default-across-files"),
         ("proj/b/b.snowauth.toml", 2, 1, 18, "warning", "duplicate-connection-across-files"),
     ]
     assert "`proj/b/b.snowauth.toml` (line 2)" in str(found[1]["message"])

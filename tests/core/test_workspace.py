@@ -134,7 +134,7 @@ def test_cross_file_findings_point_to_the_other_files(tmp_path: Path) -> None:
     )
     assert dup_a.elsewhere == [(b, header_b, header_b + 17, "`dev` is also defined here")]
     assert "`b.snowauth.toml` (line 2)" in dup_a.finding.message
-    assert (default_a.finding.code, default_a.finding.severity) == ("default-across-files", 3)
+    assert (default_a.finding.code, default_a.finding.severity) == ("default-across-files", 4)
     assert (default_a.finding.start, default_a.finding.end) == (0, 15)
     assert default_a.elsewhere == [(c, 0, 14, "another `default`")]
     assert [x.finding.code for x in found[b]] == ["duplicate-connection-across-files"] * 2

@@ -175,6 +175,13 @@ def _publish(ls: LanguageClient, params: t.PublishDiagnosticsParams) -> None:
     ls.publish_count += 1  # type: ignore[attr-defined]
 
 
+def _refreshed(kind: str) -> Any:
+    def refresh(ls: LanguageClient, _params: None) -> None:
+        ls.refreshes.append(kind)  # type: ignore[attr-defined]
+
+    return refresh
+
+
 def _confirm(ls: LanguageClient, params: t.ShowMessageRequestParams) -> t.MessageActionItem | None:
     """The user's answer to "Send the credentials … to <host>?": Cancel, unless the test
     set ``send_to_new_hosts``."""
@@ -190,7 +197,12 @@ def make_client() -> LanguageClient:
     features = dict(DEFAULT_CLIENT_FEATURES)
     features[t.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = _publish
     features[t.WINDOW_SHOW_MESSAGE_REQUEST] = _confirm
+    # the refreshes a client that declares them answers (Neovim's capabilities declare the
+    # inlay hints'): recorded in ``client.refreshes``, which an Editor shares
+    features[t.WORKSPACE_INLAY_HINT_REFRESH] = _refreshed("inlayHint")
+    features[t.WORKSPACE_CODE_LENS_REFRESH] = _refreshed("codeLens")
     register_lsp_features(client, features)
+    client.refreshes = []  # type: ignore[attr-defined]
     client.published = {}  # type: ignore[attr-defined]
     client.publish_count = 0  # type: ignore[attr-defined]
     client.questions = []  # type: ignore[attr-defined]
@@ -374,15 +386,17 @@ class Editor:
         self.applied: list[t.WorkspaceEdit] = []
         self.refuse_next = False
 
-        self.refreshes: list[str] = []
+        recorded: list[str] | None = getattr(client, "refreshes", None)  # make_client's records them
+        self.refreshes: list[str] = recorded if recorded is not None else []
+        if recorded is None:
 
-        @client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
-        def lens_refresh(_params: None) -> None:
-            self.refreshes.append("codeLens")
+            @client.feature(t.WORKSPACE_CODE_LENS_REFRESH)
+            def lens_refresh(_params: None) -> None:
+                self.refreshes.append("codeLens")
 
-        @client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
-        def inlay_hint_refresh(_params: None) -> None:
-            self.refreshes.append("inlayHint")
+            @client.feature(t.WORKSPACE_INLAY_HINT_REFRESH)
+            def inlay_hint_refresh(_params: None) -> None:
+                self.refreshes.append("inlayHint")
 
         @client.feature(t.WORKSPACE_APPLY_EDIT)
         def apply_edit(params: t.ApplyWorkspaceEditParams) -> t.ApplyWorkspaceEditResult:

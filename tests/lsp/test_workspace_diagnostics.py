@@ -151,7 +151,7 @@ async def test_every_connection_file_is_reported_and_links_out_are_not_walked(
         (a.as_uri(), CAFE_HEADER_A[enc])
     ]
     default_c = next(d for d in found[c.as_uri()] if d.code == "default-across-files")
-    assert (span(default_c), default_c.severity) == ((0, 0, 0, 14), t.DiagnosticSeverity.Information)
+    assert (span(default_c), default_c.severity) == ((0, 0, 0, 14), t.DiagnosticSeverity.Hint)
     assert [(r.location.uri, span(r.location)) for r in default_c.related_information or []] == [
         (b.as_uri(), {"utf-16": (0, 0, 0, 16), "utf-8": (0, 0, 0, 17)}[enc])  # default = "café"
     ]
