@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from snowauth.checks import Checker
-from snowauth.document import Connection, Layout, build, entry_owner, header_owner
+from snowauth.document import Connection, Layout, build, owned_statements
 from snowauth.findings import Finding
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
@@ -140,16 +140,7 @@ class Analysis:
         e = self._live()
         if e is not None and not e.whole:
             return e.statements_of(name)
-        out: list[tuple[Header | None, Header | Entry]] = []
-        gov: Header | None = None
-        for it in self.parsed.items:
-            if type(it) is Header:
-                gov = it
-                if header_owner(it) == name:
-                    out.append((None, it))
-            elif entry_owner(gov, it) == name:  # type: ignore[arg-type]
-                out.append((gov, it))
-        return out
+        return owned_statements(self.parsed.items, None, name)
 
     def connections_between(self, start: int, end: int) -> list[Connection]:
         """The connections with statements in [start, end], in no particular order: for a

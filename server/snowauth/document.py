@@ -635,6 +635,22 @@ def entry_owner(gov: Header | None, e: Entry) -> str | None:
     return g[1].name if len(g) >= 2 else e.key[0].name
 
 
+def owned_statements(
+    items: Iterable[Header | Entry], gov: Header | None, name: str
+) -> list[tuple[Header | None, Header | Entry]]:
+    """The statements of ``items`` (the first under the header ``gov``) that belong to the
+    connection ``name``, each with the header it is under (None for a header itself)."""
+    out: list[tuple[Header | None, Header | Entry]] = []
+    for it in items:
+        if type(it) is Header:
+            gov = it
+            if header_owner(it) == name:
+                out.append((None, it))
+        elif entry_owner(gov, it) == name:  # type: ignore[arg-type]
+            out.append((gov, it))
+    return out
+
+
 def attribute(chunk: Chunk, gov: Header | None) -> Header | None:
     """Set the chunk's governing header and owners; the governing header after it."""
     chunk.gov = gov

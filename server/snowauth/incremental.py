@@ -25,9 +25,8 @@ from snowauth.document import (
     attribute,
     build,
     build_connection,
-    entry_owner,
-    header_owner,
     needs_whole_file,
+    owned_statements,
 )
 from snowauth.findings import ERROR, Edit, Finding, Fix
 from snowauth.positions import LineIndex, newline_of
@@ -320,14 +319,7 @@ class Incremental:
         out: list[tuple[Header | None, Header | Entry]] = []
         for c in g.chunks:
             c.rebase()
-            gov = c.gov
-            for it in c.items:
-                if type(it) is Header:
-                    gov = it
-                    if header_owner(it) == name:
-                        out.append((None, it))
-                elif entry_owner(gov, it) == name:  # type: ignore[arg-type]
-                    out.append((gov, it))
+            out += owned_statements(c.items, c.gov, name)
         return out
 
     def connections_between(self, start: int, end: int) -> list[Connection]:
