@@ -205,8 +205,9 @@ export async function resolveServer(input: ResolveInput, probes: Probes): Promis
       return {
         kind: 'error',
         message:
-          `"snowauth.server.interpreter" is set to ${interp}, which cannot import snowauth. Install the snowauth ` +
-          'package into it (pip install snowauth), or clear the setting to let SnowAuth manage its own environment.',
+          `"snowauth.server.interpreter" is set to ${interp}, which cannot import snowauth. Install SnowAuth's ` +
+          'wheel into it (the one the extension bundles, or one built from the repository: see the README), or ' +
+          'clear the setting to let SnowAuth manage its own environment.',
       };
     }
     return { kind: 'launch', launch: { command: interp, args: [...SERVER_ARGS], source: 'setting:interpreter' } };
