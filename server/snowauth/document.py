@@ -37,6 +37,9 @@ Span = tuple[int, int]
 TOML_VALIDITY_CODES = frozenset({"toml-syntax", "duplicate-key", "duplicate-table", "duplicate-connection", "encoding"})
 
 
+_KEY_PATHS = {key: (key,) for key in CONNECTION_KEYS}  # Assign.path of a connection's own key
+
+
 @dataclass(slots=True)
 class Assign:
     """A scalar (or array) value at a path relative to its connection."""
@@ -507,8 +510,8 @@ class _Builder:
             if named is not None and self._first("wrong", named, c):
                 c.wrong_tables.append((named, ""))
             return
-        if first not in c.keys:
-            c.keys[first] = Assign(path[2:], key[-1], (key[0].start, key[-1].end), value, e, line)
+        if first not in c.keys:  # path is (connections, name, first): one shared (first,)
+            c.keys[first] = Assign(_KEY_PATHS[first], key[-1], (key[0].start, key[-1].end), value, e, line)
 
     def _place_token(
         self,

@@ -61,23 +61,24 @@ class Incremental:
     wanted. The result equals ``analyze()`` of the text (a test checks it)."""
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.version = 0
-        self.chunks = Chunks(text)
-        self.groups: dict[str | None, _Group] = {}
-        self.dirty: set[_Group] = set()  # to build and check again
-        self.multi: set[_Group] = set()  # groups of several chunks: did they move apart?
-        self.timed: set[_Group] = set()
-        self.volatile: set[_Group] = set()
-        self.with_findings: set[_Group] = set()
-        self.error_chunks: set[Chunk] = {c for c in self.chunks.list if c.errors}
-        self.env_key: object = None
-        self.newline = newline_of(text)
-        self.whole = False  # the file level decides how connections read: analyse all at once
-        gov: Header | None = None
-        for c in self.chunks.list:
-            gov = attribute(c, gov)
-            self._join(c)
+        with gc_paused():  # a million small objects and none to collect (analysis.gc_paused)
+            self.text = text
+            self.version = 0
+            self.chunks = Chunks(text)
+            self.groups: dict[str | None, _Group] = {}
+            self.dirty: set[_Group] = set()  # to build and check again
+            self.multi: set[_Group] = set()  # groups of several chunks: did they move apart?
+            self.timed: set[_Group] = set()
+            self.volatile: set[_Group] = set()
+            self.with_findings: set[_Group] = set()
+            self.error_chunks: set[Chunk] = {c for c in self.chunks.list if c.errors}
+            self.env_key: object = None
+            self.newline = newline_of(text)
+            self.whole = False  # the file level decides how connections read: analyse all at once
+            gov: Header | None = None
+            for c in self.chunks.list:
+                gov = attribute(c, gov)
+                self._join(c)
 
     # -- edits ------------------------------------------------------------------------------
 

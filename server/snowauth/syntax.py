@@ -17,6 +17,7 @@ Why not tree-sitter: see ``docs/decisions.md`` (recovery and speed, both measure
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -345,6 +346,13 @@ def scan(text: str, start: int = 0, resync: Callable[[int], bool] | None = None)
 _FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*(?:#[^\n]*)?(?:\r?\n|$)')
 _FAST_MEMBER = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*')
 _FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\][ \t]*(?:#[^\n]*)?(?:\r?\n|$)")
+SHARED_LENGTH = 64  # a string value up to this long is kept once however often it is written
+
+
+def _shared(body: str) -> str:
+    """One object for a short string written many times (key names, grant types, client
+    IDs, `${env:…}` references): a 10,000-line file holds each ~2,000 times over."""
+    return sys.intern(body) if len(body) <= SHARED_LENGTH else body
 
 
 class _Scanner:
@@ -358,6 +366,7 @@ class _Scanner:
     def run(self, start: int, resync: Callable[[int], bool] | None) -> tuple[list[Chunk], int]:
         text, n = self.text, self.n
         fast_entry, fast_header = _FAST_ENTRY.match, _FAST_HEADER.match
+        intern, shared = sys.intern, _shared
         i = 1 if start == 0 and text.startswith("\ufeff") else start
         chunk = Chunk(start, origin=start)
         chunks = [chunk]
@@ -402,7 +411,7 @@ class _Scanner:
                     parts = []
                     at = i + 1
                     for name in m.group(1).split("."):
-                        parts.append(KeyPart(name, at, at + len(name)))
+                        parts.append(KeyPart(intern(name), at, at + len(name)))
                         at += len(name) + 1
                     items.append(Header(parts, False, i, at))
                     i = line_start = m.end()
@@ -415,7 +424,8 @@ class _Scanner:
                     name, body = m.groups()
                     vs = m.start(2) - 1
                     ve = vs + len(body) + 2
-                    items.append(Entry([KeyPart(name, i, i + len(name))], Value("string", vs, ve, body), i, ve))
+                    value = Value("string", vs, ve, shared(body))
+                    items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
                     i = line_start = m.end()
                     if i >= reach:
                         reach = i + 1
@@ -551,7 +561,7 @@ class _Scanner:
         text = self.text
         m = _BARE_KEY.match(text, i)
         if m:
-            return KeyPart(m.group(), i, m.end()), m.end()
+            return KeyPart(sys.intern(m.group()), i, m.end()), m.end()
         if text.startswith('"', i):
             if text.startswith('"""', i):
                 raise _Fail(i, i + 3, "A key cannot be a multi-line string")
@@ -733,7 +743,8 @@ class _Scanner:
                 name, body = m.groups()
                 vs = m.start(2) - 1
                 ve = vs + len(body) + 2
-                entries.append(Entry([KeyPart(name, i, i + len(name))], Value("string", vs, ve, body), i, ve))
+                value = Value("string", vs, ve, _shared(body))
+                entries.append(Entry([KeyPart(sys.intern(name), i, i + len(name))], value, i, ve))
                 i = m.end()
             else:
                 try:
