@@ -41,6 +41,10 @@ SHIPPED = {
     "images/icon.png": "the icon",
     "images/screenshot.png": "the README's first screen",
     "images/completion.png": "the README",
+    "images/walkthrough.png": "the README (the Get started walkthrough)",
+    "images/inlay_hints.png": "the README (inlay hints, the Application Registry link)",
+    "walkthrough/*.md": "the Get started walkthrough's steps",
+    "snippets/*.code-snippets": "the snippets per grant",
 }
 MAX_VSIX_BYTES = 1_500_000
 
