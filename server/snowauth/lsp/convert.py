@@ -3,6 +3,11 @@
 The core counts code points; the client counts UTF-16 code units (VS Code), UTF-8
 bytes (Neovim, when it offers them first) or code points, as negotiated at
 ``initialize``. Lines break only at CR, LF and CRLF (positions.LineIndex).
+
+Longer than the usual 500 lines on purpose: every feature's conversion lives here, so
+that positions are counted in one way only (ARCHITECTURE.md); its sections follow the
+features (diagnostics, completion, symbols and lenses and their kept pieces, navigation,
+hints and semantic tokens, layout, workspace reports).
 """
 
 from __future__ import annotations
