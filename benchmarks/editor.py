@@ -92,7 +92,7 @@ def offered(capabilities: Mapping[str, Any], provider: str) -> bool:
     value = capabilities.get(provider)
     if provider == "semanticTokensProvider":  # the whole document (with or without deltas)
         return isinstance(value, dict) and bool(value.get("full"))
-    return bool(value)
+    return value is not None and value is not False  # `true`, or options (an empty object too)
 
 
 def semantic_delta(capabilities: Mapping[str, Any]) -> bool:

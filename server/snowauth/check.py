@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from snowauth.analysis import analyze
 from snowauth.files import find_files, read_text
@@ -16,7 +16,10 @@ from snowauth.findings import ERROR, SEVERITY_NAMES
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.terminal import json_printable, printable
-from snowauth.workspace import Facts, cross_file, facts
+
+if TYPE_CHECKING:
+    from snowauth.analysis import Analysis
+    from snowauth.workspace import Facts
 
 
 def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -26,10 +29,10 @@ def check_file(path: Path, now: datetime | None = None) -> list[dict[str, Any]]:
 
 def checked_file(
     path: Path, now: datetime | None = None
-) -> tuple[list[dict[str, Any]], LineIndex | None, Facts | None]:
+) -> tuple[list[dict[str, Any]], LineIndex | None, Analysis | None]:
     """The findings of one file as rows, the index of the text they were found in (the
     reports for other tools count columns in UTF-16 code units: `report_formats.py`) and
-    what the file says that matters to the other files checked (None, None when the file
+    its analysis, for what matters to the other files checked (None, None when the file
     could not be read)."""
     try:
         text, problem = read_text(path)
@@ -71,11 +74,13 @@ def checked_file(
     for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
         rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
-    return rows, idx, facts(path, a)
+    return rows, idx, a
 
 
 def cross_file_rows(found: list[Facts]) -> dict[Path, list[dict[str, Any]]]:
     """The findings that need several files (workspace.cross_file), as rows per file."""
+    from snowauth.workspace import cross_file
+
     out: dict[Path, list[dict[str, Any]]] = {}
     for path, crossed in cross_file(found, lambda p: str(p)).items():
         idx = next(f.index for f in found if f.path == path)
@@ -150,16 +155,20 @@ def run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None = No
     per_file: list[tuple[Path, list[dict[str, Any]], LineIndex | None]] = []
     found: list[Facts] = []
     resolved: set[Path] = set()
-    for path in find_files(paths):
+    files = list(find_files(paths))
+    several = len(files) > 1  # only then a file's names are compared with the others'
+    for path in files:
         if not path.exists():
             missing.append(str(path))
             continue
         seen += 1
-        file_rows, idx, file_facts = checked_file(path)
+        file_rows, idx, analysis = checked_file(path)
         per_file.append((path, file_rows, idx))
-        if file_facts is not None and path.resolve() not in resolved:  # a file named twice is one file
+        if several and analysis is not None and path.resolve() not in resolved:  # a file named twice is one file
+            from snowauth.workspace import facts
+
             resolved.add(path.resolve())
-            found.append(file_facts)
+            found.append(facts(path, analysis))
     # a connection name or a `default` in several of the files checked (docs/decisions.md)
     crossed = cross_file_rows(found) if len(found) > 1 else {}
     for path, file_rows, idx in per_file:
