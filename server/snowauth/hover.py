@@ -10,9 +10,9 @@ from datetime import datetime
 from snowauth import model
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
-from snowauth.navigation import env_reference_at
+from snowauth.navigation import entry_at, env_reference_at
 from snowauth.secrets import Environment
-from snowauth.syntax import Entry, Header, KeyPart
+from snowauth.syntax import Header
 from snowauth.terminal import printable
 from snowauth.wording import humanize
 
@@ -22,22 +22,6 @@ class Hover:
     start: int
     end: int
     markdown: str
-
-
-def _walk_entry(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str, ...], KeyPart | None, Entry] | None:
-    for k, part in enumerate(e.key):
-        if part.start <= offset <= part.end:
-            return base + tuple(p.name for p in e.key[: k + 1]), part, e
-    v = e.value
-    if v is not None and v.start <= offset <= v.end:
-        path = base + tuple(p.name for p in e.key)
-        if v.kind == "table":
-            for member in v.data:  # type: ignore[attr-defined]
-                found = _walk_entry(member, offset, path)
-                if found:
-                    return found
-        return path, None, e
-    return None
 
 
 def hover(a: Analysis, offset: int, now: datetime, env: Environment | None = None) -> Hover | None:
@@ -58,7 +42,7 @@ def hover(a: Analysis, offset: int, now: datetime, env: Environment | None = Non
     base = a.table_at(item.start)
     if base is None:
         return None
-    found = _walk_entry(item, offset, base)
+    found = entry_at(item, offset, base)
     if found is None:
         return None
     path, hovered, entry = found

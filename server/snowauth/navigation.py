@@ -83,20 +83,22 @@ class Rename:
 # -- what is under the cursor ------------------------------------------------------------------
 
 
-def _walk(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str, ...], KeyPart | None, Value | None] | None:
-    """The path at ``offset`` inside the statement ``e``: a key part, or a value."""
+def entry_at(e: Entry, offset: int, base: tuple[str, ...]) -> tuple[tuple[str, ...], KeyPart | None, Entry] | None:
+    """The path at ``offset`` inside the statement ``e`` (under the table ``base``), the
+    key part there (None: the offset is in the value) and the innermost statement, inline
+    tables entered (hover and navigation)."""
     for k, part in enumerate(e.key):
         if part.start <= offset <= part.end:
-            return base + tuple(p.name for p in e.key[: k + 1]), part, None
+            return base + tuple(p.name for p in e.key[: k + 1]), part, e
     v = e.value
     if v is not None and v.start <= offset <= v.end:
         path = base + tuple(p.name for p in e.key)
         if v.kind == "table":
             for member in v.data:  # type: ignore[attr-defined]
-                found = _walk(member, offset, path)
+                found = entry_at(member, offset, path)
                 if found:
                     return found
-        return path, None, v
+        return path, None, e
     return None
 
 
@@ -112,7 +114,11 @@ def _at(a: Analysis, offset: int) -> tuple[tuple[str, ...], KeyPart | None, Valu
                 return tuple(p.name for p in item.key[: k + 1]), part, None
         return None
     base = a.table_at(item.start)
-    return None if base is None else _walk(item, offset, base)  # type: ignore[arg-type]
+    found = None if base is None else entry_at(item, offset, base)  # type: ignore[arg-type]
+    if found is None:
+        return None
+    path, key_part, entry = found
+    return path, key_part, entry.value if key_part is None else None
 
 
 def _inner(text: str, start: int, end: int) -> tuple[int, int]:
