@@ -296,13 +296,8 @@ async def _resolved(
     """One key's value with its reference resolved (``${prompt}`` asked only for a
     ``secret`` key that is needed and not in ``no_prompt``)."""
     raw = _value(c, key)
-    if raw is None:
-        return None
-    value = str(raw)
-    ref = parse_reference(value)
-    if ref is None:
-        return value
-    if ref.kind == "prompt":
+    ref = parse_reference(str(raw)) if raw is not None else None
+    if ref is not None and ref.kind == "prompt":
         if not secret or not need_secrets or key in no_prompt:
             return None
         if prompt is None:
@@ -315,9 +310,9 @@ async def _resolved(
         if answer is None or answer == "":
             raise ConnectionProblem(f"No value was entered for `{key}`; nothing was sent", key)
         return answer
-    if secret and not need_secrets:
+    if ref is not None and secret and not need_secrets:
         return None
-    return _reference_free(c, key, env)
+    return _reference_free(c, key, env)  # a literal value, or `${env:}`/`${file:}` resolved
 
 
 @dataclass(frozen=True)
