@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 
 from snowauth.analysis import Analysis, analyze
@@ -62,7 +63,8 @@ def walk(roots: Iterable[Path]) -> Walk:
             folder, depth = stack.pop()
             try:
                 with os.scandir(folder) as it:
-                    listing = sorted(it, key=lambda e: e.name)
+                    # read no further than the cap: a folder of millions of entries is not listed in full
+                    listing = sorted(islice(it, MAX_ENTRIES - entries + 1), key=lambda e: e.name)
             except OSError:
                 continue
             entries += len(listing)

@@ -72,6 +72,42 @@ def test_walk_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert deep / "deep.snowauth.toml" in walk([root]).files
 
 
+def test_walk_reads_a_huge_folder_no_further_than_its_entry_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder with more entries than the cap is not listed in full (a repository can
+    hold a folder of millions of files): the walk stops reading at the cap."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    for i in range(300):
+        (root / f"junk{i:03}.txt").touch()
+    read: list[str] = []
+    real_scandir = os.scandir
+
+    class Counting:
+        def __init__(self, path: Path) -> None:
+            self.inner = real_scandir(path)
+
+        def __enter__(self) -> Counting:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.inner.close()
+
+        def __iter__(self) -> Counting:
+            return self
+
+        def __next__(self) -> os.DirEntry[str]:
+            entry = next(self.inner)
+            read.append(entry.name)
+            return entry
+
+    monkeypatch.setattr(workspace.os, "scandir", Counting)
+    monkeypatch.setattr(workspace, "MAX_ENTRIES", 10)
+    assert walk([root]).stopped == "more than 10 files and folders"
+    assert len(read) == 11
+
+
 def test_index_caches_by_mtime_and_size_and_forgets_on_dotenv(tmp_path: Path) -> None:
     root = tmp_path / "ws"
     path = write(root / "a.snowauth.toml")
