@@ -80,13 +80,14 @@ export async function bootstrap(plan: BootstrapPlan, log: vscode.LogOutputChanne
       cancellable: true,
     },
     async (progress, token) => {
+      log.info(plan.why);
       log.info(
         `Setting up the language server in ${plan.venvDir} with ${plan.basePython.join(' ')} ` +
           `(Python ${formatVersion(plan.basePythonVersion)}) and ${path.basename(plan.wheel)}`,
       );
       const messages = [
         `Creating a Python ${formatVersion(plan.basePythonVersion)} environment for the language server (first run only)…`,
-        'Installing the language server and its dependencies…',
+        'Installing the language server and its dependencies from PyPI…',
       ];
       for (const [i, step] of plan.steps.entries()) {
         progress.report({ message: messages[i] ?? step.join(' ') });
@@ -97,7 +98,8 @@ export async function bootstrap(plan: BootstrapPlan, log: vscode.LogOutputChanne
             i === 0
               ? ` Could not create a virtual environment with ${plan.basePython.join(' ')}` +
                 ' (on Debian/Ubuntu: apt install python3-venv).'
-              : ' Installing the language server failed (it needs access to PyPI for its dependencies).';
+              : ` Installing the language server failed: its dependencies come from PyPI, which may be out of reach. ${plan.why}` +
+                ' Install the SnowAuth build for this platform, or a Python it bundles, or set "snowauth.server.interpreter".';
           throw new Error(`${hint.trim()} Details are in the SnowAuth output.`);
         }
       }
@@ -132,6 +134,7 @@ export async function resolve(
       interpreter: cfg.get('server.interpreter'),
       globalStorage: context.globalStorageUri.fsPath,
       platform: process.platform,
+      arch: process.arch,
       trusted: vscode.workspace.isTrusted,
       workspaceFolders: workspaceFolders(),
     },

@@ -12,7 +12,15 @@ import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type CommandLine, IMPORT_PROBE_ARGS, type Probes, type ServerLaunch, isInside } from './serverCommand';
+import {
+  BUNDLE_FLAGS,
+  type CommandLine,
+  IMPORT_PROBE_ARGS,
+  type Probes,
+  type ServerLaunch,
+  isInside,
+  parseBundleManifest,
+} from './serverCommand';
 
 const PROBE_TIMEOUT_MS = 20_000;
 
@@ -116,6 +124,22 @@ export function processProbes(place: ProcessPlace, options: ProbeOptions): Probe
         return undefined;
       }
     },
+    async bundle() {
+      const manifest = parseBundleManifest(await readSmall(path.join(options.bundledDir, 'bundle.json')));
+      const start = path.join(options.bundledDir, 'start.py');
+      if (!manifest) return undefined;
+      try {
+        await fs.access(start);
+      } catch {
+        return undefined;
+      }
+      return { manifest, start };
+    },
+    async bundleWorks(python, start) {
+      const r = await run([...python, ...BUNDLE_FLAGS, start, '--check'], place);
+      if (r.code !== 0) options.log(`${python.join(' ')} cannot run the bundled language server: ${r.output.trim().split('\n').slice(-1)[0] ?? ''}`);
+      return r.code === 0;
+    },
     async exists(file) {
       try {
         await fs.access(file);
@@ -132,6 +156,14 @@ export function processProbes(place: ProcessPlace, options: ProbeOptions): Probe
       }
     },
   };
+}
+
+async function readSmall(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs one set-up step, streaming its output to `onOutput`; resolves with its exit code. */

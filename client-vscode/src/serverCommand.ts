@@ -5,8 +5,13 @@
  *  1. `snowauth.server.command`: a full command line (array of strings), used as is.
  *  2. `snowauth.server.interpreter`: a Python that has snowauth installed: `<python> -m snowauth lsp`.
  *  3. The Python extension's active interpreter, when `<python> -c "import snowauth"` succeeds.
- *  4. A private virtual environment in the extension's global storage, created on first use with a
- *     Python 3.11+ found on PATH, into which the wheel shipped in the .vsix (`bundled/`) is installed.
+ *  4. The bundle of a platform's .vsix (`bundled/bundle.json`, `libs/`, `cp3XX/`): the server and every
+ *     dependency, unpacked, run by a Python on PATH whose version the bundle has native builds for, as
+ *     `<python> -I -S bundled/start.py lsp` (isolated, no site-packages: only the bundle and the standard
+ *     library are importable). Nothing is downloaded.
+ *  5. A private virtual environment in the extension's global storage, created on first use with a
+ *     Python 3.11+ found on PATH, into which the wheel shipped in the .vsix (`bundled/`) is installed, its
+ *     dependencies from PyPI: the universal .vsix, or a platform's .vsix whose bundle fits no Python found.
  *
  * `python -m …` and `python -c …` put the working directory first on `sys.path`, so a cloned repository
  * holding `snowauth/__init__.py` (or `venv/`, `pip/`) would be run instead of the real package. Every Python
@@ -26,7 +31,36 @@ export const IMPORT_PROBE_ARGS: readonly string[] = [SAFE_PATH, '-c', 'import sn
 /** A command line: the executable and its leading arguments (`['py', '-3.12']` on Windows). */
 export type CommandLine = readonly string[];
 
-export type LaunchSource = 'setting:command' | 'setting:interpreter' | 'python-extension' | 'private-venv';
+/** `<python> -I -S <bundled>/start.py`: isolated (no PYTHON* variables, no user site, no working directory) and no site-packages. */
+export const BUNDLE_FLAGS: readonly string[] = ['-I', '-S'];
+
+export type LaunchSource = 'setting:command' | 'setting:interpreter' | 'python-extension' | 'bundled' | 'private-venv';
+
+/** `bundled/bundle.json` of a platform's .vsix (client-vscode/scripts/bundle.py writes it). */
+export interface BundleManifest {
+  /** vsce's target, e.g. `linux-x64`. */
+  target: string;
+  /** Node's `process.platform` and `process.arch` it was built for. */
+  platform: string;
+  arch: string;
+  /** The Python versions it has native builds for (`3.11`, …). */
+  pythons: string[];
+}
+
+/** The manifest's fields, or undefined when the text is not one. */
+export function parseBundleManifest(text: string | undefined): BundleManifest | undefined {
+  if (!text) return undefined;
+  try {
+    const m = JSON.parse(text) as Partial<Record<keyof BundleManifest, unknown>>;
+    const pythons = Array.isArray(m.pythons) ? m.pythons.filter((p): p is string => typeof p === 'string') : [];
+    if (typeof m.target !== 'string' || typeof m.platform !== 'string' || typeof m.arch !== 'string' || !pythons.length) {
+      return undefined;
+    }
+    return { target: m.target, platform: m.platform, arch: m.arch, pythons };
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ServerLaunch {
   command: string;
@@ -45,6 +79,8 @@ export interface BootstrapPlan {
   steps: CommandLine[];
   /** What the server is started with once the steps succeeded. */
   launch: ServerLaunch;
+  /** Why the language server is not run from a bundle (shown while the venv is set up, and if it fails). */
+  why: string;
 }
 
 export type Resolution =
@@ -68,6 +104,10 @@ export interface Probes {
   pythonExtensionInterpreter(): Promise<string | undefined>;
   /** Absolute path of the `snowauth-*.whl` shipped with the extension, if any. */
   bundledWheel(): Promise<string | undefined>;
+  /** The bundle of a platform's .vsix: its manifest and launcher, or undefined (the universal .vsix). */
+  bundle(): Promise<{ manifest: BundleManifest; start: string } | undefined>;
+  /** Does `<python> -I -S <start> --check` load the bundle's native parts and snowauth (exit 0)? */
+  bundleWorks(python: CommandLine, start: string): Promise<boolean>;
   /** Does this file exist? */
   exists(file: string): Promise<boolean>;
   /** Contents of a small text file, or undefined. */
@@ -82,6 +122,8 @@ export interface ResolveInput {
   /** The extension's global storage folder (the private venv lives in `<it>/venv`). */
   globalStorage: string;
   platform: NodeJS.Platform;
+  /** `process.arch` (the bundle's must match). */
+  arch: string;
   /** Workspace trust: an untrusted workspace's own interpreters are never run. */
   trusted: boolean;
   workspaceFolders: readonly string[];
@@ -223,7 +265,43 @@ export async function resolveServer(input: ResolveInput, probes: Probes): Promis
     }
   }
 
-  // 4. The private venv (made by a Python 3.11+ that was checked; `-P` fails closed on an older one).
+  // 4. The bundle, run by a Python on PATH it has native builds for.
+  const versions = new Map<string, PythonVersion | undefined>();
+  const versionOf = async (c: CommandLine): Promise<PythonVersion | undefined> => {
+    const k = c.join(' ');
+    if (!versions.has(k)) versions.set(k, parsePythonVersion(await probes.pythonVersionOutput(c)));
+    return versions.get(k);
+  };
+  const tried = pythonCandidates(input.platform);
+  const bundle = await probes.bundle();
+  let why = `This is SnowAuth's universal build, without bundled libraries: the language server's dependencies come from PyPI.`;
+  if (bundle) {
+    const { manifest } = bundle;
+    const here = `${input.platform}-${input.arch}`;
+    if (manifest.platform !== input.platform || manifest.arch !== input.arch) {
+      why = `This SnowAuth build bundles the language server for ${manifest.target}, not ${here}: its dependencies come from PyPI.`;
+    } else {
+      const seen: string[] = [];
+      for (const candidate of tried) {
+        const v = await versionOf(candidate);
+        if (!v) continue;
+        seen.push(`${candidate.join(' ')} ${formatVersion(v)}`);
+        if (!manifest.pythons.includes(`${v.major}.${v.minor}`)) continue;
+        if (await probes.bundleWorks(candidate, bundle.start)) {
+          const [command, ...rest] = candidate as [string, ...string[]];
+          return {
+            kind: 'launch',
+            launch: { command, args: [...rest, ...bundleArgs(bundle.start)], source: 'bundled' },
+          };
+        }
+      }
+      why =
+        `SnowAuth bundles its language server for Python ${manifest.pythons.join(', ')} on ${manifest.target}, and ` +
+        `${seen.length ? `found ${seen.join(', ')}` : 'found no Python on PATH'}: its dependencies come from PyPI.`;
+    }
+  }
+
+  // 5. The private venv (made by a Python 3.11+ that was checked; `-P` fails closed on an older one).
   const venvDir = path.join(input.globalStorage, 'venv');
   const venvPython = venvPythonPath(venvDir, input.platform);
   const launch: ServerLaunch = { command: venvPython, args: [...SERVER_ARGS], source: 'private-venv' };
@@ -243,10 +321,9 @@ export async function resolveServer(input: ResolveInput, probes: Probes): Promis
         'that has snowauth installed, or "snowauth.server.command" to the full command.',
     };
   }
-  const tried = pythonCandidates(input.platform);
   const found: Array<[CommandLine, PythonVersion]> = [];
   for (const candidate of tried) {
-    const version = parsePythonVersion(await probes.pythonVersionOutput(candidate));
+    const version = await versionOf(candidate);
     if (!version) continue;
     if (!isSupportedPython(version)) {
       found.push([candidate, version]);
@@ -262,10 +339,16 @@ export async function resolveServer(input: ResolveInput, probes: Probes): Promis
         wheel,
         steps: bootstrapSteps(candidate, venvDir, venvPython, wheel),
         launch,
+        why,
       },
     };
   }
   return { kind: 'error', message: noPythonMessage(tried, found) };
+}
+
+/** The arguments that run the bundle's launcher (after the Python's own, e.g. `py -3.12`). */
+export function bundleArgs(start: string): string[] {
+  return [...BUNDLE_FLAGS, start, 'lsp'];
 }
 
 /** Creates (or re-creates) the venv and installs the bundled wheel and its dependencies into it. */

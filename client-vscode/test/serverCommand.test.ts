@@ -4,8 +4,11 @@ import {
   type CommandLine,
   type Probes,
   type ResolveInput,
+  type BundleManifest,
   IMPORT_PROBE_ARGS,
   SERVER_ARGS,
+  bundleArgs,
+  parseBundleManifest,
   WHEEL_MARKER,
   bootstrapSteps,
   commandSetting,
@@ -26,6 +29,9 @@ interface World {
   pythonExt?: string;
   wheel?: string;
   files?: Record<string, string>;
+  bundle?: BundleManifest;
+  /** command lines (joined) whose `-I -S start.py --check` succeeds */
+  bundleRuns?: string[];
 }
 
 function probes(w: World): Probes & { calls: string[] } {
@@ -43,6 +49,11 @@ function probes(w: World): Probes & { calls: string[] } {
     },
     pythonExtensionInterpreter: () => Promise.resolve(w.pythonExt),
     bundledWheel: () => Promise.resolve(w.wheel),
+    bundle: () => Promise.resolve(w.bundle ? { manifest: w.bundle, start: START } : undefined),
+    bundleWorks: (c, start) => {
+      calls.push(`bundle ${key(c)} ${start}`);
+      return Promise.resolve(w.bundleRuns?.includes(key(c)) ?? false);
+    },
     exists: (f) => Promise.resolve(w.files?.[f] !== undefined),
     readText: (f) => Promise.resolve(w.files?.[f]),
   };
@@ -52,6 +63,8 @@ const STORAGE = '/home/u/.vscode/globalStorage/snowauth.snowauth';
 const VENV = path.join(STORAGE, 'venv');
 const VENV_PY = path.join(VENV, 'bin', 'python');
 const WHEEL = '/ext/bundled/snowauth-0.1.0-py3-none-any.whl';
+const START = '/ext/bundled/start.py';
+const LINUX_X64: BundleManifest = { target: 'linux-x64', platform: 'linux', arch: 'x64', pythons: ['3.11', '3.12', '3.13', '3.14'] };
 
 function input(over: Partial<ResolveInput> = {}): ResolveInput {
   return {
@@ -59,6 +72,7 @@ function input(over: Partial<ResolveInput> = {}): ResolveInput {
     interpreter: '',
     globalStorage: STORAGE,
     platform: 'linux',
+    arch: 'x64',
     trusted: true,
     workspaceFolders: ['/ws'],
     ...over,
@@ -254,5 +268,85 @@ describe('nothing of the working directory is imported', () => {
     expect(settingPath('.venv/bin/python', [], 'linux')).toBe('.venv/bin/python');
     expect(settingPath('.venv\\Scripts\\python.exe', ['C:\\ws'], 'win32')).toBe('C:\\ws\\.venv\\Scripts\\python.exe');
     expect(settingPath('py', ['C:\\ws'], 'win32')).toBe('py');
+  });
+});
+
+describe('the bundle of a platform\'s .vsix', () => {
+  it('is run by the newest Python on PATH it has a build for, isolated and without site-packages', async () => {
+    const p = probes({
+      wheel: WHEEL,
+      bundle: LINUX_X64,
+      versions: { 'python3.13': 'Python 3.13.1', 'python3.12': 'Python 3.12.3' },
+      bundleRuns: ['python3.13', 'python3.12'],
+    });
+    const r = await resolveServer(input(), p);
+    expect(r).toEqual({
+      kind: 'launch',
+      launch: { command: 'python3.13', args: ['-I', '-S', START, 'lsp'], source: 'bundled' },
+    });
+    expect(p.calls).toContain(`bundle python3.13 ${START}`);
+    expect(p.calls.some((c) => c.startsWith('import'))).toBe(false);
+  });
+
+  it('keeps the py launcher\'s version argument before the flags on Windows', () => {
+    expect(bundleArgs('C:\\ext\\bundled\\start.py')).toEqual(['-I', '-S', 'C:\\ext\\bundled\\start.py', 'lsp']);
+  });
+
+  it('comes after both settings and the Python extension\'s interpreter that has snowauth', async () => {
+    const p = probes({
+      bundle: LINUX_X64,
+      pythonExt: '/env/bin/python',
+      versions: { '/env/bin/python': 'Python 3.12.0', python3: 'Python 3.12.0' },
+      importable: ['/env/bin/python'],
+      bundleRuns: ['python3'],
+    });
+    const r = await resolveServer(input(), p);
+    expect(r.kind === 'launch' && r.launch.source).toBe('python-extension');
+  });
+
+  it('skips a Python it has no build for and one whose check fails', async () => {
+    const p = probes({
+      wheel: WHEEL,
+      bundle: { ...LINUX_X64, pythons: ['3.12'] },
+      versions: { 'python3.13': 'Python 3.13.1', 'python3.12': 'Python 3.12.3', python3: 'Python 3.12.3' },
+      bundleRuns: ['python3'],
+    });
+    const r = await resolveServer(input(), p);
+    expect(r).toEqual({ kind: 'launch', launch: { command: 'python3', args: ['-I', '-S', START, 'lsp'], source: 'bundled' } });
+    expect(p.calls).not.toContain(`bundle python3.13 ${START}`);
+    expect(p.calls).toContain(`bundle python3.12 ${START}`);
+  });
+
+  it('falls back to the private venv, saying why, when no Python on PATH has a build', async () => {
+    const p = probes({ wheel: WHEEL, bundle: LINUX_X64, versions: { python3: 'Python 3.15.0' } });
+    const r = await resolveServer(input(), p);
+    expect(r.kind).toBe('bootstrap');
+    if (r.kind !== 'bootstrap') return;
+    expect(r.plan.basePython).toEqual(['python3']);
+    expect(r.plan.why).toBe(
+      'SnowAuth bundles its language server for Python 3.11, 3.12, 3.13, 3.14 on linux-x64, and found python3 3.15.0: ' +
+        'its dependencies come from PyPI.',
+    );
+    expect(p.calls.filter((c) => c === 'version python3')).toHaveLength(1);
+  });
+
+  it('falls back to the private venv on another platform', async () => {
+    const r = await resolveServer(input({ arch: 'arm64' }), probes({ wheel: WHEEL, bundle: LINUX_X64, versions: { python3: 'Python 3.12.0' } }));
+    expect(r.kind === 'bootstrap' && r.plan.why).toBe(
+      'This SnowAuth build bundles the language server for linux-x64, not linux-arm64: its dependencies come from PyPI.',
+    );
+  });
+
+  it('the universal .vsix says it has no bundled libraries', async () => {
+    const r = await resolveServer(input(), probes({ wheel: WHEEL, versions: { python3: 'Python 3.12.0' } }));
+    expect(r.kind === 'bootstrap' && r.plan.why).toContain("universal build, without bundled libraries");
+  });
+
+  it('reads bundle.json, refusing anything else', () => {
+    expect(parseBundleManifest(JSON.stringify({ ...LINUX_X64, packages: [] }))).toEqual(LINUX_X64);
+    expect(parseBundleManifest('{"target": "linux-x64"}')).toBeUndefined();
+    expect(parseBundleManifest('not json')).toBeUndefined();
+    expect(parseBundleManifest(JSON.stringify({ ...LINUX_X64, pythons: [] }))).toBeUndefined();
+    expect(parseBundleManifest(undefined)).toBeUndefined();
   });
 });
