@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { extensionDir, findPython } from './python.mjs';
 
 export const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64'];
-const version = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8')).version;
+/** @type {unknown} */
+const parsed = JSON.parse(readFileSync(join(extensionDir, 'package.json'), 'utf8'));
+const version = parsed && typeof parsed === 'object' && 'version' in parsed ? String(parsed.version) : '0.0.0';
 const wanted = process.argv.slice(2);
 for (const t of wanted) {
   if (t !== 'universal' && !TARGETS.includes(t)) {
@@ -21,6 +23,10 @@ const targets = wanted.length ? wanted : [...TARGETS, 'universal'];
 const python = findPython();
 const vsce = join(extensionDir, 'node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
 
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ */
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: extensionDir, stdio: 'inherit' });
   if (r.status !== 0) {
@@ -29,6 +35,7 @@ function run(cmd, args) {
   }
 }
 
+/** @param {string} target */
 export function vsixName(target) {
   return target === 'universal' ? `snowauth-${version}.vsix` : `snowauth-${target}-${version}.vsix`;
 }
