@@ -6,6 +6,7 @@ from a copy of client-vscode/."""
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -216,3 +217,46 @@ def vsce(ext: Path, *args: str) -> subprocess.CompletedProcess[str]:
         stdin=subprocess.DEVNULL,
         env={**os.environ, "NO_COLOR": "1"},
     )
+
+
+BUNDLER = CLIENT / "scripts" / "bundle.py"
+
+
+def host_target() -> str | None:
+    """The vsce target of this machine (`linux-x64`…), or None when the extension has none."""
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
+    system = {"linux": "linux", "darwin": "darwin", "win32": "win32"}.get(sys.platform)
+    target = f"{system}-{machine}" if system and machine else None
+    return target if target in ("linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64", "win32-x64") else None
+
+
+def pip_wheel(work: Path) -> Path:
+    """The server's wheel built by `pip wheel --no-deps` from a copy of the tracked tree in
+    ``work/src`` (quicker than `python -m build`, and the tree gets no build/)."""
+    src = tracked_copy(work / "src")
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"pip wheel failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
+    (wheel,) = work.glob("snowauth-*.whl")
+    return wheel
+
+
+def build_bundle(out: Path, target: str, wheel: Path | None = None, pythons: tuple[str, ...] = ()) -> Path:
+    """client-vscode/bundled/ of ``target``'s .vsix, built by the real scripts/bundle.py into
+    ``out`` (the wheels from PyPI; the server's wheel built from the working tree unless given).
+    Returns ``out``."""
+    cmd = [sys.executable, str(BUNDLER), target, "--out", str(out)]
+    if wheel is not None:
+        cmd += ["--wheel", str(wheel)]
+    if pythons:
+        cmd += ["--pythons", ",".join(pythons)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"bundle.py {target} failed ({done.returncode}):\n{done.stdout}\n{done.stderr[-4000:]}")
+    return out

@@ -30,6 +30,7 @@ from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
 from tests.kit.lsp import Editor, framed, read_message, session_fixture
+from tests.kit.packaging import build_bundle, host_target, pip_wheel
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT = REPO / "client-vscode"
@@ -54,6 +55,7 @@ const input = {
   interpreter: job.interpreter ?? '',
   globalStorage: job.globalStorage,
   platform: process.platform,
+  arch: process.arch,
   trusted: job.trusted ?? true,
   workspaceFolders: [job.workspace],
 };
@@ -71,6 +73,10 @@ if (job.mode === 'probe') {
   process.exit(0);
 }
 const resolution = await resolveServer(input, probes);
+if (job.mode === 'resolve') {
+  console.log(JSON.stringify(resolution));
+  process.exit(0);
+}
 if (job.mode === 'bootstrap') {
   if (resolution.kind !== 'bootstrap') {
     console.error(JSON.stringify(resolution));
@@ -142,14 +148,17 @@ class World:
     def ran(self) -> str:
         return self.marker.read_text(encoding="utf-8") if self.marker.exists() else ""
 
-    def node(self, launcher: Path, job: dict[str, Any], **kw: Any) -> subprocess.Popen[bytes]:
+    def node(
+        self, launcher: Path, job: dict[str, Any], path: str | None = None, env: dict[str, str] | None = None, **kw: Any
+    ) -> subprocess.Popen[bytes]:
         job = {
             "globalStorage": str(self.storage),
             "workspace": str(self.workspace),
             "bundledDir": str(self.bundled),
             **job,
         }
-        env = {**os.environ, "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+        path = f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}" if path is None else path
+        env = {**os.environ, "PATH": path, **(env or {})}
         env.pop("PYTHONSAFEPATH", None)
         return subprocess.Popen(
             [str(NODE), str(launcher), json.dumps(job)],
@@ -388,3 +397,164 @@ async def test_each_prompt_names_its_connection_file(client: LanguageClient, emu
     assert all(isinstance(r, dict) and r["connection"] == "dev" for r in results)
     assert sorted(str(field(p, "uri")) for p in asked) == sorted([a, b])
     assert all(field(p, "connection") == "dev" and field(p, "key") == "password" for p in asked)
+
+
+# -- the bundle of a platform's .vsix: only the bundle and the standard library are imported ---------
+
+HOST_TARGET = host_target()
+THIS_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+# what a `python -m`, a `.pth` file or a site-packages folder would run instead of the bundle's own
+SHADOWED = ("snowauth", "pygls", "lsprotocol", "pydantic", "pydantic_core", "cryptography", "httpx", "attrs")
+EVIL_PTH = "import pathlib; pathlib.Path({marker!r}).open('a').write('the .pth file in {where} ran\\n')\n"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """bundled/ of this machine's .vsix, built by the real scripts/bundle.py for this Python."""
+    if HOST_TARGET is None:
+        pytest.skip("no .vsix target for this machine")
+    work = tmp_path_factory.mktemp("bundle")
+    return build_bundle(work / "bundled", HOST_TARGET, pip_wheel(work / "wheel"), (THIS_PYTHON,))
+
+
+def user_python(world: World, root: Path) -> Path:
+    """A Python of the user's (a venv of this interpreter) whose site-packages hold another pygls,
+    pydantic… and a .pth file, each writing the marker when imported or read."""
+    venv = root / "user-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, cwd=root, timeout=60)
+    (site,) = venv.glob("lib/python3*/site-packages")
+    for package in SHADOWED:
+        (site / package).mkdir()
+        (site / package / "__init__.py").write_text(
+            HOSTILE_MODULE.format(marker=str(world.marker), name=f"site-packages/{package}"), encoding="utf-8"
+        )
+    (site / "zz-evil.pth").write_text(
+        EVIL_PTH.format(marker=str(world.marker), where="site-packages"), encoding="utf-8"
+    )
+    return venv / "bin" / "python"
+
+
+def hostile_workspace_for_the_bundle(world: World) -> None:
+    for package in SHADOWED:
+        (world.workspace / package).mkdir(exist_ok=True)
+        (world.workspace / package / "__init__.py").write_text(
+            HOSTILE_MODULE.format(marker=str(world.marker), name=f"{package}/__init__.py"), encoding="utf-8"
+        )
+    (world.workspace / "evil.pth").write_text(EVIL_PTH.format(marker=str(world.marker), where="the workspace"))
+
+
+def serve_and_check(world: World, proc: subprocess.Popen[bytes]) -> None:
+    """initialize, a connection file opened, its diagnostics, shutdown: the real server answered."""
+    lsp = Lsp(proc)
+    lsp.send(
+        {
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": world.workspace.as_uri(), "capabilities": {}},
+        }
+    )
+    try:
+        reply = lsp.wait(lambda m: m.get("id") == 1, "initialize reply", timeout=60)
+    except AssertionError:
+        proc.kill()
+        raise AssertionError(f"{world.ran()}\n{stderr_of(proc)}") from None
+    assert reply.get("result", {}).get("serverInfo", {}).get("name") == "snowauth", reply
+    lsp.send({"method": "initialized", "params": {}})
+    uri = (world.workspace / "dev.snowauth.toml").as_uri()
+    item = {"uri": uri, "languageId": "snowauth-toml", "version": 1, "text": CONNECTION}
+    lsp.send({"method": "textDocument/didOpen", "params": {"textDocument": item}})
+    published = lsp.wait(
+        lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri, "diagnostics"
+    )
+    assert any("pasword" in d["message"] for d in published["params"]["diagnostics"]), published
+    lsp.send({"id": 2, "method": "shutdown"})
+    lsp.wait(lambda m: m.get("id") == 2, "shutdown reply")
+    lsp.send({"method": "exit"})
+    assert proc.wait(20) == 0, stderr_of(proc)
+
+
+def test_the_bundled_server_imports_nothing_of_the_workspace_nor_of_site_packages(
+    world: World, launcher: Path, bundle: Path, tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """No setting: the extension finds the bundle, checks it and starts it with a Python on PATH
+    whose site-packages hold another pygls, pydantic… and a .pth file, from inside a workspace
+    that holds the same, with PYTHONPATH and PYTHONSTARTUP pointing into the workspace."""
+    hostile_workspace_for_the_bundle(world)
+    (world.bin / f"python{THIS_PYTHON}").symlink_to(user_python(world, tmp_path))
+    world.bundled.rmdir()
+    shutil.copytree(bundle, world.bundled, symlinks=True)
+    startup = world.workspace / "startup.py"
+    startup.write_text(HOSTILE_MODULE.format(marker=str(world.marker), name="PYTHONSTARTUP"), encoding="utf-8")
+    hostile_env = {
+        "PYTHONPATH": str(world.workspace),
+        "PYTHONSTARTUP": str(startup),
+        "PYTHONUSERBASE": str(world.workspace),
+    }
+    proc = world.node(launcher, {"mode": "resolve"}, path=str(world.bin), env=hostile_env)
+    out, err = proc.communicate(timeout=120)
+    resolution = json.loads(out)
+    assert resolution["kind"] == "launch", err.decode(errors="replace")
+    launch = resolution["launch"]
+    assert launch == {
+        "command": f"python{THIS_PYTHON}",
+        "args": ["-I", "-S", str(world.bundled / "start.py"), "lsp"],
+        "source": "bundled",
+    }
+    proc = world.node(launcher, {"mode": "serve"}, path=str(world.bin), env=hostile_env)
+    started.append(proc)
+    serve_and_check(world, proc)
+    assert world.ran() == ""
+
+
+def test_the_launcher_refuses_to_run_unisolated_and_puts_only_the_bundle_before_the_stdlib(
+    world: World, bundle: Path, tmp_path: Path
+) -> None:
+    python = user_python(world, tmp_path)
+    hostile_workspace_for_the_bundle(world)
+    start = bundle / "start.py"
+    # without -S the interpreter's site-packages would be on sys.path: refused before any import
+    done = subprocess.run(
+        [str(python), "-I", str(start), "--check"], cwd=world.workspace, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "-I -S" in done.stderr
+    # which is why -S is needed: -I alone still reads the interpreter's .pth files
+    assert "the .pth file in site-packages ran" in world.ran()
+    world.marker.unlink()
+    done = subprocess.run(
+        [str(python), "-I", "-S", str(start), "--check"],
+        cwd=world.workspace,
+        env={**os.environ, "PYTHONPATH": str(world.workspace)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"snowauth {snowauth_version()} on Python {THIS_PYTHON}")
+    assert world.ran() == ""
+
+
+def snowauth_version() -> str:
+    import snowauth
+
+    return snowauth.__version__
+
+
+def test_a_bundle_without_a_build_for_the_python_found_falls_back_to_the_private_venv(
+    world: World, launcher: Path, bundle: Path
+) -> None:
+    """The platform's .vsix found a Python it has no native build for: the private venv, saying why."""
+    world.bundled.rmdir()
+    shutil.copytree(bundle, world.bundled, symlinks=True)
+    manifest = json.loads((world.bundled / "bundle.json").read_text(encoding="utf-8"))
+    manifest["pythons"] = ["3.99"]
+    (world.bundled / "bundle.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (world.bin / f"python{THIS_PYTHON}").symlink_to(sys.executable)
+    proc = world.node(launcher, {"mode": "resolve"}, path=str(world.bin))
+    out, err = proc.communicate(timeout=120)
+    resolution = json.loads(out)
+    assert resolution["kind"] == "bootstrap", err.decode(errors="replace")
+    assert resolution["plan"]["why"] == (
+        f"SnowAuth bundles its language server for Python 3.99 on {HOST_TARGET}, and found python{THIS_PYTHON} "
+        f"{sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}: its dependencies come from PyPI."
+    )
+    assert resolution["plan"]["wheel"] == str(next(world.bundled.glob("snowauth-*.whl")))
