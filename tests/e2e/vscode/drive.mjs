@@ -2,7 +2,8 @@
 // step by step, saving a screenshot after each step into E2E_OUT. Exits 1 if any selected step failed.
 //
 //   E2E_BASE=http://127.0.0.1:18093 E2E_FOLDER=/abs/ws E2E_OUT=artifacts/e2e-vscode node drive.mjs
-//   E2E_PHASE=trusted | untrusted | hostile   (which session this is: run.sh starts one code-server per phase)
+//   E2E_PHASE=trusted | untrusted | hostile | offline   (which session this is: run.sh starts one code-server per phase;
+//   a step runs in its `phase`, or in each of its `phases`)
 //   E2E_MARKERS=folder   (hostile: where the workspace's attacks would leave a file; it must stay empty)
 //   E2E_USER_DATA=folder (code-server's --user-data-dir: the SnowAuth output's log file is read from its logs/)
 //   E2E_STEPS=all | step ids, comma-separated   (default: the steps marked ready; ids of the other phase are ignored)
@@ -17,6 +18,8 @@ const phase = process.env.E2E_PHASE ?? 'trusted';
 const folder = process.env.E2E_FOLDER ?? '';
 const out = process.env.E2E_OUT ?? 'artifacts/e2e-vscode';
 const t0 = Date.now();
+/** When the workbench appeared (the extension activates then): first diagnostics are timed from it. */
+let tWorkbench = t0;
 const log = (...a) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 mkdirSync(out, { recursive: true });
 
@@ -445,12 +448,13 @@ async function linkHover(page, clientId) {
 const STEPS = [
   {
     id: 'diagnostics',
+    phases: ['trusted', 'offline'],
     ready: true,
     what: 'broken.snowauth.toml: squiggles, and the Problems panel lists the unknown key and the missing client_id',
     async run(page) {
       await openFile(page, 'broken.snowauth.toml');
       await page.waitForSelector('.editor-group-container.active .monaco-editor .squiggly-error', { timeout: 60000 });
-      log('squiggle visible');
+      log(`squiggle visible, ${((Date.now() - tWorkbench) / 1000).toFixed(1)} s after the workbench appeared`);
       await page.keyboard.press('Control+Shift+M');
       await page.waitForSelector('.markers-panel .monaco-tl-contents', { timeout: 15000 });
       const want = [/Unknown key `pasword`.*did you mean `password`\?/, /missing `client_id`/, /missing `password`/];
@@ -493,6 +497,7 @@ const STEPS = [
   },
   {
     id: 'fetch',
+    phases: ['trusted', 'offline'],
     ready: true,
     what: 'SnowAuth: Fetch Token against the emulator writes [connections.emu.token]; the status bar shows its expiry',
     async run(page) {
@@ -1214,6 +1219,7 @@ const STEPS = [
       await openFile(page, 'broken.snowauth.toml');
       // the first start (venv + pip install from PyPI) can take a while on a cold pip cache
       await page.waitForSelector('.editor-group-container.active .monaco-editor .squiggly-error', { timeout: 300000 });
+      log(`squiggle visible, ${((Date.now() - tWorkbench) / 1000).toFixed(1)} s after the workbench appeared`);
       await page.keyboard.press('Control+Shift+M');
       await page.waitForSelector('.markers-panel .monaco-tl-contents', { timeout: 15000 });
       await page.locator('.markers-panel', { hasText: /did you mean `password`/ }).waitFor({ timeout: 20000 });
@@ -1287,6 +1293,24 @@ const STEPS = [
       if (warned.length) throw new Error(`the command was refused: ${JSON.stringify(warned)}`);
     },
   },
+  // ------------------------------------------------ phase "offline": the linux-x64 .vsix, no PyPI, Debian's Python
+  {
+    id: 'offline-bundled',
+    phase: 'offline',
+    ready: true,
+    what: 'the server came from the .vsix\'s bundle (python -I -S bundled/start.py), nothing was installed: no venv, no pip',
+    async run(page) {
+      const text = await waitForLog(
+        page,
+        (t) => /Starting the language server \(bundled\): \S*python3[.\d]* -I -S \S+\/bundled\/start\.py lsp/.test(t),
+        'the bundled server started',
+      );
+      log('launch:', text.split('\n').find((l) => l.includes('Starting the language server')));
+      if (/Setting up the language server|pip install/.test(text)) throw new Error('the extension set up a private venv');
+      const storage = join(process.env.E2E_USER_DATA ?? '', 'User', 'globalStorage', 'snowauth.snowauth');
+      if (existsSync(join(storage, 'venv'))) throw new Error(`a private venv exists in ${storage}`);
+    },
+  },
   // ------------------------------------------------ phase "hostile": a cloned repository that attacks on open
   // (hostile_workspace.sh); snowauth.server.interpreter = the repository's .venv python, so the extension resolves
   // and starts `<python> -P -m snowauth lsp` itself. First in Restricted Mode, then trusted.
@@ -1355,7 +1379,7 @@ const STEPS = [
 
 // ---------------------------------------------------------------- main
 
-const inPhase = STEPS.filter((s) => (s.phase ?? 'trusted') === phase);
+const inPhase = STEPS.filter((s) => (s.phases ?? [s.phase ?? 'trusted']).includes(phase));
 const wanted = (process.env.E2E_STEPS ?? '').trim();
 const known = new Set(STEPS.map((x) => x.id));
 for (const id of wanted && wanted !== 'all' ? wanted.split(',') : []) {
@@ -1384,6 +1408,7 @@ try {
   await page.waitForSelector('.explorer-folders-view, .monaco-list', { timeout: 30000 }).catch(() => {});
   await page.waitForTimeout(1500);
   await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => {});
+  tWorkbench = Date.now();
   log('workbench visible');
   for (const [i, step] of selected.entries()) {
     const shot = join(out, `${phase === 'trusted' ? '' : `${phase}_`}${String(i + 1).padStart(2, '0')}_${step.id}.png`);
@@ -1391,7 +1416,7 @@ try {
     try {
       await step.run(page);
       await page.screenshot({ path: shot });
-      if (step.screenshotAs) await page.screenshot({ path: join(out, `${step.screenshotAs}.png`) });
+      if (step.screenshotAs && phase === 'trusted') await page.screenshot({ path: join(out, `${step.screenshotAs}.png`) });
       results.push({ id: step.id, ok: true, shot });
       log(`PASS ${step.id} (${Date.now() - started} ms): ${step.what}`);
     } catch (e) {

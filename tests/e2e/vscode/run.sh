@@ -8,11 +8,13 @@
 #
 # Screenshots: artifacts/e2e-vscode/NN_<step>.png (and client-vscode/images/screenshot.png).
 # Environment:
-#   E2E_PHASES="trusted untrusted hostile" (default: all three; see run_phase below)
+#   E2E_PHASES="trusted untrusted hostile offline" (default: all four; see run_phase below)
 #   E2E_STEPS=all | a comma list of drive.mjs step ids   (default: the steps marked ready in drive.mjs)
-#   PORT (code-server; the untrusted phase uses PORT+1, hostile PORT+2), EMU_PORT (emulator): free ports unless given
+#   PORT (code-server; the untrusted phase uses PORT+1, hostile PORT+2, offline PORT+3), EMU_PORT (emulator): free
+#   ports unless given
 #   WORK (default tests/e2e/vscode/.work)
-#   SNOWAUTH_VSIX=path to use a prebuilt .vsix instead of building one
+#   SNOWAUTH_VSIX=path, SNOWAUTH_VSIX_LINUX_X64=path: prebuilt .vsix files (the universal one; the linux-x64 one for
+#   the offline phase) instead of building them
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/../../.." && pwd)"
@@ -29,11 +31,16 @@ rm -f "$ART"/*.png
 CS_PORT="${PORT:-$(free_port)}"
 CS_PORT2="$( [ -n "${PORT:-}" ] && echo $((PORT + 1)) || free_port )"
 CS_PORT3="$( [ -n "${PORT:-}" ] && echo $((PORT + 2)) || free_port )"
+CS_PORT4="$( [ -n "${PORT:-}" ] && echo $((PORT + 3)) || free_port )"
 unset PORT
 EMU_PORT="${EMU_PORT:-$(free_port)}"
 while [ "$CS_PORT2" = "$CS_PORT" ] || [ "$CS_PORT2" = "$EMU_PORT" ]; do CS_PORT2="$(free_port)"; done
 while [ "$CS_PORT3" = "$CS_PORT" ] || [ "$CS_PORT3" = "$CS_PORT2" ] || [ "$CS_PORT3" = "$EMU_PORT" ]; do CS_PORT3="$(free_port)"; done
-echo "code-server on 127.0.0.1:$CS_PORT (trusted), :$CS_PORT2 (untrusted), :$CS_PORT3 (hostile), the emulator on :$EMU_PORT"
+while [ "$CS_PORT4" = "$CS_PORT" ] || [ "$CS_PORT4" = "$CS_PORT2" ] || [ "$CS_PORT4" = "$CS_PORT3" ] || [ "$CS_PORT4" = "$EMU_PORT" ]; do
+  CS_PORT4="$(free_port)"
+done
+echo "code-server on 127.0.0.1:$CS_PORT (trusted), :$CS_PORT2 (untrusted), :$CS_PORT3 (hostile), :$CS_PORT4 (offline)," \
+  "the emulator on :$EMU_PORT"
 
 echo "[$(ts)] 1. Debian packages"
 PKGS=(chromium ripgrep build-essential pkg-config libkrb5-dev libxkbfile-dev libsecret-1-dev)
@@ -51,12 +58,13 @@ export XDG_CONFIG_HOME="$WORK/cs-run/xdg-config" XDG_DATA_HOME="$WORK/cs-run/xdg
 bash "$HERE/install_codeserver.sh" "$WORK"
 CS="$WORK/cs/node_modules/.bin/code-server"
 
-echo "[$(ts)] 3. the .vsix"
-if [ -n "${SNOWAUTH_VSIX:-}" ]; then
-  VSIX="$SNOWAUTH_VSIX"
+echo "[$(ts)] 3. the .vsix files: the universal one (trusted, untrusted, hostile) and linux-x64's (offline)"
+if [ -n "${SNOWAUTH_VSIX:-}" ] && [ -n "${SNOWAUTH_VSIX_LINUX_X64:-}" ]; then
+  VSIX="$SNOWAUTH_VSIX" VSIX_LINUX_X64="$SNOWAUTH_VSIX_LINUX_X64"
 else
-  PYTHON="$PY" make -C "$REPO/client-vscode" vsix
-  VSIX="$REPO/client-vscode/snowauth-0.1.0.vsix"
+  PYTHON="$PY" make -C "$REPO/client-vscode" vsix TARGETS="linux-x64 universal"
+  VSIX="${SNOWAUTH_VSIX:-$REPO/client-vscode/snowauth-0.1.0.vsix}"
+  VSIX_LINUX_X64="${SNOWAUTH_VSIX_LINUX_X64:-$REPO/client-vscode/snowauth-linux-x64-0.1.0.vsix}"
 fi
 
 echo "[$(ts)] 4. playwright-core (uses /usr/bin/chromium; never downloads a browser)"
@@ -75,10 +83,14 @@ for _ in $(seq 1 80); do curl -s -o /dev/null "http://127.0.0.1:$EMU_PORT/" && b
 # One code-server session: a fresh profile and a fresh copy of workspace/, then drive.mjs's steps of that phase.
 #   trusted:   snowauth.server.command = the repository's .venv; workspace trust switched off
 #   untrusted: no server setting (the extension builds its private venv from the bundled wheel with a Python 3.11+
-#              on PATH, installing the wheel's dependencies from PyPI); the workspace is not trusted
+#              on PATH, installing the wheel's dependencies from PyPI: the universal .vsix); the workspace is not trusted
 #   hostile:   hostile_workspace.sh's cloned repository (git configs that run commands, a snowauth/ package, a .env
 #              linked to a file outside); snowauth.server.interpreter = the repository's .venv (user settings, so
 #              it applies in Restricted Mode too); untrusted first, then trusted. No file may appear in $MARKERS.
+#   offline:   the linux-x64 .vsix (its bundled server), no server setting, code-server's PATH the system's only
+#              (Debian's /usr/bin/python3, without snowauth or pygls), pip pointed at a closed port with no index and
+#              no configuration; workspace trust off (trusted): diagnostics and a token from the emulator.
+OFFLINE_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 MARKERS="$WORK/hostile-outside/markers"
 run_phase() {
   local phase="$1" port="$2"
@@ -102,9 +114,9 @@ run_phase() {
   elif [ "$phase" = hostile ]; then
     server_setting="\"snowauth.server.interpreter\": \"$PY\","
     trust=true trust_flag=()
-  else
+  elif [ "$phase" = untrusted ]; then
     trust=true trust_flag=()
-  fi
+  fi   # offline: no server setting, workspace trust off (trusted)
   cat > "$run/user-data/User/settings.json" <<JSON
 {
   $server_setting
@@ -133,10 +145,26 @@ JSON
     mkdir -p "$run/user-data/Machine"
     printf '{ %s "workbench.startupEditor": "none" }\n' "$server_setting" > "$run/user-data/Machine/settings.json"
   fi
-  local args=(--user-data-dir "$run/user-data" --extensions-dir "$run/extensions")
-  "$CS" "${args[@]}" --install-extension "$VSIX" --force >/dev/null
+  local args=(--user-data-dir "$run/user-data" --extensions-dir "$run/extensions") vsix="$VSIX" envs=()
+  if [ "$phase" = offline ]; then
+    vsix="$VSIX_LINUX_X64"
+    local closed
+    closed="$(free_port)"   # nothing listens there
+    envs=(PATH="$OFFLINE_PATH" PIP_INDEX_URL="http://127.0.0.1:$closed/simple" PIP_NO_INDEX=1 PIP_CONFIG_FILE=/dev/null
+      PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL=)
+    # the Python the extension finds must not have snowauth (nor its dependencies) already
+    for py in python3.13 python3.12 python3.11 python3 python; do
+      local found
+      found="$(PATH="$OFFLINE_PATH" command -v "$py" || true)"
+      [ -n "$found" ] || continue
+      if "$found" -c 'import snowauth' 2>/dev/null || "$found" -c 'import pygls' 2>/dev/null; then
+        echo "FAIL: $found on the offline PATH imports snowauth or pygls"; return 1
+      fi
+    done
+  fi
+  "$CS" "${args[@]}" --install-extension "$vsix" --force >/dev/null
   "$CS" "${args[@]}" --list-extensions --show-versions
-  setsid "$CS" --auth none --bind-addr "127.0.0.1:$port" "${args[@]}" --disable-telemetry --disable-update-check \
+  setsid env "${envs[@]}" "$CS" --auth none --bind-addr "127.0.0.1:$port" "${args[@]}" --disable-telemetry --disable-update-check \
     "${trust_flag[@]}" --disable-getting-started-override "$ws" > "$ART/code-server-$phase.log" 2>&1 &
   local cs_pid=$!
   PIDS+=($cs_pid)
@@ -159,11 +187,12 @@ JSON
 }
 
 RC=0
-for phase in ${E2E_PHASES:-trusted untrusted hostile}; do
+for phase in ${E2E_PHASES:-trusted untrusted hostile offline}; do
   case "$phase" in
     trusted) run_phase trusted "$CS_PORT" || RC=1 ;;
     untrusted) run_phase untrusted "$CS_PORT2" || RC=1 ;;
     hostile) run_phase hostile "$CS_PORT3" || RC=1 ;;
+    offline) run_phase offline "$CS_PORT4" || RC=1 ;;
     *) echo "unknown phase $phase"; RC=1 ;;
   esac
 done
