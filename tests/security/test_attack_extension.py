@@ -29,73 +29,16 @@ from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
 from snowauth.emulator import Emulator
+from tests.kit.extension_launch import ESBUILD, bundle_launcher
 from tests.kit.lsp import Editor, framed, read_message, session_fixture
 from tests.kit.packaging import build_bundle, host_target, pip_wheel
 
-REPO = Path(__file__).resolve().parents[2]
-CLIENT = REPO / "client-vscode"
-ESBUILD = CLIENT / "node_modules" / ".bin" / "esbuild"
 NODE = shutil.which("node")
 
 pytestmark = pytest.mark.skipif(
     NODE is None or not ESBUILD.exists(),
     reason="needs node and client-vscode/node_modules (cd client-vscode && npm ci)",
 )
-
-# The extension's launch sequence (launcher.ts / server.ts without the editor around it):
-# where the processes run, the probes, the resolution, the set-up steps, the server process.
-ENTRY = """
-import { spawn } from 'node:child_process';
-import { processPlace, processProbes, runStep, serverProcess } from '@CLIENT@/src/processes';
-import { resolveServer } from '@CLIENT@/src/serverCommand';
-
-const job = JSON.parse(process.argv[2]);
-const input = {
-  command: job.command ?? [],
-  interpreter: job.interpreter ?? '',
-  globalStorage: job.globalStorage,
-  platform: process.platform,
-  arch: process.arch,
-  trusted: job.trusted ?? true,
-  workspaceFolders: [job.workspace],
-};
-const place = await processPlace(input);
-const probes = processProbes(place, {
-  bundledDir: job.bundledDir,
-  pythonExtensionInterpreter: () => Promise.resolve(job.pythonExt),
-  log: (m) => console.error(m),
-});
-if (job.mode === 'probe') {
-  const python = [job.python];
-  const version = await probes.pythonVersionOutput(python);
-  const imports = await probes.canImportSnowauth(python);
-  console.log(JSON.stringify({ version, imports }));
-  process.exit(0);
-}
-const resolution = await resolveServer(input, probes);
-if (job.mode === 'resolve') {
-  console.log(JSON.stringify(resolution));
-  process.exit(0);
-}
-if (job.mode === 'bootstrap') {
-  if (resolution.kind !== 'bootstrap') {
-    console.error(JSON.stringify(resolution));
-    process.exit(3);
-  }
-  const codes = [];
-  for (const step of resolution.plan.steps) codes.push(await runStep(step, place, (t) => console.error(t)));
-  console.log(JSON.stringify({ codes, venvPython: resolution.plan.venvPython }));
-  process.exit(0);
-}
-if (resolution.kind !== 'launch') {
-  console.error(JSON.stringify(resolution));
-  process.exit(3);
-}
-const server = serverProcess(resolution.launch, place);
-console.error(`server: ${JSON.stringify([server.command, ...server.args])} in ${server.options.cwd}`);
-const child = spawn(server.command, server.args, { ...server.options, stdio: 'inherit' });
-child.on('exit', (code) => process.exit(code ?? 1));
-"""
 
 HOSTILE_MODULE = """import pathlib
 with pathlib.Path({marker!r}).open("a") as f:
@@ -106,25 +49,7 @@ with pathlib.Path({marker!r}).open("a") as f:
 @pytest.fixture(scope="module")
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The extension's launch modules bundled into one .mjs, as esbuild bundles the extension."""
-    folder = tmp_path_factory.mktemp("bundle")
-    entry = folder / "entry.ts"
-    entry.write_text(ENTRY.replace("@CLIENT@", CLIENT.as_posix()), encoding="utf-8")
-    out = folder / "launch.mjs"
-    subprocess.run(
-        [
-            str(ESBUILD),
-            str(entry),
-            "--bundle",
-            "--platform=node",
-            "--format=esm",
-            "--target=node18",
-            f"--outfile={out}",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return out
+    return bundle_launcher(tmp_path_factory.mktemp("bundle"))
 
 
 class World:
