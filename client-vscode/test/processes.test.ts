@@ -64,6 +64,22 @@ describe.skipIf(process.platform === 'win32')('the probes and set-up steps run i
     expect(calls()).toEqual([`--version | ${cwd} | 1`, `-P -c import snowauth | ${cwd} | 1`]);
   });
 
+  it('the bundle: bundle.json with start.py beside it, checked as -I -S start.py --check outside the workspace', async () => {
+    const { python, calls } = fakePython();
+    const bundled = path.join(root, 'bundled');
+    fs.mkdirSync(bundled);
+    const place = await processPlace({ globalStorage: path.join(root, 's'), workspaceFolders: [path.join(root, 'ws')], platform: process.platform });
+    const probes = processProbes(place, { bundledDir: bundled, pythonExtensionInterpreter: () => Promise.resolve(undefined), log: () => undefined });
+    const manifest = { target: 'linux-x64', platform: 'linux', arch: 'x64', pythons: ['3.12'] };
+    fs.writeFileSync(path.join(bundled, 'bundle.json'), JSON.stringify(manifest));
+    expect(await probes.bundle()).toBeUndefined(); // no launcher: not a bundle
+    const start = path.join(bundled, 'start.py');
+    fs.writeFileSync(start, '');
+    expect(await probes.bundle()).toEqual({ manifest, start });
+    expect(await probes.bundleWorks([python], start)).toBe(true);
+    expect(calls()).toEqual([`-I -S ${start} --check | ${fs.realpathSync(place.cwd)} | 1`]);
+  });
+
   it('a set-up step', async () => {
     const { python, calls } = fakePython();
     const place = await processPlace({ globalStorage: path.join(root, 's'), workspaceFolders: [], platform: process.platform });
