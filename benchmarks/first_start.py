@@ -34,6 +34,7 @@ from lspclient import Client  # noqa: E402
 from tests.kit.extension_launch import bundle_launcher  # noqa: E402
 from tests.kit.packaging import build_bundle, host_target, pip_wheel  # noqa: E402
 
+NODE = shutil.which("node") or "node"
 TEXT = '[connections.dev]\ninstance = "dev12345"\ngrant_type = "password"\nusername = "u"\npasword = "x"\n'
 
 
@@ -56,11 +57,13 @@ def one_round(launcher: Path, bundled: Path, python: str, work: Path, venv: bool
     start = time.perf_counter()
     if venv:
         done = subprocess.run(
-            ["node", str(launcher), json.dumps({**job, "mode": "bootstrap"})], env=env, capture_output=True, timeout=900
+            [NODE, str(launcher), json.dumps({**job, "mode": "bootstrap"})], env=env, capture_output=True, timeout=900
         )
         if done.returncode != 0 or json.loads(done.stdout)["codes"] != [0, 0]:
             raise SystemExit(f"the venv set-up failed:\n{done.stderr.decode(errors='replace')[-3000:]}")
-    c = Client(["node", str(launcher), json.dumps({**job, "mode": "serve"})], env=env, cwd=workspace)
+        # what launcher.ts writes once the steps succeeded (serverCommand.WHEEL_MARKER)
+        (storage / "venv" / "snowauth-wheel.txt").write_text(next(bundled.glob("*.whl")).name + "\n", encoding="utf-8")
+    c = Client([NODE, str(launcher), json.dumps({**job, "mode": "serve"})], env=env, cwd=workspace)
     try:
         c.initialize(workspace)
         uri = (workspace / "dev.snowauth.toml").as_uri()

@@ -17,9 +17,9 @@ The wheels come from PyPI with `pip download --only-binary=:all: --platform … 
 installed, so any platform's bundle can be built on this machine. pip evaluates environment markers
 (`sys_platform == "win32"`) against the machine it runs on, so the closure is computed again here
 with the target's markers: what the target needs and pip left out is downloaded (`--no-deps`), what
-it does not need is dropped. Nothing of a wheel but its code, its data and its licences ships: no
-__pycache__, .pyc, type stubs, tests, RECORD or long descriptions (docs/decisions.md, "Offline
-first start").
+it does not need is dropped. A universal2 macOS binary keeps the target's slice only. Nothing of
+a wheel but its code, its data and its licences ships: no __pycache__, .pyc, type stubs, tests,
+RECORD or long descriptions (docs/decisions.md, "Offline first start").
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import argparse
 import json
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -60,6 +61,7 @@ class Target:
     arch: str  # node's process.arch
     pip_platforms: tuple[str, ...]
     markers: dict[str, str]  # PEP 508 environment of the target (python_version added per version)
+    macho_cpu: int | None = None  # macOS: the slice kept of a universal2 binary (lipo -thin)
 
 
 TARGETS = {
@@ -85,6 +87,7 @@ TARGETS = {
             "x64",
             ("macosx_11_0_x86_64", "macosx_10_12_x86_64", "macosx_10_9_universal2"),
             {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "x86_64"},
+            0x01000007,
         ),
         Target(
             "darwin-arm64",
@@ -92,6 +95,7 @@ TARGETS = {
             "arm64",
             ("macosx_11_0_arm64", "macosx_10_9_universal2"),
             {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix", "platform_machine": "arm64"},
+            0x0100000C,
         ),
         Target(
             "win32-x64",
@@ -126,7 +130,20 @@ def run(cmd: list[str]) -> None:
 
 
 def build_wheel(out: Path) -> Path:
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-q", "-w", str(out), str(REPO)])
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--disable-pip-version-check",
+            "-q",
+            "-w",
+            str(out),
+            str(REPO),
+        ]
+    )
     (wheel,) = out.glob("snowauth-*.whl")
     return wheel
 
@@ -187,7 +204,20 @@ def closure(target: Target, python: str, root: Path, folder: Path) -> list[Path]
     raise SystemExit("the dependency closure did not settle")
 
 
-def unpack(wheel: Path, dest: Path) -> None:
+def thin(data: bytes, cpu: int) -> bytes:
+    """The ``cpu`` slice of a universal (fat) Mach-O binary, as `lipo -thin` extracts it: each
+    slice is a whole Mach-O file with its own code signature. A thin binary is returned as is."""
+    if data[:4] != b"\xca\xfe\xba\xbe":
+        return data
+    (count,) = struct.unpack(">I", data[4:8])
+    for i in range(count):
+        cputype, _, offset, size, _ = struct.unpack(">5I", data[8 + 20 * i : 28 + 20 * i])
+        if cputype == cpu:
+            return data[offset : offset + size]
+    raise SystemExit(f"a universal binary without the slice {cpu:#x}")
+
+
+def unpack(wheel: Path, dest: Path, macho_cpu: int | None = None) -> None:
     with zipfile.ZipFile(wheel) as z:
         for info in z.infolist():
             if info.is_dir():
@@ -209,6 +239,8 @@ def unpack(wheel: Path, dest: Path) -> None:
             data = z.read(info)
             if top.endswith(".dist-info") and parts[-1] == "METADATA":
                 data = data.split(b"\n\n", 1)[0] + b"\n"  # the headers; the long description is the README
+            if macho_cpu is not None and parts[-1].endswith((".so", ".dylib")):
+                data = thin(data, macho_cpu)  # universal2: the other architecture's half is dead weight
             target.write_bytes(data)
             mode = (info.external_attr >> 16) & 0o777
             if mode & 0o111:
@@ -253,13 +285,13 @@ def bundle(target_name: str, out: Path, wheel: Path | None, pythons: tuple[str, 
         unpack(wheel, libs)
         for w in per_python[pythons[0]]:
             if w.name in shared:
-                unpack(w, libs)
+                unpack(w, libs, target.macho_cpu)
         for python, ws in per_python.items():
             own = out / f"cp{python.replace('.', '')}"
             own.mkdir()
             for w in ws:
                 if w.name not in shared:
-                    unpack(w, own)
+                    unpack(w, own, target.macho_cpu)
     shutil.copy2(EXTENSION / "python" / "start.py", out / "start.py")
     manifest = {
         "target": target.name,
@@ -280,7 +312,9 @@ def main() -> None:
     parser.add_argument("target", choices=["universal", *TARGETS])
     parser.add_argument("--out", type=Path, default=EXTENSION / "bundled")
     parser.add_argument("--wheel", type=Path, help="the server's wheel (default: built from the repository)")
-    parser.add_argument("--pythons", default=",".join(PYTHONS), help="the Python versions served (default: %(default)s)")
+    parser.add_argument(
+        "--pythons", default=",".join(PYTHONS), help="the Python versions served (default: %(default)s)"
+    )
     args = parser.parse_args()
     pythons = tuple(p.strip() for p in args.pythons.split(",") if p.strip())
     bundle(args.target, args.out.resolve(), args.wheel.resolve() if args.wheel else None, pythons)
