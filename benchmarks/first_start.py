@@ -6,7 +6,9 @@ platform's .vsix against the universal .vsix's private venv (pip, PyPI).
 Both run the extension's real launch code (client-vscode/src/serverCommand.ts and processes.ts,
 bundled by esbuild: tests/kit/extension_launch.py) with a fresh global storage each round and
 one Python on PATH (default: this interpreter's base Python, which has no snowauth). The bundle
-is this machine's, built by client-vscode/scripts/bundle.py for that Python's version; the venv
+is this machine's, built by client-vscode/scripts/bundle.py for that Python's version, copied
+fresh each round (its first start compiles its modules into __pycache__, the next one reuses
+them, as in an installed extension whose folder is writable); the venv
 round runs pip with no cache (`PIP_NO_CACHE_DIR=1`), as on a new machine, its packages from the
 indexes pip is configured with. Timed: node started → resolution (and for the venv, its set-up
 steps) → the server started → `initialize` answered → a file opened → its first
@@ -93,15 +95,17 @@ def main() -> None:
         universal.mkdir()
         shutil.copy2(wheel, universal / wheel.name)
         print(f"{target}, {args.python} (Python {version}), {args.rounds} rounds")
-        times: dict[str, list[float]] = {"bundle": [], "venv": []}
+        times: dict[str, list[float]] = {"bundle, first start": [], "bundle, next start": [], "venv, first start": []}
         for i in range(args.rounds):
-            for venv in (False, True):
-                kind = "venv" if venv else "bundle"
-                seconds = one_round(launcher, universal if venv else bundle, args.python, root / f"r{i}-{kind}", venv)
+            # a fresh copy of the bundle: no __pycache__ yet, as VS Code unpacks it
+            fresh = shutil.copytree(bundle, root / f"r{i}-installed" / "bundled")
+            for j, kind in enumerate(times):
+                venv = kind.startswith("venv")
+                seconds = one_round(launcher, universal if venv else fresh, args.python, root / f"r{i}-{j}", venv)
                 times[kind].append(seconds)
-                print(f"  round {i + 1} {kind:6}: {seconds:6.2f} s to the first diagnostics", flush=True)
+                print(f"  round {i + 1} {kind:19}: {seconds:6.2f} s to the first diagnostics", flush=True)
         for kind, values in times.items():
-            print(f"{kind:6}: median {statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})")
+            print(f"{kind:19}: median {statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f})")
 
 
 if __name__ == "__main__":
