@@ -253,9 +253,10 @@ def project_dependencies() -> list[str]:
 
 
 def bundle(target_name: str, out: Path, wheel: Path | None, pythons: tuple[str, ...]) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.iterdir():  # what a previous build left; the repository's .gitkeep stays
+        if old.name != ".gitkeep":
+            shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
     if wheel is None:
         wheel = build_wheel(out)
     else:
