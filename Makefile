@@ -20,11 +20,12 @@ demo: $(STAMP)
 	$(PY) examples/demo.py
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check server tests examples
-	$(VENV)/bin/ruff format --check server tests examples
+	$(VENV)/bin/ruff check server tests examples benchmarks client-vscode/python client-vscode/scripts
+	$(VENV)/bin/ruff format --check server tests examples benchmarks client-vscode/python client-vscode/scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy client-vscode/python/start.py client-vscode/scripts/bundle.py client-vscode/scripts/icon.py
 
 # the extension's launch code is tested from Python too (tests/security): it needs esbuild
 client-deps:

@@ -29,7 +29,7 @@ def main() -> int:
     sys.path[:] = [native, os.path.join(HERE, "libs"), *(p for p in sys.path if p and os.path.isabs(p))]
     if sys.argv[1:] == ["--check"]:
         # the native parts load (a wrong platform or C library fails here, not in the editor)
-        import _cffi_backend  # noqa: F401
+        import _cffi_backend  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
         import cryptography.hazmat.bindings._rust  # noqa: F401
         import pydantic_core  # noqa: F401
 

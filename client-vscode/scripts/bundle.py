@@ -42,9 +42,9 @@ try:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 except ImportError:  # the build Python's pip carries it
-    from pip._vendor.packaging.markers import default_environment  # type: ignore[no-redef]
-    from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef]
-    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef]
+    from pip._vendor.packaging.markers import default_environment  # type: ignore[no-redef, assignment, unused-ignore]
+    from pip._vendor.packaging.requirements import Requirement  # type: ignore[no-redef, assignment, unused-ignore]
+    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef, assignment, unused-ignore]
 
 EXTENSION = Path(__file__).resolve().parents[1]
 REPO = EXTENSION.parent
@@ -172,7 +172,12 @@ def pip_download(target: Target, python: str, dest: Path, requirements: list[str
 def closure(target: Target, python: str, root: Path, folder: Path) -> list[Path]:
     """The wheels in ``folder`` that ``root`` needs on the target, downloading what pip's own
     marker evaluation left out."""
-    env = {**default_environment(), **target.markers, "python_version": python, "python_full_version": f"{python}.0"}
+    env: dict[str, str] = {
+        **{key: str(value) for key, value in default_environment().items()},
+        **target.markers,
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+    }
     env.update(implementation_name="cpython", platform_python_implementation="CPython")
     for _ in range(10):
         wheels = {canonicalize_name(wheel_metadata(w)[0]): w for w in folder.glob("*.whl")}
