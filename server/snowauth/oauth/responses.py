@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from snowauth.json_shapes import validate
 from snowauth.oauth import errors
 from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
-from snowauth.json_shapes import validate
 from snowauth.oauth.pages import is_hibernation_page, wake_link
 from snowauth.oauth.shapes import KNOWN, ErrorAnswer, TokenAnswer
 from snowauth.token_text import ALLOWED, CHECKED_KEYS, is_token_text
