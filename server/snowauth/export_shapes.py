@@ -15,7 +15,9 @@ never at the start of ``snowauth check`` (json_shapes).
 
 from __future__ import annotations
 
-from pydantic import Field, JsonValue
+from typing import Any
+
+from pydantic import Field
 
 from snowauth.json_shapes import Shape, validate
 
@@ -23,14 +25,14 @@ from snowauth.json_shapes import Shape, validate
 class HttpClientEnvironment(Shape):
     """The connection's environment in an http-client file: an object of variables."""
 
-    variables: dict[str, JsonValue]
+    variables: dict[str, Any]  # any JSON: the user's, kept as it is (however deep)
 
 
 class PostmanVariable(Shape):
     """One variable of a Postman environment."""
 
     key: str | None = None
-    value: JsonValue = None
+    value: Any = None  # any JSON, kept as it is
     type: str | None = None
     enabled: bool | None = None
 

@@ -86,9 +86,17 @@ def _models_in(annotation: object) -> list[type[BaseModel]]:
     return found
 
 
+#: at most this many steps of a location shown ("result[0].name"); deeper ones are "…"
+MAX_STEPS = 6
+
+
 def _where(loc: Sequence[int | str], known: frozenset[str]) -> str:
     text = ""
-    for part in loc:
+    for step, part in enumerate(loc):
+        if step == MAX_STEPS:
+            if not text.endswith("…"):
+                text += ".…"
+            break
         if isinstance(part, int):
             text += f"[{part}]"
         elif part in known:

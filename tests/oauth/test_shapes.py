@@ -15,8 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from snowauth import admin as admins
+from snowauth import export_shapes
 from snowauth import instance_records as ir
 from snowauth.emulator import Emulator
+from snowauth.emulator.control_shapes import parse_modes
 from snowauth.json_shapes import validate
 from snowauth.oauth import shapes, table_shapes
 from snowauth.oauth.client import OAuthClient
@@ -276,6 +278,14 @@ def test_any_json_validates_or_says_what_is_wrong_without_a_value(data: object) 
         for value in (data, {"result": data}, {"error": data}, {"result": [data]}):
             checked = validate(model, value, known)
             assert isinstance(checked, model) or (isinstance(checked, str) and checked and MARKER not in checked)
+    for said in (
+        export_shapes.postman_environment(data),
+        export_shapes.postman_environment({"values": data}),
+        export_shapes.http_client_environment(data),
+    ):
+        assert said is None or (said and MARKER not in said)
+    # the emulator's control API: a change or its reason (an unknown mode is named: the tests' own API)
+    assert isinstance(parse_modes(data), dict | str)
 
 
 def test_json_nested_deeply_is_a_problem_not_a_crash() -> None:
