@@ -154,9 +154,9 @@ def _dump_json(data: Any, old: str | None) -> str:
 
 
 def render_http_client(old: str | None, connection: str, values: Values | None) -> str:
-    data = _load_json(old, "an http-client environment file") if old is not None and old.strip() else {}
     from snowauth.export_shapes import http_client_environment  # pydantic: not on the start path
 
+    data = _load_json(old, "an http-client environment file") if old is not None and old.strip() else {}
     env = data.get(connection)
     if env is not None and http_client_environment(env) is not None:
         raise ExportError(
@@ -178,6 +178,8 @@ def render_http_client(old: str | None, connection: str, values: Values | None) 
 
 
 def render_postman(old: str | None, connection: str, values: Values | None) -> str:
+    from snowauth.export_shapes import postman_environment  # pydantic: not on the start path
+
     fresh = old is None or not old.strip()
     if fresh:
         import uuid  # only a new environment needs it
@@ -191,8 +193,6 @@ def render_postman(old: str | None, connection: str, values: Values | None) -> s
     else:
         assert old is not None
         data = _load_json(old, "a Postman environment")
-    from snowauth.export_shapes import postman_environment  # pydantic: not on the start path
-
     wrong = postman_environment(data)
     if wrong is not None:
         raise ExportError(

@@ -60,10 +60,10 @@ class RestError(Shape):
 
 
 class ErrorAnswer(Shape):
-    """A REST API failure: ``{"error": {"message", "detail"}, "status": "failure"}``."""
+    """A REST API failure: ``{"error": {"message", "detail"}, "status": "failure"}`` (its
+    ``status`` is not read)."""
 
     error: RestError
-    status: str | None = None
 
 
 class CurrentUser(Shape):
