@@ -1,12 +1,12 @@
 """The base of every pydantic model of JSON snowauth did not write, and what a failed
 validation says.
 
-JSON that comes from elsewhere (a ServiceNow instance's answers, an export file read back,
-a request to the emulator) is validated by a model of the shape it should have (the
-modules ``oauth/shapes.py``, ``oauth/table_shapes.py``, ``export_shapes.py``,
-``emulator/control_shapes.py``). Every model derives from :class:`Shape`: unknown keys
-ignored, frozen, strict types (a number is no string, a string no number), except where a
-field says why not.
+JSON that comes from elsewhere (a ServiceNow instance's answers, an export file read back)
+is validated by a model of the shape it should have (``oauth/shapes.py``,
+``oauth/table_shapes.py``, ``export_shapes.py``). Every such model derives from
+:class:`Shape`: unknown keys ignored, frozen, strict types (a number is no string, a
+string no number), except where a field says why not. (The emulator's own inputs, its
+configuration and control requests, refuse unknown keys instead: ``emulator/*_shapes.py``.)
 
 :func:`problem` turns a ``ValidationError`` into words built from the error's location and
 type only: pydantic's own text quotes the input, and the input may be a secret (a token
