@@ -154,9 +154,11 @@ def _dump_json(data: Any, old: str | None) -> str:
 
 
 def render_http_client(old: str | None, connection: str, values: Values | None) -> str:
+    from snowauth.export_shapes import http_client_environment  # pydantic: not on the start path
+
     data = _load_json(old, "an http-client environment file") if old is not None and old.strip() else {}
     env = data.get(connection)
-    if env is not None and not isinstance(env, dict):
+    if env is not None and http_client_environment(env) is not None:
         raise ExportError(
             f"its environment `{connection}` is not a JSON object: fix it, or remove it to let snowauth write it"
         )
@@ -176,6 +178,8 @@ def render_http_client(old: str | None, connection: str, values: Values | None) 
 
 
 def render_postman(old: str | None, connection: str, values: Values | None) -> str:
+    from snowauth.export_shapes import postman_environment  # pydantic: not on the start path
+
     fresh = old is None or not old.strip()
     if fresh:
         import uuid  # only a new environment needs it
@@ -189,9 +193,12 @@ def render_postman(old: str | None, connection: str, values: Values | None) -> s
     else:
         assert old is not None
         data = _load_json(old, "a Postman environment")
+    wrong = postman_environment(data)
+    if wrong is not None:
+        raise ExportError(
+            f"its `values` is not a list of Postman variables ({wrong}): fix it, or delete it to let snowauth create it"
+        )
     items = data.setdefault("values", [])
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise ExportError("its `values` is not a list of objects: fix it, or delete it to let snowauth create it")
     wanted = {"instance_url": ("default", values.instance_url if values else None)}
     wanted["access_token"] = ("secret", values.access_token if values else "")
     for key, (kind, value) in wanted.items():

@@ -286,3 +286,47 @@ async def test_a_failed_export_keeps_the_token_and_warns(tmp_path: Path, emulato
     before = emulator.token_requests
     got = await workflow(text, Person(), tmp_path).obtain()
     assert got.tokens.access_token == tokens.access_token and emulator.token_requests == before
+
+
+WRONG_TYPED = "sk-old-token-marker-0123456789"  # what a wrong-typed variable holds: never shown
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content", "said"),
+    [
+        ("postman", {"values": [{"key": 7, "value": WRONG_TYPED}]}, "its values[0].key is not text"),
+        ("postman", {"values": [{"key": "a", "enabled": WRONG_TYPED}]}, "its values[0].enabled is not true or false"),
+        ("postman", {"values": [WRONG_TYPED]}, "its values[0] is not an object"),
+        ("postman", {"values": None}, "its values is not a list"),
+        ("http_client", {"dev": [WRONG_TYPED]}, "environment `dev` is not a JSON object"),
+    ],
+)
+def test_a_target_of_another_shape_is_named_without_its_values(
+    tmp_path: Path, fmt: str, content: object, said: str
+) -> None:
+    path = tmp_path / "env.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(ExportError) as caught:
+        write(tmp_path, fmt, "dev", V, "env.json")
+    assert path.read_text() == json.dumps(content)
+    assert said in str(caught.value) and WRONG_TYPED not in str(caught.value)
+
+
+def test_extra_null_and_deeply_nested_values_are_kept(tmp_path: Path) -> None:
+    nested: object = "deep"
+    for _ in range(400):
+        nested = {"n": [nested]}
+    mine = {
+        "id": None,
+        "values": [{"key": "a", "value": nested, "type": None, "enabled": None, "description": {"x": 1}}],
+        "other": [1.5, None, True],
+    }
+    (tmp_path / "out").write_text(json.dumps(mine))
+    assert write(tmp_path, "postman", "dev", V)
+    written = json.loads((tmp_path / "out").read_text())
+    assert written["values"][0] == mine["values"][0] and written["other"] == mine["other"]  # type: ignore[index]
+    assert [v["key"] for v in written["values"]] == ["a", "instance_url", "access_token"]
+    (tmp_path / "out").write_text(json.dumps({"dev": {"deep": nested, "x": None}, "prod": 3}))
+    assert write(tmp_path, "http_client", "dev", V)
+    env = json.loads((tmp_path / "out").read_text())
+    assert env["prod"] == 3 and env["dev"]["deep"] == nested and env["dev"]["access_token"] == "tok-1"

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from snowauth.emulator import (
     ClientRecord,
@@ -15,9 +17,12 @@ from snowauth.emulator import (
     Emulator,
     EmulatorConfig,
     UserRecord,
+    config_shapes,
     default_config,
     load_config,
 )
+from snowauth.emulator.config import parse_config
+from tests.kit.fuzz import FUZZ, marked_json
 
 
 def test_default_properties() -> None:
@@ -257,3 +262,36 @@ def test_url_needs_start() -> None:
     with pytest.raises(RuntimeError):
         _ = emulator.url
     emulator.stop()  # stopping an unstarted emulator is harmless
+
+
+def _tables(fields: list[str]) -> st.SearchStrategy[object]:
+    """A table of the config: its own keys (and an unknown one) with any value."""
+    value = marked_json("v")
+    return st.dictionaries(st.sampled_from([*fields, "unknown_key"]), value, max_size=4) | value
+
+
+def _named(fields: list[str]) -> st.SearchStrategy[object]:
+    """``[clients.NAME]`` or ``[users.NAME]`` tables, or anything else."""
+    return st.dictionaries(st.text(max_size=4), _tables(fields), max_size=3) | marked_json("v")
+
+
+CONFIGS = st.fixed_dictionaries(
+    {},
+    optional={
+        "properties": _tables(list(config_shapes.Properties.model_fields)),
+        "clients": _named(list(config_shapes.Client.model_fields)),
+        "users": _named(list(config_shapes.User.model_fields)),
+        "api_scopes": marked_json("v"),
+        "servers": marked_json("v"),
+    },
+)
+
+
+@FUZZ
+@given(data=CONFIGS)
+def test_any_config_is_read_or_refused_with_the_key_named(data: dict[str, object]) -> None:
+    try:
+        parse_config(data, source="fuzz.toml")
+    except ConfigError as exc:
+        source, key, what = str(exc).split(": ", 2)
+        assert source == "fuzz.toml" and key and what

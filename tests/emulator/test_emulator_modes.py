@@ -193,3 +193,28 @@ def test_ipv6_loopback() -> None:
         assert httpx.get(emu.url + "/", timeout=TIMEOUT).status_code == 200
     finally:
         emu.stop()
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b'{"slow": Infinity}', "slow must be a non-negative number of seconds"),
+        (b'{"slow": NaN}', "slow must be a non-negative number of seconds"),
+        (b'{"retry_after": 2.0}', "retry_after must be a non-negative integer"),
+        (b'{"flaky_failures": true}', "flaky_failures must be a non-negative integer"),
+        (b'{"hibernating": 1}', "hibernating must be true or false"),
+        (b'{"hibernating": null}', "hibernating must be true or false"),
+        (b'{"rate_limited": true, "sleepy": true}', "unknown mode 'sleepy'"),
+    ],
+)
+def test_control_endpoint_says_which_mode_is_wrong(emu: Emulator, body: bytes, said: str) -> None:
+    response = HTTP.post(f"{emu.url}/__emulator/mode", content=body, headers={"Content-Type": "application/json"})
+    assert (response.status_code, response.json()) == (400, {"error": said})
+    assert emu.modes["slow"] == 0 and emu.modes["rate_limited"] is False  # nothing changed
+
+
+def test_control_endpoint_takes_an_integer_as_seconds(emu: Emulator) -> None:
+    response = HTTP.post(f"{emu.url}/__emulator/mode", json={"slow": 0, "retry_after": 4})
+    assert response.status_code == 200
+    assert response.json()["slow"] == 0.0 and isinstance(response.json()["slow"], float)
+    assert response.json()["retry_after"] == 4

@@ -17,13 +17,18 @@ CLI = [sys.executable, "-m", "snowauth"]
 
 
 def run_snowauth(
-    *args: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    python: tuple[str, ...] = (),
 ) -> subprocess.CompletedProcess[str]:
     """`snowauth ARGS` with ``env`` (default: this process's environment) and no terminal
     on stdin, its output captured as text. A non-zero exit is returned, not raised; a
-    hang fails the test (TimeoutExpired)."""
+    hang fails the test (TimeoutExpired). ``python``: options for the interpreter itself
+    (``("-X", "importtime")``)."""
     return subprocess.run(
-        [*CLI, *args],
+        [CLI[0], *python, *CLI[1:], *args],
         env=env,
         cwd=cwd,
         capture_output=True,

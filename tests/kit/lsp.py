@@ -370,6 +370,13 @@ def rss_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
+def has_mapped(pid: int, package: str) -> bool:
+    """Whether a process has loaded a compiled module of ``package`` (Linux
+    ``/proc/PID/maps``): how a test sees from outside that a server imported pydantic
+    (``pydantic_core``, its compiled core, loads with it)."""
+    return f"/{package}/" in Path(f"/proc/{pid}/maps").read_text()
+
+
 # -- the editor -----------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from snowauth.oauth.http import HttpResponse
 from snowauth.tokens import (
     GRANT_AUTHORIZATION_CODE,
     GRANT_CLIENT_CREDENTIALS,
@@ -130,3 +131,20 @@ class UrllibBrowser:
                 return text
 
         self.final_text = await asyncio.to_thread(get)
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+def answer(status: int, body: bytes, content_type: str = "application/json", *, base: str) -> HttpResponse:
+    """What the transport hands the exchange when ``base``'s token endpoint answered
+    ``body``: to drive ``parse_token_response`` with many bodies without a socket each
+    (the same answers over loopback: tests.kit.http.replying)."""
+    return HttpResponse(
+        status=status,
+        headers=httpx.Headers({"content-type": content_type}),
+        body=body,
+        url=f"{base}/oauth_token.do",
+        origin=base,
+        attempts=1,
+    )

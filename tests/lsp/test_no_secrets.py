@@ -5,6 +5,7 @@ by design: SECURITY.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -23,7 +24,7 @@ from snowauth.trust import local_emulator
 from tests.kit.cli import run_snowauth
 from tests.kit.doctor import ADMIN, ADMIN_PASSWORD, doctor_config, instance
 from tests.kit.emulator import emulator_config, emulators, sdk_page_code
-from tests.kit.http import free_port
+from tests.kit.http import free_port, http_response, replying
 from tests.kit.keychain import entries, keyring_env
 from tests.kit.lsp import Editor, eventually, session_fixture
 from tests.kit.proxy import running_proxy
@@ -683,3 +684,85 @@ async def test_no_secret_in_inlay_hints(client: LanguageClient, tmp_path: Path) 
     for h in hints:
         shown = f"{h.label} {h.tooltip}"
         assert not any(str(len(secret)) in shown for secret in secrets), shown
+
+
+# what an instance (or whatever answers in its place) sends where a token or an error belongs,
+# with the wrong type: the value is refused, and never shown (json_shapes.problem)
+WRONG_TYPED_SECRET = "sk-wrong-type-marker-0123456789"
+WRONG_SHAPES = (
+    (200, {"access_token": "wrong-type-access-0123", "refresh_token": {"value": WRONG_TYPED_SECRET}}),
+    (200, {"access_token": [WRONG_TYPED_SECRET], "token_type": "Bearer"}),
+    (401, {"error": {"message": WRONG_TYPED_SECRET}, "error_description": "access_denied"}),
+    (400, {"error": "invalid_grant", "error_description": [WRONG_TYPED_SECRET]}),
+)
+
+
+def _wrong_shape_file(urls: list[str]) -> str:
+    return "".join(
+        f"""[connections.shape{n}]
+instance = "{url}"
+grant_type = "password"
+client_id = "0123456789abcdef0123456789abcdef"
+client_secret = "${{env:SNOW_L_SECRET}}"
+username = "integration.user"
+password = "${{env:SNOW_L_SECRET}}"
+
+"""
+        for n, url in enumerate(urls)
+    )
+
+
+async def test_no_value_of_a_wrong_shape_in_a_message(client: LanguageClient) -> None:
+    """Token answers and errors whose fields have the wrong type: each fetch fails with the
+    mapped error, which names the field, and the value it held is in no log line,
+    message, diagnostic or result."""
+    editor = Editor(client)
+    seen: list[str] = []
+    with contextlib.ExitStack() as stack:
+        urls = []
+        for status, body in WRONG_SHAPES:
+            raw = stack.enter_context(replying(http_response(status, json.dumps(body).encode())))
+            stack.enter_context(local_emulator(raw.url))
+            urls.append(raw.url)
+        editor.open(URI, _wrong_shape_file(urls))
+        for n in range(len(urls)):
+            try:
+                seen.append(
+                    repr(
+                        await client.workspace_execute_command_async(
+                            t.ExecuteCommandParams(
+                                command="snowauth.fetchToken", arguments=[{"uri": URI, "connection": f"shape{n}"}]
+                            )
+                        )
+                    )
+                )
+            except JsonRpcException as exc:
+                seen.append(repr(exc))
+        report = await client.text_document_diagnostic_async(
+            t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
+        )
+    said = "\n".join([*seen, *(m.message for m in client.messages)])
+    assert "its refresh_token is not text" in said
+    assert "without an access_token (its access_token is not text)" in said
+    assert "its error is not text" in said and "its error_description is not text" in said
+    assert "wrong-type-access-0123" not in editor.texts[URI]  # refused whole: nothing stored
+    log = LOG.read_text(encoding="utf-8")
+    assert "oauth_token.do -> 200" in log and "oauth_token.do -> 401" in log  # the log saw the answers
+    captured = "\n".join(
+        [log, repr(report), *seen, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
+    )
+    assert WRONG_TYPED_SECRET not in captured, "a value of a wrong-typed field leaked"
+    LOG.unlink()
+
+
+def test_the_cli_shows_no_value_of_a_wrong_shape(tmp_path: Path) -> None:
+    env = {**os.environ, "SNOW_L_SECRET": CLIENT_SECRET, "SNOWAUTH_LOG_LEVEL": "DEBUG", "SNOWAUTH_TRACE": "1"}
+    for status, body in WRONG_SHAPES:
+        with replying(http_response(status, json.dumps(body).encode())) as raw:
+            path = tmp_path / "shape.snowauth.toml"
+            path.write_text(_wrong_shape_file([raw.url]), encoding="utf-8")
+            out = run_snowauth("token", str(path), env={**env, "SNOWAUTH_TRUSTED_HOSTS": raw.url})
+        assert out.returncode == 1 and out.stdout == "", out.stderr
+        assert "is not text" in out.stderr and "oauth_token.do" in out.stderr
+        assert WRONG_TYPED_SECRET not in out.stderr, "a value of a wrong-typed field leaked"
+        assert "wrong-type-access-0123" not in path.read_text(encoding="utf-8")

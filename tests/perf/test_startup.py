@@ -8,9 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lsprotocol import types as t
+from pytest_lsp import LanguageClient
+
+from snowauth.emulator import Emulator
 from snowauth.lsp.commands import COMMANDS
 from snowauth.lsp.main import create_server
 from snowauth.lsp.server import SnowauthServer
+from tests.kit.cli import run_snowauth
+from tests.kit.emulator import DEMO_ID, DEMO_SECRET, USER, USER_PASSWORD
+from tests.kit.lsp import Editor, diagnostics, has_mapped, server_pid, session_fixture
 
 # the commands load at start (no stand-ins); the exchange they run loads at the first one
 # (and the OS keychain loads at the first use of `token_store = "keyring"` or `remember_prompts`)
@@ -90,3 +97,60 @@ def test_the_server_speaks_over_one_socket_for_stdin_and_stdout() -> None:
             got += chunk
         assert proc.wait(timeout=60) == 0
     assert b"capabilities" in got
+
+
+# -- pydantic: loaded with the token exchange, never at start (docs/decisions.md) ----------------
+
+CONNECTION = """# café ✓ 😀
+[connections.dev]
+instance = "{instance}"
+grant_type = "password"
+client_id = "{client_id}"
+client_secret = "${{env:SNOW_START_SECRET}}"
+username = "{user}"
+password = "${{env:SNOW_START_PASSWORD}}"
+"""
+
+
+def _connection_file(folder: Path, instance: str = "https://dev12345.service-now.com") -> Path:
+    path = folder / "dev.snowauth.toml"
+    path.write_text(CONNECTION.format(instance=instance, client_id=DEMO_ID, user=USER), encoding="utf-8")
+    return path
+
+
+def _imported(importtime: str) -> list[str]:
+    """The modules a ``-X importtime`` report names."""
+    return [line.rsplit("|", 1)[1].strip() for line in importtime.splitlines() if line.startswith("import time:")]
+
+
+def test_check_and_fmt_never_import_pydantic(tmp_path: Path) -> None:
+    path = _connection_file(tmp_path)
+    for args in (("check", str(path)), ("fmt", "--check", str(path))):
+        out = run_snowauth(*args, python=("-X", "importtime"))
+        assert out.returncode == 0, out.stderr
+        imported = _imported(out.stderr)
+        assert f"snowauth.{args[0]}" in imported or "snowauth.fmt_cli" in imported  # the report is there
+        assert [m for m in imported if "pydantic" in m] == []
+
+
+start_client = session_fixture(env={"SNOW_START_SECRET": DEMO_SECRET, "SNOW_START_PASSWORD": USER_PASSWORD})
+
+
+async def test_the_server_loads_pydantic_at_the_first_fetch_not_before(
+    start_client: LanguageClient, emulator: Emulator, tmp_path: Path
+) -> None:
+    uri = _connection_file(tmp_path, emulator.url).as_uri()
+    editor = Editor(start_client)
+    editor.open(uri, _connection_file(tmp_path, emulator.url).read_text(encoding="utf-8"))
+    assert [d.code for d in await diagnostics(start_client, uri) if d.severity == t.DiagnosticSeverity.Error] == []
+    doc = t.TextDocumentIdentifier(uri)
+    symbols = await start_client.text_document_document_symbol_async(t.DocumentSymbolParams(text_document=doc))
+    lenses = await start_client.text_document_code_lens_async(t.CodeLensParams(text_document=doc))
+    assert symbols and lenses
+    pid = server_pid(start_client)
+    assert not has_mapped(pid, "pydantic_core")
+    await start_client.workspace_execute_command_async(
+        t.ExecuteCommandParams(command="snowauth.fetchToken", arguments=[{"uri": uri, "connection": "dev"}])
+    )
+    assert "access_token" in editor.texts[uri]  # the exchange ran, and read the answer with pydantic
+    assert has_mapped(pid, "pydantic_core")

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -160,239 +160,138 @@ class EmulatorConfig:
 
 # --- loading -------------------------------------------------------------------------
 
-_PROPERTY_KEYS = {
-    "client_credentials_enabled",
-    "lockout_threshold",
-    "auto_approve_user",
-    "code_lifespan",
-    "sdk_client",
-    "oauth_active",
-    "password_grant_disabled",
-    "no_application_user",
-    "redirect_fallback",
-    "pkce_failure",
-    "mfa_for_integrations",
-}
 NO_APPLICATION_USER_ANSWERS = ("unauthorized_client", "access_denied")
 PKCE_FAILURE_ANSWERS = ("access_denied", "invalid_request")
-_CLIENT_KEYS = {
-    "client_id",
-    "client_secret",
-    "redirect_uris",
-    "public",
-    "application_user",
-    "access_token_lifespan",
-    "refresh_token_lifespan",
-    "jwt_public_key_file",
-    "jwt_user_field",
-    "jwt_key_id",
-    "jwt_shared_key",
-    "jwt_audience",
-    "jwt_check_issuer",
-    "jwt_clock_skew",
-    "scopes",
-}
-_USER_KEYS = {
-    "password",
-    "active",
-    "locked_out",
-    "web_service_only",
-    "sys_id",
-    "first_name",
-    "last_name",
-    "email",
-    "roles",
-    "mfa_code",
-}
+
+if TYPE_CHECKING:
+    from snowauth.emulator.config_shapes import Client
 
 
-class _Reader:
-    """Typed access to one TOML table, with errors naming the file and the key path."""
-
-    def __init__(self, source: str, path: str, table: Any, allowed: set[str]) -> None:
-        self.source = source
-        self.path = path
-        if not isinstance(table, dict):
-            raise self.error(path, "must be a table")
-        self.table: dict[str, Any] = table
-        for key in table:
-            if key not in allowed:
-                known = ", ".join(sorted(allowed))
-                raise self.error(f"{path}.{key}", f"unknown key (known keys: {known})")
-
-    def error(self, key: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.source}: {key}: {message}")
-
-    def _get(self, key: str, kind: type | tuple[type, ...], kind_name: str) -> Any:
-        value = self.table.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) and kind is not bool:
-            raise self.error(f"{self.path}.{key}", f"must be {kind_name}")
-        if not isinstance(value, kind):
-            raise self.error(f"{self.path}.{key}", f"must be {kind_name}")
-        return value
-
-    def string(self, key: str) -> str | None:
-        value: str | None = self._get(key, str, "a string")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value: bool | None = self._get(key, bool, "true or false")
-        return default if value is None else value
-
-    def integer(self, key: str, default: int, minimum: int) -> int:
-        value: int | None = self._get(key, int, "an integer")
-        if value is None:
-            return default
-        if value < minimum:
-            raise self.error(f"{self.path}.{key}", f"must be at least {minimum}")
-        return value
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        value: list[Any] | None = self._get(key, list, "an array of strings")
-        if value is None:
-            return ()
-        if not all(isinstance(item, str) for item in value):
-            raise self.error(f"{self.path}.{key}", "must be an array of strings")
-        return tuple(value)
+def _error(source: str, key: str, message: str) -> ConfigError:
+    return ConfigError(f"{source}: {key}: {message}")
 
 
-def _read_public_key(reader: _Reader, key: str, base_dir: Path | None) -> tuple[str, bytes]:
-    name = reader.string(key)
-    assert name is not None
+def _read_public_key(source: str, key: str, name: str, base_dir: Path | None) -> tuple[str, bytes]:
     path = Path(name)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
     try:
         pem = path.read_bytes()
     except OSError as exc:
-        raise reader.error(f"{reader.path}.{key}", f"cannot read {path}: {exc.strerror or exc}") from None
+        raise _error(source, key, f"cannot read {path}: {exc.strerror or exc}") from None
     try:
         if b"BEGIN CERTIFICATE" in pem:
             x509.load_pem_x509_certificate(pem)
         else:
             load_pem_public_key(pem)
     except ValueError:
-        raise reader.error(f"{reader.path}.{key}", f"{path} is not a PEM public key or certificate") from None
+        raise _error(source, key, f"{path} is not a PEM public key or certificate") from None
     return str(path), pem
 
 
-def _parse_user(source: str, user_name: str, table: Any) -> UserRecord:
-    reader = _Reader(source, f"users.{user_name}", table, _USER_KEYS)
-    sys_id = reader.string("sys_id") or ""
-    if sys_id and not _SYS_ID.match(sys_id):
-        raise reader.error(f"users.{user_name}.sys_id", "must be 32 lowercase hex digits")
-    return UserRecord(
-        user_name=user_name,
-        password=reader.string("password"),
-        active=reader.boolean("active", True),
-        locked_out=reader.boolean("locked_out", False),
-        web_service_only=reader.boolean("web_service_only", False),
-        sys_id=sys_id,
-        first_name=reader.string("first_name") or "",
-        last_name=reader.string("last_name") or "",
-        email=reader.string("email") or "",
-        roles=reader.strings("roles"),
-        mfa_code=reader.string("mfa_code"),
-    )
-
-
-def _parse_client(source: str, name: str, table: Any, base_dir: Path | None) -> ClientRecord:
+def _client(source: str, name: str, c: Client, base_dir: Path | None) -> ClientRecord:
     path = f"clients.{name}"
-    reader = _Reader(source, path, table, _CLIENT_KEYS)
-    client_id = reader.string("client_id")
-    if not client_id:
-        raise reader.error(f"{path}.client_id", "is required")
-    public = reader.boolean("public", False)
-    secret = reader.string("client_secret")
-    if public and secret is not None:
-        raise reader.error(f"{path}.client_secret", "a public client has no secret")
-    if not public and not secret:
-        raise reader.error(f"{path}.client_secret", "is required (or set public = true)")
+    if not c.client_id:
+        raise _error(source, f"{path}.client_id", "is required")
+    if c.public and c.client_secret is not None:
+        raise _error(source, f"{path}.client_secret", "a public client has no secret")
+    if not c.public and not c.client_secret:
+        raise _error(source, f"{path}.client_secret", "is required (or set public = true)")
     key_file: str | None = None
     key_pem: bytes | None = None
-    if reader.string("jwt_public_key_file") is not None:
-        key_file, key_pem = _read_public_key(reader, "jwt_public_key_file", base_dir)
-    user_field = reader.string("jwt_user_field") or "user_name"
+    if c.jwt_public_key_file is not None:
+        key_file, key_pem = _read_public_key(source, f"{path}.jwt_public_key_file", c.jwt_public_key_file, base_dir)
+    user_field = c.jwt_user_field or "user_name"
     if user_field not in JWT_USER_FIELDS:
-        raise reader.error(f"{path}.jwt_user_field", f"must be one of {', '.join(JWT_USER_FIELDS)}")
+        raise _error(source, f"{path}.jwt_user_field", f"must be one of {', '.join(JWT_USER_FIELDS)}")
     return ClientRecord(
         name=name,
-        client_id=client_id,
-        client_secret=secret,
-        redirect_uris=reader.strings("redirect_uris"),
-        public=public,
-        application_user=reader.string("application_user"),
-        access_token_lifespan=reader.integer("access_token_lifespan", DEFAULT_ACCESS_TOKEN_LIFESPAN, 1),
-        refresh_token_lifespan=reader.integer("refresh_token_lifespan", DEFAULT_REFRESH_TOKEN_LIFESPAN, 1),
+        client_id=c.client_id,
+        client_secret=c.client_secret,
+        redirect_uris=tuple(c.redirect_uris),
+        public=c.public,
+        application_user=c.application_user,
+        access_token_lifespan=c.access_token_lifespan,
+        refresh_token_lifespan=c.refresh_token_lifespan,
         jwt_public_key_file=key_file,
         jwt_public_key_pem=key_pem,
         jwt_user_field=user_field,
-        jwt_key_id=reader.string("jwt_key_id"),
-        jwt_shared_key=reader.string("jwt_shared_key"),
-        jwt_audience=reader.string("jwt_audience"),
-        jwt_check_issuer=reader.boolean("jwt_check_issuer", True),
-        jwt_clock_skew=reader.integer("jwt_clock_skew", 0, 0),
-        scopes=reader.strings("scopes"),
+        jwt_key_id=c.jwt_key_id,
+        jwt_shared_key=c.jwt_shared_key,
+        jwt_audience=c.jwt_audience,
+        jwt_check_issuer=c.jwt_check_issuer,
+        jwt_clock_skew=c.jwt_clock_skew,
+        scopes=tuple(c.scopes),
     )
 
 
-def _named_tables(top: _Reader, key: str) -> dict[str, Any]:
-    value = top.table.get(key, {})
-    if not isinstance(value, dict):
-        raise top.error(key, "must be a table of tables")
-    return value
-
-
 def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> EmulatorConfig:
-    """Build a config from parsed TOML. ``base_dir`` resolves relative key files."""
-    top = _Reader(source, "(top level)", dict(data), {"properties", "clients", "users", "api_scopes"})
-    props = _Reader(source, "properties", top.table.get("properties", {}), _PROPERTY_KEYS)
-    users_table = _named_tables(top, "users")
-    clients_table = _named_tables(top, "clients")
-    users = {name: _parse_user(source, name, t) for name, t in users_table.items()}
-    clients = {name: _parse_client(source, name, t, base_dir) for name, t in clients_table.items()}
+    """Build a config from parsed TOML. ``base_dir`` resolves relative key files. The
+    tables' shapes are config_shapes'; the rules between them are here."""
+    from pydantic import ValidationError
+
+    from snowauth.emulator import config_shapes as shapes
+
+    try:
+        shape = shapes.Config.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _error(source, *shapes.problem(exc)) from None
+    users: dict[str, UserRecord] = {}
+    for user_name, u in shape.users.items():
+        if u.sys_id and not _SYS_ID.match(u.sys_id):
+            raise _error(source, f"users.{user_name}.sys_id", "must be 32 lowercase hex digits")
+        users[user_name] = UserRecord(
+            user_name=user_name,
+            password=u.password,
+            active=u.active,
+            locked_out=u.locked_out,
+            web_service_only=u.web_service_only,
+            sys_id=u.sys_id or "",
+            first_name=u.first_name or "",
+            last_name=u.last_name or "",
+            email=u.email or "",
+            roles=tuple(u.roles),
+            mfa_code=u.mfa_code,
+        )
+    clients = {name: _client(source, name, c, base_dir) for name, c in shape.clients.items()}
     seen: dict[str, str] = {}
     for name, client in clients.items():
         if client.client_id in seen:
-            raise top.error(f"clients.{name}.client_id", f"same client_id as clients.{seen[client.client_id]}")
+            raise _error(source, f"clients.{name}.client_id", f"same client_id as clients.{seen[client.client_id]}")
         seen[client.client_id] = name
         if client.application_user is not None and client.application_user not in users:
-            raise top.error(
-                f"clients.{name}.application_user",
-                f"no user {client.application_user!r} in [users]",
-            )
-    api_scopes = _named_tables(top, "api_scopes")
-    for prefix, scope in api_scopes.items():
+            raise _error(source, f"clients.{name}.application_user", f"no user {client.application_user!r} in [users]")
+    for prefix, scope in shape.api_scopes.items():
         if not prefix.startswith("/api/"):
-            raise top.error(f"api_scopes.{prefix}", "must be an API path such as /api/now/table")
+            raise _error(source, f"api_scopes.{prefix}", "must be an API path such as /api/now/table")
         if not isinstance(scope, str) or not scope:
-            raise top.error(f"api_scopes.{prefix}", "must be the name of an auth scope")
-    auto_user = props.string("auto_approve_user")
-    if auto_user is not None and auto_user not in users:
-        raise top.error("properties.auto_approve_user", f"no user {auto_user!r} in [users]")
-    no_app_user = props.string("no_application_user") or "unauthorized_client"
+            raise _error(source, f"api_scopes.{prefix}", "must be the name of an auth scope")
+    props = shape.properties
+    if props.auto_approve_user is not None and props.auto_approve_user not in users:
+        raise _error(source, "properties.auto_approve_user", f"no user {props.auto_approve_user!r} in [users]")
+    no_app_user = props.no_application_user or "unauthorized_client"
     if no_app_user not in NO_APPLICATION_USER_ANSWERS:
-        raise top.error("properties.no_application_user", f"must be one of {', '.join(NO_APPLICATION_USER_ANSWERS)}")
-    pkce_failure = props.string("pkce_failure") or "access_denied"
+        raise _error(
+            source, "properties.no_application_user", f"must be one of {', '.join(NO_APPLICATION_USER_ANSWERS)}"
+        )
+    pkce_failure = props.pkce_failure or "access_denied"
     if pkce_failure not in PKCE_FAILURE_ANSWERS:
-        raise top.error("properties.pkce_failure", f"must be one of {', '.join(PKCE_FAILURE_ANSWERS)}")
+        raise _error(source, "properties.pkce_failure", f"must be one of {', '.join(PKCE_FAILURE_ANSWERS)}")
     return EmulatorConfig(
         clients=clients,
         users=users,
-        client_credentials_enabled=props.boolean("client_credentials_enabled", False),
-        lockout_threshold=props.integer("lockout_threshold", DEFAULT_LOCKOUT_THRESHOLD, 0),
-        auto_approve_user=auto_user,
-        code_lifespan=props.integer("code_lifespan", DEFAULT_CODE_LIFESPAN, 1),
-        sdk_client=props.boolean("sdk_client", True),
-        oauth_active=props.boolean("oauth_active", True),
-        password_grant_disabled=props.boolean("password_grant_disabled", False),
-        mfa_for_integrations=props.boolean("mfa_for_integrations", False),
+        client_credentials_enabled=props.client_credentials_enabled,
+        lockout_threshold=props.lockout_threshold,
+        auto_approve_user=props.auto_approve_user,
+        code_lifespan=props.code_lifespan,
+        sdk_client=props.sdk_client,
+        oauth_active=props.oauth_active,
+        password_grant_disabled=props.password_grant_disabled,
+        mfa_for_integrations=props.mfa_for_integrations,
         no_application_user=no_app_user,
-        redirect_fallback=props.boolean("redirect_fallback", True),
+        redirect_fallback=props.redirect_fallback,
         pkce_failure=pkce_failure,
-        api_scopes=dict(api_scopes),
+        api_scopes=dict(shape.api_scopes),
         source=source,
     )
 

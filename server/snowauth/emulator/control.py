@@ -18,8 +18,6 @@ from snowauth.emulator.reply import Reply, json_reply
 from snowauth.emulator.state import EmulatorState
 
 PREFIX = "/__emulator/"
-_BOOLS = ("hibernating", "rate_limited", "flaky", "no_current_user", "drop_user_filter", "rest_rate_limited")
-_INTS = ("retry_after", "flaky_failures")
 
 
 def _bad(message: str) -> Reply:
@@ -27,28 +25,13 @@ def _bad(message: str) -> Reply:
 
 
 def _parse_modes(body: bytes) -> dict[str, Any] | str:
+    from snowauth.emulator.control_shapes import parse_modes  # pydantic: at the first change
+
     try:
         data = json.loads(body or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError):
         return "the body must be a JSON object"
-    if not isinstance(data, dict):
-        return "the body must be a JSON object"
-    modes: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in _BOOLS:
-            if not isinstance(value, bool):
-                return f"{key} must be true or false"
-        elif key in _INTS:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                return f"{key} must be a non-negative integer"
-        elif key == "slow":
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                return "slow must be a non-negative number of seconds"
-            value = float(value)
-        else:
-            return f"unknown mode {key!r}"
-        modes[key] = value
-    return modes
+    return parse_modes(data)
 
 
 def control_request(state: EmulatorState, method: str, path: str, body: bytes) -> Reply:

@@ -13,6 +13,7 @@ import logging
 from typing import Any, Final
 
 from snowauth.instance import pastes_code
+from snowauth.json_shapes import validate
 from snowauth.oauth import errors, paste
 from snowauth.oauth.authcode import AUTHORIZATION_TIMEOUT, OpenBrowser, authorize
 from snowauth.oauth.grants import (
@@ -36,6 +37,7 @@ from snowauth.oauth.http import (
 from snowauth.oauth.jwt import build_assertion
 from snowauth.oauth.paste import AskCode
 from snowauth.oauth.responses import json_object, parse_token_response, raise_for_common
+from snowauth.oauth.table_shapes import KNOWN, CurrentUserAnswer, ListAnswer
 from snowauth.oauth.tls import client_certificate
 from snowauth.oauth.urls import host, origin
 from snowauth.tokens import (
@@ -86,10 +88,15 @@ def can_run_unattended(conn: ResolvedConnection) -> bool:
     return False
 
 
-def _not_rest_api(response: HttpResponse) -> errors.OAuthError:
-    """The REST API answered with something no ServiceNow instance sends."""
+def _not_rest_api(response: HttpResponse, detail: str | None = None) -> errors.OAuthError:
+    """The REST API answered with something no ServiceNow instance sends (``detail``: what
+    is wrong with its JSON's shape, json_shapes.problem)."""
     return errors.not_servicenow(
-        response.url, status=response.status, content_type=response.content_type, what="the ServiceNow REST API"
+        response.url,
+        status=response.status,
+        content_type=response.content_type,
+        what="the ServiceNow REST API",
+        detail=detail,
     )
 
 
@@ -328,10 +335,11 @@ class OAuthClient:
         headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
         response = await self._rest_get(conn, CURRENT_USER_PATH, headers, None)
         if response.status != 404:
-            result = self._rest_result(response)
-            if not isinstance(result, dict):
-                raise _not_rest_api(response)
-            return {k: result[k] for k in _CURRENT_USER_FIELDS if isinstance(result.get(k), str)}
+            who = validate(CurrentUserAnswer, self._rest_answer(response), KNOWN)
+            if isinstance(who, str):
+                raise _not_rest_api(response, who)
+            said = {k: getattr(who.result, k) for k in _CURRENT_USER_FIELDS}
+            return {k: v for k, v in said.items() if v is not None}
         # Two rows asked for: an instance that drops the script filter answers every
         # user, and the first of them is not the token's (docs/decisions.md, "Fidelity").
         params = {
@@ -340,14 +348,16 @@ class OAuthClient:
             "sysparm_fields": ",".join(_SYS_USER_FIELDS),
         }
         response = await self._rest_get(conn, SYS_USER_PATH, headers, params)
-        rows = self._rest_result(response)
-        if not isinstance(rows, list):
-            raise _not_rest_api(response)
-        if len(rows) != 1 or not isinstance(rows[0], dict):
+        answer = validate(ListAnswer, self._rest_answer(response), KNOWN)
+        if isinstance(answer, str):
+            raise _not_rest_api(response, answer)
+        rows = answer.result
+        if len(rows) != 1:
             log.info("who am I: the instance answered %d users for the current user; not naming one", len(rows))
             return {}
         row = rows[0]
-        return {name: row[field] for field, name in _SYS_USER_FIELDS.items() if isinstance(row.get(field), str)}
+        found = {name: row.get(field) for field, name in _SYS_USER_FIELDS.items()}
+        return {name: value for name, value in found.items() if value is not None}
 
     async def _rest_get(
         self,
@@ -367,7 +377,7 @@ class OAuthClient:
             params=params,
         )
 
-    def _rest_result(self, response: HttpResponse) -> Any:
+    def _rest_answer(self, response: HttpResponse) -> dict[str, Any]:
         raise_for_common(response, now=self._now())
         if response.status == 401:
             raise errors.not_authenticated(response.origin, status=401)
@@ -376,4 +386,4 @@ class OAuthClient:
         data = json_object(response.body)
         if not 200 <= response.status <= 299 or data is None:
             raise _not_rest_api(response)
-        return data.get("result")
+        return data

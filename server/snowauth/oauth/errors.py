@@ -255,12 +255,20 @@ def hibernating(origin: str, *, status: int | None, wake_url: str | None = None)
 
 
 def not_servicenow(
-    url: str, *, status: int, content_type: str | None, what: str = "a ServiceNow token endpoint"
+    url: str,
+    *,
+    status: int,
+    content_type: str | None,
+    what: str = "a ServiceNow token endpoint",
+    detail: str | None = None,
 ) -> OAuthError:
+    """``detail``: what is wrong with the JSON it sent, named from its shape alone
+    (json_shapes.problem: no value from the body)."""
     kind = content_type or "no content type"
+    said = f"; {detail}" if detail else ""
     return OAuthError(
         "not-servicenow",
-        f"{url} did not answer like {what} (HTTP {status}, {kind}). Check the instance "
+        f"{url} did not answer like {what} (HTTP {status}, {kind}{said}). Check the instance "
         "URL; a single sign-on page or a proxy may be answering instead.",
         key="instance",
         status=status,

@@ -14,9 +14,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from snowauth.json_shapes import validate
 from snowauth.oauth import errors
 from snowauth.oauth.http import MAX_RETRY_AFTER, HttpResponse, parse_retry_after
 from snowauth.oauth.pages import is_hibernation_page, wake_link
+from snowauth.oauth.shapes import KNOWN, ErrorAnswer, TokenAnswer
 from snowauth.token_text import ALLOWED, CHECKED_KEYS, is_token_text
 from snowauth.tokens import GRANT_AUTHORIZATION_CODE, ResolvedConnection, TokenSet
 
@@ -63,45 +65,21 @@ def raise_for_common(response: HttpResponse, *, now: datetime, max_wait: float =
         raise errors.server_error(response.origin, status=response.status, attempts=response.attempts)
 
 
-# the longest lifetime taken from `expires_in`: an instance that claims more (1e300, a
-# 400-digit integer) would overflow the date arithmetic; ten years is already "no expiry"
-MAX_EXPIRES_IN = 10 * 366 * 24 * 3600
+def _text(value: str | None) -> str | None:
+    return value or None
 
 
-def _seconds(value: object) -> float | None:
-    """`expires_in` as seconds: None when absent or meaningless (not a number, negative,
-    NaN, infinite), at most :data:`MAX_EXPIRES_IN`."""
-    if isinstance(value, bool):
-        return None
-    try:
-        if isinstance(value, int | float):
-            seconds = float(value)
-        elif isinstance(value, str):
-            seconds = float(value.strip())
-        else:
-            return None
-    except (ValueError, OverflowError):  # OverflowError: an integer too large for a float
-        return None if not isinstance(value, int) or value < 0 else float(MAX_EXPIRES_IN)
-    if math.isnan(seconds) or seconds < 0:
-        return None
-    return min(seconds, float(MAX_EXPIRES_IN))  # +inf too: the lifetime is only bounded
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def token_set(data: dict[str, Any], now: datetime, *, url: str = "the instance", status: int = 200) -> TokenSet | None:
-    """A TokenSet from a success answer's JSON, or None without an access token.
+def token_set(answer: TokenAnswer, now: datetime, *, url: str = "the instance", status: int = 200) -> TokenSet | None:
+    """A TokenSet from a success answer, or None without an access token.
 
     A token or token_type/scope holding characters outside visible ASCII is refused
     (malformed-response): such a value could carry a line break into the connection
     file, a header or a shell (see snowauth.token_text)."""
-    access_token = _text(data.get("access_token"))
+    access_token = _text(answer.access_token)
     if access_token is None:
         return None
     for key in CHECKED_KEYS:
-        value = data.get(key)
+        value = getattr(answer, key)
         if isinstance(value, str) and value and not is_token_text(value):
             raise errors.malformed_response(
                 url,
@@ -109,15 +87,30 @@ def token_set(data: dict[str, Any], now: datetime, *, url: str = "the instance",
                 "RFC 6749); it was neither used nor stored",
                 status=status,
             )
-    expires_in = _seconds(data.get("expires_in"))
+    expires_in = answer.expires_in
     return TokenSet(
         access_token=access_token,
-        token_type=_text(data.get("token_type")) or "Bearer",
-        refresh_token=_text(data.get("refresh_token")),
-        scope=_text(data.get("scope")),
+        token_type=_text(answer.token_type) or "Bearer",
+        refresh_token=_text(answer.refresh_token),
+        scope=_text(answer.scope),
         expires_at=now + timedelta(seconds=expires_in) if expires_in is not None else None,
         refresh_expires_at=None,
     )
+
+
+def _success(data: dict[str, Any], now: datetime, *, url: str, status: int) -> TokenSet:
+    """The TokenSet of a 2xx answer; a body of another shape is malformed (its problem
+    named from the shape alone, never from a value: json_shapes.problem)."""
+    answer = validate(TokenAnswer, data, KNOWN)
+    if isinstance(answer, str):
+        access_token = data.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise errors.malformed_response(url, f"HTTP {status} without an access_token ({answer})", status=status)
+        raise errors.malformed_response(url, f"{answer}; it was neither used nor stored", status=status)
+    tokens = token_set(answer, now, url=url, status=status)
+    if tokens is None:
+        raise errors.malformed_response(url, f"HTTP {status} without an access_token", status=status)
+    return tokens
 
 
 def parse_token_response(
@@ -139,14 +132,14 @@ def parse_token_response(
             raise errors.malformed_response(response.url, "the JSON is incomplete or invalid", status=status)
         raise errors.not_servicenow(response.url, status=status, content_type=response.content_type)
     if 200 <= status <= 299:
-        tokens = token_set(data, now, url=response.url, status=status)
-        if tokens is None:
-            raise errors.malformed_response(response.url, f"HTTP {status} without an access_token", status=status)
-        return tokens
+        return _success(data, now, url=response.url, status=status)
+    answer = validate(ErrorAnswer, data, KNOWN)
+    if isinstance(answer, str):
+        raise errors.not_servicenow(response.url, status=status, content_type=response.content_type, detail=answer)
     hidden = [*secrets, conn.client_secret, conn.password, conn.otp, conn.refresh_token]
-    error = data.get("error")
-    raw_description = data.get("error_description")
-    description = errors.scrub(raw_description, hidden) if isinstance(raw_description, str) else ""
+    error = answer.error
+    raw_description = answer.error_description
+    description = errors.scrub(raw_description, hidden) if raw_description is not None else ""
     if error == "unauthorized_client":
         raise errors.unauthorized_client(response.origin, description, status=status)
     if grant_type == GRANT_AUTHORIZATION_CODE and isinstance(error, str) and _PKCE_WORDS.search(description):

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
 from snowauth.instance_records import TABLE_API
+from snowauth.json_shapes import validate
 from snowauth.oauth import errors
 from snowauth.oauth.errors import OAuthError
 from snowauth.oauth.http import HttpResponse, HttpTransport, NowFn, utcnow
 from snowauth.oauth.responses import json_object, raise_for_common
+from snowauth.oauth.table_shapes import KNOWN, ErrorAnswer, ListAnswer, RecordAnswer, Row
 from snowauth.oauth.tls import ClientCertificate
 
 # what a table name and a sys_id may hold: nothing that changes the path
@@ -65,16 +67,19 @@ class Record:
 def _said(response: HttpResponse, hidden: Iterable[str]) -> str:
     """The instance's own message in a Table API failure, scrubbed; "" without one."""
     data = json_object(response.body)
-    error = data.get("error") if data is not None else None
-    if not isinstance(error, dict):
+    answer = validate(ErrorAnswer, data, KNOWN) if data is not None else None
+    if not isinstance(answer, ErrorAnswer):
         return ""
-    parts = [error.get("message"), error.get("detail")]
-    text = ": ".join(p for p in parts if isinstance(p, str) and p.strip())
+    parts = [answer.error.message, answer.error.detail]
+    text = ": ".join(p for p in parts if p is not None and p.strip())
     return errors.scrub(text, list(hidden)) if text else ""
 
 
-def not_table_api(r: HttpResponse) -> OAuthError:
-    return errors.not_servicenow(r.url, status=r.status, content_type=r.content_type, what="the ServiceNow Table API")
+def not_table_api(r: HttpResponse, detail: str | None = None) -> OAuthError:
+    """``detail``: what is wrong with the JSON's shape (json_shapes.problem)."""
+    return errors.not_servicenow(
+        r.url, status=r.status, content_type=r.content_type, what="the ServiceNow Table API", detail=detail
+    )
 
 
 def credentials_refused(origin: str, credentials: Credentials, said: str) -> OAuthError:
@@ -165,10 +170,11 @@ class TableClient:
             params["sysparm_query"] = query
         if limit is not None:
             params["sysparm_limit"] = str(limit)
-        result, response = await self._call("GET", table, None, params=params)
-        if not isinstance(result, list):
-            raise not_table_api(response)
-        return [self._record(row) for row in result if isinstance(row, dict)]
+        data, response = await self._call("GET", table, None, params=params)
+        answer = validate(ListAnswer, data, KNOWN)
+        if isinstance(answer, str):
+            raise not_table_api(response, answer)
+        return [self._record(row) for row in answer.result]
 
     async def get(self, table: str, sys_id: str, fields: Iterable[str] = ()) -> Record:
         """One record by its sys_id (``record-not-found`` when there is none)."""
@@ -211,7 +217,7 @@ class TableClient:
         *,
         params: dict[str, str],
         body: dict[str, object] | None = None,
-    ) -> tuple[Any, HttpResponse]:
+    ) -> tuple[dict[str, Any], HttpResponse]:
         url = self._url(table, sys_id)
         headers = {"Authorization": self.credentials.authorization(), "Accept": "application/json"}
         response = await self._http.request(
@@ -236,7 +242,7 @@ class TableClient:
         if response.status == 404 and data is not None:
             raise not_found(response.url, _said(response, hidden))
         if not 200 <= response.status <= 299:
-            if data is not None and isinstance(data.get("error"), dict):
+            if data is not None and isinstance(validate(ErrorAnswer, data, KNOWN), ErrorAnswer):
                 raise table_failed(response.url, response.status, _said(response, hidden))
             raise not_table_api(response)
         if data is None:
@@ -246,21 +252,15 @@ class TableClient:
                     response.url, "the JSON is incomplete or invalid", status=response.status
                 )
             raise not_table_api(response)
-        return data.get("result"), response
+        return data, response
 
-    def _one(self, result: Any, response: HttpResponse) -> Record:
-        if not isinstance(result, dict):
-            raise not_table_api(response)
-        return self._record(result)
+    def _one(self, data: dict[str, Any], response: HttpResponse) -> Record:
+        answer = validate(RecordAnswer, data, KNOWN)
+        if isinstance(answer, str):
+            raise not_table_api(response, answer)
+        return self._record(answer.result)
 
     @staticmethod
-    def _record(row: dict[str, Any]) -> Record:
-        out: dict[str, str] = {}
-        for name, value in row.items():
-            if isinstance(value, bool):
-                out[name] = "true" if value else "false"
-            elif isinstance(value, str | int | float):
-                out[name] = str(value)
-            elif isinstance(value, dict) and isinstance(value.get("value"), str):
-                out[name] = value["value"]  # a reference link that slipped through
-        return Record(out)
+    def _record(row: Row) -> Record:
+        """The record's fields as text (a reference: its sys_id; null fields left out)."""
+        return Record({name: value for name, value in row.items() if value is not None})
