@@ -7,6 +7,10 @@ text whose line numbers count from the line of its header (``convert.LineTemplat
 connection the edit did not touch reuses its piece, printed again only when lines were
 added or removed above it. Only the touched connections are converted; the answer is
 the pieces joined (``convert.RawJson``), which the protocol sends as it is.
+
+The connections' places are listed once per analysis (with how far each lags behind
+the text); a connection moved to the text after that (by a hover, a check, the outline
+converting it) no longer lags, which its ``header`` having been replaced tells.
 """
 
 from __future__ import annotations
@@ -53,15 +57,16 @@ class Kept:
         self.encoding = encoding
         self.pieces: dict[int, _Piece] = {}
         self._analysis: Analysis | None = None
-        self._placed: list[tuple[str, Connection, int, _Piece]] | None = None
+        self._placed: list[Placed] | None = None
 
-    def placed(self, a: Analysis) -> list[tuple[str, Connection, int, _Piece]] | None:
+    def placed(self, a: Analysis) -> list[Placed] | None:
         """The connections in order (``Analysis.placed_connections``) with their pieces
-        (new ones empty); the pieces of connections that are gone are dropped."""
+        (new ones empty) and their headers as listed (see ``header_start``); the pieces
+        of connections that are gone are dropped."""
         if a is self._analysis:
             return self._placed
         placed = a.placed_connections()
-        out: list[tuple[str, Connection, int, _Piece]] | None = None
+        out: list[Placed] | None = None
         if placed is not None:
             old, new = self.pieces, {}
             out = []
@@ -70,10 +75,22 @@ class Kept:
                 if p is None or p.conn is not c:
                     p = _Piece(c)
                 new[id(c)] = p
-                out.append((name, c, d, p))
+                out.append((name, c, d, p, c.header))
             self.pieces = new
         self._analysis, self._placed = a, out
         return out
+
+
+#: a connection as ``Kept.placed`` lists it: name, connection, how far it lagged behind
+#: the text, its piece, and its ``header`` then
+Placed = tuple[str, Connection, int, _Piece, tuple[int, int]]
+
+
+def header_start(c: Connection, d: int, header: tuple[int, int]) -> int:
+    """Where the header of ``c`` starts in the analysed text: ``d`` past its own offset
+    while it lags as listed; a connection moved since has a new ``header`` (offsets are
+    moved by replacing it), which is in place."""
+    return c.header[0] + d if c.header is header else c.header[0]
 
 
 def kept_for(store: dict[object, object], encoding: str) -> Kept:
@@ -92,10 +109,10 @@ def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
         return convert.document_symbol_tree(outline.symbols(a), conv)
     starts = conv.index.starts
     out: list[bytes] = []
-    for name, c, d, p in placed:
+    for name, c, d, p, header in placed:
         if not c.segments:
             continue
-        line = bisect_right(starts, c.header[0] + d) - 1  # the line of its header
+        line = bisect_right(starts, header_start(c, d, header)) - 1  # the line of its header
         if p.symbol is None:
             a.connection(name)  # moves it to this text (the same object)
             sym = outline.connection_symbol(c)
@@ -114,8 +131,8 @@ def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) 
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
     starts = conv.index.starts
     out: list[bytes] = []
-    for name, c, d, p in placed:
-        line = bisect_right(starts, c.header[0] + d) - 1
+    for name, c, d, p, header in placed:
+        line = bisect_right(starts, header_start(c, d, header)) - 1
         info, rng = p.info, p.rng
         if info is None or rng is None:
             a.connection(name)
