@@ -8,9 +8,10 @@ connection the edit did not touch reuses its piece, printed again only when line
 added or removed above it. Only the touched connections are converted; the answer is
 the pieces joined (``convert.RawJson``), which the protocol sends as it is.
 
-The connections' places are listed once per analysis (with how far each lags behind
-the text); a connection moved to the text after that (by a hover, a check, the outline
-converting it) no longer lags, which its ``header`` having been replaced tells.
+The connections and the lines of their headers are listed once per analysis, for both
+answers; a line read then stays right when a connection is moved to the text later (by
+a hover, a check, the outline converting it). A lens whose title counts down to a
+token's expiry is titled again only when that wording changes (``lenses.titles_until``).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from snowauth.lsp.convert import (
 class _Piece:
     """One connection's part of an answer."""
 
-    __slots__ = ("conn", "info", "rng", "symbol", "text", "timed", "titles")
+    __slots__ = ("conn", "info", "made_at", "rng", "symbol", "text", "timed", "titles", "until")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -45,7 +46,16 @@ class _Piece:
         self.rng: LineTemplate | None = None  # its lenses' range
         self.timed = False  # its lenses' titles change with time (a token's expiry)
         self.titles: tuple[tuple[str, str], ...] = ()  # the lenses ``text`` was made for
+        self.made_at: datetime | None = None  # when a timed ``text`` was titled…
+        self.until: datetime | None = None  # …and until when its titles read the same
         self.text = b""  # its lenses as JSON
+
+
+#: a connection as ``Kept.placed`` lists it: its name, the connection, the line of its
+#: header in the analysed text, and its piece
+Placed = tuple[str, Connection, int, _Piece]
+
+_FORGET = 64  # pieces of connections that are gone, kept until there are this many
 
 
 class Kept:
@@ -59,38 +69,35 @@ class Kept:
         self._analysis: Analysis | None = None
         self._placed: list[Placed] | None = None
 
-    def placed(self, a: Analysis) -> list[Placed] | None:
-        """The connections in order (``Analysis.placed_connections``) with their pieces
-        (new ones empty) and their headers as listed (see ``header_start``); the pieces
-        of connections that are gone are dropped."""
+    def placed(self, a: Analysis, starts: list[int]) -> list[Placed] | None:
+        """The connections in order (``Analysis.placed_connections``), each with the line
+        of its header (``starts``: the line starts of the analysed text) and its piece
+        (new ones empty); the pieces of connections that are gone are dropped."""
         if a is self._analysis:
             return self._placed
         placed = a.placed_connections()
         out: list[Placed] | None = None
         if placed is not None:
-            old, new = self.pieces, {}
+            pieces = self.pieces
             out = []
-            for name, c, d in placed:
-                p = old.get(id(c))
-                if p is None or p.conn is not c:
-                    p = _Piece(c)
-                new[id(c)] = p
-                out.append((name, c, d, p, c.header))
-            self.pieces = new
+            append = out.append
+            n = len(starts)
+            line = at = 0  # the last header's line and offset: the next one is at most
+            for name, c, d in placed:  # as many lines further as it is characters further
+                p = pieces.get(id(c))
+                if p is None or p.conn is not c:  # (a piece keeps its connection: ids stay unique)
+                    p = pieces[id(c)] = _Piece(c)
+                x = c.header[0] + d
+                if x >= at:
+                    line = bisect_right(starts, x, line, min(n, line + x - at + 1)) - 1
+                else:
+                    line = bisect_right(starts, x) - 1
+                at = x
+                append((name, c, line, p))
+            if len(pieces) > len(out) + _FORGET:
+                self.pieces = {id(c): p for _, c, _, p in out}
         self._analysis, self._placed = a, out
         return out
-
-
-#: a connection as ``Kept.placed`` lists it: name, connection, how far it lagged behind
-#: the text, its piece, and its ``header`` then
-Placed = tuple[str, Connection, int, _Piece, tuple[int, int]]
-
-
-def header_start(c: Connection, d: int, header: tuple[int, int]) -> int:
-    """Where the header of ``c`` starts in the analysed text: ``d`` past its own offset
-    while it lags as listed; a connection moved since has a new ``header`` (offsets are
-    moved by replacing it), which is in place."""
-    return c.header[0] + d if c.header is header else c.header[0]
 
 
 def kept_for(store: dict[object, object], encoding: str) -> Kept:
@@ -104,48 +111,51 @@ def kept_for(store: dict[object, object], encoding: str) -> Kept:
 def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
     """The outline as ``convert.document_symbols`` makes it (hierarchical), made whole
     when the analysis has no incremental engine."""
-    placed = k.placed(a)
+    placed = k.placed(a, conv.index.starts)
     if placed is None:
         return convert.document_symbol_tree(outline.symbols(a), conv)
-    starts = conv.index.starts
     out: list[bytes] = []
-    for name, c, d, p, header in placed:
-        if not c.segments:
-            continue
-        line = bisect_right(starts, header_start(c, d, header)) - 1  # the line of its header
-        if p.symbol is None:
-            a.connection(name)  # moves it to this text (the same object)
-            sym = outline.connection_symbol(c)
-            if sym is None:
+    append = out.append
+    for name, c, line, p in placed:
+        sym = p.symbol
+        if sym is None:
+            if not c.segments:
                 continue
-            p.symbol = symbol_template(sym, conv, line)
-        out.append(p.symbol.at(line))
+            a.connection(name)  # moves it to this text (the same object)
+            made = outline.connection_symbol(c)
+            if made is None:
+                continue
+            sym = p.symbol = symbol_template(made, conv, line)
+        append(sym.data if sym.line == line else sym.at(line))
     return RawJson(out)
 
 
 def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) -> RawJson | Wire:
     """The lenses as ``convert.code_lenses`` makes them, made whole when the analysis has
     no incremental engine."""
-    placed = k.placed(a)
+    placed = k.placed(a, conv.index.starts)
     if placed is None:
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
-    starts = conv.index.starts
     out: list[bytes] = []
-    for name, c, d, p, header in placed:
-        line = bisect_right(starts, header_start(c, d, header)) - 1
+    append = out.append
+    for name, c, line, p in placed:
         info, rng = p.info, p.rng
         if info is None or rng is None:
             a.connection(name)
             info = p.info = lenses.lens_info(c)
             rng = p.rng = range_template(conv, info.start, info.end, line)
             p.timed = info.has_token and info.expires_at is not None and not info.needs_client
-        elif line == rng.line and not p.timed:
-            out.append(p.text)
+        elif line == rng.line and (
+            not p.timed or (p.made_at is not None and p.until is not None and p.made_at <= now < p.until)
+        ):
+            append(p.text)
             continue
         actions = lenses.lens_actions(info, now)
         titles = tuple((x.title, x.action) for x in actions)
         if titles != p.titles or line != rng.line or not p.text:
             p.text = lenses_text(uri, info, rng.at(line).decode(), actions)
             p.titles = titles
-        out.append(p.text)
+        if p.timed:
+            p.made_at, p.until = now, lenses.titles_until(info, now)
+        append(p.text)
     return RawJson(out)
