@@ -577,8 +577,9 @@ def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only:
     to the character. A fold within one line is left out."""
     out: list[bytes] = []
     append = out.append
-    starts = conv.index.starts
+    text, starts = conv.index.text, conv.index.starts
     n = len(starts)
+    lf = "\r" not in text  # then lines are counted as the line feeds in between (fast)
     line = at = 0  # the line and offset of the last fold's start: folds come by their start,
     for f in folds:  # so the next one is at most as many lines further as it is characters
         if f.inner is not None and not line_folding_only:
@@ -591,9 +592,19 @@ def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only:
                 )
             continue
         s, e = f.start, f.end
-        line = bisect_right(starts, s, line, min(n, line + s - at + 1)) - 1 if s >= at else bisect_right(starts, s) - 1
+        if s < at:
+            line = bisect_right(starts, s) - 1
+        elif lf:
+            line += text.count("\n", at, s)
+        else:
+            line = bisect_right(starts, s, line, min(n, line + s - at + 1)) - 1
         at = s
-        last = bisect_right(starts, e, line, min(n, line + e - s + 1)) - 1 if e >= s else bisect_right(starts, e) - 1
+        if e < s:
+            last = bisect_right(starts, e) - 1
+        elif lf:
+            last = line + text.count("\n", s, e)
+        else:
+            last = bisect_right(starts, e, line, min(n, line + e - s + 1)) - 1
         if last <= line:
             continue
         if f.kind:

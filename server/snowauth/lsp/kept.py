@@ -32,6 +32,7 @@ from snowauth.lsp.convert import (
     range_template,
     symbol_template,
 )
+from snowauth.positions import LineIndex
 
 
 class _Piece:
@@ -69,10 +70,10 @@ class Kept:
         self._analysis: Analysis | None = None
         self._placed: list[Placed] | None = None
 
-    def placed(self, a: Analysis, starts: list[int]) -> list[Placed] | None:
+    def placed(self, a: Analysis, index: LineIndex) -> list[Placed] | None:
         """The connections in order (``Analysis.placed_connections``), each with the line
-        of its header (``starts``: the line starts of the analysed text) and its piece
-        (new ones empty); the pieces of connections that are gone are dropped."""
+        of its header (``index``: the analysed text's) and its piece (new ones empty);
+        the pieces of connections that are gone are dropped."""
         if a is self._analysis:
             return self._placed
         placed = a.placed_connections()
@@ -81,17 +82,21 @@ class Kept:
             pieces = self.pieces
             out = []
             append = out.append
+            text, starts = index.text, index.starts
             n = len(starts)
+            lf = "\r" not in text  # then lines are counted as the line feeds in between (fast)
             line = at = 0  # the last header's line and offset: the next one is at most
             for name, c, d in placed:  # as many lines further as it is characters further
                 p = pieces.get(id(c))
                 if p is None or p.conn is not c:  # (a piece keeps its connection: ids stay unique)
                     p = pieces[id(c)] = _Piece(c)
                 x = c.header[0] + d
-                if x >= at:
-                    line = bisect_right(starts, x, line, min(n, line + x - at + 1)) - 1
-                else:
+                if x < at:
                     line = bisect_right(starts, x) - 1
+                elif lf:
+                    line += text.count("\n", at, x)
+                else:
+                    line = bisect_right(starts, x, line, min(n, line + x - at + 1)) - 1
                 at = x
                 append((name, c, line, p))
             if len(pieces) > len(out) + _FORGET:
@@ -111,7 +116,7 @@ def kept_for(store: dict[object, object], encoding: str) -> Kept:
 def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
     """The outline as ``convert.document_symbols`` makes it (hierarchical), made whole
     when the analysis has no incremental engine."""
-    placed = k.placed(a, conv.index.starts)
+    placed = k.placed(a, conv.index)
     if placed is None:
         return convert.document_symbol_tree(outline.symbols(a), conv)
     out: list[bytes] = []
@@ -133,7 +138,7 @@ def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
 def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) -> RawJson | Wire:
     """The lenses as ``convert.code_lenses`` makes them, made whole when the analysis has
     no incremental engine."""
-    placed = k.placed(a, conv.index.starts)
+    placed = k.placed(a, conv.index)
     if placed is None:
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
     out: list[bytes] = []
