@@ -153,7 +153,7 @@ def folding_ranges(text: str, chunks: Sequence[Chunk], cache: FoldCache | None =
         hit = seen.get(id(c))
         if hit is not None and hit[0] is c and hit[1] == extent:
             local = hit[2]
-            if hit[3] == base:
+            if hit[3] == base or not local.folds:  # (no folds of its own: none to move)
                 placed = hit[4]
             else:
                 placed = [_shift(f, base) for f in local.folds]
@@ -167,10 +167,10 @@ def folding_ranges(text: str, chunks: Sequence[Chunk], cache: FoldCache | None =
             if table >= 0 and last_end > table_start:
                 out[table] = Fold(table_start, last_end)
             start, name = head
-            before = 0  # comments above the header (the file's first chunk starts at 0)
-            while before < len(placed) and placed[before].start < base + start:
-                before += 1
-            if before:
+            if placed and placed[0].start < base + start:  # comments above the header
+                before = 1  # (the file's first chunk starts at 0)
+                while before < len(placed) and placed[before].start < base + start:
+                    before += 1
                 out.extend(placed[:before])
                 placed = placed[before:]
             if name is None or name != group:
@@ -186,7 +186,8 @@ def folding_ranges(text: str, chunks: Sequence[Chunk], cache: FoldCache | None =
             last_end = table_start
         if local.last_end is not None:
             last_end = base + local.last_end
-        out.extend(placed)
+        if placed:
+            out.extend(placed)
     if table >= 0 and last_end > table_start:
         out[table] = Fold(table_start, last_end)
     if group_at >= 0 and group_tables > 1:

@@ -5,13 +5,13 @@ client), titled with that state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
 from snowauth.findings import TokenAction
 from snowauth.model import REGISTERABLE_GRANTS
-from snowauth.wording import humanize
+from snowauth.wording import humanize, humanized_until
 
 
 @dataclass(slots=True)
@@ -82,3 +82,16 @@ def lens_state_title(info: LensInfo, now: datetime) -> str:
     if delta.total_seconds() > 0:
         return f"expires in {humanize(delta)}"
     return f"expired {humanize(delta)} ago"
+
+
+def titles_until(info: LensInfo, now: datetime) -> datetime | None:
+    """Until when ``lens_actions(info, now)`` titles the lenses the same (the wording of
+    the time left changes: "3 days" to "2 days", "2 days" to "47 h"…); None when
+    they name no time."""
+    if info.needs_client or not info.has_token or info.expires_at is None:
+        return None
+    left = (info.expires_at - now).total_seconds()
+    if left <= 0:
+        return humanized_until(info.expires_at, now)
+    unit = 1 if left < 60 else 60 if left < 3600 else 3600 if left < 2 * 86400 else 86400
+    return info.expires_at - timedelta(seconds=left // unit * unit)

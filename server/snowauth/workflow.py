@@ -256,11 +256,14 @@ class TokenWorkflow:
         """Where the credentials go, read once and confirmed (before any secret is read or
         asked for): what is confirmed is what the request uses and what keys the cache."""
         if self.target is None:
-            target = await asyncio.to_thread(
-                conns.destination, self.analysis, self.connection, self.env, allow_missing=self.allow_missing
-            )
-            known = KnownHosts()
-            if not await asyncio.to_thread(known.trusted, target.base_url, target.trust):
+
+            def read() -> tuple[conns.Destination, KnownHosts, bool]:  # one hop to a thread, not two
+                target = conns.destination(self.analysis, self.connection, self.env, allow_missing=self.allow_missing)
+                known = KnownHosts()
+                return target, known, known.trusted(target.base_url, target.trust)
+
+            target, known, trusted = await asyncio.to_thread(read)
+            if not trusted:
                 if not await self.ui.confirm_host(self.name, target):
                     raise conns.ConnectionProblem(refusal(target.base_url, target.trust))
                 await asyncio.to_thread(known.remember, target.base_url, target.trust)

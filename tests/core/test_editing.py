@@ -13,7 +13,7 @@ from snowauth import model
 from snowauth.analysis import Analysis
 from snowauth.completion import Completion, complete, table_at
 from snowauth.hover import hover
-from snowauth.lenses import LensInfo, lens_state_title, lenses
+from snowauth.lenses import LensInfo, lens_state_title, lenses, titles_until
 from snowauth.outline import symbols
 from snowauth.secrets import Environment
 from tests.kit.analysis import FORMS, HEX32, apply_edits, find_kv, grant_keys, header_span, password_keys, render, run
@@ -875,3 +875,41 @@ def test_a_shared_key_algorithm_asks_for_jwt_shared_secret_first() -> None:
     required = [c.label for c in got if c.kind == "key" and c.detail.startswith("required")]
     assert required == ["instance", "client_id", "jwt_shared_secret", "jwt_subject"]
     assert "jwt_key_file" in [c.label for c in got if c.kind == "key" and c.detail == "optional"]
+
+
+@pytest.mark.parametrize(
+    "left",
+    [
+        -10 * 86400 - 5,
+        -7200,
+        -61,
+        -1,
+        0,
+        1,
+        59,
+        60,
+        61,
+        3599,
+        3600,
+        3601,
+        2 * 86400 - 1,
+        2 * 86400,
+        3 * 86400 + 7,
+        26329 * 86400 + 5,
+    ],
+)
+def test_a_lens_title_reads_the_same_until_titles_until_and_then_changes(left: int) -> None:
+    expires = NOW + timedelta(seconds=left)
+    info = LensInfo("dev", 0, 1, expires, True, True)
+    until = titles_until(info, NOW)
+    assert until is not None and until >= NOW  # NOW itself: the wording changes right after it
+    title = lens_state_title(info, NOW)
+    for later in (NOW + (until - NOW) / 2, max(NOW, until - timedelta(microseconds=1))):
+        assert lens_state_title(info, later) == title
+    assert lens_state_title(info, until + timedelta(seconds=1)) != title
+
+
+def test_a_lens_without_a_time_in_its_title_needs_no_retitling() -> None:
+    assert titles_until(LensInfo("dev", 0, 1, None, True, False), NOW) is None
+    assert titles_until(LensInfo("dev", 0, 1, NOW, False, False), NOW) is None
+    assert titles_until(LensInfo("dev", 0, 1, NOW, True, False, needs_client=True), NOW) is None

@@ -5,6 +5,7 @@ any series of edits, in UTF-8 and UTF-16."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import given, note, settings
@@ -87,3 +88,26 @@ def test_kept_outline_and_lenses_after_random_edits_equal_fresh_ones(
         if look:
             assert _kept(doc, encoding) == _fresh(text, encoding, uri)
     assert _kept(doc, encoding) == _fresh(text, encoding, uri)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    base=st.sampled_from(KEPT_BASES),
+    moments=st.lists(st.integers(-3 * 86400, 3 * 86400), min_size=1, max_size=8),
+)
+def test_kept_lenses_titled_at_any_moments_equal_fresh_ones(base: str, moments: list[int]) -> None:
+    """A lens counting down to a token's expiry is titled again only when its wording
+    changes (``lenses.titles_until``): at any series of moments (back in time too), the
+    kept lenses read as fresh ones."""
+    uri = "file:///nowhere/kept.snowauth.toml"
+    doc = Document(uri, base, 1)
+    a = doc.analysis(ENV.env, NOW)
+    conv = doc.converter("utf-16")
+    k = kept.kept_for(doc.kept, "utf-16")
+    fresh = analyze(base, ENV, NOW)
+    for seconds in moments:
+        now = NOW + timedelta(seconds=seconds)
+        note(repr(now))
+        found = [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(fresh)]
+        expected = _plain(convert.code_lenses(uri, convert.Converter(LineIndex(base), "utf-16"), found))
+        assert _plain(kept.code_lenses(k, a, conv, uri, now)) == expected

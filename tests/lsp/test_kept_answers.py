@@ -9,7 +9,7 @@ from typing import Any
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.kit.lsp import Editor, diagnostics, negotiated_encoding, session_fixture
+from tests.kit.lsp import Editor, diagnostics, expected_range, negotiated_encoding, session_fixture
 
 client = session_fixture(presets=("visual-studio-code", "neovim"))
 
@@ -76,3 +76,30 @@ async def test_the_outline_and_lenses_after_edits_equal_a_fresh_documents(client
     c9 = next(s for s in symbols if s.name == "c9")
     assert c9.selection_range.start.line == editor.texts[EDITED].split("\n").index("[connections.c9]")
     assert [x[3] for x in lenses].count("c9") == 3  # a token: refresh, test, fetch
+
+
+async def test_a_connection_moved_between_two_requests_keeps_its_lenses_in_place(client: LanguageClient) -> None:
+    """The connections' places are listed once per analysis; a connection moved to the
+    text after that (a hover, a check) is not moved twice by the next request."""
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    uri = EDITED.replace("edited", "moved")
+    editor.open(uri, TEXT)
+    await diagnostics(client, uri, 1)
+    await _answers(client, uri)  # the pieces are made here and kept
+    editor.type(uri, TEXT.index("[connections.c0]"), "# two lines\n# above every connection\n")
+    await diagnostics(client, uri, editor.versions[uri])
+    doc = t.TextDocumentIdentifier(uri)
+    await client.text_document_document_symbol_async(t.DocumentSymbolParams(doc))  # every place listed
+    text = editor.texts[uri]
+    at = text.index('instance = "dev9"') + 2
+    hover = await client.text_document_hover_async(
+        t.HoverParams(doc, expected_range(text, at, at, encoding).start)
+    )  # moves c9 (only) to this text
+    assert hover is not None
+    _symbols, lenses = await _answers(client, uri)
+    c9 = text.split("\n").index("[connections.c9]")
+    assert [x[0].start.line for x in lenses if x[3] == "c9"] == [c9, c9, c9]
+    editor.open(FRESH.format("moved"), text)
+    await diagnostics(client, FRESH.format("moved"), 1)
+    assert (_symbols, lenses) == await _answers(client, FRESH.format("moved"))

@@ -17,7 +17,7 @@ import pytest
 from lsprotocol import types as t
 from pytest_lsp import LanguageClient
 
-from tests.kit.lsp import eventually, open_doc, session_fixture
+from tests.kit.lsp import Editor, eventually, open_doc, session_fixture
 
 VARIABLE = "SNOWAUTH_WS_TEST_SECRET"
 
@@ -329,3 +329,40 @@ async def test_the_workspace_is_watched_before_any_document_is_opened(client: La
     else:  # Neovim registers none: the server is not asked to
         await reported(client, folder)
         assert registered_patterns(client) == []
+
+
+async def test_edits_move_the_cross_file_findings_of_an_open_file_and_a_new_name_joins_them(
+    pull: LanguageClient, folder: Path
+) -> None:
+    """Typing in a file that takes part in no cross-file finding keeps the workspace's
+    findings as they were; in one that does, they move with its text; a name it gains
+    that another file has is reported in both."""
+    editor = Editor(pull, "utf-16")
+    a, c = (folder / "a.snowauth.toml").as_uri(), (folder / "sub" / "c.snowauth.toml").as_uri()
+    d = (folder / "d.snowauth.toml").as_uri()
+    editor.open(d, '[connections.d]\ninstance = "dev1"\n')
+    editor.open(a, A)
+
+    async def pulled(uri: str) -> list[t.Diagnostic]:
+        report = await pull.text_document_diagnostic_async(t.DocumentDiagnosticParams(t.TextDocumentIdentifier(uri)))
+        return list(report.items)  # type: ignore[union-attr]
+
+    await workspace_pull(pull)  # the workspace is known
+    before = [(x.code, span(x)) for x in await pulled(a)]
+    assert ("duplicate-connection-across-files", CAFE_HEADER_A["utf-16"]) in before
+    await pulled(d)
+    editor.type(d, 0, "# two lines\n# more\n")  # d takes part in nothing
+    assert not any("across-files" in str(x.code) for x in await pulled(d))
+    assert [(x.code, span(x)) for x in await pulled(a)] == before
+    editor.type(a, 0, "# two lines\n# more\n")  # a's `café` is in b too
+    dup = next(x for x in await pulled(a) if x.code == "duplicate-connection-across-files")
+    line, col, end_line, end_col = CAFE_HEADER_A["utf-16"]
+    assert span(dup) == (line + 2, col, end_line + 2, end_col)
+    b = (folder / "sub" / "b.snowauth.toml").as_uri()
+    dup_b = next(x for x in (await workspace_pull(pull))[b].items if x.code == "duplicate-connection-across-files")
+    assert [(r.location.uri, span(r.location)) for r in dup_b.related_information or []] == [
+        (a, (line + 2, col, end_line + 2, end_col))
+    ]
+    editor.type(d, len(editor.texts[d]), '[connections.qa]\ninstance = "dev2"\n')  # c has `qa`
+    assert "duplicate-connection-across-files" in codes(await pulled(d))
+    assert "duplicate-connection-across-files" in codes(list((await workspace_pull(pull))[c].items))

@@ -570,34 +570,54 @@ def formatting_edits(conv: Converter, edits: Iterable[Edit]) -> Wire:
     return Wire({"range": conv.range_json(e.start, e.end), "newText": e.text} for e in edits)
 
 
-def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only: bool) -> Wire:
-    """The folds as LSP folding ranges on the wire. A client that folds whole lines only
-    gets lines (a closing bracket alone on its line stays out); others get a value's
-    inside to the character. A fold within one line is left out."""
-    out = Wire()
-    starts = conv.index.starts
-    for f in folds:
+def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only: bool) -> RawJson:
+    """The folds as LSP folding ranges, as JSON text (``RawJson``: a long file has
+    thousands, asked for after every edit). A client that folds whole lines only gets
+    lines (a closing bracket alone on its line stays out); others get a value's inside
+    to the character. A fold within one line is left out."""
+    out: list[bytes] = []
+    append = out.append
+    text, starts = conv.index.text, conv.index.starts
+    n = len(starts)
+    lf = "\r" not in text  # then lines are counted as the line feeds in between (fast)
+    line = at = 0  # the line and offset of the last fold's start: folds come by their start,
+    for f in folds:  # so the next one is at most as many lines further as it is characters
         if f.inner is not None and not line_folding_only:
             r = conv.range_json(*f.inner)
             start, end = r["start"], r["end"]
-            if end["line"] <= start["line"]:
-                continue
-            out.append(
-                {
-                    "startLine": start["line"],
-                    "startCharacter": start["character"],
-                    "endLine": end["line"],
-                    "endCharacter": end["character"],
-                }
-            )
+            if end["line"] > start["line"]:
+                append(
+                    b'{"startLine":%d,"startCharacter":%d,"endLine":%d,"endCharacter":%d}'
+                    % (start["line"], start["character"], end["line"], end["character"])
+                )
             continue
-        first, last = bisect_right(starts, f.start) - 1, bisect_right(starts, f.end) - 1
-        if last <= first:
+        s, e = f.start, f.end
+        if s < at:
+            line = bisect_right(starts, s) - 1
+        elif lf:
+            line += text.count("\n", at, s)
+        else:
+            line = bisect_right(starts, s, line, min(n, line + s - at + 1)) - 1
+        at = s
+        if e < s:
+            last = bisect_right(starts, e) - 1
+        elif lf:
+            last = line + text.count("\n", s, e)
+        else:
+            last = bisect_right(starts, e, line, min(n, line + e - s + 1)) - 1
+        if last <= line:
             continue
-        out.append(
-            {"startLine": first, "endLine": last, "kind": f.kind} if f.kind else {"startLine": first, "endLine": last}
-        )
-    return out
+        if f.kind:
+            append(b'{"startLine":%d,"endLine":%d,"kind":%s}' % (line, last, _json_text(f.kind)))
+        else:
+            append(b'{"startLine":%d,"endLine":%d}' % (line, last))
+    return RawJson(out)
+
+
+def _json_text(s: str) -> bytes:
+    import json
+
+    return json.dumps(s).encode()
 
 
 def selection_ranges(chains: Iterable[Sequence[tuple[int, int]]], conv: Converter) -> list[t.SelectionRange]:

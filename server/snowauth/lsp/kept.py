@@ -7,6 +7,11 @@ text whose line numbers count from the line of its header (``convert.LineTemplat
 connection the edit did not touch reuses its piece, printed again only when lines were
 added or removed above it. Only the touched connections are converted; the answer is
 the pieces joined (``convert.RawJson``), which the protocol sends as it is.
+
+The connections and the lines of their headers are listed once per analysis, for both
+answers; a line read then stays right when a connection is moved to the text later (by
+a hover, a check, the outline converting it). A lens whose title counts down to a
+token's expiry is titled again only when that wording changes (``lenses.titles_until``).
 """
 
 from __future__ import annotations
@@ -27,12 +32,13 @@ from snowauth.lsp.convert import (
     range_template,
     symbol_template,
 )
+from snowauth.positions import LineIndex
 
 
 class _Piece:
     """One connection's part of an answer."""
 
-    __slots__ = ("conn", "info", "rng", "symbol", "text", "timed", "titles")
+    __slots__ = ("conn", "info", "made_at", "rng", "symbol", "text", "timed", "titles", "until")
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -41,7 +47,16 @@ class _Piece:
         self.rng: LineTemplate | None = None  # its lenses' range
         self.timed = False  # its lenses' titles change with time (a token's expiry)
         self.titles: tuple[tuple[str, str], ...] = ()  # the lenses ``text`` was made for
+        self.made_at: datetime | None = None  # when a timed ``text`` was titled…
+        self.until: datetime | None = None  # …and until when its titles read the same
         self.text = b""  # its lenses as JSON
+
+
+#: a connection as ``Kept.placed`` lists it: its name, the connection, the line of its
+#: header in the analysed text, and its piece
+Placed = tuple[str, Connection, int, _Piece]
+
+_FORGET = 64  # pieces of connections that are gone, kept until there are this many
 
 
 class Kept:
@@ -53,25 +68,39 @@ class Kept:
         self.encoding = encoding
         self.pieces: dict[int, _Piece] = {}
         self._analysis: Analysis | None = None
-        self._placed: list[tuple[str, Connection, int, _Piece]] | None = None
+        self._placed: list[Placed] | None = None
 
-    def placed(self, a: Analysis) -> list[tuple[str, Connection, int, _Piece]] | None:
-        """The connections in order (``Analysis.placed_connections``) with their pieces
-        (new ones empty); the pieces of connections that are gone are dropped."""
+    def placed(self, a: Analysis, index: LineIndex) -> list[Placed] | None:
+        """The connections in order (``Analysis.placed_connections``), each with the line
+        of its header (``index``: the analysed text's) and its piece (new ones empty);
+        the pieces of connections that are gone are dropped."""
         if a is self._analysis:
             return self._placed
         placed = a.placed_connections()
-        out: list[tuple[str, Connection, int, _Piece]] | None = None
+        out: list[Placed] | None = None
         if placed is not None:
-            old, new = self.pieces, {}
+            pieces = self.pieces
             out = []
-            for name, c, d in placed:
-                p = old.get(id(c))
-                if p is None or p.conn is not c:
-                    p = _Piece(c)
-                new[id(c)] = p
-                out.append((name, c, d, p))
-            self.pieces = new
+            append = out.append
+            text, starts = index.text, index.starts
+            n = len(starts)
+            lf = "\r" not in text  # then lines are counted as the line feeds in between (fast)
+            line = at = 0  # the last header's line and offset: the next one is at most
+            for name, c, d in placed:  # as many lines further as it is characters further
+                p = pieces.get(id(c))
+                if p is None or p.conn is not c:  # (a piece keeps its connection: ids stay unique)
+                    p = pieces[id(c)] = _Piece(c)
+                x = c.header[0] + d
+                if x < at:
+                    line = bisect_right(starts, x) - 1
+                elif lf:
+                    line += text.count("\n", at, x)
+                else:
+                    line = bisect_right(starts, x, line, min(n, line + x - at + 1)) - 1
+                at = x
+                append((name, c, line, p))
+            if len(pieces) > len(out) + _FORGET:
+                self.pieces = {id(c): p for _, c, _, p in out}
         self._analysis, self._placed = a, out
         return out
 
@@ -87,48 +116,51 @@ def kept_for(store: dict[object, object], encoding: str) -> Kept:
 def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
     """The outline as ``convert.document_symbols`` makes it (hierarchical), made whole
     when the analysis has no incremental engine."""
-    placed = k.placed(a)
+    placed = k.placed(a, conv.index)
     if placed is None:
         return convert.document_symbol_tree(outline.symbols(a), conv)
-    starts = conv.index.starts
     out: list[bytes] = []
-    for name, c, d, p in placed:
-        if not c.segments:
-            continue
-        line = bisect_right(starts, c.header[0] + d) - 1  # the line of its header
-        if p.symbol is None:
-            a.connection(name)  # moves it to this text (the same object)
-            sym = outline.connection_symbol(c)
-            if sym is None:
+    append = out.append
+    for name, c, line, p in placed:
+        sym = p.symbol
+        if sym is None:
+            if not c.segments:
                 continue
-            p.symbol = symbol_template(sym, conv, line)
-        out.append(p.symbol.at(line))
+            a.connection(name)  # moves it to this text (the same object)
+            made = outline.connection_symbol(c)
+            if made is None:
+                continue
+            sym = p.symbol = symbol_template(made, conv, line)
+        append(sym.data if sym.line == line else sym.at(line))
     return RawJson(out)
 
 
 def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) -> RawJson | Wire:
     """The lenses as ``convert.code_lenses`` makes them, made whole when the analysis has
     no incremental engine."""
-    placed = k.placed(a)
+    placed = k.placed(a, conv.index)
     if placed is None:
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
-    starts = conv.index.starts
     out: list[bytes] = []
-    for name, c, d, p in placed:
-        line = bisect_right(starts, c.header[0] + d) - 1
+    append = out.append
+    for name, c, line, p in placed:
         info, rng = p.info, p.rng
         if info is None or rng is None:
             a.connection(name)
             info = p.info = lenses.lens_info(c)
             rng = p.rng = range_template(conv, info.start, info.end, line)
             p.timed = info.has_token and info.expires_at is not None and not info.needs_client
-        elif line == rng.line and not p.timed:
-            out.append(p.text)
+        elif line == rng.line and (
+            not p.timed or (p.made_at is not None and p.until is not None and p.made_at <= now < p.until)
+        ):
+            append(p.text)
             continue
         actions = lenses.lens_actions(info, now)
         titles = tuple((x.title, x.action) for x in actions)
         if titles != p.titles or line != rng.line or not p.text:
             p.text = lenses_text(uri, info, rng.at(line).decode(), actions)
             p.titles = titles
-        out.append(p.text)
+        if p.timed:
+            p.made_at, p.until = now, lenses.titles_until(info, now)
+        append(p.text)
     return RawJson(out)

@@ -56,7 +56,7 @@ def register(ls: SnowauthServer) -> None:
 
     @ls.feature(t.TEXT_DOCUMENT_FOLDING_RANGE, t.FoldingRangeOptions())
     @guarded(None)
-    def folding_range(params: t.FoldingRangeParams) -> convert.Wire | None:
+    def folding_range(params: t.FoldingRangeParams) -> convert.RawJson | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None

@@ -5,11 +5,12 @@ made). Never a traceback, never a secret."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from lsprotocol import types as t
@@ -74,6 +75,7 @@ class Reporter:
 
     def __init__(self, ls: SnowauthServer) -> None:
         self.ls = ls
+        self._creating: set[asyncio.Future[Any]] = set()  # progress the client has not created yet
 
     @property
     def _client_announces(self) -> bool:
@@ -152,22 +154,54 @@ class Reporter:
 
     @asynccontextmanager
     async def progress(self, title: str) -> AsyncIterator[Callable[[str], None]]:
-        """Work-done progress titled ``title`` around a step; yields the step reporter."""
+        """Work-done progress titled ``title`` around a step; yields the step reporter.
+
+        The step does not wait for the client to create the progress (a round trip, a
+        tenth of a token fetch: docs/performance.md): its begin, reports and end are sent
+        in order once the client has answered (dropped when it refused), and the step
+        ends once they are."""
         if not self.ls.progress_support:
             yield lambda _message: None
             return
         token = str(uuid4())
         progress = self.ls.work_done_progress
+        held: list[Callable[[], None]] | None = [
+            lambda: progress.begin(token, t.WorkDoneProgressBegin(title=title, cancellable=False))
+        ]
+        created = False
+
+        def send(step: Callable[[], None]) -> None:
+            if created:
+                step()
+            elif held is not None:
+                held.append(step)
+
+        def answered(f: asyncio.Future[Any]) -> None:
+            nonlocal held, created
+            steps, held = held or [], None
+            if f.cancelled() or f.exception() is not None:
+                return
+            created = True
+            for step in steps:
+                step()
+
+        # sent now (a task would send it only when the step first waits)
         try:
-            await progress.create_async(token)
+            creating = self.ls.protocol.send_request_async(
+                t.WINDOW_WORK_DONE_PROGRESS_CREATE, t.WorkDoneProgressCreateParams(token=token)
+            )
         except Exception:
             yield lambda _message: None
             return
-        progress.begin(token, t.WorkDoneProgressBegin(title=title, cancellable=False))
+        self._creating.add(creating)  # held until the client answers
+        creating.add_done_callback(self._creating.discard)
+        creating.add_done_callback(answered)
         try:
-            yield lambda message: progress.report(token, t.WorkDoneProgressReport(message=message))
+            yield lambda message: send(lambda: progress.report(token, t.WorkDoneProgressReport(message=message)))
         finally:
-            progress.end(token, t.WorkDoneProgressEnd())
+            send(lambda: progress.end(token, t.WorkDoneProgressEnd()))
+            if held is not None:  # not answered yet: the progress ends before the step does
+                await asyncio.wait([creating])
 
     # -- failures shown where the fix is made -----------------------------------------------
 

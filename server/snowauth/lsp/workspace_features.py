@@ -118,7 +118,10 @@ class Project:
             or len(cached[0]) != len(found)
             or any(a is not b for a, b in zip(cached[0], found, strict=True))
         ):
-            self._cross_cache = cached = (found, cross_file(found, self.index.label), {})
+            if cached is not None and _only_moved(cached[0], found, cached[1]):
+                self._cross_cache = cached = (found, cached[1], cached[2])
+            else:
+                self._cross_cache = cached = (found, cross_file(found, self.index.label), {})
         return cached[1]
 
     def signature(self, path: Path) -> tuple[object, ...]:
@@ -375,3 +378,24 @@ def register(ls: SnowauthServer) -> None:
         except Exception as exc:
             log_exception("workspace_symbol", exc)
             return []
+
+
+def _only_moved(old: list[Facts], new: list[Facts], crossed: dict[Path, list[CrossFinding]]) -> bool:
+    """Whether the cross-file findings of ``new`` are ``crossed`` (those of ``old``): every
+    file that changed (an edit moves a document's text at every keystroke) kept its names
+    and whether it has a `default`, and took part in no finding (none of its own, none
+    pointing to it), so no span of it is shown anywhere."""
+    if len(old) != len(new):
+        return False
+    involved: set[Path] | None = None
+    for a, b in zip(old, new, strict=True):
+        if a is b:
+            continue
+        if a.path != b.path or a.names != b.names or (a.default is None) != (b.default is None):
+            return False
+        if involved is None:
+            involved = set(crossed)
+            involved.update(path for found in crossed.values() for c in found for path, *_ in c.elsewhere)
+        if a.path in involved:
+            return False
+    return True
