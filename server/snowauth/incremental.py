@@ -29,6 +29,7 @@ from snowauth.document import (
     owned_statements,
 )
 from snowauth.findings import ERROR, Edit, Finding, Fix
+from snowauth.plain_build import plain_connection
 from snowauth.positions import LineIndex, newline_of
 from snowauth.secrets import DOTENV, Environment
 from snowauth.syntax import Chunk, Chunks, Entry, Header, KeyPart, Value, flatten
@@ -207,12 +208,17 @@ class Incremental:
     def _build(self, g: _Group) -> None:
         for c in g.chunks:
             c.rebase()
-        b = build_connection(g.name, g.chunks, self._section_end, len(self.text))
-        out = b.out
         g.base = g.chunks[0].start
-        g.conn = out.connections.get(g.name) if g.name is not None else None
-        g.created = b.created.get(g.name, 0) if g.name is not None else 0
-        g.issues, g.unknown_top, g.default = out.issues, out.unknown_top, out.default
+        plain = plain_connection(g.name, g.chunks, self._section_end) if g.name is not None else None
+        if plain is not None:  # written the plain way: no table rules to apply (plain_build)
+            g.conn, g.created = plain
+            g.issues, g.unknown_top, g.default = [], [], None
+        else:
+            b = build_connection(g.name, g.chunks, self._section_end, len(self.text))
+            out = b.out
+            g.conn = out.connections.get(g.name) if g.name is not None else None
+            g.created = b.created.get(g.name, 0) if g.name is not None else 0
+            g.issues, g.unknown_top, g.default = out.issues, out.unknown_top, out.default
         conn = g.conn
         g.volatile = conn is not None and (
             any(key in conn.keys for key in model.FILE_KEYS)
