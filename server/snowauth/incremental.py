@@ -170,9 +170,10 @@ class Incremental:
                     assert g.checked_at is not None and g.valid_until is not None
                     if not g.checked_at <= now < g.valid_until:
                         again.add(g)
+            clean: set[tuple[str, str, str | None, str | None]] = set()  # Checker.clean, shared
             for g in again:
                 if g.chunks:
-                    self._check(g, env, now)
+                    self._check(g, env, now, clean)
             findings = self._findings(env, now)
         return Analysis(self.text, None, None, findings, index, self)
 
@@ -239,19 +240,25 @@ class Incremental:
             g.created += d
             g.base += d
 
-    def _check(self, g: _Group, env: Environment, now: datetime) -> None:
+    def _check(
+        self, g: _Group, env: Environment, now: datetime, clean: set[tuple[str, str, str | None, str | None]]
+    ) -> None:
         self._rebase(g)
         ch = Checker(self.text, env, now)
+        ch.clean = clean
         ch.issues(g.issues)
         n_issues = len(ch.out)
         ch.unknown_top(g.unknown_top)
         n_unknown = len(ch.out)
         if g.conn is not None:
             ch.connection(g.conn)
-        g.out = [
-            (_ISSUE if i < n_issues else _UNKNOWN if i < n_unknown else _CONNECTION, f) for i, f in enumerate(ch.out)
-        ]
-        g.starts = [c.start for c in g.chunks]
+        g.out = (
+            [(_ISSUE if i < n_issues else _UNKNOWN if i < n_unknown else _CONNECTION, f) for i, f in enumerate(ch.out)]
+            if ch.out
+            else []
+        )
+        chunks = g.chunks
+        g.starts = [chunks[0].start] if len(chunks) == 1 else [c.start for c in chunks]
         g.checked_at = now
         g.valid_until = _valid_until(g.conn, now) if g.conn is not None else None
         (self.timed.add if g.valid_until is not None else self.timed.discard)(g)
