@@ -221,10 +221,7 @@ class Incremental:
             g.created = b.created.get(g.name, 0) if g.name is not None else 0
             g.issues, g.unknown_top, g.default = out.issues, out.unknown_top, out.default
         conn = g.conn
-        g.volatile = conn is not None and (
-            any(key in conn.keys for key in model.FILE_KEYS)
-            or any(a.value.kind == "string" and "${file:" in str(a.value.data) for a in conn.keys.values())
-        )
+        g.volatile = conn is not None and (not _FILE_KEYS.isdisjoint(conn.keys) or _reads_a_file(conn))
         (self.volatile.add if g.volatile else self.volatile.discard)(g)
 
     def _rebase(self, g: _Group) -> None:
@@ -380,6 +377,18 @@ class Incremental:
             out.default, out.unknown_top = top.default, list(top.unknown_top)
         out.section_starts = [c.items[0].start for c in self.chunks.list if c.items and type(c.items[0]) is Header]
         return out
+
+
+_FILE_KEYS = frozenset(model.FILE_KEYS)
+
+
+def _reads_a_file(c: Connection) -> bool:
+    """A value of ``c`` is a `${file:}` reference."""
+    for a in c.keys.values():
+        v = a.value
+        if v.kind == "string" and "${file:" in str(v.data):
+            return True
+    return False
 
 
 def _chunk_start(c: Chunk) -> int:
