@@ -30,6 +30,7 @@ _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 # unknown keys of each list get a suggestion (the others list the known keys), and a
 # connection name is looked for among the first SUGGEST_LIMIT connections.
 SUGGEST_LIMIT = 100
+Checked = dict[tuple[str, str, str | None, str | None], tuple[tuple[int, str, str], ...]]
 NAMES_SHOWN = 20  # connection names listed in a message at most
 
 
@@ -41,9 +42,10 @@ class Checker:
         self.env = env
         self.now = now
         self.out: list[Finding] = []
-        # (key, value, grant, client) whose value check found nothing: the same value
-        # written in many connections is checked once (value_checks; an analysis shares it)
-        self.clean: set[tuple[str, str, str | None, str | None]] = set()
+        # the findings of a (key, value, grant, client) that depend on nothing else: the
+        # same value written in many connections is checked once (value_checks; the
+        # checkers of one analysis share it)
+        self.checked: Checked = {}
 
     def add(self, start: int, end: int, severity: int, code: str, message: str, **kw: object) -> Finding:
         f = Finding(start, end, severity, code, message, **kw)  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from snowauth import model
 from snowauth.analysis import Analysis, gc_paused
-from snowauth.checks import Checker, link_repeated_unknown_keys
+from snowauth.checks import Checked, Checker, link_repeated_unknown_keys
 from snowauth.document import (
     Connection,
     Issue,
@@ -170,10 +170,10 @@ class Incremental:
                     assert g.checked_at is not None and g.valid_until is not None
                     if not g.checked_at <= now < g.valid_until:
                         again.add(g)
-            clean: set[tuple[str, str, str | None, str | None]] = set()  # Checker.clean, shared
+            checked: Checked = {}  # Checker.checked, shared by the groups' checkers
             for g in again:
                 if g.chunks:
-                    self._check(g, env, now, clean)
+                    self._check(g, env, now, checked)
             findings = self._findings(env, now)
         return Analysis(self.text, None, None, findings, index, self)
 
@@ -237,12 +237,10 @@ class Incremental:
             g.created += d
             g.base += d
 
-    def _check(
-        self, g: _Group, env: Environment, now: datetime, clean: set[tuple[str, str, str | None, str | None]]
-    ) -> None:
+    def _check(self, g: _Group, env: Environment, now: datetime, checked: Checked) -> None:
         self._rebase(g)
         ch = Checker(self.text, env, now)
-        ch.clean = clean
+        ch.checked = checked
         ch.issues(g.issues)
         n_issues = len(ch.out)
         ch.unknown_top(g.unknown_top)

@@ -48,21 +48,34 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
     """The values of ``c`` (whose canonical grant is ``grant``), reported to ``ch``."""
     client = c.client
     by_client = ignored_keys(grant, client)[0]
-    clean = ch.clean
+    checked = ch.checked
+    out = ch.out
+    name = c.name
     for key, a in c.keys.items():
         v = a.value
         if v.kind != "string" or key in by_client:
             continue  # a key the client makes needless is reported once, as ignored
         value = str(v.data)
         seen = (key, value, grant, client)
-        if seen in clean:
-            continue  # checked already in another connection, and found right
-        n = len(ch.out)
+        found = checked.get(seen)
+        if found is not None:  # checked already in another connection: the same findings
+            for severity, code, message in found:
+                ch.add(v.start, v.end, severity, code, message, connection=name)
+            continue
+        n = len(out)
         _check_value(ch, c, key, v, value, grant)
-        # a key that names a file depends on that file (and the name on nothing else)
-        if len(ch.out) == n and key not in model.FILE_KEYS and "${file:" not in value:
-            clean.add(seen)
+        # a key that names a file depends on that file; the findings kept depend on the
+        # value alone (no fix, nothing named after the connection)
+        if key not in model.FILE_KEYS and "${file:" not in value and all(f.code in _REPLAYED for f in out[n:]):
+            checked[seen] = tuple((f.severity, f.code, f.message) for f in out[n:])
     _check_exports_and_timeout(ch, c)
+
+
+# the value checks' findings that depend on the value alone: on the value's span, with no
+# fix and nothing named after the connection (Checker.checked replays them)
+_REPLAYED = frozenset(
+    {"invalid-reference", "unresolved-reference", "client-id-shape", "paste-code", "invalid-redirect-uri"}
+)
 
 
 def _check_value(ch: Checker, c: Connection, key: str, v: Value, value: str, grant: str | None) -> None:
