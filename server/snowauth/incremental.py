@@ -17,7 +17,7 @@ from datetime import datetime
 
 from snowauth import model
 from snowauth.analysis import Analysis, gc_paused
-from snowauth.checks import Checked, Checker, link_repeated_unknown_keys
+from snowauth.checks import Checker, Shared, link_repeated_unknown_keys
 from snowauth.document import (
     Connection,
     Issue,
@@ -36,6 +36,7 @@ from snowauth.syntax import Chunk, Chunks, Entry, Header, KeyPart, Value, flatte
 from snowauth.wording import humanized_until
 
 _PARSE, _ISSUE, _UNKNOWN, _DEFAULT, _CONNECTION = range(5)  # the order of the findings' kinds
+_MANY = 32  # groups to build at once past which the sections' ends are found in one pass
 
 
 @dataclass(slots=True, eq=False)
@@ -76,6 +77,7 @@ class Incremental:
             self.env_key: object = None
             self.newline = newline_of(text)
             self.whole = False  # the file level decides how connections read: analyse all at once
+            self._ends: dict[int, int] | None = None  # _section_ends while building many groups
             gov: Header | None = None
             for c in self.chunks.list:
                 gov = attribute(c, gov)
@@ -114,7 +116,11 @@ class Incremental:
             g = self.groups.get(o)
             if g is None:
                 g = self.groups[o] = _Group(o)
-            g.chunks.insert(bisect_right(g.chunks, c.start, key=_chunk_start), c)
+            chunks = g.chunks
+            if not chunks or chunks[-1].start < c.start:
+                chunks.append(c)  # (the common case: a file read from the top)
+            else:
+                chunks.insert(bisect_right(chunks, c.start, key=_chunk_start), c)
             if len(g.chunks) > 1:
                 self.multi.add(g)
             self.dirty.add(g)
@@ -157,11 +163,14 @@ class Incremental:
                 if g not in self.dirty and not _moved_together(g):
                     self.dirty.add(g)
             dirty, self.dirty = self.dirty, set()
+            # many to build (a file just opened): every section's end in one pass
+            self._ends = self._section_ends() if len(dirty) > _MANY else None
             for g in dirty:
                 if not g.chunks:
                     self._forget(g)
                     continue
                 self._build(g)
+            self._ends = None
             if recheck_all:
                 again = set(self.groups.values())
             else:
@@ -170,10 +179,10 @@ class Incremental:
                     assert g.checked_at is not None and g.valid_until is not None
                     if not g.checked_at <= now < g.valid_until:
                         again.add(g)
-            checked: Checked = {}  # Checker.checked, shared by the groups' checkers
+            shared = Shared()  # by the groups' checkers
             for g in again:
                 if g.chunks:
-                    self._check(g, env, now, checked)
+                    self._check(g, env, now, shared)
             findings = self._findings(env, now)
         return Analysis(self.text, None, None, findings, index, self)
 
@@ -196,8 +205,20 @@ class Incremental:
             if type(h) is Header:
                 yield h
 
+    def _section_ends(self) -> dict[int, int]:
+        """``_section_end`` of every header (by id): one pass from the end."""
+        ends: dict[int, int] = {}
+        end = len(self.text)
+        for c in reversed(self.chunks.list):
+            if c.items and type(first := c.items[0]) is Header:
+                ends[id(first)] = end
+                end = first.start + c.start - c.origin
+        return ends
+
     def _section_end(self, h: Header) -> int:
         """Where the section of ``h`` (in a rebased chunk) ends: at the next header."""
+        if self._ends is not None and (end := self._ends.get(id(h))) is not None:
+            return end
         chunks = self.chunks.list
         # by index: a slice would copy the rest of the list for every header (quadratic)
         for k in range(bisect_right(chunks, h.start, key=_chunk_start), len(chunks)):
@@ -237,10 +258,10 @@ class Incremental:
             g.created += d
             g.base += d
 
-    def _check(self, g: _Group, env: Environment, now: datetime, checked: Checked) -> None:
+    def _check(self, g: _Group, env: Environment, now: datetime, shared: Shared) -> None:
         self._rebase(g)
         ch = Checker(self.text, env, now)
-        ch.checked = checked
+        ch.shared = shared
         ch.issues(g.issues)
         n_issues = len(ch.out)
         ch.unknown_top(g.unknown_top)

@@ -15,7 +15,6 @@ from snowauth.instance import InstanceError, check_redirect_uri, instance_url, p
 from snowauth.secrets import (
     DOTENV,
     ReferenceSyntaxError,
-    dotenv_append_refusal,
     dotenv_quote,
     env_name,
     parse_reference,
@@ -48,7 +47,7 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
     """The values of ``c`` (whose canonical grant is ``grant``), reported to ``ch``."""
     client = c.client
     by_client = ignored_keys(grant, client)[0]
-    checked = ch.checked
+    checked = ch.shared.values
     out = ch.out
     name = c.name
     for key, a in c.keys.items():
@@ -72,7 +71,7 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
 
 
 # the value checks' findings that depend on the value alone: on the value's span, with no
-# fix and nothing named after the connection (Checker.checked replays them)
+# fix and nothing named after the connection (Shared.values replays them)
 _REPLAYED = frozenset(
     {"invalid-reference", "unresolved-reference", "client-id-shape", "paste-code", "invalid-redirect-uri"}
 )
@@ -125,7 +124,7 @@ def _check_value(ch: Checker, c: Connection, key: str, v: Value, value: str, gra
         ]
         # the client writes the append wherever `.env` leads: never through a link
         # (a `.env` linked to `~/.bashrc` in a cloned repository), nor elsewhere
-        refusal = dotenv_append_refusal(ch.env.folder) if ch.env.folder is not None else None
+        refusal = ch.shared.dotenv_refusal(ch.env)
         if refusal is not None:
             message += f" (no quick fix: the .env beside this file is not written to, because {refusal})"
             fixes = []
