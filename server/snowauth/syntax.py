@@ -421,11 +421,19 @@ class _Scanner:
             else:
                 m = fast_entry(text, i)
                 if m is not None:
-                    name, body = m.groups()
-                    ve = m.end(2) + 1
-                    value = Value("string", m.start(2) - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body)
-                    items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
-                    i = line_start = m.end()
+                    while True:
+                        name, body = m.groups()
+                        ve = m.end(2) + 1
+                        value = Value(
+                            "string", m.start(2) - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body
+                        )
+                        items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
+                        i = m.end()
+                        # the next line is one too, in this chunk (what the loop would find)
+                        if resync is not None or count >= CHUNK_STATEMENTS or (m := fast_entry(text, i)) is None:
+                            break
+                        count += 1
+                    line_start = i
                     if i >= reach:
                         reach = i + 1
                     continue
