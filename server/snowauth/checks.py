@@ -16,10 +16,10 @@ from snowauth import model
 from snowauth.document import Assign, Connection, Issue, Layout
 from snowauth.findings import ERROR, INFORMATION, TAG_UNNECESSARY, WARNING, Edit, Finding, Fix
 from snowauth.positions import newline_of
-from snowauth.secrets import Environment, dotenv_append_refusal, env_name
+from snowauth.secrets import Environment, env_name
 from snowauth.syntax import KeyPart, Parsed, Value
 from snowauth.token_checks import check_token
-from snowauth.value_checks import check_values, ignored_keys
+from snowauth.value_checks import Shared, check_values, ignored_keys
 from snowauth.wording import suggest
 
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
@@ -30,27 +30,6 @@ _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 # unknown keys of each list get a suggestion (the others list the known keys), and a
 # connection name is looked for among the first SUGGEST_LIMIT connections.
 SUGGEST_LIMIT = 100
-
-
-class Shared:
-    """What the checkers of one analysis share (the same text, environment and time):
-    ``values``, the findings of a (key, value, grant, client) that depend on nothing else,
-    so that a value written in many connections is checked once (value_checks); and why
-    the .env beside the file is not appended to (``dotenv_refusal``), looked up once."""
-
-    __slots__ = ("_refusal", "values")
-
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, str, str | None, str | None], tuple[tuple[int, str, str], ...]] = {}
-        self._refusal: tuple[str | None] | None = None
-
-    def dotenv_refusal(self, env: Environment) -> str | None:
-        """``secrets.dotenv_append_refusal`` of the environment's folder."""
-        if self._refusal is None:
-            self._refusal = (dotenv_append_refusal(env.folder) if env.folder is not None else None,)
-        return self._refusal[0]
-
-
 NAMES_SHOWN = 20  # connection names listed in a message at most
 
 

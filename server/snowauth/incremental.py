@@ -17,7 +17,7 @@ from datetime import datetime
 
 from snowauth import model
 from snowauth.analysis import Analysis, gc_paused
-from snowauth.checks import Checker, Shared, link_repeated_unknown_keys
+from snowauth.checks import Checker, link_repeated_unknown_keys
 from snowauth.document import (
     Connection,
     Issue,
@@ -33,6 +33,7 @@ from snowauth.plain_build import plain_connection
 from snowauth.positions import LineIndex, newline_of
 from snowauth.secrets import DOTENV, Environment
 from snowauth.syntax import Chunk, Chunks, Entry, Header, KeyPart, Value, flatten
+from snowauth.value_checks import Shared
 from snowauth.wording import humanized_until
 
 _PARSE, _ISSUE, _UNKNOWN, _DEFAULT, _CONNECTION = range(5)  # the order of the findings' kinds

@@ -14,7 +14,9 @@ from snowauth.findings import ERROR, INFORMATION, WARNING, Edit, FileAppend, Fix
 from snowauth.instance import InstanceError, check_redirect_uri, instance_url, pastes_code
 from snowauth.secrets import (
     DOTENV,
+    Environment,
     ReferenceSyntaxError,
+    dotenv_append_refusal,
     dotenv_quote,
     env_name,
     parse_reference,
@@ -28,6 +30,27 @@ if TYPE_CHECKING:
     from snowauth.syntax import Value
 
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
+
+
+class Shared:
+    """What the checkers of one analysis share (the same text, environment and time):
+    ``values``, the findings of a (key, value, grant, client) that depend on nothing else,
+    so that a value written in many connections is checked once (``check_values``); and why
+    the .env beside the file is not appended to (``dotenv_refusal``), looked up once."""
+
+    __slots__ = ("_refusal", "values")
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str, str | None, str | None], tuple[tuple[int, str, str], ...]] = {}
+        self._refusal: tuple[str | None] | None = None
+
+    def dotenv_refusal(self, env: Environment) -> str | None:
+        """``secrets.dotenv_append_refusal`` of the environment's folder."""
+        if self._refusal is None:
+            self._refusal = (dotenv_append_refusal(env.folder) if env.folder is not None else None,)
+        return self._refusal[0]
+
+
 _IGNORED: dict[tuple[str | None, str | None], tuple[frozenset[str], frozenset[str]]] = {}
 
 
