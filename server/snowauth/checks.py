@@ -36,12 +36,12 @@ NAMES_SHOWN = 20  # connection names listed in a message at most
 class Checker:
     """Collects the findings of a text (``out``), check by check."""
 
-    def __init__(self, text: str, env: Environment, now: datetime) -> None:
+    def __init__(self, text: str, env: Environment, now: datetime, shared: Shared | None = None) -> None:
         self.text = text
         self.env = env
         self.now = now
         self.out: list[Finding] = []
-        self.shared = Shared()  # the checkers of one analysis may share one
+        self.shared = shared if shared is not None else Shared()  # the checkers of one analysis may share one
 
     def add(self, start: int, end: int, severity: int, code: str, message: str, **kw: object) -> Finding:
         f = Finding(start, end, severity, code, message, **kw)  # type: ignore[arg-type]

@@ -261,14 +261,16 @@ class Incremental:
 
     def _check(self, g: _Group, env: Environment, now: datetime, shared: Shared) -> None:
         self._rebase(g)
-        ch = Checker(self.text, env, now)
-        ch.shared = shared
-        ch.issues(g.issues)
+        ch = Checker(self.text, env, now, shared)
+        if g.issues:
+            ch.issues(g.issues)
         n_issues = len(ch.out)
-        ch.unknown_top(g.unknown_top)
+        if g.unknown_top:
+            ch.unknown_top(g.unknown_top)
         n_unknown = len(ch.out)
-        if g.conn is not None:
-            ch.connection(g.conn)
+        conn = g.conn
+        if conn is not None:
+            ch.connection(conn)
         g.out = (
             [(_ISSUE if i < n_issues else _UNKNOWN if i < n_unknown else _CONNECTION, f) for i, f in enumerate(ch.out)]
             if ch.out
@@ -277,7 +279,7 @@ class Incremental:
         chunks = g.chunks
         g.starts = [chunks[0].start] if len(chunks) == 1 else [c.start for c in chunks]
         g.checked_at = now
-        g.valid_until = _valid_until(g.conn, now) if g.conn is not None else None
+        g.valid_until = _valid_until(conn, now) if conn is not None and conn.token else None  # (a token's expiry)
         (self.timed.add if g.valid_until is not None else self.timed.discard)(g)
         (self.with_findings.add if g.out else self.with_findings.discard)(g)
 
