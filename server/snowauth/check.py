@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -53,21 +53,25 @@ def checked_file(
             None,
             None,
         )
+    from snowauth.gitstate import export_findings, git_state, token_findings
+
+    # whether git would publish the file's tokens: git runs while the file is analysed
+    early = _Background(git_state, path.resolve()) if "access_token" in text else None
     a = analyze(text, Environment.of_process(path.parent.resolve()), now or datetime.now(UTC))
+    state = early.result() if early is not None else None
     rows = []
     if problem:
         rows.append(_row(path, 1, 1, 1, 1, ERROR, "encoding", problem))
     from snowauth.exports import confined
-    from snowauth.gitstate import export_findings, git_state, token_findings
     from snowauth.secrets import allowed_roots
 
     findings = a.findings
     if any(c.has_token for c in a.connections.values()):
-        findings = sorted([*findings, *token_findings(a, git_state(path.resolve()))], key=lambda f: (f.start, f.end))
+        state = state if state is not None else git_state(path.resolve())
+        findings = sorted([*findings, *token_findings(a, state)], key=lambda f: (f.start, f.end))
     folder = path.parent.resolve()
-    exported = {
-        t.path: git_state(t.path) for c in a.connections.values() for t in confined(c, folder, allowed_roots(folder))
-    }
+    roots = allowed_roots(folder)
+    exported = {t.path: git_state(t.path) for c in a.connections.values() for t in confined(c, folder, roots)}
     if exported:
         findings = sorted([*findings, *export_findings(a, exported, folder)], key=lambda f: (f.start, f.end))
     idx = a.index
@@ -75,6 +79,25 @@ def checked_file(
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
         rows.append(_row(path, l1 + 1, c1 + 1, l2 + 1, c2 + 1, f.severity, f.code, f.message))
     return rows, idx, a
+
+
+class _Background:
+    """``fn(arg)`` in a thread (git's processes wait there, not in the analysis); its
+    result, or None when it failed."""
+
+    def __init__(self, fn: Callable[[Path], str], arg: Path) -> None:
+        import threading
+
+        self._out: str | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, arg), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[[Path], str], arg: Path) -> None:
+        self._out = fn(arg)
+
+    def result(self) -> str | None:
+        self._thread.join()
+        return self._out
 
 
 def cross_file_rows(found: list[Facts]) -> dict[Path, list[dict[str, Any]]]:

@@ -19,7 +19,7 @@ from snowauth.positions import newline_of
 from snowauth.secrets import Environment, env_name
 from snowauth.syntax import KeyPart, Parsed, Value
 from snowauth.token_checks import check_token
-from snowauth.value_checks import check_values
+from snowauth.value_checks import Shared, check_values, ignored_keys
 from snowauth.wording import suggest
 
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
@@ -36,11 +36,12 @@ NAMES_SHOWN = 20  # connection names listed in a message at most
 class Checker:
     """Collects the findings of a text (``out``), check by check."""
 
-    def __init__(self, text: str, env: Environment, now: datetime) -> None:
+    def __init__(self, text: str, env: Environment, now: datetime, shared: Shared | None = None) -> None:
         self.text = text
         self.env = env
         self.now = now
         self.out: list[Finding] = []
+        self.shared = shared if shared is not None else Shared()  # the checkers of one analysis may share one
 
     def add(self, start: int, end: int, severity: int, code: str, message: str, **kw: object) -> Finding:
         f = Finding(start, end, severity, code, message, **kw)  # type: ignore[arg-type]
@@ -64,6 +65,8 @@ class Checker:
             self.add(issue.start, issue.end, ERROR, issue.code, issue.message, related=list(issue.related))
 
     def unknown_top(self, parts: list[KeyPart]) -> None:
+        if not parts:
+            return
         known = [*model.TOP_KEYS, model.CONNECTIONS_TABLE]
         for k, part in enumerate(parts):
             self._unknown(part.start, part.end, part.name, known, "at the top level", guess=k < SUGGEST_LIMIT)
@@ -168,14 +171,17 @@ class Checker:
                 f"`{part.name}` must be a {_type_name(spec)}, not a table",
                 connection=name,
             )
-        for p in (c.token_value_problem, c.export_value_problem):
-            if p is not None:
-                self.add(p.start, p.end, ERROR, p.code, p.message, connection=name)
+        if c.token_value_problem is not None or c.export_value_problem is not None:
+            for p in (c.token_value_problem, c.export_value_problem):
+                if p is not None:
+                    self.add(p.start, p.end, ERROR, p.code, p.message, connection=name)
         for key, a in c.export.items():
             self.check_type(a, model.EXPORT_KEYS[key], name)
 
+        kinds = _CONNECTION_KINDS
         for key, a in c.keys.items():
-            self.check_type(a, model.CONNECTION_KEYS[key], name)
+            if a.value.kind not in kinds[key]:
+                self.check_type(a, model.CONNECTION_KEYS[key], name)
         grant_assign = c.keys.get("grant_type")
         grant_raw = self._string(grant_assign)
         grant = model.canonical_grant(grant_raw) if grant_raw is not None else None
@@ -225,8 +231,11 @@ class Checker:
                     connection=name,
                 )
 
-        for key, a in c.keys.items():
-            if client is not None and model.is_ignored(key, grant, client):
+        by_client, by_grant = ignored_keys(grant, client)
+        keys = c.keys
+        needless = not (by_client.isdisjoint(keys) and by_grant.isdisjoint(keys))
+        for key, a in keys.items() if needless else ():
+            if key in by_client:
                 self.add(
                     a.key.start,
                     a.key.end,
@@ -238,7 +247,7 @@ class Checker:
                     fixes=self._remove_fix(a, key),
                     connection=name,
                 )
-            elif model.is_ignored(key, grant):
+            elif key in by_grant:
                 self.add(
                     a.key.start,
                     a.key.end,
@@ -444,6 +453,7 @@ _SUB_KEYS: dict[str, Mapping[str, model.KeySpec]] = {
     model.EXPORT_TABLE: model.EXPORT_KEYS,
 }
 _KINDS = {"string": ("string",), "boolean": ("boolean",), "number": ("integer", "float"), "datetime": ("datetime",)}
+_CONNECTION_KINDS = {key: _KINDS[spec.type] for key, spec in model.CONNECTION_KEYS.items()}
 _REQUIRED: dict[tuple[str | None, bool, str | None, bool], tuple[str, ...]] = {}
 # the grants whose connection without a `client_id` may sign in with the SDK client
 # instead (client credentials and JWT bearer act as no person: the SDK client cannot)

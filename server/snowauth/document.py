@@ -658,6 +658,12 @@ def attribute(chunk: Chunk, gov: Header | None) -> Header | None:
     """Set the chunk's governing header and owners; the governing header after it."""
     chunk.gov = gov
     items = chunk.items
+    # only the first item of a chunk can be a header: under `[connections.<name>…]`
+    # every statement is the connection's
+    h = items[0] if items and type(items[0]) is Header else gov
+    if h is not None and not h.is_array and len(key := h.key) >= 2 and key[0].name == "connections":
+        chunk.owners = frozenset((key[1].name,))
+        return h
     owners: set[str | None] = set()
     continues = not items or type(items[0]) is not Header
     if continues and gov is not None and (o := header_owner(gov)) is not None:

@@ -29,12 +29,15 @@ from snowauth.document import (
     owned_statements,
 )
 from snowauth.findings import ERROR, Edit, Finding, Fix
+from snowauth.plain_build import plain_connection
 from snowauth.positions import LineIndex, newline_of
 from snowauth.secrets import DOTENV, Environment
 from snowauth.syntax import Chunk, Chunks, Entry, Header, KeyPart, Value, flatten
+from snowauth.value_checks import Shared
 from snowauth.wording import humanized_until
 
 _PARSE, _ISSUE, _UNKNOWN, _DEFAULT, _CONNECTION = range(5)  # the order of the findings' kinds
+_MANY = 32  # groups to build at once past which the sections' ends are found in one pass
 
 
 @dataclass(slots=True, eq=False)
@@ -75,6 +78,7 @@ class Incremental:
             self.env_key: object = None
             self.newline = newline_of(text)
             self.whole = False  # the file level decides how connections read: analyse all at once
+            self._ends: dict[int, int] | None = None  # _section_ends while building many groups
             gov: Header | None = None
             for c in self.chunks.list:
                 gov = attribute(c, gov)
@@ -113,7 +117,11 @@ class Incremental:
             g = self.groups.get(o)
             if g is None:
                 g = self.groups[o] = _Group(o)
-            g.chunks.insert(bisect_right(g.chunks, c.start, key=_chunk_start), c)
+            chunks = g.chunks
+            if not chunks or chunks[-1].start < c.start:
+                chunks.append(c)  # (the common case: a file read from the top)
+            else:
+                chunks.insert(bisect_right(chunks, c.start, key=_chunk_start), c)
             if len(g.chunks) > 1:
                 self.multi.add(g)
             self.dirty.add(g)
@@ -156,11 +164,14 @@ class Incremental:
                 if g not in self.dirty and not _moved_together(g):
                     self.dirty.add(g)
             dirty, self.dirty = self.dirty, set()
+            # many to build (a file just opened): every section's end in one pass
+            self._ends = self._section_ends() if len(dirty) > _MANY else None
             for g in dirty:
                 if not g.chunks:
                     self._forget(g)
                     continue
                 self._build(g)
+            self._ends = None
             if recheck_all:
                 again = set(self.groups.values())
             else:
@@ -169,9 +180,10 @@ class Incremental:
                     assert g.checked_at is not None and g.valid_until is not None
                     if not g.checked_at <= now < g.valid_until:
                         again.add(g)
+            shared = Shared()  # by the groups' checkers
             for g in again:
                 if g.chunks:
-                    self._check(g, env, now)
+                    self._check(g, env, now, shared)
             findings = self._findings(env, now)
         return Analysis(self.text, None, None, findings, index, self)
 
@@ -194,8 +206,20 @@ class Incremental:
             if type(h) is Header:
                 yield h
 
+    def _section_ends(self) -> dict[int, int]:
+        """``_section_end`` of every header (by id): one pass from the end."""
+        ends: dict[int, int] = {}
+        end = len(self.text)
+        for c in reversed(self.chunks.list):
+            if c.items and type(first := c.items[0]) is Header:
+                ends[id(first)] = end
+                end = first.start + c.start - c.origin
+        return ends
+
     def _section_end(self, h: Header) -> int:
         """Where the section of ``h`` (in a rebased chunk) ends: at the next header."""
+        if self._ends is not None and (end := self._ends.get(id(h))) is not None:
+            return end
         chunks = self.chunks.list
         # by index: a slice would copy the rest of the list for every header (quadratic)
         for k in range(bisect_right(chunks, h.start, key=_chunk_start), len(chunks)):
@@ -207,17 +231,19 @@ class Incremental:
     def _build(self, g: _Group) -> None:
         for c in g.chunks:
             c.rebase()
-        b = build_connection(g.name, g.chunks, self._section_end, len(self.text))
-        out = b.out
         g.base = g.chunks[0].start
-        g.conn = out.connections.get(g.name) if g.name is not None else None
-        g.created = b.created.get(g.name, 0) if g.name is not None else 0
-        g.issues, g.unknown_top, g.default = out.issues, out.unknown_top, out.default
+        plain = plain_connection(g.name, g.chunks, self._section_end) if g.name is not None else None
+        if plain is not None:  # written the plain way: no table rules to apply (plain_build)
+            g.conn, g.created = plain
+            g.issues, g.unknown_top, g.default = [], [], None
+        else:
+            b = build_connection(g.name, g.chunks, self._section_end, len(self.text))
+            out = b.out
+            g.conn = out.connections.get(g.name) if g.name is not None else None
+            g.created = b.created.get(g.name, 0) if g.name is not None else 0
+            g.issues, g.unknown_top, g.default = out.issues, out.unknown_top, out.default
         conn = g.conn
-        g.volatile = conn is not None and (
-            any(key in conn.keys for key in model.FILE_KEYS)
-            or any(a.value.kind == "string" and "${file:" in str(a.value.data) for a in conn.keys.values())
-        )
+        g.volatile = conn is not None and (not _FILE_KEYS.isdisjoint(conn.keys) or _reads_a_file(conn))
         (self.volatile.add if g.volatile else self.volatile.discard)(g)
 
     def _rebase(self, g: _Group) -> None:
@@ -233,21 +259,27 @@ class Incremental:
             g.created += d
             g.base += d
 
-    def _check(self, g: _Group, env: Environment, now: datetime) -> None:
+    def _check(self, g: _Group, env: Environment, now: datetime, shared: Shared) -> None:
         self._rebase(g)
-        ch = Checker(self.text, env, now)
-        ch.issues(g.issues)
+        ch = Checker(self.text, env, now, shared)
+        if g.issues:
+            ch.issues(g.issues)
         n_issues = len(ch.out)
-        ch.unknown_top(g.unknown_top)
+        if g.unknown_top:
+            ch.unknown_top(g.unknown_top)
         n_unknown = len(ch.out)
-        if g.conn is not None:
-            ch.connection(g.conn)
-        g.out = [
-            (_ISSUE if i < n_issues else _UNKNOWN if i < n_unknown else _CONNECTION, f) for i, f in enumerate(ch.out)
-        ]
-        g.starts = [c.start for c in g.chunks]
+        conn = g.conn
+        if conn is not None:
+            ch.connection(conn)
+        g.out = (
+            [(_ISSUE if i < n_issues else _UNKNOWN if i < n_unknown else _CONNECTION, f) for i, f in enumerate(ch.out)]
+            if ch.out
+            else []
+        )
+        chunks = g.chunks
+        g.starts = [chunks[0].start] if len(chunks) == 1 else [c.start for c in chunks]
         g.checked_at = now
-        g.valid_until = _valid_until(g.conn, now) if g.conn is not None else None
+        g.valid_until = _valid_until(conn, now) if conn is not None and conn.token else None  # (a token's expiry)
         (self.timed.add if g.valid_until is not None else self.timed.discard)(g)
         (self.with_findings.add if g.out else self.with_findings.discard)(g)
 
@@ -367,6 +399,18 @@ class Incremental:
             out.default, out.unknown_top = top.default, list(top.unknown_top)
         out.section_starts = [c.items[0].start for c in self.chunks.list if c.items and type(c.items[0]) is Header]
         return out
+
+
+_FILE_KEYS = frozenset(model.FILE_KEYS)
+
+
+def _reads_a_file(c: Connection) -> bool:
+    """A value of ``c`` is a `${file:}` reference."""
+    for a in c.keys.values():
+        v = a.value
+        if v.kind == "string" and "${file:" in str(v.data):
+            return True
+    return False
 
 
 def _chunk_start(c: Chunk) -> int:

@@ -366,7 +366,7 @@ class _Scanner:
     def run(self, start: int, resync: Callable[[int], bool] | None) -> tuple[list[Chunk], int]:
         text, n = self.text, self.n
         fast_entry, fast_header = _FAST_ENTRY.match, _FAST_HEADER.match
-        intern, shared = sys.intern, _shared
+        intern = sys.intern
         i = 1 if start == 0 and text.startswith("\ufeff") else start
         chunk = Chunk(start, origin=start)
         chunks = [chunk]
@@ -421,12 +421,19 @@ class _Scanner:
             else:
                 m = fast_entry(text, i)
                 if m is not None:
-                    name, body = m.groups()
-                    vs = m.start(2) - 1
-                    ve = vs + len(body) + 2
-                    value = Value("string", vs, ve, shared(body))
-                    items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
-                    i = line_start = m.end()
+                    while True:
+                        name, body = m.groups()
+                        ve = m.end(2) + 1
+                        value = Value(
+                            "string", m.start(2) - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body
+                        )
+                        items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
+                        i = m.end()
+                        # the next line is one too, in this chunk (what the loop would find)
+                        if resync is not None or count >= CHUNK_STATEMENTS or (m := fast_entry(text, i)) is None:
+                            break
+                        count += 1
+                    line_start = i
                     if i >= reach:
                         reach = i + 1
                     continue

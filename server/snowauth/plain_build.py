@@ -1,0 +1,160 @@
+"""The connections written the plain way, built without the table rules' bookkeeping.
+
+Almost every connection of a file is a ``[connections.<name>]`` table of ``key = value``
+lines (a stored token as one inline table), or one ``<name> = { … }`` line under
+``[connections]``. For those, TOML's table rules (``document._Builder``) find nothing to
+report, so the connection can be made directly: ``plain_connection`` returns exactly the
+``Connection`` that ``document.build_connection`` builds (same fields, same order of
+keys), or None when the connection is written any other way (a dotted key, a key twice,
+an unknown key, a sub-table, an array...), and the caller builds it with the rules.
+``tests/hardening/test_plain_build.py`` holds the two equal on generated connections.
+
+Opening a long file builds every connection once: this is most of that work
+(docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from snowauth.document import _KEY_PATHS, Assign, Connection
+from snowauth.model import TOKEN_KEYS
+from snowauth.syntax import Chunk, Entry, Header
+
+_CONNECTIONS = "connections"
+_TOKEN = "token"
+_NESTED = ("table", "array")  # values the table rules look into: not plain
+
+
+def plain_connection(
+    name: str, chunks: Sequence[Chunk], section_end: Callable[[Header], int]
+) -> tuple[Connection, int] | None:
+    """The connection ``name`` and where the statement that created it starts, when its
+    statements (in ``chunks``, rebased) are plain; else None."""
+    first = chunks[0].items
+    h = first[0] if first else None
+    if type(h) is Header:
+        key = h.key
+        if h.is_array or len(key) != 2 or key[0].name != _CONNECTIONS or key[1].name != name:
+            return _inline_connection(name, chunks)
+        return _table_connection(name, h, chunks, section_end)
+    return _inline_connection(name, chunks)
+
+
+def _table_connection(
+    name: str, h: Header, chunks: Sequence[Chunk], section_end: Callable[[Header], int]
+) -> tuple[Connection, int] | None:
+    """``[connections.<name>]`` and its `key = value` lines (``token = { … }`` among them)."""
+    c = Connection(name, (h.start, h.end))
+    c.table_header = h
+    keys = c.keys
+    body_end = 0
+    has_body = False
+    for k, ch in enumerate(chunks):
+        items = ch.items
+        if k:
+            if ch.gov is not h or (items and type(items[0]) is Header):
+                return None
+            start = 0
+        else:
+            start = 1
+        for i in range(start, len(items)):
+            e = items[i]
+            if type(e) is not Entry:
+                return None
+            ek = e.key
+            if len(ek) != 1:
+                return None
+            value = e.value
+            has_body = True
+            if e.end > body_end:
+                body_end = e.end
+            if value is None:  # half typed: only the end of the table's body moves
+                continue
+            part = ek[0]
+            kname = part.name
+            kind = value.kind
+            if kname == _TOKEN:
+                if kind != "table" or c.token_defined or not _token_members(c, value.data, e):  # type: ignore[arg-type]
+                    return None
+                c.token_defined = True
+                c.token_inline, c.token_inline_entry = value, e
+                continue
+            path = _KEY_PATHS.get(kname)
+            if path is None or kind in _NESTED or kname in keys:
+                return None
+            keys[kname] = Assign(path, part, (part.start, part.end), value, e, e)
+    if has_body:
+        c.table_body_end = body_end
+    c.segments.append((h.start, section_end(h)))
+    return c, h.start
+
+
+def _token_members(c: Connection, members: list[Entry], line: Entry) -> bool:
+    """The members of ``token = { … }`` into ``c.token``; False when one is not plain."""
+    token = c.token
+    for m in members:
+        mk = m.key
+        value = m.value
+        if len(mk) != 1 or value is None:
+            return False
+        part = mk[0]
+        kname = part.name
+        if kname not in TOKEN_KEYS or value.kind in _NESTED or kname in token:
+            return False
+        token[kname] = Assign((_TOKEN, kname), part, (part.start, part.end), value, m, line)
+    return True
+
+
+def _inline_connection(name: str, chunks: Sequence[Chunk]) -> tuple[Connection, int] | None:
+    """``<name> = { key = value, … }`` under ``[connections]``: the connection's only statement."""
+    found: Entry | None = None
+    for ch in chunks:
+        gov = ch.gov
+        for it in ch.items:
+            if type(it) is Header:
+                gov = it
+                key = it.key
+                if not it.is_array and len(key) >= 2 and key[0].name == _CONNECTIONS and key[1].name == name:
+                    return None
+                continue
+            if gov is None:
+                key = it.key
+                if len(key) >= 2 and key[0].name == _CONNECTIONS and key[1].name == name:
+                    return None
+                continue
+            g = gov.key
+            if gov.is_array or g[0].name != _CONNECTIONS:
+                continue
+            if len(g) >= 2:
+                if g[1].name == name:
+                    return None
+                continue
+            if it.key[0].name != name:
+                continue
+            if found is not None:
+                return None
+            found = it  # type: ignore[assignment]
+    if found is None or len(found.key) != 1:
+        return None
+    e = found
+    value = e.value
+    if value is None or value.kind != "table":
+        return None
+    part = e.key[0]
+    c = Connection(name, (part.start, part.end))
+    keys = c.keys
+    for m in value.data:  # type: ignore[attr-defined]
+        mk = m.key
+        mv = m.value
+        if len(mk) != 1 or mv is None:
+            return None
+        p = mk[0]
+        kname = p.name
+        path = _KEY_PATHS.get(kname)
+        if path is None or mv.kind in _NESTED or kname in keys:
+            return None
+        keys[kname] = Assign(path, p, (p.start, p.end), mv, m, e)
+    c.inline, c.inline_entry = value, e
+    c.segments.append((e.start, e.end))
+    return c, e.start
