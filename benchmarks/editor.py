@@ -177,8 +177,10 @@ def editor_session(
                 steps.setdefault(key, c.peak_rss_mb())
                 if key == "semantic" and isinstance(result, dict):
                     result_id = result.get("resultId")
+            out.setdefault("rss_edits", []).append(round(c.rss_mb(), 1))  # resident after each edit's requests
         if "formatting" in out["offered"]:
             options = {"tabSize": 2, "insertSpaces": True}
+            steps["(resident before formatting)"] = c.rss_mb()
             for k in range(formats):
                 _result, answered, _parsed = c.timed_request("textDocument/formatting", {**doc, "options": options})
                 out["formatting"].append(answered)
@@ -267,6 +269,7 @@ def editor_rows(
     rss_open = max(r["rss_open_mb"] for r in runs)
     info.append(f"editor session: offered {', '.join(offered)}; peak RSS after open {rss_open:.0f} MB")
     steps = runs[0].get("rss_steps", {})
+    info.append("resident after each edit's requests (MB): " + ", ".join(map(str, runs[0].get("rss_edits", []))))
     info.append("peak RSS (VmHWM) after each first: " + ", ".join(f"{k} {v:.1f} MB" for k, v in steps.items()))
 
 
