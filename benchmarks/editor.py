@@ -134,11 +134,14 @@ def editor_session(
         out["semantic_delta"] = delta
         if offered(caps, "documentFormattingProvider"):
             out["offered"].append("formatting")
+        start_mb = c.peak_rss_mb()
         t0 = time.perf_counter()
         c.open(uri, text)
         c.diagnostics(uri, 1)
         out["open_ms"] = (time.perf_counter() - t0) * 1000
         out["rss_open_mb"] = c.peak_rss_mb()
+        steps: dict[str, float] = {"start": start_mb, "open": out["rss_open_mb"]}  # VmHWM after each first
+        out["rss_steps"] = steps
         rng = random.Random(len(lines) + 7)
         version, result_id = 1, None
         pending: tuple[int, int] | None = None  # the `x` to remove
@@ -171,13 +174,17 @@ def editor_session(
                 out[key].append(answered)
                 out[f"{key}_parse"].append(parsed)
                 out[f"{key}_bytes"] = c.received_bytes
+                steps.setdefault(key, c.peak_rss_mb())
                 if key == "semantic" and isinstance(result, dict):
                     result_id = result.get("resultId")
+            out.setdefault("rss_edits", []).append(round(c.rss_mb(), 1))  # resident after each edit's requests
         if "formatting" in out["offered"]:
             options = {"tabSize": 2, "insertSpaces": True}
-            for _ in range(formats):
+            steps["(resident before formatting)"] = c.rss_mb()
+            for k in range(formats):
                 _result, answered, _parsed = c.timed_request("textDocument/formatting", {**doc, "options": options})
                 out["formatting"].append(answered)
+                steps[f"formatting {k + 1}"] = c.peak_rss_mb()
         out["rss_peak_mb"] = c.peak_rss_mb()
     finally:
         c.close()
@@ -261,6 +268,9 @@ def editor_rows(
     )
     rss_open = max(r["rss_open_mb"] for r in runs)
     info.append(f"editor session: offered {', '.join(offered)}; peak RSS after open {rss_open:.0f} MB")
+    steps = runs[0].get("rss_steps", {})
+    info.append("resident after each edit's requests (MB): " + ", ".join(map(str, runs[0].get("rss_edits", []))))
+    info.append("peak RSS (VmHWM) after each first: " + ", ".join(f"{k} {v:.1f} MB" for k, v in steps.items()))
 
 
 # -- workspace diagnostics ------------------------------------------------------------------

@@ -46,7 +46,7 @@ _Comment = tuple[str, int]  # a comment line (or "" for a blank one), stripped; 
 class _Unit:
     """One ``key = value`` statement and the comment lines above it."""
 
-    above: list[_Comment]  # comment lines (and one blank line between paragraphs)
+    above: Sequence[_Comment]  # comment lines (and one blank line between paragraphs)
     key: str  # the key as written
     value: str  # the value as written
     name: str | None  # the key's name when it is not dotted
@@ -148,7 +148,7 @@ def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
             column = -1 if last > first else ve + len(after) - len(comment) - line_start
             cur.units.append(
                 _Unit(
-                    _tidy(gap, keep_last_blank=True),
+                    _tidy(gap, keep_last_blank=True) if gap else (),  # (no empty list per key)
                     text[item.key_start : item.key_end],
                     text[item.value.start : ve],
                     item.key[0].name if len(item.key) == 1 else None,
@@ -257,6 +257,7 @@ def _formatted(old: _Text, parsed: Parsed, align: bool) -> list[_Line]:
     out: list[_Line] = []
     for s in [sections[0], *_group_order(sections[1:])]:
         lines = _render(s, align)
+        s.units = []  # rendered: its statements are freed while the rest is rendered
         if lines:
             if out:
                 out.append(("", None, None))
@@ -337,19 +338,33 @@ def _edits(old: _Text, new: list[_Line], nl: str) -> list[Edit]:
     (so that an editor keeps its cursor and the undo step is small)."""
     text = old.text
     bom = text.startswith(_BOM)
-    full = [c + (nl if e is None else e) for c, e, _ in new]
-    if bom and full:
-        full[0] = _BOM + full[0]
-    if "".join(full) == text:
+
+    # the new lines with their breaks are made when needed, not listed: a long file's
+    # formatting keeps its peak of memory low (docs/performance.md)
+    def full(j: int) -> str:  # new line j with its break
+        c, e, _ = new[j]
+        line = c + (nl if e is None else e)
+        return _BOM + line if bom and j == 0 else line
+
+    if "".join(map(full, range(len(new)))) == text:
         return []
-    olds = [s + "\n" for s in old.lines[:-1]]
-    if old.lines[-1]:
-        olds.append(old.lines[-1])
+    lines = old.lines
+    n_olds = len(lines) if lines[-1] else len(lines) - 1  # old line k with its break: lines[k] + "\n"
+
+    def same(j: int, k: int) -> bool:  # full(j) == old line k with its break
+        c, e, _ = new[j]
+        e = nl if e is None else e
+        if bom and j == 0:
+            c = _BOM + c
+        if k < len(lines) - 1:
+            return e.endswith("\n") and lines[k] == (c if e == "\n" else c + e[:-1])
+        return lines[k] == c + e
+
     # the longest run of kept lines: increasing old line numbers, in the new order
     tails: list[int] = []  # patience sorting: the smallest last old line of a run of each length
     tail_at: list[int] = []  # and the candidate it is
     before: list[int] = []  # per candidate: the candidate before it in its run
-    candidates = [(j, k) for j, (_, _, k) in enumerate(new) if k is not None and k < len(olds) and full[j] == olds[k]]
+    candidates = [(j, k) for j, (_, _, k) in enumerate(new) if k is not None and k < n_olds and same(j, k)]
     for c, (_, k) in enumerate(candidates):
         if not tails or k > tails[-1]:  # the usual case: lines in order
             n = len(tails)
@@ -367,11 +382,11 @@ def _edits(old: _Text, new: list[_Line], nl: str) -> list[Edit]:
     kept.reverse()
     edits = []
     pi, pj = -1, -1
-    for j, i in [*kept, (len(new), len(olds))]:
+    for j, i in [*kept, (len(new), n_olds)]:
         if i > pi + 1 or j > pj + 1:
             lo = old.starts[pi + 1] if pi + 1 < len(old.starts) else len(text)
             hi = old.starts[i] if i < len(old.starts) else len(text)
-            was, now = text[lo:hi], "".join(full[pj + 1 : j])
+            was, now = text[lo:hi], "".join(map(full, range(pj + 1, j)))
             edits.extend(_trimmed(lo, was, now))
         pi, pj = i, j
     last = edits[-1] if edits else None

@@ -277,6 +277,12 @@ class Tokens:
         self.last, self.last_id = segments, result_id
         return flatten(segments)
 
+    def full_json(self, a: Analysis, index: LineIndex, result_id: str) -> list[bytes]:
+        """``full`` as JSON text, a piece per segment (``json_pieces``)."""
+        segments = self.segments(a, index)
+        self.last, self.last_id = segments, result_id
+        return json_pieces(segments)
+
     def delta(self, a: Analysis, index: LineIndex, previous: str, result_id: str) -> tuple[int, int, list[int]] | None:
         """The edit (start, delete count, data) from the result ``previous`` to the
         current one; None when ``previous`` is not the one sent last (send it all)."""
@@ -306,6 +312,18 @@ def flatten(segments: list[Segment]) -> list[int]:
         at = len(out)
         out.extend(enc.data)
         out[at] = first
+    return out
+
+
+def json_pieces(segments: list[Segment]) -> list[bytes]:
+    """The numbers of ``flatten(segments)`` as JSON text (without the brackets), a piece
+    per segment, to be joined with commas: a long file's answer is written without a
+    list of all its numbers, nor that list serialized again (docs/performance.md)."""
+    out: list[bytes] = []
+    append = out.append
+    for first, enc, _ in segments:
+        data = enc.data
+        append((f"{first}," + ",".join(map(str, data[1:]))).encode())
     return out
 
 

@@ -848,3 +848,31 @@ def workspace_symbol(name: str, uri: str, conv: Converter, start: int, end: int,
         location=t.Location(uri, conv.range(start, end)),
         container_name=container,
     )
+
+
+class RawTokens:
+    """A semantic tokens result whose numbers are JSON text already
+    (``semantic_tokens.json_pieces``): the protocol writes it as ``RawJson`` is written,
+    so a long file's ~250,000 numbers are neither a list nor serialized per request."""
+
+    __slots__ = ("head", "pieces")
+
+    def __init__(self, pieces: list[bytes], result_id: str | None) -> None:
+        self.pieces = pieces
+        rid = b"" if result_id is None else b'"resultId":%s,' % _json_text(result_id)
+        self.head = b"{" + rid + b'"data":['
+
+    def size(self) -> int:
+        """The length of the result's JSON text."""
+        pieces = self.pieces
+        return len(self.head) + sum(map(len, pieces)) + max(0, len(pieces) - 1) + 2
+
+    def framed(self, before: bytes, after: bytes) -> bytes:
+        """``before`` + the result + ``after``, joined in one copy."""
+        pieces = self.pieces
+        if not pieces:
+            return before + self.head + b"]}" + after
+        seq = [b","] * (2 * len(pieces) + 1)
+        seq[1::2] = pieces
+        seq[0], seq[-1] = before + self.head, b"]}" + after
+        return b"".join(seq)

@@ -125,18 +125,18 @@ def register_semantic_tokens(ls: SnowauthServer) -> None:
 
     @ls.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL, legend)
     @guarded(None)
-    def full(params: t.SemanticTokensParams) -> t.SemanticTokens | None:
+    def full(params: t.SemanticTokensParams) -> convert.RawTokens | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
         with gc_paused():
             a = doc.analysis(ls.env)
             result_id = state.next_id()
-            return convert.semantic_tokens(state.of(doc).full(a, doc.index, result_id), result_id)
+            return convert.RawTokens(state.of(doc).full_json(a, doc.index, result_id), result_id)
 
     @ls.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_FULL_DELTA, legend)
     @guarded(None)
-    def delta(params: t.SemanticTokensDeltaParams) -> t.SemanticTokens | t.SemanticTokensDelta | None:
+    def delta(params: t.SemanticTokensDeltaParams) -> convert.RawTokens | t.SemanticTokensDelta | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
@@ -146,7 +146,7 @@ def register_semantic_tokens(ls: SnowauthServer) -> None:
             result_id = state.next_id()
             edit = tokens.delta(a, doc.index, params.previous_result_id, result_id)
             if edit is None:  # not the result sent last: all of it
-                return convert.semantic_tokens(tokens.full(a, doc.index, result_id), result_id)
+                return convert.RawTokens(tokens.full_json(a, doc.index, result_id), result_id)
             return convert.semantic_tokens_delta(*edit, result_id)
 
     @ls.feature(t.TEXT_DOCUMENT_SEMANTIC_TOKENS_RANGE, legend)

@@ -1,5 +1,5 @@
 """pygls' protocol with three changes: we own document text, errors carry no data, and
-a result already written as JSON (``convert.RawJson``) is sent as it is.
+a result already written as JSON (``convert.RawJson``, ``RawTokens``) is sent as it is.
 
 pygls keeps its own copy of each document and splits lines on characters LSP does not
 treat as line breaks (U+2028, form feed…); ``lsp.documents`` keeps ours instead. pygls
@@ -18,7 +18,7 @@ from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from snowauth.lsp.convert import RawJson
+from snowauth.lsp.convert import RawJson, RawTokens
 
 
 class _Answered:
@@ -84,7 +84,11 @@ class SnowauthProtocol(LanguageServerProtocol):
         """A response whose result is JSON text already (a long file's outline, its
         lenses) is written around that text, not serialized again."""
         result = getattr(data, "result", None)
-        if type(result) is not RawJson or self.writer is None or getattr(data, "error", None) is not None:
+        if (
+            not isinstance(result, (RawJson, RawTokens))
+            or self.writer is None
+            or getattr(data, "error", None) is not None
+        ):
             super()._send_data(data)
             return
         before = ('{"id":' + json.dumps(data.id) + ',"jsonrpc":"2.0","result":').encode()

@@ -223,6 +223,7 @@ class SnowauthServer(LanguageServer):
         stdin = stdin or sys.stdin.buffer
         stdout = stdout or sys.stdout.buffer
         freeze_survivors()
+        fixed_malloc_thresholds()
         if not stdio.can_serve(stdin, stdout):
             super().start_io(stdin, stdout)
             return
@@ -260,6 +261,28 @@ def freeze_survivors() -> None:
     session of 240 edits: docs/performance.md)."""
     if _freeze not in gc.callbacks:
         gc.callbacks.append(_freeze)
+
+
+MMAP_THRESHOLD = 128 * 1024  # glibc's default, kept fixed
+
+
+def fixed_malloc_thresholds() -> None:
+    """Keep glibc's malloc from raising its mmap threshold (by default it grows to the
+    largest block freed, up to 32 MB): a long file's outline (2.6 MB of JSON) would then
+    come from the heap, and once freed stay resident under the next answers' peaks
+    (docs/performance.md). With the threshold fixed, a large answer's bytes are mapped
+    and given back when freed. Elsewhere (another libc, no ctypes) nothing changes."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        mallopt = getattr(libc, "mallopt", None)
+        if mallopt is not None:
+            mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD (fixed: no dynamic growth)
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def _freeze(phase: str, info: dict[str, int]) -> None:
