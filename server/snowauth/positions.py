@@ -80,3 +80,34 @@ def newline_of(text: str) -> str:
     """The document's line break style: that of its first line break (\\n in a file without)."""
     m = _BREAK.search(text)
     return m.group() if m else "\n"
+
+
+class LineWalk:
+    """The lines of offsets met mostly in increasing order (a long file's headers, its
+    folds, thousands after every edit): the next offset's line is found from the last
+    one's, by counting the line feeds in between (a file without a CR) or by a search
+    bounded by the distance, not by a search of the whole file."""
+
+    __slots__ = ("_lf", "_n", "_starts", "_text", "at", "line")
+
+    def __init__(self, index: LineIndex) -> None:
+        self._text, self._starts = index.text, index.starts
+        self._n = len(self._starts)
+        self._lf = "\r" not in self._text  # lines are then the line feeds in between (fast)
+        self.line = self.at = 0  # the last offset moved to, and its line
+
+    def peek(self, x: int) -> int:
+        """The line of offset ``x``; the walk stays where it is."""
+        line, at = self.line, self.at
+        if x < at:
+            return bisect_right(self._starts, x) - 1
+        if self._lf:
+            return line + self._text.count("\n", at, x)
+        # the next line start is at most as many lines further as it is characters further
+        return bisect_right(self._starts, x, line, min(self._n, line + x - at + 1)) - 1
+
+    def move(self, x: int) -> int:
+        """The line of offset ``x``; the walk goes on from there."""
+        self.line = line = self.peek(x)
+        self.at = x
+        return line

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from snowauth.positions import LineIndex
+from snowauth.positions import LineIndex, LineWalk
 from tests.kit.analysis import HEX32, having, run
 
 
@@ -150,3 +152,23 @@ def test_client_id_after_emoji_column() -> None:
     f = having(a, "client-id-shape")[0]
     assert a.index.position(f.start) == (1, 12)
     assert a.index.position(f.end) == (1, 12 + 34)
+
+
+@given(
+    st.text(alphabet="ab\r\n\u2028é", max_size=60),
+    st.lists(st.integers(min_value=0, max_value=60), max_size=20),
+)
+def test_a_line_walk_finds_the_line_of_each_offset_in_any_order(text: str, offsets: list[int]) -> None:
+    """LineWalk (a long file's headers and folds, one after the other) gives the same line
+    as a search of the whole index, offsets in order or not, with and without CRs."""
+    index = LineIndex(text)
+    walk = LineWalk(index)
+    for x in (min(o, len(text)) for o in offsets):
+        line = bisect_line(index, x)
+        assert walk.peek(x) == line
+        assert walk.move(x) == line
+        assert (walk.line, walk.at) == (line, x)
+
+
+def bisect_line(index: LineIndex, offset: int) -> int:
+    return sum(1 for start in index.starts[1:] if start <= offset)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
 from snowauth.oauth import errors
@@ -21,7 +20,7 @@ from snowauth.tokens import (
     GRANT_REFRESH,
     TokenSet,
 )
-from tests.kit.oauth import authcode_conn, jwt_conn, password_conn
+from tests.kit.oauth import answer, authcode_conn, jwt_conn, password_conn
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 BASE = "https://dev1.service-now.com"
@@ -156,14 +155,7 @@ def test_hibernation_page() -> None:
 
 
 def _response(status: int, body: bytes, content_type: str = "application/json") -> HttpResponse:
-    return HttpResponse(
-        status=status,
-        headers=httpx.Headers({"content-type": content_type}),
-        body=body,
-        url=f"{BASE}/oauth_token.do",
-        origin=BASE,
-        attempts=1,
-    )
+    return answer(status, body, content_type, base=BASE)
 
 
 def _parse(status: int, body: bytes, content_type: str = "application/json") -> TokenSet:

@@ -174,37 +174,7 @@ def test_a_cloned_repository_cannot_replace_the_server(
 ) -> None:
     proc = world.node(launcher, {"mode": "serve", **SOURCES[source]})
     started.append(proc)
-    lsp = Lsp(proc)
-    lsp.send(
-        {
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "processId": None,
-                "rootUri": world.workspace.as_uri(),
-                "capabilities": {},
-                "initializationOptions": {"trusted": True},
-            },
-        }
-    )
-    try:
-        reply = lsp.wait(lambda m: m.get("id") == 1, "initialize reply")
-    except AssertionError:
-        proc.kill()
-        raise AssertionError(f"{world.ran()}\n{stderr_of(proc)}") from None
-    assert reply.get("result", {}).get("serverInfo", {}).get("name") == "snowauth", reply
-    lsp.send({"method": "initialized", "params": {}})
-    uri = (world.workspace / "dev.snowauth.toml").as_uri()
-    item = {"uri": uri, "languageId": "snowauth-toml", "version": 1, "text": CONNECTION}
-    lsp.send({"method": "textDocument/didOpen", "params": {"textDocument": item}})
-    published = lsp.wait(
-        lambda m: m.get("method") == "textDocument/publishDiagnostics" and m["params"]["uri"] == uri, "diagnostics"
-    )
-    assert any("pasword" in d["message"] for d in published["params"]["diagnostics"]), published
-    lsp.send({"id": 2, "method": "shutdown"})
-    lsp.wait(lambda m: m.get("id") == 2, "shutdown reply")
-    lsp.send({"method": "exit"})
-    assert proc.wait(20) == 0, stderr_of(proc)
+    serve_and_check(world, proc, {"trusted": True})
     assert world.ran() == ""
 
 
@@ -368,16 +338,14 @@ def hostile_workspace_for_the_bundle(world: World) -> None:
     (world.workspace / "evil.pth").write_text(EVIL_PTH.format(marker=str(world.marker), where="the workspace"))
 
 
-def serve_and_check(world: World, proc: subprocess.Popen[bytes]) -> None:
-    """initialize, a connection file opened, its diagnostics, shutdown: the real server answered."""
+def serve_and_check(world: World, proc: subprocess.Popen[bytes], options: dict[str, Any] | None = None) -> None:
+    """initialize (with ``options`` as initializationOptions), a connection file opened, its
+    diagnostics, shutdown: the real server answered."""
     lsp = Lsp(proc)
-    lsp.send(
-        {
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": None, "rootUri": world.workspace.as_uri(), "capabilities": {}},
-        }
-    )
+    params: dict[str, Any] = {"processId": None, "rootUri": world.workspace.as_uri(), "capabilities": {}}
+    if options is not None:
+        params["initializationOptions"] = options
+    lsp.send({"id": 1, "method": "initialize", "params": params})
     try:
         reply = lsp.wait(lambda m: m.get("id") == 1, "initialize reply", timeout=60)
     except AssertionError:

@@ -12,7 +12,6 @@ hints and semantic tokens, layout, workspace reports).
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from snowauth.links import Link
 from snowauth.lsp import ext
 from snowauth.navigation import FileSpot, Rename, Target
 from snowauth.outline import Symbol
-from snowauth.positions import LineIndex
+from snowauth.positions import LineIndex, LineWalk
 from snowauth.secrets import Environment
 from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Encoded, Encoder, Token
 from snowauth.token_edits import toml_datetime
@@ -577,11 +576,8 @@ def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only:
     to the character. A fold within one line is left out."""
     out: list[bytes] = []
     append = out.append
-    text, starts = conv.index.text, conv.index.starts
-    n = len(starts)
-    lf = "\r" not in text  # then lines are counted as the line feeds in between (fast)
-    line = at = 0  # the line and offset of the last fold's start: folds come by their start,
-    for f in folds:  # so the next one is at most as many lines further as it is characters
+    walk = LineWalk(conv.index)  # folds come by their start
+    for f in folds:
         if f.inner is not None and not line_folding_only:
             r = conv.range_json(*f.inner)
             start, end = r["start"], r["end"]
@@ -591,20 +587,8 @@ def folding_ranges(folds: Iterable[Fold], conv: Converter, *, line_folding_only:
                     % (start["line"], start["character"], end["line"], end["character"])
                 )
             continue
-        s, e = f.start, f.end
-        if s < at:
-            line = bisect_right(starts, s) - 1
-        elif lf:
-            line += text.count("\n", at, s)
-        else:
-            line = bisect_right(starts, s, line, min(n, line + s - at + 1)) - 1
-        at = s
-        if e < s:
-            last = bisect_right(starts, e) - 1
-        elif lf:
-            last = line + text.count("\n", s, e)
-        else:
-            last = bisect_right(starts, e, line, min(n, line + e - s + 1)) - 1
+        line = walk.move(f.start)
+        last = walk.peek(f.end)
         if last <= line:
             continue
         if f.kind:

@@ -16,7 +16,6 @@ token's expiry is titled again only when that wording changes (``lenses.titles_u
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from datetime import datetime
 
 from snowauth import lenses, outline
@@ -32,7 +31,7 @@ from snowauth.lsp.convert import (
     range_template,
     symbol_template,
 )
-from snowauth.positions import LineIndex
+from snowauth.positions import LineIndex, LineWalk
 
 
 class _Piece:
@@ -82,23 +81,12 @@ class Kept:
             pieces = self.pieces
             out = []
             append = out.append
-            text, starts = index.text, index.starts
-            n = len(starts)
-            lf = "\r" not in text  # then lines are counted as the line feeds in between (fast)
-            line = at = 0  # the last header's line and offset: the next one is at most
-            for name, c, d in placed:  # as many lines further as it is characters further
+            walk = LineWalk(index)  # the headers come in order
+            for name, c, d in placed:
                 p = pieces.get(id(c))
                 if p is None or p.conn is not c:  # (a piece keeps its connection: ids stay unique)
                     p = pieces[id(c)] = _Piece(c)
-                x = c.header[0] + d
-                if x < at:
-                    line = bisect_right(starts, x) - 1
-                elif lf:
-                    line += text.count("\n", at, x)
-                else:
-                    line = bisect_right(starts, x, line, min(n, line + x - at + 1)) - 1
-                at = x
-                append((name, c, line, p))
+                append((name, c, walk.move(c.header[0] + d), p))
             if len(pieces) > len(out) + _FORGET:
                 self.pieces = {id(c): p for _, c, _, p in out}
         self._analysis, self._placed = a, out
