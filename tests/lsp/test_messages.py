@@ -8,6 +8,7 @@ import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -117,8 +118,12 @@ async def test_refresh_returning_the_same_token_says_the_expiry_was_extended(
     (shown,) = client.messages[before:]
     local = result["expires_at"]  # in UTC; the message uses the local time of day
     assert "expiry extended to" in shown.message and "same token" in shown.message, shown.message
-    assert re.search(r"extended to \d{2}:\d{2}", shown.message), shown.message
-    assert local  # the result keeps the exact time for clients
+    # the local time of day, with the date when it is not today (an expiry past midnight)
+    said = re.search(r"extended to (?:(\d{4}-\d{2}-\d{2}) )?(\d{2}:\d{2})\.", shown.message)
+    assert said, shown.message
+    expires = datetime.fromisoformat(local).astimezone()  # the result keeps the exact time, in UTC
+    assert said[2] == expires.strftime("%H:%M"), (said[2], local)
+    assert said[1] in (None, expires.strftime("%Y-%m-%d")), (said[1], local)
     plain(shown.message)
 
 
