@@ -24,6 +24,7 @@ from snowauth.syntax import Chunk, Entry, Header
 _CONNECTIONS = "connections"
 _TOKEN = "token"
 _NESTED = ("table", "array")  # values the table rules look into: not plain
+_TOKEN_PATHS = {k: (_TOKEN, k) for k in TOKEN_KEYS}  # a stored token's keys, at their model path
 
 
 def plain_connection(
@@ -75,7 +76,7 @@ def _table_connection(
             kname = part.name
             kind = value.kind
             if kname == _TOKEN:
-                if kind != "table" or c.token_defined or not _token_members(c, value.data, e):  # type: ignore[arg-type]
+                if kind != "table" or c.token_defined or not _plain_members(value.data, c.token, _TOKEN_PATHS, e):  # type: ignore[arg-type]
                     return None
                 c.token_defined = True
                 c.token_inline, c.token_inline_entry = value, e
@@ -90,9 +91,12 @@ def _table_connection(
     return c, h.start
 
 
-def _token_members(c: Connection, members: list[Entry], line: Entry) -> bool:
-    """The members of ``token = { … }`` into ``c.token``; False when one is not plain."""
-    token = c.token
+def _plain_members(
+    members: list[Entry], into: dict[str, Assign], paths: dict[str, tuple[str, ...]], line: Entry
+) -> bool:
+    """The members of an inline table (a stored token's, an inline connection's) into
+    ``into``, each at its model path (``paths``); False when one is not plain (a dotted
+    or unknown key, a key twice, a nested value)."""
     for m in members:
         mk = m.key
         value = m.value
@@ -100,9 +104,10 @@ def _token_members(c: Connection, members: list[Entry], line: Entry) -> bool:
             return False
         part = mk[0]
         kname = part.name
-        if kname not in TOKEN_KEYS or value.kind in _NESTED or kname in token:
+        path = paths.get(kname)
+        if path is None or value.kind in _NESTED or kname in into:
             return False
-        token[kname] = Assign((_TOKEN, kname), part, (part.start, part.end), value, m, line)
+        into[kname] = Assign(path, part, (part.start, part.end), value, m, line)
     return True
 
 
@@ -143,18 +148,8 @@ def _inline_connection(name: str, chunks: Sequence[Chunk]) -> tuple[Connection, 
         return None
     part = e.key[0]
     c = Connection(name, (part.start, part.end))
-    keys = c.keys
-    for m in value.data:  # type: ignore[attr-defined]
-        mk = m.key
-        mv = m.value
-        if len(mk) != 1 or mv is None:
-            return None
-        p = mk[0]
-        kname = p.name
-        path = _KEY_PATHS.get(kname)
-        if path is None or mv.kind in _NESTED or kname in keys:
-            return None
-        keys[kname] = Assign(path, p, (p.start, p.end), mv, m, e)
+    if not _plain_members(value.data, c.keys, _KEY_PATHS, e):  # type: ignore[arg-type]
+        return None
     c.inline, c.inline_entry = value, e
     c.segments.append((e.start, e.end))
     return c, e.start
