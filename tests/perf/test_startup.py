@@ -16,7 +16,7 @@ from snowauth.lsp.commands import COMMANDS
 from snowauth.lsp.main import create_server
 from snowauth.lsp.server import SnowauthServer
 from tests.kit.cli import run_snowauth
-from tests.kit.emulator import DEMO_ID, DEMO_SECRET, USER, USER_PASSWORD
+from tests.kit.emulator import DEMO_SECRET, USER_PASSWORD, password_connection
 from tests.kit.lsp import Editor, diagnostics, has_mapped, server_pid, session_fixture
 
 # the commands load at start (no stand-ins); the exchange they run loads at the first one
@@ -101,20 +101,11 @@ def test_the_server_speaks_over_one_socket_for_stdin_and_stdout() -> None:
 
 # -- pydantic: loaded with the token exchange, never at start (docs/decisions.md) ----------------
 
-CONNECTION = """# café ✓ 😀
-[connections.dev]
-instance = "{instance}"
-grant_type = "password"
-client_id = "{client_id}"
-client_secret = "${{env:SNOW_START_SECRET}}"
-username = "{user}"
-password = "${{env:SNOW_START_PASSWORD}}"
-"""
-
 
 def _connection_file(folder: Path, instance: str = "https://dev12345.service-now.com") -> Path:
     path = folder / "dev.snowauth.toml"
-    path.write_text(CONNECTION.format(instance=instance, client_id=DEMO_ID, user=USER), encoding="utf-8")
+    text = password_connection(instance, secret="${env:SNOW_START_SECRET}", password="${env:SNOW_START_PASSWORD}")
+    path.write_text("# café ✓ 😀\n" + text, encoding="utf-8")
     return path
 
 
@@ -139,9 +130,10 @@ start_client = session_fixture(env={"SNOW_START_SECRET": DEMO_SECRET, "SNOW_STAR
 async def test_the_server_loads_pydantic_at_the_first_fetch_not_before(
     start_client: LanguageClient, emulator: Emulator, tmp_path: Path
 ) -> None:
-    uri = _connection_file(tmp_path, emulator.url).as_uri()
+    path = _connection_file(tmp_path, emulator.url)
+    uri = path.as_uri()
     editor = Editor(start_client)
-    editor.open(uri, _connection_file(tmp_path, emulator.url).read_text(encoding="utf-8"))
+    editor.open(uri, path.read_text(encoding="utf-8"))
     assert [d.code for d in await diagnostics(start_client, uri) if d.severity == t.DiagnosticSeverity.Error] == []
     doc = t.TextDocumentIdentifier(uri)
     symbols = await start_client.text_document_document_symbol_async(t.DocumentSymbolParams(text_document=doc))
