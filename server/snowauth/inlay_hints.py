@@ -22,7 +22,7 @@ from snowauth.analysis import Analysis
 from snowauth.document import Assign, Connection
 from snowauth.instance import InstanceError, instance_url
 from snowauth.secrets import Environment, ReferenceSyntaxError, parse_reference
-from snowauth.wording import humanize, humanized_until
+from snowauth.wording import humanize, humanized_changes, unit
 
 #: the token keys whose time left is shown, and what they say in a tooltip
 TIME_KEYS = {"expires_at": "The access token", "refresh_expires_at": "The refresh token"}
@@ -96,15 +96,11 @@ def next_change(hints: list[Hint], now: datetime) -> datetime | None:
 
 
 def _label_changes(when: datetime, now: datetime) -> datetime:
-    if when <= now:  # "expired 3 min ago" reads "4 min" then
-        return humanized_until(when, now)
-    left = (when - now).total_seconds()
-    unit = 1 if left < 60 else 60 if left < 3600 else 3600 if left < 2 * 86400 else 86400
-    # humanize rounds down: "in 5 min" until fewer than 5 whole minutes are left
-    whole = (left // unit) * unit
-    if whole == left:  # exactly on a boundary: it reads so until the next one
-        whole = max(whole - unit, 0)
-    return when - timedelta(seconds=whole)
+    change = humanized_changes(when, now)
+    if change == now:  # exactly on a boundary: it reads so until the next one
+        left = (when - now).total_seconds()
+        return when - timedelta(seconds=max(left - unit(left), 0))
+    return change
 
 
 def _aware(a: Assign | None) -> datetime | None:

@@ -5,13 +5,13 @@ client), titled with that state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
 from snowauth.findings import TokenAction
 from snowauth.model import REGISTERABLE_GRANTS
-from snowauth.wording import humanize, humanized_until
+from snowauth.wording import humanize, humanized_changes
 
 
 @dataclass(slots=True)
@@ -90,8 +90,4 @@ def titles_until(info: LensInfo, now: datetime) -> datetime | None:
     they name no time."""
     if info.needs_client or not info.has_token or info.expires_at is None:
         return None
-    left = (info.expires_at - now).total_seconds()
-    if left <= 0:
-        return humanized_until(info.expires_at, now)
-    unit = 1 if left < 60 else 60 if left < 3600 else 3600 if left < 2 * 86400 else 86400
-    return info.expires_at - timedelta(seconds=left // unit * unit)
+    return humanized_changes(info.expires_at, now)
