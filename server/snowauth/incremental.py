@@ -279,7 +279,7 @@ class Incremental:
         chunks = g.chunks
         g.starts = [chunks[0].start] if len(chunks) == 1 else [c.start for c in chunks]
         g.checked_at = now
-        g.valid_until = _valid_until(conn, now) if conn is not None and conn.token else None  # (a token's expiry)
+        g.valid_until = _valid_until(conn, now) if conn is not None else None
         (self.timed.add if g.valid_until is not None else self.timed.discard)(g)
         (self.with_findings.add if g.out else self.with_findings.discard)(g)
 
@@ -455,6 +455,8 @@ def _env_key(env: Environment) -> object:
 def _valid_until(c: Connection, now: datetime) -> datetime | None:
     """Until when the connection's findings hold as time passes (its token expires, or
     "expired 3 min ago" becomes "4 min"); None: forever."""
+    if not c.token:  # both times are the stored token's: most connections have none
+        return None
     out: datetime | None = None
     for dt in (c.token_expiry, c.refresh_expiry):
         if dt is None:
