@@ -424,9 +424,7 @@ class _Scanner:
                     while True:
                         name, body = m.groups()
                         ve = m.end(2) + 1
-                        value = Value(
-                            "string", m.start(2) - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body
-                        )
+                        value = Value("string", m.start(2) - 1, ve, _shared(body))
                         items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
                         i = m.end()
                         # the next line is one too, in this chunk (what the loop would find)
