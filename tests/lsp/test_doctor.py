@@ -17,6 +17,7 @@ from tests.kit.doctor import (
     instance,
     shows_no_secret,
 )
+from tests.kit.leaks import assert_absent, shown
 from tests.kit.lsp import Editor, session_fixture
 
 URI = "file:///tmp/snowauth-doctor/doctor.snowauth.toml"
@@ -73,7 +74,7 @@ async def test_healthy_then_a_locked_user_then_fixed(client: LanguageClient) -> 
         # the text of the connection changes: the problem goes
         editor.type(URI, len(text), "# looked at it\n")
         assert await doctor_problems(client, URI, present=False) == []
-    assert all(ADMIN_PASSWORD not in repr(m) for m in client.log_messages + client.messages)
+    assert_absent(shown(client), (ADMIN_PASSWORD,), "the admin's password")
 
 
 async def test_hibernating_instance_and_no_admin(client: LanguageClient) -> None:

@@ -26,6 +26,7 @@ from tests.kit.doctor import ADMIN, ADMIN_PASSWORD, doctor_config, instance
 from tests.kit.emulator import emulator_config, emulators, sdk_page_code
 from tests.kit.http import free_port, http_response, replying
 from tests.kit.keychain import entries, keyring_env
+from tests.kit.leaks import assert_absent, shown
 from tests.kit.lsp import Editor, eventually, session_fixture
 from tests.kit.proxy import running_proxy
 
@@ -153,7 +154,7 @@ postman = "leak-postman.json"
     report = await client.text_document_diagnostic_async(
         t.DocumentDiagnosticParams(text_document=t.TextDocumentIdentifier(URI))
     )
-    seen.append(repr(report))
+    seen.append(report)
 
     # values from references: every connection fails, and says where the value came from
     FOLDER.mkdir(exist_ok=True)
@@ -192,20 +193,15 @@ postman = "leak-postman.json"
         '"result": {"connection": "dev", "access_token": "[redacted]"',  # the accessToken answer
     ):
         assert line in log, f"missing from the server log: {line}"
-    captured = "\n".join(
-        [log, *seen, *prompts, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
+    captured = shown(client, log, *seen, *prompts, *progress)
     assert any("leak-postman.json" in m.message for m in client.messages if m.type == t.MessageType.Warning)
-    for secret in (CLIENT_SECRET, PASSWORD, "wrong-password-xyz", access, refresh):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
-    for marker in MARKERS:
-        assert marker not in captured, f"a referenced value leaked: {marker}"
+    assert_absent(captured, (CLIENT_SECRET, PASSWORD, "wrong-password-xyz", access, refresh))
+    assert_absent(captured, MARKERS, "a referenced value")
     # the session cookies the token answers set (JSESSIONID): never kept, never shown
     with emulator.state.lock:
         sessions = list(emulator.state.sessions)
     assert sessions
-    for session in sessions:
-        assert session not in captured, f"a session cookie leaked ({len(session)} characters)"
+    assert_absent(captured, sessions, "a session cookie")
     LOG.unlink()
 
 
@@ -253,11 +249,8 @@ password = "${{prompt}}"
     log = LOG.read_text(encoding="utf-8")
     assert f"snowauth.oauth: token issued by {emu.url} (refresh token grant)" in log
     assert "auto-refresh (dev) failed" in log
-    captured = "\n".join(
-        [log, repr(report), *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
-    for secret in (CLIENT_SECRET, PASSWORD, access, refresh):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    captured = shown(client, log, report)
+    assert_absent(captured, (CLIENT_SECRET, PASSWORD, access, refresh))
     LOG.unlink()
 
 
@@ -329,11 +322,8 @@ token_store = "cache"
     assert issued, "the healthy walk issued a token"
     log = LOG.read_text(encoding="utf-8")
     assert f"GET {emu.url}/api/now/table/oauth_entity -> 200" in log
-    captured = "\n".join(
-        [log, *seen, repr(report), *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
-    for secret in (CLIENT_SECRET, PASSWORD, ADMIN_PASSWORD, "wrong-doctor-password-q9", *issued):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    captured = shown(client, log, *seen, report)
+    assert_absent(captured, (CLIENT_SECRET, PASSWORD, ADMIN_PASSWORD, "wrong-doctor-password-q9", *issued))
 
 
 async def test_no_secret_in_register(client: LanguageClient, emulator: Emulator, tmp_path: Path) -> None:
@@ -386,18 +376,8 @@ async def test_no_secret_in_register(client: LanguageClient, emulator: Emulator,
     log = LOG.read_text(encoding="utf-8")
     assert f"snowauth.oauth.http: POST {emulator.url}/api/now/table/oauth_entity -> 201" in log
     assert "[redacted: a secret answer]" in log
-    captured = "\n".join(
-        [
-            log,
-            *seen,
-            *(repr(p) for p in person.prompts),
-            *progress,
-            *(repr(m) for m in client.messages),
-            *(repr(m) for m in client.log_messages),
-        ]
-    )
-    for value in (ADMIN_PASSWORD, "wrong-admin-password-xyz", PASSWORD, secret, access):
-        assert value not in captured, f"a secret leaked ({len(value)} characters)"
+    captured = shown(client, log, *seen, *person.prompts, *progress)
+    assert_absent(captured, (ADMIN_PASSWORD, "wrong-admin-password-xyz", PASSWORD, secret, access))
     for file in folder.iterdir():
         assert ADMIN_PASSWORD not in file.read_text(encoding="utf-8")
 
@@ -439,12 +419,9 @@ async def test_no_secret_in_the_sdk_sign_in(client: LanguageClient) -> None:
     ):
         assert line in log, f"missing from the server log: {line}"
     progress = [repr(reports) for reports in client.progress_reports.values()]
-    captured = "\n".join(
-        [log, *seen, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
+    captured = shown(client, log, *seen, *progress)
     assert len(codes) == 1
-    for secret in (codes[0], access, refresh):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    assert_absent(captured, (codes[0], access, refresh))
     LOG.unlink()
 
 
@@ -536,11 +513,8 @@ token_store = "cache"
     log = NET_LOG.read_text(encoding="utf-8")
     assert f"token issued by {emu.url}" in log
     progress = [repr(reports) for reports in client.progress_reports.values()]
-    captured = "\n".join(
-        [log, repr(result), *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
-    for secret in (PROXY_PASSWORD, KEY_PASSPHRASE, PASSWORD, CLIENT_SECRET):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    captured = shown(client, log, result, *progress)
+    assert_absent(captured, (PROXY_PASSWORD, KEY_PASSPHRASE, PASSWORD, CLIENT_SECRET))
     shutil.rmtree(NET_BASE, ignore_errors=True)
 
 
@@ -593,11 +567,8 @@ token_store = "keyring"
     log = LOG.read_text(encoding="utf-8")
     assert f"snowauth.oauth: token issued by {emu.url} (password grant)" in log
     progress = [repr(reports) for reports in client.progress_reports.values()]
-    captured = "\n".join(
-        [log, *seen, *progress, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
-    for secret in (PASSWORD, "000000", "314159", PASSWORD + "314159", access, refresh):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    captured = shown(client, log, *seen, *progress)
+    assert_absent(captured, (PASSWORD, "000000", "314159", PASSWORD + "314159", access, refresh))
     LOG.unlink()
 
 
@@ -651,11 +622,8 @@ jwt_subject = "integration.user"
     assert access and emu.token_requests == 2
     log = LOG.read_text(encoding="utf-8")
     assert f"token issued by {emu.url}" in log
-    captured = "\n".join(
-        [log, repr(report), *seen, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
-    for secret in (shared, wrong, CLIENT_SECRET, access):
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    captured = shown(client, log, report, *seen)
+    assert_absent(captured, (shared, wrong, CLIENT_SECRET, access))
     LOG.unlink()
 
 
@@ -677,13 +645,12 @@ async def test_no_secret_in_inlay_hints(client: LanguageClient, tmp_path: Path) 
     labels = [str(h.label) for h in hints]
     assert labels.count("✓ environment") == 9 and labels.count("✓ .env") == 1
     assert labels.count("→ https://dev12345.service-now.com") == 2
-    captured = "\n".join([LOG.read_text(encoding="utf-8"), *(repr(h) for h in hints)])
+    captured = shown(client, LOG.read_text(encoding="utf-8"), *hints)
     secrets = [*REFERENCED.values(), CLIENT_SECRET, dotenv_secret]
-    for secret in secrets:
-        assert secret not in captured, f"a secret leaked ({len(secret)} characters)"
+    assert_absent(captured, secrets)
     for h in hints:
-        shown = f"{h.label} {h.tooltip}"
-        assert not any(str(len(secret)) in shown for secret in secrets), shown
+        said = f"{h.label} {h.tooltip}"
+        assert not any(str(len(secret)) in said for secret in secrets), said
 
 
 # what an instance (or whatever answers in its place) sends where a token or an error belongs,
@@ -748,10 +715,8 @@ async def test_no_value_of_a_wrong_shape_in_a_message(client: LanguageClient) ->
     assert "wrong-type-access-0123" not in editor.texts[URI]  # refused whole: nothing stored
     log = LOG.read_text(encoding="utf-8")
     assert "oauth_token.do -> 200" in log and "oauth_token.do -> 401" in log  # the log saw the answers
-    captured = "\n".join(
-        [log, repr(report), *seen, *(repr(m) for m in client.messages), *(repr(m) for m in client.log_messages)]
-    )
-    assert WRONG_TYPED_SECRET not in captured, "a value of a wrong-typed field leaked"
+    captured = shown(client, log, report, *seen)
+    assert_absent(captured, (WRONG_TYPED_SECRET,), "a value of a wrong-typed field")
     LOG.unlink()
 
 
