@@ -149,9 +149,9 @@ export function formatVersion(v: PythonVersion): string {
 /** The Pythons looked for on PATH, newest first. */
 export function pythonCandidates(platform: NodeJS.Platform): CommandLine[] {
   if (platform === 'win32') {
-    return [['py', '-3.13'], ['py', '-3.12'], ['py', '-3.11'], ['python3'], ['python']];
+    return [['py', '-3.14'], ['py', '-3.13'], ['py', '-3.12'], ['py', '-3.11'], ['python3'], ['python']];
   }
-  return [['python3.13'], ['python3.12'], ['python3.11'], ['python3'], ['python']];
+  return [['python3.14'], ['python3.13'], ['python3.12'], ['python3.11'], ['python3'], ['python']];
 }
 
 export function venvPythonPath(venvDir: string, platform: NodeJS.Platform): string {

@@ -220,8 +220,8 @@ describe('the private venv', () => {
 
   it('uses Scripts\\python.exe and the py launcher on Windows', () => {
     expect(venvPythonPath('C:\\s\\venv', 'win32')).toBe('C:\\s\\venv\\Scripts\\python.exe');
-    expect(pythonCandidates('win32')[0]).toEqual(['py', '-3.13']);
-    expect(pythonCandidates('linux').map((c) => c.join(' '))).toEqual(['python3.13', 'python3.12', 'python3.11', 'python3', 'python']);
+    expect(pythonCandidates('win32')[0]).toEqual(['py', '-3.14']);
+    expect(pythonCandidates('linux').map((c) => c.join(' '))).toEqual(['python3.14', 'python3.13', 'python3.12', 'python3.11', 'python3', 'python']);
   });
 });
 
@@ -232,14 +232,14 @@ describe('no usable Python', () => {
     if (r.kind !== 'error') return;
     expect(r.message).toContain('Install Python 3.11+');
     expect(r.message).toContain('"snowauth.server.interpreter"');
-    expect(r.message).toContain('python3.13, python3.12, python3.11, python3, python');
+    expect(r.message).toContain('python3.14, python3.13, python3.12, python3.11, python3, python');
     expect(r.message).toContain('Found only python3 3.9.2');
   });
 
   it('without any Python at all', () => {
     expect(noPythonMessage(pythonCandidates('linux'), [])).toBe(
       'SnowAuth needs Python 3.11 or newer to run its language server, and none was found on PATH ' +
-        '(looked for python3.13, python3.12, python3.11, python3, python). Install Python 3.11+ or set ' +
+        '(looked for python3.14, python3.13, python3.12, python3.11, python3, python). Install Python 3.11+ or set ' +
         '"snowauth.server.interpreter" to a Python that has snowauth installed.',
     );
   });
