@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -227,6 +228,16 @@ class Entry:
     analysis: Analysis
     facts: Facts
     stamp: int
+    analysed_at: datetime
+    #: when a stored token's expiry turns a finding over (access or refresh token), sorted
+    expiries: tuple[datetime, ...]
+
+
+def expiries(a: Analysis) -> tuple[datetime, ...]:
+    """The expiries of the stored tokens ``a`` holds (access and refresh), sorted: the
+    moments at which its findings change without an edit."""
+    found = [e for c in a.connections.values() for e in (c.token_expiry, c.refresh_expiry) if e is not None]
+    return tuple(sorted(found))
 
 
 class Index:
@@ -291,12 +302,30 @@ class Index:
             text, problem = read_text(path)
         except OSError:
             return None
-        a = analyze(text, Environment(self.env, path.parent), now or datetime.now(UTC))
+        at = now or datetime.now(UTC)
+        a = analyze(text, Environment(self.env, path.parent), at)
         with self._lock:
             self._stamp += 1
-            e = Entry(path, st.st_mtime_ns, st.st_size, text, problem, a, facts(path, a), self._stamp)
+            e = Entry(path, st.st_mtime_ns, st.st_size, text, problem, a, facts(path, a), self._stamp, at, expiries(a))
             self._entries[path] = e
         return e
+
+    def expired(self, now: datetime) -> list[Path]:
+        """The files a token expiry turned over since their analysis (a token that was
+        valid then has expired by ``now``): forgotten, so that the next look analyses them
+        again."""
+        with self._lock:
+            turned = [p for p, e in self._entries.items() if any(e.analysed_at < x <= now for x in e.expiries)]
+            for p in turned:
+                del self._entries[p]
+        return turned
+
+    def next_expiry(self, after: datetime) -> datetime | None:
+        """The first token expiry after ``after`` among the files analysed."""
+        with self._lock:
+            firsts = ((e.expiries, bisect_right(e.expiries, after)) for e in self._entries.values())
+            later = [turns[i] for turns, i in firsts if i < len(turns)]
+        return min(later, default=None)
 
     def cached(self, path: Path) -> Entry | None:
         """The file's last analysis, without looking at the disk."""

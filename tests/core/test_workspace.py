@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,27 @@ def test_symbol_query_is_a_case_insensitive_subsequence() -> None:
     assert matches("PRD", "prod-eu")
     assert not matches("ved", "dev")
     assert not matches("devx", "dev")
+
+
+def test_index_forgets_a_file_whose_token_expired_since_its_analysis(tmp_path: Path) -> None:
+    path = tmp_path / "a.snowauth.toml"
+    path.write_text(
+        '[connections.dev]\ninstance = "dev12345"\n'
+        'token = { access_token = "AT", expires_at = 2030-01-01T00:00:00Z, '
+        "refresh_expires_at = 2031-01-01T00:00:00Z }\n",
+        encoding="utf-8",
+    )
+    index = Index({})
+    analysed = datetime(2029, 1, 1, tzinfo=UTC)
+    first = index.entry(path, analysed)
+    assert first is not None
+    access, refresh = datetime(2030, 1, 1, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)
+    assert first.expiries == (access, refresh)
+    assert index.next_expiry(analysed) == access and index.next_expiry(access) == refresh
+    assert index.next_expiry(refresh) is None
+    assert index.expired(access - timedelta(seconds=1)) == [] and index.cached(path) is first
+    assert index.expired(access) == [path] and index.cached(path) is None
+    again = index.entry(path, access)
+    assert again is not None and again.stamp > first.stamp
+    assert "token-expired" in [f.code for f in again.analysis.findings]
+    assert index.expired(access) == []  # analysed after that expiry: nothing turns over again

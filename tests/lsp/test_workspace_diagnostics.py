@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -293,6 +294,29 @@ async def test_a_connection_file_created_on_disk_joins_the_workspace(client: Lan
         assert new.as_uri() not in await workspace_pull(client)
     else:
         await eventually(lambda: list(client.diagnostics.get(new.as_uri(), [None])) == [], "cleared")
+
+
+async def test_a_token_expiring_in_an_unopened_file_is_reported_when_it_expires(
+    client: LanguageClient, folder: Path
+) -> None:
+    """The file does not change: the server's expiry look analyses it again at its
+    token's expiry, pushes it (or asks the pull client to pull), as for an open document."""
+    await reported(client, folder)
+    path = folder / "sub" / "expiring.snowauth.toml"
+    expires = (datetime.now(UTC) + timedelta(seconds=5)).replace(microsecond=0)
+    token = f'token = {{ access_token = "AT-expiring", expires_at = {expires.strftime("%Y-%m-%dT%H:%M:%SZ")} }}\n'
+    path.write_text(C.replace('default = "qa"\n', "").replace("qa", "expiring") + token, encoding="utf-8")
+    watched(client, (path, t.FileChangeType.Created))
+    before = await until(client, folder, path.as_uri(), lambda items: bool(items))
+    assert datetime.now(UTC) < expires, "the machine was too slow to see the token before its expiry"
+    assert codes(before) == ["unresolved-reference"]
+    refreshes = client.diagnostic_refresh_count
+    after = await until(client, folder, path.as_uri(), lambda items: "token-expired" in codes(items))
+    assert codes(after) == ["token-expired", "unresolved-reference"]
+    if kind(client) == "pull":
+        assert client.diagnostic_refresh_count > refreshes
+    path.unlink()
+    watched(client, (path, t.FileChangeType.Deleted))
 
 
 async def test_an_untrusted_workspace_gets_the_same_static_diagnostics(untrusted: LanguageClient, folder: Path) -> None:

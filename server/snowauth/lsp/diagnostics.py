@@ -14,12 +14,14 @@ from snowauth.analysis import gc_paused
 from snowauth.findings import INFORMATION, Finding
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
+from snowauth.workspace import expiries
 
 if TYPE_CHECKING:
     from snowauth.lsp.server import SnowauthServer
 
 MAX_DIAGNOSTICS = 1000  # per document; the rest are counted in one diagnostic
 TICK = 30.0  # seconds between two looks for tokens that expired
+EXPIRY_SLACK = 0.05  # seconds after a token's expiry that it is looked at
 
 
 class Diagnostics:
@@ -118,19 +120,50 @@ def shown(found: list[Finding]) -> list[Finding]:
 
 async def expiry_tick(ls: SnowauthServer, period: float = TICK) -> None:
     """Keep time-dependent results current: a token that expires turns its diagnostic
-    and lens state over without an edit."""
+    and lens state over without an edit, in an open document or in a file no editor holds
+    open (workspace diagnostics). Looks every ``period`` seconds, and at the next expiry
+    when that comes sooner."""
     while True:
-        await asyncio.sleep(period)
+        if not await _slept(ls, _until_next_look(ls, period)):
+            continue  # a file with tokens was analysed meanwhile: its expiries may come sooner
         now = datetime.now(UTC)
         has_tokens = False
         for uri, doc in list(ls.docs.items()):
             a, since = doc.last_analysis, doc.analysed_at
             if a is None or since is None:
                 continue
-            expiries = [e for c in a.connections.values() if (e := c.token_expiry) is not None]
-            has_tokens = has_tokens or bool(expiries)
-            if any(since < e <= now for e in expiries):
+            turns = expiries(a)
+            has_tokens = has_tokens or bool(turns)
+            if any(since < e <= now for e in turns):
                 doc.invalidate()
                 ls.diagnostics.changed(uri)
+        if ls.project is not None:
+            ls.project.tokens_expired(now)
         if has_tokens and ls.code_lens_refresh:
             ls.workspace_code_lens_refresh(None)
+
+
+async def _slept(ls: SnowauthServer, seconds: float) -> bool:
+    """Sleep ``seconds``; False when woken earlier by the workspace's analyses."""
+    if ls.project is None:
+        await asyncio.sleep(seconds)
+        return True
+    wake = ls.project.expiries_changed
+    try:
+        await asyncio.wait_for(wake.wait(), seconds)
+    except TimeoutError:
+        return True
+    wake.clear()
+    return False
+
+
+def _until_next_look(ls: SnowauthServer, period: float) -> float:
+    """Seconds to the next look: ``period``, or less when a token expires sooner (a
+    moment after it, so that it has expired when looked at)."""
+    now = datetime.now(UTC)
+    due = [e for doc in list(ls.docs.values()) if (a := doc.last_analysis) is not None for e in expiries(a) if e > now]
+    if ls.project is not None and (later := ls.project.index.next_expiry(now)) is not None:
+        due.append(later)
+    if not due:
+        return period
+    return min(period, (min(due) - now).total_seconds() + EXPIRY_SLACK)

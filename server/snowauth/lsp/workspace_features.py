@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,9 @@ class Project:
         #: the facts cross_file was given last, its result, and each file's signature
         self._cross_cache: tuple[list[Facts], dict[Path, list[CrossFinding]], dict[Path, tuple[object, ...]]] | None
         self._cross_cache = None
+        #: set when the files analysed have a token expiry sooner than before (``expiry_tick``)
+        self.expiries_changed = asyncio.Event()
+        self._next_expiry: datetime | None = None
 
     # -- the files ---------------------------------------------------------------------------
 
@@ -86,7 +90,12 @@ class Project:
                     self.index.entry(path)
             return files
 
-        return await asyncio.to_thread(load)
+        files = await asyncio.to_thread(load)
+        soonest = self.index.next_expiry(datetime.now(UTC))
+        if soonest is not None and soonest != self._next_expiry:
+            self.expiries_changed.set()
+        self._next_expiry = soonest
+        return files
 
     def _facts(self, files: list[Path]) -> list[Facts]:
         """What every file says, open documents from their live text."""
@@ -313,6 +322,19 @@ class Project:
         self._crossed.pop(path, None)
         ls.spawn(self.publish())
         return True
+
+    def tokens_expired(self, now: datetime) -> None:
+        """Files no editor holds open whose stored token expired since their analysis:
+        analysed again, and pushed (or the pull client asked to pull), as an open
+        document's diagnostics turn over when its token expires."""
+        if not self.roots() or not self.index.expired(now):
+            return
+        ls = self._ls
+        if ls.pull_diagnostics:
+            if ls.diagnostics_refresh:
+                ls.workspace_diagnostic_refresh(None)
+            return
+        ls.spawn(self.publish())
 
     # -- symbols ---------------------------------------------------------------------------------
 
