@@ -153,7 +153,7 @@ JSON
     envs=(PATH="$OFFLINE_PATH" PIP_INDEX_URL="http://127.0.0.1:$closed/simple" PIP_NO_INDEX=1 PIP_CONFIG_FILE=/dev/null
       PIP_FIND_LINKS= PIP_EXTRA_INDEX_URL=)
     # the Python the extension finds must not have snowauth (nor its dependencies) already
-    for py in python3.13 python3.12 python3.11 python3 python; do
+    for py in python3.14 python3.13 python3.12 python3.11 python3 python; do
       local found
       found="$(PATH="$OFFLINE_PATH" command -v "$py" || true)"
       [ -n "$found" ] || continue
