@@ -1,10 +1,10 @@
 """The workspace's connection files, opened or not: `workspace/diagnostic` for a pull
 client (full reports for the files no editor holds open, "unchanged" when the client's
 previous result is still right), diagnostics pushed for them to a push client (after
-`initialized`, on file changes, when a document closes), cross-file findings, and
-`workspace/symbol`. Finding and analysing the files is the core's (``snowauth.workspace``),
-done off the event loop. The bounds and rules: docs/decisions.md, "Workspace-wide
-diagnostics"."""
+`initialized`, on file changes, when a document closes), cross-file findings, git's
+findings on their tokens (trusted workspaces), and `workspace/symbol`. Finding and
+analysing the files is the core's (``snowauth.workspace``), done off the event loop. The
+bounds and rules: docs/decisions.md, "Workspace-wide diagnostics"."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ WALK_AGAIN = 30.0
 """Seconds after which the files are walked again for a client that reports no file changes."""
 SETTLE = 0.3
 """Seconds an edit waits before the other files' cross-file findings are looked at again."""
+MAX_GIT_FILES = 100
+"""Files no editor holds open that git is asked about in one pass (two or three processes each)."""
+
+#: what git said of a file no editor holds open: its state and its export targets' (gitstate)
+GitFacts = tuple[str, dict[Path, str]]
 
 
 class Project:
@@ -59,6 +64,7 @@ class Project:
         #: set when the files analysed have a token expiry sooner than before (``expiry_tick``)
         self.expiries_changed = asyncio.Event()
         self._next_expiry: datetime | None = None
+        self._git: dict[Path, tuple[int, GitFacts]] = {}  # path -> (the analysis' stamp, what git said)
 
     # -- the files ---------------------------------------------------------------------------
 
@@ -189,6 +195,13 @@ class Project:
         found = list(e.analysis.findings)
         if e.problem:
             found.append(Finding(0, 0, ERROR, "encoding", e.problem))
+        known = self._git.get(e.path)
+        if known is not None and known[0] == e.stamp:
+            from snowauth.gitstate import export_findings, token_findings
+
+            state, exported = known[1]
+            found += token_findings(e.analysis, state)
+            found += export_findings(e.analysis, exported, e.path.parent)
         related, tags = ls.related_information, ls.diagnostic_tags
         items = [convert.diagnostic_json(f, conv, uri, related=related, tags=tags) for f in shown(found)]
         items.extend(convert.cross_file_diagnostic(c, conv, uri, locate, related=related) for c in crossed)
@@ -202,8 +215,41 @@ class Project:
             e = self.index.cached(path)
             if path in opened or e is None:
                 continue
-            out.append((path, e, (e.stamp, self.signature(path), self._ls.encoding)))
+            git = self._git.get(path)
+            out.append((path, e, (e.stamp, self.signature(path), self._ls.encoding, git)))
         return out
+
+    async def _ask_git(self, files: list[Path]) -> None:
+        """Whether git would publish the tokens of the files no editor holds open (or the
+        files they export them to), as an open document is checked: asked again when a
+        file's analysis changes (an edit on disk, a `.env` or `.gitignore` beside it), for
+        at most MAX_GIT_FILES files a pass, and never in an untrusted workspace (git obeys
+        the repository's configuration: gitstate)."""
+        if not self._ls.trusted:
+            return
+        from snowauth.exports import confined
+        from snowauth.gitstate import SAFE, git_state_async
+        from snowauth.secrets import allowed_roots
+
+        opened = self.open_documents()
+        asked = 0
+        for path in files:
+            e = self.index.cached(path)
+            known = self._git.get(path)
+            if path in opened or e is None or (known is not None and known[0] == e.stamp):
+                continue
+            roots = allowed_roots(path.parent, self._ls.env)
+            targets = [t.path for c in e.analysis.connections.values() for t in confined(c, path.parent, roots)]
+            holds_tokens = "access_token" in e.text  # (as `snowauth check` decides)
+            if holds_tokens or targets:
+                if asked == MAX_GIT_FILES:
+                    break
+                asked += 1
+            state = await git_state_async(path) if holds_tokens else SAFE
+            exported = {target: await git_state_async(target) for target in targets}
+            self._git[path] = (e.stamp, (state, exported))
+        for path in set(self._git) - set(files):
+            del self._git[path]
 
     def _result_id(self, path: Path, made_of: object) -> str:
         known = self._ids.get(path)
@@ -216,6 +262,7 @@ class Project:
     async def workspace_report(self, params: t.WorkspaceDiagnosticParams) -> convert.WireObject:
         previous = {p.uri: p.value for p in params.previous_result_ids}
         files = await self.refresh()
+        await self._ask_git(files)
         crossed = self.crossed()
         locate = self._locator()
         items: list[dict[str, Any]] = []
@@ -244,6 +291,7 @@ class Project:
         findings changed."""
         ls = self._ls
         files = await self.refresh()
+        await self._ask_git(files)
         crossed = self.crossed()
         locate = self._locator()
         now = {}
