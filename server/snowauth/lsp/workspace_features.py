@@ -65,6 +65,8 @@ class Project:
         self.expiries_changed = asyncio.Event()
         self._next_expiry: datetime | None = None
         self._git: dict[Path, tuple[int, GitFacts]] = {}  # path -> (the analysis' stamp, what git said)
+        self._git_task: asyncio.Task[None] | None = None
+        self._git_again = False
 
     # -- the files ---------------------------------------------------------------------------
 
@@ -195,11 +197,11 @@ class Project:
         found = list(e.analysis.findings)
         if e.problem:
             found.append(Finding(0, 0, ERROR, "encoding", e.problem))
-        known = self._git.get(e.path)
-        if known is not None and known[0] == e.stamp:
+        known = self._git_shown(e.path)
+        if known is not None:
             from snowauth.gitstate import export_findings, token_findings
 
-            state, exported = known[1]
+            state, exported = known
             found += token_findings(e.analysis, state)
             found += export_findings(e.analysis, exported, e.path.parent)
         related, tags = ls.related_information, ls.diagnostic_tags
@@ -215,24 +217,43 @@ class Project:
             e = self.index.cached(path)
             if path in opened or e is None:
                 continue
-            git = self._git.get(path)
-            out.append((path, e, (e.stamp, self.signature(path), self._ls.encoding, git)))
+            out.append((path, e, (e.stamp, self.signature(path), self._ls.encoding, self._git_shown(path))))
         return out
+
+    def _git_shown(self, path: Path) -> GitFacts | None:
+        """What git said of the file's present analysis, when that shows a finding."""
+        known = self._git.get(path)
+        e = self.index.cached(path)
+        if known is None or e is None or known[0] != e.stamp:
+            return None
+        from snowauth.gitstate import SAFE
+
+        state, exported = known[1]
+        return known[1] if state != SAFE or any(v != SAFE for v in exported.values()) else None
+
+    def _git_soon(self, files: list[Path]) -> None:
+        """Ask git about the files in the background (``_ask_git``): the reports go out
+        now, and again once git's findings change them."""
+        if not self._ls.trusted:
+            return
+        if self._git_task is not None and not self._git_task.done():
+            self._git_again = True
+            return
+        self._git_task = self._ls.spawn(self._ask_git(files))
 
     async def _ask_git(self, files: list[Path]) -> None:
         """Whether git would publish the tokens of the files no editor holds open (or the
         files they export them to), as an open document is checked: asked again when a
-        file's analysis changes (an edit on disk, a `.env` or `.gitignore` beside it), for
-        at most MAX_GIT_FILES files a pass, and never in an untrusted workspace (git obeys
-        the repository's configuration: gitstate)."""
-        if not self._ls.trusted:
-            return
+        file's analysis changes (an edit on disk, a `.env` or `.gitignore` beside it), at
+        most MAX_GIT_FILES files a pass (then the reports, then the next pass), never in an
+        untrusted workspace (git obeys the repository's configuration: gitstate)."""
         from snowauth.exports import confined
         from snowauth.gitstate import SAFE, git_state_async
         from snowauth.secrets import allowed_roots
 
         opened = self.open_documents()
         asked = 0
+        before = {path: self._git_shown(path) for path in files}
         for path in files:
             e = self.index.cached(path)
             known = self._git.get(path)
@@ -243,6 +264,7 @@ class Project:
             holds_tokens = "access_token" in e.text  # (as `snowauth check` decides)
             if holds_tokens or targets:
                 if asked == MAX_GIT_FILES:
+                    self._git_again = True  # the rest in the next pass, once these are shown
                     break
                 asked += 1
             state = await git_state_async(path) if holds_tokens else SAFE
@@ -250,6 +272,16 @@ class Project:
             self._git[path] = (e.stamp, (state, exported))
         for path in set(self._git) - set(files):
             del self._git[path]
+        if any(self._git_shown(path) != shown for path, shown in before.items()):
+            ls = self._ls
+            if not ls.pull_diagnostics:
+                await self.publish()
+            elif ls.diagnostics_refresh:
+                ls.workspace_diagnostic_refresh(None)
+        self._git_task = None
+        if self._git_again:  # asked while this pass ran
+            self._git_again = False
+            self._git_soon(self.index.known())
 
     def _result_id(self, path: Path, made_of: object) -> str:
         known = self._ids.get(path)
@@ -262,7 +294,7 @@ class Project:
     async def workspace_report(self, params: t.WorkspaceDiagnosticParams) -> convert.WireObject:
         previous = {p.uri: p.value for p in params.previous_result_ids}
         files = await self.refresh()
-        await self._ask_git(files)
+        self._git_soon(files)
         crossed = self.crossed()
         locate = self._locator()
         items: list[dict[str, Any]] = []
@@ -291,7 +323,7 @@ class Project:
         findings changed."""
         ls = self._ls
         files = await self.refresh()
-        await self._ask_git(files)
+        self._git_soon(files)
         crossed = self.crossed()
         locate = self._locator()
         now = {}
