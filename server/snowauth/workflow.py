@@ -257,12 +257,20 @@ class TokenWorkflow:
         asked for): what is confirmed is what the request uses and what keys the cache."""
         if self.target is None:
 
-            def read() -> tuple[conns.Destination, KnownHosts, bool]:  # one hop to a thread, not two
+            def read() -> tuple[conns.Destination, KnownHosts, bool]:
                 target = conns.destination(self.analysis, self.connection, self.env, allow_missing=self.allow_missing)
                 known = KnownHosts()
                 return target, known, known.trusted(target.base_url, target.trust)
 
-            target, known, trusted = await asyncio.to_thread(read)
+            # A CA bundle is read whole and hashed (up to 4 MiB): in a thread. Without one,
+            # what is read is a few small files of the user's config folder (the
+            # confirmations, an emulator's registration) and the kernel's socket list, in
+            # less time than a hop to a thread and back costs (docs/performance.md); the
+            # `${env:}`/`${file:}` references are read on the loop, as resolve() does.
+            if "ca_bundle" in self.connection.keys:
+                target, known, trusted = await asyncio.to_thread(read)
+            else:
+                target, known, trusted = read()
             if not trusted:
                 if not await self.ui.confirm_host(self.name, target):
                     raise conns.ConnectionProblem(refusal(target.base_url, target.trust))

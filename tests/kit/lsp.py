@@ -263,6 +263,13 @@ def did_change(client: LanguageClient, uri: str, version: int, changes: list[Any
     )
 
 
+def answer_with(client: LanguageClient, method: str, handler: Callable[..., Any]) -> None:
+    """Answer the server's ``method`` requests with ``handler`` (sync or async, given the
+    params) instead of pytest-lsp's own answer, which pygls would not let a second
+    ``client.feature`` replace."""
+    client.protocol.fm.features[method] = handler
+
+
 # -- raw JSON-RPC through the client's transport ------------------------------------------------
 
 

@@ -157,33 +157,41 @@ class Reporter:
         """Work-done progress titled ``title`` around a step; yields the step reporter.
 
         The step does not wait for the client to create the progress (a round trip, a
-        tenth of a token fetch: docs/performance.md): its begin, reports and end are sent
-        in order once the client has answered (dropped when it refused), and the step
-        ends once they are."""
+        tenth of a token fetch: docs/performance.md): once the client has answered, the
+        begin is sent with the step's latest message, then its reports and end as they
+        come (nothing when it refused); the step ends once the end is sent."""
         if not self.ls.progress_support:
             yield lambda _message: None
             return
         token = str(uuid4())
         progress = self.ls.work_done_progress
-        held: list[Callable[[], None]] | None = [
-            lambda: progress.begin(token, t.WorkDoneProgressBegin(title=title, cancellable=False))
-        ]
-        created = False
+        # until the client answers, the step's latest message (the begin carries it: one
+        # message instead of a begin and a report) and whether the step has ended
+        answer: str | None = None  # "created" or "refused" once the client has answered
+        latest: str | None = None
+        ended = False
 
-        def send(step: Callable[[], None]) -> None:
-            if created:
-                step()
-            elif held is not None:
-                held.append(step)
+        def report(message: str) -> None:
+            nonlocal latest
+            if answer == "created":
+                progress.report(token, t.WorkDoneProgressReport(message=message))
+            latest = message
+
+        def end() -> None:
+            nonlocal ended
+            if answer == "created":
+                progress.end(token, t.WorkDoneProgressEnd())
+            ended = True
 
         def answered(f: asyncio.Future[Any]) -> None:
-            nonlocal held, created
-            steps, held = held or [], None
+            nonlocal answer
             if f.cancelled() or f.exception() is not None:
+                answer = "refused"
                 return
-            created = True
-            for step in steps:
-                step()
+            answer = "created"
+            progress.begin(token, t.WorkDoneProgressBegin(title=title, cancellable=False, message=latest))
+            if ended:
+                progress.end(token, t.WorkDoneProgressEnd())
 
         # sent now (a task would send it only when the step first waits)
         try:
@@ -197,10 +205,10 @@ class Reporter:
         creating.add_done_callback(self._creating.discard)
         creating.add_done_callback(answered)
         try:
-            yield lambda message: send(lambda: progress.report(token, t.WorkDoneProgressReport(message=message)))
+            yield report
         finally:
-            send(lambda: progress.end(token, t.WorkDoneProgressEnd()))
-            if held is not None:  # not answered yet: the progress ends before the step does
+            end()
+            if answer is None:  # not answered yet: the progress ends before the step does
                 await asyncio.wait([creating])
 
     # -- failures shown where the fix is made -----------------------------------------------

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import http.cookiejar
+import importlib.util
 import logging
 import math
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +47,20 @@ from snowauth.oauth.tls import ClientCertificate, ssl_context
 from snowauth.oauth.urls import origin, redact
 
 log = logging.getLogger("snowauth.oauth.http")
+
+
+def _note_missing_sniffio() -> None:
+    """httpcore runs ``import sniffio`` each time it sets up a lock (four times a request)
+    and falls back to asyncio when that fails. Python does not remember a failed import,
+    so without the package each of those searched every ``sys.path`` entry again (~0.2 ms
+    each, a seventh of a fetch's overhead: docs/performance.md). Its absence is recorded
+    once, the way the import system records a module it must not load (``None`` in
+    ``sys.modules``): the same ImportError, at once."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_note_missing_sniffio()
 
 SleepFn = Callable[[float], Awaitable[None]]
 NowFn = Callable[[], datetime]
