@@ -346,6 +346,13 @@ def scan(text: str, start: int = 0, resync: Callable[[int], bool] | None = None)
 _FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*(?:#[^\n]*)?(?:\r?\n|$)')
 _FAST_MEMBER = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*')
 _FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\][ \t]*(?:#[^\n]*)?(?:\r?\n|$)")
+# `key = {` and the members of a plain inline table on one line: a string or a UTC date-time
+# (a stored token's `expires_at`) followed by `,` or the closing `}`
+_FAST_INLINE = re.compile(r"([A-Za-z0-9_-]+)[ \t]*=[ \t]*(\{)[ \t]*")
+_FAST_INLINE_MEMBER = re.compile(
+    r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"([^"\\\r\n]*)"|([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z))'
+    r"[ \t]*(?:,[ \t]*|(\}))"
+)
 SHARED_LENGTH = 64  # a string value up to this long is kept once however often it is written
 
 
@@ -366,6 +373,7 @@ class _Scanner:
     def run(self, start: int, resync: Callable[[int], bool] | None) -> tuple[list[Chunk], int]:
         text, n = self.text, self.n
         fast_entry, fast_header = _FAST_ENTRY.match, _FAST_HEADER.match
+        fast_inline = _FAST_INLINE.match
         intern = sys.intern
         i = 1 if start == 0 and text.startswith("\ufeff") else start
         chunk = Chunk(start, origin=start)
@@ -435,6 +443,12 @@ class _Scanner:
                     if i >= reach:
                         reach = i + 1
                     continue
+                m = fast_inline(text, i)
+                if m is not None and (end := self._plain_inline_line(i, m)) is not None:
+                    i = line_start = end
+                    if i >= reach:
+                        reach = i + 1
+                    continue
             self.hi = i
             try:
                 i = self._header(i) if c == "[" else self._entry(i)
@@ -452,6 +466,46 @@ class _Scanner:
         for k, ch in enumerate(chunks):
             self._control_characters(ch, chunks[k + 1].start if k + 1 < len(chunks) else stop)
         return chunks, stop
+
+    def _plain_inline_line(self, start: int, m: re.Match[str]) -> int | None:
+        """`key = { k = "string", k = 2026-11-28T09:00:00Z, … }` alone on its line (an
+        inline connection, a stored token), read in one loop: the statement is added and
+        the next line's start returned; None (nothing added) when the line is anything
+        else, for the full path to read (``tests/hardening/test_scanner_fast_paths.py``)."""
+        text = self.text
+        member = _FAST_INLINE_MEMBER.match
+        intern = sys.intern
+        entries: list[Entry] = []
+        j = m.end()
+        while True:
+            mm = member(text, j)
+            if mm is None:
+                return None
+            kname, body, stamp, close = mm.groups()
+            if body is not None:
+                ve = mm.end(2) + 1
+                value = Value("string", mm.start(2) - 1, ve, _shared(body))
+            else:
+                vs = mm.start(3)
+                dm = _DATETIME.match(text, vs)
+                if dm is None or dm.end() != vs + len(stamp):
+                    return None
+                try:
+                    value = self._datetime(dm, vs)
+                except _Fail:
+                    return None
+                ve = value.end
+            entries.append(Entry([KeyPart(intern(kname), j, j + len(kname))], value, j, ve))
+            j = mm.end()
+            if close is not None:
+                break
+        eol = _EOL.match(text, j)
+        if eol is None:
+            return None
+        name = m.group(1)
+        table = Value("table", m.start(2), j, entries)
+        self.items.append(Entry([KeyPart(intern(name), start, start + len(name))], table, start, j))
+        return eol.end()
 
     def _control_characters(self, chunk: Chunk, end: int) -> None:
         """TOML allows no control character but tab and line breaks (LF, CRLF), even in
