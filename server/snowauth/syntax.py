@@ -431,8 +431,9 @@ class _Scanner:
                 if m is not None:
                     while True:
                         name, body = m.groups()
-                        ve = m.end(2) + 1
-                        value = Value("string", m.start(2) - 1, ve, _shared(body))
+                        vs, ve = m.span(2)
+                        ve += 1
+                        value = Value("string", vs - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body)
                         items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
                         i = m.end()
                         # the next line is one too, in this chunk (what the loop would find)
@@ -463,8 +464,9 @@ class _Scanner:
         chunk.reach = max(reach, stop + 1) - chunk.start
         if stopped and len(chunks) == 1 and chunk.start == stop:
             return [], stop  # stopped at once: nothing changed here
-        for k, ch in enumerate(chunks):
-            self._control_characters(ch, chunks[k + 1].start if k + 1 < len(chunks) else stop)
+        if _has_control(text, start, stop):  # (the common case: none, and one look at the whole)
+            for k, ch in enumerate(chunks):
+                self._control_characters(ch, chunks[k + 1].start if k + 1 < len(chunks) else stop)
         return chunks, stop
 
     def _plain_inline_line(self, start: int, m: re.Match[str]) -> int | None:
@@ -516,9 +518,8 @@ class _Scanner:
         reach: list[int] = []  # the furthest end of the errors up to each one
         errors = chunk.errors
         text = self.text
-        part = text[chunk.start : end]
-        if "\r" not in part and not part.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL):
-            return  # the common case, at the speed of a copy (the pattern is 20 times slower)
+        if not _has_control(text, chunk.start, end):
+            return
         for m in _CONTROL.finditer(text, chunk.start, end):
             if spans is None:
                 spans = sorted((p.start, max(p.end, p.start + 1)) for p in errors)
@@ -930,6 +931,13 @@ class _Scanner:
                 pieces.append(found)
             i = k
         return "".join(pieces)
+
+
+def _has_control(text: str, start: int, end: int) -> bool:
+    """A control character (or a carriage return) in [start, end): at the speed of a copy
+    (the pattern is 20 times slower)."""
+    part = text[start:end]
+    return "\r" in part or bool(part.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
 
 
 def _decode(run: str, multiline: bool) -> str:
