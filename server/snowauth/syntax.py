@@ -232,6 +232,16 @@ def _line_end(text: str, i: int) -> int:
     return j - 1 if j > i and text[j - 1] == "\r" else j
 
 
+def _line_rest(text: str, i: int) -> int:
+    """Where the next line starts when only blanks and a comment are left on the line at
+    ``i`` (``_EOL``), else -1. A line feed at once is the common case, looked at without
+    the pattern."""
+    if text.startswith("\n", i):
+        return i + 1
+    m = _EOL.match(text, i)
+    return -1 if m is None else m.end()
+
+
 def _skip_ws(text: str, i: int) -> int:
     m = _WS.match(text, i)
     return m.end() if m else i
@@ -343,9 +353,11 @@ def scan(text: str, start: int = 0, resync: Callable[[int], bool] | None = None)
 
 
 # a `key = "plain string"` line and a `[plain.header]` line, the bulk of every file
-_FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*(?:#[^\n]*)?(?:\r?\n|$)')
+# (the rest of the line, `_EOL`, is looked at apart: at a line feed without the pattern,
+# which takes longer than the whole line before it)
+_FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"')
 _FAST_MEMBER = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*')
-_FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\][ \t]*(?:#[^\n]*)?(?:\r?\n|$)")
+_FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\]")
 # `key = {` and the members of a plain inline table on one line: a string or a UTC date-time
 # (a stored token's `expires_at`) followed by `,` or the closing `}`
 _FAST_INLINE = re.compile(r"([A-Za-z0-9_-]+)[ \t]*=[ \t]*(\{)[ \t]*")
@@ -415,29 +427,33 @@ class _Scanner:
             count += 1
             if c == "[":
                 m = fast_header(text, i)
-                if m is not None and m.group(1).count(".") < MAX_DEPTH:
+                if m is not None and (e := _line_rest(text, m.end())) >= 0 and m.group(1).count(".") < MAX_DEPTH:
                     parts = []
                     at = i + 1
                     for name in m.group(1).split("."):
                         parts.append(KeyPart(intern(name), at, at + len(name)))
                         at += len(name) + 1
                     items.append(Header(parts, False, i, at))
-                    i = line_start = m.end()
+                    i = line_start = e
                     if i >= reach:
                         reach = i + 1
                     continue
             else:
                 m = fast_entry(text, i)
-                if m is not None:
+                if m is not None and (e := _line_rest(text, m.end())) >= 0:
                     while True:
                         name, body = m.groups()
                         vs, ve = m.span(2)
                         ve += 1
                         value = Value("string", vs - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body)
                         items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
-                        i = m.end()
+                        i = e
                         # the next line is one too, in this chunk (what the loop would find)
                         if resync is not None or count >= CHUNK_STATEMENTS or (m := fast_entry(text, i)) is None:
+                            break
+                        if text.startswith("\n", me := m.end()):
+                            e = me + 1
+                        elif (e := _line_rest(text, me)) < 0:
                             break
                         count += 1
                     line_start = i
@@ -501,13 +517,13 @@ class _Scanner:
             j = mm.end()
             if close is not None:
                 break
-        eol = _EOL.match(text, j)
-        if eol is None:
+        end = _line_rest(text, j)
+        if end < 0:
             return None
         name = m.group(1)
         table = Value("table", m.start(2), j, entries)
         self.items.append(Entry([KeyPart(intern(name), start, start + len(name))], table, start, j))
-        return eol.end()
+        return end
 
     def _control_characters(self, chunk: Chunk, end: int) -> None:
         """TOML allows no control character but tab and line breaks (LF, CRLF), even in
