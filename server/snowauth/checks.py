@@ -149,22 +149,6 @@ class Checker:
     # -- one connection -------------------------------------------------------------
 
     def connection(self, c: Connection) -> None:
-        plan = plan_key(c)
-        plans = self.shared.plans
-        if plan is not None and plan in plans:
-            # a connection of the same shape was found right: so is this one's structure
-            grant = plans[plan]
-        else:
-            n = len(self.out)
-            grant = self._structure(c)
-            if plan is not None and len(self.out) == n:
-                plans[plan] = grant
-        check_values(self, c, grant)
-        check_token(self, c)
-
-    def _structure(self, c: Connection) -> str | None:
-        """Unknown keys, types, the grant, missing and ignored keys; the connection's
-        canonical grant (the one its client implies) for the value checks."""
         name = c.name
         for k, (part, where) in enumerate(c.unknown):
             known = list(_SUB_KEYS[where]) if where else [*model.CONNECTION_KEYS, model.TOKEN_TABLE, model.EXPORT_TABLE]
@@ -277,7 +261,8 @@ class Checker:
                 )
         if name == model.CONNECTIONS_TABLE:
             self._named_connections(c)
-        return grant
+        check_values(self, c, grant)
+        check_token(self, c)
 
     def _sdk_grant(self, c: Connection, grant: str | None) -> None:
         """With `client = "servicenow-sdk"` the grant is the authorization code: left out,
@@ -475,36 +460,6 @@ _REQUIRED: dict[tuple[str | None, bool, str | None, bool], tuple[str, ...]] = {}
 _SDK_INSTEAD = frozenset({None, model.GRANT_PASSWORD, model.GRANT_AUTHORIZATION_CODE})
 #: the quick fix on a missing `client_id` that runs Register OAuth Client
 REGISTER_TITLE = "Register an OAuth client on the instance"
-
-
-_PLAN_VALUES = ("grant_type", "client", "pkce", "jwt_algorithm")  # what decides the structure's rules
-_SCALARS = frozenset({"string", "integer", "float", "boolean", "datetime", "date", "time"})
-
-
-def plan_key(c: Connection) -> tuple[object, ...] | None:
-    """What ``Checker._structure`` finds of ``c`` depends on (its keys and their kinds in
-    order; the values of `grant_type`, `client`, `pkce`, `jwt_algorithm`), when nothing
-    else it reads is there (unknown keys, tables, a token or export problem, an export, the
-    name `connections`): connections with one key have the same findings there, or both
-    none. None: ``c`` is checked key by key."""
-    if (
-        c.unknown
-        or c.wrong_tables
-        or c.export
-        or c.token_value_problem is not None
-        or c.export_value_problem is not None
-        or c.name == model.CONNECTIONS_TABLE
-    ):
-        return None
-    keys = c.keys
-    values: list[object] = []
-    for k in _PLAN_VALUES:
-        a = keys.get(k)
-        if a is not None:
-            if a.value.kind not in _SCALARS:
-                return None
-            values.append((k, a.value.data))
-    return tuple([(k, a.value.kind) for k, a in keys.items()]), tuple(values)
 
 
 def _required_keys(grant: str | None, pkce: bool, client: str | None = None, shared: bool = False) -> tuple[str, ...]:

@@ -35,17 +35,13 @@ _HEX32 = re.compile(r"[0-9a-fA-F]{32}")
 class Shared:
     """What the checkers of one analysis share (the same text, environment and time):
     ``values``, the findings of a (key, value, grant, client) that depend on nothing else,
-    so that a value written in many connections is checked once (``check_values``);
-    ``plans``, the connections' shapes (``checks.plan_key``) whose structure was found
-    right, with the grant it gave, so that the next connection of that shape is not
-    checked again key by key (``Checker.connection``); and why the .env beside the file is
-    not appended to (``dotenv_refusal``), looked up once."""
+    so that a value written in many connections is checked once (``check_values``); and why
+    the .env beside the file is not appended to (``dotenv_refusal``), looked up once."""
 
-    __slots__ = ("_refusal", "plans", "values")
+    __slots__ = ("_refusal", "values")
 
     def __init__(self) -> None:
         self.values: dict[tuple[str, str, str | None, str | None], tuple[tuple[int, str, str], ...]] = {}
-        self.plans: dict[tuple[object, ...], str | None] = {}
         self._refusal: tuple[str | None] | None = None
 
     def dotenv_refusal(self, env: Environment) -> str | None:
