@@ -11,6 +11,9 @@ _HOST = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.?"
 )
 _SERVICE_NOW = re.compile(r"([A-Za-z0-9-]+)\.service-now\.com/?", re.IGNORECASE)
+# `https://` and a host name alone, the usual URL: its base URL without taking it apart
+# (``urlsplit`` and the checks after it find nothing else to say of one; a test holds both equal)
+_PLAIN_HTTPS = re.compile(r"https://([A-Za-z0-9.-]+)")
 
 
 class InstanceError(ValueError):
@@ -84,6 +87,9 @@ def _instance_url(value: str) -> str:
             f"`{value}` is not an instance name (letters, digits and hyphens, like `dev12345`) or an https:// URL",
             reason="it is neither an instance name (letters, digits and hyphens, like `dev12345`) nor an https:// URL",
         )
+    m = _PLAIN_HTTPS.fullmatch(value)
+    if m is not None and _HOST.fullmatch(host := m.group(1).lower()):
+        return f"https://{host}"
     try:
         parts = urlsplit(value)
         port = parts.port

@@ -111,35 +111,44 @@ def _plain_members(
     return True
 
 
+_TOP, _TABLE, _MINE, _ELSE = "top", "table", "mine", "else"  # where a statement is, for _inline_connection
+
+
+def _under(gov: Header | None, name: str) -> str:
+    """Where the statements under the header ``gov`` are, for the connection ``name``:
+    at the top, in the `[connections]` table, in a table of that connection, elsewhere."""
+    if gov is None:
+        return _TOP
+    key = gov.key
+    if gov.is_array or key[0].name != _CONNECTIONS:
+        return _ELSE
+    if len(key) == 1:
+        return _TABLE
+    return _MINE if key[1].name == name else _ELSE
+
+
 def _inline_connection(name: str, chunks: Sequence[Chunk]) -> tuple[Connection, int] | None:
     """``<name> = { key = value, … }`` under ``[connections]``: the connection's only statement."""
     found: Entry | None = None
     for ch in chunks:
-        gov = ch.gov
+        under = _under(ch.gov, name)
         for it in ch.items:
             if type(it) is Header:
-                gov = it
                 key = it.key
                 if not it.is_array and len(key) >= 2 and key[0].name == _CONNECTIONS and key[1].name == name:
                     return None
-                continue
-            if gov is None:
+                under = _under(it, name)
+            elif under is _TABLE:  # under `[connections]`: the connection's own statement when named so
+                if it.key[0].name == name:
+                    if found is not None:
+                        return None
+                    found = it  # type: ignore[assignment]
+            elif under is _TOP:
                 key = it.key
                 if len(key) >= 2 and key[0].name == _CONNECTIONS and key[1].name == name:
                     return None
-                continue
-            g = gov.key
-            if gov.is_array or g[0].name != _CONNECTIONS:
-                continue
-            if len(g) >= 2:
-                if g[1].name == name:
-                    return None
-                continue
-            if it.key[0].name != name:
-                continue
-            if found is not None:
+            elif under is _MINE:  # under `[connections.<name>…]`
                 return None
-            found = it  # type: ignore[assignment]
     if found is None or len(found.key) != 1:
         return None
     e = found

@@ -232,6 +232,16 @@ def _line_end(text: str, i: int) -> int:
     return j - 1 if j > i and text[j - 1] == "\r" else j
 
 
+def _line_rest(text: str, i: int) -> int:
+    """Where the next line starts when only blanks and a comment are left on the line at
+    ``i`` (``_EOL``), else -1. A line feed at once is the common case, looked at without
+    the pattern."""
+    if text.startswith("\n", i):
+        return i + 1
+    m = _EOL.match(text, i)
+    return -1 if m is None else m.end()
+
+
 def _skip_ws(text: str, i: int) -> int:
     m = _WS.match(text, i)
     return m.end() if m else i
@@ -343,9 +353,18 @@ def scan(text: str, start: int = 0, resync: Callable[[int], bool] | None = None)
 
 
 # a `key = "plain string"` line and a `[plain.header]` line, the bulk of every file
-_FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*(?:#[^\n]*)?(?:\r?\n|$)')
+# (the rest of the line, `_EOL`, is looked at apart: at a line feed without the pattern,
+# which takes longer than the whole line before it)
+_FAST_ENTRY = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"')
 _FAST_MEMBER = re.compile(r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*"([^"\\\r\n]*)"[ \t]*')
-_FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\][ \t]*(?:#[^\n]*)?(?:\r?\n|$)")
+_FAST_HEADER = re.compile(r"\[([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)\]")
+# `key = {` and the members of a plain inline table on one line: a string or a UTC date-time
+# (a stored token's `expires_at`) followed by `,` or the closing `}`
+_FAST_INLINE = re.compile(r"([A-Za-z0-9_-]+)[ \t]*=[ \t]*(\{)[ \t]*")
+_FAST_INLINE_MEMBER = re.compile(
+    r'([A-Za-z0-9_-]+)[ \t]*=[ \t]*(?:"([^"\\\r\n]*)"|([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z))'
+    r"[ \t]*(?:,[ \t]*|(\}))"
+)
 SHARED_LENGTH = 64  # a string value up to this long is kept once however often it is written
 
 
@@ -366,6 +385,7 @@ class _Scanner:
     def run(self, start: int, resync: Callable[[int], bool] | None) -> tuple[list[Chunk], int]:
         text, n = self.text, self.n
         fast_entry, fast_header = _FAST_ENTRY.match, _FAST_HEADER.match
+        fast_inline = _FAST_INLINE.match
         intern = sys.intern
         i = 1 if start == 0 and text.startswith("\ufeff") else start
         chunk = Chunk(start, origin=start)
@@ -407,31 +427,42 @@ class _Scanner:
             count += 1
             if c == "[":
                 m = fast_header(text, i)
-                if m is not None and m.group(1).count(".") < MAX_DEPTH:
+                if m is not None and (e := _line_rest(text, m.end())) >= 0 and m.group(1).count(".") < MAX_DEPTH:
                     parts = []
                     at = i + 1
                     for name in m.group(1).split("."):
                         parts.append(KeyPart(intern(name), at, at + len(name)))
                         at += len(name) + 1
                     items.append(Header(parts, False, i, at))
-                    i = line_start = m.end()
+                    i = line_start = e
                     if i >= reach:
                         reach = i + 1
                     continue
             else:
                 m = fast_entry(text, i)
-                if m is not None:
+                if m is not None and (e := _line_rest(text, m.end())) >= 0:
                     while True:
                         name, body = m.groups()
-                        ve = m.end(2) + 1
-                        value = Value("string", m.start(2) - 1, ve, _shared(body))
+                        vs, ve = m.span(2)
+                        ve += 1
+                        value = Value("string", vs - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body)
                         items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
-                        i = m.end()
+                        i = e
                         # the next line is one too, in this chunk (what the loop would find)
                         if resync is not None or count >= CHUNK_STATEMENTS or (m := fast_entry(text, i)) is None:
                             break
+                        if text.startswith("\n", me := m.end()):
+                            e = me + 1
+                        elif (e := _line_rest(text, me)) < 0:
+                            break
                         count += 1
                     line_start = i
+                    if i >= reach:
+                        reach = i + 1
+                    continue
+                m = fast_inline(text, i)
+                if m is not None and (end := self._plain_inline_line(i, m)) is not None:
+                    i = line_start = end
                     if i >= reach:
                         reach = i + 1
                     continue
@@ -449,9 +480,50 @@ class _Scanner:
         chunk.reach = max(reach, stop + 1) - chunk.start
         if stopped and len(chunks) == 1 and chunk.start == stop:
             return [], stop  # stopped at once: nothing changed here
-        for k, ch in enumerate(chunks):
-            self._control_characters(ch, chunks[k + 1].start if k + 1 < len(chunks) else stop)
+        if _has_control(text, start, stop):  # (the common case: none, and one look at the whole)
+            for k, ch in enumerate(chunks):
+                self._control_characters(ch, chunks[k + 1].start if k + 1 < len(chunks) else stop)
         return chunks, stop
+
+    def _plain_inline_line(self, start: int, m: re.Match[str]) -> int | None:
+        """`key = { k = "string", k = 2026-11-28T09:00:00Z, … }` alone on its line (an
+        inline connection, a stored token), read in one loop: the statement is added and
+        the next line's start returned; None (nothing added) when the line is anything
+        else, for the full path to read (``tests/hardening/test_scanner_fast_paths.py``)."""
+        text = self.text
+        member = _FAST_INLINE_MEMBER.match
+        intern = sys.intern
+        entries: list[Entry] = []
+        j = m.end()
+        while True:
+            mm = member(text, j)
+            if mm is None:
+                return None
+            kname, body, stamp, close = mm.groups()
+            if body is not None:
+                ve = mm.end(2) + 1
+                value = Value("string", mm.start(2) - 1, ve, _shared(body))
+            else:
+                vs = mm.start(3)
+                dm = _DATETIME.match(text, vs)
+                if dm is None or dm.end() != vs + len(stamp):
+                    return None
+                try:
+                    value = self._datetime(dm, vs)
+                except _Fail:
+                    return None
+                ve = value.end
+            entries.append(Entry([KeyPart(intern(kname), j, j + len(kname))], value, j, ve))
+            j = mm.end()
+            if close is not None:
+                break
+        end = _line_rest(text, j)
+        if end < 0:
+            return None
+        name = m.group(1)
+        table = Value("table", m.start(2), j, entries)
+        self.items.append(Entry([KeyPart(intern(name), start, start + len(name))], table, start, j))
+        return end
 
     def _control_characters(self, chunk: Chunk, end: int) -> None:
         """TOML allows no control character but tab and line breaks (LF, CRLF), even in
@@ -462,9 +534,8 @@ class _Scanner:
         reach: list[int] = []  # the furthest end of the errors up to each one
         errors = chunk.errors
         text = self.text
-        part = text[chunk.start : end]
-        if "\r" not in part and not part.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL):
-            return  # the common case, at the speed of a copy (the pattern is 20 times slower)
+        if not _has_control(text, chunk.start, end):
+            return
         for m in _CONTROL.finditer(text, chunk.start, end):
             if spans is None:
                 spans = sorted((p.start, max(p.end, p.start + 1)) for p in errors)
@@ -876,6 +947,13 @@ class _Scanner:
                 pieces.append(found)
             i = k
         return "".join(pieces)
+
+
+def _has_control(text: str, start: int, end: int) -> bool:
+    """A control character (or a carriage return) in [start, end): at the speed of a copy
+    (the pattern is 20 times slower)."""
+    part = text[start:end]
+    return "\r" in part or bool(part.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
 
 
 def _decode(run: str, multiline: bool) -> str:

@@ -88,11 +88,16 @@ def check_values(ch: Checker, c: Connection, grant: str | None) -> None:
         _check_value(ch, c, key, v, value, grant)
         # a key that names a file depends on that file; the findings kept depend on the
         # value alone (no fix, nothing named after the connection)
-        if key not in model.FILE_KEYS and "${file:" not in value and all(f.code in _REPLAYED for f in out[n:]):
+        if key in _FILE_KEYS or "${file:" in value:
+            continue
+        if len(out) == n:  # (most values: nothing found)
+            checked[seen] = ()
+        elif all(f.code in _REPLAYED for f in out[n:]):
             checked[seen] = tuple((f.severity, f.code, f.message) for f in out[n:])
     _check_exports_and_timeout(ch, c)
 
 
+_FILE_KEYS = frozenset(model.FILE_KEYS)
 # the value checks' findings that depend on the value alone: on the value's span, with no
 # fix and nothing named after the connection (Shared.values replays them)
 _REPLAYED = frozenset(

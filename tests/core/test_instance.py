@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import re
+from unittest import mock
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from snowauth import instance
 from snowauth.instance import InstanceError, check_redirect_uri, instance_url, is_loopback_host
 
 
@@ -129,3 +135,33 @@ def test_redirect_uri(value: str, problem: str | None) -> None:
         assert got is None
     else:
         assert got is not None and problem in got
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.tuples(
+        st.sampled_from(["https://", "HTTPS://", "http://", "https:/", " https://", "https://user@", ""]),
+        st.text(alphabet="aZ09.-_:/[]?# ", max_size=30),
+        st.sampled_from(["", "/", ".", " ", ":8443", "\t"]),
+    ).map("".join)
+)
+def test_a_plain_https_url_reads_as_the_full_path_reads_it(value: str) -> None:
+    """``_PLAIN_HTTPS`` (an https:// URL that is a host name alone) answers as ``urlsplit``
+    and the checks after it do: the same base URL, or the same error."""
+
+    def outcome() -> tuple[str, str | None, str | None]:
+        try:
+            return ("ok", instance_url(value), None)
+        except InstanceError as exc:
+            return ("error", str(exc), exc.suggestion)
+
+    fast = outcome()
+    with mock.patch.object(instance, "_PLAIN_HTTPS", re.compile(r"(?!)")):
+        assert fast == outcome()
+
+
+@pytest.mark.parametrize("value", ["https://dev1.service-now.com", "https://Dev1.Example.COM.", "https://a-b.c"])
+def test_plain_https_urls_take_the_short_way(value: str) -> None:
+    assert instance._PLAIN_HTTPS.fullmatch(value.strip())
+    with mock.patch.object(instance, "urlsplit", side_effect=AssertionError("taken apart")):
+        assert instance_url(value) == "https://" + value.removeprefix("https://").lower()

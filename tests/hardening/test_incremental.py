@@ -47,6 +47,19 @@ def _bases() -> list[str]:
         f'client_id = "{HEX32}"\r\nredirect_uri = "http://127.0.0.1:1/cb"\r\n'
     )
     out.append("".join(render("table", password_keys(), name=f"c{i}") for i in range(40)))
+    # as the benchmark's file is written: stored tokens on one line, inline connections
+    out.append(
+        "".join(
+            render("table", password_keys(), name=f"t{i}")
+            + f'token = {{ access_token = "AT-{i}", token_type = "Bearer", expires_at = 2026-11-28T09:{i:02d}:00Z }}\n'
+            for i in range(20)
+        )
+        + "[connections]\n"
+        + "".join(
+            f'i{i} = {{ instance = "dev{i}", grant_type = "client_credentials", client_id = "x{i}" }}\n'
+            for i in range(20)
+        )
+    )
     return out
 
 
@@ -56,6 +69,7 @@ PIECES = [
     '"""', "'''", "\x01", "\ufeff", "true", "2026-01-01T00:00:00Z", " = ", "[connections.", "[connections]\n",
     "connections.", "dev", "token", "instance", "grant_type", 'default = "dev"\n', "[[connections.x]]\n",
     '"${env:SNOW_SECRET}"', "\n[connections.new]\n", "dev = { instance = ", "[connections.dev.token]\n",
+    ', expires_at = 2026-13-01T00:00:00Z', 'token = { access_token = "a" }\n', "}",
 ]  # fmt: skip
 
 edits = st.lists(

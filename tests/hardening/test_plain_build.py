@@ -82,3 +82,49 @@ def test_the_usual_forms_are_plain() -> None:
     assert _compare(render("dotted", password_keys(), name="d")) == 0
     assert _compare(render("table", password_keys(), token, name="e")) == 0
     assert _compare(render("inline", password_keys(), token, name="f")) == 0
+
+
+inline_line = st.sampled_from(
+    [
+        'dev = { instance = "dev1", grant_type = "password" }',
+        'other = { instance = "o" }',
+        'dev.instance = "d"',
+        'dev = "not a table"',
+        "dev = {}",
+        'connections.dev.instance = "t"',
+        'connections.other.instance = "t"',
+        "[connections.dev]",
+        "[connections.dev.token]",
+        "[connections.other]",
+        "[[connections.dev]]",
+        "[connections]",
+        "[other]",
+        'instance = "i"',
+        "# caf\u00e9 \u2713 \U0001f600",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(inline_line, max_size=40),
+    top=st.booleans(),
+    nl=newline,
+)
+def test_inline_connections_among_other_statements_are_built_as_the_table_rules_build_them(
+    lines: list[str], top: bool, nl: str
+) -> None:
+    """``dev = { … }`` under `[connections]` (chunks of many statements), with the same name
+    elsewhere (a dotted key, its own table, at the top) or not."""
+    text = nl.join(([] if top else ["[connections]"]) + lines) + nl
+    note(repr(text))
+    _compare(text)
+
+
+def test_many_inline_connections_are_plain() -> None:
+    text = "[connections]\n" + "".join(f'c{k} = {{ instance = "dev{k}" }}\n' for k in range(40))
+    assert _compare(text) == 40
+    assert _compare(text + 'c7.scope = "x"\n') == 39
+    # the same name at the top, or in a table of its own: built by the table rules
+    assert _compare('connections.c1.scope = "x"\n' + text) == 39
+    assert _compare(text + "[connections.c2]\n") == 39

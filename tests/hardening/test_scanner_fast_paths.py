@@ -1,5 +1,5 @@
 """The scanner's fast paths (a run of plain `key = "string"` lines, a plain `[header]`, a
-plain inline-table member) read what the full scanner reads: the same statements,
+plain inline-table member, a line that is one plain inline table) read what the full scanner reads: the same statements,
 errors and chunks, on generated lines that are plain, almost plain, and nasty."""
 
 from __future__ import annotations
@@ -24,6 +24,9 @@ values = st.sampled_from(
         '"bad\\q"', '"\\u00e9"', '"unterminated', "'literal'", '"""\nmulti\nline"""', "'''\nraw\n'''", "42",
         "2026-11-28T09:00:00Z", "true", "[1, 2]", '{ a = "x", b = "y" }', '{ a = "x", }', '{ a = 1, b = "z" }',
         '"x" # comment', '"x" trailing', "", '"\x01"',
+        '{ a = "x", b = 2026-11-28T09:00:00Z }', '{ a = 2026-13-28T09:00:00Z }', '{a="x",b="y"}',
+        '{ a = "x" , b = "y" } # c', '{ a = "x" } x', "{}", "{ }", '{ a = "x",', '{ a = 2026-11-28T09:00:00Zx }',
+        '{ a = 2026-11-28T09:00:00Z, }', '{ a = "x" }}', '{ "q" = "x" }', '{ a = "\x01" }', '{ a = "x\r" }',
     ]
 )  # fmt: skip
 lines = st.one_of(
@@ -61,6 +64,7 @@ def _slow(text: str) -> str:
         mock.patch.object(syntax, "_FAST_ENTRY", NEVER),
         mock.patch.object(syntax, "_FAST_HEADER", NEVER),
         mock.patch.object(syntax, "_FAST_MEMBER", NEVER),
+        mock.patch.object(syntax, "_FAST_INLINE", NEVER),
     ):
         return _scanned(text)
 
