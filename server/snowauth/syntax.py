@@ -445,7 +445,7 @@ class _Scanner:
                         name, body = m.groups()
                         vs, ve = m.span(2)
                         ve += 1
-                        value = Value("string", vs - 1, ve, intern(body) if len(body) <= SHARED_LENGTH else body)
+                        value = Value("string", vs - 1, ve, _shared(body))
                         items.append(Entry([KeyPart(intern(name), i, i + len(name))], value, i, ve))
                         i = e
                         # the next line is one too, in this chunk (what the loop would find)
