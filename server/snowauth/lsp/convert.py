@@ -860,3 +860,24 @@ class RawTokens:
         seq[1::2] = pieces
         seq[0], seq[-1] = before + self.head, b"]}" + after
         return b"".join(seq)
+
+
+# -- formatting's edits as JSON text ------------------------------------------------------------
+
+
+def formatting_edits_json(conv: Converter, edits: Iterable[Edit]) -> RawJson:
+    """``formatting_edits`` as JSON text (``RawJson``): a long file's formatting makes
+    thousands of edits, which as dicts, then serialized by pygls, were a megabyte more
+    at its peak (docs/performance.md)."""
+    index = conv.index
+    column = conv._column
+    out: list[bytes] = []
+    append = out.append
+    for e in edits:
+        l1, c1 = index.position(e.start)
+        l2, c2 = index.position(e.end)
+        append(
+            b'{"range":{"start":{"line":%d,"character":%d},"end":{"line":%d,"character":%d}},"newText":%s}'
+            % (l1, column(l1, c1), l2, column(l2, c2), _json_text(e.text))
+        )
+    return RawJson(out)
