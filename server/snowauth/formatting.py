@@ -20,8 +20,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from snowauth.findings import Edit
 from snowauth.model import (
@@ -394,8 +394,11 @@ def _edits(old: _Text, new: Iterable[_Line], nl: str) -> list[Edit]:
             lo = starts[k]
             if k < count - 1:  # old line k ends with its LF
                 hi = starts[k + 1]
-                same = e.endswith("\n") and hi - lo == len(c) + len(e) and text.startswith(c, lo) and (
-                    e == "\n" or text.startswith(e, hi - len(e))
+                same = (
+                    e.endswith("\n")
+                    and hi - lo == len(c) + len(e)
+                    and text.startswith(c, lo)
+                    and (e == "\n" or text.startswith(e, hi - len(e)))
                 )
             else:
                 hi = size
@@ -428,21 +431,21 @@ def _edits(old: _Text, new: Iterable[_Line], nl: str) -> list[Edit]:
     for j, k in enumerate(kept_at):
         if k < 0:
             continue
-        c = len(cand_j)
+        cand = len(cand_j)
         cand_j.append(j)
         if not tails or k > tails[-1]:  # the usual case: lines in order
             n = len(tails)
             tails.append(k)
-            tail_at.append(c)
+            tail_at.append(cand)
         else:
             n = bisect_left(tails, k)
-            tails[n], tail_at[n] = k, c
+            tails[n], tail_at[n] = k, cand
         before.append(tail_at[n - 1] if n else -1)
     run = array("q")  # the run's candidates, last first
-    c = tail_at[-1] if tail_at else -1
-    while c >= 0:
-        run.append(c)
-        c = before[c]
+    cand = tail_at[-1] if tail_at else -1
+    while cand >= 0:
+        run.append(cand)
+        cand = before[cand]
     del tails, tail_at, before
     edits = []
     pi, pj = -1, -1
