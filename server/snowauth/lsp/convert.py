@@ -12,7 +12,7 @@ hints and semantic tokens, layout, workspace reports).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -638,15 +638,9 @@ class RawJson:
         items = self.items
         return sum(map(len, items)) + max(0, len(items) - 1) + 2
 
-    def framed(self, before: bytes, after: bytes) -> bytes:
-        """``before`` + the array + ``after``, joined in one copy."""
-        items = self.items
-        if not items:
-            return before + b"[]" + after
-        seq = [b","] * (2 * len(items) + 1)
-        seq[1::2] = items
-        seq[0], seq[-1] = before + b"[", b"]" + after
-        return b"".join(seq)
+    def chunks(self, before: bytes, after: bytes) -> Iterator[bytes]:
+        """``before`` + the array + ``after``, in pieces of about ``CHUNK`` bytes."""
+        return _chunks(before + b"[", self.items, b"]" + after)
 
 
 class LineTemplate:
@@ -851,15 +845,9 @@ class RawTokens:
         pieces = self.pieces
         return len(self.head) + sum(map(len, pieces)) + max(0, len(pieces) - 1) + 2
 
-    def framed(self, before: bytes, after: bytes) -> bytes:
-        """``before`` + the result + ``after``, joined in one copy."""
-        pieces = self.pieces
-        if not pieces:
-            return before + self.head + b"]}" + after
-        seq = [b","] * (2 * len(pieces) + 1)
-        seq[1::2] = pieces
-        seq[0], seq[-1] = before + self.head, b"]}" + after
-        return b"".join(seq)
+    def chunks(self, before: bytes, after: bytes) -> Iterator[bytes]:
+        """``before`` + the result + ``after``, in pieces of about ``CHUNK`` bytes."""
+        return _chunks(before + self.head, self.pieces, b"]}" + after)
 
 
 # -- formatting's edits as JSON text ------------------------------------------------------------
@@ -881,3 +869,28 @@ def formatting_edits_json(conv: Converter, edits: Iterable[Edit]) -> RawJson:
             % (l1, column(l1, c1), l2, column(l2, c2), _json_text(e.text))
         )
     return RawJson(out)
+
+
+# -- answers written as JSON text, sent a piece at a time -----------------------------------
+
+CHUNK = 1 << 16  # bytes per write of a long answer
+
+
+def _chunks(head: bytes, items: list[bytes], tail: bytes) -> Iterator[bytes]:
+    """``head`` + ``items`` separated by commas + ``tail``, joined ``CHUNK`` bytes at a
+    time: a long file's outline (2.6 MB) is written without a copy of it whole, which
+    was the peak of memory after each edit (docs/performance.md)."""
+    seq = [head]
+    size = len(head)
+    sep = b""
+    for item in items:
+        seq.append(sep)
+        seq.append(item)
+        sep = b","
+        size += len(item) + 1
+        if size >= CHUNK:
+            yield b"".join(seq)
+            seq.clear()
+            size = 0
+    seq.append(tail)
+    yield b"".join(seq)
