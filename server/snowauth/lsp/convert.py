@@ -12,6 +12,8 @@ hints and semantic tokens, layout, workspace reports).
 
 from __future__ import annotations
 
+import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -645,20 +647,60 @@ class RawJson:
 
 class LineTemplate:
     """A piece of JSON whose line numbers count from one line of the text (``line``):
-    printed for another line (lines were added or removed above it), only they change."""
+    printed for another line (lines were added or removed above it), only they change.
 
-    __slots__ = ("data", "line", "rel", "template")
+    Only the printed piece is kept (UTF-8), with each line number's place in it and its
+    line relative to ``line``: a long file's outline keeps no second copy as a template
+    (docs/performance.md)."""
+
+    __slots__ = ("data", "line", "spots")
 
     def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
-        self.template, self.rel, self.line = template, rel, line
-        self.data = (template % tuple(line + r for r in rel)).encode()
+        # ``template``: ASCII (JSON escapes the rest) with ``%d`` per line, ``%%`` per "%"
+        self.line = line
+        spots = self.spots = array("q")  # per line number: its line relative to ``line``, its place
+        parts: list[str] = []
+        at = 0
+        numbers = iter(rel)
+        for k, part in enumerate(_PLACEHOLDER.split(template)):
+            if k % 2:  # a placeholder
+                if part == "%%":
+                    part = "%"
+                else:
+                    r = next(numbers)
+                    spots.append(r)
+                    spots.append(at)
+                    part = str(line + r)
+            parts.append(part)
+            at += len(part)
+        self.data = "".join(parts).encode()
 
     def at(self, line: int) -> bytes:
         """The piece printed for ``line``, as UTF-8."""
         if line != self.line:
-            self.line = line
-            self.data = (self.template % tuple(line + r for r in self.rel)).encode()
+            old, data, spots = self.line, self.data, self.spots
+            parts: list[bytes] = []
+            numbers: dict[int, tuple[bytes, int]] = {}  # by relative line: the new number, the old one's length
+            done = 0  # of ``data``
+            at = 0  # of the new piece
+            for k in range(0, len(spots), 2):
+                r, spot = spots[k], spots[k + 1]
+                found = numbers.get(r)
+                if found is None:
+                    found = numbers[r] = (b"%d" % (line + r), len(b"%d" % (old + r)))
+                number, was = found
+                parts.append(data[done:spot])
+                parts.append(number)
+                at += spot - done
+                spots[k + 1] = at
+                at += len(number)
+                done = spot + was
+            parts.append(data[done:])
+            self.line, self.data = line, b"".join(parts)
         return self.data
+
+
+_PLACEHOLDER = re.compile("(%%|%d)")
 
 
 def _template_string(s: str) -> str:
