@@ -517,7 +517,7 @@ def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
     def encode(region: str, tokens: list[Token]) -> Encoded:
         starts = LineIndex(region).starts
         ascii_ = region.isascii() or encoding == "utf-32"
-        data: list[int] = []
+        data = array("i")  # 4 bytes a number, not a list's pointer and int: kept per chunk
         n_lines = len(starts)
         line = 0  # the line of the token at hand: tokens come in order
         prev_line, prev_col, prev_at = 0, 0, 0
@@ -542,10 +542,10 @@ def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
                 length = e - s if ascii_ else _units(region[s:e], encoding)
                 if n == prev_line and first is not None:  # counted on from the token before
                     col = prev_col + (s - prev_at if ascii_ else _units(region[prev_at:s], encoding))
-                    data += (0, col - prev_col, length, kind, mods)
+                    data.extend((0, col - prev_col, length, kind, mods))
                 else:
                     col = s - starts[n] if ascii_ else _units(region[starts[n] : s], encoding)
-                    data += (n - prev_line, col, length, kind, mods)
+                    data.extend((n - prev_line, col, length, kind, mods))
                     if first is None:
                         first = n
                 prev_line, prev_col, prev_at = n, col, s
@@ -658,7 +658,7 @@ class LineTemplate:
     def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
         # ``template``: ASCII (JSON escapes the rest) with ``%d`` per line, ``%%`` per "%"
         self.line = line
-        spots = self.spots = array("q")  # per line number: its line relative to ``line``, its place
+        spots = self.spots = array("i")  # per line number: its line relative to ``line``, its place
         parts: list[str] = []
         at = 0
         numbers = iter(rel)
