@@ -21,7 +21,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, chain
 
 from snowauth.findings import Edit
 from snowauth.model import (
@@ -103,7 +103,9 @@ class _Text:
 
     def end_of(self, line: int) -> int:
         """The offset where the content of ``line`` ends."""
-        return self.starts[line] + len(self.raw(line).removesuffix("\r"))
+        starts = self.starts
+        end = starts[line + 1] - 1 if line + 1 < self.count else len(self.text)
+        return end - 1 if end > starts[line] and self.text[end - 1] == "\r" else end
 
 
 def _tidy(lines: list[_Comment], *, keep_last_blank: bool, keep_first_blank: bool = False) -> list[_Comment]:
@@ -121,38 +123,47 @@ def _tidy(lines: list[_Comment], *, keep_last_blank: bool, keep_first_blank: boo
 
 def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
     """The tables in the text's order, with their comments; their statements are read
-    when each is rendered (``_fill``), so that a long file's are not all held at once."""
+    when each is rendered (``_fill``), so that a long file's are not all held at once.
+    Only the headers are looked at here, and the statement before each."""
     text = old.text
     top = _Section((), None)
     sections = [top]
     cur = top
     nxt = 0  # the first line after the last statement
     starts = old.starts
-    count = len(starts)
     items = parsed.items
+
+    def close(sec: _Section, stop: int) -> int:
+        """End ``sec``'s statements before item ``stop``; the first line after them."""
+        a = sec.entries[0]
+        sec.entries = (a, stop)
+        if stop == a:
+            return sec.body
+        if sec.first < 0:  # the file's first key
+            first = bisect_right(starts, items[a].start, sec.body) - 1
+            sec.first = next((k for k in range(sec.body, first) if old.content(k).strip()), first)
+        sec.last = old.line_of(items[stop - 1].end)
+        return sec.last + 1
+
     for i, item in enumerate(items):
+        if type(item) is not Header:
+            continue
+        nxt = close(cur, i)
         first = bisect_right(starts, item.start, nxt) - 1
-        last = first if first + 1 >= count or item.end < starts[first + 1] else old.line_of(item.end)
-        if type(item) is Header:
-            gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
-            k = len(gap)
-            while k > 0 and gap[k - 1][0]:
-                k -= 1
-            cur.entries = (cur.entries[0], i)
-            _add_tail(cur, gap[:k])
-            header = text[item.start : old.end_of(last)].rstrip()
-            sec = _Section(tuple(p.name for p in item.key), (header, first), item.is_array, gap[k:])
-            sec.first = gap[k][1] if k < len(gap) else first
-            sec.last = first
-            sec.entries, sec.body = (i + 1, i + 1), last + 1
-            sections.append(sec)
-            cur = sec
-        else:
-            if cur.first < 0:  # the file's first key
-                cur.first = next((k for k in range(nxt, first) if old.content(k).strip()), first)
-            cur.last = last
-        nxt = last + 1
-    cur.entries = (cur.entries[0], len(items))
+        last = old.line_of(item.end)
+        gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
+        k = len(gap)
+        while k > 0 and gap[k - 1][0]:
+            k -= 1
+        _add_tail(cur, gap[:k])
+        header = text[item.start : old.end_of(last)].rstrip()
+        sec = _Section(tuple(p.name for p in item.key), (header, first), item.is_array, gap[k:])
+        sec.first = gap[k][1] if k < len(gap) else first
+        sec.last = first
+        sec.entries, sec.body = (i + 1, i + 1), last + 1
+        sections.append(sec)
+        cur = sec
+    nxt = close(cur, len(items))
     _add_tail(cur, [(old.content(k).strip(), k) for k in range(nxt, old.count)])
     return sections
 
@@ -161,9 +172,10 @@ def _fill(old: _Text, parsed: Parsed, sec: _Section) -> None:
     """Read the section's statements (``_Unit``) from the text."""
     text = old.text
     starts = old.starts
-    count = len(starts)
+    count, size = old.count, len(text)
     nxt = sec.body
     units = sec.units = []
+    append = units.append
     a, b = sec.entries
     for item in parsed.items[a:b]:
         assert type(item) is Entry and item.value is not None
@@ -171,13 +183,15 @@ def _fill(old: _Text, parsed: Parsed, sec: _Section) -> None:
         gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
         last = first if first + 1 >= count or item.end < starts[first + 1] else old.line_of(item.end)
         nxt = last + 1
-        eol = old.end_of(last)
+        eol = starts[nxt] - 1 if nxt < count else size  # old.end_of(last), inline
+        if eol > starts[last] and text[eol - 1] == "\r":
+            eol -= 1
         ve = item.value.end
         after = text[ve:eol].rstrip()
         comment = after.lstrip(" \t")
         line_start = starts[first] + (1 if first == 0 and text.startswith(_BOM) else 0)
         column = -1 if last > first else ve + len(after) - len(comment) - line_start
-        units.append(
+        append(
             _Unit(
                 _tidy(gap, keep_last_blank=True) if gap else (),  # (no empty list per key)
                 text[item.key_start : item.key_end],
@@ -281,7 +295,10 @@ def _parsed(text: str, parsed: Parsed | None) -> Parsed | None:
     return None if p.errors else p
 
 
-def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[_Line]:
+_BLANK: list[_Line] = [("", None, None)]
+
+
+def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[list[_Line]]:
     """The new lines, a table at a time: a table's statements are read when it is
     rendered and freed after, and no list of the file's new lines is made
     (docs/performance.md)."""
@@ -293,9 +310,9 @@ def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[_Line]:
         s.units = []  # rendered: its statements are freed while the rest is rendered
         if lines:
             if started:
-                yield ("", None, None)
+                yield _BLANK
             started = True
-            yield from lines
+            yield lines
 
 
 def _joined(lines: Iterable[_Line], nl: str, bom: bool) -> str:
@@ -309,7 +326,8 @@ def format_text(text: str, *, align_values: bool = False, parsed: Parsed | None 
     p = _parsed(text, parsed)
     if p is None:
         return None
-    return _joined(_formatted(_Text(text), p, align_values), newline_of(text), text.startswith(_BOM))
+    lines = chain.from_iterable(_formatted(_Text(text), p, align_values))
+    return _joined(lines, newline_of(text), text.startswith(_BOM))
 
 
 def format_edits(text: str, *, align_values: bool = False, parsed: Parsed | None = None) -> list[Edit] | None:
@@ -347,7 +365,7 @@ def range_edits(
             new.extend(lines)
             at = s.last + 1
     new.extend(_keep(old, at, count))
-    return _edits(old, new, newline_of(text))
+    return _edits(old, [new], newline_of(text))
 
 
 def _keep(old: _Text, a: int, b: int) -> list[_Line]:
@@ -366,13 +384,13 @@ def _keep(old: _Text, a: int, b: int) -> list[_Line]:
     return out
 
 
-def _edits(old: _Text, new: Iterable[_Line], nl: str) -> list[Edit]:
+def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
     """Edits turning the old text into ``new``: the new lines that are an old line
     unchanged and in order (the longest such run, found in n log n) stay; between two of
     them the lines that changed become one edit, cut down to the characters that differ
     (so that an editor keeps its cursor and the undo step is small).
 
-    ``new`` is read once, a line at a time: what is kept of it is, per new line, the old
+    ``new`` (the new lines, a block at a time) is read once: what is kept of it is, per new line, the old
     line it equals (an int in an array) or, for a line that changed, its text — a long
     file's formatting holds no list of its new lines (docs/performance.md)."""
     text = old.text
@@ -386,20 +404,26 @@ def _edits(old: _Text, new: Iterable[_Line], nl: str) -> list[Edit]:
     changed: dict[int, str] = {}  # per new line that equals none: its text with its break
     at = 0  # while the new text equals the old one so far: where it has reached
     j = -1
-    for j, (c, e, k) in enumerate(new):
-        e = nl if e is None else e
+    last_line = count - 1
+    for c, e, k in chain.from_iterable(new):
+        j += 1
+        if e is None:
+            e = nl
         if bom and j == 0:
             c = _BOM + c
         if k is not None and k < n_olds:
             lo = starts[k]
-            if k < count - 1:  # old line k ends with its LF
+            if k < last_line:  # old line k ends with its LF
                 hi = starts[k + 1]
-                same = (
-                    e.endswith("\n")
-                    and hi - lo == len(c) + len(e)
-                    and text.startswith(c, lo)
-                    and (e == "\n" or text.startswith(e, hi - len(e)))
-                )
+                if e == "\n":
+                    same = hi - lo == len(c) + 1 and text.startswith(c, lo)
+                else:
+                    same = (
+                        e.endswith("\n")
+                        and hi - lo == len(c) + len(e)
+                        and text.startswith(c, lo)
+                        and text.startswith(e, hi - len(e))
+                    )
             else:
                 hi = size
                 same = hi - lo == len(c) + len(e) and text.startswith(c + e, lo)
