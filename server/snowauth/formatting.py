@@ -20,7 +20,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import accumulate, chain
 
 from snowauth.findings import Edit
@@ -66,9 +66,9 @@ class _Section:
     path: tuple[str, ...]
     header: _Comment | None
     is_array: bool = False
-    above: list[_Comment] = field(default_factory=list)
-    units: list[_Unit] = field(default_factory=list)  # made when it is rendered (``_fill``)
-    tail: list[_Comment] = field(default_factory=list)
+    above: Sequence[_Comment] = ()
+    units: Sequence[_Unit] = ()  # made when it is rendered (``_fill``)
+    tail: Sequence[_Comment] = ()
     first: int = -1  # the old text's lines of the section (comments above through its tail)
     last: int = -2
     entries: tuple[int, int] = (0, 0)  # its statements: parsed.items[a:b]
@@ -174,7 +174,8 @@ def _fill(old: _Text, parsed: Parsed, sec: _Section) -> None:
     starts = old.starts
     count, size = old.count, len(text)
     nxt = sec.body
-    units = sec.units = []
+    units: list[_Unit] = []
+    sec.units = units
     append = units.append
     a, b = sec.entries
     for item in parsed.items[a:b]:
@@ -303,11 +304,15 @@ def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[list[_Line]]
     rendered and freed after, and no list of the file's new lines is made
     (docs/performance.md)."""
     sections = _sections(old, parsed)
+    order: list[_Section | None] = [sections[0], *_group_order(sections[1:])]
+    del sections
     started = False
-    for s in [sections[0], *_group_order(sections[1:])]:
+    for i, s in enumerate(order):
+        assert s is not None
+        order[i] = None  # rendered, a table is freed while the rest is rendered
         _fill(old, parsed, s)
         lines = _render(s, align)
-        s.units = []  # rendered: its statements are freed while the rest is rendered
+        del s
         if lines:
             if started:
                 yield _BLANK
