@@ -153,8 +153,9 @@ def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) 
             append(p.text)
             continue
         actions = lenses.lens_actions(info, now)
-        titles = tuple((x.title, x.action) for x in actions)
-        if titles != p.titles or line != rng.line or not p.text:
+        # (an untimed piece comes here made or moved only: it keeps no titles to compare)
+        titles = tuple((x.title, x.action) for x in actions) if p.timed else ()
+        if not p.timed or titles != p.titles or line != rng.line or not p.text:
             p.text = lenses_text(uri, info, rng.at(line).decode(), actions)
             p.titles = titles
         if p.timed:
