@@ -122,6 +122,12 @@ def test_a_kept_piece_printed_for_other_lines_reads_as_one_made_there() -> None:
     for line in (8, 9, 96, 1, 10_000, 7, 8):
         assert piece.at(line) == (template % (line, line + 3)).encode()
         assert json.loads(piece.at(line))["name"] == "a%d 100%"
+    # a long piece (its places past 32,767), and one that grows past it when printed lower
+    for long in ("x" * 40_000, "x" * (32_767 - len('{"name":"') - len("a%d 100%") - 60)):
+        wide = template.replace("a%%d", long + "a%%d")
+        piece = convert.LineTemplate(wide, (0, 3), 1)
+        for line in (1, 9, 99_999, 1_000_000_000, 5):
+            assert piece.at(line) == (wide % (line, line + 3)).encode()
 
 
 def test_a_long_answer_is_written_in_pieces_that_join_to_its_json() -> None:

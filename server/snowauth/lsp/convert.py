@@ -658,7 +658,7 @@ class LineTemplate:
     def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
         # ``template``: ASCII (JSON escapes the rest) with ``%d`` per line, ``%%`` per "%"
         self.line = line
-        spots = self.spots = array("i")  # per line number: its line relative to ``line``, its place
+        spots: list[int] = []  # per line number: its line relative to ``line``, its place
         parts: list[str] = []
         at = 0
         numbers = iter(rel)
@@ -674,6 +674,8 @@ class LineTemplate:
             parts.append(part)
             at += len(part)
         self.data = "".join(parts).encode()
+        # two bytes a number in the usual piece (its lines and places under 32,768)
+        self.spots = array("h" if max(map(abs, spots), default=0) < 1 << 15 else "i", spots)
 
     def at(self, line: int) -> bytes:
         """The piece printed for ``line``, as UTF-8."""
@@ -692,6 +694,8 @@ class LineTemplate:
                 parts.append(data[done:spot])
                 parts.append(number)
                 at += spot - done
+                if at >= 1 << 15 and spots.typecode == "h":  # the piece grew past two bytes' reach
+                    spots = self.spots = array("i", spots)
                 spots[k + 1] = at
                 at += len(number)
                 done = spot + was
