@@ -38,7 +38,7 @@ class _Local:
 
     head: tuple[int, str | None] | None  # its header: start, and the connection it is of
     last_end: int | None  # where its last statement ends
-    folds: list[Fold]
+    folds: Sequence[Fold]  # (most chunks have none: one shared empty tuple, not a list each)
 
 
 class FoldCache:
@@ -47,7 +47,7 @@ class FoldCache:
     where the chunk was last seen."""
 
     def __init__(self) -> None:
-        self.chunks: dict[int, tuple[Chunk, int, _Local, int, list[Fold]]] = {}
+        self.chunks: dict[int, tuple[Chunk, int, _Local, int, Sequence[Fold]]] = {}
 
 
 def _shift(f: Fold, d: int) -> Fold:
@@ -127,7 +127,7 @@ def _local(text: str, c: Chunk, stop: int) -> _Local:
     d = -c.start
     last_end = c.items[-1].end + d if c.items else None
     folds.sort(key=_order)
-    return _Local(head, last_end, [_shift(f, d) for f in folds])
+    return _Local(head, last_end, [_shift(f, d) for f in folds] if folds else ())
 
 
 def _order(f: Fold) -> tuple[int, int]:
@@ -160,7 +160,7 @@ def folding_ranges(text: str, chunks: Sequence[Chunk], cache: FoldCache | None =
                 seen[id(c)] = (c, extent, local, base, placed)
         else:
             local = _local(text, c, stop)
-            placed = [_shift(f, base) for f in local.folds]
+            placed = [_shift(f, base) for f in local.folds] if local.folds else ()
             seen[id(c)] = (c, extent, local, base, placed)
         head = local.head
         if head is not None:

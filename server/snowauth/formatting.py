@@ -17,9 +17,11 @@ not formatted at all (None): what the scanner could not read could be lost.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import accumulate, chain
 
 from snowauth.findings import Edit
 from snowauth.model import (
@@ -64,39 +66,46 @@ class _Section:
     path: tuple[str, ...]
     header: _Comment | None
     is_array: bool = False
-    above: list[_Comment] = field(default_factory=list)
-    units: list[_Unit] = field(default_factory=list)
-    tail: list[_Comment] = field(default_factory=list)
+    above: Sequence[_Comment] = ()
+    units: Sequence[_Unit] = ()  # made when it is rendered (``_fill``)
+    tail: Sequence[_Comment] = ()
     first: int = -1  # the old text's lines of the section (comments above through its tail)
     last: int = -2
+    entries: tuple[int, int] = (0, 0)  # its statements: parsed.items[a:b]
+    body: int = 0  # the first line after its header
 
 
 class _Text:
-    """The old text as lines split at LF (a CR before it stays with the line)."""
+    """The old text's lines split at LF (a CR before it stays with the line), kept as
+    their starts only: a line is sliced from the text when it is read."""
 
-    __slots__ = ("lines", "starts", "text")
+    __slots__ = ("count", "starts", "text")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = text.split("\n")
-        starts = [0]
-        at = 0
-        for s in self.lines[:-1]:
-            at += len(s) + 1
-            starts.append(at)
+        starts = array("q", [0])
+        starts.extend(accumulate(n + 1 for n in map(len, text.split("\n")[:-1])))
         self.starts = starts
+        self.count = len(starts)  # the number of lines (the last one may be empty)
 
     def line_of(self, offset: int) -> int:
         return bisect_right(self.starts, offset) - 1
 
+    def raw(self, line: int) -> str:
+        """Line ``line`` without its LF (a CR stays)."""
+        starts = self.starts
+        return self.text[starts[line] : starts[line + 1] - 1 if line + 1 < self.count else len(self.text)]
+
     def content(self, line: int) -> str:
-        s = self.lines[line]
+        s = self.raw(line)
         s = s[:-1] if s.endswith("\r") else s
         return s[1:] if line == 0 and s.startswith(_BOM) else s
 
     def end_of(self, line: int) -> int:
         """The offset where the content of ``line`` ends."""
-        return self.starts[line] + len(self.lines[line].removesuffix("\r"))
+        starts = self.starts
+        end = starts[line + 1] - 1 if line + 1 < self.count else len(self.text)
+        return end - 1 if end > starts[line] and self.text[end - 1] == "\r" else end
 
 
 def _tidy(lines: list[_Comment], *, keep_last_blank: bool, keep_first_blank: bool = False) -> list[_Comment]:
@@ -113,54 +122,88 @@ def _tidy(lines: list[_Comment], *, keep_last_blank: bool, keep_first_blank: boo
 
 
 def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
+    """The tables in the text's order, with their comments; their statements are read
+    when each is rendered (``_fill``), so that a long file's are not all held at once.
+    Only the headers are looked at here, and the statement before each."""
     text = old.text
     top = _Section((), None)
     sections = [top]
     cur = top
     nxt = 0  # the first line after the last statement
     starts = old.starts
-    count = len(starts)
-    for item in parsed.items:
+    items = parsed.items
+
+    def close(sec: _Section, stop: int) -> int:
+        """End ``sec``'s statements before item ``stop``; the first line after them."""
+        a = sec.entries[0]
+        sec.entries = (a, stop)
+        if stop == a:
+            return sec.body
+        if sec.first < 0:  # the file's first key
+            first = bisect_right(starts, items[a].start, sec.body) - 1
+            sec.first = next((k for k in range(sec.body, first) if old.content(k).strip()), first)
+        sec.last = old.line_of(items[stop - 1].end)
+        return sec.last + 1
+
+    for i, item in enumerate(items):
+        if type(item) is not Header:
+            continue
+        nxt = close(cur, i)
+        first = bisect_right(starts, item.start, nxt) - 1
+        last = old.line_of(item.end)
+        gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
+        k = len(gap)
+        while k > 0 and gap[k - 1][0]:
+            k -= 1
+        _add_tail(cur, gap[:k])
+        header = text[item.start : old.end_of(last)].rstrip()
+        sec = _Section(tuple(p.name for p in item.key), (header, first), item.is_array, gap[k:])
+        sec.first = gap[k][1] if k < len(gap) else first
+        sec.last = first
+        sec.entries, sec.body = (i + 1, i + 1), last + 1
+        sections.append(sec)
+        cur = sec
+    nxt = close(cur, len(items))
+    _add_tail(cur, [(old.content(k).strip(), k) for k in range(nxt, old.count)])
+    return sections
+
+
+def _fill(old: _Text, parsed: Parsed, sec: _Section) -> None:
+    """Read the section's statements (``_Unit``) from the text."""
+    text = old.text
+    starts = old.starts
+    count, size = old.count, len(text)
+    nxt = sec.body
+    units: list[_Unit] = []
+    sec.units = units
+    append = units.append
+    a, b = sec.entries
+    for item in parsed.items[a:b]:
+        assert type(item) is Entry and item.value is not None
         first = bisect_right(starts, item.start, nxt) - 1
         gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
         last = first if first + 1 >= count or item.end < starts[first + 1] else old.line_of(item.end)
         nxt = last + 1
-        eol = old.end_of(last)
-        if type(item) is Header:
-            k = len(gap)
-            while k > 0 and gap[k - 1][0]:
-                k -= 1
-            _add_tail(cur, gap[:k])
-            header = text[item.start : eol].rstrip()
-            sec = _Section(tuple(p.name for p in item.key), (header, first), item.is_array, gap[k:])
-            sec.first = gap[k][1] if k < len(gap) else first
-            sec.last = first
-            sections.append(sec)
-            cur = sec
-        else:
-            assert type(item) is Entry and item.value is not None
-            if cur.first < 0:  # the file's first key
-                cur.first = next((k for c, k in gap if c), first)
-            ve = item.value.end
-            after = text[ve:eol].rstrip()
-            comment = after.lstrip(" \t")
-            line_start = old.starts[first] + (1 if first == 0 and text.startswith(_BOM) else 0)
-            column = -1 if last > first else ve + len(after) - len(comment) - line_start
-            cur.units.append(
-                _Unit(
-                    _tidy(gap, keep_last_blank=True) if gap else (),  # (no empty list per key)
-                    text[item.key_start : item.key_end],
-                    text[item.value.start : ve],
-                    item.key[0].name if len(item.key) == 1 else None,
-                    first,
-                    after[: len(after) - len(comment)],
-                    comment,
-                    column,
-                )
+        eol = starts[nxt] - 1 if nxt < count else size  # old.end_of(last), inline
+        if eol > starts[last] and text[eol - 1] == "\r":
+            eol -= 1
+        ve = item.value.end
+        after = text[ve:eol].rstrip()
+        comment = after.lstrip(" \t")
+        line_start = starts[first] + (1 if first == 0 and text.startswith(_BOM) else 0)
+        column = -1 if last > first else ve + len(after) - len(comment) - line_start
+        append(
+            _Unit(
+                _tidy(gap, keep_last_blank=True) if gap else (),  # (no empty list per key)
+                text[item.key_start : item.key_end],
+                text[item.value.start : ve],
+                item.key[0].name if len(item.key) == 1 else None,
+                first,
+                after[: len(after) - len(comment)],
+                comment,
+                column,
             )
-            cur.last = last
-    _add_tail(cur, [(old.content(k).strip(), k) for k in range(nxt, len(old.lines))])
-    return sections
+        )
 
 
 def _add_tail(sec: _Section, gap: list[_Comment]) -> None:
@@ -168,7 +211,8 @@ def _add_tail(sec: _Section, gap: list[_Comment]) -> None:
     if comments:
         if sec.first < 0:
             sec.first = comments[0]
-        sec.tail = _tidy(gap, keep_last_blank=False, keep_first_blank=bool(sec.units) or sec.header is not None)
+        has_units = sec.entries[1] > sec.entries[0]
+        sec.tail = _tidy(gap, keep_last_blank=False, keep_first_blank=has_units or sec.header is not None)
         sec.last = comments[-1]
 
 
@@ -252,20 +296,31 @@ def _parsed(text: str, parsed: Parsed | None) -> Parsed | None:
     return None if p.errors else p
 
 
-def _formatted(old: _Text, parsed: Parsed, align: bool) -> list[_Line]:
+_BLANK: list[_Line] = [("", None, None)]
+
+
+def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[list[_Line]]:
+    """The new lines, a table at a time: a table's statements are read when it is
+    rendered and freed after, and no list of the file's new lines is made
+    (docs/performance.md)."""
     sections = _sections(old, parsed)
-    out: list[_Line] = []
-    for s in [sections[0], *_group_order(sections[1:])]:
+    order: list[_Section | None] = [sections[0], *_group_order(sections[1:])]
+    del sections
+    started = False
+    for i, s in enumerate(order):
+        assert s is not None
+        order[i] = None  # rendered, a table is freed while the rest is rendered
+        _fill(old, parsed, s)
         lines = _render(s, align)
-        s.units = []  # rendered: its statements are freed while the rest is rendered
+        del s
         if lines:
-            if out:
-                out.append(("", None, None))
-            out.extend(lines)
-    return out
+            if started:
+                yield _BLANK
+            started = True
+            yield lines
 
 
-def _joined(lines: list[_Line], nl: str, bom: bool) -> str:
+def _joined(lines: Iterable[_Line], nl: str, bom: bool) -> str:
     body = "".join(c + (nl if e is None else e) for c, e, _ in lines)
     return _BOM + body if bom else body
 
@@ -276,7 +331,8 @@ def format_text(text: str, *, align_values: bool = False, parsed: Parsed | None 
     p = _parsed(text, parsed)
     if p is None:
         return None
-    return _joined(_formatted(_Text(text), p, align_values), newline_of(text), text.startswith(_BOM))
+    lines = chain.from_iterable(_formatted(_Text(text), p, align_values))
+    return _joined(lines, newline_of(text), text.startswith(_BOM))
 
 
 def format_edits(text: str, *, align_values: bool = False, parsed: Parsed | None = None) -> list[Edit] | None:
@@ -300,19 +356,21 @@ def range_edits(
     old = _Text(text)
     first, last = old.line_of(start), old.line_of(end)
     sections = [s for s in _sections(old, p) if s.first >= 0]
+    count = old.count
     new: list[_Line] = []
     at = 0  # the first old line not yet in ``new``
     for k, s in enumerate(sections):
-        stop = sections[k + 1].first - 1 if k + 1 < len(sections) else len(old.lines) - 1
+        stop = sections[k + 1].first - 1 if k + 1 < len(sections) else count - 1
         if s.first <= last and first <= stop:
             new.extend(_keep(old, at, s.first))
+            _fill(old, p, s)
             lines = _render(s, align_values)
-            if s.last == len(old.lines) - 1:  # the last line of a file without a final newline
+            if s.last == count - 1:  # the last line of a file without a final newline
                 lines[-1] = (lines[-1][0], "", lines[-1][2])
             new.extend(lines)
             at = s.last + 1
-    new.extend(_keep(old, at, len(old.lines)))
-    return _edits(old, new, newline_of(text))
+    new.extend(_keep(old, at, count))
+    return _edits(old, [new], newline_of(text))
 
 
 def _keep(old: _Text, a: int, b: int) -> list[_Line]:
@@ -320,8 +378,8 @@ def _keep(old: _Text, a: int, b: int) -> list[_Line]:
     puts it back)."""
     out: list[_Line] = []
     for k in range(a, b):
-        s = old.lines[k].removeprefix(_BOM) if k == 0 else old.lines[k]
-        if k == len(old.lines) - 1:
+        s = old.raw(k).removeprefix(_BOM) if k == 0 else old.raw(k)
+        if k == old.count - 1:
             if s:
                 out.append((s, "", k))
         elif s.endswith("\r"):
@@ -331,66 +389,109 @@ def _keep(old: _Text, a: int, b: int) -> list[_Line]:
     return out
 
 
-def _edits(old: _Text, new: list[_Line], nl: str) -> list[Edit]:
+def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
     """Edits turning the old text into ``new``: the new lines that are an old line
     unchanged and in order (the longest such run, found in n log n) stay; between two of
     them the lines that changed become one edit, cut down to the characters that differ
-    (so that an editor keeps its cursor and the undo step is small)."""
+    (so that an editor keeps its cursor and the undo step is small).
+
+    ``new`` (the new lines, a block at a time) is read once: what is kept of it is, per new line, the old
+    line it equals (an int in an array) or, for a line that changed, its text — a long
+    file's formatting holds no list of its new lines (docs/performance.md)."""
     text = old.text
     bom = text.startswith(_BOM)
+    starts, count = old.starts, old.count
+    size = len(text)
+    # old line k with its break is text[starts[k]:ends[k]]; the last line counts when not empty
+    n_olds = count if starts[-1] < size else count - 1
 
-    # the new lines with their breaks are made when needed, not listed: a long file's
-    # formatting keeps its peak of memory low (docs/performance.md)
-    def full(j: int) -> str:  # new line j with its break
-        c, e, _ = new[j]
-        line = c + (nl if e is None else e)
-        return _BOM + line if bom and j == 0 else line
-
-    if "".join(map(full, range(len(new)))) == text:
-        return []
-    lines = old.lines
-    n_olds = len(lines) if lines[-1] else len(lines) - 1  # old line k with its break: lines[k] + "\n"
-
-    def same(j: int, k: int) -> bool:  # full(j) == old line k with its break
-        c, e, _ = new[j]
-        e = nl if e is None else e
+    kept_at = array("q")  # per new line: the old line it equals (with its break), else -1
+    changed: dict[int, str] = {}  # per new line that equals none: its text with its break
+    at = 0  # while the new text equals the old one so far: where it has reached
+    j = -1
+    last_line = count - 1
+    for c, e, k in chain.from_iterable(new):
+        j += 1
+        if e is None:
+            e = nl
         if bom and j == 0:
             c = _BOM + c
-        if k < len(lines) - 1:
-            return e.endswith("\n") and lines[k] == (c if e == "\n" else c + e[:-1])
-        return lines[k] == c + e
+        if k is not None and k < n_olds:
+            lo = starts[k]
+            if k < last_line:  # old line k ends with its LF
+                hi = starts[k + 1]
+                if e == "\n":
+                    same = hi - lo == len(c) + 1 and text.startswith(c, lo)
+                else:
+                    same = (
+                        e.endswith("\n")
+                        and hi - lo == len(c) + len(e)
+                        and text.startswith(c, lo)
+                        and text.startswith(e, hi - len(e))
+                    )
+            else:
+                hi = size
+                same = hi - lo == len(c) + len(e) and text.startswith(c + e, lo)
+            if same:
+                kept_at.append(k)
+                if at >= 0:
+                    at = hi if lo == at else -1
+                continue
+        line = c + e
+        kept_at.append(-1)
+        changed[j] = line
+        if at >= 0:
+            at = at + len(line) if text.startswith(line, at) else -1
+    n_new = j + 1
+    if at == size:
+        return []
+
+    def full(j: int) -> str:  # new line j with its break
+        k = kept_at[j]
+        if k < 0:
+            return changed[j]
+        return text[starts[k] : starts[k + 1] if k + 1 < count else size]
 
     # the longest run of kept lines: increasing old line numbers, in the new order
-    tails: list[int] = []  # patience sorting: the smallest last old line of a run of each length
-    tail_at: list[int] = []  # and the candidate it is
-    before: list[int] = []  # per candidate: the candidate before it in its run
-    candidates = [(j, k) for j, (_, _, k) in enumerate(new) if k is not None and k < n_olds and same(j, k)]
-    for c, (_, k) in enumerate(candidates):
+    tails = array("q")  # patience sorting: the smallest last old line of a run of each length
+    tail_at = array("q")  # and the candidate it is
+    before = array("q")  # per candidate: the candidate before it in its run
+    cand_j = array("q")  # per candidate: its new line
+    for j, k in enumerate(kept_at):
+        if k < 0:
+            continue
+        cand = len(cand_j)
+        cand_j.append(j)
         if not tails or k > tails[-1]:  # the usual case: lines in order
             n = len(tails)
             tails.append(k)
-            tail_at.append(c)
+            tail_at.append(cand)
         else:
             n = bisect_left(tails, k)
-            tails[n], tail_at[n] = k, c
+            tails[n], tail_at[n] = k, cand
         before.append(tail_at[n - 1] if n else -1)
-    kept: list[tuple[int, int]] = []
-    c = tail_at[-1] if tail_at else -1
-    while c >= 0:
-        kept.append(candidates[c])
-        c = before[c]
-    kept.reverse()
+    run = array("q")  # the run's candidates, last first
+    cand = tail_at[-1] if tail_at else -1
+    while cand >= 0:
+        run.append(cand)
+        cand = before[cand]
+    del tails, tail_at, before
     edits = []
     pi, pj = -1, -1
-    for j, i in [*kept, (len(new), n_olds)]:
+    for r in range(len(run), -1, -1):
+        if r:
+            j = cand_j[run[r - 1]]
+            i = kept_at[j]
+        else:
+            j, i = n_new, n_olds
         if i > pi + 1 or j > pj + 1:
-            lo = old.starts[pi + 1] if pi + 1 < len(old.starts) else len(text)
-            hi = old.starts[i] if i < len(old.starts) else len(text)
+            lo = starts[pi + 1] if pi + 1 < count else size
+            hi = starts[i] if i < count else size
             was, now = text[lo:hi], "".join(map(full, range(pj + 1, j)))
             edits.extend(_trimmed(lo, was, now))
         pi, pj = i, j
     last = edits[-1] if edits else None
-    if last is not None and last.start == len(text) and text.endswith(nl) and last.text.endswith(nl):
+    if last is not None and last.start == size and text.endswith(nl) and last.text.endswith(nl):
         # an insertion after the final line break: put it before (Neovim appends an extra
         # empty line for text inserted past the last line)
         edits[-1] = Edit(last.start - len(nl), last.start - len(nl), nl + last.text[: -len(nl)])

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -176,7 +176,7 @@ class Encoded:
     (five numbers a token), its first ``delta line`` counted from the chunk's first line;
     ``first``/``last``: the lines of its first and last token (relative to the chunk)."""
 
-    data: list[int]
+    data: Sequence[int]  # the language server's encoder: an array of C ints (docs/performance.md)
     first: int = 0
     last: int = 0
 

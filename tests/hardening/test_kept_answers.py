@@ -111,3 +111,36 @@ def test_kept_lenses_titled_at_any_moments_equal_fresh_ones(base: str, moments: 
         found = [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(fresh)]
         expected = _plain(convert.code_lenses(uri, convert.Converter(LineIndex(base), "utf-16"), found))
         assert _plain(kept.code_lenses(k, a, conv, uri, now)) == expected
+
+
+def test_a_kept_piece_printed_for_other_lines_reads_as_one_made_there() -> None:
+    """A kept piece keeps its printed JSON and where its line numbers are, not a
+    template beside it: printed for other lines (numbers of more and fewer digits, a
+    "%" in a name), it reads as the template printed there."""
+    template = '{"name":"a%%d 100%%","range":{"start":{"line":%d,"character":0},"end":{"line":%d,"character":9}}}'
+    piece = convert.LineTemplate(template, (0, 3), 8)
+    for line in (8, 9, 96, 1, 10_000, 7, 8):
+        assert piece.at(line) == (template % (line, line + 3)).encode()
+        assert json.loads(piece.at(line))["name"] == "a%d 100%"
+    # a long piece (its places past 32,767), and one that grows past it when printed lower
+    for long in ("x" * 40_000, "x" * (32_767 - len('{"name":"') - len("a%d 100%") - 60)):
+        wide = template.replace("a%%d", long + "a%%d")
+        piece = convert.LineTemplate(wide, (0, 3), 1)
+        for line in (1, 9, 99_999, 1_000_000_000, 5):
+            assert piece.at(line) == (wide % (line, line + 3)).encode()
+
+
+def test_a_long_answer_is_written_in_pieces_that_join_to_its_json() -> None:
+    """An answer written as JSON text goes out in pieces of about ``convert.CHUNK``
+    bytes (the protocol writes each), which join to the whole answer."""
+    items = [b'{"n":%d}' % i for i in range(20_000)]
+    for found in (convert.RawJson(items), convert.RawJson([]), convert.RawJson(items[:1])):
+        chunks = list(found.chunks(b"<", b">"))
+        assert b"".join(chunks) == b"<" + found.json() + b">"
+        assert sum(map(len, chunks)) == found.size() + 2
+        assert max(map(len, chunks)) < convert.CHUNK + 16
+    assert len(list(convert.RawJson(items).chunks(b"", b""))) > 2
+    tokens = convert.RawTokens([b"1,2,3,4,5", b"0,1,2,3,4"], "7")
+    joined = b"".join(tokens.chunks(b"", b""))
+    assert json.loads(joined) == {"resultId": "7", "data": [1, 2, 3, 4, 5, 0, 1, 2, 3, 4]}
+    assert len(joined) == tokens.size()

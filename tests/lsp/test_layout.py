@@ -4,6 +4,7 @@ with exact ranges in UTF-16 (VS Code) and UTF-8 (Neovim) after non-ASCII text; t
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,10 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from snowauth.formatting import format_text
+from snowauth.findings import Edit
+from snowauth.formatting import format_edits, format_text, range_edits
+from snowauth.lsp import convert
+from snowauth.positions import LineIndex
 from tests.kit.cli import run_snowauth
 from tests.kit.lsp import SERVER, Editor, capabilities, negotiated_encoding, session_fixture
 
@@ -268,3 +272,35 @@ async def test_selection_ranges_grow_to_the_connection_and_the_file(client: Lang
         assert chain(got) == [(10, 0, 10, wide(encoding, 8, 11)), *outer]
     else:
         assert chain(got) == [(8, 2, 8, 5), (6, 8, 9, 1), (6, 0, 9, 1), *outer[1:]]
+
+
+async def test_the_formatting_answer_written_as_json_text_equals_the_edits_as_objects(client: LanguageClient) -> None:
+    """Formatting's edits go out as JSON text (``convert.formatting_edits_json``); after
+    edits, with non-ASCII text before and inside the ranges, the client reads what the
+    objects (``convert.formatting_edits``) said, whole and ranged."""
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    editor.open(URI, MESSY)
+    editor.replace(URI, len(MESSY), len(MESSY), '[connections.b]\n"é😀"="x"  # ✓\ninstance="i"\n')
+    editor.replace(URI, MESSY.index("scope"), MESSY.index("scope"), 'grant_type="password"\n')
+    text = editor.texts[URI]
+    conv = convert.Converter(LineIndex(text), encoding)
+
+    def as_objects(edits: list[Edit]) -> list[t.TextEdit]:
+        wire = json.loads(json.dumps(convert.formatting_edits(conv, edits)))
+        return [
+            t.TextEdit(rng(*(w["range"][p][k] for p in ("start", "end") for k in ("line", "character"))), w["newText"])
+            for w in wire
+        ]
+
+    whole = await client.text_document_formatting_async(t.DocumentFormattingParams(doc(), OPTIONS))
+    expected = as_objects(format_edits(text) or [])
+    assert whole is not None and len(expected) > 3
+    assert list(whole) == expected
+    line = text.split("\n").index('"é😀"="x"  # ✓')
+    params = t.DocumentRangeFormattingParams(doc(), rng(line, 1, line, 2), OPTIONS)
+    ranged = await client.text_document_range_formatting_async(params)
+    start = text.index('"é😀"')
+    expected = as_objects(range_edits(text, start + 1, start + 1) or [])
+    assert ranged is not None and expected
+    assert list(ranged) == expected

@@ -12,7 +12,9 @@ hints and semantic tokens, layout, workspace reports).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import re
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -515,7 +517,7 @@ def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
     def encode(region: str, tokens: list[Token]) -> Encoded:
         starts = LineIndex(region).starts
         ascii_ = region.isascii() or encoding == "utf-32"
-        data: list[int] = []
+        data = array("i")  # 4 bytes a number, not a list's pointer and int: kept per chunk
         n_lines = len(starts)
         line = 0  # the line of the token at hand: tokens come in order
         prev_line, prev_col, prev_at = 0, 0, 0
@@ -540,10 +542,10 @@ def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
                 length = e - s if ascii_ else _units(region[s:e], encoding)
                 if n == prev_line and first is not None:  # counted on from the token before
                     col = prev_col + (s - prev_at if ascii_ else _units(region[prev_at:s], encoding))
-                    data += (0, col - prev_col, length, kind, mods)
+                    data.extend((0, col - prev_col, length, kind, mods))
                 else:
                     col = s - starts[n] if ascii_ else _units(region[starts[n] : s], encoding)
-                    data += (n - prev_line, col, length, kind, mods)
+                    data.extend((n - prev_line, col, length, kind, mods))
                     if first is None:
                         first = n
                 prev_line, prev_col, prev_at = n, col, s
@@ -638,33 +640,71 @@ class RawJson:
         items = self.items
         return sum(map(len, items)) + max(0, len(items) - 1) + 2
 
-    def framed(self, before: bytes, after: bytes) -> bytes:
-        """``before`` + the array + ``after``, joined in one copy."""
-        items = self.items
-        if not items:
-            return before + b"[]" + after
-        seq = [b","] * (2 * len(items) + 1)
-        seq[1::2] = items
-        seq[0], seq[-1] = before + b"[", b"]" + after
-        return b"".join(seq)
+    def chunks(self, before: bytes, after: bytes) -> Iterator[bytes]:
+        """``before`` + the array + ``after``, in pieces of about ``CHUNK`` bytes."""
+        return _chunks(before + b"[", self.items, b"]" + after)
 
 
 class LineTemplate:
     """A piece of JSON whose line numbers count from one line of the text (``line``):
-    printed for another line (lines were added or removed above it), only they change."""
+    printed for another line (lines were added or removed above it), only they change.
 
-    __slots__ = ("data", "line", "rel", "template")
+    Only the printed piece is kept (UTF-8), with each line number's place in it and its
+    line relative to ``line``: a long file's outline keeps no second copy as a template
+    (docs/performance.md)."""
+
+    __slots__ = ("data", "line", "spots")
 
     def __init__(self, template: str, rel: tuple[int, ...], line: int) -> None:
-        self.template, self.rel, self.line = template, rel, line
-        self.data = (template % tuple(line + r for r in rel)).encode()
+        # ``template``: ASCII (JSON escapes the rest) with ``%d`` per line, ``%%`` per "%"
+        self.line = line
+        spots: list[int] = []  # per line number: its line relative to ``line``, its place
+        parts: list[str] = []
+        at = 0
+        numbers = iter(rel)
+        for k, part in enumerate(_PLACEHOLDER.split(template)):
+            if k % 2:  # a placeholder
+                if part == "%%":
+                    part = "%"
+                else:
+                    r = next(numbers)
+                    spots.append(r)
+                    spots.append(at)
+                    part = str(line + r)
+            parts.append(part)
+            at += len(part)
+        self.data = "".join(parts).encode()
+        # two bytes a number in the usual piece (its lines and places under 32,768)
+        self.spots = array("h" if max(map(abs, spots), default=0) < 1 << 15 else "i", spots)
 
     def at(self, line: int) -> bytes:
         """The piece printed for ``line``, as UTF-8."""
         if line != self.line:
-            self.line = line
-            self.data = (self.template % tuple(line + r for r in self.rel)).encode()
+            old, data, spots = self.line, self.data, self.spots
+            parts: list[bytes] = []
+            numbers: dict[int, tuple[bytes, int]] = {}  # by relative line: the new number, the old one's length
+            done = 0  # of ``data``
+            at = 0  # of the new piece
+            for k in range(0, len(spots), 2):
+                r, spot = spots[k], spots[k + 1]
+                found = numbers.get(r)
+                if found is None:
+                    found = numbers[r] = (b"%d" % (line + r), len(b"%d" % (old + r)))
+                number, was = found
+                parts.append(data[done:spot])
+                parts.append(number)
+                at += spot - done
+                if at >= 1 << 15 and spots.typecode == "h":  # the piece grew past two bytes' reach
+                    spots = self.spots = array("i", spots)
+                spots[k + 1] = at
+                at += len(number)
+                done = spot + was
+            parts.append(data[done:])
+            self.line, self.data = line, b"".join(parts)
         return self.data
+
+
+_PLACEHOLDER = re.compile("(%%|%d)")
 
 
 def _template_string(s: str) -> str:
@@ -851,12 +891,52 @@ class RawTokens:
         pieces = self.pieces
         return len(self.head) + sum(map(len, pieces)) + max(0, len(pieces) - 1) + 2
 
-    def framed(self, before: bytes, after: bytes) -> bytes:
-        """``before`` + the result + ``after``, joined in one copy."""
-        pieces = self.pieces
-        if not pieces:
-            return before + self.head + b"]}" + after
-        seq = [b","] * (2 * len(pieces) + 1)
-        seq[1::2] = pieces
-        seq[0], seq[-1] = before + self.head, b"]}" + after
-        return b"".join(seq)
+    def chunks(self, before: bytes, after: bytes) -> Iterator[bytes]:
+        """``before`` + the result + ``after``, in pieces of about ``CHUNK`` bytes."""
+        return _chunks(before + self.head, self.pieces, b"]}" + after)
+
+
+# -- formatting's edits as JSON text ------------------------------------------------------------
+
+
+def formatting_edits_json(conv: Converter, edits: Iterable[Edit]) -> RawJson:
+    """``formatting_edits`` as JSON text (``RawJson``): a long file's formatting makes
+    thousands of edits, which as dicts, then serialized by pygls, were a megabyte more
+    at its peak (docs/performance.md)."""
+    index = conv.index
+    column = conv._column
+    out: list[bytes] = []
+    append = out.append
+    for e in edits:
+        l1, c1 = index.position(e.start)
+        l2, c2 = index.position(e.end)
+        append(
+            b'{"range":{"start":{"line":%d,"character":%d},"end":{"line":%d,"character":%d}},"newText":%s}'
+            % (l1, column(l1, c1), l2, column(l2, c2), _json_text(e.text))
+        )
+    return RawJson(out)
+
+
+# -- answers written as JSON text, sent a piece at a time -----------------------------------
+
+CHUNK = 1 << 16  # bytes per write of a long answer
+
+
+def _chunks(head: bytes, items: list[bytes], tail: bytes) -> Iterator[bytes]:
+    """``head`` + ``items`` separated by commas + ``tail``, joined ``CHUNK`` bytes at a
+    time: a long file's outline (2.6 MB) is written without a copy of it whole, which
+    was the peak of memory after each edit (docs/performance.md)."""
+    seq = [head]
+    size = len(head)
+    sep = b""
+    for item in items:
+        seq.append(sep)
+        seq.append(item)
+        sep = b","
+        size += len(item) + 1
+        if size >= CHUNK:
+            yield b"".join(seq)
+            seq.clear()
+            size = 0
+    seq.append(tail)
+    yield b"".join(seq)

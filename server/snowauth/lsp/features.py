@@ -52,6 +52,7 @@ def register(ls: SnowauthServer) -> None:
         if doc is None:
             return  # an edit to a document that was never opened: nothing to apply it to
         doc.apply(list(params.content_changes), params.text_document.version, ls.encoding)
+        kept.forget_analysis(doc.kept)
         ls.diagnostics.changed(doc.uri)
         if ls.auto_refresh is not None:
             ls.auto_refresh.document_changed(doc.uri)

@@ -32,18 +32,18 @@ def register(ls: SnowauthServer) -> None:
 
     @ls.feature(t.TEXT_DOCUMENT_FORMATTING, t.DocumentFormattingOptions())
     @guarded(None)
-    def format_document(params: t.DocumentFormattingParams) -> convert.Wire | None:
+    def format_document(params: t.DocumentFormattingParams) -> convert.RawJson | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
         with gc_paused():
             parsed = doc.analysis(ls.env).parsed
             edits = formatting.format_edits(doc.text, align_values=ls.align_values, parsed=parsed)
-            return convert.formatting_edits(ls.converter(doc), edits or [])
+            return convert.formatting_edits_json(ls.converter(doc), edits or [])
 
     @ls.feature(t.TEXT_DOCUMENT_RANGE_FORMATTING, t.DocumentRangeFormattingOptions())
     @guarded(None)
-    def format_range(params: t.DocumentRangeFormattingParams) -> convert.Wire | None:
+    def format_range(params: t.DocumentRangeFormattingParams) -> convert.RawJson | None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
@@ -52,7 +52,7 @@ def register(ls: SnowauthServer) -> None:
         with gc_paused():
             parsed = doc.analysis(ls.env).parsed
             edits = formatting.range_edits(doc.text, start, end, align_values=ls.align_values, parsed=parsed)
-            return convert.formatting_edits(conv, edits or [])
+            return convert.formatting_edits_json(conv, edits or [])
 
     @ls.feature(t.TEXT_DOCUMENT_FOLDING_RANGE, t.FoldingRangeOptions())
     @guarded(None)

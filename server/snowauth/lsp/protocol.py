@@ -159,6 +159,7 @@ class SnowauthProtocol(LanguageServerProtocol):
             length = len(before) + result.size() + 1
             header = f"Content-Length: {length}\r\nContent-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
             before = header.encode("ascii") + before
-        res = self.writer.write(result.framed(before, b"}"))
-        if inspect.isawaitable(res):
-            asyncio.ensure_future(res)  # noqa: RUF006 (as pygls does)
+        for chunk in result.chunks(before, b"}"):  # never the whole answer in one copy
+            res = self.writer.write(chunk)
+            if inspect.isawaitable(res):
+                asyncio.ensure_future(res)  # noqa: RUF006 (as pygls does)
