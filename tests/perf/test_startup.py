@@ -124,6 +124,29 @@ def test_check_and_fmt_never_import_pydantic(tmp_path: Path) -> None:
         assert [m for m in imported if "pydantic" in m] == []
 
 
+# what `snowauth check` leaves out (docs/performance.md): argparse and the help pages (its
+# usual arguments are read without them), json and the reports for CI (imported for
+# `--format json`, `sarif`, `github`), the list of codes (for `--fail-on`), the exports
+# (for a connection that declares one)
+NOT_ON_CHECK = ("argparse", "gettext", "json", "snowauth.cli_help", "snowauth.report_formats", "snowauth.codes")
+NOT_ON_CHECK_WITHOUT_EXPORTS = ("snowauth.exports",)
+
+
+def test_check_imports_only_what_it_uses(tmp_path: Path) -> None:
+    path = _connection_file(tmp_path)
+    with path.open("a", encoding="utf-8") as f:  # a stored token: git is asked (gitstate)
+        f.write('token = { access_token = "AT", expires_at = 2030-01-01T00:00:00Z }\n')
+    out = run_snowauth("check", str(path), python=("-X", "importtime"))
+    assert out.returncode == 0, out.stderr + out.stdout
+    imported = _imported(out.stderr)
+    assert {"snowauth.check", "snowauth.plain_layout", "snowauth.gitstate"} <= set(imported)
+    assert [m for m in imported if m.startswith(NOT_ON_CHECK + NOT_ON_CHECK_WITHOUT_EXPORTS)] == []
+    json_out = run_snowauth(
+        "check", "--format", "json", "--fail-on", "tokens-in-git", str(path), python=("-X", "importtime")
+    )
+    assert {"json", "snowauth.codes"} <= set(_imported(json_out.stderr))  # the probe sees imports
+
+
 start_client = session_fixture(env={"SNOW_START_SECRET": DEMO_SECRET, "SNOW_START_PASSWORD": USER_PASSWORD})
 
 
