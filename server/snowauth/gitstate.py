@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import subprocess
 from collections.abc import Generator, Mapping
@@ -92,7 +91,13 @@ def _git_program() -> str | None:
     """git, looked up in the absolute PATH entries only: a relative entry (".") would be
     looked up in the repository, where git runs, and find the repository's own `git`."""
     entries = [e for e in os.environ.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(e)]
-    return shutil.which("git", path=os.pathsep.join(entries)) if entries else None
+    # shutil.which's test, without importing shutil (and its compression modules) on
+    # `snowauth check`'s path
+    for entry in dict.fromkeys(entries):
+        name = os.path.join(entry, "git")
+        if os.path.exists(name) and os.access(name, os.F_OK | os.X_OK) and not os.path.isdir(name):
+            return name
+    return None
 
 
 def _looks_like_git_dir(folder: Path) -> bool:

@@ -125,10 +125,18 @@ def test_check_and_fmt_never_import_pydantic(tmp_path: Path) -> None:
 
 
 # what `snowauth check` leaves out (docs/performance.md): argparse and the help pages (its
-# usual arguments are read without them), json and the reports for CI (imported for
-# `--format json`, `sarif`, `github`), the list of codes (for `--fail-on`), the exports
-# (for a connection that declares one)
-NOT_ON_CHECK = ("argparse", "gettext", "json", "snowauth.cli_help", "snowauth.report_formats", "snowauth.codes")
+# usual arguments are read without them), shutil (gitstate looks git up itself), json and
+# the reports for CI (imported for `--format json`, `sarif`, `github`), the list of codes
+# (for `--fail-on`), the exports (for a connection that declares one)
+NOT_ON_CHECK = (
+    "argparse",
+    "gettext",
+    "json",
+    "shutil",
+    "snowauth.cli_help",
+    "snowauth.report_formats",
+    "snowauth.codes",
+)
 NOT_ON_CHECK_WITHOUT_EXPORTS = ("snowauth.exports",)
 
 
