@@ -177,3 +177,20 @@ async def test_the_server_loads_pydantic_at_the_first_fetch_not_before(
     )
     assert "access_token" in editor.texts[uri]  # the exchange ran, and read the answer with pydantic
     assert has_mapped(pid, "pydantic_core")
+
+
+def test_the_scanner_compiles_a_pattern_at_its_first_use() -> None:
+    """Most of the scanner's patterns wait for a file that needs them (syntax._lazy): a plain
+    file compiles none of them; the first use compiles one and puts it in its place."""
+    code = (
+        "import re, snowauth.syntax as s\n"
+        "def waiting(): return [k for k, v in vars(s).items() if type(v) is s._Lazy]\n"
+        "before = waiting()\n"
+        's.parse(\'# caf\\u00e9\\n[connections.dev]\\ninstance = "dev"\\ntoken = { access_token = "AT" }\\n\')\n'
+        "plain = waiting()\n"
+        's.parse(\'a = """x"""\\nb = 0x1F\\n\')\n'
+        "print(len(before), before == plain, '_HEX' in waiting(), type(s._HEX) is re.Pattern)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) >= 20
+    assert out[1:] == ["True", "False", "True"]
