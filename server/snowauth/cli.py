@@ -252,6 +252,27 @@ def _drop_stdout() -> None:
 _CHECK_FORMATS = ("text", "json", "sarif", "github")
 
 
+def _defer_inspect() -> None:
+    """`inspect` imported at its first use, not by `dataclasses` at its import (with `ast`,
+    `dis` and `tokenize`, ~6 ms of a check: docs/performance.md). dataclasses uses it only
+    to write a signature into a class without a docstring, so every dataclass on check's
+    path has one (tests/perf/test_startup.py). The stand-in puts the real module in its
+    place at the first attribute asked of it."""
+    if "inspect" in sys.modules:
+        return
+    import types
+
+    class Inspect(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            if sys.modules.get("inspect") is self:
+                del sys.modules["inspect"]
+            import inspect
+
+            return getattr(inspect, name)
+
+    sys.modules["inspect"] = Inspect("inspect")
+
+
 def _check_arguments(args: list[str]) -> tuple[list[str], str, list[str]] | None:
     """`snowauth check`'s usual arguments read without argparse (its import and the whole
     parser are ~10% of checking a long file: docs/performance.md): PATHs in one run, before
@@ -307,6 +328,7 @@ def _run(args_list: list[str]) -> int:
         split = args_list.index("--")
         args_list, command = args_list[:split], args_list[split + 1 :]
     if args_list[:1] == ["check"] and (read := _check_arguments(args_list[1:])) is not None:
+        _defer_inspect()
         from snowauth.check import run_check
 
         return run_check(read[0], read[1], sys.stdout, fail_on=read[2])

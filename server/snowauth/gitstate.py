@@ -75,6 +75,8 @@ def unchecked(reason: str) -> str:
 
 @dataclass(frozen=True)
 class _Command:
+    """One git command: its arguments, folder and environment."""
+
     argv: list[str]
     cwd: str
     env: dict[str, str]
@@ -82,6 +84,8 @@ class _Command:
 
 @dataclass(frozen=True)
 class _Repository:
+    """A repository found for a file: its work tree, its `.git` file if any, its git folder."""
+
     top: Path  # the work tree
     gitfile: Path | None  # `.git` when it is a file
     git_dir: Path

@@ -112,6 +112,8 @@ _STATEMENT_START = _lazy(
 
 @dataclass(slots=True)
 class KeyPart:
+    """One part of a key (dotted keys have several): its name, unquoted, and its span."""
+
     name: str
     start: int
     end: int
@@ -149,6 +151,8 @@ class Entry:
 
 @dataclass(slots=True)
 class Header:
+    """A ``[table]`` or ``[[array]]`` header: its key's parts and its span."""
+
     key: list[KeyPart]
     is_array: bool
     start: int
@@ -157,6 +161,8 @@ class Header:
 
 @dataclass(slots=True)
 class Problem:
+    """A syntax error: its span, its message and its code."""
+
     start: int
     end: int
     message: str
@@ -244,6 +250,8 @@ def _shift_value(v: Value, d: int) -> None:
 
 @dataclass(slots=True)
 class Parsed:
+    """A scanned text: its statements in order, its syntax errors and its chunks."""
+
     text: str
     items: list[Header | Entry] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
