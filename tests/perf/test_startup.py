@@ -215,3 +215,19 @@ def test_the_deferred_inspect_is_the_real_one_at_its_first_use() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "Undocumented(x: int) (obj, /) module\n"
+
+
+def test_a_check_in_process_leaves_the_collector_on(tmp_path: Path) -> None:
+    """The command line pauses the collector for check's imports and the check; a caller
+    that runs it in its own process gets it back."""
+    path = _connection_file(tmp_path)
+    code = (
+        "import gc, sys\n"
+        "from snowauth import cli\n"
+        f"code = cli.main(['check', {str(path)!r}])\n"
+        "print(code, gc.isenabled(), file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == "0 True\n"
+    assert "no problems" not in out.stdout  # the file's `${env:}` are unset: warnings
+    assert out.stdout.endswith("in 1 file\n")
