@@ -11,9 +11,10 @@ a key or a connection twice, an unknown key of a connection, a sub-table, an arr
 half-typed line, another table), and the caller builds the file with the rules.
 ``tests/hardening/test_plain_layout.py`` holds the two equal on generated files.
 
-This is the one-pass analysis' build (``analysis.analyze``: `snowauth check`, files the
-editor has not opened); the language server's incremental analysis builds connection by
-connection (``plain_build``). docs/performance.md has the figures.
+This is the one-pass analysis' build (``analysis.analyze``: `snowauth check` and the other
+commands, the workspace's files no editor holds open, a file read for one command); the
+language server's incremental analysis builds connection by connection
+(``plain_build``). docs/performance.md has the figures.
 """
 
 from __future__ import annotations
