@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from snowauth.checks import Checker
 from snowauth.document import Connection, Layout, build, owned_statements
 from snowauth.findings import Finding
+from snowauth.plain_layout import plain_layout
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.syntax import Chunk, Entry, Header, KeyPart, Parsed, Value, flatten, parse
@@ -186,7 +187,7 @@ def analyze(
 ) -> Analysis:
     with gc_paused():
         parsed = parse(text)
-        layout = build(parsed)
+        layout = plain_layout(parsed) or build(parsed)  # the same Layout (plain_layout.py)
         checker = Checker(text, env or Environment({}, None), now or datetime.now(UTC))
         findings = checker.run(parsed, layout)
     return Analysis(text, parsed, layout, findings, index)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +20,7 @@ from snowauth.terminal import json_printable, printable
 
 if TYPE_CHECKING:
     from snowauth.analysis import Analysis
+    from snowauth.report_formats import Checked
     from snowauth.workspace import Facts
 
 
@@ -64,18 +64,19 @@ def checked_file(
     rows = []
     if problem:
         rows.append(_row(path, 1, 1, 1, 1, ERROR, "encoding", problem))
-    from snowauth.exports import confined
-    from snowauth.secrets import allowed_roots
-
     findings = a.findings
     if any(c.has_token for c in a.connections.values()):
         state = state if state is not None else git_state(path.resolve())
         findings = sorted([*findings, *token_findings(a, state)], key=lambda f: (f.start, f.end))
-    folder = path.parent.resolve()
-    roots = allowed_roots(folder)
-    exported = {t.path: git_state(t.path) for c in a.connections.values() for t in confined(c, folder, roots)}
-    if exported:
-        findings = sorted([*findings, *export_findings(a, exported, folder)], key=lambda f: (f.start, f.end))
+    if exporting := [c for c in a.connections.values() if c.export]:  # else nothing to confine
+        from snowauth.exports import confined
+        from snowauth.secrets import allowed_roots
+
+        folder = path.parent.resolve()
+        roots = allowed_roots(folder)
+        exported = {t.path: git_state(t.path) for c in exporting for t in confined(c, folder, roots)}
+        if exported:
+            findings = sorted([*findings, *export_findings(a, exported, folder)], key=lambda f: (f.start, f.end))
     idx = a.index
     for f in findings:
         (l1, c1), (l2, c2) = idx.position(f.start), idx.position(f.end)
@@ -192,15 +193,22 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None, fail_on: Iterable[str]) -> int:
-    from snowauth import report_formats as reports
-    from snowauth.codes import BY_ID
-
+    # the reports for other tools, and the list of codes, are imported only when asked for
     failing = set(fail_on)
-    if unknown := sorted(failing - BY_ID.keys()):
-        print(f"snowauth check: --fail-on: unknown code {', '.join(map(printable, unknown))}", file=err or sys.stderr)
-        return 2
+    if failing:
+        from snowauth.codes import BY_ID
 
-    checked = reports.Checked()
+        if unknown := sorted(failing - BY_ID.keys()):
+            print(
+                f"snowauth check: --fail-on: unknown code {', '.join(map(printable, unknown))}", file=err or sys.stderr
+            )
+            return 2
+    checked: Checked | None = None  # the rows and each file's index, for those reports
+    if fmt in ("sarif", "github"):
+        from snowauth import report_formats as reports
+
+        checked = reports.Checked()
+    rows: list[dict[str, Any]] = []
     seen = 0
     missing = []
     per_file: list[tuple[Path, list[dict[str, Any]], LineIndex | None]] = []
@@ -225,8 +233,12 @@ def _run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None, fa
     for path, file_rows, idx in per_file:
         if path in crossed:
             file_rows = sorted([*file_rows, *crossed.pop(path)], key=lambda r: (r["line"], r["column"]))
-        checked.add(file_rows, idx)
-    rows = checked.rows
+        if checked is not None:
+            checked.add(file_rows, idx)
+        else:
+            rows.extend(file_rows)
+    if checked is not None:
+        rows = checked.rows
     for name in missing:
         rows.append(_row(Path(name), 1, 1, 1, 1, ERROR, "not-found", "No such file or folder"))
     root = Path.cwd()
@@ -234,7 +246,7 @@ def _run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None, fa
         # a CI job pointed at the wrong folder must not pass
         if fmt == "json":
             out.write("[]\n")
-        elif fmt == "sarif":
+        elif checked is not None and fmt == "sarif":
             out.write(reports.sarif(checked, root, found_files=False))
         where = ", ".join(printable(p) for p in paths)
         print(
@@ -245,10 +257,12 @@ def _run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None, fa
     # file names, keys, values and names in messages come from untrusted files: nothing
     # of them may reach the terminal as a control or reordering character
     if fmt == "json":
+        import json
+
         out.write(json_printable(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
-    elif fmt == "sarif":
+    elif checked is not None and fmt == "sarif":
         out.write(reports.sarif(checked, root))
-    elif fmt == "github":
+    elif checked is not None and fmt == "github":
         out.writelines(reports.github(checked, root))
     else:
         for r in rows:

@@ -12,19 +12,21 @@ a command that SIGPIPE ended. `exec` exits with its command's status (snowauth.e
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from snowauth.cli_help import Parser, VersionAction
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from snowauth.cli_help import Parser, VersionAction
+
     parser = Parser(
         prog="snowauth",
         description="ServiceNow OAuth connections kept in *.snowauth.toml files: check them as an editor "
@@ -247,6 +249,73 @@ def _drop_stdout() -> None:
         sys.stdout = None
 
 
+_CHECK_FORMATS = ("text", "json", "sarif", "github")
+
+
+def _defer_inspect() -> None:
+    """`inspect` imported at its first use, not by `dataclasses` at its import (with `ast`,
+    `dis` and `tokenize`, ~6 ms of a check: docs/performance.md). dataclasses uses it only
+    to write a signature into a class without a docstring, so every dataclass on check's
+    path has one (tests/perf/test_startup.py). The stand-in puts the real module in its
+    place at the first attribute asked of it."""
+    if "inspect" in sys.modules:
+        return
+    import types
+
+    class Inspect(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            if sys.modules.get("inspect") is self:
+                del sys.modules["inspect"]
+            import inspect
+
+            return getattr(inspect, name)
+
+    sys.modules["inspect"] = Inspect("inspect")
+
+
+def _check_arguments(args: list[str]) -> tuple[list[str], str, list[str]] | None:
+    """`snowauth check`'s usual arguments read without argparse (its import and the whole
+    parser are ~10% of checking a long file: docs/performance.md): PATHs in one run, before
+    or after `--format FORMAT` and `--fail-on CODE` (also as `--option=value`). None for
+    anything else (`--help`, `--`, an abbreviation, a PATH starting with `-`, a missing or
+    invalid value, PATHs on both sides of an option...): argparse reads those, so its
+    pages and messages stay its own."""
+    paths: list[str] = []
+    fmt = "text"
+    fail_on: list[str] = []
+    runs = 0  # runs of PATHs: argparse takes one
+    after_path = False
+    i, n = 0, len(args)
+    while i < n:
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-"):
+            runs += not after_path
+            after_path = True
+            paths.append(arg)
+            continue
+        after_path = False
+        name, eq, value = arg.partition("=")
+        if name not in ("--format", "--fail-on"):
+            return None
+        if not eq:
+            if i >= n:
+                return None
+            value = args[i]
+            i += 1
+        if not value or value.startswith("-"):
+            return None
+        if name == "--format":
+            if value not in _CHECK_FORMATS:
+                return None
+            fmt = value
+        else:
+            fail_on.append(value)
+    if runs != 1:
+        return None
+    return paths, fmt, fail_on
+
+
 def _run(args_list: list[str]) -> int:
     if args_list[:1] == ["emulator"]:
         # the emulator parses its own options (argparse's REMAINDER drops a leading --flag)
@@ -258,6 +327,22 @@ def _run(args_list: list[str]) -> int:
         # everything after the first `--` is COMMAND, its options included
         split = args_list.index("--")
         args_list, command = args_list[:split], args_list[split + 1 :]
+    if args_list[:1] == ["check"] and (read := _check_arguments(args_list[1:])) is not None:
+        import gc
+
+        # the imports make ~14,000 objects the collector tracks and free almost none: its
+        # ~20 passes over them were ~3 ms; run_check keeps it paused for the check too
+        # (check._collector_paused), and it is back on for a caller in a longer process
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            _defer_inspect()
+            from snowauth.check import run_check
+
+            return run_check(read[0], read[1], sys.stdout, fail_on=read[2])
+        finally:
+            if enabled:
+                gc.enable()
     args = build_parser().parse_args(args_list)
     if args.command == "check":
         from snowauth.check import run_check
@@ -268,6 +353,8 @@ def _run(args_list: list[str]) -> int:
 
         return run_fmt(args.paths, check=args.check, align_values=args.align_values)
     if args.command == "schema":
+        import json
+
         from snowauth.schema import json_schema
 
         sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")

@@ -66,6 +66,9 @@ class Issue:
 
 @dataclass(slots=True)
 class Connection:
+    """One connection of a file: its keys, stored token and exports (each an ``Assign``),
+    and the spans of every statement that defines it."""
+
     name: str
     header: Span  # the [connections.<name>] header, else the first introducer (docs/decisions.md)
     table_header: Header | None = None
@@ -159,6 +162,9 @@ def _aware(a: Assign | None) -> datetime | None:
 
 @dataclass(slots=True)
 class Layout:
+    """What the table rules make of a file: its connections in order, ``default``, the
+    problems they found, the unknown top-level names and every header's offset."""
+
     connections: dict[str, Connection] = field(default_factory=dict)
     default: tuple[KeyPart, Value] | None = None
     issues: list[Issue] = field(default_factory=list)

@@ -17,6 +17,8 @@ TokenAction = Literal["fetch", "refresh", "revoke", "test", "insert", "register"
 
 @dataclass(slots=True)
 class Edit:
+    """Replace ``[start, end)`` of the document with ``text``."""
+
     start: int
     end: int
     text: str
@@ -32,6 +34,8 @@ class FileAppend:
 
 @dataclass(slots=True)
 class Fix:
+    """A quick fix: its title, its edits and appends, or a token action on ``connection``."""
+
     title: str
     edits: list[Edit] = field(default_factory=list)
     appends: list[FileAppend] = field(default_factory=list)
@@ -42,6 +46,8 @@ class Fix:
 
 @dataclass(slots=True)
 class Finding:
+    """A diagnostic: its span, severity, code and message, related places, quick fixes and tags."""
+
     start: int
     end: int
     severity: int

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 import subprocess
 from collections.abc import Generator, Mapping
@@ -76,6 +75,8 @@ def unchecked(reason: str) -> str:
 
 @dataclass(frozen=True)
 class _Command:
+    """One git command: its arguments, folder and environment."""
+
     argv: list[str]
     cwd: str
     env: dict[str, str]
@@ -83,6 +84,8 @@ class _Command:
 
 @dataclass(frozen=True)
 class _Repository:
+    """A repository found for a file: its work tree, its `.git` file if any, its git folder."""
+
     top: Path  # the work tree
     gitfile: Path | None  # `.git` when it is a file
     git_dir: Path
@@ -92,7 +95,13 @@ def _git_program() -> str | None:
     """git, looked up in the absolute PATH entries only: a relative entry (".") would be
     looked up in the repository, where git runs, and find the repository's own `git`."""
     entries = [e for e in os.environ.get("PATH", os.defpath).split(os.pathsep) if os.path.isabs(e)]
-    return shutil.which("git", path=os.pathsep.join(entries)) if entries else None
+    # shutil.which's test, without importing shutil (and its compression modules) on
+    # `snowauth check`'s path
+    for entry in dict.fromkeys(entries):
+        name = os.path.join(entry, "git")
+        if os.path.exists(name) and os.access(name, os.F_OK | os.X_OK) and not os.path.isdir(name):
+            return name
+    return None
 
 
 def _looks_like_git_dir(folder: Path) -> bool:

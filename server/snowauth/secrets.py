@@ -25,6 +25,8 @@ DOTENV = ".env"
 
 @dataclass(frozen=True, slots=True)
 class Reference:
+    """A `${env:NAME}`, `${file:PATH}` or `${prompt}` reference."""
+
     kind: str  # "env" | "file" | "prompt"
     argument: str = ""
 

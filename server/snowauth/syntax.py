@@ -24,12 +24,34 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import NoReturn
 
+
+class _Lazy:
+    """A regular expression compiled at its first use, when the module's name is made to
+    point at the compiled pattern: most files never need most of the scanner's patterns,
+    and compiling them all costs ~4 ms at every start (docs/performance.md)."""
+
+    __slots__ = ("_args", "_name")
+
+    def __init__(self, name: str, pattern: str, flags: int = 0) -> None:
+        self._name = name
+        self._args = (pattern, flags)
+
+    def __getattr__(self, attr: str) -> object:
+        compiled = re.compile(*self._args)
+        globals()[self._name] = compiled
+        return getattr(compiled, attr)
+
+
+def _lazy(name: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
+    return _Lazy(name, pattern, flags)  # type: ignore[return-value]
+
+
 _WS = re.compile(r"[ \t]*")
 # TOML's line breaks are LF and CRLF only: a lone CR is a control character, reported
 # wherever it is (between statements the scanner reads on after it, as after a break)
 _EOL = re.compile(r"[ \t]*(?:#[^\n]*)?(?:\r?\n|$)")
-_NEWLINE = re.compile(r"\r?\n")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+|\r(?!\n)")
+_NEWLINE = _lazy("_NEWLINE", r"\r?\n")
+_CONTROL = _lazy("_CONTROL", r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+|\r(?!\n)")
 # the bytes of UTF-8 text that are not control characters (no byte of a multi-byte
 # sequence is one): deleting them is the fast way to see whether any control is there
 _NOT_CONTROL = bytes(b for b in range(256) if not ((b < 0x20 and b not in (9, 10, 13)) or b == 0x7F))
@@ -37,55 +59,61 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 # The string patterns are "unrolled" (a run of plain characters, then an escape and a run
 # again, ...) with possessive repeats: a 10 MB string is one linear pass that keeps no
 # backtracking state (an alternation per character kept ~100 bytes for each one).
-_BASIC = re.compile(r'"([^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+)"')
-_BASIC_UNTERMINATED = re.compile(r'"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+\\?')
-_LITERAL = re.compile(r"'([^'\n]*)'")
-_ML_BASIC = re.compile(r'"""([^"\\]*+(?:(?:\\[\s\S]|""?(?!"))[^"\\]*+)*+)"""("{0,2})')
-_ML_LITERAL = re.compile(r"'''([^']*+(?:''?(?!')[^']*+)*+)'''('{0,2})")
+_BASIC = _lazy("_BASIC", r'"([^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+)"')
+_BASIC_UNTERMINATED = _lazy("_BASIC_UNTERMINATED", r'"[^"\\\n]*+(?:\\[^\n][^"\\\n]*+)*+\\?')
+_LITERAL = _lazy("_LITERAL", r"'([^'\n]*)'")
+_ML_BASIC = _lazy("_ML_BASIC", r'"""([^"\\]*+(?:(?:\\[\s\S]|""?(?!"))[^"\\]*+)*+)"""("{0,2})')
+_ML_LITERAL = _lazy("_ML_LITERAL", r"'''([^']*+(?:''?(?!')[^']*+)*+)'''('{0,2})")
 # A run of text whose escapes are all valid (a line-ending backslash too, when multi-line):
 # where it stops, an invalid escape starts. A Unicode escape must name a scalar value.
 _VALID_ESCAPE = (
     r'\\(?:[btnfr"\\]|u(?![dD][89a-fA-F])[0-9A-Fa-f]{4}'
     r"|U(?!0000[dD][89a-fA-F])(?:000[0-9A-Fa-f]|0010)[0-9A-Fa-f]{4}"
 )
-_ESCAPED_RUN = re.compile(rf"[^\\]*+(?:{_VALID_ESCAPE})[^\\]*+)*+")
-_ESCAPED_RUN_ML = re.compile(rf"[^\\]*+(?:{_VALID_ESCAPE}|[ \t]*+\r?\n)[^\\]*+)*+")
+_ESCAPED_RUN = _lazy("_ESCAPED_RUN", rf"[^\\]*+(?:{_VALID_ESCAPE})[^\\]*+)*+")
+_ESCAPED_RUN_ML = _lazy("_ESCAPED_RUN_ML", rf"[^\\]*+(?:{_VALID_ESCAPE}|[ \t]*+\r?\n)[^\\]*+)*+")
 # the strings again, matched only when every escape is valid (one pass does it all then)
-_BASIC_VALID = re.compile(rf'"([^"\\\n]*+(?:{_VALID_ESCAPE})[^"\\\n]*+)*+)"')
-_ML_BASIC_VALID = re.compile(rf'"""([^"\\]*+(?:(?:{_VALID_ESCAPE})|\\[ \t]*+\r?\n|""?(?!"))[^"\\]*+)*+)"""("{{0,2}})')
-_BAD_ESCAPE = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)", re.DOTALL)
+_BASIC_VALID = _lazy("_BASIC_VALID", rf'"([^"\\\n]*+(?:{_VALID_ESCAPE})[^"\\\n]*+)*+)"')
+_ML_BASIC_VALID = _lazy(
+    "_ML_BASIC_VALID", rf'"""([^"\\]*+(?:(?:{_VALID_ESCAPE})|\\[ \t]*+\r?\n|""?(?!"))[^"\\]*+)*+)"""("{{0,2}})'
+)
+_BAD_ESCAPE = _lazy("_BAD_ESCAPE", r"\\(?:u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.?)", re.DOTALL)
 # a line-ending backslash with the whitespace and newlines after it (when it is not the
 # second one of an escaped backslash, `\\`: ``_decode`` looks)
-_LINE_END_BACKSLASH = re.compile(r"\\[ \t]*\r?\n[ \t\r\n]*")
+_LINE_END_BACKSLASH = _lazy("_LINE_END_BACKSLASH", r"\\[ \t]*\r?\n[ \t\r\n]*")
 _DATETIME = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})"
     r"(?:[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?)?(?![0-9A-Za-z:.+-])"
 )
-_TIME = re.compile(r"([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(?![0-9A-Za-z:.+-])")
-_TOKEN = re.compile(r"[0-9A-Za-z_+.\-:]+")
-_INT = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
-_HEX = re.compile(r"0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*")
-_OCT = re.compile(r"0o[0-7](?:_?[0-7])*")
-_BIN = re.compile(r"0b[01](?:_?[01])*")
-_FLOAT = re.compile(
+_TIME = _lazy("_TIME", r"([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?(?![0-9A-Za-z:.+-])")
+_TOKEN = _lazy("_TOKEN", r"[0-9A-Za-z_+.\-:]+")
+_INT = _lazy("_INT", r"[+-]?(?:0|[1-9](?:_?[0-9])*)")
+_HEX = _lazy("_HEX", r"0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*")
+_OCT = _lazy("_OCT", r"0o[0-7](?:_?[0-7])*")
+_BIN = _lazy("_BIN", r"0b[01](?:_?[01])*")
+_FLOAT = _lazy(
+    "_FLOAT",
     r"[+-]?(?:0|[1-9](?:_?[0-9])*)(?:\.[0-9](?:_?[0-9])*(?:[eE][+-]?[0-9](?:_?[0-9])*)?"
-    r"|[eE][+-]?[0-9](?:_?[0-9])*)"
+    r"|[eE][+-]?[0-9](?:_?[0-9])*)",
 )
-_SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|nan)")
+_SPECIAL_FLOAT = _lazy("_SPECIAL_FLOAT", r"[+-]?(?:inf|nan)")
 # inside a value nested too deep: what the skip passes over without a look (a backslash
 # stops it: `\"""` would open a string there that no earlier string sees as its end, and
 # every such line would then read to the end of the text again)
-_DEEP_SKIP = re.compile(r"[^\[\]{}\"'#\n\\]+")
+_DEEP_SKIP = _lazy("_DEEP_SKIP", r"[^\[\]{}\"'#\n\\]+")
 # a line that starts a statement (`key =`, `[table]`), which no array holds
-_STATEMENT_START = re.compile(
+_STATEMENT_START = _lazy(
+    "_STATEMENT_START",
     r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\r\n]|\\[^\r\n])*"|'[^'\r\n]*')"""
     r"""(?:[ \t]*\.[ \t]*(?:[A-Za-z0-9_-]+|"(?:[^"\\\r\n]|\\[^\r\n])*"|'[^'\r\n]*'))*[ \t]*="""
-    r"|\[\[?[ \t]*(?!(?:true|false|inf|nan)[ \t]*[.\]])[A-Za-z_][A-Za-z0-9_-]*[ \t]*[.\]]"
+    r"|\[\[?[ \t]*(?!(?:true|false|inf|nan)[ \t]*[.\]])[A-Za-z_][A-Za-z0-9_-]*[ \t]*[.\]]",
 )
 
 
 @dataclass(slots=True)
 class KeyPart:
+    """One part of a key (dotted keys have several): its name, unquoted, and its span."""
+
     name: str
     start: int
     end: int
@@ -123,6 +151,8 @@ class Entry:
 
 @dataclass(slots=True)
 class Header:
+    """A ``[table]`` or ``[[array]]`` header: its key's parts and its span."""
+
     key: list[KeyPart]
     is_array: bool
     start: int
@@ -131,6 +161,8 @@ class Header:
 
 @dataclass(slots=True)
 class Problem:
+    """A syntax error: its span, its message and its code."""
+
     start: int
     end: int
     message: str
@@ -218,6 +250,8 @@ def _shift_value(v: Value, d: int) -> None:
 
 @dataclass(slots=True)
 class Parsed:
+    """A scanned text: its statements in order, its syntax errors and its chunks."""
+
     text: str
     items: list[Header | Entry] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)

@@ -124,6 +124,42 @@ def test_check_and_fmt_never_import_pydantic(tmp_path: Path) -> None:
         assert [m for m in imported if "pydantic" in m] == []
 
 
+# what `snowauth check` leaves out (docs/performance.md): argparse and the help pages (its
+# usual arguments are read without them), shutil (gitstate looks git up itself), json and
+# the reports for CI (imported for `--format json`, `sarif`, `github`), the list of codes
+# (for `--fail-on`), the exports (for a connection that declares one)
+NOT_ON_CHECK = (
+    "argparse",
+    "gettext",
+    "json",
+    "shutil",
+    "snowauth.cli_help",
+    "snowauth.report_formats",
+    "snowauth.codes",
+)
+NOT_ON_CHECK_WITHOUT_EXPORTS = ("snowauth.exports",)
+# dataclasses imports `inspect` (and `ast`, `dis`, `tokenize`) only to write a signature into a
+# class without a docstring: `check` defers it (cli._defer_inspect). Failing here? Give the
+# new dataclass on check's path a docstring.
+INSPECT = ("inspect", "ast", "dis", "tokenize")
+
+
+def test_check_imports_only_what_it_uses(tmp_path: Path) -> None:
+    path = _connection_file(tmp_path)
+    with path.open("a", encoding="utf-8") as f:  # a stored token: git is asked (gitstate)
+        f.write('token = { access_token = "AT", expires_at = 2030-01-01T00:00:00Z }\n')
+    out = run_snowauth("check", str(path), python=("-X", "importtime"))
+    assert out.returncode == 0, out.stderr + out.stdout
+    imported = _imported(out.stderr)
+    assert {"snowauth.check", "snowauth.plain_layout", "snowauth.gitstate"} <= set(imported)
+    assert [m for m in imported if m.startswith(NOT_ON_CHECK + NOT_ON_CHECK_WITHOUT_EXPORTS)] == []
+    assert [m for m in imported if m in INSPECT] == []
+    json_out = run_snowauth(
+        "check", "--format", "json", "--fail-on", "tokens-in-git", str(path), python=("-X", "importtime")
+    )
+    assert {"json", "snowauth.codes"} <= set(_imported(json_out.stderr))  # the probe sees imports
+
+
 start_client = session_fixture(env={"SNOW_START_SECRET": DEMO_SECRET, "SNOW_START_PASSWORD": USER_PASSWORD})
 
 
@@ -146,3 +182,52 @@ async def test_the_server_loads_pydantic_at_the_first_fetch_not_before(
     )
     assert "access_token" in editor.texts[uri]  # the exchange ran, and read the answer with pydantic
     assert has_mapped(pid, "pydantic_core")
+
+
+def test_the_scanner_compiles_a_pattern_at_its_first_use() -> None:
+    """Most of the scanner's patterns wait for a file that needs them (syntax._lazy): a plain
+    file compiles none of them; the first use compiles one and puts it in its place."""
+    code = (
+        "import re, snowauth.syntax as s\n"
+        "def waiting(): return [k for k, v in vars(s).items() if type(v) is s._Lazy]\n"
+        "before = waiting()\n"
+        's.parse(\'# caf\\u00e9\\n[connections.dev]\\ninstance = "dev"\\ntoken = { access_token = "AT" }\\n\')\n'
+        "plain = waiting()\n"
+        's.parse(\'a = """x"""\\nb = 0x1F\\n\')\n'
+        "print(len(before), before == plain, '_HEX' in waiting(), type(s._HEX) is re.Pattern)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) >= 20
+    assert out[1:] == ["True", "False", "True"]
+
+
+def test_the_deferred_inspect_is_the_real_one_at_its_first_use() -> None:
+    code = (
+        "import sys\n"
+        "from snowauth import cli\n"
+        "cli._defer_inspect()\n"
+        "import dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Undocumented:\n"
+        "    x: int\n"
+        "import inspect\n"
+        "print(Undocumented.__doc__, inspect.signature(len), type(sys.modules['inspect']).__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "Undocumented(x: int) (obj, /) module\n"
+
+
+def test_a_check_in_process_leaves_the_collector_on(tmp_path: Path) -> None:
+    """The command line pauses the collector for check's imports and the check; a caller
+    that runs it in its own process gets it back."""
+    path = _connection_file(tmp_path)
+    code = (
+        "import gc, sys\n"
+        "from snowauth import cli\n"
+        f"code = cli.main(['check', {str(path)!r}])\n"
+        "print(code, gc.isenabled(), file=sys.stderr)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == "0 True\n"
+    assert "no problems" not in out.stdout  # the file's `${env:}` are unset: warnings
+    assert out.stdout.endswith("in 1 file\n")
