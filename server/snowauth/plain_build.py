@@ -19,12 +19,12 @@ from collections.abc import Callable, Sequence
 
 from snowauth.document import _KEY_PATHS, Assign, Connection
 from snowauth.model import TOKEN_KEYS
-from snowauth.syntax import Chunk, Entry, Header
+from snowauth.syntax import Chunk, Entry, Header, KeyPart, Value
 
 _CONNECTIONS = "connections"
 _TOKEN = "token"
-_NESTED = ("table", "array")  # values the table rules look into: not plain
-_TOKEN_PATHS = {k: (_TOKEN, k) for k in TOKEN_KEYS}  # a stored token's keys, at their model path
+NESTED = ("table", "array")  # values the table rules look into: not plain
+TOKEN_PATHS = {k: (_TOKEN, k) for k in TOKEN_KEYS}  # a stored token's keys, at their model path
 
 
 def plain_connection(
@@ -48,7 +48,6 @@ def _table_connection(
     """``[connections.<name>]`` and its `key = value` lines (``token = { … }`` among them)."""
     c = Connection(name, (h.start, h.end))
     c.table_header = h
-    keys = c.keys
     body_end = 0
     has_body = False
     for k, ch in enumerate(chunks):
@@ -72,26 +71,34 @@ def _table_connection(
                 body_end = e.end
             if value is None:  # half typed: only the end of the table's body moves
                 continue
-            part = ek[0]
-            kname = part.name
-            kind = value.kind
-            if kname == _TOKEN:
-                if kind != "table" or c.token_defined or not _plain_members(value.data, c.token, _TOKEN_PATHS, e):  # type: ignore[arg-type]
-                    return None
-                c.token_defined = True
-                c.token_inline, c.token_inline_entry = value, e
-                continue
-            path = _KEY_PATHS.get(kname)
-            if path is None or kind in _NESTED or kname in keys:
+            if not plain_key(c, ek[0], value, e):
                 return None
-            keys[kname] = Assign(path, part, (part.start, part.end), value, e, e)
     if has_body:
         c.table_body_end = body_end
     c.segments.append((h.start, section_end(h)))
     return c, h.start
 
 
-def _plain_members(
+def plain_key(c: Connection, part: KeyPart, value: Value, e: Entry) -> bool:
+    """One `key = value` line of ``[connections.<name>]`` into ``c``: a stored token's inline
+    table, or a key at its model path; False when it is not plain (shared with
+    ``plain_layout``)."""
+    kname = part.name
+    kind = value.kind
+    if kname == _TOKEN:
+        if kind != "table" or c.token_defined or not plain_members(value.data, c.token, TOKEN_PATHS, e):  # type: ignore[arg-type]
+            return False
+        c.token_defined = True
+        c.token_inline, c.token_inline_entry = value, e
+        return True
+    path = _KEY_PATHS.get(kname)
+    if path is None or kind in NESTED or kname in c.keys:
+        return False
+    c.keys[kname] = Assign(path, part, (part.start, part.end), value, e, e)
+    return True
+
+
+def plain_members(
     members: list[Entry], into: dict[str, Assign], paths: dict[str, tuple[str, ...]], line: Entry
 ) -> bool:
     """The members of an inline table (a stored token's, an inline connection's) into
@@ -105,7 +112,7 @@ def _plain_members(
         part = mk[0]
         kname = part.name
         path = paths.get(kname)
-        if path is None or value.kind in _NESTED or kname in into:
+        if path is None or value.kind in NESTED or kname in into:
             return False
         into[kname] = Assign(path, part, (part.start, part.end), value, m, line)
     return True
@@ -157,7 +164,7 @@ def _inline_connection(name: str, chunks: Sequence[Chunk]) -> tuple[Connection, 
         return None
     part = e.key[0]
     c = Connection(name, (part.start, part.end))
-    if not _plain_members(value.data, c.keys, _KEY_PATHS, e):  # type: ignore[arg-type]
+    if not plain_members(value.data, c.keys, _KEY_PATHS, e):  # type: ignore[arg-type]
         return None
     c.inline, c.inline_entry = value, e
     c.segments.append((e.start, e.end))

@@ -19,14 +19,11 @@ language server's incremental analysis builds connection by connection
 
 from __future__ import annotations
 
-from snowauth.document import _KEY_PATHS, Assign, Connection, Layout
-from snowauth.model import TOKEN_KEYS
+from snowauth.document import _KEY_PATHS, Connection, Layout
+from snowauth.plain_build import NESTED, plain_key, plain_members
 from snowauth.syntax import Entry, Header, Parsed
 
 _CONNECTIONS = "connections"
-_TOKEN = "token"
-_NESTED = ("table", "array")  # values the table rules look into: not plain
-_TOKEN_PATHS = {k: (_TOKEN, k) for k in TOKEN_KEYS}  # a stored token's keys, at their model path
 
 
 def plain_layout(parsed: Parsed) -> Layout | None:
@@ -37,7 +34,6 @@ def plain_layout(parsed: Parsed) -> Layout | None:
     top: set[str] = set()  # the top-level keys seen
     c: Connection | None = None  # the connection of the open `[connections.<name>]`
     h: Header | None = None  # its header
-    keys: dict[str, Assign] = {}
     under_connections = False  # in the `[connections]` section
     connections_header = False
     for it in parsed.items:
@@ -59,7 +55,6 @@ def plain_layout(parsed: Parsed) -> Layout | None:
             name = key[1].name
             c = conns[name] = Connection(name, (it.start, it.end))
             c.table_header = h = it
-            keys = c.keys
             under_connections = False
             continue
         e: Entry = it  # type: ignore[assignment]
@@ -72,26 +67,18 @@ def plain_layout(parsed: Parsed) -> Layout | None:
         kind = value.kind
         if c is not None:  # a key of `[connections.<name>]`
             c.table_body_end = e.end
-            if kname == _TOKEN:
-                if kind != "table" or c.token_defined or not _members(value.data, c.token, _TOKEN_PATHS, e):  # type: ignore[arg-type]
-                    return None
-                c.token_defined = True
-                c.token_inline, c.token_inline_entry = value, e
-                continue
-            path = _KEY_PATHS.get(kname)
-            if path is None or kind in _NESTED or kname in keys:
+            if not plain_key(c, part, value, e):
                 return None
-            keys[kname] = Assign(path, part, (part.start, part.end), value, e, e)
         elif under_connections:  # `<name> = { … }`
             if kind != "table" or kname in conns:
                 return None
             inline = conns[kname] = Connection(kname, (part.start, part.end))
-            if not _members(value.data, inline.keys, _KEY_PATHS, e):  # type: ignore[arg-type]
+            if not plain_members(value.data, inline.keys, _KEY_PATHS, e):  # type: ignore[arg-type]
                 return None
             inline.segments.append((e.start, e.end))
             inline.inline, inline.inline_entry = value, e
         else:  # before the first header
-            if kind in _NESTED or kname == _CONNECTIONS or kname in top:
+            if kind in NESTED or kname == _CONNECTIONS or kname in top:
                 return None
             top.add(kname)
             if kname == "default":
@@ -101,21 +88,3 @@ def plain_layout(parsed: Parsed) -> Layout | None:
     if c is not None:
         c.segments.append((h.start, len(parsed.text)))  # type: ignore[union-attr]
     return out
-
-
-def _members(members: list[Entry], into: dict[str, Assign], paths: dict[str, tuple[str, ...]], line: Entry) -> bool:
-    """The members of an inline table (a stored token's, an inline connection's) into
-    ``into``, each at its model path (``paths``); False when one is not plain (a dotted
-    or unknown key, a key twice, a nested value)."""
-    for m in members:
-        mk = m.key
-        value = m.value
-        if len(mk) != 1 or value is None:
-            return False
-        part = mk[0]
-        kname = part.name
-        path = paths.get(kname)
-        if path is None or value.kind in _NESTED or kname in into:
-            return False
-        into[kname] = Assign(path, part, (part.start, part.end), value, m, line)
-    return True

@@ -273,11 +273,7 @@ class Project:
         for path in set(self._git) - set(files):
             del self._git[path]
         if any(self._git_shown(path) != shown for path, shown in before.items()):
-            ls = self._ls
-            if not ls.pull_diagnostics:
-                await self.publish()
-            elif ls.diagnostics_refresh:
-                ls.workspace_diagnostic_refresh(None)
+            self._show_again()
         self._git_task = None
         if self._git_again:  # asked while this pass ran
             self._git_again = False
@@ -380,6 +376,11 @@ class Project:
                     self.index.rewalk()
             else:
                 self.index.forget_below(path)
+        self._show_again()
+
+    def _show_again(self) -> None:
+        """The reports of the files no editor holds open changed: pushed again, or the pull
+        client asked to pull."""
         ls = self._ls
         if ls.pull_diagnostics:
             if ls.diagnostics_refresh:
@@ -393,28 +394,18 @@ class Project:
         path = uri_path(uri)
         if path is None or not self.roots() or path not in set(self.index.known()):
             return False
-        ls = self._ls
-        if ls.pull_diagnostics:
-            if ls.diagnostics_refresh:
-                ls.workspace_diagnostic_refresh(None)
-            return True
-        self._pushed.pop(path, None)
-        self._crossed.pop(path, None)
-        ls.spawn(self.publish())
+        if not self._ls.pull_diagnostics:
+            self._pushed.pop(path, None)
+            self._crossed.pop(path, None)
+        self._show_again()
         return True
 
     def tokens_expired(self, now: datetime) -> None:
         """Files no editor holds open whose stored token expired since their analysis:
         analysed again, and pushed (or the pull client asked to pull), as an open
         document's diagnostics turn over when its token expires."""
-        if not self.roots() or not self.index.expired(now):
-            return
-        ls = self._ls
-        if ls.pull_diagnostics:
-            if ls.diagnostics_refresh:
-                ls.workspace_diagnostic_refresh(None)
-            return
-        ls.spawn(self.publish())
+        if self.roots() and self.index.expired(now):
+            self._show_again()
 
     # -- symbols ---------------------------------------------------------------------------------
 
