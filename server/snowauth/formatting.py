@@ -172,7 +172,7 @@ def _fill(old: _Text, parsed: Parsed, sec: _Section) -> None:
     """Read the section's statements (``_Unit``) from the text."""
     text = old.text
     starts = old.starts
-    count, size = old.count, len(text)
+    count = old.count
     nxt = sec.body
     units: list[_Unit] = []
     sec.units = units
@@ -184,9 +184,7 @@ def _fill(old: _Text, parsed: Parsed, sec: _Section) -> None:
         gap = [(old.content(k).strip(), k) for k in range(nxt, first)] if first > nxt else []
         last = first if first + 1 >= count or item.end < starts[first + 1] else old.line_of(item.end)
         nxt = last + 1
-        eol = starts[nxt] - 1 if nxt < count else size  # old.end_of(last), inline
-        if eol > starts[last] and text[eol - 1] == "\r":
-            eol -= 1
+        eol = old.end_of(last)
         ve = item.value.end
         after = text[ve:eol].rstrip()
         comment = after.lstrip(" \t")

@@ -273,15 +273,17 @@ class Tokens:
         self._chunks = list(chunks)
 
     def full(self, a: Analysis, index: LineIndex, result_id: str) -> list[int]:
-        segments = self.segments(a, index)
-        self.last, self.last_id = segments, result_id
-        return flatten(segments)
+        return flatten(self._sent(a, index, result_id))
 
     def full_json(self, a: Analysis, index: LineIndex, result_id: str) -> list[bytes]:
         """``full`` as JSON text, a piece per segment (``json_pieces``)."""
+        return json_pieces(self._sent(a, index, result_id))
+
+    def _sent(self, a: Analysis, index: LineIndex, result_id: str) -> list[Segment]:
+        """The segments of a whole answer, remembered as the last one sent (``delta``)."""
         segments = self.segments(a, index)
         self.last, self.last_id = segments, result_id
-        return json_pieces(segments)
+        return segments
 
     def delta(self, a: Analysis, index: LineIndex, previous: str, result_id: str) -> tuple[int, int, list[int]] | None:
         """The edit (start, delete count, data) from the result ``previous`` to the
