@@ -133,3 +133,54 @@ async def test_links_follow_edits(client: LanguageClient, tmp_path: Path) -> Non
     editor.replace(uri, at, at + len("dev4😀x"), "dev4")
     assert editor.texts[uri] == text.replace("dev4😀x", "dev4")
     await check()
+
+
+async def test_links_after_edits_equal_the_links_of_the_text(client: LanguageClient, tmp_path: Path) -> None:
+    """The links kept per connection and printed as JSON text (lines renumbered when lines
+    are added above a connection) are, after every edit, those the core finds in the text
+    as it is then, tooltips included."""
+    import random
+
+    from snowauth.analysis import analyze
+    from snowauth.links import links
+    from snowauth.secrets import Environment
+
+    enc = negotiated_encoding(client)
+    caps = client.capabilities.text_document  # type: ignore[union-attr]
+    tips = bool(caps and caps.document_link and caps.document_link.tooltip_support)
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    (folder / "key.pem").write_text("key\n")
+    path = folder / "edits.snowauth.toml"
+    text = MANY + '[connections.jwt]\ninstance = "devj"\njwt_key_file = "key.pem"\nclient = "servicenow-sdk"\n'
+    path.write_text(text, encoding="utf-8")
+    uri = path.as_uri()
+    editor = Editor(client, enc)
+    editor.open(uri, text)
+    rng = random.Random(7)
+    for step in range(12):
+        current = editor.texts[uri]
+        heads = [i for i in range(len(current)) if current.startswith("[connections", i)]
+        at = rng.choice([0, *heads])
+        kind = step % 4
+        if kind == 0:
+            editor.type(uri, at, "# é 😀\n")  # a line above some connections
+        elif kind == 1:
+            s = current.index('"dev', at) + 1 if '"dev' in current[at:] else current.index('"dev') + 1
+            editor.type(uri, s, "x")  # an instance changes
+        elif kind == 2 and current.startswith("# é 😀\n", at):
+            editor.replace(uri, at, at + len("# é 😀\n"), "")  # a line removed
+        else:
+            editor.type(uri, at, f'[connections.n{step}]\ninstance = "devn{step}"\nclient_id = "idn{step}"\n')
+        final = editor.texts[uri]
+        found = await client.text_document_document_link_async(t.DocumentLinkParams(t.TextDocumentIdentifier(uri)))
+        assert found is not None
+        got = sorted((k.range.start.line, k.range.start.character, k.range.end.line, k.range.end.character, k.target,
+                      k.tooltip) for k in found)  # fmt: skip
+        wanted = []
+        for k in links(analyze(final, Environment({}, folder)), Environment({}, folder)):
+            r = expected_range(final, k.start, k.end, enc)
+            wanted.append((r.start.line, r.start.character, r.end.line, r.end.character, k.target,
+                           k.tooltip if tips else None))  # fmt: skip
+        assert got == sorted(wanted), step
+        assert any(k[4].startswith("file:") for k in got)  # the key file's link is there

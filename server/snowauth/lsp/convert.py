@@ -443,59 +443,60 @@ def rename_edit(
     return t.WorkspaceEdit(changes=changes)
 
 
-def document_links(found: Iterable[Link], conv: Converter, *, tooltips: bool) -> Wire:
-    """Document links, already in their wire form (a long file has thousands); their
-    tooltips when the client shows them."""
-    out = Wire()
-    for k in found:
-        link: dict[str, Any] = {"range": conv.range_json(k.start, k.end), "target": k.target}
-        if k.tooltip and tooltips:
-            link["tooltip"] = k.tooltip
-        out.append(link)
-    return out
+def _link_template(k: Link, conv: Converter, line0: int, rel: list[int], tooltips: bool) -> str:
+    parts = ['{"range":', _range_template(conv, k.start, k.end, line0, rel), ',"target":', _template_string(k.target)]
+    if k.tooltip and tooltips:
+        parts += [',"tooltip":', _template_string(k.tooltip)]
+    parts.append("}")
+    return "".join(parts)
+
+
+def links_template(found: Iterable[Link], conv: Converter, line0: int, *, tooltips: bool) -> LineTemplate | None:
+    """Document links as JSON text (separated by commas), their lines counted from
+    ``line0``; their tooltips when the client shows them. None for no link."""
+    rel: list[int] = []
+    template = ",".join(_link_template(k, conv, line0, rel, tooltips) for k in found)
+    return LineTemplate(template, tuple(rel), line0) if template else None
 
 
 class LinkCache:
     """A document's links in the client's units, kept per connection across edits:
     editors ask for links after every edit, and a connection an edit did not touch is
     the same object in the next analysis (``incremental``), moved as a whole. Its
-    address links are converted once, with lines relative to its header's line; file
-    links are looked up at every request (files come and go)."""
+    address links are printed once as JSON text whose lines count from its header's line
+    (``LineTemplate``: reprinted only when lines were added or removed above it); file
+    links are looked up at every request (files come and go). The answer is JSON text
+    (``RawJson``): a long file has thousands of links (docs/performance.md)."""
 
     def __init__(self, encoding: str, tooltips: bool) -> None:
         self.encoding = encoding
         self.tooltips = tooltips
-        # id(connection) -> (the connection, its header's line then, links, reads files)
-        self._kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+        # id(connection) -> (the connection, its address links, reads files)
+        self._kept: dict[int, tuple[Connection, LineTemplate | None, bool]] = {}
 
-    def links(self, a: Analysis, conv: Converter, env: Environment) -> Wire:
-        out = Wire()
-        kept: dict[int, tuple[Connection, int, list[dict[str, Any]], bool]] = {}
+    def links(self, a: Analysis, conv: Converter, env: Environment) -> RawJson:
+        out: list[bytes] = []
+        kept: dict[int, tuple[Connection, LineTemplate | None, bool]] = {}
+        position = conv.index.position
+        tooltips = self.tooltips
         for c, start in a.connection_headers():
-            line = conv.index.position(start)[0]
             entry = self._kept.get(id(c))
+            line = -1
             if entry is None or entry[0] is not c:
                 if a.connection(c.name) is not c:  # moves its spans to this text
                     continue
-                found = document_links(doc_links.address_links(a.text, c, env), conv, tooltips=self.tooltips)
-                entry = (c, line, list(found), doc_links.reads_files(c))
+                line = position(start)[0]
+                found = doc_links.address_links(a.text, c, env)
+                entry = (c, links_template(found, conv, line, tooltips=tooltips), doc_links.reads_files(c))
             kept[id(c)] = entry
-            shift = line - entry[1]
-            for link in entry[2]:
-                if shift:
-                    r = link["range"]
-                    link = {
-                        **link,
-                        "range": {
-                            "start": {"line": r["start"]["line"] + shift, "character": r["start"]["character"]},
-                            "end": {"line": r["end"]["line"] + shift, "character": r["end"]["character"]},
-                        },
-                    }
-                out.append(link)
-            if entry[3] and a.connection(c.name) is c:
-                out.extend(document_links(doc_links.file_links(a.text, c, env), conv, tooltips=self.tooltips))
+            if entry[1] is not None:
+                out.append(entry[1].at(line if line >= 0 else position(start)[0]))
+            if entry[2] and a.connection(c.name) is c:
+                files = doc_links.file_links(a.text, c, env)
+                if (printed := links_template(files, conv, 0, tooltips=tooltips)) is not None:
+                    out.append(printed.data)
         self._kept = kept
-        return out
+        return RawJson(out)
 
 
 def inlay_hints(hints: Iterable[InlayHintData], conv: Converter) -> list[t.InlayHint]:
