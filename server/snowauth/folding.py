@@ -287,10 +287,13 @@ class LineFolds:
         if moved:
             for a in (self._line, self._tend, self._gend):
                 a[q:] = array("i", [x + moved if x >= 0 else x for x in a[q:]])
+        tend, gend = self._tend, self._gend
+        was = tend[:], gend[:]
         u0, u1 = self._tables(lo, q)
         pieces = self._pieces
         for k in range(u0, n if moved else u1):
-            pieces[k] = self._print(k, printer)
+            if lo <= k < q or (moved and k >= q) or tend[k] != was[0][k] or gend[k] != was[1][k]:
+                pieces[k] = self._print(k, printer)
         return list(filter(None, pieces))
 
     def _look(self, text: str, chunks: list[Chunk], starts: list[int], lo: int, q: int, q_old: int) -> None:
