@@ -2,10 +2,15 @@
 each connection over its tables, each value over lines (multi-line strings, arrays,
 inline tables) and each block of two or more comment lines.
 
-An editor asks again after every edit, so the ranges inside a chunk of statements
-(``syntax.Chunk``: its values and comment blocks) are kept per chunk in a ``FoldCache``
-and reused while the chunk is (an edit rescans only the chunks it touches); the tables
-and connections are put together from one look at each chunk's first statement.
+``folding_ranges`` finds them in offsets; the ranges inside a chunk of statements
+(``syntax.Chunk``: its values and comment blocks) can be kept per chunk in a
+``FoldCache`` and reused while the chunk is (an edit rescans only the chunks it
+touches), and the tables and connections are put together from one look at each
+chunk's first statement.
+
+An editor asks again after every edit: the language server keeps a document's folds in
+lines, each chunk's printed apart (``LineFolds``), so that an edit costs what it touched
+(docs/performance.md, "Folding, proportional to the edit"); the answer is the same.
 """
 
 from __future__ import annotations
@@ -247,7 +252,7 @@ class LineFolds:
         "_line",
         "_own",
         "_pieces",
-        "_starts",
+        "_runs",
         "_tend",
         "lines_only",
     )
@@ -263,7 +268,7 @@ class LineFolds:
         self._own: list[array[int] | None] = []  # how many come before its header, then _OWN per fold
         self._tend = array("i")  # a header's table fold: its last line (-1: none)
         self._gend = array("i")  # a connection's first header: the connection's fold's last line (-1: none)
-        self._starts = bytearray()  # 1: a header that starts a run of tables (a connection's, or one)
+        self._runs = bytearray()  # 1: a header that starts a run of tables (a connection's, or one)
         self._pieces: list[bytes] = []
 
     def pieces(self, text: str, chunks: list[Chunk], index: LineIndex, printer: Printer) -> list[bytes]:
@@ -333,7 +338,7 @@ class LineFolds:
         none = array("i", [-1]) * (q - lo)
         self._tend[lo:q_old] = none
         self._gend[lo:q_old] = none
-        self._starts[lo:q_old] = bytes(q - lo)
+        self._runs[lo:q_old] = bytes(q - lo)
         self._pieces[lo:q_old] = [b""] * (q - lo)
 
     def _tables(self, lo: int, q: int) -> tuple[int, int]:
@@ -342,7 +347,7 @@ class LineFolds:
         there before too (the chunks from ``q`` on are the kept ones, moved). Returns
         the chunks looked at."""
         head, line, hrel, last = self._head, self._line, self._hrel, self._last
-        tend, gend, flags = self._tend, self._gend, self._starts
+        tend, gend, flags = self._tend, self._gend, self._runs
         u0 = 0
         for k in range(lo - 1, -1, -1):  # the start of the run chunk lo - 1 is in
             if flags[k]:
