@@ -165,3 +165,79 @@ def lines_ending_outside_values(text: str) -> list[str]:
 # the layout properties in tests/core run on every `pytest tests/core`: a third of the
 # hardening profile's examples (SNOWAUTH_FUZZ=long still multiplies them)
 LAYOUT_FUZZ = settings(FUZZ, max_examples=max(50, FUZZ.max_examples // 3))
+
+
+# -- folding ranges kept across edits ------------------------------------------------------------
+
+# files to fold: non-ASCII text before the ranges, comment blocks, values over lines (nested),
+# a connection over several tables, a table longer than a chunk of the scan (16 statements),
+# tables of no connection, inline connections
+FOLD_BASES = [
+    "# café ✓ 😀\n# second line\n"
+    'default = "a"\n\n'
+    "[connections.a]\n"
+    'instance = "dev1"\n'
+    'scope = [\n  "é😀",\n  { x = [\n    1,\n  ] },\n]\n'
+    '"café😀" = """café😀\ntext"""\n'
+    "# one\n#two\n"
+    "[connections.a.token]\n"
+    'access_token = "x"\n'
+    "expires_at = 2030-01-01T00:00:00Z\n\n"
+    "[connections.a.export]\n"
+    "dotenv = '''\n.env\n'''\n"
+    "[connections.b]\n"
+    'instance = "y"\n',
+    "# café ✓ 😀\n[connections.long]\n"
+    + "".join(f'key{k} = "v{k}"\n' if k % 7 else f"# k{k}\n# again\nkey{k} = [\n  {k},\n]\n" for k in range(40))
+    + "[connections.long.token]\nx = 1\n[other]\ny = { a = 1,\n b = 2 }\n[connections]\n"
+    + "".join(f'c{k} = {{ instance = "é{k}" }}\n' for k in range(20)),
+    "# café ✓ 😀\r\n[connections.a]\r\nscope = [\r\n  1,\r\n]\r\n# x\r\n# y\r\n"
+    '[connections.a.token]\r\nx = """\r\n"""\r\n',
+]
+# what an edit inserts: lines added, tables and connections begun, values and comments
+# over lines opened and closed, non-ASCII text
+FOLD_PIECES = [
+    "x", "é", "😀", "\n", "\r\n", "\n\n", "#", "# note\n", "# a\n# b\n", "[", "]", "{", "}", '"""', "'''",
+    '"', ",", " = ", "k = [\n  1,\n]\n", 'k = """\nt\n"""\n', "[connections.a]\n", "[connections.a.token]\n",
+    "[connections.c]\n", "[connections.b.export]\n", "[other]\n", "[connections]\n", 'd = { instance = "i" }\n',
+]  # fmt: skip
+# where an edit lands: anywhere, or next to one of these (inside a value or a comment block)
+FOLD_ANCHORS = ["", "#", "[\n", '"""', "'''", "\n", "{", "[connections.", "1,"]
+
+fold_edits = st.lists(
+    st.tuples(
+        st.sampled_from(FOLD_ANCHORS),
+        st.integers(0, 1 << 16),  # which place (an anchor's occurrence, or an offset)
+        st.integers(0, 3),  # characters past it
+        st.sampled_from([0, 0, 0, 1, 2, 6, 40]),  # characters removed (lines too)
+        st.lists(st.sampled_from(FOLD_PIECES), max_size=3).map("".join),
+        st.booleans(),  # ask for the folds after this edit
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+def fold_span(text: str, anchor: str, pick: int, past: int, length: int) -> tuple[int, int]:
+    """Where a ``fold_edits`` edit lands in ``text``: [start, end), never between the CR
+    and the LF of a line break."""
+    places = [i for i in range(len(text)) if text.startswith(anchor, i)] if anchor else []
+    start = min(len(text), places[pick % len(places)] + past) if places else pick % (len(text) + 1)
+    end = min(len(text), start + length)
+
+    def cursor(x: int) -> int:
+        return x - 1 if 0 < x < len(text) and text[x - 1 : x + 1] == "\r\n" else x
+
+    return cursor(start), max(cursor(start), cursor(end))
+
+
+def fresh_folding_json(text: str, encoding: str, *, lines_only: bool) -> bytes:
+    """The folding ranges of ``text`` as the language server sent them before they were
+    kept across edits: the folds of a fresh scan (``folding.folding_ranges``) through the
+    whole conversion (``convert.folding_ranges``)."""
+    from snowauth.folding import folding_ranges
+    from snowauth.lsp import convert
+    from snowauth.positions import LineIndex
+
+    conv = convert.Converter(LineIndex(text), encoding)
+    return convert.folding_ranges(folding_ranges(text, parse(text).chunks), conv, line_folding_only=lines_only).json()

@@ -640,3 +640,20 @@ def span_of(text: str, needle: str, nth: int = 0, *, within: str | None = None) 
         at = text.index(needle, at)
         found, at = at, at + 1
     return found, found + len(needle)
+
+
+def folding_wire(ranges: list[t.FoldingRange] | None) -> list[dict[str, Any]]:
+    """Folding ranges as they came on the wire, in their order (the keys each one had)."""
+    assert ranges is not None
+    out = []
+    for r in ranges:
+        d: dict[str, Any] = {"startLine": r.start_line}
+        if r.start_character is not None:
+            d["startCharacter"] = r.start_character
+        d["endLine"] = r.end_line
+        if r.end_character is not None:
+            d["endCharacter"] = r.end_character
+        if r.kind is not None:
+            d["kind"] = str(getattr(r.kind, "value", r.kind))
+        out.append(d)
+    return out

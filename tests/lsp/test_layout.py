@@ -19,7 +19,8 @@ from snowauth.formatting import format_edits, format_text, range_edits
 from snowauth.lsp import convert
 from snowauth.positions import LineIndex
 from tests.kit.cli import run_snowauth
-from tests.kit.lsp import SERVER, Editor, capabilities, negotiated_encoding, session_fixture
+from tests.kit.layout import FOLD_BASES, fresh_folding_json
+from tests.kit.lsp import SERVER, Editor, capabilities, folding_wire, negotiated_encoding, session_fixture
 
 URI = "file:///tmp/snowauth-layout/l.snowauth.toml"
 OPTIONS = t.FormattingOptions(tab_size=4, insert_spaces=True)
@@ -246,6 +247,40 @@ async def test_folding_ranges_to_the_character(characters: LanguageClient) -> No
         [f for f in EXPECTED_LINES if f[0] not in (6, 10)] + values,
         key=lambda f: tuple(-1 if x is None else x for x in f[:4]),
     )
+
+
+async def _edit_and_compare(client: LanguageClient, *, lines_only: bool) -> None:
+    """Edits that add and remove lines, inside a value over lines and a comment block,
+    and that start and break tables: after each, the server's answer (its pieces kept
+    per chunk) is, in order, what the fresh scan's folds convert to."""
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    text = FOLD_BASES[0] + FOLD_BASES[1]
+    editor.open(URI, text)
+    edits = [
+        ('  "é😀",', 0, '  "a2",\n  "😀",\n'),  # lines added inside the array
+        ("# one", 0, "# inserted ✓\n"),  # the comment block grows
+        ('"""café😀', 3, "x"),  # a character inside the string over lines
+        ("[connections.a.token]", 0, "[connections.z]\n"),  # connection a's run broken
+        ("[connections.z]\n", len("[connections.z]\n"), ""),  # and mended
+        ("key20", 0, "\n\n"),  # in the table longer than a chunk
+        ("# k21\n# again\n", len("# k21\n"), ""),  # a comment line removed
+    ]
+    for needle, length, inserted in edits:
+        current = editor.texts[URI]
+        at = current.index(needle)
+        editor.replace(URI, at, at + length, inserted)
+        got = folding_wire(await client.text_document_folding_range_async(t.FoldingRangeParams(doc())))
+        assert got == json.loads(fresh_folding_json(editor.texts[URI], encoding, lines_only=lines_only))
+        assert got
+
+
+async def test_folding_ranges_after_edits_are_the_fresh_scans(client: LanguageClient) -> None:
+    await _edit_and_compare(client, lines_only=True)
+
+
+async def test_folding_ranges_to_the_character_after_edits_are_the_fresh_scans(characters: LanguageClient) -> None:
+    await _edit_and_compare(characters, lines_only=False)
 
 
 # -- selection ranges ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from snowauth.analysis import Analysis
 from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
-from snowauth.folding import Fold
+from snowauth.folding import Fold, LineFold
 from snowauth.hover import Hover
 from snowauth.inlay_hints import Hint as InlayHintData
 from snowauth.lenses import LensAction, LensInfo
@@ -941,3 +941,25 @@ def _chunks(head: bytes, items: list[bytes], tail: bytes) -> Iterator[bytes]:
             size = 0
     seq.append(tail)
     yield b"".join(seq)
+
+
+# -- folding ranges kept per chunk across edits (folding.LineFolds, lsp/kept.py) -------------
+
+
+def folding_piece(folds: Sequence[LineFold], conv: Converter) -> bytes:
+    """One chunk's folds (``folding.LineFold``, each folding a line) as ``folding_ranges``
+    writes them, separated by commas: a value folded to the character with its columns
+    in the client's units, others by lines (with their kind)."""
+    out: list[bytes] = []
+    append = out.append
+    for start, end, kind, first, last in folds:
+        if first >= 0:
+            append(
+                b'{"startLine":%d,"startCharacter":%d,"endLine":%d,"endCharacter":%d}'
+                % (start, conv._column(start, first), end, conv._column(end, last))
+            )
+        elif kind:
+            append(b'{"startLine":%d,"endLine":%d,"kind":%s}' % (start, end, _json_text(kind)))
+        else:
+            append(b'{"startLine":%d,"endLine":%d}' % (start, end))
+    return b",".join(out)

@@ -1,5 +1,5 @@
 """Answers an editor asks for after every edit — document symbols and code lenses — kept
-per connection across edits (docs/performance.md).
+per connection across edits, and folding ranges kept per chunk (docs/performance.md).
 
 The incremental analysis keeps a connection's object until an edit touches it
 (``Analysis.placed_connections``). Each connection's piece of the answer is kept as JSON
@@ -12,6 +12,10 @@ The connections and the lines of their headers are listed once per analysis, for
 answers; a line read then stays right when a connection is moved to the text later (by
 a hover, a check, the outline converting it). A lens whose title counts down to a
 token's expiry is titled again only when that wording changes (``lenses.titles_until``).
+
+Folding ranges are kept by ``folding.LineFolds``, a piece of JSON per chunk of the scan
+(``convert.folding_piece``): an edit prints again the pieces of the chunks it changed and
+of the tables around them, and those after it only when it added or removed lines.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import datetime
 from snowauth import lenses, outline
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
+from snowauth.folding import LineFold, LineFolds
 from snowauth.lsp import convert
 from snowauth.lsp.convert import (
     Converter,
@@ -162,3 +167,17 @@ def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) 
             p.made_at, p.until = now, lenses.titles_until(info, now)
         append(p.text)
     return RawJson(out)
+
+
+def folding_ranges(store: dict[object, object], a: Analysis, conv: Converter, *, lines_only: bool) -> RawJson:
+    """``convert.folding_ranges`` of ``folding.folding_ranges``, byte for byte, from the
+    document's ``LineFolds`` for this client (in ``store``, which survives edits)."""
+    key = ("folds", lines_only, conv.encoding)
+    folds = store.get(key)
+    if not isinstance(folds, LineFolds):
+        folds = store[key] = LineFolds(lines_only=lines_only)
+
+    def printer(found: list[LineFold]) -> bytes:
+        return convert.folding_piece(found, conv)
+
+    return RawJson(folds.pieces(a.text, a.chunks, conv.index, printer))

@@ -9,9 +9,9 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import folding, formatting, selection
+from snowauth import formatting, selection
 from snowauth.analysis import gc_paused
-from snowauth.lsp import convert
+from snowauth.lsp import convert, kept
 from snowauth.lsp.server import SnowauthServer, guarded
 
 
@@ -24,8 +24,6 @@ def read_settings(ls: SnowauthServer, settings: Any) -> None:
 
 
 def register(ls: SnowauthServer) -> None:
-    fold_caches: dict[str, folding.FoldCache] = {}  # per open document: its chunks' folds
-
     @ls.feature(t.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(params: t.DidChangeConfigurationParams) -> None:
         read_settings(ls, params.settings)
@@ -67,13 +65,8 @@ def register(ls: SnowauthServer) -> None:
         key = ("folding", lines_only, conv.encoding)
         found: Any = doc.cache.get(key)
         if found is None:
-            for uri in [u for u in fold_caches if u not in ls.docs]:
-                del fold_caches[uri]
-            cache = fold_caches.setdefault(doc.uri, folding.FoldCache())
             with gc_paused():
-                chunks = doc.analysis(ls.env).chunks
-                folds = folding.folding_ranges(doc.text, chunks, cache)
-                found = convert.folding_ranges(folds, conv, line_folding_only=lines_only)
+                found = kept.folding_ranges(doc.kept, doc.analysis(ls.env), conv, lines_only=lines_only)
             doc.cache[key] = found
         return found  # type: ignore[no-any-return]
 
