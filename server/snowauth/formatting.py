@@ -480,8 +480,39 @@ def _gaps(old: _Text, new: Iterable[list[_Line]], nl: str, *, always: bool = Fal
             return changed[j]
         return text[starts[k] : starts[k + 1] if k + 1 < count else size]
 
-    # the longest run of kept lines: increasing old line numbers, in the new order
-    tails = array("q")  # patience sorting: the smallest last old line of a run of each length
+    run = _longest_run(kept_at)
+    gaps: list[Gap] = []
+    pi, pj = -1, -1
+    last = len(run)
+    for r in range(last + 1):
+        if r < last:
+            j = run[r]
+            i = kept_at[j]
+            if i == pi + 1 and j == pj + 1 and r:  # (the usual case: the next line, kept)
+                pi, pj = i, j
+                continue
+        else:
+            j, i = n_new, n_olds
+        lo = starts[pi + 1] if pi + 1 < count else size
+        hi = starts[i] if i < count else size
+        gaps.append((lo, hi, "".join(map(full, range(pj + 1, j)))))
+        pi, pj = i, j
+    return at == size, gaps
+
+
+def _longest_run(kept_at: array[int]) -> array[int]:
+    """The new lines (indexes of ``kept_at``) of the longest run of kept lines whose old
+    line numbers increase, in order: patience sorting, n log n; at once when every kept
+    line is in order (the usual case)."""
+    prev = -1
+    for k in kept_at:
+        if k >= 0:
+            if k <= prev:
+                break
+            prev = k
+    else:
+        return array("q", [j for j, k in enumerate(kept_at) if k >= 0])
+    tails = array("q")  # the smallest last old line of a run of each length
     tail_at = array("q")  # and the candidate it is
     before = array("q")  # per candidate: the candidate before it in its run
     cand_j = array("q")  # per candidate: its new line
@@ -490,7 +521,7 @@ def _gaps(old: _Text, new: Iterable[list[_Line]], nl: str, *, always: bool = Fal
             continue
         cand = len(cand_j)
         cand_j.append(j)
-        if not tails or k > tails[-1]:  # the usual case: lines in order
+        if not tails or k > tails[-1]:
             n = len(tails)
             tails.append(k)
             tail_at.append(cand)
@@ -501,24 +532,10 @@ def _gaps(old: _Text, new: Iterable[list[_Line]], nl: str, *, always: bool = Fal
     run = array("q")  # the run's candidates, last first
     cand = tail_at[-1] if tail_at else -1
     while cand >= 0:
-        run.append(cand)
+        run.append(cand_j[cand])
         cand = before[cand]
-    del tails, tail_at, before
-    gaps: list[Gap] = []
-    pi, pj = -1, -1
-    first = len(run)
-    for r in range(first, -1, -1):
-        if r:
-            j = cand_j[run[r - 1]]
-            i = kept_at[j]
-        else:
-            j, i = n_new, n_olds
-        if i > pi + 1 or j > pj + 1 or r == first or not r:
-            lo = starts[pi + 1] if pi + 1 < count else size
-            hi = starts[i] if i < count else size
-            gaps.append((lo, hi, "".join(map(full, range(pj + 1, j)))))
-        pi, pj = i, j
-    return at == size, gaps
+    run.reverse()
+    return run
 
 
 def settled(edits: list[Edit], text: str, nl: str) -> list[Edit]:
