@@ -77,15 +77,18 @@ class _Section:
 
 class _Text:
     """The old text's lines split at LF (a CR before it stays with the line), kept as
-    their starts only: a line is sliced from the text when it is read."""
+    their starts only: a line is sliced from the text when it is read. ``lo``, ``end``: a
+    part of the text that starts at a line start (a table, ``formatting_cache.py``), its
+    lines numbered from 0 and its offsets those of the whole text."""
 
-    __slots__ = ("count", "starts", "text")
+    __slots__ = ("count", "end", "lo", "starts", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, lo: int = 0, end: int = -1) -> None:
         self.text = text
-        starts = array("q", [0])
-        starts.extend(accumulate(n + 1 for n in map(len, text.split("\n")[:-1])))
-        self.starts = starts
+        self.lo = lo
+        self.end = end = len(text) if end < 0 else end
+        part = text if lo == 0 and end == len(text) else text[lo:end]
+        self.starts = starts = array("q", accumulate((n + 1 for n in map(len, part.split("\n")[:-1])), initial=lo))
         self.count = len(starts)  # the number of lines (the last one may be empty)
 
     def line_of(self, offset: int) -> int:
@@ -94,17 +97,17 @@ class _Text:
     def raw(self, line: int) -> str:
         """Line ``line`` without its LF (a CR stays)."""
         starts = self.starts
-        return self.text[starts[line] : starts[line + 1] - 1 if line + 1 < self.count else len(self.text)]
+        return self.text[starts[line] : starts[line + 1] - 1 if line + 1 < self.count else self.end]
 
     def content(self, line: int) -> str:
         s = self.raw(line)
         s = s[:-1] if s.endswith("\r") else s
-        return s[1:] if line == 0 and s.startswith(_BOM) else s
+        return s[1:] if line == 0 and self.lo == 0 and s.startswith(_BOM) else s
 
     def end_of(self, line: int) -> int:
         """The offset where the content of ``line`` ends."""
         starts = self.starts
-        end = starts[line + 1] - 1 if line + 1 < self.count else len(self.text)
+        end = starts[line + 1] - 1 if line + 1 < self.count else self.end
         return end - 1 if end > starts[line] and self.text[end - 1] == "\r" else end
 
 
@@ -121,10 +124,12 @@ def _tidy(lines: list[_Comment], *, keep_last_blank: bool, keep_first_blank: boo
     return out
 
 
-def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
+def _sections(old: _Text, parsed: Parsed, *, followed: bool = False) -> list[_Section]:
     """The tables in the text's order, with their comments; their statements are read
     when each is rendered (``_fill``), so that a long file's are not all held at once.
-    Only the headers are looked at here, and the statement before each."""
+    Only the headers are looked at here, and the statement before each. ``followed``: a
+    header starts the line after ``old`` (a part of the text); the comments right above it
+    come last, as a section without header or statements."""
     text = old.text
     top = _Section((), None)
     sections = [top]
@@ -164,7 +169,13 @@ def _sections(old: _Text, parsed: Parsed) -> list[_Section]:
         sections.append(sec)
         cur = sec
     nxt = close(cur, len(items))
-    _add_tail(cur, [(old.content(k).strip(), k) for k in range(nxt, old.count)])
+    gap = [(old.content(k).strip(), k) for k in range(nxt, old.count - 1 if followed else old.count)]
+    k = len(gap)
+    while followed and k > 0 and gap[k - 1][0]:
+        k -= 1
+    _add_tail(cur, gap[:k])
+    if followed:
+        sections.append(_Section((), None, above=gap[k:]))
     return sections
 
 
@@ -391,21 +402,40 @@ def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
     """Edits turning the old text into ``new``: the new lines that are an old line
     unchanged and in order (the longest such run, found in n log n) stay; between two of
     them the lines that changed become one edit, cut down to the characters that differ
-    (so that an editor keeps its cursor and the undo step is small).
+    (so that an editor keeps its cursor and the undo step is small)."""
+    same, gaps = _gaps(old, new, nl)
+    if same:
+        return []
+    text = old.text
+    edits: list[Edit] = []
+    for lo, hi, now in gaps:
+        edits.extend(_trimmed(lo, text[lo:hi], now))
+    return settled(edits, text, nl)
+
+
+Gap = tuple[int, int, str]  # the old text [lo, hi) between two kept lines, and the new text there
+
+
+def _gaps(old: _Text, new: Iterable[list[_Line]], nl: str, *, always: bool = False) -> tuple[bool, list[Gap]]:
+    """Whether ``new`` is the old text (``old``: the text or a part of it), and the gaps
+    between the new lines that are an old line unchanged and in order (none when it is,
+    unless ``always``). The first gap (before the first kept line) and the last (after the
+    last one) are always there, empty or not: a part's are joined to its neighbours'
+    (``formatting_cache.py``).
 
     ``new`` (the new lines, a block at a time) is read once: what is kept of it is, per new line, the old
     line it equals (an int in an array) or, for a line that changed, its text — a long
     file's formatting holds no list of its new lines (docs/performance.md)."""
     text = old.text
-    bom = text.startswith(_BOM)
+    bom = old.lo == 0 and text.startswith(_BOM)
     starts, count = old.starts, old.count
-    size = len(text)
+    size = old.end
     # old line k with its break is text[starts[k]:ends[k]]; the last line counts when not empty
     n_olds = count if starts[-1] < size else count - 1
 
     kept_at = array("q")  # per new line: the old line it equals (with its break), else -1
     changed: dict[int, str] = {}  # per new line that equals none: its text with its break
-    at = 0  # while the new text equals the old one so far: where it has reached
+    at = old.lo  # while the new text equals the old one so far: where it has reached
     j = -1
     last_line = count - 1
     for c, e, k in chain.from_iterable(new):
@@ -439,10 +469,10 @@ def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
         kept_at.append(-1)
         changed[j] = line
         if at >= 0:
-            at = at + len(line) if text.startswith(line, at) else -1
+            at = at + len(line) if text.startswith(line, at, size) else -1
     n_new = j + 1
-    if at == size:
-        return []
+    if at == size and not always:
+        return True, []
 
     def full(j: int) -> str:  # new line j with its break
         k = kept_at[j]
@@ -450,8 +480,39 @@ def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
             return changed[j]
         return text[starts[k] : starts[k + 1] if k + 1 < count else size]
 
-    # the longest run of kept lines: increasing old line numbers, in the new order
-    tails = array("q")  # patience sorting: the smallest last old line of a run of each length
+    run = _longest_run(kept_at)
+    gaps: list[Gap] = []
+    pi, pj = -1, -1
+    last = len(run)
+    for r in range(last + 1):
+        if r < last:
+            j = run[r]
+            i = kept_at[j]
+            if i == pi + 1 and j == pj + 1 and r:  # (the usual case: the next line, kept)
+                pi, pj = i, j
+                continue
+        else:
+            j, i = n_new, n_olds
+        lo = starts[pi + 1] if pi + 1 < count else size
+        hi = starts[i] if i < count else size
+        gaps.append((lo, hi, "".join(map(full, range(pj + 1, j)))))
+        pi, pj = i, j
+    return at == size, gaps
+
+
+def _longest_run(kept_at: array[int]) -> array[int]:
+    """The new lines (indexes of ``kept_at``) of the longest run of kept lines whose old
+    line numbers increase, in order: patience sorting, n log n; at once when every kept
+    line is in order (the usual case)."""
+    prev = -1
+    for k in kept_at:
+        if k >= 0:
+            if k <= prev:
+                break
+            prev = k
+    else:
+        return array("q", [j for j, k in enumerate(kept_at) if k >= 0])
+    tails = array("q")  # the smallest last old line of a run of each length
     tail_at = array("q")  # and the candidate it is
     before = array("q")  # per candidate: the candidate before it in its run
     cand_j = array("q")  # per candidate: its new line
@@ -460,7 +521,7 @@ def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
             continue
         cand = len(cand_j)
         cand_j.append(j)
-        if not tails or k > tails[-1]:  # the usual case: lines in order
+        if not tails or k > tails[-1]:
             n = len(tails)
             tails.append(k)
             tail_at.append(cand)
@@ -471,27 +532,18 @@ def _edits(old: _Text, new: Iterable[list[_Line]], nl: str) -> list[Edit]:
     run = array("q")  # the run's candidates, last first
     cand = tail_at[-1] if tail_at else -1
     while cand >= 0:
-        run.append(cand)
+        run.append(cand_j[cand])
         cand = before[cand]
-    del tails, tail_at, before
-    edits = []
-    pi, pj = -1, -1
-    for r in range(len(run), -1, -1):
-        if r:
-            j = cand_j[run[r - 1]]
-            i = kept_at[j]
-        else:
-            j, i = n_new, n_olds
-        if i > pi + 1 or j > pj + 1:
-            lo = starts[pi + 1] if pi + 1 < count else size
-            hi = starts[i] if i < count else size
-            was, now = text[lo:hi], "".join(map(full, range(pj + 1, j)))
-            edits.extend(_trimmed(lo, was, now))
-        pi, pj = i, j
+    run.reverse()
+    return run
+
+
+def settled(edits: list[Edit], text: str, nl: str) -> list[Edit]:
+    """``edits`` with an insertion after the final line break put before it (Neovim
+    appends an extra empty line for text inserted past the last line)."""
     last = edits[-1] if edits else None
+    size = len(text)
     if last is not None and last.start == size and text.endswith(nl) and last.text.endswith(nl):
-        # an insertion after the final line break: put it before (Neovim appends an extra
-        # empty line for text inserted past the last line)
         edits[-1] = Edit(last.start - len(nl), last.start - len(nl), nl + last.text[: -len(nl)])
     return edits
 

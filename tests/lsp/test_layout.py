@@ -110,6 +110,33 @@ async def test_formatting_twice_changes_nothing_and_gives_the_cores_bytes(client
     assert list(await format_and_apply(client, editor)) == []
 
 
+async def test_formatting_after_an_edit_touches_that_table_only(client: LanguageClient) -> None:
+    """The server keeps each table's formatting across edits (``formatting_cache.py``):
+    spaces typed in one table after a first formatting give that table's edit, at its
+    place in the client's encoding (non-ASCII text before it on its line), the core's
+    edits of the whole text; so do the lines above every table moving down."""
+    encoding = negotiated_encoding(client)
+    editor = Editor(client, encoding)
+    tables = "".join(f'[connections.c{i}]\ninstance = "dev{i}"\n"café😀"="v"\n\n' for i in range(40))
+    editor.open(URI, '# café ✓ 😀\n"é" = 1\n\n' + tables.rstrip("\n") + "\n")
+    assert len(await format_and_apply(client, editor)) == 40
+    assert list(await format_and_apply(client, editor)) == []
+    at = editor.texts[URI].index('"café😀" = "v"', editor.texts[URI].index("[connections.c20]")) + len('"café😀"')
+    editor.replace(URI, at, at, "  ")  # `"café😀"   = "v"`
+    text = editor.texts[URI]
+    line, col = text.count("\n", 0, at), wide(encoding, 8, 11) + 1
+    whole = await client.text_document_formatting_async(t.DocumentFormattingParams(doc(), OPTIONS))
+    assert whole is not None
+    assert list(whole) == [t.TextEdit(rng(line, col, line, col + 2), "")]
+    assert format_edits(text) == [Edit(at + 1, at + 3, "")]
+    editor.replace(URI, 0, 0, "\n\n")  # every table two lines lower, and blank lines too many at the top
+    whole = await client.text_document_formatting_async(t.DocumentFormattingParams(doc(), OPTIONS))
+    assert whole is not None
+    assert list(whole) == [t.TextEdit(rng(0, 0, 2, 0), ""), t.TextEdit(rng(line + 2, col, line + 2, col + 2), "")]
+    editor.apply(t.WorkspaceEdit(changes={URI: list(whole)}))
+    assert editor.texts[URI] == format_text(text)
+
+
 async def test_a_syntax_error_gets_no_edits(client: LanguageClient) -> None:
     editor = Editor(client, negotiated_encoding(client))
     editor.open(URI, '[connections.a]\n  instance = "dev1\nscope="s"\n')

@@ -908,12 +908,23 @@ def formatting_edits_json(conv: Converter, edits: Iterable[Edit]) -> RawJson:
     column = conv._column
     out: list[bytes] = []
     append = out.append
+    texts: dict[str, bytes] = {}  # short ones (most edits of a long file insert a blank line)
     for e in edits:
         l1, c1 = index.position(e.start)
-        l2, c2 = index.position(e.end)
+        c1 = column(l1, c1)
+        if e.end == e.start:
+            l2, c2 = l1, c1
+        else:
+            l2, c2 = index.position(e.end)
+            c2 = column(l2, c2)
+        found = texts.get(e.text) if len(e.text) <= 2 else None
+        if found is None:
+            found = _json_text(e.text)
+            if len(e.text) <= 2:
+                texts[e.text] = found
         append(
             b'{"range":{"start":{"line":%d,"character":%d},"end":{"line":%d,"character":%d}},"newText":%s}'
-            % (l1, column(l1, c1), l2, column(l2, c2), _json_text(e.text))
+            % (l1, c1, l2, c2, found)
         )
     return RawJson(out)
 

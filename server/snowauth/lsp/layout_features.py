@@ -9,7 +9,7 @@ from typing import Any
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import formatting, selection
+from snowauth import formatting, formatting_cache, selection
 from snowauth.analysis import gc_paused
 from snowauth.lsp import convert, kept
 from snowauth.lsp.server import SnowauthServer, guarded
@@ -34,9 +34,12 @@ def register(ls: SnowauthServer) -> None:
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
+        cache = doc.kept.get("formatting")
+        if not isinstance(cache, formatting_cache.FormatCache):
+            cache = doc.kept["formatting"] = formatting_cache.FormatCache()
         with gc_paused():
-            parsed = doc.analysis(ls.env).parsed
-            edits = formatting.format_edits(doc.text, align_values=ls.align_values, parsed=parsed)
+            chunks = doc.analysis(ls.env).chunks
+            edits = formatting_cache.format_edits_kept(doc.text, chunks, cache, align_values=ls.align_values)
             return convert.formatting_edits_json(ls.converter(doc), edits or [])
 
     @ls.feature(t.TEXT_DOCUMENT_RANGE_FORMATTING, t.DocumentRangeFormattingOptions())
