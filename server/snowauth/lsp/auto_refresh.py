@@ -33,12 +33,11 @@ from lsprotocol import types as t
 from snowauth import connections as conns
 from snowauth.lsp.commands import NotAsked, Unattended
 from snowauth.lsp.failures import CommandError
-from snowauth.lsp.reporting import lead, plain
 from snowauth.lsp.server import log_exception
-from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
-from snowauth.workflow import TokenWorkflow
 
+# the token workflow and the exchange's errors load when a connection asks to be kept
+# fresh (lsp/commands.py: not on the way to the first diagnostics)
 if TYPE_CHECKING:
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
@@ -167,6 +166,8 @@ class AutoRefresh:
     async def _due(self, doc: Document, a: Analysis, c: Connection) -> tuple[datetime, tuple[object, ...]] | None:
         """When the connection's stored token is to be refreshed (None: it cannot be, or
         its last refresh failed with this very token and connection text)."""
+        from snowauth.workflow import TokenWorkflow
+
         env = Environment(self.ls.env, doc.folder)
         workflow = TokenWorkflow(a, c, env, Unattended(self.commands, doc, c))
         try:
@@ -194,6 +195,8 @@ class AutoRefresh:
         return when, mark
 
     async def _refresh(self, doc: Document, a: Analysis, c: Connection, mark: tuple[object, ...]) -> None:
+        from snowauth.oauth.errors import OAuthError
+
         key = (doc.uri, c.name)
         joined = self.commands.refreshing(doc.uri, c.name)
         try:
@@ -212,6 +215,8 @@ class AutoRefresh:
 
     def _report(self, doc: Document, c: Connection, exc: Exception) -> None:
         """The problem on the connection, and one notification."""
+        from snowauth.lsp.reporting import lead, plain
+
         self.commands.reporter.record_failure(doc, c, exc)
         message = plain(str(exc))
         self.ls.window_log_message(

@@ -26,21 +26,21 @@ from snowauth import connections as conns
 from snowauth.lsp import convert, ext
 from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandError, CommandFailed
-from snowauth.lsp.reporting import Reporter, local_time
 from snowauth.lsp.server import SnowauthServer, log_exception
-from snowauth.lsp.token_edit import edit_token, from_disk, insert_text
-from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
-from snowauth.token_edits import remove_edits, toml_datetime, write_edits
-from snowauth.workflow import TokenWorkflow
 
+# The commands register at start; the token workflow, its stores and the exchange's
+# errors load when the first command runs (or the first auto refresh is due): not on the
+# way to the first diagnostics (docs/decisions.md, "Cold start: what the first diagnostics need").
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
+    from snowauth.lsp.reporting import Reporter
     from snowauth.oauth.client import OAuthClient
     from snowauth.tokens import ResolvedConnection, TokenSet
+    from snowauth.workflow import TokenWorkflow
 
 R = TypeVar("R")
 
@@ -175,6 +175,9 @@ class Editor:
         self.commands.reporter.warn(message)
 
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
+        from snowauth.lsp.token_edit import edit_token
+        from snowauth.token_edits import remove_edits, write_edits
+
         if tokens is None:
             await edit_token(self.ls, self.doc.uri, connection, remove_edits)
         else:
@@ -221,9 +224,17 @@ class Unattended(Editor):
 class Commands:
     def __init__(self, ls: SnowauthServer) -> None:
         self.ls = ls
-        self.reporter = Reporter(ls)
+        self._reporter: Reporter | None = None
         self._client: OAuthClient | None = None
         self._inflight: dict[tuple[str, str, str], _Shared] = {}
+
+    @property
+    def reporter(self) -> Reporter:
+        if self._reporter is None:
+            from snowauth.lsp.reporting import Reporter
+
+            self._reporter = Reporter(self.ls)
+        return self._reporter
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -241,6 +252,8 @@ class Commands:
             await self._client.aclose()
 
     async def run(self, op: str, args: tuple[Any, ...]) -> dict[str, Any]:
+        from snowauth.oauth.errors import OAuthError
+
         running = getattr(self.ls.protocol, "running_commands", None)
         request = self.ls.protocol.msg_id
         task = asyncio.current_task()
@@ -267,6 +280,8 @@ class Commands:
         uri = p.get("uri")
         if not isinstance(uri, str):
             raise CommandError('The command needs the connection file\'s "uri"')
+        from snowauth.lsp.token_edit import from_disk
+
         doc = self.ls.docs.get(uri) or from_disk(uri)
         a = doc.analysis(self.ls.env)
         offset = None
@@ -286,6 +301,8 @@ class Commands:
             )
 
     def _workflow(self, doc: Document, a: Analysis, c: Connection) -> TokenWorkflow:
+        from snowauth.workflow import TokenWorkflow
+
         env = Environment(self.ls.env, doc.folder)
         return TokenWorkflow(a, c, env, Editor(self, doc, c), client=self.client)
 
@@ -299,6 +316,8 @@ class Commands:
 
     @staticmethod
     def _summary(name: str, tokens: TokenSet) -> dict[str, Any]:
+        from snowauth.token_edits import toml_datetime
+
         exp = tokens.expires_at
         return {
             "connection": name,
@@ -341,6 +360,8 @@ class Commands:
         doc, a, c = self._target(p)
 
         async def work() -> tuple[dict[str, Any], TokenSet]:
+            from snowauth.lsp.reporting import local_time
+
             tokens = await self._workflow(doc, a, c).fetch()
             self._after_store(doc.uri)
             exp = tokens.expires_at
@@ -359,6 +380,8 @@ class Commands:
         doc, a, c = self._target(p)
 
         async def work() -> tuple[dict[str, Any], TokenSet]:
+            from snowauth.lsp.reporting import local_time
+
             refreshed = await self._workflow(doc, a, c).refresh()
             self._after_store(doc.uri)
             tokens, same = refreshed.tokens, refreshed.same_token
@@ -386,6 +409,8 @@ class Commands:
         starts meanwhile joins it. No message on success."""
 
         async def work() -> tuple[dict[str, Any], TokenSet]:
+            from snowauth.workflow import TokenWorkflow
+
             env = Environment(self.ls.env, doc.folder)
             workflow = TokenWorkflow(a, c, env, Unattended(self, doc, c), client=self.client)
             refreshed = await workflow.refresh(fallback=False)
@@ -444,6 +469,8 @@ class Commands:
         doc, a, c = self._target(p)
         _conn, access = await self._access_token(doc, a, c)
         text = f"Authorization: Bearer {access}" if fmt == "header" else access
+        from snowauth.lsp.token_edit import insert_text
+
         await insert_text(self.ls, target["uri"], convert.client_position(target.get("position")), text)
         return {"connection": c.name, "inserted": True}
 
@@ -459,6 +486,7 @@ class Commands:
         as Fetch token fetches (the same host question and prompts). The result is a
         secret: the token is registered with the log filter before the answer is sent."""
         from snowauth import redact
+        from snowauth.token_edits import toml_datetime
 
         self._require_trust()
         doc, a, c = self._target(p)

@@ -17,8 +17,8 @@ token's expiry is titled again only when that wording changes (``lenses.titles_u
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from snowauth import lenses, outline
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
 from snowauth.lsp import convert
@@ -32,6 +32,9 @@ from snowauth.lsp.convert import (
     symbol_template,
 )
 from snowauth.positions import LineIndex, LineWalk
+
+if TYPE_CHECKING:
+    from snowauth import lenses
 
 
 class _Piece:
@@ -113,6 +116,8 @@ def kept_for(store: dict[object, object], encoding: str) -> Kept:
 def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
     """The outline as ``convert.document_symbols`` makes it (hierarchical), made whole
     when the analysis has no incremental engine."""
+    from snowauth import outline  # (the outline's core loads at the first request: lsp/features.py)
+
     placed = k.placed(a, conv.index)
     if placed is None:
         return convert.document_symbol_tree(outline.symbols(a), conv)
@@ -135,6 +140,8 @@ def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
 def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) -> RawJson | Wire:
     """The lenses as ``convert.code_lenses`` makes them, made whole when the analysis has
     no incremental engine."""
+    from snowauth import lenses  # (at the first request, as the outline's)
+
     placed = k.placed(a, conv.index)
     if placed is None:
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
