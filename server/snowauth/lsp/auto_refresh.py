@@ -10,7 +10,7 @@ or Refresh token, this refresh's own edit), and looks again. Closing the documen
 its task, and the refresh it runs.
 
 A refresh is the refresh grant only (``TokenWorkflow.refresh(fallback=False)``) through
-the editor adapter in its unattended mode (``commands.Unattended``): never a prompt, never
+the editor adapter in its unattended mode (``unattended.Unattended``): never a prompt, never
 a browser, never the question before credentials go to a new host (if it is not yet
 confirmed, nothing happens: the person confirms on their first Fetch token), never another
 grant. The tokens are stored as Refresh token stores them, sharing a Refresh token that is
@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
-from snowauth import connections as conns
-from snowauth.lsp.commands import NotAsked, Unattended
 from snowauth.lsp.failures import CommandError
 from snowauth.lsp.server import log_exception
 from snowauth.secrets import Environment
 
-# the token workflow and the exchange's errors load when a connection asks to be kept
-# fresh (lsp/commands.py: not on the way to the first diagnostics)
+# the connections' module, the unattended adapter, the token workflow and the exchange's
+# errors load when a connection asks to be kept fresh: not on the way to the first
+# diagnostics (lsp/commands.py)
 if TYPE_CHECKING:
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
@@ -145,6 +144,8 @@ class AutoRefresh:
         asking = [c for c in a.connections.values() if wanted(c)]
         if not asking:
             return None
+        from snowauth import connections as conns
+
         nearest = MAX_SLEEP
         for c in asking:
             if conns.errors_of(a, c):
@@ -166,6 +167,8 @@ class AutoRefresh:
     async def _due(self, doc: Document, a: Analysis, c: Connection) -> tuple[datetime, tuple[object, ...]] | None:
         """When the connection's stored token is to be refreshed (None: it cannot be, or
         its last refresh failed with this very token and connection text)."""
+        from snowauth import connections as conns
+        from snowauth.lsp.unattended import NotAsked, Unattended
         from snowauth.workflow import TokenWorkflow
 
         env = Environment(self.ls.env, doc.folder)
@@ -195,6 +198,8 @@ class AutoRefresh:
         return when, mark
 
     async def _refresh(self, doc: Document, a: Analysis, c: Connection, mark: tuple[object, ...]) -> None:
+        from snowauth import connections as conns
+        from snowauth.lsp.unattended import NotAsked
         from snowauth.oauth.errors import OAuthError
 
         key = (doc.uri, c.name)
