@@ -327,6 +327,10 @@ def _run(args_list: list[str]) -> int:
         # everything after the first `--` is COMMAND, its options included
         split = args_list.index("--")
         args_list, command = args_list[:split], args_list[split + 1 :]
+    if args_list == ["lsp"]:  # how editors start the server: no parser to build (~10 ms of its start)
+        from snowauth.lsp.main import serve
+
+        return serve(None, None)
     if args_list[:1] == ["check"] and (read := _check_arguments(args_list[1:])) is not None:
         import gc
 

@@ -31,12 +31,10 @@ so a connection name cannot rewrite the question or push the host out of sight.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +99,8 @@ class TrustSettings:
         """Empty for the system's CAs; else a digest of the bundle's path and content."""
         if self.ca_bundle is None:
             return ""
+        import hashlib  # (here and below: the language server's start loads this module, not them)
+
         material = json.dumps(["ca_bundle", self.ca_bundle, self.ca_sha256], separators=(",", ":"))
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
@@ -149,6 +149,8 @@ def ca_bundle_settings(path: Path) -> TrustSettings:
         os.close(fd)
     if size > MAX_CA_BUNDLE_BYTES:
         raise TrustError(f"the CA bundle `{name}` is larger than 4 MiB: point ca_bundle at a PEM file of CAs")
+    import hashlib
+
     return TrustSettings(str(real), hashlib.sha256(b"".join(chunks)).hexdigest())
 
 
@@ -160,6 +162,8 @@ def _emulator_path(directory: Path, base_url: str) -> Path:
 
 
 def _write_private(path: Path, data: dict[str, Any]) -> None:
+    import tempfile
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")  # mode 0600
     try:

@@ -18,6 +18,7 @@ from snowauth.lsp.server import SnowauthServer
 from tests.kit.cli import run_snowauth
 from tests.kit.emulator import DEMO_SECRET, USER_PASSWORD, password_connection
 from tests.kit.lsp import Editor, diagnostics, has_mapped, server_pid, session_fixture
+from tests.kit.startup import Started
 
 # the commands load at start (no stand-ins); the exchange they run loads at the first one
 # (and the OS keychain loads at the first use of `token_store = "keyring"` or `remember_prompts`)
@@ -231,3 +232,73 @@ def test_a_check_in_process_leaves_the_collector_on(tmp_path: Path) -> None:
     assert out.stderr == "0 True\n"
     assert "no problems" not in out.stdout  # the file's `${env:}` are unset: warnings
     assert out.stdout.endswith("in 1 file\n")
+
+
+# -- the server's start: what the first diagnostics need, and nothing else ------------------------
+
+# the cores of the editor features, the token workflow and its stores, the commands'
+# reports and edits, the command line's parser: each loads at its first use, after the
+# first diagnostics (docs/decisions.md, "Cold start: what the first diagnostics need")
+NOT_AT_START = (
+    "argparse",
+    "snowauth.cli_help",
+    "tempfile",
+    "hashlib",
+    "snowauth.completion",
+    "snowauth.hover",
+    "snowauth.outline",
+    "snowauth.lenses",
+    "snowauth.links",
+    "snowauth.navigation",
+    "snowauth.inlay_hints",
+    "snowauth.folding",
+    "snowauth.formatting",
+    "snowauth.selection",
+    "snowauth.connections",
+    "snowauth.trust",
+    "snowauth.lsp.unattended",
+    "snowauth.workflow",
+    "snowauth.store",
+    "snowauth.keychain",
+    "snowauth.token_edits",
+    "snowauth.oauth",
+    "snowauth.lsp.reporting",
+    "snowauth.lsp.token_edit",
+    "snowauth.lsp.fixes",
+)
+# each feature's first request, and the core it loads
+FIRST_REQUESTS = (
+    ("textDocument/completion", "position", "snowauth.completion"),
+    ("textDocument/hover", "position", "snowauth.hover"),
+    ("textDocument/documentSymbol", None, "snowauth.outline"),
+    ("textDocument/codeLens", None, "snowauth.lenses"),
+    ("textDocument/documentLink", None, "snowauth.links"),
+    ("textDocument/definition", "position", "snowauth.navigation"),
+    ("textDocument/inlayHint", "range", "snowauth.inlay_hints"),
+    ("textDocument/foldingRange", None, "snowauth.folding"),
+    ("textDocument/formatting", "options", "snowauth.formatting"),
+    ("textDocument/selectionRange", "positions", "snowauth.selection"),
+)
+
+
+def test_the_first_diagnostics_load_no_feature_core(tmp_path: Path) -> None:
+    path = _connection_file(tmp_path)
+    server = Started(tmp_path)
+    try:
+        assert server.open(path)  # the file's `${env:}` are unset: warnings
+        loaded = server.modules()
+        assert {"snowauth.analysis", "snowauth.lsp.features", "snowauth.lsp.commands"} <= loaded  # the probe sees
+        assert sorted(m for m in loaded if m.startswith(NOT_AT_START + HEAVY)) == []
+        doc = {"uri": path.as_uri()}
+        where = {
+            "position": {"position": {"line": 2, "character": 3}},
+            "range": {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}}},
+            "options": {"options": {"tabSize": 4, "insertSpaces": True}},
+            "positions": {"positions": [{"line": 2, "character": 3}]},
+        }
+        for method, extra, core in FIRST_REQUESTS:
+            server.request(method, {"textDocument": doc, **(where[extra] if extra else {})})
+            assert core in server.modules(), method  # loaded by its feature's first request (or one before)
+        assert [m for m in server.modules() if m.startswith(HEAVY)] == []  # the exchange waits for a command
+    finally:
+        server.close()

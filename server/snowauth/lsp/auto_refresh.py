@@ -10,7 +10,7 @@ or Refresh token, this refresh's own edit), and looks again. Closing the documen
 its task, and the refresh it runs.
 
 A refresh is the refresh grant only (``TokenWorkflow.refresh(fallback=False)``) through
-the editor adapter in its unattended mode (``commands.Unattended``): never a prompt, never
+the editor adapter in its unattended mode (``unattended.Unattended``): never a prompt, never
 a browser, never the question before credentials go to a new host (if it is not yet
 confirmed, nothing happens: the person confirms on their first Fetch token), never another
 grant. The tokens are stored as Refresh token stores them, sharing a Refresh token that is
@@ -30,15 +30,13 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
-from snowauth import connections as conns
-from snowauth.lsp.commands import NotAsked, Unattended
 from snowauth.lsp.failures import CommandError
-from snowauth.lsp.reporting import lead, plain
 from snowauth.lsp.server import log_exception
-from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
-from snowauth.workflow import TokenWorkflow
 
+# the connections' module, the unattended adapter, the token workflow and the exchange's
+# errors load when a connection asks to be kept fresh: not on the way to the first
+# diagnostics (lsp/commands.py)
 if TYPE_CHECKING:
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
@@ -146,6 +144,8 @@ class AutoRefresh:
         asking = [c for c in a.connections.values() if wanted(c)]
         if not asking:
             return None
+        from snowauth import connections as conns
+
         nearest = MAX_SLEEP
         for c in asking:
             if conns.errors_of(a, c):
@@ -167,6 +167,10 @@ class AutoRefresh:
     async def _due(self, doc: Document, a: Analysis, c: Connection) -> tuple[datetime, tuple[object, ...]] | None:
         """When the connection's stored token is to be refreshed (None: it cannot be, or
         its last refresh failed with this very token and connection text)."""
+        from snowauth import connections as conns
+        from snowauth.lsp.unattended import NotAsked, Unattended
+        from snowauth.workflow import TokenWorkflow
+
         env = Environment(self.ls.env, doc.folder)
         workflow = TokenWorkflow(a, c, env, Unattended(self.commands, doc, c))
         try:
@@ -194,6 +198,10 @@ class AutoRefresh:
         return when, mark
 
     async def _refresh(self, doc: Document, a: Analysis, c: Connection, mark: tuple[object, ...]) -> None:
+        from snowauth import connections as conns
+        from snowauth.lsp.unattended import NotAsked
+        from snowauth.oauth.errors import OAuthError
+
         key = (doc.uri, c.name)
         joined = self.commands.refreshing(doc.uri, c.name)
         try:
@@ -212,6 +220,8 @@ class AutoRefresh:
 
     def _report(self, doc: Document, c: Connection, exc: Exception) -> None:
         """The problem on the connection, and one notification."""
+        from snowauth.lsp.reporting import lead, plain
+
         self.commands.reporter.record_failure(doc, c, exc)
         message = plain(str(exc))
         self.ls.window_log_message(

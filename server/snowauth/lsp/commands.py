@@ -8,39 +8,42 @@ the token stored through a versioned `workspace/applyEdit` (:mod:`snowauth.lsp.t
 or the token cache. Failures are rendered once (:mod:`snowauth.lsp.reporting`): a JSON-RPC
 error plus `window/showMessage`, never a traceback, never a secret. Concurrent runs of one
 command on one connection share one exchange, and cancelling every request cancels it.
-:class:`Unattended` is the same adapter asking nobody, for the refresh of
-:mod:`snowauth.lsp.auto_refresh` (``Commands.refresh_unattended``).
+:class:`snowauth.lsp.unattended.Unattended` is the same adapter asking nobody, for the
+refresh of :mod:`snowauth.lsp.auto_refresh` (``Commands.refresh_unattended``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
 
 from lsprotocol import types as t
 
-from snowauth import connections as conns
 from snowauth.lsp import convert, ext
 from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandError, CommandFailed
-from snowauth.lsp.reporting import Reporter, local_time
+from snowauth.lsp.lazy import LazyModule
 from snowauth.lsp.server import SnowauthServer, log_exception
-from snowauth.lsp.token_edit import edit_token, from_disk, insert_text
-from snowauth.oauth.errors import OAuthError
 from snowauth.secrets import Environment
-from snowauth.token_edits import remove_edits, toml_datetime, write_edits
-from snowauth.workflow import TokenWorkflow
 
+# The commands register at start; the token workflow, its stores and the exchange's
+# errors load when the first command runs (or the first auto refresh is due): not on the
+# way to the first diagnostics (docs/decisions.md, "Cold start: what the first diagnostics need").
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import Awaitable, Callable
 
+    from snowauth import connections as conns
     from snowauth.analysis import Analysis
     from snowauth.document import Connection
+    from snowauth.lsp.reporting import Reporter
     from snowauth.oauth.client import OAuthClient
     from snowauth.tokens import ResolvedConnection, TokenSet
+    from snowauth.workflow import TokenWorkflow
+else:
+    conns = LazyModule("snowauth.connections")
 
 R = TypeVar("R")
 
@@ -86,7 +89,7 @@ class Editor:
     def remembers_answers(self) -> bool:
         """A client that answers `${prompt}` keeps its own answers (VS Code's SecretStorage):
         the workflow does not use the keychain for them (``remember_prompts``), not even
-        when it cannot ask now (:class:`Unattended`)."""
+        when it cannot ask now (:class:`snowauth.lsp.unattended.Unattended`)."""
         return self.ls.client_declares(ext.CAP_PROMPT_SECRET)
 
     async def ask_secret(
@@ -175,55 +178,29 @@ class Editor:
         self.commands.reporter.warn(message)
 
     async def write_tokens(self, connection: str, tokens: TokenSet | None) -> None:
+        from snowauth.lsp.token_edit import edit_token
+        from snowauth.token_edits import remove_edits, write_edits
+
         if tokens is None:
             await edit_token(self.ls, self.doc.uri, connection, remove_edits)
         else:
             await edit_token(self.ls, self.doc.uri, connection, lambda a, cc: write_edits(a, cc, tokens))
 
 
-class NotAsked(conns.ConnectionProblem):
-    """The unattended refresh would have had to ask the person (a host not yet confirmed):
-    it stops, and nothing is shown; the person confirms on their first Fetch token."""
-
-
-class Unattended(Editor):
-    """The editor adapter for the refresh nobody asked for (``auto_refresh``, see
-    :mod:`snowauth.lsp.auto_refresh`): it never asks for a secret, never asks to confirm
-    a host, never opens a browser and shows no progress. The token is stored as by
-    :class:`Editor` (the cache, or the versioned edit of the open document)."""
-
-    @property
-    def can_ask(self) -> bool:
-        return False
-
-    async def ask_secret(
-        self, connection: str, key: str, *, once: bool = False, password: bool = True, prompt: str | None = None
-    ) -> str | None:
-        raise NotAsked(f"`{key}` of “{connection}” would have to be asked for")
-
-    async def confirm_host(self, name: str, target: conns.Destination) -> bool:
-        raise NotAsked(f"the destination of “{name}” is not confirmed yet")
-
-    async def open_browser(self, url: str) -> None:
-        raise NotAsked("a refresh never opens a browser")
-
-    async def ask_code(self, connection: str) -> str | None:
-        raise NotAsked("a refresh never asks for a sign-in code")
-
-    @asynccontextmanager
-    async def _quiet(self) -> AsyncIterator[Callable[[str], None]]:
-        yield lambda _message: None
-
-    def progress(self, title: str) -> AbstractAsyncContextManager[Callable[[str], None]]:
-        return self._quiet()
-
-
 class Commands:
     def __init__(self, ls: SnowauthServer) -> None:
         self.ls = ls
-        self.reporter = Reporter(ls)
+        self._reporter: Reporter | None = None
         self._client: OAuthClient | None = None
         self._inflight: dict[tuple[str, str, str], _Shared] = {}
+
+    @property
+    def reporter(self) -> Reporter:
+        if self._reporter is None:
+            from snowauth.lsp.reporting import Reporter
+
+            self._reporter = Reporter(self.ls)
+        return self._reporter
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -241,6 +218,8 @@ class Commands:
             await self._client.aclose()
 
     async def run(self, op: str, args: tuple[Any, ...]) -> dict[str, Any]:
+        from snowauth.oauth.errors import OAuthError
+
         running = getattr(self.ls.protocol, "running_commands", None)
         request = self.ls.protocol.msg_id
         task = asyncio.current_task()
@@ -267,6 +246,8 @@ class Commands:
         uri = p.get("uri")
         if not isinstance(uri, str):
             raise CommandError('The command needs the connection file\'s "uri"')
+        from snowauth.lsp.token_edit import from_disk
+
         doc = self.ls.docs.get(uri) or from_disk(uri)
         a = doc.analysis(self.ls.env)
         offset = None
@@ -286,6 +267,8 @@ class Commands:
             )
 
     def _workflow(self, doc: Document, a: Analysis, c: Connection) -> TokenWorkflow:
+        from snowauth.workflow import TokenWorkflow
+
         env = Environment(self.ls.env, doc.folder)
         return TokenWorkflow(a, c, env, Editor(self, doc, c), client=self.client)
 
@@ -299,6 +282,8 @@ class Commands:
 
     @staticmethod
     def _summary(name: str, tokens: TokenSet) -> dict[str, Any]:
+        from snowauth.token_edits import toml_datetime
+
         exp = tokens.expires_at
         return {
             "connection": name,
@@ -341,6 +326,8 @@ class Commands:
         doc, a, c = self._target(p)
 
         async def work() -> tuple[dict[str, Any], TokenSet]:
+            from snowauth.lsp.reporting import local_time
+
             tokens = await self._workflow(doc, a, c).fetch()
             self._after_store(doc.uri)
             exp = tokens.expires_at
@@ -359,6 +346,8 @@ class Commands:
         doc, a, c = self._target(p)
 
         async def work() -> tuple[dict[str, Any], TokenSet]:
+            from snowauth.lsp.reporting import local_time
+
             refreshed = await self._workflow(doc, a, c).refresh()
             self._after_store(doc.uri)
             tokens, same = refreshed.tokens, refreshed.same_token
@@ -381,11 +370,14 @@ class Commands:
         return (uri, name, "refresh") in self._inflight
 
     async def refresh_unattended(self, doc: Document, a: Analysis, c: Connection) -> TokenSet:
-        """The refresh grant only, asking nobody (:class:`Unattended`), stored as Refresh
+        """The refresh grant only, asking nobody (``unattended.Unattended``), stored as Refresh
         token stores; it joins a Refresh token running for the connection, and one that
         starts meanwhile joins it. No message on success."""
 
         async def work() -> tuple[dict[str, Any], TokenSet]:
+            from snowauth.lsp.unattended import Unattended
+            from snowauth.workflow import TokenWorkflow
+
             env = Environment(self.ls.env, doc.folder)
             workflow = TokenWorkflow(a, c, env, Unattended(self, doc, c), client=self.client)
             refreshed = await workflow.refresh(fallback=False)
@@ -444,6 +436,8 @@ class Commands:
         doc, a, c = self._target(p)
         _conn, access = await self._access_token(doc, a, c)
         text = f"Authorization: Bearer {access}" if fmt == "header" else access
+        from snowauth.lsp.token_edit import insert_text
+
         await insert_text(self.ls, target["uri"], convert.client_position(target.get("position")), text)
         return {"connection": c.name, "inserted": True}
 
@@ -459,6 +453,7 @@ class Commands:
         as Fetch token fetches (the same host question and prompts). The result is a
         secret: the token is registered with the log filter before the answer is sent."""
         from snowauth import redact
+        from snowauth.token_edits import toml_datetime
 
         self._require_trust()
         doc, a, c = self._target(p)

@@ -16,28 +16,30 @@ import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
-from snowauth import links as doc_links
 from snowauth.analysis import Analysis
-from snowauth.completion import Completion
 from snowauth.document import Connection
 from snowauth.findings import Edit, Finding, Fix
-from snowauth.folding import Fold, LineFold
-from snowauth.hover import Hover
-from snowauth.inlay_hints import Hint as InlayHintData
-from snowauth.lenses import LensAction, LensInfo
-from snowauth.links import Link
 from snowauth.lsp import ext
-from snowauth.navigation import FileSpot, Rename, Target
-from snowauth.outline import Symbol
 from snowauth.positions import LineIndex, LineWalk
 from snowauth.secrets import Environment
-from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES, Encoded, Encoder, Token
-from snowauth.token_edits import toml_datetime
-from snowauth.workspace import CrossFinding
+
+# the features' cores are imported where a conversion needs them at run time: not on the
+# way to the first diagnostics (docs/decisions.md, "Cold start: what the first diagnostics need")
+if TYPE_CHECKING:
+    from snowauth.completion import Completion
+    from snowauth.folding import Fold, LineFold
+    from snowauth.hover import Hover
+    from snowauth.inlay_hints import Hint as InlayHintData
+    from snowauth.lenses import LensAction, LensInfo
+    from snowauth.links import Link
+    from snowauth.navigation import Rename, Target
+    from snowauth.outline import Symbol
+    from snowauth.semantic_tokens import Encoded, Encoder, Token
+    from snowauth.workspace import CrossFinding
 
 
 def _units(s: str, encoding: str) -> int:
@@ -376,6 +378,8 @@ def code_lenses(uri: str, conv: Converter, lenses: Iterable[tuple[LensInfo, Sequ
 
 def connection_info(c: Connection, conv: Converter, *, is_default: bool) -> ext.ConnectionInfo:
     """A connection as `snowauth/listConnections` describes it."""
+    from snowauth.token_edits import toml_datetime
+
     start, end = c.extent if c.segments else c.header
     token: ext.TokenSummary | None = None
     if c.has_token:
@@ -407,6 +411,8 @@ def connections(a: Analysis, conv: Converter) -> ext.ListConnectionsResult:
 def location(uri: str, conv: Converter, target: Target) -> t.Location:
     """A definition's place: a span of this document (``uri``), or of another file (its
     own text decides its positions in the client's encoding)."""
+    from snowauth.navigation import FileSpot
+
     if isinstance(target, FileSpot):
         other = Converter(LineIndex(target.text), conv.encoding)
         return t.Location(target.path.as_uri(), other.range(target.start, target.end))
@@ -475,6 +481,8 @@ class LinkCache:
         self._kept: dict[int, tuple[Connection, LineTemplate | None, bool]] = {}
 
     def links(self, a: Analysis, conv: Converter, env: Environment) -> RawJson:
+        from snowauth import links as doc_links
+
         out: list[bytes] = []
         kept: dict[int, tuple[Connection, LineTemplate | None, bool]] = {}
         position = conv.index.position
@@ -506,6 +514,8 @@ def inlay_hints(hints: Iterable[InlayHintData], conv: Converter) -> list[t.Inlay
 
 def semantic_legend() -> t.SemanticTokensLegend:
     """The legend of ``semantic_tokens`` (README.md describes it)."""
+    from snowauth.semantic_tokens import TOKEN_MODIFIERS, TOKEN_TYPES
+
     return t.SemanticTokensLegend(list(TOKEN_TYPES), list(TOKEN_MODIFIERS))
 
 
@@ -514,6 +524,7 @@ def semantic_encoder(encoding: str, *, multiline: bool) -> Encoder:
     text, which starts at a line start) in the relative form of LSP, in the client's
     units; a token over several lines is split per line unless the client takes
     ``multiline`` tokens."""
+    from snowauth.semantic_tokens import Encoded
 
     def encode(region: str, tokens: list[Token]) -> Encoded:
         starts = LineIndex(region).starts

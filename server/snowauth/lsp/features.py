@@ -1,23 +1,24 @@
 """LSP handlers: each converts its params, calls the core (completion, hover, outline,
-lenses, analysis) and converts the result (``convert``)."""
+lenses, analysis) and converts the result (``convert``). The core of a feature is
+imported by its handler, at its first request: not on the way to the first diagnostics
+(docs/decisions.md, "Cold start: what the first diagnostics need")."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
-from snowauth import completion as completions
-from snowauth import hover as hovers
-from snowauth import outline
 from snowauth.analysis import gc_paused
-from snowauth.findings import Fix
-from snowauth.lsp import convert, ext, fixes, kept
+from snowauth.lsp import convert, ext, kept
 from snowauth.lsp.diagnostics import expiry_tick
 from snowauth.lsp.documents import Document, uri_path
 from snowauth.lsp.server import SnowauthServer, guarded
 from snowauth.secrets import Environment
+
+if TYPE_CHECKING:
+    from snowauth.findings import Fix
 
 
 def register(ls: SnowauthServer) -> None:
@@ -79,6 +80,8 @@ def register(ls: SnowauthServer) -> None:
     )
     @guarded(None)
     def completion(params: t.CompletionParams) -> t.CompletionList | None:
+        from snowauth import completion as completions
+
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
@@ -91,6 +94,8 @@ def register(ls: SnowauthServer) -> None:
     @ls.feature(t.TEXT_DOCUMENT_HOVER)
     @guarded(None)
     def hover(params: t.HoverParams) -> t.Hover | None:
+        from snowauth import hover as hovers
+
         doc = ls.docs.get(params.text_document.uri)
         if doc is None:
             return None
@@ -118,6 +123,8 @@ def register(ls: SnowauthServer) -> None:
                 if hierarchical:  # only the connections an edit touched are made again
                     found = kept.document_symbols(kept.kept_for(doc.kept, conv.encoding), a, conv)
                 else:
+                    from snowauth import outline
+
                     found = convert.document_symbols(outline.symbols(a), conv, doc.uri, hierarchical=False)
             doc.cache[key] = found
         return found  # type: ignore[no-any-return]
@@ -200,6 +207,8 @@ def _document_or_file(ls: SnowauthServer, uri: str) -> Document | None:
 def _action(
     ls: SnowauthServer, doc: Document, conv: convert.Converter, fix: Fix, diag: t.Diagnostic
 ) -> t.CodeAction | None:
+    from snowauth.lsp import fixes
+
     edit = None
     title = fix.title
     if fix.edits or fix.appends:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import inlay_hints, semantic_tokens
+from snowauth import semantic_tokens
 from snowauth.analysis import gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
@@ -35,6 +35,8 @@ def register(ls: SnowauthServer) -> None:
         conv = ls.converter(doc)
         a = doc.analysis(ls.env)
         start, end = conv.offset(params.range.start), conv.offset(params.range.end)
+        from snowauth import inlay_hints  # at the first request: not on the way to the first diagnostics
+
         now = datetime.now(UTC)
         found = inlay_hints.hints(a, start, end, Environment(ls.env, doc.folder), now)
         refresh.shown(doc.uri, inlay_hints.next_change(found, now))

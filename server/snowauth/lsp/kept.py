@@ -21,11 +21,10 @@ of the tables around them, and those after it only when it added or removed line
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from snowauth import lenses, outline
 from snowauth.analysis import Analysis
 from snowauth.document import Connection
-from snowauth.folding import LineFold, LineFolds
 from snowauth.lsp import convert
 from snowauth.lsp.convert import (
     Converter,
@@ -37,6 +36,10 @@ from snowauth.lsp.convert import (
     symbol_template,
 )
 from snowauth.positions import LineIndex, LineWalk
+
+if TYPE_CHECKING:
+    from snowauth import lenses
+    from snowauth.folding import LineFold
 
 
 class _Piece:
@@ -118,6 +121,8 @@ def kept_for(store: dict[object, object], encoding: str) -> Kept:
 def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
     """The outline as ``convert.document_symbols`` makes it (hierarchical), made whole
     when the analysis has no incremental engine."""
+    from snowauth import outline  # (the outline's core loads at the first request: lsp/features.py)
+
     placed = k.placed(a, conv.index)
     if placed is None:
         return convert.document_symbol_tree(outline.symbols(a), conv)
@@ -140,6 +145,8 @@ def document_symbols(k: Kept, a: Analysis, conv: Converter) -> RawJson | Wire:
 def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) -> RawJson | Wire:
     """The lenses as ``convert.code_lenses`` makes them, made whole when the analysis has
     no incremental engine."""
+    from snowauth import lenses  # (at the first request, as the outline's)
+
     placed = k.placed(a, conv.index)
     if placed is None:
         return convert.code_lenses(uri, conv, [(info, lenses.lens_actions(info, now)) for info in lenses.lenses(a)])
@@ -172,6 +179,8 @@ def code_lenses(k: Kept, a: Analysis, conv: Converter, uri: str, now: datetime) 
 def folding_ranges(store: dict[object, object], a: Analysis, conv: Converter, *, lines_only: bool) -> RawJson:
     """``convert.folding_ranges`` of ``folding.folding_ranges``, byte for byte, from the
     document's ``LineFolds`` for this client (in ``store``, which survives edits)."""
+    from snowauth.folding import LineFolds  # at the first request, not at the start
+
     key = ("folds", lines_only, conv.encoding)
     folds = store.get(key)
     if not isinstance(folds, LineFolds):

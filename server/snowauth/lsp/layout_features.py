@@ -4,15 +4,22 @@ the core (``formatting``, ``folding``, ``selection``) and converts the result.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import formatting, formatting_cache, selection
 from snowauth.analysis import gc_paused
 from snowauth.lsp import convert, kept
+from snowauth.lsp.lazy import LazyModule
 from snowauth.lsp.server import SnowauthServer, guarded
+
+if TYPE_CHECKING:
+    from snowauth import formatting, formatting_cache, selection
+else:  # imported at the first request (lsp/lazy.py)
+    formatting, formatting_cache, selection = (
+        LazyModule(f"snowauth.{m}") for m in ("formatting", "formatting_cache", "selection")
+    )
 
 
 def read_settings(ls: SnowauthServer, settings: Any) -> None:

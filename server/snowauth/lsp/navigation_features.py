@@ -5,18 +5,23 @@ says why (the editor shows it)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth import navigation
 from snowauth.analysis import gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandFailed
+from snowauth.lsp.lazy import LazyModule
 from snowauth.lsp.server import SnowauthServer, guarded, log_exception
 from snowauth.secrets import Environment
+
+if TYPE_CHECKING:
+    from snowauth import navigation
+else:  # imported at the first request (lsp/lazy.py): not on the way to the first diagnostics
+    navigation = LazyModule("snowauth.navigation")
 
 
 def register(ls: SnowauthServer) -> None:
