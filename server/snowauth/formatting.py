@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
 
@@ -315,6 +315,14 @@ def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[list[_Line]]
     sections = _sections(old, parsed)
     order: list[_Section | None] = [sections[0], *_group_order(sections[1:])]
     del sections
+    yield from _rendered(old, parsed, order, align)
+
+
+def _rendered(
+    old: _Text, parsed: Parsed, order: list[_Section | None], align: bool
+) -> Generator[list[_Line], None, bool]:
+    """Each section's new lines in ``order``, a blank line between two that have any; a
+    section is read when it is rendered and freed after. Returns whether any had lines."""
     started = False
     for i, s in enumerate(order):
         assert s is not None
@@ -327,6 +335,7 @@ def _formatted(old: _Text, parsed: Parsed, align: bool) -> Iterator[list[_Line]]
                 yield _BLANK
             started = True
             yield lines
+    return started
 
 
 def _joined(lines: Iterable[_Line], nl: str, bom: bool) -> str:

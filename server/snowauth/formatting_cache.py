@@ -26,10 +26,9 @@ from snowauth.formatting import (
     _BLANK,
     _BOM,
     Gap,
-    _fill,
     _gaps,
     _Line,
-    _render,
+    _rendered,
     _Section,
     _sections,
     _Text,
@@ -77,20 +76,10 @@ def _part_lines(old: _Text, parsed: Parsed, align: bool, followed: bool) -> Iter
     header follows, the blank line and the comments that go above that header."""
     sections: list[_Section | None] = list(_sections(old, parsed, followed=followed))
     last = sections.pop() if followed else None
-    started = False
-    for i, s in enumerate(sections):
-        assert s is not None
-        sections[i] = None
-        if s.header is None and not s.tail and s.entries[0] == s.entries[1]:
-            continue  # (a table's part: nothing before its header)
-        _fill(old, parsed, s)
-        lines = _render(s, align)
-        del s
-        if lines:
-            if started:
-                yield _BLANK
-            started = True
-            yield lines
+    top = sections[0] if sections else None
+    if top is not None and top.header is None and not top.tail and top.entries[0] == top.entries[1]:
+        del sections[0]  # (a table's part: nothing before its header)
+    started = yield from _rendered(old, parsed, sections, align)
     if last is not None:
         if started:
             yield _BLANK
