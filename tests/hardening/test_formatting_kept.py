@@ -10,7 +10,6 @@ from typing import Any
 
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
-from lsprotocol import types as t
 
 from snowauth import formatting
 from snowauth.findings import Edit
@@ -19,8 +18,7 @@ from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.positions import LineIndex
 from snowauth.syntax import Chunks, parse
-from tests.hardening.test_incremental import ENV, _span
-from tests.hardening.test_kept_answers import KEPT_BASES, _not_in_crlf, _position, steps
+from tests.kit.edits import ENV, KEPT_BASES, edit_document, not_in_crlf, span, steps
 from tests.kit.layout import messy_files
 
 URI = "file:///nowhere/formatted.snowauth.toml"
@@ -94,22 +92,18 @@ def test_kept_formatting_after_random_edits_equals_the_whole_one(
     text, version = base, 1
     assert _kept(doc, cache, encoding, align) == _fresh(text, encoding, align)
     for where, length, inserted, look in edits:
-        span = _span(text, where, length) if length >= 0 else _lines_span(text, where, -1 - length)
-        start, end = (_not_in_crlf(text, x) for x in span)
+        where_to = span(text, where, length) if length >= 0 else _lines_span(text, where, -1 - length)
+        start, end = (not_in_crlf(text, x) for x in where_to)
         note(repr((start, end, inserted)))
-        index = LineIndex(text)
-        rng = t.Range(_position(index, start, encoding), _position(index, end, encoding))
         version += 1
-        doc.apply([t.TextDocumentContentChangePartial(range=rng, text=inserted)], version, encoding)
-        text = text[:start] + inserted + text[end:]
-        assert doc.text == text
+        text = edit_document(doc, start, end, inserted, version, encoding)
         if look:
             assert _kept(doc, cache, encoding, align) == _fresh(text, encoding, align)
     assert _kept(doc, cache, encoding, align) == _fresh(text, encoding, align)
     assert _kept(doc, cache, encoding, not align) == _fresh(text, encoding, not align)
     conv = convert.Converter(LineIndex(text), encoding)
     for a, b in ranges:
-        lo, hi = sorted(_not_in_crlf(text, int(x * len(text))) for x in (a, b))
+        lo, hi = sorted(not_in_crlf(text, int(x * len(text))) for x in (a, b))
         live = formatting.range_edits(text, lo, hi, align_values=align, parsed=doc.analysis(ENV.env).parsed)
         fresh = formatting.range_edits(text, lo, hi, align_values=align, parsed=parse(text))
         assert _answer(live, doc.converter(encoding)) == _answer(fresh, conv)

@@ -15,78 +15,9 @@ from snowauth.incremental import Incremental
 from snowauth.positions import LineIndex
 from snowauth.secrets import Environment
 from snowauth.syntax import Chunks, flatten, parse
-from tests.kit.analysis import FORMS, HEX32, grant_keys, password_keys, render
+from tests.kit.analysis import password_keys, render
 from tests.kit.clock import NOW
-
-ENV = Environment({"SNOW_SECRET": "s3cret", "SNOW_PW": "pw"}, None)
-
-TOKEN = [("access_token", '"AT"'), ("refresh_token", '"RT"'), ("expires_at", "2026-11-28T09:00:00Z")]
-
-
-def _bases() -> list[str]:
-    out = []
-    for form in FORMS:
-        out.append(render(form, password_keys(), TOKEN, name="dev"))
-        out.append(
-            'default = "dev"\n'
-            + render(form, password_keys(), name="dev")
-            + render("table", grant_keys("client_credentials"), name="cc")
-        )
-    out.append(
-        "# a file with a bit of everything\n"
-        'default = "prod"\n\n'
-        "[connections.dev]\n"
-        'instance = "dev1"\ngrant_type = "password"\n'
-        f'client_id = "{HEX32}"\nclient_secret = "lit"\nusername = "u"\npassword = "${{prompt}}"\n'
-        '\n[connections.dev.token]\naccess_token = "a"\nexpires_at = 2026-11-28T09:59:00Z\n'
-        '\n[connections]\nqa = { instance = "qa1", grant_type = "jwt_bearer", client_id = "x" }\n'
-        "\n[[connections.arr]]\nx = 1\n"
-        '\n[other]\nkey = """\nmulti\nline"""\nlist = [1,\n 2, # c\n 3]\n'
-        "\n[connections.prod]\r\n"
-        'instance = "http://example.com"\r\ngrant_type = "authorization_code"\r\n'
-        f'client_id = "{HEX32}"\r\nredirect_uri = "http://127.0.0.1:1/cb"\r\n'
-    )
-    out.append("".join(render("table", password_keys(), name=f"c{i}") for i in range(40)))
-    # as the benchmark's file is written: stored tokens on one line, inline connections
-    out.append(
-        "".join(
-            render("table", password_keys(), name=f"t{i}")
-            + f'token = {{ access_token = "AT-{i}", token_type = "Bearer", expires_at = 2026-11-28T09:{i:02d}:00Z }}\n'
-            for i in range(20)
-        )
-        + "[connections]\n"
-        + "".join(
-            f'i{i} = {{ instance = "dev{i}", grant_type = "client_credentials", client_id = "x{i}" }}\n'
-            for i in range(20)
-        )
-    )
-    return out
-
-
-BASES = _bases()
-PIECES = [
-    "x", "a", "1", " ", "\n", "\r\n", "\r", "=", ".", ",", "#", '"', "'", "[", "]", "{", "}", "\\",
-    '"""', "'''", "\x01", "\ufeff", "true", "2026-01-01T00:00:00Z", " = ", "[connections.", "[connections]\n",
-    "connections.", "dev", "token", "instance", "grant_type", 'default = "dev"\n', "[[connections.x]]\n",
-    '"${env:SNOW_SECRET}"', "\n[connections.new]\n", "dev = { instance = ", "[connections.dev.token]\n",
-    ', expires_at = 2026-13-01T00:00:00Z', 'token = { access_token = "a" }\n', "}",
-]  # fmt: skip
-
-edits = st.lists(
-    st.tuples(
-        st.floats(0, 1),
-        st.sampled_from([0, 0, 0, 1, 2, 5, 40]),
-        st.lists(st.sampled_from(PIECES), max_size=3).map("".join),
-        st.booleans(),
-    ),
-    min_size=1,
-    max_size=12,
-)
-
-
-def _span(text: str, where: float, length: int) -> tuple[int, int]:
-    start = min(len(text), int(where * (len(text) + 1)))
-    return start, min(len(text), start + length)
+from tests.kit.edits import BASES, ENV, edits, span
 
 
 def _same(ours: Analysis, fresh: Analysis, *, everything: bool) -> None:
@@ -118,7 +49,7 @@ def test_incremental_analysis_after_random_edits_equals_a_fresh_one(
     engine = Incremental(text)
     engine.analysis(ENV, NOW)
     for where, length, inserted, look in steps:
-        start, end = _span(text, where, length)
+        start, end = span(text, where, length)
         note(repr((start, end, inserted)))
         text = text[:start] + inserted + text[end:]
         engine.edit(text, start, end, len(inserted))
@@ -134,7 +65,7 @@ def test_chunks_after_random_edits_equal_a_fresh_scan(base: str, steps: list[tup
     chunks = Chunks(text)
     index = LineIndex(text)
     for where, length, inserted, _ in steps:
-        start, end = _span(text, where, length)
+        start, end = span(text, where, length)
         text = text[:start] + inserted + text[end:]
         chunks.edit(text, start, end, len(inserted))
         index = index.edited(text, start, end, len(inserted))

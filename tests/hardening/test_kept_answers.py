@@ -10,39 +10,14 @@ from typing import Any
 
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
-from lsprotocol import types as t
 
 from snowauth import lenses, outline
 from snowauth.analysis import analyze
 from snowauth.lsp import convert, kept
 from snowauth.lsp.documents import Document
 from snowauth.positions import LineIndex
-from tests.hardening.test_incremental import BASES, ENV, PIECES, _span
 from tests.kit.clock import NOW
-
-# non-ASCII text before the ranges: UTF-8 and UTF-16 columns differ from code points
-KEPT_BASES = ["# café ✓ 😀\n" + b for b in BASES] + ['dev = { instance = "é😀", grant_type = "password" }\n' + BASES[0]]
-KEPT_PIECES = [*PIECES, "é", "😀", "%", "%d"]
-
-steps = st.lists(
-    st.tuples(
-        st.floats(0, 1),
-        st.sampled_from([0, 0, 0, 1, 2, 5, 40]),
-        st.lists(st.sampled_from(KEPT_PIECES), max_size=3).map("".join),
-        st.booleans(),
-    ),
-    min_size=1,
-    max_size=12,
-)
-
-
-def _not_in_crlf(text: str, offset: int) -> int:
-    """An offset a client can name (none falls between the CR and the LF of a CRLF)."""
-    return offset - 1 if 0 < offset < len(text) and text[offset - 1 : offset + 1] == "\r\n" else offset
-
-
-def _position(index: LineIndex, offset: int, encoding: str) -> t.Position:
-    return convert.Converter(index, encoding).position(offset)
+from tests.kit.edits import ENV, KEPT_BASES, edit_document, not_in_crlf, span, steps
 
 
 def _fresh(text: str, encoding: str, uri: str) -> tuple[Any, Any]:
@@ -77,14 +52,10 @@ def test_kept_outline_and_lenses_after_random_edits_equal_fresh_ones(
     text, version = base, 1
     assert _kept(doc, encoding) == _fresh(text, encoding, uri)
     for where, length, inserted, look in edits:
-        start, end = (_not_in_crlf(text, x) for x in _span(text, where, length))
+        start, end = (not_in_crlf(text, x) for x in span(text, where, length))
         note(repr((start, end, inserted)))
-        index = LineIndex(text)
-        rng = t.Range(_position(index, start, encoding), _position(index, end, encoding))
         version += 1
-        doc.apply([t.TextDocumentContentChangePartial(range=rng, text=inserted)], version, encoding)
-        text = text[:start] + inserted + text[end:]
-        assert doc.text == text
+        text = edit_document(doc, start, end, inserted, version, encoding)
         if look:
             assert _kept(doc, encoding) == _fresh(text, encoding, uri)
     assert _kept(doc, encoding) == _fresh(text, encoding, uri)

@@ -14,8 +14,8 @@ from lsprotocol import types as t
 from snowauth.lsp import convert, kept
 from snowauth.lsp.documents import Document
 from snowauth.positions import LineIndex
-from tests.hardening.test_incremental import BASES, ENV
 from tests.kit.clock import NOW
+from tests.kit.edits import BASES, ENV
 from tests.kit.layout import FOLD_BASES, fold_edits, fold_span, fresh_folding_json
 
 URI = "file:///nowhere/folds.snowauth.toml"
