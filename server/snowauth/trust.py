@@ -99,7 +99,7 @@ class TrustSettings:
         """Empty for the system's CAs; else a digest of the bundle's path and content."""
         if self.ca_bundle is None:
             return ""
-        import hashlib  # (here and below: the language server's start loads this module, not them)
+        import hashlib  # (here and below: at their use; most runs that load this module need neither)
 
         material = json.dumps(["ca_bundle", self.ca_bundle, self.ca_sha256], separators=(",", ":"))
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
