@@ -67,16 +67,23 @@ PIECES = [
     ', expires_at = 2026-13-01T00:00:00Z', 'token = { access_token = "a" }\n', "}",
 ]  # fmt: skip
 
-edits = st.lists(
-    st.tuples(
-        st.floats(0, 1),
-        st.sampled_from([0, 0, 0, 1, 2, 5, 40]),
-        st.lists(st.sampled_from(PIECES), max_size=3).map("".join),
-        st.booleans(),
-    ),
-    min_size=1,
-    max_size=12,
-)
+
+def edit_steps(pieces: list[str]) -> st.SearchStrategy[list[tuple[float, int, str, bool]]]:
+    """1 to 12 edits: where (a fraction of the text), how many characters are replaced,
+    what is typed (up to three of ``pieces``), and whether the answer is asked after it."""
+    return st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from([0, 0, 0, 1, 2, 5, 40]),
+            st.lists(st.sampled_from(pieces), max_size=3).map("".join),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+
+
+edits = edit_steps(PIECES)
 
 
 def span(text: str, where: float, length: int) -> tuple[int, int]:
@@ -88,16 +95,7 @@ def span(text: str, where: float, length: int) -> tuple[int, int]:
 KEPT_BASES = ["# café ✓ 😀\n" + b for b in BASES] + ['dev = { instance = "é😀", grant_type = "password" }\n' + BASES[0]]
 KEPT_PIECES = [*PIECES, "é", "😀", "%", "%d"]
 
-steps = st.lists(
-    st.tuples(
-        st.floats(0, 1),
-        st.sampled_from([0, 0, 0, 1, 2, 5, 40]),
-        st.lists(st.sampled_from(KEPT_PIECES), max_size=3).map("".join),
-        st.booleans(),
-    ),
-    min_size=1,
-    max_size=12,
-)
+steps = edit_steps(KEPT_PIECES)
 
 
 def not_in_crlf(text: str, offset: int) -> int:
