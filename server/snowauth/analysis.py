@@ -9,14 +9,12 @@ its quick fixes as plain text edits.
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from snowauth.checks import Checker
+from snowauth.collector import gc_paused
 from snowauth.document import Connection, Layout, build, owned_statements
 from snowauth.findings import Finding
 from snowauth.plain_layout import plain_layout
@@ -191,17 +189,3 @@ def analyze(
         checker = Checker(text, env or Environment({}, None), now or datetime.now(UTC))
         findings = checker.run(parsed, layout)
     return Analysis(text, parsed, layout, findings, index)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """For work that allocates many small objects and frees none (an analysis, a long
-    file's outline): the collector's passes over them (a good part of the time) would
-    find nothing to collect."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from snowauth.analysis import analyze
+from snowauth.collector import gc_paused
 from snowauth.files import find_files, read_text
 from snowauth.findings import ERROR, SEVERITY_NAMES
 from snowauth.positions import LineIndex
@@ -180,16 +181,13 @@ def _collector_paused() -> Iterator[None]:
     without a walk (``gc.freeze`` then ``gc.unfreeze``), where only a full pass sees
     them: `snowauth check` ends before one; a caller in a longer process still has them
     collected."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:  # nobody else keeps objects frozen: unfreeze ours
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
+    with gc_paused():
+        try:
+            yield
+        finally:
+            if gc.get_freeze_count() == 0:  # nobody else keeps objects frozen: unfreeze ours
+                gc.freeze()
+                gc.unfreeze()
 
 
 def _run_check(paths: list[str], fmt: str, out: IO[str], err: IO[str] | None, fail_on: Iterable[str]) -> int:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from snowauth import model
-from snowauth.analysis import Analysis, gc_paused
+from snowauth.analysis import Analysis
 from snowauth.checks import Checker, link_repeated_unknown_keys
+from snowauth.collector import gc_paused
 from snowauth.document import (
     Connection,
     Issue,

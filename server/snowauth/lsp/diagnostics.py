@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types as t
 
-from snowauth.analysis import gc_paused
+from snowauth.collector import gc_paused
 from snowauth.findings import INFORMATION, Finding
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document

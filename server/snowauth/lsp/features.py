@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as t
 
-from snowauth.analysis import gc_paused
+from snowauth.collector import gc_paused
 from snowauth.lsp import convert, ext, kept
 from snowauth.lsp.diagnostics import expiry_tick
 from snowauth.lsp.documents import Document, uri_path

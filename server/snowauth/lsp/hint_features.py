@@ -12,7 +12,7 @@ from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
 from snowauth import semantic_tokens
-from snowauth.analysis import gc_paused
+from snowauth.collector import gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.lsp.server import SnowauthServer, guarded

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth.analysis import gc_paused
+from snowauth.collector import gc_paused
 from snowauth.lsp import convert, kept
 from snowauth.lsp.lazy import LazyModule
 from snowauth.lsp.server import SnowauthServer, guarded

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as t
 from pygls.capabilities import get_capability
 
-from snowauth.analysis import gc_paused
+from snowauth.collector import gc_paused
 from snowauth.lsp import convert
 from snowauth.lsp.documents import Document
 from snowauth.lsp.failures import CommandFailed
